@@ -1,0 +1,363 @@
+//! The configuration file's shape and the runbook's defaults.
+//!
+//! Every default below is a name or number from the team's runbook
+//! (`operational-procedures.md`) or the HSOF deployment it describes.
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Kubernetes access and the names of HSOF's objects.
+    pub cluster: ClusterConfig,
+    /// Where HSOF, Prometheus, AlertManager and Grafana answer.
+    pub endpoints: EndpointsConfig,
+    /// Incident channel.
+    pub slack: SlackConfig,
+    /// Team time zone and business hours.
+    pub team: TeamConfig,
+    /// The runbook's key-metric targets and alerting thresholds.
+    pub thresholds: Thresholds,
+    /// Thresholds the HSOF health endpoints apply to their components.
+    pub health: HealthThresholds,
+    /// Incident severities P0–P3.
+    pub severities: Severities,
+    /// Look and feel.
+    pub ui: UiConfig,
+}
+
+/// `[cluster]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// Kubeconfig file; empty means `$KUBECONFIG` or `~/.kube/config`.
+    pub kubeconfig: String,
+    /// Context to use; empty means the kubeconfig's current context.
+    pub context: String,
+    /// Namespace HSOF runs in.
+    pub namespace: String,
+    /// The main Deployment.
+    pub deployment: String,
+    /// The backup CronJob.
+    pub backup_cronjob: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            kubeconfig: String::new(),
+            context: String::new(),
+            namespace: "hsof".into(),
+            deployment: "hsof-main".into(),
+            backup_cronjob: "hsof-backup".into(),
+        }
+    }
+}
+
+/// `[endpoints]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct EndpointsConfig {
+    /// Base URL of the HSOF health endpoints (`/health`, `/health/gpu`, ...).
+    pub hsof_health_url: String,
+    /// Prometheus base URL (HTTP API v1).
+    pub prometheus_url: String,
+    /// AlertManager base URL (API v2).
+    pub alertmanager_url: String,
+    /// Grafana base URL, for links; empty for none.
+    pub grafana_url: String,
+    /// Timeout of one request, seconds.
+    pub request_timeout_secs: u32,
+    /// How often health and metrics are polled, seconds.
+    pub poll_interval_secs: u32,
+}
+
+impl Default for EndpointsConfig {
+    fn default() -> Self {
+        Self {
+            hsof_health_url: "https://hsof.company.com".into(),
+            prometheus_url: "http://prometheus.monitoring.svc:9090".into(),
+            alertmanager_url: "https://alertmanager.company.com".into(),
+            grafana_url: String::new(),
+            request_timeout_secs: 10,
+            poll_interval_secs: 30,
+        }
+    }
+}
+
+/// `[slack]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlackConfig {
+    /// Channel incidents are posted to.
+    pub channel: String,
+    /// Name of the secret holding the incoming-webhook URL (never the URL itself).
+    pub webhook_secret: String,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        Self { channel: "#hsof-incidents".into(), webhook_secret: "slack-webhook".into() }
+    }
+}
+
+/// `[team]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamConfig {
+    /// IANA time zone of the team's schedule, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Start of business hours, `HH:MM` local.
+    pub business_hours_start: String,
+    /// End of business hours, `HH:MM` local.
+    pub business_hours_end: String,
+}
+
+impl Default for TeamConfig {
+    fn default() -> Self {
+        Self { timezone: "UTC".into(), business_hours_start: "09:00".into(), business_hours_end: "18:00".into() }
+    }
+}
+
+/// `[thresholds]`: targets from the runbook's "Key Metrics".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// CPU utilisation target: average below this, percent.
+    pub cpu_utilization_max_pct: f64,
+    /// Memory utilisation target: average below this, percent.
+    pub memory_utilization_max_pct: f64,
+    /// GPU utilisation target during business hours: above this, percent.
+    pub gpu_utilization_min_pct: f64,
+    /// Storage target: below this share of capacity, percent.
+    pub storage_max_pct: f64,
+    /// Request latency target: P95 below this, seconds.
+    pub latency_p95_max_secs: f64,
+    /// Error-rate target: below this, percent.
+    pub error_rate_max_pct: f64,
+    /// Throughput target: at least this many datasets per hour.
+    pub throughput_min_per_hour: f64,
+    /// Feature-selection quality target: above this score (0–1).
+    pub selection_quality_min: f64,
+    /// Critical alerts (page immediately).
+    pub critical: CriticalThresholds,
+    /// Warning alerts (email / Slack).
+    pub warning: WarningThresholds,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            cpu_utilization_max_pct: 80.0,
+            memory_utilization_max_pct: 85.0,
+            gpu_utilization_min_pct: 60.0,
+            storage_max_pct: 80.0,
+            latency_p95_max_secs: 30.0,
+            error_rate_max_pct: 0.1,
+            throughput_min_per_hour: 100.0,
+            selection_quality_min: 0.8,
+            critical: CriticalThresholds::default(),
+            warning: WarningThresholds::default(),
+        }
+    }
+}
+
+/// `[thresholds.critical]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct CriticalThresholds {
+    /// GPU temperature above this pages, °C.
+    pub gpu_temperature_c: f64,
+    /// Error rate above this pages, percent.
+    pub error_rate_pct: f64,
+    /// System down longer than this pages, seconds.
+    pub system_down_secs: u32,
+    /// A failed backup pages.
+    pub backup_failure: bool,
+}
+
+impl Default for CriticalThresholds {
+    fn default() -> Self {
+        Self { gpu_temperature_c: 85.0, error_rate_pct: 1.0, system_down_secs: 30, backup_failure: true }
+    }
+}
+
+/// `[thresholds.warning]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct WarningThresholds {
+    /// GPU utilisation below this ...
+    pub gpu_utilization_low_pct: f64,
+    /// ... for longer than this warns, minutes.
+    pub gpu_utilization_low_minutes: u32,
+    /// Memory usage above this ...
+    pub memory_pct: f64,
+    /// ... for longer than this warns, minutes.
+    pub memory_minutes: u32,
+    /// Disk usage above this warns, percent.
+    pub disk_pct: f64,
+    /// Latency P95 above this warns, seconds.
+    pub latency_p95_secs: f64,
+}
+
+impl Default for WarningThresholds {
+    fn default() -> Self {
+        Self {
+            gpu_utilization_low_pct: 20.0,
+            gpu_utilization_low_minutes: 10,
+            memory_pct: 85.0,
+            memory_minutes: 5,
+            disk_pct: 85.0,
+            latency_p95_secs: 25.0,
+        }
+    }
+}
+
+/// `[health]`: thresholds of the HSOF health endpoints' components.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthThresholds {
+    /// GPU memory warning, percent.
+    pub gpu_memory_warn_pct: f64,
+    /// GPU memory critical, percent.
+    pub gpu_memory_crit_pct: f64,
+    /// GPU temperature warning, °C.
+    pub gpu_temperature_warn_c: f64,
+    /// GPU temperature critical, °C.
+    pub gpu_temperature_crit_c: f64,
+    /// Model error-rate warning, percent.
+    pub model_error_rate_warn_pct: f64,
+    /// Model error-rate critical, percent.
+    pub model_error_rate_crit_pct: f64,
+    /// Inference latency warning, milliseconds.
+    pub inference_latency_warn_ms: f64,
+    /// Inference latency critical, milliseconds.
+    pub inference_latency_crit_ms: f64,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> Self {
+        Self {
+            gpu_memory_warn_pct: 80.0,
+            gpu_memory_crit_pct: 95.0,
+            gpu_temperature_warn_c: 80.0,
+            gpu_temperature_crit_c: 90.0,
+            model_error_rate_warn_pct: 5.0,
+            model_error_rate_crit_pct: 10.0,
+            inference_latency_warn_ms: 100.0,
+            inference_latency_crit_ms: 500.0,
+        }
+    }
+}
+
+/// `[severities]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+#[allow(non_snake_case)]
+pub struct Severities {
+    /// System down, data loss.
+    pub P0: Severity,
+    /// Significant degradation.
+    pub P1: Severity,
+    /// Minor issues, workarounds available.
+    pub P2: Severity,
+    /// Cosmetic issues, feature requests.
+    pub P3: Severity,
+}
+
+impl Severities {
+    /// The four levels with their names, most severe first.
+    pub fn levels(&self) -> [(&'static str, &Severity); 4] {
+        [("P0", &self.P0), ("P1", &self.P1), ("P2", &self.P2), ("P3", &self.P3)]
+    }
+}
+
+impl Default for Severities {
+    fn default() -> Self {
+        let s = |d: &str, response: u32, escalation: &str, update: u32, pm: bool| Severity {
+            description: d.into(),
+            response_minutes: response,
+            escalation: escalation.into(),
+            status_update_minutes: update,
+            postmortem: pm,
+        };
+        Self {
+            P0: s("System down, data loss", 5, "immediate", 15, true),
+            P1: s("Significant degradation", 15, "30m", 15, true),
+            P2: s("Minor issues, workarounds available", 60, "4h", 0, false),
+            P3: s("Cosmetic issues, feature requests", 240, "next-business-day", 0, false),
+        }
+    }
+}
+
+/// One severity level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields)]
+pub struct Severity {
+    /// What the level means.
+    pub description: String,
+    /// Acknowledge within this many minutes.
+    pub response_minutes: u32,
+    /// When to escalate: `immediate`, a duration such as `30m` or `4h`, or `next-business-day`.
+    pub escalation: String,
+    /// Status update interval in minutes; 0 for none required.
+    pub status_update_minutes: u32,
+    /// Whether a post-mortem is required.
+    pub postmortem: bool,
+}
+
+/// `[ui]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// `dark` or `light`.
+    pub theme: Theme,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self { theme: Theme::Dark }
+    }
+}
+
+/// Colour theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Dark background.
+    Dark,
+    /// Light background.
+    Light,
+}
+
+/// When an incident escalates, parsed from [`Severity::escalation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escalation {
+    /// At once.
+    Immediate,
+    /// After this many minutes.
+    After(u32),
+    /// At the start of the next business day.
+    NextBusinessDay,
+}
+
+impl Escalation {
+    /// Parses `immediate`, `next-business-day`, `<n>m` or `<n>h`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "immediate" => Some(Self::Immediate),
+            "next-business-day" => Some(Self::NextBusinessDay),
+            t => {
+                let (num, mult) = if let Some(n) = t.strip_suffix('m') {
+                    (n, 1)
+                } else if let Some(n) = t.strip_suffix('h') {
+                    (n, 60)
+                } else {
+                    return None;
+                };
+                num.parse::<u32>().ok().filter(|n| *n > 0).and_then(|n| n.checked_mul(mult)).map(Self::After)
+            }
+        }
+    }
+}

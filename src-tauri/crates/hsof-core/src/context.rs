@@ -1,0 +1,252 @@
+//! [`AppContext`]: the one object the desktop shell and `hsofctl` hold. It owns the
+//! resolved paths, the configuration, the store (or why it is unavailable) and the
+//! secret store, and exposes the application's operations.
+
+use std::path::PathBuf;
+use std::sync::RwLock;
+
+use chrono::{DateTime, Utc};
+use hsof_store::{AuditEntry, AuditVerification, NewAuditEntry, Store, StoreFacts};
+use serde::Serialize;
+
+use crate::config::{self, Config, LoadedConfig};
+use crate::facts::{read_gpus, read_host, read_kubeconfig, GpuFacts, HostFacts, KubeFacts};
+use crate::secrets::{BackendChoice, SecretBackend, SecretStore};
+use crate::{Error, Paths};
+
+/// How to open the context.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--config` / `HSOF_CONTROL_CONFIG`.
+    pub config: Option<PathBuf>,
+    /// `--data-dir` / `HSOF_CONTROL_DATA_DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// Secret backend preference.
+    pub secrets: BackendChoice,
+}
+
+enum StoreState {
+    Ready(Store),
+    Degraded(String),
+}
+
+/// The application: shared by every window, command and CLI call.
+pub struct AppContext {
+    paths: Paths,
+    config: RwLock<LoadedConfig>,
+    store: StoreState,
+    secrets: SecretStore,
+}
+
+impl std::fmt::Debug for AppContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppContext").field("paths", &self.paths).finish_non_exhaustive()
+    }
+}
+
+/// Everything Overview and `hsofctl doctor` show.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Doctor {
+    /// When these facts were read (RFC 3339, UTC).
+    pub generated_at: String,
+    /// `ok`, or `degraded` when something below needs attention.
+    pub status: String,
+    /// One line per thing that needs attention.
+    pub attention: Vec<String>,
+    /// The app itself.
+    pub app: AppFacts,
+    /// The configuration file.
+    pub config: ConfigFacts,
+    /// The SQLite store.
+    pub store: StoreStatus,
+    /// Where secrets are kept.
+    pub secrets: SecretBackend,
+    /// Kubeconfig contexts.
+    pub kube: KubeFacts,
+    /// NVIDIA driver and GPUs.
+    pub gpu: GpuFacts,
+    /// CPU, memory, OS.
+    pub host: HostFacts,
+}
+
+/// Name, version and directories.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AppFacts {
+    /// Product name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Data directory.
+    pub data_dir: String,
+    /// Log directory.
+    pub log_dir: String,
+}
+
+/// The configuration file's state.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ConfigFacts {
+    /// Path.
+    pub path: String,
+    /// True when the file loaded and validated.
+    pub ok: bool,
+    /// What is wrong with it.
+    pub problem: Option<String>,
+    /// True when this start created it.
+    pub created: bool,
+}
+
+/// The store's state.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct StoreStatus {
+    /// True when open.
+    pub ok: bool,
+    /// Facts when open.
+    pub facts: Option<StoreFacts>,
+    /// Why it is not open.
+    pub error: Option<String>,
+}
+
+/// The OS user, as the actor of audit entries.
+pub fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+impl AppContext {
+    /// Opens everything; never fails. A broken config runs on defaults, an unusable store
+    /// runs degraded, and both are reported by [`AppContext::doctor`].
+    pub fn open(opts: &Options) -> Self {
+        let paths = Paths::resolve(opts.config.clone(), opts.data_dir.clone());
+        let loaded = config::load_or_create(&paths.config_file);
+        if let Some(p) = &loaded.problem {
+            tracing::warn!(problem = %p, "configuration has a problem; running on defaults");
+        }
+        let store = match Store::open(&paths.store_file()) {
+            Ok(s) => StoreState::Ready(s),
+            Err(e) => {
+                tracing::error!(error = %e, "store unavailable; degraded mode");
+                StoreState::Degraded(e.to_string())
+            }
+        };
+        let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
+        Self { paths, config: RwLock::new(loaded), store, secrets }
+    }
+
+    /// Resolved paths.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The store, or why it is unavailable.
+    pub fn store(&self) -> Result<&Store, Error> {
+        match &self.store {
+            StoreState::Ready(s) => Ok(s),
+            StoreState::Degraded(why) => Err(Error::StoreUnavailable(why.clone())),
+        }
+    }
+
+    /// The secret store.
+    pub fn secrets(&self) -> &SecretStore {
+        &self.secrets
+    }
+
+    /// The configuration in effect, with its file's problem if any.
+    pub fn config(&self) -> LoadedConfig {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Validates and saves `new`, audits the change, and puts it in effect.
+    pub fn save_config(&self, new: Config, actor: &str, now: DateTime<Utc>) -> Result<LoadedConfig, Error> {
+        let path = self.paths.config_file.clone();
+        let before = serde_json::to_string(&self.config().config).ok();
+        let after = serde_json::to_string(&new).ok();
+        let outcome = config::save(&path, &new);
+        if !matches!(outcome, Err(config::ConfigError::Invalid { .. })) {
+            let result = match &outcome {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            self.audit(
+                &NewAuditEntry { actor, action: "config.save", target: &path.display().to_string(), before: before.as_deref(), after: after.as_deref(), result: &result },
+                now,
+            );
+        }
+        outcome?;
+        let mut guard = self.config.write().unwrap_or_else(|p| p.into_inner());
+        *guard = LoadedConfig { path: path.display().to_string(), config: new, problem: None, problems: vec![], created: false };
+        let loaded = guard.clone();
+        drop(guard);
+        self.record_event(now, "config.saved", &format!("configuration saved to {}", path.display()));
+        Ok(loaded)
+    }
+
+    /// Records an app event; a degraded store only logs it.
+    pub fn record_event(&self, now: DateTime<Utc>, kind: &str, message: &str) {
+        match self.store() {
+            Ok(s) => {
+                if let Err(e) = s.record_event(now, kind, message, None) {
+                    tracing::warn!(error = %e, kind, "could not record app event");
+                }
+            }
+            Err(_) => tracing::info!(kind, message, "app event (store unavailable)"),
+        }
+    }
+
+    fn audit(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) {
+        match self.store().and_then(|s| s.append_audit(entry, now).map_err(Error::from)) {
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, action = entry.action, "audit entry could not be written"),
+        }
+    }
+
+    /// Newest audit rows first.
+    pub fn audit_list(&self, limit: u32) -> Result<Vec<AuditEntry>, Error> {
+        Ok(self.store()?.list_audit(limit)?)
+    }
+
+    /// Walks the audit hash chain.
+    pub fn audit_verify(&self) -> Result<AuditVerification, Error> {
+        Ok(self.store()?.verify_audit()?)
+    }
+
+    /// Reads every fact Overview shows. Blocking (file and NVML reads): call it off the UI thread.
+    pub fn doctor(&self, now: DateTime<Utc>) -> Doctor {
+        let loaded = self.config();
+        let store = match self.store().and_then(|s| s.facts().map_err(Error::from)) {
+            Ok(f) => StoreStatus { ok: true, facts: Some(f), error: None },
+            Err(e) => StoreStatus { ok: false, facts: None, error: Some(e.to_string()) },
+        };
+        let explicit = Some(loaded.config.cluster.kubeconfig.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let kube = read_kubeconfig(explicit.as_deref(), std::env::var("KUBECONFIG").ok().as_deref(), home.as_deref());
+        let mut attention = Vec::new();
+        if let Some(p) = &loaded.problem {
+            attention.push(format!("Config: {p}"));
+        }
+        if let Some(e) = &store.error {
+            attention.push(format!("Store: {e}"));
+        }
+        if let Some(e) = &kube.error {
+            attention.push(format!("Kubeconfig: {e}"));
+        }
+        Doctor {
+            generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            status: if attention.is_empty() { "ok".into() } else { "degraded".into() },
+            attention,
+            app: AppFacts {
+                name: crate::PRODUCT_NAME.into(),
+                version: crate::VERSION.into(),
+                data_dir: self.paths.data_dir.display().to_string(),
+                log_dir: self.paths.log_dir().display().to_string(),
+            },
+            config: ConfigFacts { path: loaded.path, ok: loaded.problem.is_none(), problem: loaded.problem, created: loaded.created },
+            store,
+            secrets: self.secrets.backend().clone(),
+            kube,
+            gpu: read_gpus(),
+            host: read_host(),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Tables every feature writes to: `app_events` and the append-only `audit_log`.
+
+use rusqlite_migration::M;
+
+pub(super) fn steps() -> Vec<M<'static>> {
+    vec![M::up(
+        r#"
+CREATE TABLE app_events (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts        TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    message   TEXT NOT NULL,
+    detail    TEXT
+);
+CREATE INDEX app_events_ts ON app_events(ts);
+
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    target     TEXT NOT NULL,
+    before     TEXT,
+    after      TEXT,
+    result     TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL UNIQUE
+);
+-- Append-only: the app never edits or removes an audit row. A change made behind the
+-- app's back (with the triggers dropped) is still caught by the hash chain.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+"#,
+    )]
+}

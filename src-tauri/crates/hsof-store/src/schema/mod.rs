@@ -1,0 +1,22 @@
+//! Versioned schema. Each domain owns one module with its migration steps; the order of
+//! [`steps`] is the order of `PRAGMA user_version`, so steps are only ever appended.
+
+mod core;
+
+use rusqlite_migration::{Migrations, M};
+
+fn steps() -> Vec<M<'static>> {
+    let mut all = Vec::new();
+    all.extend(core::steps());
+    all
+}
+
+/// The migration set applied by [`crate::Store::open`].
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(steps())
+}
+
+/// Schema version after every migration this build knows.
+pub fn latest_version() -> u32 {
+    u32::try_from(steps().len()).unwrap_or(u32::MAX)
+}
