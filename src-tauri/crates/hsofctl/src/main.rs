@@ -1,0 +1,201 @@
+//! `hsofctl`: HSOF Control Center from the command line, for cron, CI and tests.
+//! Every command prints for people by default and JSON with `--json`; failures exit with
+//! the error code's status (see `ErrorCode::exit_status`) and, with `--json`, print
+//! `{code, message, detail}` on stdout.
+
+mod output;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use hsof_core::{config, AppContext, Error, IpcError, Options, SecretValue};
+
+use crate::output::{print_audit, print_doctor, Out};
+
+#[derive(Debug, Parser)]
+#[command(name = "hsofctl", version, about = "HSOF Control Center from the command line")]
+struct Cli {
+    /// Configuration file [default: ~/.config/hsof-control-center/config.toml]
+    #[arg(long, global = true, env = hsof_core::ENV_CONFIG, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Data directory [default: ~/.local/share/hsof-control-center]
+    #[arg(long, global = true, env = hsof_core::ENV_DATA_DIR, value_name = "PATH")]
+    data_dir: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The facts Overview shows: app, config, store, kubeconfig, GPUs, this machine
+    Doctor,
+    /// Show, locate or validate the configuration
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Read and verify the audit log
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Store secrets (Slack webhook URL, tokens) in the OS keyring or the 0600 file
+    #[command(subcommand)]
+    Secret(SecretCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCmd {
+    /// Print the configuration in effect (TOML, or JSON with --json)
+    Show {
+        /// Print the built-in defaults instead
+        #[arg(long)]
+        defaults: bool,
+    },
+    /// Print the configuration file's path
+    Path,
+    /// Check the file; exits 3 and names each bad key when it is invalid
+    Validate,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCmd {
+    /// Newest entries first
+    List {
+        /// How many
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Walk the hash chain; exits 1 at the first broken row
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretCmd {
+    /// Read the value from standard input and store it under NAME
+    Set {
+        /// e.g. slack-webhook
+        name: String,
+    },
+    /// Remove NAME
+    Delete {
+        /// e.g. slack-webhook
+        name: String,
+    },
+    /// Say whether NAME is set (never prints the value)
+    Check {
+        /// e.g. slack-webhook
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    match run(&cli, &out) {
+        Ok(code) => code,
+        Err(e) => {
+            let ipc = IpcError::from(&e);
+            if out.json {
+                out.json_value(&ipc);
+            } else {
+                eprintln!("hsofctl: {}", ipc.message);
+            }
+            ExitCode::from(u8::try_from(ipc.code.exit_status()).unwrap_or(1))
+        }
+    }
+}
+
+fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
+    let opts = Options { config: cli.config.clone(), data_dir: cli.data_dir.clone(), secrets: hsof_core::backend_from_env() };
+    // Paths only: no file is created for `config path`.
+    if let Command::Config(ConfigCmd::Path) = cli.command {
+        let paths = hsof_core::Paths::resolve(opts.config, opts.data_dir);
+        out.line_or_json(&paths.config_file.display().to_string(), &serde_json::json!({ "path": paths.config_file }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Config(ConfigCmd::Validate) = cli.command {
+        let paths = hsof_core::Paths::resolve(opts.config, opts.data_dir);
+        let text = std::fs::read_to_string(&paths.config_file)
+            .map_err(|e| config::ConfigError::Io { path: paths.config_file.clone(), message: e.to_string() })?;
+        config::parse(&paths.config_file, &text)?;
+        let msg = format!("{}: valid", paths.config_file.display());
+        out.line_or_json(&msg, &serde_json::json!({ "path": paths.config_file, "valid": true }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ctx = AppContext::open(&opts);
+    match &cli.command {
+        Command::Doctor => {
+            let d = ctx.doctor(Utc::now());
+            if out.json {
+                out.json_value(&d);
+            } else {
+                print_doctor(&d);
+            }
+        }
+        Command::Config(ConfigCmd::Show { defaults }) => {
+            let loaded = ctx.config();
+            let cfg = if *defaults { config::Config::default() } else { loaded.config };
+            if out.json {
+                out.json_value(&cfg);
+            } else {
+                if let (false, Some(p)) = (*defaults, &loaded.problem) {
+                    eprintln!("hsofctl: the file has a problem, showing the defaults in effect: {p}");
+                }
+                print!("{}", config::render(&cfg));
+            }
+        }
+        Command::Config(_) => unreachable!("handled above"),
+        Command::Audit(AuditCmd::List { limit }) => {
+            let rows = ctx.audit_list(*limit)?;
+            if out.json {
+                out.json_value(&rows);
+            } else {
+                print_audit(&rows);
+            }
+        }
+        Command::Audit(AuditCmd::Verify) => {
+            let v = ctx.audit_verify()?;
+            let text = match (&v.broken_at, &v.reason) {
+                (Some(id), Some(r)) => format!("audit log BROKEN at row {id}: {r} ({} rows read)", v.rows),
+                _ => format!("audit log intact: {} rows", v.rows),
+            };
+            out.line_or_json(&text, &v);
+            if !v.intact {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Secret(cmd) => secret(&ctx, cmd, out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn secret(ctx: &AppContext, cmd: &SecretCmd, out: &Out) -> Result<(), Error> {
+    let store = ctx.secrets();
+    match cmd {
+        SecretCmd::Set { name } => {
+            let mut value = String::new();
+            std::io::stdin()
+                .read_to_string(&mut value)
+                .map_err(|e| Error::InvalidInput(format!("could not read the value from standard input: {e}")))?;
+            let value = value.trim_end_matches(['\n', '\r']);
+            if value.is_empty() {
+                return Err(Error::InvalidInput("the value on standard input is empty".into()));
+            }
+            store.set(name, &SecretValue::new(value))?;
+            ctx.record_event(Utc::now(), "secret.set", &format!("secret `{name}` stored"));
+            out.line_or_json(&format!("secret `{name}` stored ({:?})", store.backend()), &serde_json::json!({ "name": name, "stored": true, "backend": store.backend() }));
+        }
+        SecretCmd::Delete { name } => {
+            store.delete(name)?;
+            out.line_or_json(&format!("secret `{name}` deleted"), &serde_json::json!({ "name": name, "deleted": true }));
+        }
+        SecretCmd::Check { name } => {
+            store.get(name)?;
+            out.line_or_json(&format!("secret `{name}` is set"), &serde_json::json!({ "name": name, "set": true, "backend": store.backend() }));
+        }
+    }
+    Ok(())
+}
