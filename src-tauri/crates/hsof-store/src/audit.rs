@@ -35,6 +35,7 @@ pub struct NewAuditEntry<'a> {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AuditEntry {
     /// Row id, consecutive from 1.
+    #[specta(type = f64)]
     pub id: i64,
     /// When (RFC 3339, UTC).
     pub ts: String,
@@ -64,6 +65,7 @@ pub struct AuditVerification {
     /// True when every row links to its predecessor and matches its hash.
     pub intact: bool,
     /// Id of the first row where the chain breaks.
+    #[specta(type = Option<f64>)]
     pub broken_at: Option<i64>,
     /// Why it breaks there.
     pub reason: Option<String>,

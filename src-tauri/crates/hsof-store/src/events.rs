@@ -10,6 +10,7 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AppEvent {
     /// Row id, increasing.
+    #[specta(type = f64)]
     pub id: i64,
     /// When it happened (RFC 3339, UTC).
     pub ts: String,

@@ -1,0 +1,6 @@
+//! Typed IPC commands, one file per area. Each unpacks its arguments, calls one
+//! `hsof-core` function and maps the error to `{code, message, detail}`.
+
+pub mod app;
+pub mod audit;
+pub mod config;

@@ -1,0 +1,64 @@
+//! The desktop shell: builds the [`hsof_core::AppContext`], registers the typed commands,
+//! the tray icon and the window. No application logic lives here.
+
+pub mod commands;
+mod tray;
+
+use std::time::Instant;
+
+use chrono::Utc;
+use hsof_core::{AppContext, Options};
+use tauri::Manager;
+use tauri_specta::{collect_commands, Builder};
+
+/// When the process started, for the first-paint measurement.
+#[derive(Debug, Clone, Copy)]
+pub struct StartedAt(pub Instant);
+
+/// The typed command set; also used by the bindings test to regenerate
+/// `ui/src/lib/ipc/bindings.ts`.
+pub fn specta_builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new().commands(collect_commands![
+        commands::app::doctor,
+        commands::app::ui_ready,
+        commands::app::recent_events,
+        commands::config::get_config,
+        commands::config::default_config,
+        commands::config::config_key_docs,
+        commands::config::validate_config,
+        commands::config::save_config,
+        commands::audit::audit_list,
+        commands::audit::audit_verify,
+    ])
+}
+
+/// The TypeScript exporter settings shared by the app and the bindings test. Integer ids
+/// cross as `number` through `#[specta(type = f64)]` on the Rust side (they stay far below 2^53).
+pub fn typescript() -> specta_typescript::Typescript {
+    specta_typescript::Typescript::default()
+        .header("// Generated from the Rust commands by tauri-specta: do not edit.\n// Regenerate with `make bindings`; a test fails when this file is stale.\n")
+}
+
+/// Opens the context and runs the app until the last window closes.
+pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
+    let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
+    let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
+    let ctx = AppContext::open(&opts);
+    tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
+    ctx.record_event(Utc::now(), "app.start", &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION));
+
+    let builder = specta_builder();
+    tauri::Builder::default()
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            app.manage(ctx);
+            app.manage(StartedAt(started));
+            if let Err(e) = tray::install(app.handle()) {
+                // No status-notifier host (a bare X server, some desktops): the window still works.
+                tracing::warn!(error = %e, "tray icon unavailable");
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { age, bytes, utc } from "./format";
+import { levelOf } from "./status";
+import { SECTIONS, sectionForKey, stepSection } from "./sections";
+
+describe("format", () => {
+  it("sizes in binary units", () => {
+    expect(bytes(0)).toBe("0 B");
+    expect(bytes(1536)).toBe("1.5 KiB");
+    expect(bytes(24 * 1024 ** 3)).toBe("24.0 GiB");
+    expect(bytes(-1)).toBe("—");
+  });
+  it("ages readings", () => {
+    const now = Date.parse("2026-11-27T09:10:00Z");
+    expect(age("2026-11-27T09:09:56Z", now)).toBe("4 s ago");
+    expect(age("2026-11-27T08:10:00Z", now)).toBe("1 h ago");
+    expect(age("2026-11-20T09:10:00Z", now)).toBe("7 d ago");
+    expect(age("garbage", now)).toBe("unknown age");
+  });
+  it("prints UTC timestamps", () => {
+    expect(utc("2026-11-27T09:00:05.123Z")).toBe("2026-11-27 09:00:05 UTC");
+  });
+});
+
+describe("status colours", () => {
+  it("maps HSOF health words to one level each", () => {
+    expect(levelOf("HEALTHY")).toBe("ok");
+    expect(levelOf("WARNING")).toBe("warn");
+    expect(levelOf("CRITICAL")).toBe("crit");
+    expect(levelOf("UNKNOWN")).toBe("unknown");
+    expect(levelOf("degraded")).toBe("warn");
+    expect(levelOf(undefined)).toBe("unknown");
+  });
+});
+
+describe("sections", () => {
+  it("has every section of the mission with a unique shortcut", () => {
+    expect(SECTIONS.map((s) => s.label)).toEqual([
+      "Overview", "Cluster", "SLOs & Alerts", "Calendar", "Incidents",
+      "Changes", "GPU", "Experiments", "Reports", "Settings",
+    ]);
+    expect(new Set(SECTIONS.map((s) => s.key)).size).toBe(SECTIONS.length);
+  });
+  it("selects by Alt+digit only", () => {
+    const k = (key: string, altKey = true) => ({ key, altKey, ctrlKey: false, metaKey: false });
+    expect(sectionForKey(k("1"))).toBe("overview");
+    expect(sectionForKey(k("0"))).toBe("settings");
+    expect(sectionForKey(k("1", false))).toBeNull();
+  });
+  it("steps with wrap-around", () => {
+    expect(stepSection("overview", -1)).toBe("settings");
+    expect(stepSection("settings", 1)).toBe("overview");
+    expect(stepSection("cluster", 1)).toBe("slos");
+  });
+});

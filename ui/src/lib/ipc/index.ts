@@ -1,0 +1,41 @@
+// The one door to the Rust side: generated commands, with `Result`s unwrapped so a
+// failure arrives as a thrown `AppError` carrying the stable error code.
+import { commands } from "./bindings";
+import type * as B from "./bindings";
+
+export { commands };
+
+// What the backend sends: the `_Serialize` side of each generated type.
+export type AppEvent = B.AppEvent_Serialize;
+export type AuditEntry = B.AuditEntry_Serialize;
+export type AuditVerification = B.AuditVerification_Serialize;
+export type Config = B.Config_Serialize;
+export type Doctor = B.Doctor_Serialize;
+export type IpcError = B.IpcError_Serialize;
+export type LoadedConfig = B.LoadedConfig_Serialize;
+export type { ConfigProblem, ErrorCode, KeyDoc, Theme } from "./bindings";
+
+export class AppError extends Error {
+  readonly code: IpcError["code"];
+  readonly detail: string | null;
+  constructor(e: IpcError) {
+    super(e.message);
+    this.code = e.code;
+    this.detail = e.detail;
+  }
+}
+
+type Res<T> = { status: "ok"; data: T } | { status: "error"; error: IpcError };
+
+/** Awaits a generated command that returns a Result, throwing AppError on failure. */
+export async function call<T>(p: Promise<Res<T>>): Promise<T> {
+  const r = await p;
+  if (r.status === "error") throw new AppError(r.error);
+  return r.data;
+}
+
+/** Anything caught → an IpcError-shaped object for the error state. */
+export function toIpcError(e: unknown): IpcError {
+  if (e instanceof AppError) return { code: e.code, message: e.message, detail: e.detail };
+  return { code: "internal", message: e instanceof Error ? e.message : String(e), detail: null };
+}

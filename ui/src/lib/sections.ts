@@ -1,0 +1,48 @@
+// The sidebar: every section of the mission, in order, with its keyboard shortcut.
+// A section whose feature has not landed names the issue that brings it.
+
+export type SectionId =
+  | "overview" | "cluster" | "slos" | "calendar" | "incidents"
+  | "changes" | "gpu" | "experiments" | "reports" | "settings";
+
+export interface Section {
+  id: SectionId;
+  label: string;
+  /** Digit for Alt+digit (1..9, then 0). */
+  key: string;
+  /** Set while the feature is not built yet: one plain line saying what brings it. */
+  pending?: string;
+}
+
+export const SECTIONS: readonly Section[] = [
+  { id: "overview", label: "Overview", key: "1" },
+  { id: "cluster", label: "Cluster", key: "2",
+    pending: "Pods, deployments, nodes, GPU allocation and top for namespace hsof arrive with the cluster issue (#4)." },
+  { id: "slos", label: "SLOs & Alerts", key: "3",
+    pending: "Health endpoints, Prometheus key metrics, AlertManager alerts and SLO error budgets arrive with the monitoring issue (#3)." },
+  { id: "calendar", label: "Calendar", key: "4",
+    pending: "The runbook's daily, weekly, monthly and quarterly procedures arrive with the operations-calendar issue (#6)." },
+  { id: "incidents", label: "Incidents", key: "5",
+    pending: "P0–P3 incident response with timers and Slack updates arrives with the incident issue (#7)." },
+  { id: "changes", label: "Changes", key: "6" },
+  { id: "gpu", label: "GPU", key: "7",
+    pending: "Live NVML telemetry arrives with the GPU issue (#8); Overview already lists the driver and GPUs found." },
+  { id: "experiments", label: "Experiments", key: "8",
+    pending: "Local feature-selection experiments arrive with the engine issue (#5)." },
+  { id: "reports", label: "Reports", key: "9",
+    pending: "Procedure and incident reports arrive with the operations-calendar issue (#6)." },
+  { id: "settings", label: "Settings", key: "0" },
+];
+
+/** The section an Alt+digit press selects, if any. */
+export function sectionForKey(e: { key: string; altKey: boolean; ctrlKey: boolean; metaKey: boolean }): SectionId | null {
+  if (!e.altKey || e.ctrlKey || e.metaKey) return null;
+  return SECTIONS.find((s) => s.key === e.key)?.id ?? null;
+}
+
+/** The section before or after `current`, wrapping around. */
+export function stepSection(current: SectionId, delta: 1 | -1): SectionId {
+  const i = SECTIONS.findIndex((s) => s.id === current);
+  const n = SECTIONS.length;
+  return SECTIONS[(((i + delta) % n) + n) % n].id;
+}
