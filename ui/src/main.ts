@@ -3,6 +3,14 @@ import "./app.css";
 import App from "./App.svelte";
 import { commands } from "./lib/ipc";
 
+// Collect page errors so the e2e specs (and anyone in the inspector) can see them.
+declare global { interface Window { __hsofErrors: string[] } }
+window.__hsofErrors = [];
+const origError = console.error.bind(console);
+console.error = (...args: unknown[]) => { window.__hsofErrors.push(args.map(String).join(" ")); origError(...args); };
+window.addEventListener("error", (e) => window.__hsofErrors.push(`error: ${e.message}`));
+window.addEventListener("unhandledrejection", (e) => window.__hsofErrors.push(`unhandled rejection: ${String(e.reason)}`));
+
 const app = mount(App, { target: document.getElementById("app")! });
 
 // Two frames after mount the first paint is on screen: tell the shell, which records

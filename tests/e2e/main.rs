@@ -1,0 +1,129 @@
+//! End-to-end specs: the real app binary under Xvfb, driven through tauri-driver and
+//! WebKitWebDriver. Run with `make e2e` (after `make` builds the app).
+
+use fantoccini::Locator;
+use hsof_tests::{Driver, Profile};
+
+const SECTIONS: &[&str] =
+    &["overview", "cluster", "slos", "calendar", "incidents", "changes", "gpu", "experiments", "reports", "settings"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn window_opens_with_title_and_status() {
+    let profile = Profile::new();
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    assert_eq!(app.client.title().await.expect("title"), "HSOF Control Center");
+    app.wait_text("[data-testid=status-pill]", "Local checks ok").await;
+    app.screenshot("window-opens").await;
+    app.close().await;
+    driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_section_renders_without_console_errors() {
+    let profile = Profile::new();
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    for id in SECTIONS {
+        app.open(id).await;
+        let h1 = app.wait_css(&format!("[data-testid=screen-{id}] h1")).await.text().await.expect("heading");
+        assert!(!h1.is_empty(), "{id} has no heading");
+        app.screenshot(&format!("section-{id}")).await;
+    }
+    // A pending section says plainly which issue brings it, with no fake data.
+    app.open("cluster").await;
+    app.wait_text("[data-testid=pending-line]", "(#4)").await;
+    // Keyboard: Alt+0 opens Settings, Alt+1 Overview.
+    let body = app.wait_css("body").await;
+    body.send_keys("\u{E00A}0").await.expect("alt+0");
+    app.wait_css("[data-testid=screen-settings]").await;
+    let errors = app.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    app.close().await;
+    driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overview_shows_this_machines_facts() {
+    let profile = Profile::new();
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("overview").await;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let host = app.wait_text("[data-testid=panel-host]", "logical").await;
+    assert!(host.contains(&format!("{cores} logical")), "host panel: {host}");
+    let app_panel = app.wait_text("[data-testid=panel-app]", "HSOF Control Center 0.1.0").await;
+    assert!(app_panel.contains(&profile.config_file().display().to_string()), "{app_panel}");
+    assert!(app_panel.contains(&profile.data_dir().display().to_string()), "{app_panel}");
+    app.wait_text("[data-testid=panel-store]", "open").await;
+    // No GPU on CI: NVML's absence is stated, not hidden.
+    let gpu = app.wait_text("[data-testid=panel-gpu]", "NVML").await;
+    assert!(gpu.contains("no NVIDIA driver") || gpu.contains("Driver"), "{gpu}");
+    let kube = app.wait_text("[data-testid=panel-kube]", "").await;
+    assert!(kube.contains("None found") || kube.contains("Context"), "{kube}");
+    app.screenshot("overview").await;
+    app.close().await;
+    driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_change_survives_restart_and_is_audited() {
+    let profile = Profile::new();
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("settings").await;
+    let field = app.wait_css("input[data-key='cluster.namespace']").await;
+    field.clear().await.expect("clear");
+    // An invalid value is flagged on the field and blocks saving.
+    field.send_keys("Not Valid").await.expect("type");
+    app.wait_text("[data-testid=field-problem]", "Kubernetes name").await;
+    field.clear().await.expect("clear");
+    field.send_keys("hsof-e2e").await.expect("type");
+    let save = app.wait_css("[data-testid=save]").await;
+    let start = std::time::Instant::now();
+    while !save.is_enabled().await.unwrap_or(false) {
+        assert!(start.elapsed() < hsof_tests::DEADLINE, "save never enabled");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    save.click().await.expect("save");
+    app.wait_css("[data-testid=saved]").await;
+    app.screenshot("settings-saved").await;
+    app.close().await;
+
+    let text = std::fs::read_to_string(profile.config_file()).expect("config written");
+    assert!(text.contains("namespace = \"hsof-e2e\""), "{text}");
+
+    let app = driver.launch().await;
+    app.open("settings").await;
+    let value = app.wait_css("input[data-key='cluster.namespace']").await.prop("value").await.expect("value");
+    assert_eq!(value.as_deref(), Some("hsof-e2e"));
+    app.open("changes").await;
+    let table = app.wait_text("[data-testid=audit-table]", "config.save").await;
+    assert!(table.contains("ok"), "{table}");
+    app.wait_text("[data-testid=audit-pill]", "audit chain intact").await;
+    assert!(app.client.find(Locator::Css("[data-testid=error-box]")).await.is_err());
+    app.screenshot("changes-after-restart").await;
+    app.close().await;
+    driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_config_starts_on_defaults_and_shows_the_problem() {
+    let profile = Profile::new();
+    std::fs::create_dir_all(profile.config_file().parent().expect("parent")).expect("mkdir");
+    std::fs::write(profile.config_file(), "[thresholds]\ncpu_utilization_max_pct = \"high\"\n").expect("write");
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.wait_text("[data-testid=status-pill]", "Degraded").await;
+    app.open("settings").await;
+    let problem = app.wait_text("[data-testid=config-problem]", "line 2").await;
+    assert!(problem.contains("thresholds.cpu_utilization_max_pct"), "{problem}");
+    app.screenshot("settings-broken-config").await;
+    app.close().await;
+    assert_eq!(
+        std::fs::read_to_string(profile.config_file()).expect("read"),
+        "[thresholds]\ncpu_utilization_max_pct = \"high\"\n",
+        "the user's file is left as written"
+    );
+    driver.stop().await;
+}

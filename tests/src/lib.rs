@@ -1,0 +1,182 @@
+//! Test harness shared by the workspace's cross-crate tests.
+//!
+//! [`AppSession`] drives the real `hsof-control-center` binary: it starts `tauri-driver`
+//! (which starts `WebKitWebDriver`, which starts the app) on free loopback ports, with a
+//! private config file and data directory per spec, and speaks WebDriver to the webview.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::process::{Child, Command};
+
+/// How long any wait in a spec may take before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}
+
+/// Workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The app binary: `$HSOF_E2E_APP` or `target/debug/hsof-control-center`.
+pub fn app_binary() -> PathBuf {
+    let p = std::env::var_os("HSOF_E2E_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/hsof-control-center"));
+    assert!(p.exists(), "{} not found: build it with `npx tauri build --debug --no-bundle` (make test does)", p.display());
+    p
+}
+
+/// Where specs save screenshots: `test-output/e2e/`.
+pub fn output_dir() -> PathBuf {
+    let d = workspace_root().join("test-output/e2e");
+    std::fs::create_dir_all(&d).expect("create test-output/e2e");
+    d
+}
+
+/// Private config and data locations of one spec.
+#[derive(Debug)]
+pub struct Profile {
+    dir: tempfile::TempDir,
+}
+
+impl Profile {
+    /// A fresh, empty profile.
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir") }
+    }
+    /// The config file the app will use.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("config/config.toml")
+    }
+    /// The data directory the app will use.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `tauri-driver` serving one profile; each [`AppSession`] launches the app anew.
+#[derive(Debug)]
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    /// Starts `tauri-driver` with the profile's paths in the environment the app inherits.
+    pub async fn start(profile: &Profile) -> Self {
+        let (port, native) = (free_port(), free_port());
+        let log = std::fs::File::create(output_dir().join(format!("tauri-driver-{port}.log"))).expect("driver log");
+        let child = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("HSOF_CONTROL_CONFIG", profile.config_file())
+            .env("HSOF_CONTROL_DATA_DIR", profile.data_dir())
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("tauri-driver on PATH: `cargo install tauri-driver --locked` (make test does)");
+        let start = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(start.elapsed() < DEADLINE, "tauri-driver did not listen on {port}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child, port }
+    }
+
+    /// Launches the app and connects to its webview.
+    pub async fn launch(&self) -> AppSession {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary().display().to_string() }),
+        );
+        let client = ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a WebDriver session with the app");
+        let s = AppSession { client };
+        s.wait_css("[data-testid=status-pill]").await;
+        s
+    }
+
+    /// Stops the driver.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// One running app, driven through WebDriver.
+#[derive(Debug)]
+pub struct AppSession {
+    /// The WebDriver client.
+    pub client: Client,
+}
+
+impl AppSession {
+    /// Waits until `css` matches, then returns the element.
+    pub async fn wait_css(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
+    }
+
+    /// Waits until `css` matches an element whose text contains `text`.
+    pub async fn wait_text(&self, css: &str, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if let Ok(t) = el.text().await {
+                    if t.contains(text) {
+                        return t;
+                    }
+                }
+            }
+            assert!(start.elapsed() < DEADLINE, "`{css}` never contained {text:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clicks the sidebar entry of `section` and waits for its screen.
+    pub async fn open(&self, section: &str) {
+        self.wait_css(&format!("nav [data-section={section}]")).await.click().await.expect("click section");
+        self.wait_css(&format!("[data-testid=screen-{section}]")).await;
+    }
+
+    /// Errors the page reported (`console.error`, uncaught errors, rejections).
+    pub async fn console_errors(&self) -> Vec<String> {
+        let v = self.client.execute("return window.__hsofErrors || []", vec![]).await.expect("read errors");
+        v.as_array().map(|a| a.iter().map(|x| x.to_string()).collect()).unwrap_or_default()
+    }
+
+    /// Saves a PNG under `test-output/e2e/<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(output_dir().join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    /// Ends the session, which closes the app.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
