@@ -42,10 +42,18 @@ pub fn typescript() -> specta_typescript::Typescript {
 /// Opens the context and runs the app until the last window closes.
 pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
-    let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
+    let _log = hsof_core::logging::init(
+        &paths.log_dir(),
+        "hsof-control-center.log",
+        cfg!(debug_assertions),
+    );
     let ctx = AppContext::open(&opts);
     tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
-    ctx.record_event(Utc::now(), "app.start", &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION));
+    ctx.record_event(
+        Utc::now(),
+        "app.start",
+        &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION),
+    );
 
     let builder = specta_builder();
     tauri::Builder::default()

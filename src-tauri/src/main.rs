@@ -21,7 +21,10 @@ struct Args {
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let args = Args::parse();
-    if cfg!(target_os = "linux") && std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
         eprintln!(
             "HSOF Control Center needs a graphical display, and neither DISPLAY nor WAYLAND_DISPLAY is set.\n\
              On a server or over SSH use `hsofctl` (same features, `--json` for scripts), \
@@ -29,7 +32,11 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let opts = hsof_core::Options { config: args.config, data_dir: args.data_dir, secrets: hsof_core::backend_from_env() };
+    let opts = hsof_core::Options {
+        config: args.config,
+        data_dir: args.data_dir,
+        secrets: hsof_core::backend_from_env(),
+    };
     match hsof_control_center_lib::run(opts, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -3,7 +3,8 @@
 
 #[test]
 fn ui_bindings_are_up_to_date() {
-    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/ipc/bindings.ts");
+    let committed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/ipc/bindings.ts");
     let dir = tempfile::tempdir().expect("tempdir");
     let fresh_path = dir.path().join("bindings.ts");
     hsof_control_center_lib::specta_builder()

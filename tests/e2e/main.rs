@@ -4,16 +4,30 @@
 use fantoccini::Locator;
 use hsof_tests::{Driver, Profile};
 
-const SECTIONS: &[&str] =
-    &["overview", "cluster", "slos", "calendar", "incidents", "changes", "gpu", "experiments", "reports", "settings"];
+const SECTIONS: &[&str] = &[
+    "overview",
+    "cluster",
+    "slos",
+    "calendar",
+    "incidents",
+    "changes",
+    "gpu",
+    "experiments",
+    "reports",
+    "settings",
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn window_opens_with_title_and_status() {
     let profile = Profile::new();
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
-    assert_eq!(app.client.title().await.expect("title"), "HSOF Control Center");
-    app.wait_text("[data-testid=status-pill]", "Local checks ok").await;
+    assert_eq!(
+        app.client.title().await.expect("title"),
+        "HSOF Control Center"
+    );
+    app.wait_text("[data-testid=status-pill]", "Local checks ok")
+        .await;
     app.screenshot("window-opens").await;
     app.close().await;
     driver.stop().await;
@@ -26,7 +40,12 @@ async fn every_section_renders_without_console_errors() {
     let app = driver.launch().await;
     for id in SECTIONS {
         app.open(id).await;
-        let h1 = app.wait_css(&format!("[data-testid=screen-{id}] h1")).await.text().await.expect("heading");
+        let h1 = app
+            .wait_css(&format!("[data-testid=screen-{id}] h1"))
+            .await
+            .text()
+            .await
+            .expect("heading");
         assert!(!h1.is_empty(), "{id} has no heading");
         app.screenshot(&format!("section-{id}")).await;
     }
@@ -49,18 +68,37 @@ async fn overview_shows_this_machines_facts() {
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
     app.open("overview").await;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let host = app.wait_text("[data-testid=panel-host]", "logical").await;
-    assert!(host.contains(&format!("{cores} logical")), "host panel: {host}");
-    let app_panel = app.wait_text("[data-testid=panel-app]", "HSOF Control Center 0.1.0").await;
-    assert!(app_panel.contains(&profile.config_file().display().to_string()), "{app_panel}");
-    assert!(app_panel.contains(&profile.data_dir().display().to_string()), "{app_panel}");
+    assert!(
+        host.contains(&format!("{cores} logical")),
+        "host panel: {host}"
+    );
+    let app_panel = app
+        .wait_text("[data-testid=panel-app]", "HSOF Control Center 0.1.0")
+        .await;
+    assert!(
+        app_panel.contains(&profile.config_file().display().to_string()),
+        "{app_panel}"
+    );
+    assert!(
+        app_panel.contains(&profile.data_dir().display().to_string()),
+        "{app_panel}"
+    );
     app.wait_text("[data-testid=panel-store]", "open").await;
     // No GPU on CI: NVML's absence is stated, not hidden.
     let gpu = app.wait_text("[data-testid=panel-gpu]", "NVML").await;
-    assert!(gpu.contains("no NVIDIA driver") || gpu.contains("Driver"), "{gpu}");
+    assert!(
+        gpu.contains("no NVIDIA driver") || gpu.contains("Driver"),
+        "{gpu}"
+    );
     let kube = app.wait_text("[data-testid=panel-kube]", "").await;
-    assert!(kube.contains("None found") || kube.contains("Context"), "{kube}");
+    assert!(
+        kube.contains("None found") || kube.contains("Context"),
+        "{kube}"
+    );
     app.screenshot("overview").await;
     app.close().await;
     driver.stop().await;
@@ -76,7 +114,8 @@ async fn settings_change_survives_restart_and_is_audited() {
     field.clear().await.expect("clear");
     // An invalid value is flagged on the field and blocks saving.
     field.send_keys("Not Valid").await.expect("type");
-    app.wait_text("[data-testid=field-problem]", "Kubernetes name").await;
+    app.wait_text("[data-testid=field-problem]", "Kubernetes name")
+        .await;
     field.clear().await.expect("clear");
     field.send_keys("hsof-e2e").await.expect("type");
     let save = app.wait_css("[data-testid=save]").await;
@@ -95,13 +134,29 @@ async fn settings_change_survives_restart_and_is_audited() {
 
     let app = driver.launch().await;
     app.open("settings").await;
-    let value = app.wait_css("input[data-key='cluster.namespace']").await.prop("value").await.expect("value");
+    let value = app
+        .wait_css("input[data-key='cluster.namespace']")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
     assert_eq!(value.as_deref(), Some("hsof-e2e"));
     app.open("changes").await;
-    let table = app.wait_text("[data-testid=audit-table]", "config.save").await;
+    let table = app
+        .wait_text("[data-testid=audit-table]", "config.save")
+        .await;
     assert!(table.contains("ok"), "{table}");
-    app.wait_text("[data-testid=audit-pill]", "audit chain intact").await;
-    assert!(app.client.find(Locator::Css("[data-testid=error-box]")).await.is_err());
+    assert!(
+        !table.contains("unknown"),
+        "the actor is the OS user: {table}"
+    );
+    app.wait_text("[data-testid=audit-pill]", "audit chain intact")
+        .await;
+    assert!(app
+        .client
+        .find(Locator::Css("[data-testid=error-box]"))
+        .await
+        .is_err());
     app.screenshot("changes-after-restart").await;
     app.close().await;
     driver.stop().await;
@@ -111,13 +166,22 @@ async fn settings_change_survives_restart_and_is_audited() {
 async fn broken_config_starts_on_defaults_and_shows_the_problem() {
     let profile = Profile::new();
     std::fs::create_dir_all(profile.config_file().parent().expect("parent")).expect("mkdir");
-    std::fs::write(profile.config_file(), "[thresholds]\ncpu_utilization_max_pct = \"high\"\n").expect("write");
+    std::fs::write(
+        profile.config_file(),
+        "[thresholds]\ncpu_utilization_max_pct = \"high\"\n",
+    )
+    .expect("write");
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
     app.wait_text("[data-testid=status-pill]", "Degraded").await;
     app.open("settings").await;
-    let problem = app.wait_text("[data-testid=config-problem]", "line 2").await;
-    assert!(problem.contains("thresholds.cpu_utilization_max_pct"), "{problem}");
+    let problem = app
+        .wait_text("[data-testid=config-problem]", "line 2")
+        .await;
+    assert!(
+        problem.contains("thresholds.cpu_utilization_max_pct"),
+        "{problem}"
+    );
     app.screenshot("settings-broken-config").await;
     app.close().await;
     assert_eq!(

@@ -40,7 +40,9 @@ pub struct AppContext {
 
 impl std::fmt::Debug for AppContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppContext").field("paths", &self.paths).finish_non_exhaustive()
+        f.debug_struct("AppContext")
+            .field("paths", &self.paths)
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,12 +108,32 @@ pub struct StoreStatus {
     pub error: Option<String>,
 }
 
-/// The OS user, as the actor of audit entries.
+/// The OS user, as the actor of audit entries: `$USER` / `$LOGNAME` / `$USERNAME`, else
+/// (a process started without a login environment, e.g. from a desktop launcher or a
+/// WebDriver) the name `/etc/passwd` gives the process's uid.
 pub fn os_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(passwd_name)
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(unix)]
+fn passwd_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
+}
+
+#[cfg(not(unix))]
+fn passwd_name() -> Option<String> {
+    None
 }
 
 impl AppContext {
@@ -131,7 +153,12 @@ impl AppContext {
             }
         };
         let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
-        Self { paths, config: RwLock::new(loaded), store, secrets }
+        Self {
+            paths,
+            config: RwLock::new(loaded),
+            store,
+            secrets,
+        }
     }
 
     /// Resolved paths.
@@ -154,11 +181,19 @@ impl AppContext {
 
     /// The configuration in effect, with its file's problem if any.
     pub fn config(&self) -> LoadedConfig {
-        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Validates and saves `new`, audits the change, and puts it in effect.
-    pub fn save_config(&self, new: Config, actor: &str, now: DateTime<Utc>) -> Result<LoadedConfig, Error> {
+    pub fn save_config(
+        &self,
+        new: Config,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<LoadedConfig, Error> {
         let path = self.paths.config_file.clone();
         let before = serde_json::to_string(&self.config().config).ok();
         let after = serde_json::to_string(&new).ok();
@@ -169,16 +204,33 @@ impl AppContext {
                 Err(e) => format!("error: {e}"),
             };
             self.audit(
-                &NewAuditEntry { actor, action: "config.save", target: &path.display().to_string(), before: before.as_deref(), after: after.as_deref(), result: &result },
+                &NewAuditEntry {
+                    actor,
+                    action: "config.save",
+                    target: &path.display().to_string(),
+                    before: before.as_deref(),
+                    after: after.as_deref(),
+                    result: &result,
+                },
                 now,
             );
         }
         outcome?;
         let mut guard = self.config.write().unwrap_or_else(|p| p.into_inner());
-        *guard = LoadedConfig { path: path.display().to_string(), config: new, problem: None, problems: vec![], created: false };
+        *guard = LoadedConfig {
+            path: path.display().to_string(),
+            config: new,
+            problem: None,
+            problems: vec![],
+            created: false,
+        };
         let loaded = guard.clone();
         drop(guard);
-        self.record_event(now, "config.saved", &format!("configuration saved to {}", path.display()));
+        self.record_event(
+            now,
+            "config.saved",
+            &format!("configuration saved to {}", path.display()),
+        );
         Ok(loaded)
     }
 
@@ -195,9 +247,14 @@ impl AppContext {
     }
 
     fn audit(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) {
-        match self.store().and_then(|s| s.append_audit(entry, now).map_err(Error::from)) {
+        match self
+            .store()
+            .and_then(|s| s.append_audit(entry, now).map_err(Error::from))
+        {
             Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, action = entry.action, "audit entry could not be written"),
+            Err(e) => {
+                tracing::error!(error = %e, action = entry.action, "audit entry could not be written")
+            }
         }
     }
 
@@ -215,12 +272,26 @@ impl AppContext {
     pub fn doctor(&self, now: DateTime<Utc>) -> Doctor {
         let loaded = self.config();
         let store = match self.store().and_then(|s| s.facts().map_err(Error::from)) {
-            Ok(f) => StoreStatus { ok: true, facts: Some(f), error: None },
-            Err(e) => StoreStatus { ok: false, facts: None, error: Some(e.to_string()) },
+            Ok(f) => StoreStatus {
+                ok: true,
+                facts: Some(f),
+                error: None,
+            },
+            Err(e) => StoreStatus {
+                ok: false,
+                facts: None,
+                error: Some(e.to_string()),
+            },
         };
-        let explicit = Some(loaded.config.cluster.kubeconfig.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
+        let explicit = Some(loaded.config.cluster.kubeconfig.as_str())
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from);
         let home = std::env::var_os("HOME").map(PathBuf::from);
-        let kube = read_kubeconfig(explicit.as_deref(), std::env::var("KUBECONFIG").ok().as_deref(), home.as_deref());
+        let kube = read_kubeconfig(
+            explicit.as_deref(),
+            std::env::var("KUBECONFIG").ok().as_deref(),
+            home.as_deref(),
+        );
         let mut attention = Vec::new();
         if let Some(p) = &loaded.problem {
             attention.push(format!("Config: {p}"));
@@ -233,7 +304,11 @@ impl AppContext {
         }
         Doctor {
             generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            status: if attention.is_empty() { "ok".into() } else { "degraded".into() },
+            status: if attention.is_empty() {
+                "ok".into()
+            } else {
+                "degraded".into()
+            },
             attention,
             app: AppFacts {
                 name: crate::PRODUCT_NAME.into(),
@@ -241,7 +316,12 @@ impl AppContext {
                 data_dir: self.paths.data_dir.display().to_string(),
                 log_dir: self.paths.log_dir().display().to_string(),
             },
-            config: ConfigFacts { path: loaded.path, ok: loaded.problem.is_none(), problem: loaded.problem, created: loaded.created },
+            config: ConfigFacts {
+                path: loaded.path,
+                ok: loaded.problem.is_none(),
+                problem: loaded.problem,
+                created: loaded.created,
+            },
             store,
             secrets: self.secrets.backend().clone(),
             kube,

@@ -93,10 +93,16 @@ pub struct IpcError {
 impl From<&Error> for IpcError {
     fn from(e: &Error) -> Self {
         let detail = match e {
-            Error::Config(ConfigError::Invalid { problems, .. }) => serde_json::to_string(problems).ok(),
+            Error::Config(ConfigError::Invalid { problems, .. }) => {
+                serde_json::to_string(problems).ok()
+            }
             _ => None,
         };
-        Self { code: e.code(), message: e.to_string(), detail }
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+            detail,
+        }
     }
 }
 

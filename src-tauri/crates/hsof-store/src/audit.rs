@@ -86,13 +86,19 @@ fn row_hash(prev_hash: &str, e: &AuditEntry) -> String {
 
 impl Store {
     /// Appends an entry dated `now`, linked to the last row.
-    pub fn append_audit(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) -> Result<AuditEntry, StoreError> {
+    pub fn append_audit(
+        &self,
+        entry: &NewAuditEntry<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<AuditEntry, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last: Option<(i64, String)> = tx
-            .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
         let mut row = AuditEntry {
@@ -144,21 +150,38 @@ impl Store {
             let row = read_row(r)?;
             count += 1;
             let reason = if row.id != expected_id {
-                Some(format!("row {} follows row {}: rows are missing", row.id, expected_id - 1))
+                Some(format!(
+                    "row {} follows row {}: rows are missing",
+                    row.id,
+                    expected_id - 1
+                ))
             } else if row.prev_hash != prev_hash {
                 Some("does not link to the previous row's hash".to_string())
             } else if row_hash(&prev_hash, &row) != row.hash {
-                Some("contents do not match the row's hash (edited after it was written)".to_string())
+                Some(
+                    "contents do not match the row's hash (edited after it was written)"
+                        .to_string(),
+                )
             } else {
                 None
             };
             if let Some(reason) = reason {
-                return Ok(AuditVerification { rows: count, intact: false, broken_at: Some(row.id), reason: Some(reason) });
+                return Ok(AuditVerification {
+                    rows: count,
+                    intact: false,
+                    broken_at: Some(row.id),
+                    reason: Some(reason),
+                });
             }
             expected_id = row.id + 1;
             prev_hash = row.hash;
         }
-        Ok(AuditVerification { rows: count, intact: true, broken_at: None, reason: None })
+        Ok(AuditVerification {
+            rows: count,
+            intact: true,
+            broken_at: None,
+            reason: None,
+        })
     }
 }
 

@@ -63,7 +63,8 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
         // A corrupt or foreign file fails here, before any write is attempted.
         let version: u32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -124,6 +125,8 @@ impl Store {
     /// The connection. A poisoned lock only means another thread panicked mid-call;
     /// SQLite's own transactions keep the file consistent, so the connection is reused.
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

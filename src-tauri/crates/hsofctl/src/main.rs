@@ -16,7 +16,11 @@ use hsof_core::{config, AppContext, Error, IpcError, Options, SecretValue};
 use crate::output::{print_audit, print_doctor, Out};
 
 #[derive(Debug, Parser)]
-#[command(name = "hsofctl", version, about = "HSOF Control Center from the command line")]
+#[command(
+    name = "hsofctl",
+    version,
+    about = "HSOF Control Center from the command line"
+)]
 struct Cli {
     /// Configuration file [default: ~/.config/hsof-control-center/config.toml]
     #[arg(long, global = true, env = hsof_core::ENV_CONFIG, value_name = "PATH")]
@@ -109,20 +113,33 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
-    let opts = Options { config: cli.config.clone(), data_dir: cli.data_dir.clone(), secrets: hsof_core::backend_from_env() };
+    let opts = Options {
+        config: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        secrets: hsof_core::backend_from_env(),
+    };
     // Paths only: no file is created for `config path`.
     if let Command::Config(ConfigCmd::Path) = cli.command {
         let paths = hsof_core::Paths::resolve(opts.config, opts.data_dir);
-        out.line_or_json(&paths.config_file.display().to_string(), &serde_json::json!({ "path": paths.config_file }));
+        out.line_or_json(
+            &paths.config_file.display().to_string(),
+            &serde_json::json!({ "path": paths.config_file }),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Config(ConfigCmd::Validate) = cli.command {
         let paths = hsof_core::Paths::resolve(opts.config, opts.data_dir);
-        let text = std::fs::read_to_string(&paths.config_file)
-            .map_err(|e| config::ConfigError::Io { path: paths.config_file.clone(), message: e.to_string() })?;
+        let text =
+            std::fs::read_to_string(&paths.config_file).map_err(|e| config::ConfigError::Io {
+                path: paths.config_file.clone(),
+                message: e.to_string(),
+            })?;
         config::parse(&paths.config_file, &text)?;
         let msg = format!("{}: valid", paths.config_file.display());
-        out.line_or_json(&msg, &serde_json::json!({ "path": paths.config_file, "valid": true }));
+        out.line_or_json(
+            &msg,
+            &serde_json::json!({ "path": paths.config_file, "valid": true }),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let ctx = AppContext::open(&opts);
@@ -137,12 +154,18 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         }
         Command::Config(ConfigCmd::Show { defaults }) => {
             let loaded = ctx.config();
-            let cfg = if *defaults { config::Config::default() } else { loaded.config };
+            let cfg = if *defaults {
+                config::Config::default()
+            } else {
+                loaded.config
+            };
             if out.json {
                 out.json_value(&cfg);
             } else {
                 if let (false, Some(p)) = (*defaults, &loaded.problem) {
-                    eprintln!("hsofctl: the file has a problem, showing the defaults in effect: {p}");
+                    eprintln!(
+                        "hsofctl: the file has a problem, showing the defaults in effect: {p}"
+                    );
                 }
                 print!("{}", config::render(&cfg));
             }
@@ -159,7 +182,9 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         Command::Audit(AuditCmd::Verify) => {
             let v = ctx.audit_verify()?;
             let text = match (&v.broken_at, &v.reason) {
-                (Some(id), Some(r)) => format!("audit log BROKEN at row {id}: {r} ({} rows read)", v.rows),
+                (Some(id), Some(r)) => {
+                    format!("audit log BROKEN at row {id}: {r} ({} rows read)", v.rows)
+                }
                 _ => format!("audit log intact: {} rows", v.rows),
             };
             out.line_or_json(&text, &v);
@@ -177,24 +202,35 @@ fn secret(ctx: &AppContext, cmd: &SecretCmd, out: &Out) -> Result<(), Error> {
     match cmd {
         SecretCmd::Set { name } => {
             let mut value = String::new();
-            std::io::stdin()
-                .read_to_string(&mut value)
-                .map_err(|e| Error::InvalidInput(format!("could not read the value from standard input: {e}")))?;
+            std::io::stdin().read_to_string(&mut value).map_err(|e| {
+                Error::InvalidInput(format!("could not read the value from standard input: {e}"))
+            })?;
             let value = value.trim_end_matches(['\n', '\r']);
             if value.is_empty() {
-                return Err(Error::InvalidInput("the value on standard input is empty".into()));
+                return Err(Error::InvalidInput(
+                    "the value on standard input is empty".into(),
+                ));
             }
             store.set(name, &SecretValue::new(value))?;
             ctx.record_event(Utc::now(), "secret.set", &format!("secret `{name}` stored"));
-            out.line_or_json(&format!("secret `{name}` stored ({:?})", store.backend()), &serde_json::json!({ "name": name, "stored": true, "backend": store.backend() }));
+            out.line_or_json(
+                &format!("secret `{name}` stored ({:?})", store.backend()),
+                &serde_json::json!({ "name": name, "stored": true, "backend": store.backend() }),
+            );
         }
         SecretCmd::Delete { name } => {
             store.delete(name)?;
-            out.line_or_json(&format!("secret `{name}` deleted"), &serde_json::json!({ "name": name, "deleted": true }));
+            out.line_or_json(
+                &format!("secret `{name}` deleted"),
+                &serde_json::json!({ "name": name, "deleted": true }),
+            );
         }
         SecretCmd::Check { name } => {
             store.get(name)?;
-            out.line_or_json(&format!("secret `{name}` is set"), &serde_json::json!({ "name": name, "set": true, "backend": store.backend() }));
+            out.line_or_json(
+                &format!("secret `{name}` is set"),
+                &serde_json::json!({ "name": name, "set": true, "backend": store.backend() }),
+            );
         }
     }
     Ok(())

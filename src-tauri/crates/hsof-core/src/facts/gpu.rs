@@ -36,17 +36,27 @@ pub fn read_gpus() -> GpuFacts {
         Err(e) => {
             let message = match e {
                 nvml_wrapper::error::NvmlError::LibloadingError(_) => {
-                    "no NVIDIA driver on this machine (libnvidia-ml.so is not installed)".to_string()
+                    "no NVIDIA driver on this machine (libnvidia-ml.so is not installed)"
+                        .to_string()
                 }
                 nvml_wrapper::error::NvmlError::DriverNotLoaded => {
                     "the NVIDIA driver is installed but not loaded".to_string()
                 }
                 other => format!("NVML could not start: {other}"),
             };
-            return GpuFacts { driver_present: false, driver_version: None, cuda_version: None, devices: vec![], message: Some(message) };
+            return GpuFacts {
+                driver_present: false,
+                driver_version: None,
+                cuda_version: None,
+                devices: vec![],
+                message: Some(message),
+            };
         }
     };
-    let cuda_version = nvml.sys_cuda_driver_version().ok().map(|v| format!("{}.{}", v / 1000, (v % 1000) / 10));
+    let cuda_version = nvml
+        .sys_cuda_driver_version()
+        .ok()
+        .map(|v| format!("{}.{}", v / 1000, (v % 1000) / 10));
     let mut devices = Vec::new();
     let mut message = None;
     match nvml.device_count() {
@@ -68,5 +78,11 @@ pub fn read_gpus() -> GpuFacts {
         }
         Err(e) => message = Some(format!("NVML could not count devices: {e}")),
     }
-    GpuFacts { driver_present: true, driver_version: nvml.sys_driver_version().ok(), cuda_version, devices, message }
+    GpuFacts {
+        driver_present: true,
+        driver_version: nvml.sys_driver_version().ok(),
+        cuda_version,
+        devices,
+        message,
+    }
 }

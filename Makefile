@@ -1,0 +1,50 @@
+# HSOF Control Center: `make run` to use it, `make test` to check everything.
+# Both bootstrap what a fresh Debian/Ubuntu machine lacks (scripts/bootstrap.sh).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+APP := target/debug/hsof-control-center
+
+.PHONY: run test bootstrap bootstrap-test app lint unit rust-test e2e bindings bench clean
+
+run: bootstrap app
+	./$(APP)
+
+test: bootstrap-test lint unit rust-test app e2e
+	@echo "make test: all suites passed"
+
+bootstrap:
+	@scripts/bootstrap.sh run
+
+bootstrap-test:
+	@scripts/bootstrap.sh test
+
+# The desktop binary with the UI embedded (vite build + cargo build with custom-protocol).
+app:
+	npx tauri build --debug --no-bundle
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	npm run check
+
+unit:
+	npm run test:unit
+
+rust-test:
+	cargo test --workspace
+
+# The real app under Xvfb, one spec at a time (each launches its own app).
+e2e: app
+	xvfb-run -a --server-args="-screen 0 1280x800x24" cargo test -p hsof-tests --features e2e --test e2e -- --test-threads=1
+
+# Regenerate ui/src/lib/ipc/bindings.ts from the Rust commands.
+bindings:
+	UPDATE_BINDINGS=1 cargo test -p hsof-control-center --test bindings
+
+bench:
+	scripts/bench.sh
+
+clean:
+	cargo clean
+	rm -rf dist node_modules test-output

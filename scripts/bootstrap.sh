@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian/Ubuntu machine lacks to build (`run`) or test (`test`)
+# HSOF Control Center. Idempotent: every step checks first and skips what is there.
+# Only package registries are used (apt, crates.io, npm); nothing is downloaded elsewhere.
+set -euo pipefail
+mode="${1:-run}"
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1mbootstrap:\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mbootstrap:\033[0m %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "not root and no sudo: install the packages listed in scripts/bootstrap.sh by hand"
+  SUDO="sudo"
+fi
+
+# System packages: Tauri's WebKitGTK stack for `run`; Xvfb and the WebKit WebDriver for `test`.
+run_pkgs=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libgtk-3-dev
+  librsvg2-dev libayatana-appindicator3-dev libsoup-3.0-dev curl file)
+test_pkgs=(xvfb xauth webkit2gtk-driver)
+pkgs=("${run_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || die "apt-get not found: install ${missing[*]} with your package manager"
+  say "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Node.js (>= 18 for Vite 6): Debian's package when absent.
+if ! command -v npm >/dev/null; then
+  say "installing nodejs and npm from apt"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 18 ] || die "Node.js $node_major is too old: Vite needs 18 or newer"
+
+# Rust (>= 1.90, Tauri 2's minimum): Debian's rustc is older, so rustup is the way.
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+command -v cargo >/dev/null || die "Rust is not installed: install it with rustup (https://rustup.rs), then re-run"
+rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+[ "$rust_minor" -ge 90 ] || die "rustc $(rustc --version) is too old: run \`rustup update stable\` (1.90 or newer)"
+if [ "$mode" = test ]; then
+  for c in rustfmt clippy; do
+    if ! cargo "${c/rustfmt/fmt}" --version >/dev/null 2>&1; then
+      command -v rustup >/dev/null || die "cargo $c is missing and rustup is not available to add it"
+      say "adding rust component $c"
+      rustup component add "$c"
+    fi
+  done
+fi
+
+# npm packages, exactly as locked.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+# tauri-driver: the WebDriver bridge between the specs and the app (from crates.io).
+if [ "$mode" = test ] && ! command -v tauri-driver >/dev/null; then
+  say "installing tauri-driver (cargo install --locked)"
+  cargo install tauri-driver --locked
+fi
+say "ready ($mode)"
