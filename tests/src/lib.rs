@@ -130,8 +130,7 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": app_binary().display().to_string() }),
         );
-        let client = ClientBuilder::rustls()
-            .expect("rustls")
+        let client = ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await

@@ -11,6 +11,7 @@
 mod audit;
 mod error;
 mod events;
+mod monitor;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry};
 pub use error::StoreError;
 pub use events::AppEvent;
+pub use monitor::Bucket;
 
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;

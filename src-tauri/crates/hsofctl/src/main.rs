@@ -48,6 +48,15 @@ enum Command {
     /// Store secrets (Slack webhook URL, tokens) in the OS keyring or the 0600 file
     #[command(subcommand)]
     Secret(SecretCmd),
+    /// What the app did (starts, first paint, saves), newest first
+    Events {
+        /// Only this kind, e.g. app.first_paint
+        #[arg(long)]
+        kind: Option<String>,
+        /// How many
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +202,16 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             }
         }
         Command::Secret(cmd) => secret(&ctx, cmd, out)?,
+        Command::Events { kind, limit } => {
+            let rows = ctx.store()?.recent_events(kind.as_deref(), *limit).map_err(Error::from)?;
+            if out.json {
+                out.json_value(&rows);
+            } else {
+                for e in &rows {
+                    println!("{}  {:<18} {}", e.ts, e.kind, e.message);
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,12 +2,14 @@
 //! [`steps`] is the order of `PRAGMA user_version`, so steps are only ever appended.
 
 mod core;
+mod monitor;
 
 use rusqlite_migration::{Migrations, M};
 
 fn steps() -> Vec<M<'static>> {
     let mut all = Vec::new();
     all.extend(core::steps());
+    all.extend(monitor::steps());
     all
 }
 
