@@ -10,6 +10,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+
+pub mod exporter;
+pub mod servers;
 use tokio::process::{Child, Command};
 
 /// How long any wait in a spec may take before it fails.

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::{self, Config, LoadedConfig};
 use crate::facts::{read_gpus, read_host, read_kubeconfig, GpuFacts, HostFacts, KubeFacts};
+use crate::monitoring::Monitor;
 use crate::secrets::{BackendChoice, SecretBackend, SecretStore};
 use crate::{Error, Paths};
 
@@ -34,6 +35,7 @@ enum StoreState {
 pub struct AppContext {
     paths: Paths,
     config: RwLock<LoadedConfig>,
+    monitor: RwLock<Monitor>,
     store: StoreState,
     secrets: SecretStore,
 }
@@ -153,9 +155,11 @@ impl AppContext {
             }
         };
         let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
+        let monitor = RwLock::new(Monitor::from_config(&loaded.config));
         Self {
             paths,
             config: RwLock::new(loaded),
+            monitor,
             store,
             secrets,
         }
@@ -203,7 +207,7 @@ impl AppContext {
                 Ok(()) => "ok".to_string(),
                 Err(e) => format!("error: {e}"),
             };
-            self.audit(
+            self.audit_entry(
                 &NewAuditEntry {
                     actor,
                     action: "config.save",
@@ -226,6 +230,8 @@ impl AppContext {
         };
         let loaded = guard.clone();
         drop(guard);
+        *self.monitor.write().unwrap_or_else(|p| p.into_inner()) =
+            Monitor::from_config(&loaded.config);
         self.record_event(
             now,
             "config.saved",
@@ -246,7 +252,17 @@ impl AppContext {
         }
     }
 
-    fn audit(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) {
+    /// Clients and limits for monitoring, built from the configuration in effect. A clone,
+    /// so no lock is held across the awaits that follow.
+    pub fn monitor(&self) -> Monitor {
+        self.monitor
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Appends an audit entry; a failure to write it is logged (the change itself happened).
+    pub(crate) fn audit_entry(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) {
         match self
             .store()
             .and_then(|s| s.append_audit(entry, now).map_err(Error::from))

@@ -62,6 +62,15 @@ pub enum Error {
     /// Bad input from the user.
     #[error("{0}")]
     InvalidInput(String),
+    /// A service is not configured usably or could not be reached.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A monitoring source failed.
+    #[error(transparent)]
+    Monitor(#[from] hsof_monitor::MonitorError),
 }
 
 impl Error {
@@ -75,6 +84,14 @@ impl Error {
             Self::Secret(SecretError::NotFound(_)) => ErrorCode::NotFound,
             Self::Secret(_) => ErrorCode::Io,
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Monitor(e) if e.is_unavailable() => ErrorCode::Unavailable,
+            Self::Monitor(hsof_monitor::MonitorError::BadUrl { .. }) => ErrorCode::InvalidConfig,
+            Self::Monitor(hsof_monitor::MonitorError::Http {
+                status: 401 | 403, ..
+            }) => ErrorCode::Forbidden,
+            Self::Monitor(_) => ErrorCode::Unavailable,
         }
     }
 }

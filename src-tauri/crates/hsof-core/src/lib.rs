@@ -8,6 +8,7 @@ mod context;
 mod error;
 pub mod facts;
 pub mod logging;
+pub mod monitoring;
 mod paths;
 pub mod secrets;
 

@@ -35,11 +35,17 @@ pub struct Alert {
 impl Alert {
     /// `labels.alertname`.
     pub fn name(&self) -> &str {
-        self.labels.get("alertname").map(String::as_str).unwrap_or("(unnamed)")
+        self.labels
+            .get("alertname")
+            .map(String::as_str)
+            .unwrap_or("(unnamed)")
     }
     /// `labels.severity`, lower-cased; `none` when absent.
     pub fn severity(&self) -> String {
-        self.labels.get("severity").map(|s| s.to_lowercase()).unwrap_or_else(|| "none".into())
+        self.labels
+            .get("severity")
+            .map(|s| s.to_lowercase())
+            .unwrap_or_else(|| "none".into())
     }
 }
 
@@ -124,13 +130,24 @@ pub struct NewSilence {
 
 impl NewSilence {
     /// A silence matching exactly `alert`'s labels from `now` for `duration`.
-    pub fn for_alert(alert: &Alert, now: DateTime<Utc>, duration: chrono::Duration, created_by: &str, comment: &str) -> Self {
+    pub fn for_alert(
+        alert: &Alert,
+        now: DateTime<Utc>,
+        duration: chrono::Duration,
+        created_by: &str,
+        comment: &str,
+    ) -> Self {
         let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         Self {
             matchers: alert
                 .labels
                 .iter()
-                .map(|(k, v)| Matcher { name: k.clone(), value: v.clone(), is_regex: false, is_equal: true })
+                .map(|(k, v)| Matcher {
+                    name: k.clone(),
+                    value: v.clone(),
+                    is_regex: false,
+                    is_equal: true,
+                })
                 .collect(),
             starts_at: fmt(now),
             ends_at: fmt(now + duration),
@@ -155,12 +172,21 @@ struct Created {
 impl AlertmanagerClient {
     /// A client for the server at `base`.
     pub fn new(base: &str, timeout: Duration) -> Result<Self, MonitorError> {
-        Ok(Self { ep: Endpoint::new("AlertManager", base, timeout)? })
+        Ok(Self {
+            ep: Endpoint::new("AlertManager", base, timeout)?,
+        })
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, MonitorError> {
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, MonitorError> {
         let url = self.ep.url(path);
-        let (status, body, _) = self.ep.send(&url, self.ep.http.get(url.clone()).query(query)).await?;
+        let (status, body, _) = self
+            .ep
+            .send(&url, self.ep.http.get(url.clone()).query(query))
+            .await?;
         if status >= 400 {
             return Err(self.ep.http_error(&url, status, &body));
         }
@@ -169,7 +195,15 @@ impl AlertmanagerClient {
 
     /// Alerts that are firing, silenced ones included (their status says so).
     pub async fn alerts(&self) -> Result<Vec<Alert>, MonitorError> {
-        self.get_json("api/v2/alerts", &[("active", "true"), ("silenced", "true"), ("inhibited", "true")]).await
+        self.get_json(
+            "api/v2/alerts",
+            &[
+                ("active", "true"),
+                ("silenced", "true"),
+                ("inhibited", "true"),
+            ],
+        )
+        .await
     }
 
     /// All silences the server knows (active, pending and recently expired).
@@ -180,9 +214,15 @@ impl AlertmanagerClient {
     /// Creates a silence and returns its id.
     pub async fn create_silence(&self, s: &NewSilence) -> Result<String, MonitorError> {
         let url = self.ep.url("api/v2/silences");
-        let (status, body, _) = self.ep.send(&url, self.ep.http.post(url.clone()).json(s)).await?;
+        let (status, body, _) = self
+            .ep
+            .send(&url, self.ep.http.post(url.clone()).json(s))
+            .await?;
         if status >= 400 {
-            return Err(MonitorError::Api { service: "AlertManager", message: format!("silence refused (HTTP {status}): {}", body.trim()) });
+            return Err(MonitorError::Api {
+                service: "AlertManager",
+                message: format!("silence refused (HTTP {status}): {}", body.trim()),
+            });
         }
         Ok(self.ep.decode::<Created>(&url, &body)?.silence_id)
     }

@@ -20,7 +20,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry};
 pub use error::StoreError;
 pub use events::AppEvent;
-pub use monitor::Bucket;
+pub use monitor::{Bucket, ThresholdRecord};
 
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;

@@ -203,7 +203,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         }
         Command::Secret(cmd) => secret(&ctx, cmd, out)?,
         Command::Events { kind, limit } => {
-            let rows = ctx.store()?.recent_events(kind.as_deref(), *limit).map_err(Error::from)?;
+            let rows = ctx
+                .store()?
+                .recent_events(kind.as_deref(), *limit)
+                .map_err(Error::from)?;
             if out.json {
                 out.json_value(&rows);
             } else {

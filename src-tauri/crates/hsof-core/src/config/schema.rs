@@ -23,6 +23,10 @@ pub struct Config {
     pub health: HealthThresholds,
     /// Incident severities P0–P3.
     pub severities: Severities,
+    /// Service level objectives.
+    pub slo: SloConfig,
+    /// PromQL behind each key metric.
+    pub metrics: MetricQueries,
     /// Look and feel.
     pub ui: UiConfig,
 }
@@ -147,6 +151,8 @@ pub struct Thresholds {
     pub throughput_min_per_hour: f64,
     /// Feature-selection quality target: above this score (0–1).
     pub selection_quality_min: f64,
+    /// The daily backup is overdue after this many hours.
+    pub backup_max_age_hours: f64,
     /// Critical alerts (page immediately).
     pub critical: CriticalThresholds,
     /// Warning alerts (email / Slack).
@@ -164,6 +170,7 @@ impl Default for Thresholds {
             error_rate_max_pct: 0.1,
             throughput_min_per_hour: 100.0,
             selection_quality_min: 0.8,
+            backup_max_age_hours: 26.0,
             critical: CriticalThresholds::default(),
             warning: WarningThresholds::default(),
         }
@@ -328,6 +335,84 @@ pub struct Severity {
     pub status_update_minutes: u32,
     /// Whether a post-mortem is required.
     pub postmortem: bool,
+}
+
+/// `[slo]`: objectives over a rolling window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct SloConfig {
+    /// Rolling window, days.
+    pub window_days: u32,
+    /// Availability: share of requests that must not fail (5xx).
+    pub availability_objective: f64,
+    /// Latency: share of requests that must finish under `latency_threshold_secs`.
+    pub latency_objective: f64,
+    /// Latency threshold, seconds; must be a bucket boundary (`le`) of the histogram.
+    pub latency_threshold_secs: f64,
+    /// Throughput: share of 5-minute slices whose hourly rate meets `thresholds.throughput_min_per_hour`.
+    pub throughput_objective: f64,
+    /// Quality: share of 1-minute slices whose score meets `thresholds.selection_quality_min`.
+    pub quality_objective: f64,
+}
+
+impl Default for SloConfig {
+    fn default() -> Self {
+        Self {
+            window_days: 30,
+            availability_objective: 0.999,
+            latency_objective: 0.95,
+            latency_threshold_secs: 30.0,
+            throughput_objective: 0.99,
+            quality_objective: 0.99,
+        }
+    }
+}
+
+/// `[metrics]`: the PromQL behind each of the runbook's key metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricQueries {
+    /// GPU utilisation, percent.
+    pub gpu_utilization_pct: String,
+    /// GPU temperature (hottest), °C.
+    pub gpu_temperature_c: String,
+    /// Error rate, percent of requests.
+    pub error_rate_pct: String,
+    /// Request latency P95, seconds.
+    pub latency_p95_secs: String,
+    /// Datasets processed per hour.
+    pub throughput_per_hour: String,
+    /// Selection quality score.
+    pub selection_quality: String,
+    /// CPU utilisation, percent of limits.
+    pub cpu_pct: String,
+    /// Memory utilisation, percent of limits.
+    pub memory_pct: String,
+    /// Storage usage, percent of capacity.
+    pub storage_pct: String,
+    /// Seconds since the last successful backup.
+    pub backup_age_secs: String,
+    /// Failed backups in the last day.
+    pub backup_failures_1d: String,
+}
+
+impl Default for MetricQueries {
+    fn default() -> Self {
+        let q = |s: &str| s.to_string();
+        Self {
+            gpu_utilization_pct: q("avg(hsof_gpu_utilization_percent)"),
+            gpu_temperature_c: q("max(hsof_gpu_temperature_celsius)"),
+            error_rate_pct: q("100 * sum(rate(hsof_requests_total{status=~\"5..\"}[5m])) / sum(rate(hsof_requests_total[5m]))"),
+            latency_p95_secs: q("histogram_quantile(0.95, sum by (le) (rate(hsof_request_duration_seconds_bucket[5m])))"),
+            throughput_per_hour: q("3600 * sum(rate(hsof_datasets_processed_total[1h]))"),
+            selection_quality: q("avg(hsof_selection_quality_score)"),
+            cpu_pct: q("100 * sum(rate(container_cpu_usage_seconds_total{namespace=\"hsof\",container!=\"\"}[5m])) / sum(kube_pod_container_resource_limits{namespace=\"hsof\",resource=\"cpu\"})"),
+            memory_pct: q("100 * sum(container_memory_working_set_bytes{namespace=\"hsof\",container!=\"\"}) / sum(kube_pod_container_resource_limits{namespace=\"hsof\",resource=\"memory\"})"),
+            storage_pct: q("100 * max(kubelet_volume_stats_used_bytes{namespace=\"hsof\"} / kubelet_volume_stats_capacity_bytes{namespace=\"hsof\"})"),
+            backup_age_secs: q("time() - max(hsof_last_successful_backup_timestamp)"),
+            backup_failures_1d: q("sum(increase(hsof_backup_failed_total[1d]))"),
+        }
+    }
 }
 
 /// `[ui]`

@@ -123,6 +123,7 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     }
     for (key, v) in [
         ("thresholds.latency_p95_max_secs", th.latency_p95_max_secs),
+        ("thresholds.backup_max_age_hours", th.backup_max_age_hours),
         (
             "thresholds.throughput_min_per_hour",
             th.throughput_min_per_hour,
@@ -216,6 +217,43 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
             Escalation::parse(&s.escalation).is_some(),
             "\"immediate\", a duration such as \"30m\" or \"4h\", or \"next-business-day\"",
             &s.escalation,
+        );
+    }
+    let slo = &config.slo;
+    p.range_u("slo.window_days", slo.window_days, 1, 90);
+    for (key, v) in [
+        ("slo.availability_objective", slo.availability_objective),
+        ("slo.latency_objective", slo.latency_objective),
+        ("slo.throughput_objective", slo.throughput_objective),
+        ("slo.quality_objective", slo.quality_objective),
+    ] {
+        p.check(
+            key,
+            v > 0.0 && v < 1.0,
+            "a share strictly between 0 and 1, e.g. 0.999",
+            &v.to_string(),
+        );
+    }
+    p.positive("slo.latency_threshold_secs", slo.latency_threshold_secs);
+    let m = &config.metrics;
+    for (key, q) in [
+        ("metrics.gpu_utilization_pct", &m.gpu_utilization_pct),
+        ("metrics.gpu_temperature_c", &m.gpu_temperature_c),
+        ("metrics.error_rate_pct", &m.error_rate_pct),
+        ("metrics.latency_p95_secs", &m.latency_p95_secs),
+        ("metrics.throughput_per_hour", &m.throughput_per_hour),
+        ("metrics.selection_quality", &m.selection_quality),
+        ("metrics.cpu_pct", &m.cpu_pct),
+        ("metrics.memory_pct", &m.memory_pct),
+        ("metrics.storage_pct", &m.storage_pct),
+        ("metrics.backup_age_secs", &m.backup_age_secs),
+        ("metrics.backup_failures_1d", &m.backup_failures_1d),
+    ] {
+        p.check(
+            key,
+            !q.trim().is_empty(),
+            "a PromQL expression",
+            "an empty string",
         );
     }
     p.0

@@ -20,7 +20,12 @@ pub struct HealthLimits {
 
 impl Default for HealthLimits {
     fn default() -> Self {
-        Self { gpu_memory_pct: (80.0, 95.0), gpu_temperature_c: (80.0, 90.0), model_error_rate_pct: (5.0, 10.0), inference_latency_ms: (100.0, 500.0) }
+        Self {
+            gpu_memory_pct: (80.0, 95.0),
+            gpu_temperature_c: (80.0, 90.0),
+            model_error_rate_pct: (5.0, 10.0),
+            inference_latency_ms: (100.0, 500.0),
+        }
     }
 }
 
@@ -49,7 +54,11 @@ fn grade(v: f64, (warn, crit): (f64, f64)) -> Level {
 }
 
 fn unknown(name: &str, why: &str) -> ComponentHealth {
-    ComponentHealth { name: name.into(), level: Level::Unknown, reason: why.into() }
+    ComponentHealth {
+        name: name.into(),
+        level: Level::Unknown,
+        reason: why.into(),
+    }
 }
 
 /// The service's own overall verdict.
@@ -63,8 +72,16 @@ pub fn service_component(overall: &Parsed<OverallHealth>) -> ComponentHealth {
                 .filter(|(_, c)| Level::parse(&c.status) != Level::Healthy)
                 .map(|(k, c)| format!("{k} {}: {}", c.status, c.message))
                 .collect();
-            let reason = if notes.is_empty() { format!("service reports {}", o.overall_status) } else { notes.join("; ") };
-            ComponentHealth { name: "service".into(), level, reason }
+            let reason = if notes.is_empty() {
+                format!("service reports {}", o.overall_status)
+            } else {
+                notes.join("; ")
+            };
+            ComponentHealth {
+                name: "service".into(),
+                level,
+                reason,
+            }
         }
         Err(e) => unknown("service", e),
     }
@@ -77,14 +94,34 @@ pub fn gpu_component(gpu: &Parsed<GpuHealth>, l: &HealthLimits) -> ComponentHeal
         Err(e) => return unknown("gpu", e),
     };
     if g.gpus.is_empty() {
-        return ComponentHealth { name: "gpu".into(), level: Level::Critical, reason: "the service reports no GPU".into() };
+        return ComponentHealth {
+            name: "gpu".into(),
+            level: Level::Critical,
+            reason: "the service reports no GPU".into(),
+        };
     }
-    let mut worst = (Level::Healthy, format!("{} GPU(s) within limits", g.gpus.len()));
+    let mut worst = (
+        Level::Healthy,
+        format!("{} GPU(s) within limits", g.gpus.len()),
+    );
     for d in &g.gpus {
         let checks = [
-            (if d.available { Level::Healthy } else { Level::Critical }, format!("GPU {} unavailable", d.device_id)),
-            (grade(d.memory_percentage, l.gpu_memory_pct), format!("GPU {} memory {:.0} %", d.device_id, d.memory_percentage)),
-            (grade(d.temperature_celsius, l.gpu_temperature_c), format!("GPU {} at {:.0} °C", d.device_id, d.temperature_celsius)),
+            (
+                if d.available {
+                    Level::Healthy
+                } else {
+                    Level::Critical
+                },
+                format!("GPU {} unavailable", d.device_id),
+            ),
+            (
+                grade(d.memory_percentage, l.gpu_memory_pct),
+                format!("GPU {} memory {:.0} %", d.device_id, d.memory_percentage),
+            ),
+            (
+                grade(d.temperature_celsius, l.gpu_temperature_c),
+                format!("GPU {} at {:.0} °C", d.device_id, d.temperature_celsius),
+            ),
         ];
         for (lvl, why) in checks {
             if lvl > worst.0 {
@@ -92,7 +129,11 @@ pub fn gpu_component(gpu: &Parsed<GpuHealth>, l: &HealthLimits) -> ComponentHeal
             }
         }
     }
-    ComponentHealth { name: "gpu".into(), level: worst.0, reason: worst.1 }
+    ComponentHealth {
+        name: "gpu".into(),
+        level: worst.0,
+        reason: worst.1,
+    }
 }
 
 /// The metamodel: loaded, ready, error rate and latency.
@@ -103,18 +144,54 @@ pub fn model_component(model: &Parsed<ModelHealth>, l: &HealthLimits) -> Compone
     };
     let pct = m.error_rate * 100.0;
     let checks = [
-        (if m.metamodel_loaded { Level::Healthy } else { Level::Critical }, "metamodel not loaded".to_string()),
-        (if m.inference_ready { Level::Healthy } else { Level::Critical }, "inference not ready".to_string()),
-        (grade(pct, l.model_error_rate_pct), format!("error rate {pct:.1} %")),
-        (grade(m.average_inference_ms, l.inference_latency_ms), format!("inference {:.0} ms", m.average_inference_ms)),
+        (
+            if m.metamodel_loaded {
+                Level::Healthy
+            } else {
+                Level::Critical
+            },
+            "metamodel not loaded".to_string(),
+        ),
+        (
+            if m.inference_ready {
+                Level::Healthy
+            } else {
+                Level::Critical
+            },
+            "inference not ready".to_string(),
+        ),
+        (
+            grade(pct, l.model_error_rate_pct),
+            format!("error rate {pct:.1} %"),
+        ),
+        (
+            grade(m.average_inference_ms, l.inference_latency_ms),
+            format!("inference {:.0} ms", m.average_inference_ms),
+        ),
     ];
-    let (level, reason) = checks.into_iter().fold((Level::Healthy, String::new()), |acc, c| if c.0 > acc.0 { c } else { acc });
+    let (level, reason) = checks
+        .into_iter()
+        .fold((Level::Healthy, String::new()), |acc, c| {
+            if c.0 > acc.0 {
+                c
+            } else {
+                acc
+            }
+        });
     let reason = if level == Level::Healthy {
-        format!("{} ready, error rate {pct:.1} %, {:.0} ms", m.metamodel_version.as_deref().unwrap_or("metamodel"), m.average_inference_ms)
+        format!(
+            "{} ready, error rate {pct:.1} %, {:.0} ms",
+            m.metamodel_version.as_deref().unwrap_or("metamodel"),
+            m.average_inference_ms
+        )
     } else {
         reason
     };
-    ComponentHealth { name: "model".into(), level, reason }
+    ComponentHealth {
+        name: "model".into(),
+        level,
+        reason,
+    }
 }
 
 /// The three stages and their dependencies; anything down is critical.
@@ -136,9 +213,17 @@ pub fn pipeline_component(p: &Parsed<PipelineHealth>) -> ComponentHealth {
     .map(|(_, n)| *n)
     .collect();
     if down.is_empty() {
-        ComponentHealth { name: "pipeline".into(), level: Level::Healthy, reason: "all three stages and their stores operational".into() }
+        ComponentHealth {
+            name: "pipeline".into(),
+            level: Level::Healthy,
+            reason: "all three stages and their stores operational".into(),
+        }
     } else {
-        ComponentHealth { name: "pipeline".into(), level: Level::Critical, reason: format!("down: {}", down.join(", ")) }
+        ComponentHealth {
+            name: "pipeline".into(),
+            level: Level::Critical,
+            reason: format!("down: {}", down.join(", ")),
+        }
     }
 }
 
@@ -150,32 +235,73 @@ mod tests {
     fn gpu(mem: f64, temp: f64) -> GpuHealth {
         GpuHealth {
             gpu_count: 1,
-            gpus: vec![GpuReading { device_id: 0, available: true, memory_used_gb: 1.0, memory_total_gb: 2.0, memory_percentage: mem, temperature_celsius: temp, utilization_percent: 50.0, power_watts: 200.0 }],
+            gpus: vec![GpuReading {
+                device_id: 0,
+                available: true,
+                memory_used_gb: 1.0,
+                memory_total_gb: 2.0,
+                memory_percentage: mem,
+                temperature_celsius: temp,
+                utilization_percent: 50.0,
+                power_watts: 200.0,
+            }],
         }
     }
 
     #[test]
     fn gpu_limits_grade_memory_and_temperature() {
         let l = HealthLimits::default();
-        assert_eq!(gpu_component(&Ok(gpu(50.0, 60.0)), &l).level, Level::Healthy);
+        assert_eq!(
+            gpu_component(&Ok(gpu(50.0, 60.0)), &l).level,
+            Level::Healthy
+        );
         let w = gpu_component(&Ok(gpu(85.0, 60.0)), &l);
-        assert_eq!((w.level, w.reason.as_str()), (Level::Warning, "GPU 0 memory 85 %"));
+        assert_eq!(
+            (w.level, w.reason.as_str()),
+            (Level::Warning, "GPU 0 memory 85 %")
+        );
         let c = gpu_component(&Ok(gpu(85.0, 91.0)), &l);
-        assert_eq!((c.level, c.reason.as_str()), (Level::Critical, "GPU 0 at 91 °C"));
-        assert_eq!(gpu_component(&Err("bad json".into()), &l).level, Level::Unknown);
+        assert_eq!(
+            (c.level, c.reason.as_str()),
+            (Level::Critical, "GPU 0 at 91 °C")
+        );
+        assert_eq!(
+            gpu_component(&Err("bad json".into()), &l).level,
+            Level::Unknown
+        );
     }
 
     #[test]
     fn model_error_rate_is_a_fraction() {
-        let m = ModelHealth { metamodel_loaded: true, metamodel_version: Some("v3".into()), inference_ready: true, last_inference_time: None, average_inference_ms: 40.0, error_rate: 0.07 };
+        let m = ModelHealth {
+            metamodel_loaded: true,
+            metamodel_version: Some("v3".into()),
+            inference_ready: true,
+            last_inference_time: None,
+            average_inference_ms: 40.0,
+            error_rate: 0.07,
+        };
         let c = model_component(&Ok(m), &HealthLimits::default());
-        assert_eq!((c.level, c.reason.as_str()), (Level::Warning, "error rate 7.0 %"));
+        assert_eq!(
+            (c.level, c.reason.as_str()),
+            (Level::Warning, "error rate 7.0 %")
+        );
     }
 
     #[test]
     fn pipeline_names_what_is_down() {
-        let p = PipelineHealth { stage1_operational: true, stage2_operational: false, stage3_operational: true, database_connected: true, redis_connected: false, filesystem_accessible: true };
+        let p = PipelineHealth {
+            stage1_operational: true,
+            stage2_operational: false,
+            stage3_operational: true,
+            database_connected: true,
+            redis_connected: false,
+            filesystem_accessible: true,
+        };
         let c = pipeline_component(&Ok(p));
-        assert_eq!((c.level, c.reason.as_str()), (Level::Critical, "down: stage 2 (tree search), redis"));
+        assert_eq!(
+            (c.level, c.reason.as_str()),
+            (Level::Critical, "down: stage 2 (tree search), redis")
+        );
     }
 }

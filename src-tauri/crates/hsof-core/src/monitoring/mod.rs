@@ -1,0 +1,108 @@
+//! Monitoring services: health, key metrics, alerts, SLOs, thresholds and the runbook's
+//! morning and evening checks. Each call reads the clients built from the configuration,
+//! stores what it learned, and falls back to the last known values, marked stale, when a
+//! source is unreachable.
+
+mod alerts;
+mod checks;
+mod health;
+mod metrics;
+mod slo;
+mod thresholds;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Timelike, Utc};
+use hsof_monitor::alertmanager::AlertmanagerClient;
+use hsof_monitor::health::{HealthClient, HealthLimits};
+use hsof_monitor::keymetrics::Targets;
+use hsof_monitor::prom::PromClient;
+use serde::{Deserialize, Serialize};
+
+pub use alerts::{AlertGroup, AlertsView};
+pub use checks::{CheckItem, CheckOutcome, Checklist};
+pub use health::HealthView;
+pub use metrics::KeyMetricsView;
+pub use slo::{SloReport, SloStatus};
+pub use thresholds::ThresholdView;
+
+use crate::config::{parse_hhmm, Config};
+
+/// Clients and limits derived from one configuration.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub(crate) health: Result<HealthClient, String>,
+    pub(crate) prom: Result<PromClient, String>,
+    pub(crate) alertmanager: Result<AlertmanagerClient, String>,
+    pub(crate) limits: HealthLimits,
+    pub(crate) targets: Targets,
+    pub(crate) config: Config,
+}
+
+impl Monitor {
+    /// Builds clients from `config`; a bad URL becomes that client's error, not a panic.
+    pub fn from_config(config: &Config) -> Self {
+        let timeout = Duration::from_secs(u64::from(config.endpoints.request_timeout_secs.max(1)));
+        let e = &config.endpoints;
+        let h = &config.health;
+        let t = &config.thresholds;
+        Self {
+            health: HealthClient::new(&e.hsof_health_url, timeout).map_err(|e| e.to_string()),
+            prom: PromClient::new(&e.prometheus_url, timeout).map_err(|e| e.to_string()),
+            alertmanager: AlertmanagerClient::new(&e.alertmanager_url, timeout)
+                .map_err(|e| e.to_string()),
+            limits: HealthLimits {
+                gpu_memory_pct: (h.gpu_memory_warn_pct, h.gpu_memory_crit_pct),
+                gpu_temperature_c: (h.gpu_temperature_warn_c, h.gpu_temperature_crit_c),
+                model_error_rate_pct: (h.model_error_rate_warn_pct, h.model_error_rate_crit_pct),
+                inference_latency_ms: (h.inference_latency_warn_ms, h.inference_latency_crit_ms),
+            },
+            targets: Targets {
+                gpu_util_min: t.gpu_utilization_min_pct,
+                gpu_util_low: t.warning.gpu_utilization_low_pct,
+                gpu_temp_crit: t.critical.gpu_temperature_c,
+                error_rate_max: t.error_rate_max_pct,
+                error_rate_crit: t.critical.error_rate_pct,
+                p95_max: t.latency_p95_max_secs,
+                p95_warn: t.warning.latency_p95_secs,
+                throughput_min: t.throughput_min_per_hour,
+                quality_min: t.selection_quality_min,
+                cpu_max: t.cpu_utilization_max_pct,
+                memory_max: t.memory_utilization_max_pct,
+                memory_warn: t.warning.memory_pct,
+                storage_max: t.storage_max_pct,
+                disk_warn: t.warning.disk_pct,
+                backup_max_age_h: t.backup_max_age_hours,
+            },
+            config: config.clone(),
+        }
+    }
+
+    /// True when `now` falls in the team's business hours (Monday–Friday).
+    pub fn business_hours(&self, now: DateTime<Utc>) -> bool {
+        use chrono::Datelike;
+        let tz: chrono_tz::Tz = self.config.team.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let local = now.with_timezone(&tz);
+        let minute = local.hour() * 60 + local.minute();
+        let start = parse_hhmm(&self.config.team.business_hours_start).unwrap_or(9 * 60);
+        let end = parse_hhmm(&self.config.team.business_hours_end).unwrap_or(18 * 60);
+        local.weekday().num_days_from_monday() < 5 && minute >= start && minute < end
+    }
+}
+
+/// Where a number came from and how old it is, shown beside every figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Freshness {
+    /// The source, e.g. `Prometheus http://…`.
+    pub source: String,
+    /// When the values were fetched (RFC 3339); `None` when never.
+    pub fetched_at: Option<String>,
+    /// True when the source failed and these are the last known values.
+    pub stale: bool,
+    /// Why the source failed this time.
+    pub error: Option<String>,
+}
+
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
