@@ -438,3 +438,91 @@ fn project_rules_pass_promtool() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("SUCCESS: 9 rules found"));
 }
+
+fn hsofctl() -> PathBuf {
+    let bin = hsof_tests::workspace_root().join("target/debug/hsofctl");
+    if !bin.exists() {
+        let ok = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "hsofctl"])
+            .current_dir(hsof_tests::workspace_root())
+            .status()
+            .expect("cargo");
+        assert!(ok.success(), "building hsofctl failed");
+    }
+    bin
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_morning_check_exits_1_on_a_critical_failure_and_prints_evidence() {
+    let e = env(Script {
+        err_per_sec: 5.0,
+        ..Script::default()
+    });
+    eventually("the critical alert", async || {
+        let v = e.ctx.alerts(Utc::now()).await.ok()?;
+        (v.active_count("critical") > 0).then_some(())
+    })
+    .await;
+    let cfg = e.ctx.paths().config_file.clone();
+    let data = e.ctx.paths().data_dir.clone();
+    let run = |args: &[&str]| {
+        std::process::Command::new(hsofctl())
+            .args(args)
+            .env("HSOF_CONTROL_CONFIG", &cfg)
+            .env("HSOF_CONTROL_DATA_DIR", &data)
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .output()
+            .expect("hsofctl")
+    };
+    let out = run(&["check", "morning", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["critical_failed"], true);
+    let alerts = v["items"]
+        .as_array()
+        .and_then(|i| {
+            i.iter()
+                .find(|i| {
+                    i["title"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("Overnight alerts")
+                })
+                .cloned()
+        })
+        .expect("alerts item");
+    assert_eq!(alerts["outcome"], "fail");
+    assert!(alerts["evidence"]
+        .as_str()
+        .unwrap_or("")
+        .contains("HSOFErrorRateCritical"));
+
+    let out = run(&["check", "morning"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FAIL! 2. Overnight alerts") && text.contains("A critical check failed."),
+        "{text}"
+    );
+    println!("{text}");
+    let out = run(&["slo"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("Availability") && text.contains("burn 5m"),
+        "{text}"
+    );
+    println!("{text}");
+    let out = run(&["metrics"]);
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    let out = run(&["alerts"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("CRITICAL") && text.contains("runbook https://internal-docs"),
+        "{text}"
+    );
+    println!("{text}");
+}

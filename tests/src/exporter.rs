@@ -49,7 +49,12 @@ impl Default for Script {
             gpu_temp: 66.0,
             gpu_mem_pct: 55.0,
             backup_failures: 0.0,
-            last_backup: 0.0,
+            // The nightly backup finished three hours ago.
+            last_backup: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0)
+                - 3.0 * 3600.0,
             overall: "HEALTHY".into(),
             model_body: None,
             serving: true,

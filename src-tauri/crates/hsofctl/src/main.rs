@@ -3,6 +3,7 @@
 //! the error code's status (see `ErrorCode::exit_status`) and, with `--json`, print
 //! `{code, message, detail}` on stdout.
 
+mod monitoring;
 mod output;
 
 use std::io::Read;
@@ -48,6 +49,25 @@ enum Command {
     /// Store secrets (Slack webhook URL, tokens) in the OS keyring or the 0600 file
     #[command(subcommand)]
     Secret(SecretCmd),
+    /// HSOF's health endpoints, judged, with downtime and uptime
+    Health,
+    /// The runbook's key metrics from Prometheus against their targets
+    Metrics,
+    /// Active alerts and silences; `ack`, `expire`, `link`
+    Alerts {
+        #[command(subcommand)]
+        cmd: Option<monitoring::AlertsCmd>,
+    },
+    /// SLOs: SLI, error budget, burn rates, multi-window conditions
+    Slo,
+    /// The runbook's threshold rules evaluated over the stored samples
+    Thresholds,
+    /// Run the runbook's morning or evening checklist; exits 1 when a critical check fails
+    Check {
+        /// morning or evening
+        #[arg(value_parser = ["morning", "evening"])]
+        which: String,
+    },
     /// What the app did (starts, first paint, saves), newest first
     Events {
         /// Only this kind, e.g. app.first_paint
@@ -202,6 +222,14 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             }
         }
         Command::Secret(cmd) => secret(&ctx, cmd, out)?,
+        Command::Health
+        | Command::Metrics
+        | Command::Alerts { .. }
+        | Command::Slo
+        | Command::Thresholds
+        | Command::Check { .. } => {
+            return block_on(monitor(&ctx, &cli.command, out));
+        }
         Command::Events { kind, limit } => {
             let rows = ctx
                 .store()?
@@ -215,6 +243,87 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 }
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Unavailable(format!("could not start the async runtime: {e}")))?
+        .block_on(f)
+}
+
+async fn monitor(ctx: &AppContext, cmd: &Command, out: &Out) -> Result<ExitCode, Error> {
+    match cmd {
+        Command::Health => {
+            let h = ctx.health_check(Utc::now).await?;
+            if out.json {
+                out.json_value(&h)
+            } else {
+                monitoring::print_health(&h)
+            }
+        }
+        Command::Metrics => {
+            let k = ctx.key_metrics(Utc::now()).await?;
+            if out.json {
+                out.json_value(&k)
+            } else {
+                monitoring::print_metrics(&k)
+            }
+        }
+        Command::Alerts { cmd } => monitoring::alerts(ctx, cmd.as_ref(), out).await?,
+        Command::Slo => {
+            let r = ctx.slo_report(Utc::now()).await?;
+            if out.json {
+                out.json_value(&r)
+            } else {
+                monitoring::print_slo(&r)
+            }
+        }
+        Command::Thresholds => {
+            let t = ctx.evaluate_thresholds(Utc::now())?;
+            if out.json {
+                out.json_value(&t);
+            } else {
+                for s in &t.states {
+                    let state = if s.active {
+                        "ACTIVE "
+                    } else if s.pending {
+                        "pending"
+                    } else if s.no_data {
+                        "no data"
+                    } else {
+                        "clear  "
+                    };
+                    println!(
+                        "  {state} {:?} {}  (now {})",
+                        s.rule.level,
+                        s.rule.title,
+                        s.value
+                            .map(|v| format!("{v:.2}"))
+                            .unwrap_or_else(|| "—".into())
+                    );
+                }
+            }
+        }
+        Command::Check { which } => {
+            let c = if which == "morning" {
+                ctx.check_morning(Utc::now).await?
+            } else {
+                ctx.check_evening(Utc::now).await?
+            };
+            if out.json {
+                out.json_value(&c)
+            } else {
+                monitoring::print_check(&c)
+            }
+            if c.critical_failed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        _ => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 //! source is unreachable.
 
 mod alerts;
+mod charts;
 mod checks;
 mod health;
 mod metrics;
@@ -20,6 +21,7 @@ use hsof_monitor::prom::PromClient;
 use serde::{Deserialize, Serialize};
 
 pub use alerts::{AlertGroup, AlertsView};
+pub use charts::{ChartKind, ChartView, CHART_KINDS};
 pub use checks::{CheckItem, CheckOutcome, Checklist};
 pub use health::HealthView;
 pub use metrics::KeyMetricsView;
