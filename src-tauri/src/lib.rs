@@ -2,6 +2,7 @@
 //! the tray icon and the window. No application logic lives here.
 
 pub mod commands;
+mod poller;
 mod tray;
 
 use std::time::Instant;
@@ -9,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 use hsof_core::{AppContext, Options};
 use tauri::Manager;
-use tauri_specta::{collect_commands, Builder};
+use tauri_specta::{collect_commands, collect_events, Builder};
 
 /// When the process started, for the first-paint measurement.
 #[derive(Debug, Clone, Copy)]
@@ -18,18 +19,32 @@ pub struct StartedAt(pub Instant);
 /// The typed command set; also used by the bindings test to regenerate
 /// `ui/src/lib/ipc/bindings.ts`.
 pub fn specta_builder() -> Builder<tauri::Wry> {
-    Builder::<tauri::Wry>::new().commands(collect_commands![
-        commands::app::doctor,
-        commands::app::ui_ready,
-        commands::app::recent_events,
-        commands::config::get_config,
-        commands::config::default_config,
-        commands::config::config_key_docs,
-        commands::config::validate_config,
-        commands::config::save_config,
-        commands::audit::audit_list,
-        commands::audit::audit_verify,
-    ])
+    Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            commands::app::doctor,
+            commands::app::ui_ready,
+            commands::app::recent_events,
+            commands::config::get_config,
+            commands::config::default_config,
+            commands::config::config_key_docs,
+            commands::config::validate_config,
+            commands::config::save_config,
+            commands::audit::audit_list,
+            commands::audit::audit_verify,
+            commands::monitoring::health_check,
+            commands::monitoring::key_metrics,
+            commands::monitoring::alerts,
+            commands::monitoring::ack_alert,
+            commands::monitoring::expire_silence,
+            commands::monitoring::link_alert,
+            commands::monitoring::slo_report,
+            commands::monitoring::chart,
+            commands::monitoring::run_check,
+            commands::monitoring::morning,
+            commands::monitoring::thresholds,
+            commands::monitoring::snooze_threshold,
+        ])
+        .events(collect_events![poller::MonitorTick])
 }
 
 /// The TypeScript exporter settings shared by the app and the bindings test. Integer ids
@@ -42,21 +57,14 @@ pub fn typescript() -> specta_typescript::Typescript {
 /// Opens the context and runs the app until the last window closes.
 pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
-    let _log = hsof_core::logging::init(
-        &paths.log_dir(),
-        "hsof-control-center.log",
-        cfg!(debug_assertions),
-    );
+    let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
     let ctx = AppContext::open(&opts);
     tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
-    ctx.record_event(
-        Utc::now(),
-        "app.start",
-        &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION),
-    );
+    ctx.record_event(Utc::now(), "app.start", &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION));
 
     let builder = specta_builder();
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -66,6 +74,7 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
                 // No status-notifier host (a bare X server, some desktops): the window still works.
                 tracing::warn!(error = %e, "tray icon unavailable");
             }
+            poller::start(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

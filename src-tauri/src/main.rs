@@ -32,11 +32,8 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let opts = hsof_core::Options {
-        config: args.config,
-        data_dir: args.data_dir,
-        secrets: hsof_core::backend_from_env(),
-    };
+    let opts =
+        hsof_core::Options { config: args.config, data_dir: args.data_dir, secrets: hsof_core::backend_from_env() };
     match hsof_control_center_lib::run(opts, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -3,8 +3,7 @@
 
 #[test]
 fn ui_bindings_are_up_to_date() {
-    let committed =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/ipc/bindings.ts");
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/ipc/bindings.ts");
     let dir = tempfile::tempdir().expect("tempdir");
     let fresh_path = dir.path().join("bindings.ts");
     hsof_control_center_lib::specta_builder()
@@ -16,8 +15,5 @@ fn ui_bindings_are_up_to_date() {
         return;
     }
     let current = std::fs::read_to_string(&committed).unwrap_or_default();
-    assert!(
-        current == fresh,
-        "ui/src/lib/ipc/bindings.ts is stale: run `make bindings` and commit the result"
-    );
+    assert!(current == fresh, "ui/src/lib/ipc/bindings.ts is stale: run `make bindings` and commit the result");
 }

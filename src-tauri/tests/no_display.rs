@@ -9,8 +9,5 @@ fn app_without_display_says_what_to_do() {
         .expect("run the app");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("needs a graphical display") && err.contains("hsofctl"),
-        "{err}"
-    );
+    assert!(err.contains("needs a graphical display") && err.contains("hsofctl"), "{err}");
 }

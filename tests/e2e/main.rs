@@ -2,32 +2,22 @@
 //! WebKitWebDriver. Run with `make e2e` (after `make` builds the app).
 
 use fantoccini::Locator;
-use hsof_tests::{Driver, Profile};
+use hsof_tests::exporter::{Exporter, Script};
+use hsof_tests::{servers, Driver, Profile};
 
-const SECTIONS: &[&str] = &[
-    "overview",
-    "cluster",
-    "slos",
-    "calendar",
-    "incidents",
-    "changes",
-    "gpu",
-    "experiments",
-    "reports",
-    "settings",
-];
+const SECTIONS: &[&str] =
+    &["overview", "cluster", "slos", "calendar", "incidents", "changes", "gpu", "experiments", "reports", "settings"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn window_opens_with_title_and_status() {
     let profile = Profile::new();
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
-    assert_eq!(
-        app.client.title().await.expect("title"),
-        "HSOF Control Center"
-    );
-    app.wait_text("[data-testid=status-pill]", "Local checks ok")
-        .await;
+    assert_eq!(app.client.title().await.expect("title"), "HSOF Control Center");
+    app.wait_css("[data-testid=status-pill]").await;
+    // No HSOF is reachable from a fresh profile: the morning check says so, it does not hang.
+    let morning = app.wait_text("[data-testid=panel-morning]", "HSOF health endpoint").await;
+    assert!(morning.contains("a critical check failed"), "{morning}");
     app.screenshot("window-opens").await;
     app.close().await;
     driver.stop().await;
@@ -40,12 +30,7 @@ async fn every_section_renders_without_console_errors() {
     let app = driver.launch().await;
     for id in SECTIONS {
         app.open(id).await;
-        let h1 = app
-            .wait_css(&format!("[data-testid=screen-{id}] h1"))
-            .await
-            .text()
-            .await
-            .expect("heading");
+        let h1 = app.wait_css(&format!("[data-testid=screen-{id}] h1")).await.text().await.expect("heading");
         assert!(!h1.is_empty(), "{id} has no heading");
         app.screenshot(&format!("section-{id}")).await;
     }
@@ -68,37 +53,18 @@ async fn overview_shows_this_machines_facts() {
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
     app.open("overview").await;
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let host = app.wait_text("[data-testid=panel-host]", "logical").await;
-    assert!(
-        host.contains(&format!("{cores} logical")),
-        "host panel: {host}"
-    );
-    let app_panel = app
-        .wait_text("[data-testid=panel-app]", "HSOF Control Center 0.1.0")
-        .await;
-    assert!(
-        app_panel.contains(&profile.config_file().display().to_string()),
-        "{app_panel}"
-    );
-    assert!(
-        app_panel.contains(&profile.data_dir().display().to_string()),
-        "{app_panel}"
-    );
+    assert!(host.contains(&format!("{cores} logical")), "host panel: {host}");
+    let app_panel = app.wait_text("[data-testid=panel-app]", "HSOF Control Center 0.1.0").await;
+    assert!(app_panel.contains(&profile.config_file().display().to_string()), "{app_panel}");
+    assert!(app_panel.contains(&profile.data_dir().display().to_string()), "{app_panel}");
     app.wait_text("[data-testid=panel-store]", "open").await;
     // No GPU on CI: NVML's absence is stated, not hidden.
     let gpu = app.wait_text("[data-testid=panel-gpu]", "NVML").await;
-    assert!(
-        gpu.contains("no NVIDIA driver") || gpu.contains("Driver"),
-        "{gpu}"
-    );
+    assert!(gpu.contains("no NVIDIA driver") || gpu.contains("Driver"), "{gpu}");
     let kube = app.wait_text("[data-testid=panel-kube]", "").await;
-    assert!(
-        kube.contains("None found") || kube.contains("Context"),
-        "{kube}"
-    );
+    assert!(kube.contains("None found") || kube.contains("Context"), "{kube}");
     app.screenshot("overview").await;
     app.close().await;
     driver.stop().await;
@@ -114,8 +80,7 @@ async fn settings_change_survives_restart_and_is_audited() {
     field.clear().await.expect("clear");
     // An invalid value is flagged on the field and blocks saving.
     field.send_keys("Not Valid").await.expect("type");
-    app.wait_text("[data-testid=field-problem]", "Kubernetes name")
-        .await;
+    app.wait_text("[data-testid=field-problem]", "Kubernetes name").await;
     field.clear().await.expect("clear");
     field.send_keys("hsof-e2e").await.expect("type");
     let save = app.wait_css("[data-testid=save]").await;
@@ -134,29 +99,14 @@ async fn settings_change_survives_restart_and_is_audited() {
 
     let app = driver.launch().await;
     app.open("settings").await;
-    let value = app
-        .wait_css("input[data-key='cluster.namespace']")
-        .await
-        .prop("value")
-        .await
-        .expect("value");
+    let value = app.wait_css("input[data-key='cluster.namespace']").await.prop("value").await.expect("value");
     assert_eq!(value.as_deref(), Some("hsof-e2e"));
     app.open("changes").await;
-    let table = app
-        .wait_text("[data-testid=audit-table]", "config.save")
-        .await;
+    let table = app.wait_text("[data-testid=audit-table]", "config.save").await;
     assert!(table.contains("ok"), "{table}");
-    assert!(
-        !table.contains("unknown"),
-        "the actor is the OS user: {table}"
-    );
-    app.wait_text("[data-testid=audit-pill]", "audit chain intact")
-        .await;
-    assert!(app
-        .client
-        .find(Locator::Css("[data-testid=error-box]"))
-        .await
-        .is_err());
+    assert!(!table.contains("unknown"), "the actor is the OS user: {table}");
+    app.wait_text("[data-testid=audit-pill]", "audit chain intact").await;
+    assert!(app.client.find(Locator::Css("[data-testid=error-box]")).await.is_err());
     app.screenshot("changes-after-restart").await;
     app.close().await;
     driver.stop().await;
@@ -166,22 +116,13 @@ async fn settings_change_survives_restart_and_is_audited() {
 async fn broken_config_starts_on_defaults_and_shows_the_problem() {
     let profile = Profile::new();
     std::fs::create_dir_all(profile.config_file().parent().expect("parent")).expect("mkdir");
-    std::fs::write(
-        profile.config_file(),
-        "[thresholds]\ncpu_utilization_max_pct = \"high\"\n",
-    )
-    .expect("write");
+    std::fs::write(profile.config_file(), "[thresholds]\ncpu_utilization_max_pct = \"high\"\n").expect("write");
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
     app.wait_text("[data-testid=status-pill]", "Degraded").await;
     app.open("settings").await;
-    let problem = app
-        .wait_text("[data-testid=config-problem]", "line 2")
-        .await;
-    assert!(
-        problem.contains("thresholds.cpu_utilization_max_pct"),
-        "{problem}"
-    );
+    let problem = app.wait_text("[data-testid=config-problem]", "line 2").await;
+    assert!(problem.contains("thresholds.cpu_utilization_max_pct"), "{problem}");
     app.screenshot("settings-broken-config").await;
     app.close().await;
     assert_eq!(
@@ -189,5 +130,71 @@ async fn broken_config_starts_on_defaults_and_shows_the_problem() {
         "[thresholds]\ncpu_utilization_max_pct = \"high\"\n",
         "the user's file is left as written"
     );
+    driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overview_and_slo_screens_with_live_data_and_an_alert_silenced_from_the_ui() {
+    let exporter = Exporter::start(Script { err_per_sec: 1.0, ..Script::default() });
+    let am = servers::alertmanager();
+    let rules = hsof_tests::workspace_root().join("monitoring/hsof-runbook-rules.yml");
+    let mut prom = servers::prometheus(&format!("127.0.0.1:{}", exporter.port), &[rules], Some(&am));
+    let profile = Profile::new();
+    let mut cfg = hsof_core::config::Config::default();
+    cfg.endpoints.hsof_health_url = exporter.url();
+    cfg.endpoints.prometheus_url = prom.url.clone();
+    cfg.endpoints.alertmanager_url = am.url.clone();
+    cfg.endpoints.poll_interval_secs = 5;
+    profile.write_config(&cfg);
+    // Let Prometheus fire the error-rate alert before the app looks.
+    let start = std::time::Instant::now();
+    loop {
+        let body =
+            reqwest::get(format!("{}/api/v2/alerts", am.url)).await.expect("am").text().await.unwrap_or_default();
+        if body.contains("HSOFErrorRateCritical") {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "alert never fired");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("overview").await;
+    let morning = app.wait_text("[data-testid=panel-morning]", "HSOFErrorRateCritical").await;
+    assert!(morning.contains("a critical check failed") && morning.contains("pass"), "{morning}");
+    app.wait_text("[data-testid=panel-health]", "all three stages").await;
+    let err_tile = app.wait_text("[data-testid=metric-error_rate_pct]", "%").await;
+    assert!(err_tile.contains("target < 0.1 %"), "{err_tile}");
+    app.screenshot("overview-live").await;
+
+    // Acknowledge from the UI; AlertManager's own API shows the silence.
+    app.wait_css("[data-testid=panel-alerts] [data-testid=ack]").await.click().await.expect("ack");
+    app.wait_css("[data-testid=ack-comment]").await.send_keys("looking into the 500s").await.expect("type");
+    app.wait_css("[data-testid=ack-submit]").await.click().await.expect("submit");
+    app.wait_text("[data-testid=alert-note]", "Silenced").await;
+    let silences =
+        reqwest::get(format!("{}/api/v2/silences", am.url)).await.expect("am").text().await.unwrap_or_default();
+    assert!(silences.contains("looking into the 500s"), "{silences}");
+
+    app.open("slos").await;
+    let slo = app.wait_text("[data-testid=slo-availability]", "%").await;
+    assert!(slo.contains("99.9 %"), "{slo}");
+    app.wait_text("[data-testid=panel-evening]", "Monitoring is active").await;
+    app.wait_css("[data-testid=chart-availability_sli] svg").await;
+    app.wait_css("[data-testid=chart-latency_p95] svg").await;
+    app.wait_css("[data-testid=silence-row]").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.screenshot("slos-live").await;
+
+    // Prometheus goes away: the last known metrics stay, marked stale with their age.
+    prom.kill();
+    app.open("overview").await;
+    app.wait_text("[data-testid=panel-metrics]", "STALE").await;
+    app.wait_text("[data-testid=metric-gpu_temperature_c]", "66").await;
+    app.screenshot("overview-prometheus-down").await;
+    let errors = app.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    app.close().await;
     driver.stop().await;
 }

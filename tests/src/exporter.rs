@@ -84,11 +84,7 @@ impl Exporter {
     /// Starts serving `script`.
     pub fn start(script: Script) -> Self {
         let server = tiny_http::Server::http("127.0.0.1:0").expect("bind exporter");
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .expect("port");
+        let port = server.server_addr().to_ip().map(|a| a.port()).expect("port");
         let script = Arc::new(Mutex::new(script));
         let counters = Arc::new(Mutex::new(Counters::default()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -122,21 +118,15 @@ impl Exporter {
                     };
                     let s = script.lock().map(|s| s.clone()).unwrap_or_default();
                     if !s.serving {
-                        let _ = req.respond(
-                            tiny_http::Response::from_string("upstream connect error")
-                                .with_status_code(500),
-                        );
+                        let _ = req
+                            .respond(tiny_http::Response::from_string("upstream connect error").with_status_code(500));
                         continue;
                     }
                     let c = counters.lock().map(|c| *c).unwrap_or_default();
                     let (status, body, ctype) = respond(req.url(), &s, &c);
-                    let header =
-                        tiny_http::Header::from_bytes("Content-Type", ctype).expect("header");
-                    let _ = req.respond(
-                        tiny_http::Response::from_string(body)
-                            .with_status_code(status)
-                            .with_header(header),
-                    );
+                    let header = tiny_http::Header::from_bytes("Content-Type", ctype).expect("header");
+                    let _ = req
+                        .respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
                 }
             });
         }
@@ -223,44 +213,33 @@ fn metrics(s: &Script, c: &Counters) -> String {
     m += &format!("hsof_requests_total{{status=\"200\"}} {}\n", c.ok);
     m += &format!("hsof_requests_total{{status=\"500\"}} {}\n", c.err);
     m += "# TYPE hsof_request_duration_seconds histogram\n";
-    for (le, v) in [
-        ("1.0", c.fast * 0.5),
-        ("10.0", c.fast * 0.9),
-        ("30.0", c.fast),
-        ("60.0", total),
-        ("+Inf", total),
-    ] {
+    for (le, v) in [("1.0", c.fast * 0.5), ("10.0", c.fast * 0.9), ("30.0", c.fast), ("60.0", total), ("+Inf", total)] {
         m += &format!("hsof_request_duration_seconds_bucket{{le=\"{le}\"}} {v}\n");
     }
-    m += &format!(
-        "hsof_request_duration_seconds_sum {}\n",
-        c.fast * 5.0 + c.slow * 45.0
-    );
+    m += &format!("hsof_request_duration_seconds_sum {}\n", c.fast * 5.0 + c.slow * 45.0);
     m += &format!("hsof_request_duration_seconds_count {total}\n");
+    m += &format!("# TYPE hsof_datasets_processed_total counter\nhsof_datasets_processed_total {}\n", c.datasets);
+    m += &format!("# TYPE hsof_selection_quality_score gauge\nhsof_selection_quality_score {}\n", s.quality);
     m += &format!(
-        "# TYPE hsof_datasets_processed_total counter\nhsof_datasets_processed_total {}\n",
-        c.datasets
+        "# TYPE hsof_gpu_utilization_percent gauge\nhsof_gpu_utilization_percent{{gpu_id=\"0\"}} {}\n",
+        s.gpu_util
     );
     m += &format!(
-        "# TYPE hsof_selection_quality_score gauge\nhsof_selection_quality_score {}\n",
-        s.quality
+        "# TYPE hsof_gpu_temperature_celsius gauge\nhsof_gpu_temperature_celsius{{gpu_id=\"0\"}} {}\n",
+        s.gpu_temp
     );
-    m += &format!("# TYPE hsof_gpu_utilization_percent gauge\nhsof_gpu_utilization_percent{{gpu_id=\"0\"}} {}\n", s.gpu_util);
-    m += &format!("# TYPE hsof_gpu_temperature_celsius gauge\nhsof_gpu_temperature_celsius{{gpu_id=\"0\"}} {}\n", s.gpu_temp);
+    m += &format!("# TYPE hsof_backup_failed_total counter\nhsof_backup_failed_total {}\n", s.backup_failures);
     m += &format!(
-        "# TYPE hsof_backup_failed_total counter\nhsof_backup_failed_total {}\n",
-        s.backup_failures
+        "# TYPE hsof_last_successful_backup_timestamp gauge\nhsof_last_successful_backup_timestamp {}\n",
+        s.last_backup
     );
-    m += &format!("# TYPE hsof_last_successful_backup_timestamp gauge\nhsof_last_successful_backup_timestamp {}\n", s.last_backup);
     m += "# TYPE container_memory_working_set_bytes gauge\ncontainer_memory_working_set_bytes{namespace=\"hsof\",container=\"hsof\"} 6.0e9\n";
     m += "# TYPE kube_pod_container_resource_limits gauge\n";
     m += "kube_pod_container_resource_limits{namespace=\"hsof\",resource=\"memory\"} 1.0e10\n";
     m += "kube_pod_container_resource_limits{namespace=\"hsof\",resource=\"cpu\"} 4\n";
     m += "# TYPE container_cpu_usage_seconds_total counter\n";
-    m += &format!(
-        "container_cpu_usage_seconds_total{{namespace=\"hsof\",container=\"hsof\"}} {}\n",
-        total / 50.0 * 1.2
-    );
+    m +=
+        &format!("container_cpu_usage_seconds_total{{namespace=\"hsof\",container=\"hsof\"}} {}\n", total / 50.0 * 1.2);
     m += "# TYPE kubelet_volume_stats_used_bytes gauge\nkubelet_volume_stats_used_bytes{namespace=\"hsof\"} 4.0e10\n";
     m += "# TYPE kubelet_volume_stats_capacity_bytes gauge\nkubelet_volume_stats_capacity_bytes{namespace=\"hsof\"} 1.0e11\n";
     m

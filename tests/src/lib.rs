@@ -20,10 +20,7 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
 
 /// Workspace root.
@@ -60,9 +57,7 @@ pub struct Profile {
 impl Profile {
     /// A fresh, empty profile.
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
+        Self { dir: tempfile::tempdir().expect("tempdir") }
     }
     /// The config file the app will use.
     pub fn config_file(&self) -> PathBuf {
@@ -71,6 +66,11 @@ impl Profile {
     /// The data directory the app will use.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Writes `config` as the profile's config file.
+    pub fn write_config(&self, config: &hsof_core::config::Config) {
+        hsof_core::config::save(&self.config_file(), config).expect("write config");
     }
 }
 
@@ -91,35 +91,20 @@ impl Driver {
     /// Starts `tauri-driver` with the profile's paths in the environment the app inherits.
     pub async fn start(profile: &Profile) -> Self {
         let (port, native) = (free_port(), free_port());
-        let log = std::fs::File::create(output_dir().join(format!("tauri-driver-{port}.log")))
-            .expect("driver log");
-        let child =
-            Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--native-port",
-                    &native.to_string(),
-                ])
-                .env("HSOF_CONTROL_CONFIG", profile.config_file())
-                .env("HSOF_CONTROL_DATA_DIR", profile.data_dir())
-                .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-                .stdout(Stdio::null())
-                .stderr(log)
-                .kill_on_drop(true)
-                .spawn()
-                .expect(
-                    "tauri-driver on PATH: `cargo install tauri-driver --locked` (make test does)",
-                );
+        let log = std::fs::File::create(output_dir().join(format!("tauri-driver-{port}.log"))).expect("driver log");
+        let child = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("HSOF_CONTROL_CONFIG", profile.config_file())
+            .env("HSOF_CONTROL_DATA_DIR", profile.data_dir())
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("tauri-driver on PATH: `cargo install tauri-driver --locked` (make test does)");
         let start = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                start.elapsed() < DEADLINE,
-                "tauri-driver did not listen on {port}"
-            );
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(start.elapsed() < DEADLINE, "tauri-driver did not listen on {port}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { child, port }
@@ -129,10 +114,7 @@ impl Driver {
     pub async fn launch(&self) -> AppSession {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app_binary().display().to_string() }),
-        );
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary().display().to_string() }));
         let client = ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
@@ -178,35 +160,29 @@ impl AppSession {
                     }
                 }
             }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "`{css}` never contained {text:?}"
-            );
+            if start.elapsed() > DEADLINE {
+                let seen = match self.client.find(Locator::Css(css)).await {
+                    Ok(el) => el.text().await.unwrap_or_default(),
+                    Err(_) => "(no such element)".into(),
+                };
+                let name = format!("failed-{}", css.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+                self.screenshot(&name).await;
+                panic!("`{css}` never contained {text:?}; it shows {seen:?} (screenshot test-output/e2e/{name}.png)");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// Clicks the sidebar entry of `section` and waits for its screen.
     pub async fn open(&self, section: &str) {
-        self.wait_css(&format!("nav [data-section={section}]"))
-            .await
-            .click()
-            .await
-            .expect("click section");
-        self.wait_css(&format!("[data-testid=screen-{section}]"))
-            .await;
+        self.wait_css(&format!("nav [data-section={section}]")).await.click().await.expect("click section");
+        self.wait_css(&format!("[data-testid=screen-{section}]")).await;
     }
 
     /// Errors the page reported (`console.error`, uncaught errors, rejections).
     pub async fn console_errors(&self) -> Vec<String> {
-        let v = self
-            .client
-            .execute("return window.__hsofErrors || []", vec![])
-            .await
-            .expect("read errors");
-        v.as_array()
-            .map(|a| a.iter().map(|x| x.to_string()).collect())
-            .unwrap_or_default()
+        let v = self.client.execute("return window.__hsofErrors || []", vec![]).await.expect("read errors");
+        v.as_array().map(|a| a.iter().map(|x| x.to_string()).collect()).unwrap_or_default()
     }
 
     /// Saves a PNG under `test-output/e2e/<name>.png`.

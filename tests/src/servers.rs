@@ -16,10 +16,7 @@ fn binary(names: &[&str]) -> PathBuf {
             }
         }
     }
-    panic!(
-        "{} not found: `make test` installs Debian's prometheus and prometheus-alertmanager",
-        names.join(" / ")
-    );
+    panic!("{} not found: `make test` installs Debian's prometheus and prometheus-alertmanager", names.join(" / "));
 }
 
 fn wait_ready(url: &str, child: &mut Child, what: &str) {
@@ -94,10 +91,7 @@ pub fn alertmanager() -> Server {
     .expect("write config");
     let mut child = Command::new(binary(&["prometheus-alertmanager", "alertmanager"]))
         .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!(
-            "--storage.path={}",
-            dir.path().join("data").display()
-        ))
+        .arg(format!("--storage.path={}", dir.path().join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--cluster.listen-address=")
         .stdout(Stdio::null())
@@ -106,12 +100,7 @@ pub fn alertmanager() -> Server {
         .expect("start alertmanager");
     let url = format!("http://127.0.0.1:{port}");
     wait_ready(&format!("{url}/-/ready"), &mut child, "AlertManager");
-    Server {
-        url,
-        port,
-        child,
-        _dir: dir,
-    }
+    Server { url, port, child, _dir: dir }
 }
 
 /// Prometheus scraping `target` every second as job `hsof-main`, evaluating `rule_files`
@@ -127,17 +116,17 @@ pub fn prometheus(target: &str, rule_files: &[PathBuf], alertmanager: Option<&Se
         }
     }
     if let Some(am) = alertmanager {
-        cfg += &format!("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{}']\n", am.port);
+        cfg += &format!(
+            "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{}']\n",
+            am.port
+        );
     }
     cfg += &format!("scrape_configs:\n  - job_name: hsof-main\n    static_configs:\n      - targets: ['{target}']\n");
     let path = dir.path().join("prometheus.yml");
     std::fs::write(&path, cfg).expect("write config");
     let mut child = Command::new(binary(&["prometheus"]))
         .arg(format!("--config.file={}", path.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(log_file("prometheus", port))
@@ -145,10 +134,5 @@ pub fn prometheus(target: &str, rule_files: &[PathBuf], alertmanager: Option<&Se
         .expect("start prometheus");
     let url = format!("http://127.0.0.1:{port}");
     wait_ready(&format!("{url}/-/ready"), &mut child, "Prometheus");
-    Server {
-        url,
-        port,
-        child,
-        _dir: dir,
-    }
+    Server { url, port, child, _dir: dir }
 }

@@ -26,23 +26,13 @@ pub struct FirstPaint {
 pub fn ui_ready(ctx: State<'_, AppContext>, started: State<'_, StartedAt>) -> FirstPaint {
     let ms = started.0.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(ms, "first paint");
-    ctx.record_event(
-        Utc::now(),
-        "app.first_paint",
-        &format!("first paint {ms:.0} ms after launch"),
-    );
+    ctx.record_event(Utc::now(), "app.first_paint", &format!("first paint {ms:.0} ms after launch"));
     FirstPaint { ms }
 }
 
 /// What the app did recently, newest first.
 #[tauri::command]
 #[specta::specta]
-pub async fn recent_events(
-    ctx: State<'_, AppContext>,
-    limit: u32,
-) -> Result<Vec<AppEvent>, IpcError> {
-    Ok(ctx
-        .store()?
-        .recent_events(None, limit)
-        .map_err(hsof_core::Error::from)?)
+pub async fn recent_events(ctx: State<'_, AppContext>, limit: u32) -> Result<Vec<AppEvent>, IpcError> {
+    Ok(ctx.store()?.recent_events(None, limit).map_err(hsof_core::Error::from)?)
 }

@@ -4,10 +4,7 @@ use tauri::State;
 /// Newest audit rows first.
 #[tauri::command]
 #[specta::specta]
-pub async fn audit_list(
-    ctx: State<'_, AppContext>,
-    limit: u32,
-) -> Result<Vec<AuditEntry>, IpcError> {
+pub async fn audit_list(ctx: State<'_, AppContext>, limit: u32) -> Result<Vec<AuditEntry>, IpcError> {
     Ok(ctx.audit_list(limit)?)
 }
 

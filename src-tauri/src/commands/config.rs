@@ -31,13 +31,7 @@ pub struct KeyDoc {
 #[tauri::command]
 #[specta::specta]
 pub fn config_key_docs() -> Vec<KeyDoc> {
-    config::KEY_DOCS
-        .iter()
-        .map(|(k, d)| KeyDoc {
-            key: (*k).into(),
-            doc: (*d).into(),
-        })
-        .collect()
+    config::KEY_DOCS.iter().map(|(k, d)| KeyDoc { key: (*k).into(), doc: (*d).into() }).collect()
 }
 
 /// Problems in a configuration being edited; empty when valid.

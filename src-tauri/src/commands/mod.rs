@@ -4,3 +4,4 @@
 pub mod app;
 pub mod audit;
 pub mod config;
+pub mod monitoring;

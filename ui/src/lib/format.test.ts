@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { age, bytes, utc } from "./format";
-import { levelOf } from "./status";
+import { age, bytes, duration, metricValue, pct, utc } from "./format";
+import { levelOf, worse } from "./status";
 import { SECTIONS, sectionForKey, stepSection } from "./sections";
 
 describe("format", () => {
@@ -17,6 +17,16 @@ describe("format", () => {
     expect(age("2026-11-20T09:10:00Z", now)).toBe("7 d ago");
     expect(age("garbage", now)).toBe("unknown age");
   });
+  it("formats metric values, shares and durations", () => {
+    expect(metricValue("backup_age_secs", 3 * 3600, "s ago")).toBe("3.0 h ago");
+    expect(metricValue("error_rate_pct", 0.0412, "%")).toBe("0.04 %");
+    expect(metricValue("throughput_per_hour", 180.4, "datasets/h")).toBe("180 datasets/h");
+    expect(metricValue("x", null, "%")).toBe("no data");
+    expect(pct(0.99912)).toBe("99.912 %");
+    expect(pct(null)).toBe("—");
+    expect(duration(50 * 3600)).toBe("2 d 2 h");
+    expect(duration(90)).toBe("1 min");
+  });
   it("prints UTC timestamps", () => {
     expect(utc("2026-11-27T09:00:05.123Z")).toBe("2026-11-27 09:00:05 UTC");
   });
@@ -30,6 +40,9 @@ describe("status colours", () => {
     expect(levelOf("UNKNOWN")).toBe("unknown");
     expect(levelOf("degraded")).toBe("warn");
     expect(levelOf(undefined)).toBe("unknown");
+    expect(levelOf("fail")).toBe("crit");
+    expect(worse("ok", "unknown")).toBe("unknown");
+    expect(worse("crit", "warn")).toBe("crit");
   });
 });
 

@@ -32,3 +32,26 @@ export function utc(iso: string): string {
   if (Number.isNaN(d.getTime())) return iso;
   return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC").replace(/Z$/, " UTC");
 }
+
+/** A metric value for display: hours for backup age, sensible precision elsewhere. */
+export function metricValue(id: string, v: number | null, unit: string): string {
+  if (v === null || !Number.isFinite(v)) return "no data";
+  if (id === "backup_age_secs") return `${(v / 3600).toFixed(1)} h ago`;
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)}${unit ? ` ${unit}` : ""}`;
+}
+
+/** A share (0–1) as a percentage with enough digits for SLOs: 0.99912 → "99.912 %". */
+export function pct(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? "—" : `${(v * 100).toFixed(digits)} %`;
+}
+
+/** Seconds → "3 h 20 min", "2 d 4 h". */
+export function duration(secs: number | null | undefined): string {
+  if (secs === null || secs === undefined || !Number.isFinite(secs)) return "—";
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}

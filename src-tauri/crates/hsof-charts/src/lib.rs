@@ -99,15 +99,9 @@ pub fn render_svg(chart: &Chart) -> Result<String, ChartError> {
         } else {
             (rgb("#ffffff"), rgb("#17202a"), rgb("#d5dde6"))
         };
-        let root =
-            SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
-        root.fill(&bg)
-            .map_err(|e| ChartError::Draw(e.to_string()))?;
-        let pts = chart
-            .lines
-            .iter()
-            .flat_map(|l| l.points.iter())
-            .filter(|(_, v)| v.is_finite());
+        let root = SVGBackend::with_string(&mut svg, (chart.width, chart.height)).into_drawing_area();
+        root.fill(&bg).map_err(|e| ChartError::Draw(e.to_string()))?;
+        let pts = chart.lines.iter().flat_map(|l| l.points.iter()).filter(|(_, v)| v.is_finite());
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
         for &(x, y) in pts {
             x0 = x0.min(x);
@@ -117,14 +111,9 @@ pub fn render_svg(chart: &Chart) -> Result<String, ChartError> {
         }
         let font = ("sans-serif", 12).into_font().color(&fg);
         if x0 > x1 {
-            root.draw(&Text::new(
-                format!("{} — no data for this range", chart.title),
-                (12, 20),
-                font.clone(),
-            ))
-            .map_err(|e| ChartError::Draw(e.to_string()))?;
-            root.present()
+            root.draw(&Text::new(format!("{} — no data for this range", chart.title), (12, 20), font.clone()))
                 .map_err(|e| ChartError::Draw(e.to_string()))?;
+            root.present().map_err(|e| ChartError::Draw(e.to_string()))?;
             drop(root);
             return Ok(svg);
         }
@@ -158,24 +147,14 @@ pub fn render_svg(chart: &Chart) -> Result<String, ChartError> {
             .map_err(|e| ChartError::Draw(e.to_string()))?;
         for g in &chart.guides {
             let c = rgb(&g.color);
-            cc.draw_series(DashedLineSeries::new(
-                vec![(x0, g.value), (x1, g.value)],
-                6,
-                4,
-                c.stroke_width(1),
-            ))
-            .map_err(|e| ChartError::Draw(e.to_string()))?
-            .label(g.name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], c));
+            cc.draw_series(DashedLineSeries::new(vec![(x0, g.value), (x1, g.value)], 6, 4, c.stroke_width(1)))
+                .map_err(|e| ChartError::Draw(e.to_string()))?
+                .label(g.name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], c));
         }
         for l in &chart.lines {
             let c = rgb(&l.color);
-            let points: Vec<(f64, f64)> = l
-                .points
-                .iter()
-                .copied()
-                .filter(|(_, v)| v.is_finite())
-                .collect();
+            let points: Vec<(f64, f64)> = l.points.iter().copied().filter(|(_, v)| v.is_finite()).collect();
             let series = if l.dashed {
                 cc.draw_series(DashedLineSeries::new(points, 5, 4, c.stroke_width(1)))
             } else {
@@ -184,9 +163,7 @@ pub fn render_svg(chart: &Chart) -> Result<String, ChartError> {
             series
                 .map_err(|e| ChartError::Draw(e.to_string()))?
                 .label(l.name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2))
-                });
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2)));
         }
         cc.configure_series_labels()
             .background_style(bg.mix(0.85))
@@ -195,8 +172,7 @@ pub fn render_svg(chart: &Chart) -> Result<String, ChartError> {
             .position(SeriesLabelPosition::UpperRight)
             .draw()
             .map_err(|e| ChartError::Draw(e.to_string()))?;
-        root.present()
-            .map_err(|e| ChartError::Draw(e.to_string()))?;
+        root.present().map_err(|e| ChartError::Draw(e.to_string()))?;
     }
     Ok(svg)
 }
@@ -209,17 +185,8 @@ mod tests {
         Chart {
             title: "Availability SLI".into(),
             y_label: "%".into(),
-            lines: vec![Line {
-                name: "SLI".into(),
-                points,
-                color: palette::ACCENT.into(),
-                dashed: false,
-            }],
-            guides: vec![Guide {
-                name: "objective 99.9 %".into(),
-                value: 99.9,
-                color: palette::WARN.into(),
-            }],
+            lines: vec![Line { name: "SLI".into(), points, color: palette::ACCENT.into(), dashed: false }],
+            guides: vec![Guide { name: "objective 99.9 %".into(), value: 99.9, color: palette::WARN.into() }],
             y_range: None,
             width: 640,
             height: 240,
@@ -230,14 +197,7 @@ mod tests {
     #[test]
     fn draws_lines_guides_and_legend() {
         let svg = render_svg(&chart(
-            (0..100)
-                .map(|i| {
-                    (
-                        1_790_000_000.0 + i as f64 * 60.0,
-                        99.8 + (i % 5) as f64 * 0.05,
-                    )
-                })
-                .collect(),
+            (0..100).map(|i| (1_790_000_000.0 + i as f64 * 60.0, 99.8 + (i % 5) as f64 * 0.05)).collect(),
         ))
         .expect("svg");
         assert!(svg.starts_with("<svg") && svg.contains("</svg>"));

@@ -42,9 +42,7 @@ pub struct AppContext {
 
 impl std::fmt::Debug for AppContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppContext")
-            .field("paths", &self.paths)
-            .finish_non_exhaustive()
+        f.debug_struct("AppContext").field("paths", &self.paths).finish_non_exhaustive()
     }
 }
 
@@ -156,13 +154,7 @@ impl AppContext {
         };
         let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
         let monitor = RwLock::new(Monitor::from_config(&loaded.config));
-        Self {
-            paths,
-            config: RwLock::new(loaded),
-            monitor,
-            store,
-            secrets,
-        }
+        Self { paths, config: RwLock::new(loaded), monitor, store, secrets }
     }
 
     /// Resolved paths.
@@ -185,19 +177,11 @@ impl AppContext {
 
     /// The configuration in effect, with its file's problem if any.
     pub fn config(&self) -> LoadedConfig {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Validates and saves `new`, audits the change, and puts it in effect.
-    pub fn save_config(
-        &self,
-        new: Config,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<LoadedConfig, Error> {
+    pub fn save_config(&self, new: Config, actor: &str, now: DateTime<Utc>) -> Result<LoadedConfig, Error> {
         let path = self.paths.config_file.clone();
         let before = serde_json::to_string(&self.config().config).ok();
         let after = serde_json::to_string(&new).ok();
@@ -230,13 +214,8 @@ impl AppContext {
         };
         let loaded = guard.clone();
         drop(guard);
-        *self.monitor.write().unwrap_or_else(|p| p.into_inner()) =
-            Monitor::from_config(&loaded.config);
-        self.record_event(
-            now,
-            "config.saved",
-            &format!("configuration saved to {}", path.display()),
-        );
+        *self.monitor.write().unwrap_or_else(|p| p.into_inner()) = Monitor::from_config(&loaded.config);
+        self.record_event(now, "config.saved", &format!("configuration saved to {}", path.display()));
         Ok(loaded)
     }
 
@@ -255,18 +234,12 @@ impl AppContext {
     /// Clients and limits for monitoring, built from the configuration in effect. A clone,
     /// so no lock is held across the awaits that follow.
     pub fn monitor(&self) -> Monitor {
-        self.monitor
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.monitor.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Appends an audit entry; a failure to write it is logged (the change itself happened).
     pub(crate) fn audit_entry(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) {
-        match self
-            .store()
-            .and_then(|s| s.append_audit(entry, now).map_err(Error::from))
-        {
+        match self.store().and_then(|s| s.append_audit(entry, now).map_err(Error::from)) {
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, action = entry.action, "audit entry could not be written")
@@ -288,26 +261,12 @@ impl AppContext {
     pub fn doctor(&self, now: DateTime<Utc>) -> Doctor {
         let loaded = self.config();
         let store = match self.store().and_then(|s| s.facts().map_err(Error::from)) {
-            Ok(f) => StoreStatus {
-                ok: true,
-                facts: Some(f),
-                error: None,
-            },
-            Err(e) => StoreStatus {
-                ok: false,
-                facts: None,
-                error: Some(e.to_string()),
-            },
+            Ok(f) => StoreStatus { ok: true, facts: Some(f), error: None },
+            Err(e) => StoreStatus { ok: false, facts: None, error: Some(e.to_string()) },
         };
-        let explicit = Some(loaded.config.cluster.kubeconfig.as_str())
-            .filter(|s| !s.is_empty())
-            .map(PathBuf::from);
+        let explicit = Some(loaded.config.cluster.kubeconfig.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
         let home = std::env::var_os("HOME").map(PathBuf::from);
-        let kube = read_kubeconfig(
-            explicit.as_deref(),
-            std::env::var("KUBECONFIG").ok().as_deref(),
-            home.as_deref(),
-        );
+        let kube = read_kubeconfig(explicit.as_deref(), std::env::var("KUBECONFIG").ok().as_deref(), home.as_deref());
         let mut attention = Vec::new();
         if let Some(p) = &loaded.problem {
             attention.push(format!("Config: {p}"));
@@ -320,11 +279,7 @@ impl AppContext {
         }
         Doctor {
             generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            status: if attention.is_empty() {
-                "ok".into()
-            } else {
-                "degraded".into()
-            },
+            status: if attention.is_empty() { "ok".into() } else { "degraded".into() },
             attention,
             app: AppFacts {
                 name: crate::PRODUCT_NAME.into(),

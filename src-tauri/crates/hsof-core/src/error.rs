@@ -88,9 +88,7 @@ impl Error {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Monitor(e) if e.is_unavailable() => ErrorCode::Unavailable,
             Self::Monitor(hsof_monitor::MonitorError::BadUrl { .. }) => ErrorCode::InvalidConfig,
-            Self::Monitor(hsof_monitor::MonitorError::Http {
-                status: 401 | 403, ..
-            }) => ErrorCode::Forbidden,
+            Self::Monitor(hsof_monitor::MonitorError::Http { status: 401 | 403, .. }) => ErrorCode::Forbidden,
             Self::Monitor(_) => ErrorCode::Unavailable,
         }
     }
@@ -110,16 +108,10 @@ pub struct IpcError {
 impl From<&Error> for IpcError {
     fn from(e: &Error) -> Self {
         let detail = match e {
-            Error::Config(ConfigError::Invalid { problems, .. }) => {
-                serde_json::to_string(problems).ok()
-            }
+            Error::Config(ConfigError::Invalid { problems, .. }) => serde_json::to_string(problems).ok(),
             _ => None,
         };
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-            detail,
-        }
+        Self { code: e.code(), message: e.to_string(), detail }
     }
 }
 

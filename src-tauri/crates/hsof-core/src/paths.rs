@@ -18,20 +18,11 @@ impl Paths {
         let dirs = directories::ProjectDirs::from("com", "hsof", "hsof-control-center");
         let fallback = || std::env::temp_dir().join("hsof-control-center");
         let config_file = config.unwrap_or_else(|| {
-            dirs.as_ref()
-                .map(|d| d.config_dir().to_path_buf())
-                .unwrap_or_else(fallback)
-                .join("config.toml")
+            dirs.as_ref().map(|d| d.config_dir().to_path_buf()).unwrap_or_else(fallback).join("config.toml")
         });
-        let data_dir = data_dir.unwrap_or_else(|| {
-            dirs.as_ref()
-                .map(|d| d.data_dir().to_path_buf())
-                .unwrap_or_else(fallback)
-        });
-        Self {
-            config_file,
-            data_dir,
-        }
+        let data_dir =
+            data_dir.unwrap_or_else(|| dirs.as_ref().map(|d| d.data_dir().to_path_buf()).unwrap_or_else(fallback));
+        Self { config_file, data_dir }
     }
 
     /// The SQLite store.
@@ -46,9 +37,6 @@ impl Paths {
 
     /// The 0600 secrets file used when no OS keyring is available.
     pub fn secrets_file(&self) -> PathBuf {
-        self.config_file
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("secrets.toml")
+        self.config_file.parent().unwrap_or(Path::new(".")).join("secrets.toml")
     }
 }

@@ -86,9 +86,7 @@ impl SecretStore {
         let backend = if keyring_ok {
             SecretBackend::OsKeyring
         } else {
-            SecretBackend::File {
-                path: file.display().to_string(),
-            }
+            SecretBackend::File { path: file.display().to_string() }
         };
         Self { backend, file }
     }
@@ -102,9 +100,7 @@ impl SecretStore {
     pub fn set(&self, name: &str, value: &SecretValue) -> Result<(), SecretError> {
         check_name(name)?;
         match &self.backend {
-            SecretBackend::OsKeyring => entry(name)?
-                .set_password(value.expose())
-                .map_err(keyring_err),
+            SecretBackend::OsKeyring => entry(name)?.set_password(value.expose()).map_err(keyring_err),
             SecretBackend::File { .. } => {
                 let mut all = read_file(&self.file)?;
                 all.insert(name.to_string(), value.expose().to_string());
@@ -122,10 +118,9 @@ impl SecretStore {
                 Err(keyring::Error::NoEntry) => Err(SecretError::NotFound(name.into())),
                 Err(e) => Err(keyring_err(e)),
             },
-            SecretBackend::File { .. } => read_file(&self.file)?
-                .remove(name)
-                .map(SecretValue)
-                .ok_or_else(|| SecretError::NotFound(name.into())),
+            SecretBackend::File { .. } => {
+                read_file(&self.file)?.remove(name).map(SecretValue).ok_or_else(|| SecretError::NotFound(name.into()))
+            }
         }
     }
 
@@ -152,9 +147,7 @@ impl SecretStore {
 fn check_name(name: &str) -> Result<(), SecretError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
@@ -167,10 +160,7 @@ fn entry(name: &str) -> Result<keyring::Entry, SecretError> {
 }
 
 fn keyring_err(e: keyring::Error) -> SecretError {
-    SecretError::Backend {
-        backend: "OS keyring".into(),
-        message: e.to_string(),
-    }
+    SecretError::Backend { backend: "OS keyring".into(), message: e.to_string() }
 }
 
 /// True when the OS keyring answers a lookup (a missing entry counts as an answer).
@@ -182,32 +172,26 @@ fn keyring_answers() -> bool {
 }
 
 fn file_err(path: &Path, message: impl std::fmt::Display) -> SecretError {
-    SecretError::Backend {
-        backend: format!("file {}", path.display()),
-        message: message.to_string(),
-    }
+    SecretError::Backend { backend: format!("file {}", path.display()), message: message.to_string() }
 }
 
 fn read_file(path: &Path) -> Result<BTreeMap<String, String>, SecretError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text)
-            .map_err(|e| file_err(path, format!("not a valid secrets file: {}", e.message()))),
+        Ok(text) => {
+            toml::from_str(&text).map_err(|e| file_err(path, format!("not a valid secrets file: {}", e.message())))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
         Err(e) => Err(file_err(path, e)),
     }
 }
 
 fn write_file(path: &Path, all: &BTreeMap<String, String>) -> Result<(), SecretError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| file_err(path, e))?;
     let text = toml::to_string(all).map_err(|e| file_err(path, e))?;
     // NamedTempFile is created 0600 and the rename keeps that mode.
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| file_err(path, e))?;
-    tmp.write_all(text.as_bytes())
-        .map_err(|e| file_err(path, e))?;
+    tmp.write_all(text.as_bytes()).map_err(|e| file_err(path, e))?;
     tmp.as_file().sync_all().map_err(|e| file_err(path, e))?;
     tmp.persist(path).map_err(|e| file_err(path, e.error))?;
     Ok(())

@@ -1,18 +1,12 @@
 //! The configuration file as a user meets it: first run, typos, bad values, saves.
 
-use hsof_core::config::{
-    self, leaf_keys, load_or_create, parse, render, Config, ConfigError, Theme,
-};
+use hsof_core::config::{self, leaf_keys, load_or_create, parse, render, Config, ConfigError, Theme};
 use proptest::prelude::*;
 
 #[test]
 fn defaults_carry_the_runbook_and_are_valid() {
     let c = Config::default();
-    assert!(
-        config::validate(&c).is_empty(),
-        "{:?}",
-        config::validate(&c)
-    );
+    assert!(config::validate(&c).is_empty(), "{:?}", config::validate(&c));
     assert_eq!(c.cluster.namespace, "hsof");
     assert_eq!(c.cluster.deployment, "hsof-main");
     assert_eq!(c.cluster.backup_cronjob, "hsof-backup");
@@ -32,16 +26,10 @@ fn first_run_writes_a_commented_file_that_loads_back() {
     let first = load_or_create(&path);
     assert!(first.created && first.problem.is_none());
     let text = std::fs::read_to_string(&path).expect("written");
-    assert!(
-        text.contains("# Namespace HSOF runs in.\nnamespace = \"hsof\""),
-        "{text}"
-    );
+    assert!(text.contains("# Namespace HSOF runs in.\nnamespace = \"hsof\""), "{text}");
     for key in leaf_keys(&Config::default()) {
         let leaf = key.rsplit('.').next().unwrap_or_default();
-        assert!(
-            text.contains(&format!("{leaf} = ")),
-            "{key} missing from file"
-        );
+        assert!(text.contains(&format!("{leaf} = ")), "{key} missing from file");
     }
     let second = load_or_create(&path);
     assert!(!second.created);
@@ -50,25 +38,18 @@ fn first_run_writes_a_commented_file_that_loads_back() {
 
 #[test]
 fn every_key_is_documented_in_docs_configuration_md() {
-    let docs = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../docs/configuration.md"
-    ))
-    .expect("docs/configuration.md exists");
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../docs/configuration.md"))
+        .expect("docs/configuration.md exists");
     for key in leaf_keys(&Config::default()) {
         assert!(config::doc_for(&key).is_some(), "no comment for {key}");
-        assert!(
-            docs.contains(&format!("`{key}`")),
-            "docs/configuration.md does not document `{key}`"
-        );
+        assert!(docs.contains(&format!("`{key}`")), "docs/configuration.md does not document `{key}`");
     }
 }
 
 #[test]
 fn wrong_type_names_file_line_and_key() {
     let path = std::path::Path::new("/etc/hsof/config.toml");
-    let text =
-        "[cluster]\nnamespace = \"hsof\"\n\n[thresholds]\ncpu_utilization_max_pct = \"eighty\"\n";
+    let text = "[cluster]\nnamespace = \"hsof\"\n\n[thresholds]\ncpu_utilization_max_pct = \"eighty\"\n";
     match parse(path, text) {
         Err(ConfigError::Parse { line, key, .. }) => {
             assert_eq!(line, 5);
@@ -77,19 +58,12 @@ fn wrong_type_names_file_line_and_key() {
         other => panic!("expected a parse error, got {other:?}"),
     }
     let msg = parse(path, text).expect_err("bad").to_string();
-    assert!(
-        msg.contains("/etc/hsof/config.toml") && msg.contains("line 5"),
-        "{msg}"
-    );
+    assert!(msg.contains("/etc/hsof/config.toml") && msg.contains("line 5"), "{msg}");
 }
 
 #[test]
 fn unknown_key_is_refused_by_name() {
-    let err = parse(
-        std::path::Path::new("c.toml"),
-        "[cluster]\nnamespaec = \"hsof\"\n",
-    )
-    .expect_err("typo");
+    let err = parse(std::path::Path::new("c.toml"), "[cluster]\nnamespaec = \"hsof\"\n").expect_err("typo");
     let msg = err.to_string();
     assert!(msg.contains("namespaec") && msg.contains("line 2"), "{msg}");
 }
@@ -98,23 +72,10 @@ fn unknown_key_is_refused_by_name() {
 fn out_of_range_values_are_each_reported_with_what_is_expected() {
     let text = "[thresholds]\ncpu_utilization_max_pct = 180.0\n[endpoints]\nprometheus_url = \"prometheus:9090\"\n[severities.P1]\ndescription = \"x\"\nresponse_minutes = 15\nescalation = \"soon\"\nstatus_update_minutes = 15\npostmortem = true\n";
     let err = parse(std::path::Path::new("c.toml"), text).expect_err("invalid");
-    let ConfigError::Invalid { problems, .. } = &err else {
-        panic!("{err:?}")
-    };
+    let ConfigError::Invalid { problems, .. } = &err else { panic!("{err:?}") };
     let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
-    assert_eq!(
-        keys,
-        [
-            "endpoints.prometheus_url",
-            "thresholds.cpu_utilization_max_pct",
-            "severities.P1.escalation"
-        ]
-    );
-    assert!(
-        err.to_string()
-            .contains("expected a percentage between 0 and 100, found 180"),
-        "{err}"
-    );
+    assert_eq!(keys, ["endpoints.prometheus_url", "thresholds.cpu_utilization_max_pct", "severities.P1.escalation"]);
+    assert!(err.to_string().contains("expected a percentage between 0 and 100, found 180"), "{err}");
 }
 
 #[test]
@@ -137,10 +98,7 @@ fn save_refuses_invalid_and_keeps_previous_as_bak() {
     let original = std::fs::read_to_string(&path).expect("read");
     let mut bad = Config::default();
     bad.cluster.namespace = "HSOF Prod".into();
-    assert!(matches!(
-        config::save(&path, &bad),
-        Err(ConfigError::Invalid { .. })
-    ));
+    assert!(matches!(config::save(&path, &bad), Err(ConfigError::Invalid { .. })));
     assert_eq!(std::fs::read_to_string(&path).expect("read"), original);
 
     let mut good = Config::default();
@@ -148,10 +106,7 @@ fn save_refuses_invalid_and_keeps_previous_as_bak() {
     good.cluster.namespace = "hsof-staging".into();
     config::save(&path, &good).expect("save");
     assert_eq!(load_or_create(&path).config, good);
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("config.toml.bak")).expect("bak"),
-        original
-    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("config.toml.bak")).expect("bak"), original);
 }
 
 proptest! {

@@ -35,17 +35,11 @@ pub struct Alert {
 impl Alert {
     /// `labels.alertname`.
     pub fn name(&self) -> &str {
-        self.labels
-            .get("alertname")
-            .map(String::as_str)
-            .unwrap_or("(unnamed)")
+        self.labels.get("alertname").map(String::as_str).unwrap_or("(unnamed)")
     }
     /// `labels.severity`, lower-cased; `none` when absent.
     pub fn severity(&self) -> String {
-        self.labels
-            .get("severity")
-            .map(|s| s.to_lowercase())
-            .unwrap_or_else(|| "none".into())
+        self.labels.get("severity").map(|s| s.to_lowercase()).unwrap_or_else(|| "none".into())
     }
 }
 
@@ -142,12 +136,7 @@ impl NewSilence {
             matchers: alert
                 .labels
                 .iter()
-                .map(|(k, v)| Matcher {
-                    name: k.clone(),
-                    value: v.clone(),
-                    is_regex: false,
-                    is_equal: true,
-                })
+                .map(|(k, v)| Matcher { name: k.clone(), value: v.clone(), is_regex: false, is_equal: true })
                 .collect(),
             starts_at: fmt(now),
             ends_at: fmt(now + duration),
@@ -172,9 +161,7 @@ struct Created {
 impl AlertmanagerClient {
     /// A client for the server at `base`.
     pub fn new(base: &str, timeout: Duration) -> Result<Self, MonitorError> {
-        Ok(Self {
-            ep: Endpoint::new("AlertManager", base, timeout)?,
-        })
+        Ok(Self { ep: Endpoint::new("AlertManager", base, timeout)? })
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(
@@ -183,10 +170,7 @@ impl AlertmanagerClient {
         query: &[(&str, &str)],
     ) -> Result<T, MonitorError> {
         let url = self.ep.url(path);
-        let (status, body, _) = self
-            .ep
-            .send(&url, self.ep.http.get(url.clone()).query(query))
-            .await?;
+        let (status, body, _) = self.ep.send(&url, self.ep.http.get(url.clone()).query(query)).await?;
         if status >= 400 {
             return Err(self.ep.http_error(&url, status, &body));
         }
@@ -195,15 +179,7 @@ impl AlertmanagerClient {
 
     /// Alerts that are firing, silenced ones included (their status says so).
     pub async fn alerts(&self) -> Result<Vec<Alert>, MonitorError> {
-        self.get_json(
-            "api/v2/alerts",
-            &[
-                ("active", "true"),
-                ("silenced", "true"),
-                ("inhibited", "true"),
-            ],
-        )
-        .await
+        self.get_json("api/v2/alerts", &[("active", "true"), ("silenced", "true"), ("inhibited", "true")]).await
     }
 
     /// All silences the server knows (active, pending and recently expired).
@@ -214,10 +190,7 @@ impl AlertmanagerClient {
     /// Creates a silence and returns its id.
     pub async fn create_silence(&self, s: &NewSilence) -> Result<String, MonitorError> {
         let url = self.ep.url("api/v2/silences");
-        let (status, body, _) = self
-            .ep
-            .send(&url, self.ep.http.post(url.clone()).json(s))
-            .await?;
+        let (status, body, _) = self.ep.send(&url, self.ep.http.post(url.clone()).json(s)).await?;
         if status >= 400 {
             return Err(MonitorError::Api {
                 service: "AlertManager",

@@ -69,14 +69,6 @@ impl MonitorError {
     /// True for failures of reach (unreachable, timeout): the caller should fall back to
     /// cached values and mark them stale.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            Self::Unreachable { .. }
-                | Self::Timeout { .. }
-                | Self::Http {
-                    status: 502..=504,
-                    ..
-                }
-        )
+        matches!(self, Self::Unreachable { .. } | Self::Timeout { .. } | Self::Http { status: 502..=504, .. })
     }
 }

@@ -18,11 +18,7 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     pub fn new(service: &'static str, base: &str, timeout: Duration) -> Result<Self, MonitorError> {
-        let bad = |message: String| MonitorError::BadUrl {
-            service,
-            url: base.to_string(),
-            message,
-        };
+        let bad = |message: String| MonitorError::BadUrl { service, url: base.to_string(), message };
         let mut base = url::Url::parse(base).map_err(|e| bad(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(bad("expected http:// or https://".into()));
@@ -37,41 +33,28 @@ impl Endpoint {
             .user_agent(concat!("hsof-control-center/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| bad(e.to_string()))?;
-        Ok(Self {
-            service,
-            base,
-            http,
-            timeout,
-        })
+        Ok(Self { service, base, http, timeout })
     }
 
     /// `path` relative to the base (no leading slash).
     pub fn url(&self, path: &str) -> url::Url {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .unwrap_or_else(|_| self.base.clone())
+        self.base.join(path.trim_start_matches('/')).unwrap_or_else(|_| self.base.clone())
     }
 
     /// Maps a transport error.
     pub fn transport(&self, url: &url::Url, e: reqwest::Error) -> MonitorError {
         if e.is_timeout() {
-            MonitorError::Timeout {
-                service: self.service,
-                url: url.to_string(),
-                secs: self.timeout.as_secs_f64(),
-            }
+            MonitorError::Timeout { service: self.service, url: url.to_string(), secs: self.timeout.as_secs_f64() }
         } else {
-            let mut message = e.to_string();
+            // reqwest's own text repeats the URL; the innermost causes say what happened.
+            let mut causes = Vec::new();
             let mut src = std::error::Error::source(&e);
             while let Some(s) = src {
-                message = format!("{message}: {s}");
+                causes.push(s.to_string());
                 src = s.source();
             }
-            MonitorError::Unreachable {
-                service: self.service,
-                url: url.to_string(),
-                message,
-            }
+            let message = causes.last().cloned().unwrap_or_else(|| e.to_string());
+            MonitorError::Unreachable { service: self.service, url: url.to_string(), message }
         }
     }
 
@@ -83,21 +66,13 @@ impl Endpoint {
     ) -> Result<(u16, String, Option<String>), MonitorError> {
         let resp = req.send().await.map_err(|e| self.transport(url, e))?;
         let status = resp.status().as_u16();
-        let date = resp
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let date = resp.headers().get(reqwest::header::DATE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let body = resp.text().await.map_err(|e| self.transport(url, e))?;
         Ok((status, body, date))
     }
 
     /// Decodes JSON, naming the service and URL on failure.
-    pub fn decode<T: DeserializeOwned>(
-        &self,
-        url: &url::Url,
-        body: &str,
-    ) -> Result<T, MonitorError> {
+    pub fn decode<T: DeserializeOwned>(&self, url: &url::Url, body: &str) -> Result<T, MonitorError> {
         serde_json::from_str(body).map_err(|e| MonitorError::Malformed {
             service: self.service,
             url: url.to_string(),
@@ -116,10 +91,7 @@ impl Endpoint {
 }
 
 /// Seconds the server's clock is ahead of `now` (negative: behind), from an HTTP `Date`.
-pub fn clock_skew_secs(
-    date_header: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Option<f64> {
+pub fn clock_skew_secs(date_header: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> Option<f64> {
     let server = chrono::DateTime::parse_from_rfc2822(date_header?).ok()?;
     Some((server.with_timezone(&chrono::Utc) - now).num_milliseconds() as f64 / 1000.0)
 }

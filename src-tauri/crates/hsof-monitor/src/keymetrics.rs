@@ -60,6 +60,18 @@ pub struct KeyMetric {
     pub error: Option<String>,
 }
 
+impl KeyMetric {
+    /// The value as people read it: backup age in hours, others with their unit.
+    pub fn display_value(&self) -> String {
+        match self.value {
+            Some(v) if self.id == "backup_age_secs" => format!("{:.1} h ago", v / 3600.0),
+            Some(v) if self.unit.is_empty() => format!("{v:.3}"),
+            Some(v) => format!("{v:.2} {}", self.unit),
+            None => "no data".into(),
+        }
+    }
+}
+
 /// `(id, label, unit)` of every key metric, in display order.
 pub const KEY_METRICS: [(&str, &str, &str); 11] = [
     ("gpu_utilization_pct", "GPU utilisation", "%"),
@@ -87,15 +99,9 @@ fn above(v: f64, warn: f64, crit: Option<f64>) -> Level {
 /// `business_hours` matters for GPU utilisation, whose target only holds then.
 pub fn grade(id: &str, value: Option<f64>, t: &Targets, business_hours: bool) -> (Level, String) {
     let target = match id {
-        "gpu_utilization_pct" => format!(
-            "> {} % in business hours (warning < {} %)",
-            t.gpu_util_min, t.gpu_util_low
-        ),
+        "gpu_utilization_pct" => format!("> {} % in business hours (warning < {} %)", t.gpu_util_min, t.gpu_util_low),
         "gpu_temperature_c" => format!("critical > {} °C", t.gpu_temp_crit),
-        "error_rate_pct" => format!(
-            "< {} % (critical > {} %)",
-            t.error_rate_max, t.error_rate_crit
-        ),
+        "error_rate_pct" => format!("< {} % (critical > {} %)", t.error_rate_max, t.error_rate_crit),
         "latency_p95_secs" => format!("< {} s (warning > {} s)", t.p95_max, t.p95_warn),
         "throughput_per_hour" => format!("> {} datasets/h", t.throughput_min),
         "selection_quality" => format!("> {}", t.quality_min),
@@ -117,11 +123,7 @@ pub fn grade(id: &str, value: Option<f64>, t: &Targets, business_hours: bool) ->
         "error_rate_pct" => above(v, t.error_rate_max, Some(t.error_rate_crit)),
         "latency_p95_secs" => above(v, t.p95_warn, None),
         "throughput_per_hour" | "selection_quality" => {
-            let min = if id == "throughput_per_hour" {
-                t.throughput_min
-            } else {
-                t.quality_min
-            };
+            let min = if id == "throughput_per_hour" { t.throughput_min } else { t.quality_min };
             if v < min {
                 Level::Warning
             } else {

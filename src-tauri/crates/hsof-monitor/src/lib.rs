@@ -16,9 +16,7 @@ pub use http::clock_skew_secs;
 use serde::{Deserialize, Serialize};
 
 /// A status level, ordered from best to worst. The words match HSOF's own.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Level {
     /// All good.

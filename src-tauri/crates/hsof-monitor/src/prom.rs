@@ -113,9 +113,7 @@ fn parse_value(s: &str) -> f64 {
 impl PromClient {
     /// A client for the server at `base` (e.g. `http://prometheus:9090`).
     pub fn new(base: &str, timeout: Duration) -> Result<Self, MonitorError> {
-        Ok(Self {
-            ep: Endpoint::new("Prometheus", base, timeout)?,
-        })
+        Ok(Self { ep: Endpoint::new("Prometheus", base, timeout)? })
     }
 
     async fn get<T: serde::de::DeserializeOwned>(
@@ -124,10 +122,7 @@ impl PromClient {
         params: &[(&str, String)],
     ) -> Result<(T, Option<String>), MonitorError> {
         let url = self.ep.url(path);
-        let (status, body, date) = self
-            .ep
-            .send(&url, self.ep.http.get(url.clone()).query(params))
-            .await?;
+        let (status, body, date) = self.ep.send(&url, self.ep.http.get(url.clone()).query(params)).await?;
         // Prometheus answers 400/422/503 with a JSON error envelope worth showing.
         let env: Envelope<T> = match self.ep.decode(&url, &body) {
             Ok(e) => e,
@@ -135,15 +130,8 @@ impl PromClient {
             Err(e) => return Err(e),
         };
         if env.status != "success" {
-            let message = format!(
-                "{}: {}",
-                env.error_type.unwrap_or_default(),
-                env.error.unwrap_or_default()
-            );
-            return Err(MonitorError::Api {
-                service: "Prometheus",
-                message,
-            });
+            let message = format!("{}: {}", env.error_type.unwrap_or_default(), env.error.unwrap_or_default());
+            return Err(MonitorError::Api { service: "Prometheus", message });
         }
         let data = env.data.ok_or_else(|| MonitorError::Malformed {
             service: "Prometheus",
@@ -155,41 +143,22 @@ impl PromClient {
 
     /// Evaluates `query` at `at` (server time when `None`). A scalar comes back as one
     /// sample without labels.
-    pub async fn instant(
-        &self,
-        query: &str,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Sample>, MonitorError> {
+    pub async fn instant(&self, query: &str, at: Option<DateTime<Utc>>) -> Result<Vec<Sample>, MonitorError> {
         let mut params = vec![("query", query.to_string())];
         if let Some(t) = at {
-            params.push((
-                "time",
-                format!("{:.3}", t.timestamp_millis() as f64 / 1000.0),
-            ));
+            params.push(("time", format!("{:.3}", t.timestamp_millis() as f64 / 1000.0)));
         }
         let (data, _) = self.get::<QueryData>("api/v1/query", &params).await?;
         Ok(match data {
             QueryData::Vector(v) => v
                 .into_iter()
-                .map(|i| Sample {
-                    labels: i.metric,
-                    ts: i.value.0,
-                    value: parse_value(&i.value.1),
-                })
+                .map(|i| Sample { labels: i.metric, ts: i.value.0, value: parse_value(&i.value.1) })
                 .collect(),
-            QueryData::Scalar((ts, v)) => vec![Sample {
-                labels: BTreeMap::new(),
-                ts,
-                value: parse_value(&v),
-            }],
+            QueryData::Scalar((ts, v)) => vec![Sample { labels: BTreeMap::new(), ts, value: parse_value(&v) }],
             QueryData::Matrix(m) => m
                 .into_iter()
                 .filter_map(|i| {
-                    i.values.last().map(|(ts, v)| Sample {
-                        labels: i.metric,
-                        ts: *ts,
-                        value: parse_value(v),
-                    })
+                    i.values.last().map(|(ts, v)| Sample { labels: i.metric, ts: *ts, value: parse_value(v) })
                 })
                 .collect(),
             QueryData::String(_) => vec![],
@@ -197,17 +166,8 @@ impl PromClient {
     }
 
     /// The first value of an instant query, `None` when it returns nothing.
-    pub async fn scalar(
-        &self,
-        query: &str,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<Option<f64>, MonitorError> {
-        Ok(self
-            .instant(query, at)
-            .await?
-            .first()
-            .map(|s| s.value)
-            .filter(|v| !v.is_nan()))
+    pub async fn scalar(&self, query: &str, at: Option<DateTime<Utc>>) -> Result<Option<f64>, MonitorError> {
+        Ok(self.instant(query, at).await?.first().map(|s| s.value).filter(|v| !v.is_nan()))
     }
 
     /// Evaluates `query` from `start` to `end` every `step`.
@@ -250,11 +210,7 @@ impl PromClient {
                     group: group.clone(),
                     name: r.name,
                     kind: r.kind,
-                    health: if r.health.is_empty() {
-                        "unknown".into()
-                    } else {
-                        r.health
-                    },
+                    health: if r.health.is_empty() { "unknown".into() } else { r.health },
                     last_error: r.last_error.filter(|e| !e.is_empty()),
                 })
             })

@@ -32,6 +32,7 @@ pub struct Rule {
     /// Threshold value.
     pub threshold: f64,
     /// How long the breach must last, seconds (0: at once).
+    #[specta(type = f64)]
     pub for_secs: i64,
 }
 
@@ -54,6 +55,7 @@ pub struct RuleState {
     /// Breaching now, but not yet for long enough.
     pub pending: bool,
     /// Unix seconds the current breach began.
+    #[specta(type = Option<f64>)]
     pub since: Option<i64>,
     /// The newest sample's value.
     pub value: Option<f64>,
@@ -86,20 +88,10 @@ pub fn evaluate(rule: &Rule, samples: &[(i64, f64)], now: i64, stale_after: i64)
         };
     }
     // Walk back over the current run of breaching samples.
-    let start = samples
-        .iter()
-        .rposition(|(_, v)| !rule.breaches(*v))
-        .map_or(0, |i| i + 1);
+    let start = samples.iter().rposition(|(_, v)| !rule.breaches(*v)).map_or(0, |i| i + 1);
     let since = samples[start].0;
     let active = now - since >= rule.for_secs;
-    RuleState {
-        rule: rule.clone(),
-        active,
-        pending: !active,
-        since: Some(since),
-        value: Some(value),
-        no_data: false,
-    }
+    RuleState { rule: rule.clone(), active, pending: !active, since: Some(since), value: Some(value), no_data: false }
 }
 
 /// What to tell people after an evaluation, given what was already said.
@@ -134,15 +126,7 @@ mod tests {
     use super::*;
 
     fn rule(cmp: Cmp, threshold: f64, for_secs: i64) -> Rule {
-        Rule {
-            id: "r".into(),
-            title: "r".into(),
-            level: Level::Warning,
-            metric: "m".into(),
-            cmp,
-            threshold,
-            for_secs,
-        }
+        Rule { id: "r".into(), title: "r".into(), level: Level::Warning, metric: "m".into(), cmp, threshold, for_secs }
     }
 
     #[test]
@@ -171,22 +155,10 @@ mod tests {
     fn notifications_fire_once_and_respect_snooze() {
         let r = rule(Cmp::Above, 1.0, 0);
         let active = evaluate(&r, &[(100, 2.0)], 100, 60);
-        assert_eq!(
-            notify_decision(false, false, &active, None, 100),
-            Notify::Fire
-        );
-        assert_eq!(
-            notify_decision(true, true, &active, None, 130),
-            Notify::Quiet
-        );
-        assert_eq!(
-            notify_decision(false, false, &active, Some(200), 130),
-            Notify::Quiet
-        );
+        assert_eq!(notify_decision(false, false, &active, None, 100), Notify::Fire);
+        assert_eq!(notify_decision(true, true, &active, None, 130), Notify::Quiet);
+        assert_eq!(notify_decision(false, false, &active, Some(200), 130), Notify::Quiet);
         let clear = evaluate(&r, &[(160, 0.5)], 160, 60);
-        assert_eq!(
-            notify_decision(true, true, &clear, None, 160),
-            Notify::Resolve
-        );
+        assert_eq!(notify_decision(true, true, &clear, None, 160), Notify::Resolve);
     }
 }

@@ -14,13 +14,9 @@ fn main() {
     let start = Instant::now();
     let mut ids = Vec::new();
     for s in 0..series {
-        let id = store
-            .series_id(&format!("bench.series_{s}"))
-            .expect("series");
+        let id = store.series_id(&format!("bench.series_{s}")).expect("series");
         // One day per transaction, as the poller would flush in batches.
-        let points: Vec<(i64, f64)> = (0..per_series)
-            .map(|i| (i as i64 * step, ((i * 7 + s) % 100) as f64))
-            .collect();
+        let points: Vec<(i64, f64)> = (0..per_series).map(|i| (i as i64 * step, ((i * 7 + s) % 100) as f64)).collect();
         for chunk in points.chunks(5_760) {
             store.insert_samples(id, chunk).expect("insert");
         }
@@ -28,13 +24,8 @@ fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     let rows = series * per_series;
-    println!(
-        "insert: {rows} rows in {secs:.2} s = {:.0} rows/s",
-        rows as f64 / secs
-    );
-    let size = std::fs::metadata(dir.path().join(STORE_FILE))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    println!("insert: {rows} rows in {secs:.2} s = {:.0} rows/s", rows as f64 / secs);
+    let size = std::fs::metadata(dir.path().join(STORE_FILE)).map(|m| m.len()).unwrap_or(0);
     println!("file: {:.1} MiB (+WAL)", size as f64 / (1 << 20) as f64);
 
     let to = days * 86_400;

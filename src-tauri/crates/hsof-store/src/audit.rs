@@ -77,28 +77,19 @@ pub(crate) fn ts(now: DateTime<Utc>) -> String {
 
 fn row_hash(prev_hash: &str, e: &AuditEntry) -> String {
     // A JSON array is an unambiguous encoding of the fields (no delimiter games).
-    let canonical = serde_json::json!([
-        prev_hash, e.id, e.ts, e.actor, e.action, e.target, e.before, e.after, e.result
-    ])
-    .to_string();
+    let canonical =
+        serde_json::json!([prev_hash, e.id, e.ts, e.actor, e.action, e.target, e.before, e.after, e.result])
+            .to_string();
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 impl Store {
     /// Appends an entry dated `now`, linked to the last row.
-    pub fn append_audit(
-        &self,
-        entry: &NewAuditEntry<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<AuditEntry, StoreError> {
+    pub fn append_audit(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) -> Result<AuditEntry, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
         let mut row = AuditEntry {
@@ -118,8 +109,16 @@ impl Store {
             "INSERT INTO audit_log (id, ts, actor, action, target, before, after, result, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
-                row.id, row.ts, row.actor, row.action, row.target, row.before, row.after, row.result,
-                row.prev_hash, row.hash
+                row.id,
+                row.ts,
+                row.actor,
+                row.action,
+                row.target,
+                row.before,
+                row.after,
+                row.result,
+                row.prev_hash,
+                row.hash
             ],
         )?;
         tx.commit()?;
@@ -150,18 +149,11 @@ impl Store {
             let row = read_row(r)?;
             count += 1;
             let reason = if row.id != expected_id {
-                Some(format!(
-                    "row {} follows row {}: rows are missing",
-                    row.id,
-                    expected_id - 1
-                ))
+                Some(format!("row {} follows row {}: rows are missing", row.id, expected_id - 1))
             } else if row.prev_hash != prev_hash {
                 Some("does not link to the previous row's hash".to_string())
             } else if row_hash(&prev_hash, &row) != row.hash {
-                Some(
-                    "contents do not match the row's hash (edited after it was written)"
-                        .to_string(),
-                )
+                Some("contents do not match the row's hash (edited after it was written)".to_string())
             } else {
                 None
             };
@@ -176,12 +168,7 @@ impl Store {
             expected_id = row.id + 1;
             prev_hash = row.hash;
         }
-        Ok(AuditVerification {
-            rows: count,
-            intact: true,
-            broken_at: None,
-            reason: None,
-        })
+        Ok(AuditVerification { rows: count, intact: true, broken_at: None, reason: None })
     }
 }
 

@@ -58,29 +58,17 @@ impl StoreError {
         use rusqlite::ffi::ErrorCode;
         let message = e.to_string();
         match e.sqlite_error_code() {
-            Some(ErrorCode::ReadOnly)
-            | Some(ErrorCode::CannotOpen)
-            | Some(ErrorCode::PermissionDenied)
+            Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied)
                 if is_read_only(path) =>
             {
-                Self::ReadOnly {
-                    path: path.to_path_buf(),
-                    message,
-                }
+                Self::ReadOnly { path: path.to_path_buf(), message }
             }
-            _ => Self::Unreadable {
-                path: path.to_path_buf(),
-                message,
-            },
+            _ => Self::Unreadable { path: path.to_path_buf(), message },
         }
     }
 }
 
 fn is_read_only(path: &Path) -> bool {
-    let probe = |p: &Path| {
-        std::fs::metadata(p)
-            .map(|m| m.permissions().readonly())
-            .unwrap_or(false)
-    };
+    let probe = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().readonly()).unwrap_or(false);
     probe(path) || path.parent().is_some_and(probe)
 }

@@ -34,35 +34,20 @@ impl Store {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO app_events (ts, kind, message, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                crate::audit::ts(now),
-                kind,
-                message,
-                detail.map(|d| d.to_string())
-            ],
+            params![crate::audit::ts(now), kind, message, detail.map(|d| d.to_string())],
         )?;
         Ok(conn.last_insert_rowid())
     }
 
     /// The most recent `limit` events, newest first, optionally of one kind.
-    pub fn recent_events(
-        &self,
-        kind: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<AppEvent>, StoreError> {
+    pub fn recent_events(&self, kind: Option<&str>, limit: u32) -> Result<Vec<AppEvent>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, ts, kind, message, detail FROM app_events
              WHERE (?1 IS NULL OR kind = ?1) ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![kind, limit], |r| {
-            Ok(AppEvent {
-                id: r.get(0)?,
-                ts: r.get(1)?,
-                kind: r.get(2)?,
-                message: r.get(3)?,
-                detail: r.get(4)?,
-            })
+            Ok(AppEvent { id: r.get(0)?, ts: r.get(1)?, kind: r.get(2)?, message: r.get(3)?, detail: r.get(4)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

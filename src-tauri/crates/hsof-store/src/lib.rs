@@ -57,48 +57,28 @@ impl Store {
     /// a newer version of the app has migrated, and one in a directory it cannot write.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir { path: dir.to_path_buf(), source })?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn =
-            Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
         // A corrupt or foreign file fails here, before any write is attempted.
-        let version: u32 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| StoreError::open(path, e))?;
+        let version: u32 =
+            conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
         let latest = schema::latest_version();
         if version > latest {
-            return Err(StoreError::TooNew {
-                path: path.to_path_buf(),
-                found: version,
-                supported: latest,
-            });
+            return Err(StoreError::TooNew { path: path.to_path_buf(), found: version, supported: latest });
         }
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| StoreError::open(path, e))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| StoreError::open(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| StoreError::open(path, e))?;
+        let mode: String =
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %path.display(), mode, "SQLite refused WAL mode");
         }
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(|e| StoreError::open(path, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| StoreError::open(path, e))?;
         schema::migrations()
             .to_latest(&mut conn)
-            .map_err(|e| StoreError::Migration {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            conn: Mutex::new(conn),
-        })
+            .map_err(|e| StoreError::Migration { path: path.to_path_buf(), message: e.to_string() })?;
+        Ok(Self { path: path.to_path_buf(), conn: Mutex::new(conn) })
     }
 
     /// Path of the SQLite file.
@@ -127,8 +107,6 @@ impl Store {
     /// The connection. A poisoned lock only means another thread panicked mid-call;
     /// SQLite's own transactions keep the file consistent, so the connection is reused.
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -33,13 +33,7 @@ pub struct ThresholdRecord {
 
 impl Store {
     /// Records one health poll.
-    pub fn insert_health(
-        &self,
-        ts: i64,
-        up: bool,
-        overall: &str,
-        report_json: &str,
-    ) -> Result<(), StoreError> {
+    pub fn insert_health(&self, ts: i64, up: bool, overall: &str, report_json: &str) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO health_samples (ts, up, overall, report) VALUES (?1, ?2, ?3, ?4)",
             params![ts, up, overall, report_json],
@@ -50,8 +44,7 @@ impl Store {
     /// `(ts, up)` of every poll since `since`, oldest first.
     pub fn health_up_since(&self, since: i64) -> Result<Vec<(i64, bool)>, StoreError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT ts, up FROM health_samples WHERE ts >= ?1 ORDER BY ts")?;
+        let mut stmt = conn.prepare_cached("SELECT ts, up FROM health_samples WHERE ts >= ?1 ORDER BY ts")?;
         let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -60,11 +53,9 @@ impl Store {
     pub fn last_health(&self) -> Result<Option<(i64, String)>, StoreError> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT ts, report FROM health_samples ORDER BY ts DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT ts, report FROM health_samples ORDER BY ts DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?)
     }
 
@@ -72,11 +63,7 @@ impl Store {
     pub fn series_id(&self, name: &str) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute("INSERT OR IGNORE INTO series (name) VALUES (?1)", [name])?;
-        Ok(
-            conn.query_row("SELECT id FROM series WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })?,
-        )
+        Ok(conn.query_row("SELECT id FROM series WHERE name = ?1", [name], |r| r.get(0))?)
     }
 
     /// Stores points of one series in one transaction; a point at an existing time replaces it.
@@ -84,9 +71,8 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO samples (series_id, ts, value) VALUES (?1, ?2, ?3)",
-            )?;
+            let mut stmt =
+                tx.prepare_cached("INSERT OR REPLACE INTO samples (series_id, ts, value) VALUES (?1, ?2, ?3)")?;
             for (ts, v) in points.iter().filter(|(_, v)| v.is_finite()) {
                 stmt.execute(params![series_id, ts, v])?;
             }
@@ -96,27 +82,18 @@ impl Store {
     }
 
     /// Raw points of a series in `[from, to]`, oldest first.
-    pub fn samples(
-        &self,
-        series_id: i64,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<(i64, f64)>, StoreError> {
+    pub fn samples(&self, series_id: i64, from: i64, to: i64) -> Result<Vec<(i64, f64)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT ts, value FROM samples WHERE series_id = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT ts, value FROM samples WHERE series_id = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts",
+        )?;
         let rows = stmt.query_map(params![series_id, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A series in `[from, to]` averaged into buckets of `bucket_secs`, computed in SQL so a
     /// 30-day chart reads a few hundred rows, not hundreds of thousands.
-    pub fn downsample(
-        &self,
-        series_id: i64,
-        from: i64,
-        to: i64,
-        bucket_secs: i64,
-    ) -> Result<Vec<Bucket>, StoreError> {
+    pub fn downsample(&self, series_id: i64, from: i64, to: i64, bucket_secs: i64) -> Result<Vec<Bucket>, StoreError> {
         let b = bucket_secs.max(1);
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
@@ -125,23 +102,13 @@ impl Store {
              GROUP BY bucket ORDER BY bucket",
         )?;
         let rows = stmt.query_map(params![series_id, from, to, b], |r| {
-            Ok(Bucket {
-                ts: r.get::<_, i64>(0)? as f64,
-                avg: r.get(1)?,
-                min: r.get(2)?,
-                max: r.get(3)?,
-            })
+            Ok(Bucket { ts: r.get::<_, i64>(0)? as f64, avg: r.get(1)?, min: r.get(2)?, max: r.get(3)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Saves the last good answer for `key` (JSON) with when it was fetched.
-    pub fn put_last_known(
-        &self,
-        key: &str,
-        value_json: &str,
-        fetched_at: &str,
-    ) -> Result<(), StoreError> {
+    pub fn put_last_known(&self, key: &str, value_json: &str, fetched_at: &str) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO last_known (key, value, fetched_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at",
@@ -154,11 +121,7 @@ impl Store {
     pub fn last_known(&self, key: &str) -> Result<Option<(String, String)>, StoreError> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT value, fetched_at FROM last_known WHERE key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT value, fetched_at FROM last_known WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
     }
 
@@ -182,7 +145,9 @@ impl Store {
     /// Links not yet picked up by an incident: `(id, fingerprint, alertname, created_at)`.
     pub fn open_alert_links(&self) -> Result<Vec<(i64, String, String, String)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, fingerprint, alertname, created_at FROM alert_links WHERE incident_id IS NULL ORDER BY id DESC")?;
+        let mut stmt = conn.prepare(
+            "SELECT id, fingerprint, alertname, created_at FROM alert_links WHERE incident_id IS NULL ORDER BY id DESC",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -194,23 +159,21 @@ impl Store {
             .query_row(
                 "SELECT active, since, notified_at, snoozed_until FROM threshold_state WHERE rule_id = ?1",
                 [rule_id],
-                |r| Ok(ThresholdRecord { active: r.get(0)?, since: r.get(1)?, notified_at: r.get(2)?, snoozed_until: r.get(3)? }),
+                |r| {
+                    Ok(ThresholdRecord {
+                        active: r.get(0)?,
+                        since: r.get(1)?,
+                        notified_at: r.get(2)?,
+                        snoozed_until: r.get(3)?,
+                    })
+                },
             )
             .optional()?)
     }
 
     /// Saves threshold rule state.
-    pub fn set_threshold_state(
-        &self,
-        rule_id: &str,
-        rec: &ThresholdRecord,
-    ) -> Result<(), StoreError> {
-        let ThresholdRecord {
-            active,
-            since,
-            notified_at,
-            snoozed_until,
-        } = *rec;
+    pub fn set_threshold_state(&self, rule_id: &str, rec: &ThresholdRecord) -> Result<(), StoreError> {
+        let ThresholdRecord { active, since, notified_at, snoozed_until } = *rec;
         self.conn().execute(
             "INSERT INTO threshold_state (rule_id, active, since, notified_at, snoozed_until) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(rule_id) DO UPDATE SET active = excluded.active, since = excluded.since,

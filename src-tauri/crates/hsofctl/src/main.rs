@@ -17,11 +17,7 @@ use hsof_core::{config, AppContext, Error, IpcError, Options, SecretValue};
 use crate::output::{print_audit, print_doctor, Out};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "hsofctl",
-    version,
-    about = "HSOF Control Center from the command line"
-)]
+#[command(name = "hsofctl", version, about = "HSOF Control Center from the command line")]
 struct Cli {
     /// Configuration file [default: ~/.config/hsof-control-center/config.toml]
     #[arg(long, global = true, env = hsof_core::ENV_CONFIG, value_name = "PATH")]
@@ -142,33 +138,21 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
-    let opts = Options {
-        config: cli.config.clone(),
-        data_dir: cli.data_dir.clone(),
-        secrets: hsof_core::backend_from_env(),
-    };
+    let opts =
+        Options { config: cli.config.clone(), data_dir: cli.data_dir.clone(), secrets: hsof_core::backend_from_env() };
     // Paths only: no file is created for `config path`.
     if let Command::Config(ConfigCmd::Path) = cli.command {
         let paths = hsof_core::Paths::resolve(opts.config, opts.data_dir);
-        out.line_or_json(
-            &paths.config_file.display().to_string(),
-            &serde_json::json!({ "path": paths.config_file }),
-        );
+        out.line_or_json(&paths.config_file.display().to_string(), &serde_json::json!({ "path": paths.config_file }));
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Config(ConfigCmd::Validate) = cli.command {
         let paths = hsof_core::Paths::resolve(opts.config, opts.data_dir);
-        let text =
-            std::fs::read_to_string(&paths.config_file).map_err(|e| config::ConfigError::Io {
-                path: paths.config_file.clone(),
-                message: e.to_string(),
-            })?;
+        let text = std::fs::read_to_string(&paths.config_file)
+            .map_err(|e| config::ConfigError::Io { path: paths.config_file.clone(), message: e.to_string() })?;
         config::parse(&paths.config_file, &text)?;
         let msg = format!("{}: valid", paths.config_file.display());
-        out.line_or_json(
-            &msg,
-            &serde_json::json!({ "path": paths.config_file, "valid": true }),
-        );
+        out.line_or_json(&msg, &serde_json::json!({ "path": paths.config_file, "valid": true }));
         return Ok(ExitCode::SUCCESS);
     }
     let ctx = AppContext::open(&opts);
@@ -183,18 +167,12 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         }
         Command::Config(ConfigCmd::Show { defaults }) => {
             let loaded = ctx.config();
-            let cfg = if *defaults {
-                config::Config::default()
-            } else {
-                loaded.config
-            };
+            let cfg = if *defaults { config::Config::default() } else { loaded.config };
             if out.json {
                 out.json_value(&cfg);
             } else {
                 if let (false, Some(p)) = (*defaults, &loaded.problem) {
-                    eprintln!(
-                        "hsofctl: the file has a problem, showing the defaults in effect: {p}"
-                    );
+                    eprintln!("hsofctl: the file has a problem, showing the defaults in effect: {p}");
                 }
                 print!("{}", config::render(&cfg));
             }
@@ -231,10 +209,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             return block_on(monitor(&ctx, &cli.command, out));
         }
         Command::Events { kind, limit } => {
-            let rows = ctx
-                .store()?
-                .recent_events(kind.as_deref(), *limit)
-                .map_err(Error::from)?;
+            let rows = ctx.store()?.recent_events(kind.as_deref(), *limit).map_err(Error::from)?;
             if out.json {
                 out.json_value(&rows);
             } else {
@@ -301,9 +276,7 @@ async fn monitor(ctx: &AppContext, cmd: &Command, out: &Out) -> Result<ExitCode,
                         "  {state} {:?} {}  (now {})",
                         s.rule.level,
                         s.rule.title,
-                        s.value
-                            .map(|v| format!("{v:.2}"))
-                            .unwrap_or_else(|| "—".into())
+                        s.value.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into())
                     );
                 }
             }
@@ -333,14 +306,12 @@ fn secret(ctx: &AppContext, cmd: &SecretCmd, out: &Out) -> Result<(), Error> {
     match cmd {
         SecretCmd::Set { name } => {
             let mut value = String::new();
-            std::io::stdin().read_to_string(&mut value).map_err(|e| {
-                Error::InvalidInput(format!("could not read the value from standard input: {e}"))
-            })?;
+            std::io::stdin()
+                .read_to_string(&mut value)
+                .map_err(|e| Error::InvalidInput(format!("could not read the value from standard input: {e}")))?;
             let value = value.trim_end_matches(['\n', '\r']);
             if value.is_empty() {
-                return Err(Error::InvalidInput(
-                    "the value on standard input is empty".into(),
-                ));
+                return Err(Error::InvalidInput("the value on standard input is empty".into()));
             }
             store.set(name, &SecretValue::new(value))?;
             ctx.record_event(Utc::now(), "secret.set", &format!("secret `{name}` stored"));

@@ -57,43 +57,21 @@ fn lvl(l: Level) -> &'static str {
 
 fn stale(f: &hsof_core::monitoring::Freshness) -> String {
     match (f.stale, &f.fetched_at) {
-        (true, Some(at)) => format!(
-            "  [STALE: last fetched {at}; {}]",
-            f.error.clone().unwrap_or_default()
-        ),
+        (true, Some(at)) => format!("  [STALE: last fetched {at}; {}]", f.error.clone().unwrap_or_default()),
         (true, None) => format!("  [NO DATA: {}]", f.error.clone().unwrap_or_default()),
-        _ => format!(
-            "  [{} at {}]",
-            f.source,
-            f.fetched_at.clone().unwrap_or_default()
-        ),
+        _ => format!("  [{} at {}]", f.source, f.fetched_at.clone().unwrap_or_default()),
     }
 }
 
 pub fn print_health(h: &HealthView) {
-    println!(
-        "{} {}{}",
-        lvl(h.report.overall),
-        h.report.base_url,
-        stale(&h.freshness)
-    );
+    println!("{} {}{}", lvl(h.report.overall), h.report.base_url, stale(&h.freshness));
     for c in &h.report.components {
         println!("  {} {:<9} {}", lvl(c.level), c.name, c.reason);
     }
     if let Some(d) = h.down_for_secs {
-        println!(
-            "  DOWN for {d:.0} s{}",
-            if h.system_down {
-                " — over the runbook's limit (critical)"
-            } else {
-                ""
-            }
-        );
+        println!("  DOWN for {d:.0} s{}", if h.system_down { " — over the runbook's limit (critical)" } else { "" });
     }
-    let pct = |u: Option<f64>| {
-        u.map(|u| format!("{:.3} %", u * 100.0))
-            .unwrap_or_else(|| "—".into())
-    };
+    let pct = |u: Option<f64>| u.map(|u| format!("{:.3} %", u * 100.0)).unwrap_or_else(|| "—".into());
     println!(
         "  uptime 24 h {}  7 d {}  30 d {}  (from this machine's polls)",
         pct(h.uptime_24h),
@@ -105,21 +83,14 @@ pub fn print_health(h: &HealthView) {
 pub fn print_metrics(k: &KeyMetricsView) {
     println!("Key metrics{}", stale(&k.freshness));
     for m in &k.metrics {
-        let v = match m.value {
-            Some(v) if m.id == "backup_age_secs" => format!("{:.1} h ago", v / 3600.0),
-            Some(v) => format!("{v:.3} {}", m.unit),
-            None => "no data".into(),
-        };
+        let v = m.display_value();
         println!(
             "  {} {:<24} {:<22} target {}{}",
             lvl(m.level),
             m.label,
             v,
             m.target,
-            m.error
-                .as_ref()
-                .map(|e| format!("  ({e})"))
-                .unwrap_or_default()
+            m.error.as_ref().map(|e| format!("  ({e})")).unwrap_or_default()
         );
     }
 }
@@ -127,10 +98,7 @@ pub fn print_metrics(k: &KeyMetricsView) {
 pub fn print_slo(r: &SloReport) {
     println!("SLOs over {} days{}", r.window_days, stale(&r.freshness));
     for s in &r.slos {
-        let pct = |v: Option<f64>| {
-            v.map(|v| format!("{:.3} %", v * 100.0))
-                .unwrap_or_else(|| "—".into())
-        };
+        let pct = |v: Option<f64>| v.map(|v| format!("{:.3} %", v * 100.0)).unwrap_or_else(|| "—".into());
         println!(
             "  {} {:<12} objective {:.2} %  SLI {}  budget left {}",
             lvl(s.level),
@@ -142,15 +110,7 @@ pub fn print_slo(r: &SloReport) {
         let rates: Vec<String> = s
             .burn_rates
             .iter()
-            .map(|w| {
-                format!(
-                    "{} {}",
-                    w.window,
-                    w.rate
-                        .map(|r| format!("{r:.2}×"))
-                        .unwrap_or_else(|| "—".into())
-                )
-            })
+            .map(|w| format!("{} {}", w.window, w.rate.map(|r| format!("{r:.2}×")).unwrap_or_else(|| "—".into())))
             .collect();
         println!("       burn {}", rates.join("  "));
         for c in s.conditions.iter().filter(|c| c.firing) {
@@ -160,10 +120,7 @@ pub fn print_slo(r: &SloReport) {
             );
         }
         if let Some(t) = s.exhaustion_secs {
-            println!(
-                "       budget exhausted in {:.1} h at the 1 h rate",
-                t / 3600.0
-            );
+            println!("       budget exhausted in {:.1} h at the 1 h rate", t / 3600.0);
         }
         if let Some(rr) = &s.recording_rule {
             println!("       cross-check: {} = {:.2}", rr.name, rr.value);
@@ -187,12 +144,7 @@ pub fn print_check(c: &Checklist) {
             CheckOutcome::Unknown => "????",
             CheckOutcome::Manual => "TODO",
         };
-        println!(
-            "  {o}{} {}\n        {}",
-            if i.critical { "!" } else { " " },
-            i.title,
-            i.evidence
-        );
+        println!("  {o}{} {}\n        {}", if i.critical { "!" } else { " " }, i.title, i.evidence);
     }
     if c.critical_failed {
         println!("A critical check failed.");
@@ -230,26 +182,11 @@ pub async fn alerts(ctx: &AppContext, cmd: Option<&AlertsCmd>, out: &Out) -> Res
                 }
             }
             for s in &v.silences {
-                println!(
-                    "  silence {} until {} by {}: {}",
-                    s.id, s.ends_at, s.created_by, s.comment
-                );
+                println!("  silence {} until {} by {}: {}", s.id, s.ends_at, s.created_by, s.comment);
             }
         }
-        Some(AlertsCmd::Ack {
-            fingerprint,
-            duration,
-            comment,
-        }) => {
-            let id = ctx
-                .ack_alert(
-                    fingerprint,
-                    parse_duration(duration)?,
-                    comment,
-                    &os_user(),
-                    now,
-                )
-                .await?;
+        Some(AlertsCmd::Ack { fingerprint, duration, comment }) => {
+            let id = ctx.ack_alert(fingerprint, parse_duration(duration)?, comment, &os_user(), now).await?;
             out.line_or_json(
                 &format!("silenced {fingerprint} for {duration}: silence {id}"),
                 &serde_json::json!({ "silence_id": id }),
@@ -257,10 +194,7 @@ pub async fn alerts(ctx: &AppContext, cmd: Option<&AlertsCmd>, out: &Out) -> Res
         }
         Some(AlertsCmd::Expire { id }) => {
             ctx.expire_silence(id, &os_user(), now).await?;
-            out.line_or_json(
-                &format!("silence {id} expired"),
-                &serde_json::json!({ "expired": id }),
-            );
+            out.line_or_json(&format!("silence {id} expired"), &serde_json::json!({ "expired": id }));
         }
         Some(AlertsCmd::Link { fingerprint }) => {
             let link = ctx.link_alert(fingerprint, &os_user(), now).await?;

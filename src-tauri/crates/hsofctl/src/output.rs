@@ -31,18 +31,11 @@ fn gib(bytes: f64) -> String {
 }
 
 pub fn print_doctor(d: &Doctor) {
-    println!(
-        "{} {}  status: {}  (read {})",
-        d.app.name, d.app.version, d.status, d.generated_at
-    );
+    println!("{} {}  status: {}  (read {})", d.app.name, d.app.version, d.status, d.generated_at);
     for a in &d.attention {
         println!("  ! {a}");
     }
-    println!(
-        "\nConfig    {}  {}",
-        d.config.path,
-        if d.config.ok { "ok" } else { "PROBLEM" }
-    );
+    println!("\nConfig    {}  {}", d.config.path, if d.config.ok { "ok" } else { "PROBLEM" });
     if d.config.created {
         println!("          created with defaults on this run");
     }
@@ -73,17 +66,8 @@ pub fn print_doctor(d: &Doctor) {
         println!("  error: {e}");
     }
     for c in &d.kube.contexts {
-        let cur = if d.kube.current_context.as_deref() == Some(&c.name) {
-            "*"
-        } else {
-            " "
-        };
-        println!(
-            "  {cur} {:<24} cluster={} ns={}",
-            c.name,
-            c.cluster,
-            c.namespace.as_deref().unwrap_or("-")
-        );
+        let cur = if d.kube.current_context.as_deref() == Some(&c.name) { "*" } else { " " };
+        println!("  {cur} {:<24} cluster={} ns={}", c.name, c.cluster, c.namespace.as_deref().unwrap_or("-"));
     }
     println!("\nGPU");
     if let Some(m) = &d.gpu.message {
@@ -97,32 +81,17 @@ pub fn print_doctor(d: &Doctor) {
         );
     }
     for g in &d.gpu.devices {
-        println!(
-            "  [{}] {}  {}  {}",
-            g.index,
-            g.name,
-            gib(g.memory_total_bytes),
-            g.uuid
-        );
+        println!("  [{}] {}  {}  {}", g.index, g.name, gib(g.memory_total_bytes), g.uuid);
     }
     let h = &d.host;
-    println!(
-        "\nMachine   {} — {} (kernel {})",
-        h.hostname, h.os, h.kernel
-    );
+    println!("\nMachine   {} — {} (kernel {})", h.hostname, h.os, h.kernel);
     println!(
         "CPU       {}  {} logical{}",
         h.cpu_model,
         h.logical_cpus,
-        h.physical_cores
-            .map(|p| format!(" / {p} physical"))
-            .unwrap_or_default()
+        h.physical_cores.map(|p| format!(" / {p} physical")).unwrap_or_default()
     );
-    println!(
-        "Memory    {} total, {} available",
-        gib(h.memory_total_bytes),
-        gib(h.memory_available_bytes)
-    );
+    println!("Memory    {} total, {} available", gib(h.memory_total_bytes), gib(h.memory_available_bytes));
 }
 
 pub fn print_audit(rows: &[AuditEntry]) {
@@ -130,14 +99,8 @@ pub fn print_audit(rows: &[AuditEntry]) {
         println!("audit log is empty: changes made through the app or hsofctl are recorded here");
         return;
     }
-    println!(
-        "{:>5}  {:<24}  {:<12}  {:<20}  {:<28}  result",
-        "id", "time (UTC)", "actor", "action", "target"
-    );
+    println!("{:>5}  {:<24}  {:<12}  {:<20}  {:<28}  result", "id", "time (UTC)", "actor", "action", "target");
     for r in rows {
-        println!(
-            "{:>5}  {:<24}  {:<12}  {:<20}  {:<28}  {}",
-            r.id, r.ts, r.actor, r.action, r.target, r.result
-        );
+        println!("{:>5}  {:<24}  {:<12}  {:<20}  {:<28}  {}", r.id, r.ts, r.actor, r.action, r.target, r.result);
     }
 }

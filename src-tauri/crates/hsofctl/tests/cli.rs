@@ -16,12 +16,7 @@ fn hsofctl(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run hsofctl");
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("wait")
@@ -35,11 +30,7 @@ fn stdout(o: &Output) -> String {
 fn doctor_json_has_the_overview_facts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = hsofctl(dir.path(), &["doctor", "--json"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(v["status"], "ok");
     assert_eq!(v["app"]["name"], "HSOF Control Center");
@@ -49,49 +40,30 @@ fn doctor_json_has_the_overview_facts() {
     assert!(v["host"]["logical_cpus"].as_u64().unwrap_or(0) >= 1);
     assert!(v["gpu"]["driver_present"].is_boolean());
     assert!(v["kube"]["contexts"].is_array());
-    assert!(
-        dir.path().join("config.toml").exists(),
-        "first run writes the config"
-    );
+    assert!(dir.path().join("config.toml").exists(), "first run writes the config");
 }
 
 #[test]
 fn config_validate_names_the_bad_key_and_exits_3() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("config.toml"),
-        "[endpoints]\nprometheus_url = \"prometheus\"\n",
-    )
-    .expect("write");
+    std::fs::write(dir.path().join("config.toml"), "[endpoints]\nprometheus_url = \"prometheus\"\n").expect("write");
     let out = hsofctl(dir.path(), &["config", "validate"], None);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("endpoints.prometheus_url") && err.contains("http:// or https:// URL"),
-        "{err}"
-    );
+    assert!(err.contains("endpoints.prometheus_url") && err.contains("http:// or https:// URL"), "{err}");
 
     let out = hsofctl(dir.path(), &["config", "validate", "--json"], None);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json error");
     assert_eq!(v["code"], "invalid_config");
-    assert!(v["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("endpoints.prometheus_url"));
+    assert!(v["detail"].as_str().unwrap_or_default().contains("endpoints.prometheus_url"));
 }
 
 #[test]
 fn config_path_and_show_need_no_existing_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = hsofctl(dir.path(), &["config", "path"], None);
-    assert_eq!(
-        stdout(&out).trim(),
-        dir.path().join("config.toml").display().to_string()
-    );
-    assert!(
-        !dir.path().join("config.toml").exists(),
-        "`config path` creates nothing"
-    );
+    assert_eq!(stdout(&out).trim(), dir.path().join("config.toml").display().to_string());
+    assert!(!dir.path().join("config.toml").exists(), "`config path` creates nothing");
     let out = hsofctl(dir.path(), &["config", "show", "--json"], None);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(v["cluster"]["namespace"], "hsof");
@@ -118,10 +90,8 @@ fn audit_verify_exits_1_and_names_the_tampered_row() {
 
     let db = dir.path().join("data/hsof-control-center.sqlite3");
     let conn = rusqlite::Connection::open(db).expect("open");
-    conn.execute_batch(
-        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE id = 1;",
-    )
-    .expect("tamper");
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE id = 1;")
+        .expect("tamper");
     drop(conn);
     let out = hsofctl(dir.path(), &["audit", "verify"], None);
     assert_eq!(out.status.code(), Some(1));
@@ -132,21 +102,9 @@ fn audit_verify_exits_1_and_names_the_tampered_row() {
 fn secrets_go_in_from_stdin_and_never_come_out() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = "https://hooks.slack.com/services/T1/B2/secret";
-    let out = hsofctl(
-        dir.path(),
-        &["secret", "set", "slack-webhook"],
-        Some(&format!("{url}\n")),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = hsofctl(
-        dir.path(),
-        &["secret", "check", "slack-webhook", "--json"],
-        None,
-    );
+    let out = hsofctl(dir.path(), &["secret", "set", "slack-webhook"], Some(&format!("{url}\n")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hsofctl(dir.path(), &["secret", "check", "slack-webhook", "--json"], None);
     assert!(out.status.success());
     assert!(!stdout(&out).contains("hooks.slack.com"));
     let out = hsofctl(dir.path(), &["secret", "check", "pagerduty"], None);
@@ -156,11 +114,7 @@ fn secrets_go_in_from_stdin_and_never_come_out() {
     // Not in the store, not in the logs.
     for entry in walk(&dir.path().join("data")) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains("hooks.slack.com"),
-            "secret leaked into {}",
-            entry.display()
-        );
+        assert!(!String::from_utf8_lossy(&bytes).contains("hooks.slack.com"), "secret leaked into {}", entry.display());
     }
 }
 
@@ -169,25 +123,15 @@ fn corrupt_store_is_reported_and_left_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("data")).expect("mkdir");
     let db = dir.path().join("data/hsof-control-center.sqlite3");
-    std::fs::write(
-        &db,
-        b"garbage garbage garbage garbage garbage garbage garbage garbage",
-    )
-    .expect("write");
+    std::fs::write(&db, b"garbage garbage garbage garbage garbage garbage garbage garbage").expect("write");
     let out = hsofctl(dir.path(), &["doctor", "--json"], None);
     assert!(out.status.success(), "doctor reports, it does not fail");
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(v["status"], "degraded");
-    assert!(v["store"]["error"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("left untouched"));
+    assert!(v["store"]["error"].as_str().unwrap_or_default().contains("left untouched"));
     let out = hsofctl(dir.path(), &["audit", "list"], None);
     assert_eq!(out.status.code(), Some(7));
-    assert_eq!(
-        std::fs::read(&db).expect("read"),
-        b"garbage garbage garbage garbage garbage garbage garbage garbage"
-    );
+    assert_eq!(std::fs::read(&db).expect("read"), b"garbage garbage garbage garbage garbage garbage garbage garbage");
 }
 
 fn hsof_core_ctx(dir: &Path) -> hsof_core::AppContext {

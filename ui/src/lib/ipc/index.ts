@@ -1,9 +1,9 @@
 // The one door to the Rust side: generated commands, with `Result`s unwrapped so a
 // failure arrives as a thrown `AppError` carrying the stable error code.
-import { commands } from "./bindings";
+import { commands, events } from "./bindings";
 import type * as B from "./bindings";
 
-export { commands };
+export { commands, events };
 
 // What the backend sends: the `_Serialize` side of each generated type.
 export type AppEvent = B.AppEvent_Serialize;
@@ -13,7 +13,21 @@ export type Config = B.Config_Serialize;
 export type Doctor = B.Doctor_Serialize;
 export type IpcError = B.IpcError_Serialize;
 export type LoadedConfig = B.LoadedConfig_Serialize;
-export type { ConfigProblem, ErrorCode, KeyDoc, Theme } from "./bindings";
+export type Alert = B.Alert_Serialize;
+export type AlertsView = B.AlertsView_Serialize;
+export type ChartView = B.ChartView_Serialize;
+export type Freshness = B.Freshness_Serialize;
+export type HealthView = B.HealthView_Serialize;
+export type KeyMetric = B.KeyMetric_Serialize;
+export type KeyMetricsView = B.KeyMetricsView_Serialize;
+export type MorningView = B.MorningView_Serialize;
+export type Silence = B.Silence_Serialize;
+export type SloReport = B.SloReport_Serialize;
+export type SloStatus = B.SloStatus_Serialize;
+export type ThresholdView = B.ThresholdView_Serialize;
+export type {
+  ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,
+} from "./bindings";
 
 export class AppError extends Error {
   readonly code: IpcError["code"];

@@ -89,12 +89,8 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
 
 /// The comment for `key`, with `severities.P0.x` falling back to `severities.*.x`.
 pub fn doc_for(key: &str) -> Option<&'static str> {
-    let generic = key.strip_prefix("severities.").and_then(|rest| {
-        rest.split_once('.')
-            .map(|(_, leaf)| format!("severities.*.{leaf}"))
-    });
-    KEY_DOCS
-        .iter()
-        .find(|(k, _)| *k == key || Some(*k) == generic.as_deref())
-        .map(|(_, d)| *d)
+    let generic = key
+        .strip_prefix("severities.")
+        .and_then(|rest| rest.split_once('.').map(|(_, leaf)| format!("severities.*.{leaf}")));
+    KEY_DOCS.iter().find(|(k, _)| *k == key || Some(*k) == generic.as_deref()).map(|(_, d)| *d)
 }

@@ -71,21 +71,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let config: Config = toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         let (line, key) = locate(text, offset);
-        ConfigError::Parse {
-            path: path.to_path_buf(),
-            line,
-            key,
-            message: e.message().trim().to_string(),
-        }
+        ConfigError::Parse { path: path.to_path_buf(), line, key, message: e.message().trim().to_string() }
     })?;
     let problems = validate(&config);
     if problems.is_empty() {
         Ok(config)
     } else {
-        Err(ConfigError::Invalid {
-            path: path.to_path_buf(),
-            problems,
-        })
+        Err(ConfigError::Invalid { path: path.to_path_buf(), problems })
     }
 }
 
@@ -96,11 +88,7 @@ pub fn load_or_create(path: &Path) -> LoadedConfig {
         let problems = match &problem {
             Some(ConfigError::Invalid { problems, .. }) => problems.clone(),
             Some(ConfigError::Parse { key, message, .. }) => {
-                vec![ConfigProblem {
-                    key: key.clone(),
-                    expected: "a valid value".into(),
-                    found: message.clone(),
-                }]
+                vec![ConfigProblem { key: key.clone(), expected: "a valid value".into(), found: message.clone() }]
             }
             _ => Vec::new(),
         };
@@ -132,10 +120,7 @@ pub fn load_or_create(path: &Path) -> LoadedConfig {
 pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
     let problems = validate(config);
     if !problems.is_empty() {
-        return Err(ConfigError::Invalid {
-            path: path.to_path_buf(),
-            problems,
-        });
+        return Err(ConfigError::Invalid { path: path.to_path_buf(), problems });
     }
     if path.exists() {
         let mut bak = path.as_os_str().to_owned();
@@ -147,24 +132,17 @@ pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
 
 /// Writes through a temporary file and a rename, so a crash leaves the old or the new file.
 fn write_atomic(path: &Path, text: &str) -> Result<(), ConfigError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io_error(dir, &e))?;
-    tmp.write_all(text.as_bytes())
-        .map_err(|e| io_error(path, &e))?;
+    tmp.write_all(text.as_bytes()).map_err(|e| io_error(path, &e))?;
     tmp.as_file().sync_all().map_err(|e| io_error(path, &e))?;
     tmp.persist(path).map_err(|e| io_error(path, &e.error))?;
     Ok(())
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> ConfigError {
-    ConfigError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
+    ConfigError::Io { path: path.to_path_buf(), message: e.to_string() }
 }
 
 /// 1-based line of `offset` and the dotted key written there (table header + key).
@@ -180,10 +158,7 @@ fn locate(text: &str, offset: usize) -> (usize, String) {
         }
     }
     let line = text.lines().nth(line_no - 1).unwrap_or_default();
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().to_string())
-        .filter(|k| !k.starts_with('#'));
+    let key = line.split_once('=').map(|(k, _)| k.trim().to_string()).filter(|k| !k.starts_with('#'));
     let full = match (table.is_empty(), key) {
         (_, Some(k)) if !table.is_empty() => format!("{table}.{k}"),
         (_, Some(k)) => k,

@@ -11,8 +11,7 @@ pub fn render(config: &Config) -> String {
          # Every key is documented in docs/configuration.md; `hsofctl config validate` checks this file.\n\
          # Secrets (Slack webhook URL, tokens) are not kept here: see `hsofctl secret`.\n",
     );
-    let value =
-        toml::Value::try_from(config).unwrap_or_else(|_| toml::Value::Table(Default::default()));
+    let value = toml::Value::try_from(config).unwrap_or_else(|_| toml::Value::Table(Default::default()));
     if let toml::Value::Table(t) = value {
         write_table(&mut out, "", &t);
     }
@@ -51,11 +50,7 @@ fn write_table(out: &mut String, prefix: &str, table: &toml::Table) {
 pub fn leaf_keys(config: &Config) -> Vec<String> {
     fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
         for (k, v) in t {
-            let key = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
             match v {
                 toml::Value::Table(sub) => walk(&key, sub, out),
                 _ => out.push(key),

@@ -102,10 +102,7 @@ pub struct SlackConfig {
 
 impl Default for SlackConfig {
     fn default() -> Self {
-        Self {
-            channel: "#hsof-incidents".into(),
-            webhook_secret: "slack-webhook".into(),
-        }
+        Self { channel: "#hsof-incidents".into(), webhook_secret: "slack-webhook".into() }
     }
 }
 
@@ -123,11 +120,7 @@ pub struct TeamConfig {
 
 impl Default for TeamConfig {
     fn default() -> Self {
-        Self {
-            timezone: "UTC".into(),
-            business_hours_start: "09:00".into(),
-            business_hours_end: "18:00".into(),
-        }
+        Self { timezone: "UTC".into(), business_hours_start: "09:00".into(), business_hours_end: "18:00".into() }
     }
 }
 
@@ -193,12 +186,7 @@ pub struct CriticalThresholds {
 
 impl Default for CriticalThresholds {
     fn default() -> Self {
-        Self {
-            gpu_temperature_c: 85.0,
-            error_rate_pct: 1.0,
-            system_down_secs: 30,
-            backup_failure: true,
-        }
+        Self { gpu_temperature_c: 85.0, error_rate_pct: 1.0, system_down_secs: 30, backup_failure: true }
     }
 }
 
@@ -288,12 +276,7 @@ pub struct Severities {
 impl Severities {
     /// The four levels with their names, most severe first.
     pub fn levels(&self) -> [(&'static str, &Severity); 4] {
-        [
-            ("P0", &self.P0),
-            ("P1", &self.P1),
-            ("P2", &self.P2),
-            ("P3", &self.P3),
-        ]
+        [("P0", &self.P0), ("P1", &self.P1), ("P2", &self.P2), ("P3", &self.P3)]
     }
 }
 
@@ -310,13 +293,7 @@ impl Default for Severities {
             P0: s("System down, data loss", 5, "immediate", 15, true),
             P1: s("Significant degradation", 15, "30m", 15, true),
             P2: s("Minor issues, workarounds available", 60, "4h", 0, false),
-            P3: s(
-                "Cosmetic issues, feature requests",
-                240,
-                "next-business-day",
-                0,
-                false,
-            ),
+            P3: s("Cosmetic issues, feature requests", 240, "next-business-day", 0, false),
         }
     }
 }
@@ -464,11 +441,7 @@ impl Escalation {
                 } else {
                     return None;
                 };
-                num.parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .and_then(|n| n.checked_mul(mult))
-                    .map(Self::After)
+                num.parse::<u32>().ok().filter(|n| *n > 0).and_then(|n| n.checked_mul(mult)).map(Self::After)
             }
         }
     }

@@ -28,18 +28,8 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     p.url("endpoints.prometheus_url", &e.prometheus_url, false);
     p.url("endpoints.alertmanager_url", &e.alertmanager_url, false);
     p.url("endpoints.grafana_url", &e.grafana_url, true);
-    p.range_u(
-        "endpoints.request_timeout_secs",
-        e.request_timeout_secs,
-        1,
-        300,
-    );
-    p.range_u(
-        "endpoints.poll_interval_secs",
-        e.poll_interval_secs,
-        5,
-        3600,
-    );
+    p.range_u("endpoints.request_timeout_secs", e.request_timeout_secs, 1, 300);
+    p.range_u("endpoints.poll_interval_secs", e.poll_interval_secs, 5, 3600);
 
     p.check(
         "slack.channel",
@@ -49,14 +39,9 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     );
     p.check(
         "slack.webhook_secret",
-        !config.slack.webhook_secret.trim().is_empty()
-            && !config.slack.webhook_secret.contains("://"),
+        !config.slack.webhook_secret.trim().is_empty() && !config.slack.webhook_secret.contains("://"),
         "the name of a secret (the URL itself belongs in the secret store)",
-        if config.slack.webhook_secret.contains("://") {
-            "a URL"
-        } else {
-            &config.slack.webhook_secret
-        },
+        if config.slack.webhook_secret.contains("://") { "a URL" } else { &config.slack.webhook_secret },
     );
 
     let t = &config.team;
@@ -68,54 +53,26 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     );
     let start = parse_hhmm(&t.business_hours_start);
     let end = parse_hhmm(&t.business_hours_end);
-    p.check(
-        "team.business_hours_start",
-        start.is_some(),
-        "a time HH:MM",
-        &t.business_hours_start,
-    );
-    p.check(
-        "team.business_hours_end",
-        end.is_some(),
-        "a time HH:MM",
-        &t.business_hours_end,
-    );
+    p.check("team.business_hours_start", start.is_some(), "a time HH:MM", &t.business_hours_start);
+    p.check("team.business_hours_end", end.is_some(), "a time HH:MM", &t.business_hours_end);
     if let (Some(s), Some(e)) = (start, end) {
         p.check(
             "team.business_hours_end",
             e > s,
-            &format!(
-                "a time after business_hours_start ({})",
-                t.business_hours_start
-            ),
+            &format!("a time after business_hours_start ({})", t.business_hours_start),
             &t.business_hours_end,
         );
     }
 
     let th = &config.thresholds;
     for (key, v) in [
-        (
-            "thresholds.cpu_utilization_max_pct",
-            th.cpu_utilization_max_pct,
-        ),
-        (
-            "thresholds.memory_utilization_max_pct",
-            th.memory_utilization_max_pct,
-        ),
-        (
-            "thresholds.gpu_utilization_min_pct",
-            th.gpu_utilization_min_pct,
-        ),
+        ("thresholds.cpu_utilization_max_pct", th.cpu_utilization_max_pct),
+        ("thresholds.memory_utilization_max_pct", th.memory_utilization_max_pct),
+        ("thresholds.gpu_utilization_min_pct", th.gpu_utilization_min_pct),
         ("thresholds.storage_max_pct", th.storage_max_pct),
         ("thresholds.error_rate_max_pct", th.error_rate_max_pct),
-        (
-            "thresholds.critical.error_rate_pct",
-            th.critical.error_rate_pct,
-        ),
-        (
-            "thresholds.warning.gpu_utilization_low_pct",
-            th.warning.gpu_utilization_low_pct,
-        ),
+        ("thresholds.critical.error_rate_pct", th.critical.error_rate_pct),
+        ("thresholds.warning.gpu_utilization_low_pct", th.warning.gpu_utilization_low_pct),
         ("thresholds.warning.memory_pct", th.warning.memory_pct),
         ("thresholds.warning.disk_pct", th.warning.disk_pct),
     ] {
@@ -124,18 +81,9 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     for (key, v) in [
         ("thresholds.latency_p95_max_secs", th.latency_p95_max_secs),
         ("thresholds.backup_max_age_hours", th.backup_max_age_hours),
-        (
-            "thresholds.throughput_min_per_hour",
-            th.throughput_min_per_hour,
-        ),
-        (
-            "thresholds.critical.gpu_temperature_c",
-            th.critical.gpu_temperature_c,
-        ),
-        (
-            "thresholds.warning.latency_p95_secs",
-            th.warning.latency_p95_secs,
-        ),
+        ("thresholds.throughput_min_per_hour", th.throughput_min_per_hour),
+        ("thresholds.critical.gpu_temperature_c", th.critical.gpu_temperature_c),
+        ("thresholds.warning.latency_p95_secs", th.warning.latency_p95_secs),
     ] {
         p.positive(key, v);
     }
@@ -162,23 +110,12 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     for (key, v) in [
         ("health.gpu_memory_warn_pct", h.gpu_memory_warn_pct),
         ("health.gpu_memory_crit_pct", h.gpu_memory_crit_pct),
-        (
-            "health.model_error_rate_warn_pct",
-            h.model_error_rate_warn_pct,
-        ),
-        (
-            "health.model_error_rate_crit_pct",
-            h.model_error_rate_crit_pct,
-        ),
+        ("health.model_error_rate_warn_pct", h.model_error_rate_warn_pct),
+        ("health.model_error_rate_crit_pct", h.model_error_rate_crit_pct),
     ] {
         p.pct(key, v);
     }
-    p.ordered(
-        "health.gpu_memory_crit_pct",
-        h.gpu_memory_warn_pct,
-        h.gpu_memory_crit_pct,
-        "health.gpu_memory_warn_pct",
-    );
+    p.ordered("health.gpu_memory_crit_pct", h.gpu_memory_warn_pct, h.gpu_memory_crit_pct, "health.gpu_memory_warn_pct");
     p.ordered(
         "health.gpu_temperature_crit_c",
         h.gpu_temperature_warn_c,
@@ -200,12 +137,7 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
 
     for (name, s) in config.severities.levels() {
         let key = |leaf: &str| format!("severities.{name}.{leaf}");
-        p.check(
-            &key("description"),
-            !s.description.trim().is_empty(),
-            "a description",
-            "an empty string",
-        );
+        p.check(&key("description"), !s.description.trim().is_empty(), "a description", "an empty string");
         p.check(
             &key("response_minutes"),
             s.response_minutes > 0,
@@ -227,12 +159,7 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
         ("slo.throughput_objective", slo.throughput_objective),
         ("slo.quality_objective", slo.quality_objective),
     ] {
-        p.check(
-            key,
-            v > 0.0 && v < 1.0,
-            "a share strictly between 0 and 1, e.g. 0.999",
-            &v.to_string(),
-        );
+        p.check(key, v > 0.0 && v < 1.0, "a share strictly between 0 and 1, e.g. 0.999", &v.to_string());
     }
     p.positive("slo.latency_threshold_secs", slo.latency_threshold_secs);
     let m = &config.metrics;
@@ -249,12 +176,7 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
         ("metrics.backup_age_secs", &m.backup_age_secs),
         ("metrics.backup_failures_1d", &m.backup_failures_1d),
     ] {
-        p.check(
-            key,
-            !q.trim().is_empty(),
-            "a PromQL expression",
-            "an empty string",
-        );
+        p.check(key, !q.trim().is_empty(), "a PromQL expression", "an empty string");
     }
     p.0
 }
@@ -271,82 +193,45 @@ struct Problems(Vec<ConfigProblem>);
 impl Problems {
     fn check(&mut self, key: &str, ok: bool, expected: &str, found: &str) {
         if !ok {
-            self.0.push(ConfigProblem {
-                key: key.into(),
-                expected: expected.into(),
-                found: found.into(),
-            });
+            self.0.push(ConfigProblem { key: key.into(), expected: expected.into(), found: found.into() });
         }
     }
     fn pct(&mut self, key: &str, v: f64) {
-        self.check(
-            key,
-            (0.0..=100.0).contains(&v),
-            "a percentage between 0 and 100",
-            &v.to_string(),
-        );
+        self.check(key, (0.0..=100.0).contains(&v), "a percentage between 0 and 100", &v.to_string());
     }
     fn positive(&mut self, key: &str, v: f64) {
-        self.check(
-            key,
-            v.is_finite() && v > 0.0,
-            "a number above 0",
-            &v.to_string(),
-        );
+        self.check(key, v.is_finite() && v > 0.0, "a number above 0", &v.to_string());
     }
     fn range_u(&mut self, key: &str, v: u32, lo: u32, hi: u32) {
-        self.check(
-            key,
-            (lo..=hi).contains(&v),
-            &format!("a whole number from {lo} to {hi}"),
-            &v.to_string(),
-        );
+        self.check(key, (lo..=hi).contains(&v), &format!("a whole number from {lo} to {hi}"), &v.to_string());
     }
     fn ordered(&mut self, key: &str, lower: f64, upper: f64, lower_key: &str) {
-        self.check(
-            key,
-            upper > lower,
-            &format!("a value above {lower_key} ({lower})"),
-            &upper.to_string(),
-        );
+        self.check(key, upper > lower, &format!("a value above {lower_key} ({lower})"), &upper.to_string());
     }
     fn url(&mut self, key: &str, v: &str, may_be_empty: bool) {
         if may_be_empty && v.is_empty() {
             return;
         }
-        let ok = url::Url::parse(v)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let ok = url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         self.check(key, ok, "an http:// or https:// URL", v);
     }
     fn dns_label(&mut self, key: &str, v: &str) {
         let ok = !v.is_empty()
             && v.len() <= 63
-            && v.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !v.starts_with('-')
             && !v.ends_with('-');
-        self.check(
-            key,
-            ok,
-            "a Kubernetes name: lowercase letters, digits and '-', at most 63 characters",
-            v,
-        );
+        self.check(key, ok, "a Kubernetes name: lowercase letters, digits and '-', at most 63 characters", v);
     }
     fn dns_name(&mut self, key: &str, v: &str) {
         let ok = !v.is_empty()
             && v.len() <= 253
             && v.split('.').all(|l| {
                 !l.is_empty()
-                    && l.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                     && !l.starts_with('-')
                     && !l.ends_with('-')
             });
-        self.check(
-            key,
-            ok,
-            "a Kubernetes object name: lowercase letters, digits, '-' and '.'",
-            v,
-        );
+        self.check(key, ok, "a Kubernetes object name: lowercase letters, digits, '-' and '.'", v);
     }
 }

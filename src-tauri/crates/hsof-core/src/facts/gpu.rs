@@ -36,8 +36,7 @@ pub fn read_gpus() -> GpuFacts {
         Err(e) => {
             let message = match e {
                 nvml_wrapper::error::NvmlError::LibloadingError(_) => {
-                    "no NVIDIA driver on this machine (libnvidia-ml.so is not installed)"
-                        .to_string()
+                    "no NVIDIA driver on this machine (libnvidia-ml.so is not installed)".to_string()
                 }
                 nvml_wrapper::error::NvmlError::DriverNotLoaded => {
                     "the NVIDIA driver is installed but not loaded".to_string()
@@ -53,10 +52,7 @@ pub fn read_gpus() -> GpuFacts {
             };
         }
     };
-    let cuda_version = nvml
-        .sys_cuda_driver_version()
-        .ok()
-        .map(|v| format!("{}.{}", v / 1000, (v % 1000) / 10));
+    let cuda_version = nvml.sys_cuda_driver_version().ok().map(|v| format!("{}.{}", v / 1000, (v % 1000) / 10));
     let mut devices = Vec::new();
     let mut message = None;
     match nvml.device_count() {
@@ -78,11 +74,5 @@ pub fn read_gpus() -> GpuFacts {
         }
         Err(e) => message = Some(format!("NVML could not count devices: {e}")),
     }
-    GpuFacts {
-        driver_present: true,
-        driver_version: nvml.sys_driver_version().ok(),
-        cuda_version,
-        devices,
-        message,
-    }
+    GpuFacts { driver_present: true, driver_version: nvml.sys_driver_version().ok(), cuda_version, devices, message }
 }

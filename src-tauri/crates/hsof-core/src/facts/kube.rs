@@ -32,17 +32,11 @@ pub struct KubeContext {
 
 /// Finds and parses kubeconfig files: `explicit` if given, else `kubeconfig_env`
 /// (`$KUBECONFIG`, `:`-separated), else `<home>/.kube/config`.
-pub fn read_kubeconfig(
-    explicit: Option<&Path>,
-    kubeconfig_env: Option<&str>,
-    home: Option<&Path>,
-) -> KubeFacts {
+pub fn read_kubeconfig(explicit: Option<&Path>, kubeconfig_env: Option<&str>, home: Option<&Path>) -> KubeFacts {
     let candidates: Vec<PathBuf> = match (explicit, kubeconfig_env.filter(|v| !v.is_empty())) {
         (Some(p), _) => vec![p.to_path_buf()],
         (None, Some(env)) => std::env::split_paths(env).collect(),
-        (None, None) => home
-            .map(|h| vec![h.join(".kube").join("config")])
-            .unwrap_or_default(),
+        (None, None) => home.map(|h| vec![h.join(".kube").join("config")]).unwrap_or_default(),
     };
     let existing: Vec<PathBuf> = candidates.iter().filter(|p| p.exists()).cloned().collect();
     let mut facts = KubeFacts {
@@ -53,11 +47,7 @@ pub fn read_kubeconfig(
         hint: None,
     };
     if existing.is_empty() {
-        let looked = candidates
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let looked = candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         facts.hint = Some(format!(
             "no kubeconfig found (looked at: {}). Add one with your cloud's CLI (e.g. `gcloud container clusters get-credentials`, `aws eks update-kubeconfig`) or set cluster.kubeconfig in the config",
             if looked.is_empty() { "nothing: HOME is unset".to_string() } else { looked }
@@ -80,11 +70,7 @@ pub fn read_kubeconfig(
                 })
             }
             Err(e) => {
-                facts.error = Some(format!(
-                    "{} could not be parsed: {}",
-                    path.display(),
-                    error_chain(&e)
-                ));
+                facts.error = Some(format!("{} could not be parsed: {}", path.display(), error_chain(&e)));
             }
         }
     }
@@ -95,16 +81,8 @@ pub fn read_kubeconfig(
             .iter()
             .map(|c| KubeContext {
                 name: c.name.clone(),
-                cluster: c
-                    .context
-                    .as_ref()
-                    .map(|x| x.cluster.clone())
-                    .unwrap_or_default(),
-                user: c
-                    .context
-                    .as_ref()
-                    .and_then(|x| x.user.clone())
-                    .unwrap_or_default(),
+                cluster: c.context.as_ref().map(|x| x.cluster.clone()).unwrap_or_default(),
+                user: c.context.as_ref().and_then(|x| x.user.clone()).unwrap_or_default(),
                 namespace: c.context.as_ref().and_then(|x| x.namespace.clone()),
             })
             .collect();

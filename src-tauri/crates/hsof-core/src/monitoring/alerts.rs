@@ -51,18 +51,10 @@ fn group(alerts: Vec<Alert>) -> Vec<AlertGroup> {
         let sev = a.severity();
         match groups.iter_mut().find(|g| g.severity == sev) {
             Some(g) => g.alerts.push(a),
-            None => groups.push(AlertGroup {
-                severity: sev,
-                alerts: vec![a],
-            }),
+            None => groups.push(AlertGroup { severity: sev, alerts: vec![a] }),
         }
     }
-    groups.sort_by_key(|g| {
-        ORDER
-            .iter()
-            .position(|o| *o == g.severity)
-            .unwrap_or(ORDER.len())
-    });
+    groups.sort_by_key(|g| ORDER.iter().position(|o| *o == g.severity).unwrap_or(ORDER.len()));
     groups
 }
 
@@ -83,37 +75,19 @@ impl AppContext {
             Ok((alerts, silences)) => {
                 let view = AlertsView {
                     groups: group(alerts),
-                    silences: silences
-                        .into_iter()
-                        .filter(|s| s.status.state != "expired")
-                        .collect(),
-                    freshness: Freshness {
-                        source,
-                        fetched_at: Some(rfc3339(now)),
-                        stale: false,
-                        error: None,
-                    },
+                    silences: silences.into_iter().filter(|s| s.status.state != "expired").collect(),
+                    freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
                 };
-                store.put_last_known(
-                    CACHE_KEY,
-                    &serde_json::to_string(&view).unwrap_or_default(),
-                    &rfc3339(now),
-                )?;
+                store.put_last_known(CACHE_KEY, &serde_json::to_string(&view).unwrap_or_default(), &rfc3339(now))?;
                 Ok(view)
             }
             Err(error) => {
-                let cached = store
-                    .last_known(CACHE_KEY)?
-                    .and_then(|(j, _)| serde_json::from_str::<AlertsView>(&j).ok());
+                let cached =
+                    store.last_known(CACHE_KEY)?.and_then(|(j, _)| serde_json::from_str::<AlertsView>(&j).ok());
                 let mut view = cached.unwrap_or(AlertsView {
                     groups: vec![],
                     silences: vec![],
-                    freshness: Freshness {
-                        source,
-                        fetched_at: None,
-                        stale: true,
-                        error: None,
-                    },
+                    freshness: Freshness { source, fetched_at: None, stale: true, error: None },
                 });
                 view.freshness.stale = true;
                 view.freshness.error = Some(error);
@@ -132,23 +106,17 @@ impl AppContext {
         now: DateTime<Utc>,
     ) -> Result<String, Error> {
         if duration <= chrono::Duration::zero() || duration > chrono::Duration::days(30) {
-            return Err(Error::InvalidInput(
-                "a silence lasts between 1 minute and 30 days".into(),
-            ));
+            return Err(Error::InvalidInput("a silence lasts between 1 minute and 30 days".into()));
         }
         if comment.trim().is_empty() {
-            return Err(Error::InvalidInput(
-                "say why the alert is acknowledged (the comment is required)".into(),
-            ));
+            return Err(Error::InvalidInput("say why the alert is acknowledged (the comment is required)".into()));
         }
         let am = self.monitor().alertmanager.map_err(Error::Unavailable)?;
         let alerts = am.alerts().await.map_err(Error::from)?;
         let alert = alerts
             .iter()
             .find(|a| a.fingerprint == fingerprint)
-            .ok_or_else(|| {
-                Error::NotFound(format!("no active alert with fingerprint {fingerprint}"))
-            })?;
+            .ok_or_else(|| Error::NotFound(format!("no active alert with fingerprint {fingerprint}")))?;
         let silence = NewSilence::for_alert(alert, now, duration, actor, comment);
         let result = am.create_silence(&silence).await;
         let target = format!("alert/{} ({fingerprint})", alert.name());
@@ -172,12 +140,7 @@ impl AppContext {
     }
 
     /// Ends a silence now; audited.
-    pub async fn expire_silence(
-        &self,
-        id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), Error> {
+    pub async fn expire_silence(&self, id: &str, actor: &str, now: DateTime<Utc>) -> Result<(), Error> {
         let am = self.monitor().alertmanager.map_err(Error::Unavailable)?;
         let result = am.expire_silence(id).await;
         let outcome = match &result {
@@ -199,12 +162,7 @@ impl AppContext {
     }
 
     /// Records that an alert should become an incident (the incidents feature picks it up).
-    pub async fn link_alert(
-        &self,
-        fingerprint: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<i64, Error> {
+    pub async fn link_alert(&self, fingerprint: &str, actor: &str, now: DateTime<Utc>) -> Result<i64, Error> {
         let view = self.alerts(now).await?;
         let alert = view
             .groups
@@ -213,15 +171,10 @@ impl AppContext {
             .find(|a| a.fingerprint == fingerprint)
             .ok_or_else(|| Error::NotFound(format!("no alert with fingerprint {fingerprint}")))?;
         let json = serde_json::to_string(alert).unwrap_or_default();
-        Ok(self
-            .store()?
-            .link_alert(fingerprint, alert.name(), &json, &rfc3339(now), actor)?)
+        Ok(self.store()?.link_alert(fingerprint, alert.name(), &json, &rfc3339(now), actor)?)
     }
 }
 
-async fn tokio_join<A: std::future::Future, B: std::future::Future>(
-    a: A,
-    b: B,
-) -> (A::Output, B::Output) {
+async fn tokio_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
     futures_util::future::join(a, b).await
 }

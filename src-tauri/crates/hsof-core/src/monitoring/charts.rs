@@ -80,11 +80,7 @@ fn spec(kind: ChartKind, m: &Monitor) -> (String, String, Vec<LineSpec>, Vec<Gui
         color,
         dashed,
     };
-    let guide = |name: String, value: f64, color: &str| Guide {
-        name,
-        value,
-        color: color.into(),
-    };
+    let guide = |name: String, value: f64, color: &str| Guide { name, value, color: color.into() };
     let metric = |id: &str| Some(query_for(m, id).to_string());
     match kind {
         ChartKind::AvailabilitySli => (
@@ -97,11 +93,7 @@ fn spec(kind: ChartKind, m: &Monitor) -> (String, String, Vec<LineSpec>, Vec<Gui
                 palette::ACCENT,
                 false,
             )],
-            vec![guide(
-                format!("objective {} %", obj * 100.0),
-                obj * 100.0,
-                palette::WARN,
-            )],
+            vec![guide(format!("objective {} %", obj * 100.0), obj * 100.0, palette::WARN)],
         ),
         ChartKind::BudgetBurndown => {
             let w = format!("{}d", c.slo.window_days);
@@ -122,27 +114,9 @@ fn spec(kind: ChartKind, m: &Monitor) -> (String, String, Vec<LineSpec>, Vec<Gui
             "Availability burn rate".into(),
             "× budget".into(),
             vec![
-                line(
-                    "1 h",
-                    "chart.burn_1h",
-                    Some(format!("{} / (1 - {obj})", ratio("1h"))),
-                    palette::CRIT,
-                    false,
-                ),
-                line(
-                    "6 h",
-                    "chart.burn_6h",
-                    Some(format!("{} / (1 - {obj})", ratio("6h"))),
-                    palette::WARN,
-                    false,
-                ),
-                line(
-                    "1 d",
-                    "chart.burn_1d",
-                    Some(format!("{} / (1 - {obj})", ratio("1d"))),
-                    palette::ACCENT,
-                    false,
-                ),
+                line("1 h", "chart.burn_1h", Some(format!("{} / (1 - {obj})", ratio("1h"))), palette::CRIT, false),
+                line("6 h", "chart.burn_6h", Some(format!("{} / (1 - {obj})", ratio("6h"))), palette::WARN, false),
+                line("1 d", "chart.burn_1d", Some(format!("{} / (1 - {obj})", ratio("1d"))), palette::ACCENT, false),
             ],
             vec![
                 guide("page 14.4×".into(), 14.4, palette::CRIT),
@@ -153,13 +127,7 @@ fn spec(kind: ChartKind, m: &Monitor) -> (String, String, Vec<LineSpec>, Vec<Gui
         ChartKind::LatencyP95 => (
             "Request latency P95".into(),
             "seconds".into(),
-            vec![line(
-                "P95",
-                "metric.latency_p95_secs",
-                metric("latency_p95_secs"),
-                palette::ACCENT,
-                false,
-            )],
+            vec![line("P95", "metric.latency_p95_secs", metric("latency_p95_secs"), palette::ACCENT, false)],
             vec![
                 guide(
                     format!("target {} s", c.thresholds.latency_p95_max_secs),
@@ -192,13 +160,7 @@ fn spec(kind: ChartKind, m: &Monitor) -> (String, String, Vec<LineSpec>, Vec<Gui
         ChartKind::ErrorRate => (
             "Error rate".into(),
             "% of requests".into(),
-            vec![line(
-                "errors",
-                "metric.error_rate_pct",
-                metric("error_rate_pct"),
-                palette::ACCENT,
-                false,
-            )],
+            vec![line("errors", "metric.error_rate_pct", metric("error_rate_pct"), palette::ACCENT, false)],
             vec![
                 guide(
                     format!("target {} %", c.thresholds.error_rate_max_pct),
@@ -238,13 +200,7 @@ fn spec(kind: ChartKind, m: &Monitor) -> (String, String, Vec<LineSpec>, Vec<Gui
         ChartKind::GpuTemperature => (
             "GPU temperature (hottest)".into(),
             "°C".into(),
-            vec![line(
-                "temperature",
-                "metric.gpu_temperature_c",
-                metric("gpu_temperature_c"),
-                palette::ACCENT,
-                false,
-            )],
+            vec![line("temperature", "metric.gpu_temperature_c", metric("gpu_temperature_c"), palette::ACCENT, false)],
             vec![guide(
                 format!("critical {} °C", c.thresholds.critical.gpu_temperature_c),
                 c.thresholds.critical.gpu_temperature_c,
@@ -275,10 +231,7 @@ impl AppContext {
             let id = store.series_id(&s.series)?;
             if let (Ok(prom), Some(q)) = (&m.prom, &s.promql) {
                 let start = DateTime::<Utc>::from_timestamp(from, 0).unwrap_or(now);
-                match prom
-                    .range(q, start, now, Duration::from_secs(bucket as u64))
-                    .await
-                {
+                match prom.range(q, start, now, Duration::from_secs(bucket as u64)).await {
                     Ok(series) => {
                         let pts: Vec<(i64, f64)> = series
                             .into_iter()
@@ -290,17 +243,8 @@ impl AppContext {
                     Err(e) => error = Some(e.to_string()),
                 }
             }
-            let points = store
-                .downsample(id, from, to, bucket)?
-                .into_iter()
-                .map(|b| (b.ts, b.avg))
-                .collect();
-            lines.push(Line {
-                name: s.name,
-                points,
-                color: s.color.into(),
-                dashed: s.dashed,
-            });
+            let points = store.downsample(id, from, to, bucket)?.into_iter().map(|b| (b.ts, b.avg)).collect();
+            lines.push(Line { name: s.name, points, color: s.color.into(), dashed: s.dashed });
         }
         if kind == ChartKind::BudgetBurndown {
             // The ideal: a budget spent evenly reaches 0 % at the end of the window.
@@ -314,22 +258,10 @@ impl AppContext {
             });
         }
         let points = lines.iter().map(|l| l.points.len() as u32).sum();
-        let svg = render_svg(&Chart {
-            title,
-            y_label,
-            lines,
-            guides,
-            y_range: None,
-            width: 640,
-            height: 240,
-            dark,
-        })
-        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let svg = render_svg(&Chart { title, y_label, lines, guides, y_range: None, width: 640, height: 240, dark })
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let source = match &m.prom {
-            Ok(_) => format!(
-                "Prometheus {} → local store",
-                m.config.endpoints.prometheus_url
-            ),
+            Ok(_) => format!("Prometheus {} → local store", m.config.endpoints.prometheus_url),
             Err(_) => "local store".into(),
         };
         Ok(ChartView {

@@ -51,12 +51,7 @@ pub struct Checklist {
 }
 
 fn item(title: &str, outcome: CheckOutcome, critical: bool, evidence: String) -> CheckItem {
-    CheckItem {
-        title: title.into(),
-        outcome,
-        critical: critical && outcome == CheckOutcome::Fail,
-        evidence,
-    }
+    CheckItem { title: title.into(), outcome, critical: critical && outcome == CheckOutcome::Fail, evidence }
 }
 
 fn of_level(l: Level) -> CheckOutcome {
@@ -73,39 +68,18 @@ fn metric_line(k: &KeyMetricsView, ids: &[&str]) -> (Level, String) {
     let mut parts = Vec::new();
     for m in k.metrics.iter().filter(|m| ids.contains(&m.id.as_str())) {
         worst = worst.max(m.level);
-        let v = m
-            .value
-            .map(|v| format!("{v:.2} {}", m.unit))
-            .unwrap_or_else(|| "no data".into());
-        parts.push(format!(
-            "{} {} (target {})",
-            m.label,
-            v.trim_end(),
-            m.target
-        ));
+        parts.push(format!("{} {} (target {})", m.label, m.display_value(), m.target));
     }
-    let stale = if k.freshness.stale {
-        " [stale: Prometheus unreachable]"
-    } else {
-        ""
-    };
+    let stale = if k.freshness.stale { " [stale: Prometheus unreachable]" } else { "" };
     (worst, format!("{}{stale}", parts.join("; ")))
 }
 
 fn alerts_line(a: &AlertsView) -> (CheckOutcome, String) {
     if a.freshness.stale && a.freshness.fetched_at.is_none() {
-        return (
-            CheckOutcome::Unknown,
-            a.freshness.error.clone().unwrap_or_default(),
-        );
+        return (CheckOutcome::Unknown, a.freshness.error.clone().unwrap_or_default());
     }
     let (crit, warn) = (a.active_count("critical"), a.active_count("warning"));
-    let silenced: usize = a
-        .groups
-        .iter()
-        .flat_map(|g| &g.alerts)
-        .filter(|x| x.status.state != "active")
-        .count();
+    let silenced: usize = a.groups.iter().flat_map(|g| &g.alerts).filter(|x| x.status.state != "active").count();
     let outcome = if crit > 0 {
         CheckOutcome::Fail
     } else if warn > 0 {
@@ -125,51 +99,47 @@ fn alerts_line(a: &AlertsView) -> (CheckOutcome, String) {
         outcome,
         format!(
             "{crit} critical, {warn} warning active, {silenced} silenced{}{stale}",
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", names.join(", "))
-            }
+            if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) }
         ),
     )
 }
 
 fn health_line(h: &HealthView) -> (CheckOutcome, String) {
-    let comps: Vec<String> = h
-        .report
-        .components
-        .iter()
-        .map(|c| format!("{} {:?}: {}", c.name, c.level, c.reason))
-        .collect();
+    let comps: Vec<String> =
+        h.report.components.iter().map(|c| format!("{} {:?}: {}", c.name, c.level, c.reason)).collect();
     let mut outcome = of_level(h.report.overall);
     if h.system_down {
         outcome = CheckOutcome::Fail;
     }
-    let down = h
-        .down_for_secs
-        .map(|d| format!(" — down for {d:.0} s"))
-        .unwrap_or_default();
-    (
-        outcome,
-        format!(
-            "{} {:?}{down}; {}",
-            h.report.base_url,
-            h.report.overall,
-            comps.join("; ")
-        ),
-    )
+    let down = h.down_for_secs.map(|d| format!(" — down for {d:.0} s")).unwrap_or_default();
+    (outcome, format!("{} {:?}{down}; {}", h.report.base_url, h.report.overall, comps.join("; ")))
+}
+
+/// Everything the morning check read, so one screen shows the checklist and its sources
+/// from a single round of requests.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct MorningView {
+    /// The checklist.
+    pub checklist: Checklist,
+    /// Health as read for it.
+    pub health: HealthView,
+    /// Alerts as read for it.
+    pub alerts: AlertsView,
+    /// Key metrics as read for it.
+    pub metrics: KeyMetricsView,
 }
 
 impl AppContext {
     /// The runbook's Morning Health Check (09:00).
     pub async fn check_morning(&self, now: impl Fn() -> DateTime<Utc>) -> Result<Checklist, Error> {
+        Ok(self.morning(now).await?.checklist)
+    }
+
+    /// The Morning Health Check with the health, alerts and metrics it was decided on.
+    pub async fn morning(&self, now: impl Fn() -> DateTime<Utc>) -> Result<MorningView, Error> {
         let t = now();
-        let (health, alerts, metrics) = futures_util::future::join3(
-            self.health_check(&now),
-            self.alerts(t),
-            self.key_metrics(t),
-        )
-        .await;
+        let (health, alerts, metrics) =
+            futures_util::future::join3(self.health_check(&now), self.alerts(t), self.key_metrics(t)).await;
         let (health, alerts, metrics) = (health?, alerts?, metrics?);
         let (h_out, h_ev) = health_line(&health);
         let (a_out, a_ev) = alerts_line(&alerts);
@@ -177,21 +147,10 @@ impl AppContext {
         let (b_lvl, b_ev) = metric_line(&metrics, &["backup_age_secs", "backup_failures_1d"]);
         let (k_lvl, k_ev) = metric_line(
             &metrics,
-            &[
-                "gpu_utilization_pct",
-                "error_rate_pct",
-                "latency_p95_secs",
-                "throughput_per_hour",
-            ],
+            &["gpu_utilization_pct", "error_rate_pct", "latency_p95_secs", "throughput_per_hour"],
         );
-        let backup_failed = metrics
-            .metrics
-            .iter()
-            .any(|m| m.id == "backup_failures_1d" && m.level == Level::Critical);
-        let error_crit = metrics
-            .metrics
-            .iter()
-            .any(|m| m.id == "error_rate_pct" && m.level == Level::Critical);
+        let backup_failed = metrics.metrics.iter().any(|m| m.id == "backup_failures_1d" && m.level == Level::Critical);
+        let error_crit = metrics.metrics.iter().any(|m| m.id == "error_rate_pct" && m.level == Level::Critical);
         let items = vec![
             item("1. System status: HSOF health endpoint", h_out, true, h_ev),
             item(
@@ -201,12 +160,7 @@ impl AppContext {
                 "kubectl get pods -n hsof — waits for the cluster feature (#4)".into(),
             ),
             item("2. Overnight alerts (AlertManager)", a_out, true, a_ev),
-            item(
-                "3. Resource utilisation (CPU, memory, storage)",
-                of_level(r_lvl),
-                false,
-                r_ev,
-            ),
+            item("3. Resource utilisation (CPU, memory, storage)", of_level(r_lvl), false, r_ev),
             item(
                 "3. kubectl top pods / nodes",
                 CheckOutcome::Manual,
@@ -221,33 +175,21 @@ impl AppContext {
                 k_ev,
             ),
         ];
-        Ok(finish("morning", t, items))
+        Ok(MorningView { checklist: finish("morning", t, items), health, alerts, metrics })
     }
 
     /// The runbook's Evening Status Review (18:00).
     pub async fn check_evening(&self, now: impl Fn() -> DateTime<Utc>) -> Result<Checklist, Error> {
         let t = now();
-        let (slo, alerts, health) = futures_util::future::join3(
-            self.slo_report(t),
-            self.alerts(t),
-            self.health_check(&now),
-        )
-        .await;
+        let (slo, alerts, health) =
+            futures_util::future::join3(self.slo_report(t), self.alerts(t), self.health_check(&now)).await;
         let (slo, alerts, health) = (slo?, alerts?, health?);
         let items = vec![
             slo_item(&slo),
             {
                 let (o, ev) = alerts_line(&alerts);
-                let up = health
-                    .uptime_24h
-                    .map(|u| format!("; uptime 24 h {:.3} %", u * 100.0))
-                    .unwrap_or_default();
-                item(
-                    "1. Incidents and degradations today",
-                    o,
-                    false,
-                    format!("{ev}{up}"),
-                )
+                let up = health.uptime_24h.map(|u| format!("; uptime 24 h {:.3} %", u * 100.0)).unwrap_or_default();
+                item("1. Incidents and degradations today", o, false, format!("{ev}{up}"))
             },
             item(
                 "2. Scheduled maintenance and backup schedule",
@@ -276,12 +218,7 @@ fn slo_item(slo: &SloReport) -> CheckItem {
             slo.freshness.error.clone().unwrap_or_default(),
         );
     }
-    let worst = slo
-        .slos
-        .iter()
-        .map(|s| s.level)
-        .max()
-        .unwrap_or(Level::Unknown);
+    let worst = slo.slos.iter().map(|s| s.level).max().unwrap_or(Level::Unknown);
     let parts: Vec<String> = slo
         .slos
         .iter()
@@ -294,45 +231,25 @@ fn slo_item(slo: &SloReport) -> CheckItem {
                 .conditions
                 .iter()
                 .filter(|c| c.firing)
-                .map(|c| {
-                    format!(
-                        "{}×{}+{}",
-                        c.condition.factor, c.condition.long, c.condition.short
-                    )
-                })
+                .map(|c| format!("{}×{}+{}", c.condition.factor, c.condition.long, c.condition.short))
                 .collect();
             format!(
                 "{} {b}{}",
                 s.name,
-                if firing.is_empty() {
-                    String::new()
-                } else {
-                    format!(", burning {}", firing.join(" "))
-                }
+                if firing.is_empty() { String::new() } else { format!(", burning {}", firing.join(" ")) }
             )
         })
         .collect();
-    item(
-        "1. SLO error budget consumption",
-        of_level(worst),
-        false,
-        parts.join("; "),
-    )
+    item("1. SLO error budget consumption", of_level(worst), false, parts.join("; "))
 }
 
 fn monitoring_item(slo: &SloReport, alerts: &AlertsView, health: &HealthView) -> CheckItem {
     let mut problems = Vec::new();
     if slo.freshness.stale {
-        problems.push(format!(
-            "Prometheus: {}",
-            slo.freshness.error.clone().unwrap_or_default()
-        ));
+        problems.push(format!("Prometheus: {}", slo.freshness.error.clone().unwrap_or_default()));
     }
     if alerts.freshness.stale {
-        problems.push(format!(
-            "AlertManager: {}",
-            alerts.freshness.error.clone().unwrap_or_default()
-        ));
+        problems.push(format!("AlertManager: {}", alerts.freshness.error.clone().unwrap_or_default()));
     }
     if !health.report.reachable {
         problems.push("HSOF health endpoint unreachable".into());
@@ -340,11 +257,7 @@ fn monitoring_item(slo: &SloReport, alerts: &AlertsView, health: &HealthView) ->
     for r in &slo.broken_rules {
         problems.push(format!("rule failing: {r}"));
     }
-    let outcome = if problems.is_empty() {
-        CheckOutcome::Pass
-    } else {
-        CheckOutcome::Fail
-    };
+    let outcome = if problems.is_empty() { CheckOutcome::Pass } else { CheckOutcome::Fail };
     let ev = if problems.is_empty() {
         "Prometheus, AlertManager and the health endpoint answer; every rule evaluates".to_string()
     } else {
@@ -355,10 +268,5 @@ fn monitoring_item(slo: &SloReport, alerts: &AlertsView, health: &HealthView) ->
 
 fn finish(name: &str, t: DateTime<Utc>, items: Vec<CheckItem>) -> Checklist {
     let critical_failed = items.iter().any(|i| i.critical);
-    Checklist {
-        name: name.into(),
-        ran_at: super::rfc3339(t),
-        items,
-        critical_failed,
-    }
+    Checklist { name: name.into(), ran_at: super::rfc3339(t), items, critical_failed }
 }

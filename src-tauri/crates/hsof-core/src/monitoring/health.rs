@@ -1,9 +1,7 @@
 //! HSOF health: poll, store, and summarise downtime and uptime.
 
 use chrono::{DateTime, Utc};
-use hsof_monitor::health::{
-    down_for_secs, uptime, ComponentHealth, EndpointResult, HealthReport, UpSample,
-};
+use hsof_monitor::health::{down_for_secs, uptime, ComponentHealth, EndpointResult, HealthReport, UpSample};
 use hsof_monitor::Level;
 use serde::Serialize;
 
@@ -43,18 +41,10 @@ impl AppContext {
         let store = self.store()?;
         if m.health.is_ok() {
             let json = serde_json::to_string(&report).unwrap_or_default();
-            store.insert_health(
-                ts,
-                report.reachable,
-                &format!("{:?}", report.overall).to_uppercase(),
-                &json,
-            )?;
+            store.insert_health(ts, report.reachable, &format!("{:?}", report.overall).to_uppercase(), &json)?;
         }
-        let samples: Vec<UpSample> = store
-            .health_up_since(ts - 30 * 86_400)?
-            .into_iter()
-            .map(|(ts, up)| UpSample { ts, up })
-            .collect();
+        let samples: Vec<UpSample> =
+            store.health_up_since(ts - 30 * 86_400)?.into_iter().map(|(ts, up)| UpSample { ts, up }).collect();
         let poll = i64::from(m.config.endpoints.poll_interval_secs.max(5));
         let down = down_for_secs(&samples, ts);
         let limit = i64::from(m.config.thresholds.critical.system_down_secs);
@@ -76,11 +66,7 @@ impl AppContext {
 }
 
 fn unconfigured(base: &str, now: DateTime<Utc>, why: &str) -> HealthReport {
-    let c = |name: &str| ComponentHealth {
-        name: name.into(),
-        level: Level::Unknown,
-        reason: why.into(),
-    };
+    let c = |name: &str| ComponentHealth { name: name.into(), level: Level::Unknown, reason: why.into() };
     HealthReport {
         checked_at: rfc3339(now),
         base_url: base.into(),

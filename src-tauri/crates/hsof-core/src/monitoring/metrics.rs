@@ -39,18 +39,9 @@ impl AppContext {
                 }
                 let view = KeyMetricsView {
                     metrics,
-                    freshness: Freshness {
-                        source,
-                        fetched_at: Some(rfc3339(now)),
-                        stale: false,
-                        error: None,
-                    },
+                    freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
                 };
-                store.put_last_known(
-                    CACHE_KEY,
-                    &serde_json::to_string(&view).unwrap_or_default(),
-                    &rfc3339(now),
-                )?;
+                store.put_last_known(CACHE_KEY, &serde_json::to_string(&view).unwrap_or_default(), &rfc3339(now))?;
                 Ok(view)
             }
             Err(error) => {
@@ -61,8 +52,7 @@ impl AppContext {
                     metrics: KEY_METRICS
                         .iter()
                         .map(|(id, label, unit)| {
-                            let (level, target) =
-                                grade(id, None, &m.targets, m.business_hours(now));
+                            let (level, target) = grade(id, None, &m.targets, m.business_hours(now));
                             KeyMetric {
                                 id: (*id).into(),
                                 label: (*label).into(),
@@ -75,12 +65,7 @@ impl AppContext {
                             }
                         })
                         .collect(),
-                    freshness: Freshness {
-                        source: source.clone(),
-                        fetched_at: None,
-                        stale: true,
-                        error: None,
-                    },
+                    freshness: Freshness { source: source.clone(), fetched_at: None, stale: true, error: None },
                 });
                 view.freshness.stale = true;
                 view.freshness.error = Some(error);
@@ -115,16 +100,8 @@ async fn query_all(
     prom: &hsof_monitor::prom::PromClient,
     now: DateTime<Utc>,
 ) -> Result<Vec<KeyMetric>, String> {
-    let answers = join_all(
-        KEY_METRICS
-            .iter()
-            .map(|(id, _, _)| prom.scalar(query_for(m, id), Some(now))),
-    )
-    .await;
-    if answers
-        .iter()
-        .all(|a| matches!(a, Err(e) if e.is_unavailable()))
-    {
+    let answers = join_all(KEY_METRICS.iter().map(|(id, _, _)| prom.scalar(query_for(m, id), Some(now)))).await;
+    if answers.iter().all(|a| matches!(a, Err(e) if e.is_unavailable())) {
         if let Some(Err(e)) = answers.into_iter().next() {
             return Err(e.to_string());
         }
@@ -137,10 +114,7 @@ async fn query_all(
         .map(|((id, label, unit), answer)| {
             let (value, error) = match answer {
                 Ok(Some(v)) => (Some(v), None),
-                Ok(None) => (
-                    None,
-                    Some("no data: the query returned no series".to_string()),
-                ),
+                Ok(None) => (None, Some("no data: the query returned no series".to_string())),
                 Err(e) => (None, Some(e.to_string())),
             };
             let (level, target) = grade(id, value, &m.targets, business);

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use alerts::{AlertGroup, AlertsView};
 pub use charts::{ChartKind, ChartView, CHART_KINDS};
-pub use checks::{CheckItem, CheckOutcome, Checklist};
+pub use checks::{CheckItem, CheckOutcome, Checklist, MorningView};
 pub use health::HealthView;
 pub use metrics::KeyMetricsView;
 pub use slo::{SloReport, SloStatus};
@@ -51,8 +51,7 @@ impl Monitor {
         Self {
             health: HealthClient::new(&e.hsof_health_url, timeout).map_err(|e| e.to_string()),
             prom: PromClient::new(&e.prometheus_url, timeout).map_err(|e| e.to_string()),
-            alertmanager: AlertmanagerClient::new(&e.alertmanager_url, timeout)
-                .map_err(|e| e.to_string()),
+            alertmanager: AlertmanagerClient::new(&e.alertmanager_url, timeout).map_err(|e| e.to_string()),
             limits: HealthLimits {
                 gpu_memory_pct: (h.gpu_memory_warn_pct, h.gpu_memory_crit_pct),
                 gpu_temperature_c: (h.gpu_temperature_warn_c, h.gpu_temperature_crit_c),

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use hsof_monitor::prom::PromClient;
 use hsof_monitor::slo::{
-    budget_remaining, burn_rate, evaluate_conditions, time_to_exhaustion_secs, ConditionState,
-    Counts, Severity, BURN_WINDOWS,
+    budget_remaining, burn_rate, evaluate_conditions, time_to_exhaustion_secs, BurnSeverity, ConditionState, Counts,
+    BURN_WINDOWS,
 };
 use hsof_monitor::Level;
 use serde::{Deserialize, Serialize};
@@ -95,11 +95,17 @@ pub(crate) fn queries(id: &str, m: &Monitor, w: &str) -> (String, String) {
         }
         // Time-slice SLOs: the bad share of slices, and the number of slices.
         "throughput" => (
-            format!("avg_over_time((3600 * sum(rate(hsof_datasets_processed_total[1h])) < bool {})[{w}:5m])", c.thresholds.throughput_min_per_hour),
+            format!(
+                "avg_over_time((3600 * sum(rate(hsof_datasets_processed_total[1h])) < bool {})[{w}:5m])",
+                c.thresholds.throughput_min_per_hour
+            ),
             format!("count_over_time((3600 * sum(rate(hsof_datasets_processed_total[1h])))[{w}:5m])"),
         ),
         _ => (
-            format!("avg_over_time((avg(hsof_selection_quality_score) < bool {})[{w}:1m])", c.thresholds.selection_quality_min),
+            format!(
+                "avg_over_time((avg(hsof_selection_quality_score) < bool {})[{w}:1m])",
+                c.thresholds.selection_quality_min
+            ),
             format!("count_over_time(avg(hsof_selection_quality_score)[{w}:1m])"),
         ),
     }
@@ -126,22 +132,12 @@ async fn counts(
     at: DateTime<Utc>,
 ) -> Result<Option<Counts>, String> {
     let (bad_q, total_q) = queries(id, m, w);
-    let (bad, total) = futures_util::future::join(
-        prom.scalar(&bad_q, Some(at)),
-        prom.scalar(&total_q, Some(at)),
-    )
-    .await;
-    let (bad, total) = (
-        bad.map_err(|e| e.to_string())?,
-        total.map_err(|e| e.to_string())?,
-    );
+    let (bad, total) = futures_util::future::join(prom.scalar(&bad_q, Some(at)), prom.scalar(&total_q, Some(at))).await;
+    let (bad, total) = (bad.map_err(|e| e.to_string())?, total.map_err(|e| e.to_string())?);
     Ok(match (bad, total) {
         (Some(b), Some(t)) if time_slice(id) => Some(Counts::from_bad(b * t, t)),
         (Some(b), Some(t)) => Some(Counts::from_bad(b, t)),
-        (None, Some(0.0)) => Some(Counts {
-            good: 0.0,
-            total: 0.0,
-        }),
+        (None, Some(0.0)) => Some(Counts { good: 0.0, total: 0.0 }),
         _ => None,
     })
 }
@@ -159,36 +155,17 @@ fn objective(id: &str, m: &Monitor) -> f64 {
 fn describe(id: &str, m: &Monitor) -> (&'static str, String) {
     let c = &m.config;
     match id {
-        "availability" => (
-            "Availability",
-            "requests answered without a 5xx error".to_string(),
-        ),
-        "latency" => (
-            "Latency",
-            format!("requests finished under {} s", c.slo.latency_threshold_secs),
-        ),
-        "throughput" => (
-            "Throughput",
-            format!(
-                "5-minute slices at ≥ {} datasets/h",
-                c.thresholds.throughput_min_per_hour
-            ),
-        ),
-        _ => (
-            "Quality",
-            format!(
-                "1-minute slices with selection quality ≥ {}",
-                c.thresholds.selection_quality_min
-            ),
-        ),
+        "availability" => ("Availability", "requests answered without a 5xx error".to_string()),
+        "latency" => ("Latency", format!("requests finished under {} s", c.slo.latency_threshold_secs)),
+        "throughput" => {
+            ("Throughput", format!("5-minute slices at ≥ {} datasets/h", c.thresholds.throughput_min_per_hour))
+        }
+        _ => ("Quality", format!("1-minute slices with selection quality ≥ {}", c.thresholds.selection_quality_min)),
     }
 }
 
 const RECORDING: [(&str, &str); 4] = [
-    (
-        "availability",
-        "hsof:availability_slo:error_budget_remaining",
-    ),
+    ("availability", "hsof:availability_slo:error_budget_remaining"),
     ("latency", "hsof:latency_slo:error_budget_remaining"),
     ("throughput", "hsof:throughput_slo:error_budget_remaining"),
     ("quality", "hsof:quality_slo:error_budget_remaining"),
@@ -202,50 +179,28 @@ async fn evaluate(prom: &PromClient, id: &str, m: &Monitor, at: DateTime<Utc>) -
     for (w, _) in BURN_WINDOWS {
         jobs.push(counts(prom, id, m, w, at));
     }
-    let rule = RECORDING
-        .iter()
-        .find(|(i, _)| *i == id)
-        .map(|(_, r)| *r)
-        .unwrap_or_default();
-    let (mut results, recorded) =
-        futures_util::future::join(join_all(jobs), prom.scalar(rule, Some(at))).await;
+    let rule = RECORDING.iter().find(|(i, _)| *i == id).map(|(_, r)| *r).unwrap_or_default();
+    let (mut results, recorded) = futures_util::future::join(join_all(jobs), prom.scalar(rule, Some(at))).await;
     let window_result = results.remove(0);
-    let error = window_result
-        .as_ref()
-        .err()
-        .cloned()
-        .or_else(|| results.iter().find_map(|r| r.as_ref().err().cloned()));
+    let error =
+        window_result.as_ref().err().cloned().or_else(|| results.iter().find_map(|r| r.as_ref().err().cloned()));
     let window_counts = window_result.ok().flatten();
     let burn_rates: Vec<WindowRate> = BURN_WINDOWS
         .iter()
         .zip(&results)
         .map(|((w, _), r)| WindowRate {
             window: (*w).into(),
-            rate: r
-                .as_ref()
-                .ok()
-                .and_then(|c| c.and_then(|c| c.bad_fraction()))
-                .map(|b| burn_rate(b, obj)),
+            rate: r.as_ref().ok().and_then(|c| c.and_then(|c| c.bad_fraction())).map(|b| burn_rate(b, obj)),
         })
         .collect();
-    let rate_of = |w: &str| {
-        burn_rates
-            .iter()
-            .find(|r| r.window == w)
-            .and_then(|r| r.rate)
-    };
+    let rate_of = |w: &str| burn_rates.iter().find(|r| r.window == w).and_then(|r| r.rate);
     let conditions = evaluate_conditions(rate_of);
-    let remaining = window_counts
-        .filter(|c| c.total > 0.0)
-        .map(|c| budget_remaining(c, obj));
+    let remaining = window_counts.filter(|c| c.total > 0.0).map(|c| budget_remaining(c, obj));
     let window_secs = f64::from(m.config.slo.window_days) * 86_400.0;
-    let exhaustion_secs = remaining
-        .and_then(|r| time_to_exhaustion_secs(r, rate_of("1h").unwrap_or(0.0), window_secs));
+    let exhaustion_secs = remaining.and_then(|r| time_to_exhaustion_secs(r, rate_of("1h").unwrap_or(0.0), window_secs));
     let level = if window_counts.is_none() && error.is_some() {
         Level::Unknown
-    } else if conditions
-        .iter()
-        .any(|c| c.firing && c.condition.severity == Severity::Page)
+    } else if conditions.iter().any(|c| c.firing && c.condition.severity == BurnSeverity::Page)
         || remaining.is_some_and(|r| r <= 0.0)
     {
         Level::Critical
@@ -268,10 +223,7 @@ async fn evaluate(prom: &PromClient, id: &str, m: &Monitor, at: DateTime<Utc>) -
         conditions,
         exhaustion_secs,
         level,
-        recording_rule: recorded.ok().flatten().map(|value| RecordingRuleValue {
-            name: rule.into(),
-            value,
-        }),
+        recording_rule: recorded.ok().flatten().map(|value| RecordingRuleValue { name: rule.into(), value }),
         error,
     }
 }
@@ -287,35 +239,20 @@ impl AppContext {
             Err(e) => return stale_or_empty(self, &m, source, e.clone()),
         };
         let ids = ["availability", "latency", "throughput", "quality"];
-        let (slos, rules) = futures_util::future::join(
-            join_all(ids.iter().map(|id| evaluate(&prom, id, &m, now))),
-            prom.rules(),
-        )
-        .await;
+        let (slos, rules) =
+            futures_util::future::join(join_all(ids.iter().map(|id| evaluate(&prom, id, &m, now))), prom.rules()).await;
         if slos.iter().all(|s| {
             s.window_counts.is_none()
-                && s.error
-                    .as_ref()
-                    .is_some_and(|e| e.contains("unreachable") || e.contains("did not answer"))
+                && s.error.as_ref().is_some_and(|e| e.contains("unreachable") || e.contains("did not answer"))
         }) {
-            let why = slos
-                .iter()
-                .find_map(|s| s.error.clone())
-                .unwrap_or_default();
+            let why = slos.iter().find_map(|s| s.error.clone()).unwrap_or_default();
             return stale_or_empty(self, &m, source, why);
         }
         let broken_rules = rules
             .map(|rs| {
                 rs.into_iter()
                     .filter(|r| r.health == "err")
-                    .map(|r| {
-                        format!(
-                            "{} ({}): {}",
-                            r.name,
-                            r.group,
-                            r.last_error.unwrap_or_default()
-                        )
-                    })
+                    .map(|r| format!("{} ({}): {}", r.name, r.group, r.last_error.unwrap_or_default()))
                     .collect()
             })
             .unwrap_or_default();
@@ -323,42 +260,20 @@ impl AppContext {
             window_days: m.config.slo.window_days,
             slos,
             broken_rules,
-            freshness: Freshness {
-                source,
-                fetched_at: Some(rfc3339(now)),
-                stale: false,
-                error: None,
-            },
+            freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
         };
-        store.put_last_known(
-            CACHE_KEY,
-            &serde_json::to_string(&report).unwrap_or_default(),
-            &rfc3339(now),
-        )?;
+        store.put_last_known(CACHE_KEY, &serde_json::to_string(&report).unwrap_or_default(), &rfc3339(now))?;
         Ok(report)
     }
 }
 
-fn stale_or_empty(
-    ctx: &AppContext,
-    m: &Monitor,
-    source: String,
-    error: String,
-) -> Result<SloReport, Error> {
-    let cached = ctx
-        .store()?
-        .last_known(CACHE_KEY)?
-        .and_then(|(j, _)| serde_json::from_str::<SloReport>(&j).ok());
+fn stale_or_empty(ctx: &AppContext, m: &Monitor, source: String, error: String) -> Result<SloReport, Error> {
+    let cached = ctx.store()?.last_known(CACHE_KEY)?.and_then(|(j, _)| serde_json::from_str::<SloReport>(&j).ok());
     let mut r = cached.unwrap_or(SloReport {
         window_days: m.config.slo.window_days,
         slos: vec![],
         broken_rules: vec![],
-        freshness: Freshness {
-            source,
-            fetched_at: None,
-            stale: true,
-            error: None,
-        },
+        freshness: Freshness { source, fetched_at: None, stale: true, error: None },
     });
     r.freshness.stale = true;
     r.freshness.error = Some(error);

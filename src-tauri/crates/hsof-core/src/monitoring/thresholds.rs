@@ -64,15 +64,7 @@ pub(crate) fn rules(m: &Monitor) -> Vec<Rule> {
             t.critical.error_rate_pct,
             0,
         ),
-        r(
-            "backup_failure",
-            "Backup failure".into(),
-            Level::Critical,
-            "backup_failures_1d",
-            Cmp::Above,
-            0.0,
-            0,
-        ),
+        r("backup_failure", "Backup failure".into(), Level::Critical, "backup_failures_1d", Cmp::Above, 0.0, 0),
         r(
             "gpu_utilization_low",
             format!(
@@ -87,10 +79,7 @@ pub(crate) fn rules(m: &Monitor) -> Vec<Rule> {
         ),
         r(
             "memory_high",
-            format!(
-                "Memory > {} % for > {} min",
-                t.warning.memory_pct, t.warning.memory_minutes
-            ),
+            format!("Memory > {} % for > {} min", t.warning.memory_pct, t.warning.memory_minutes),
             Level::Warning,
             "memory_pct",
             Cmp::Above,
@@ -136,34 +125,24 @@ impl AppContext {
         // System down: the health polls, as 1 (down) / 0 (up) samples.
         let down_rule = Rule {
             id: "system_down".into(),
-            title: format!(
-                "System down > {} s",
-                m.config.thresholds.critical.system_down_secs
-            ),
+            title: format!("System down > {} s", m.config.thresholds.critical.system_down_secs),
             level: Level::Critical,
             metric: "health".into(),
             cmp: Cmp::Above,
             threshold: 0.5,
             for_secs: i64::from(m.config.thresholds.critical.system_down_secs),
         };
-        let polls: Vec<(i64, f64)> = store
-            .health_up_since(ts - 3600)?
-            .into_iter()
-            .map(|(t, up)| (t, if up { 0.0 } else { 1.0 }))
-            .collect();
+        let polls: Vec<(i64, f64)> =
+            store.health_up_since(ts - 3600)?.into_iter().map(|(t, up)| (t, if up { 0.0 } else { 1.0 })).collect();
         states.push(evaluate(&down_rule, &polls, ts, 3 * poll));
 
         let mut notify = Vec::new();
         for s in &states {
             let prev = store.threshold_state(&s.rule.id)?.unwrap_or_default();
-            let (was_active, notified_at, snoozed) =
-                (prev.active, prev.notified_at, prev.snoozed_until);
+            let (was_active, notified_at, snoozed) = (prev.active, prev.notified_at, prev.snoozed_until);
             let already = was_active && notified_at.is_some();
             let decision = notify_decision(was_active, already, s, snoozed, ts);
-            let value = s
-                .value
-                .map(|v| format!("{v:.2}"))
-                .unwrap_or_else(|| "no data".into());
+            let value = s.value.map(|v| format!("{v:.2}")).unwrap_or_else(|| "no data".into());
             let notified = match decision {
                 Notify::Fire => {
                     notify.push(Notification {
@@ -186,39 +165,24 @@ impl AppContext {
                 Notify::Quiet if s.active => notified_at,
                 Notify::Quiet => None,
             };
-            let rec = ThresholdRecord {
-                active: s.active,
-                since: s.since,
-                notified_at: notified,
-                snoozed_until: snoozed,
-            };
+            let rec =
+                ThresholdRecord { active: s.active, since: s.since, notified_at: notified, snoozed_until: snoozed };
             store.set_threshold_state(&s.rule.id, &rec)?;
         }
         states.sort_by_key(|s| std::cmp::Reverse((s.active, s.rule.level)));
-        let worst = states
-            .iter()
-            .filter(|s| s.active)
-            .map(|s| s.rule.level)
-            .max()
-            .unwrap_or(Level::Healthy);
-        Ok(ThresholdView {
-            states,
-            worst,
-            notify,
-        })
+        let mut worst = states.iter().filter(|s| s.active).map(|s| s.rule.level).max().unwrap_or(Level::Healthy);
+        // No rule has current data: the sources are down, so "healthy" would be a guess.
+        if states.iter().all(|s| s.no_data) {
+            worst = worst.max(Level::Unknown);
+        }
+        Ok(ThresholdView { states, worst, notify })
     }
 
     /// Silences desktop notifications of one rule until `until`.
     pub fn snooze_threshold(&self, rule_id: &str, until: DateTime<Utc>) -> Result<(), Error> {
         let store = self.store()?;
         let rec = store.threshold_state(rule_id)?.unwrap_or_default();
-        store.set_threshold_state(
-            rule_id,
-            &ThresholdRecord {
-                snoozed_until: Some(until.timestamp()),
-                ..rec
-            },
-        )?;
+        store.set_threshold_state(rule_id, &ThresholdRecord { snoozed_until: Some(until.timestamp()), ..rec })?;
         Ok(())
     }
 }

@@ -54,11 +54,7 @@ fn grade(v: f64, (warn, crit): (f64, f64)) -> Level {
 }
 
 fn unknown(name: &str, why: &str) -> ComponentHealth {
-    ComponentHealth {
-        name: name.into(),
-        level: Level::Unknown,
-        reason: why.into(),
-    }
+    ComponentHealth { name: name.into(), level: Level::Unknown, reason: why.into() }
 }
 
 /// The service's own overall verdict.
@@ -72,16 +68,9 @@ pub fn service_component(overall: &Parsed<OverallHealth>) -> ComponentHealth {
                 .filter(|(_, c)| Level::parse(&c.status) != Level::Healthy)
                 .map(|(k, c)| format!("{k} {}: {}", c.status, c.message))
                 .collect();
-            let reason = if notes.is_empty() {
-                format!("service reports {}", o.overall_status)
-            } else {
-                notes.join("; ")
-            };
-            ComponentHealth {
-                name: "service".into(),
-                level,
-                reason,
-            }
+            let reason =
+                if notes.is_empty() { format!("service reports {}", o.overall_status) } else { notes.join("; ") };
+            ComponentHealth { name: "service".into(), level, reason }
         }
         Err(e) => unknown("service", e),
     }
@@ -100,20 +89,10 @@ pub fn gpu_component(gpu: &Parsed<GpuHealth>, l: &HealthLimits) -> ComponentHeal
             reason: "the service reports no GPU".into(),
         };
     }
-    let mut worst = (
-        Level::Healthy,
-        format!("{} GPU(s) within limits", g.gpus.len()),
-    );
+    let mut worst = (Level::Healthy, format!("{} GPU(s) within limits", g.gpus.len()));
     for d in &g.gpus {
         let checks = [
-            (
-                if d.available {
-                    Level::Healthy
-                } else {
-                    Level::Critical
-                },
-                format!("GPU {} unavailable", d.device_id),
-            ),
+            (if d.available { Level::Healthy } else { Level::Critical }, format!("GPU {} unavailable", d.device_id)),
             (
                 grade(d.memory_percentage, l.gpu_memory_pct),
                 format!("GPU {} memory {:.0} %", d.device_id, d.memory_percentage),
@@ -129,11 +108,7 @@ pub fn gpu_component(gpu: &Parsed<GpuHealth>, l: &HealthLimits) -> ComponentHeal
             }
         }
     }
-    ComponentHealth {
-        name: "gpu".into(),
-        level: worst.0,
-        reason: worst.1,
-    }
+    ComponentHealth { name: "gpu".into(), level: worst.0, reason: worst.1 }
 }
 
 /// The metamodel: loaded, ready, error rate and latency.
@@ -144,40 +119,13 @@ pub fn model_component(model: &Parsed<ModelHealth>, l: &HealthLimits) -> Compone
     };
     let pct = m.error_rate * 100.0;
     let checks = [
-        (
-            if m.metamodel_loaded {
-                Level::Healthy
-            } else {
-                Level::Critical
-            },
-            "metamodel not loaded".to_string(),
-        ),
-        (
-            if m.inference_ready {
-                Level::Healthy
-            } else {
-                Level::Critical
-            },
-            "inference not ready".to_string(),
-        ),
-        (
-            grade(pct, l.model_error_rate_pct),
-            format!("error rate {pct:.1} %"),
-        ),
-        (
-            grade(m.average_inference_ms, l.inference_latency_ms),
-            format!("inference {:.0} ms", m.average_inference_ms),
-        ),
+        (if m.metamodel_loaded { Level::Healthy } else { Level::Critical }, "metamodel not loaded".to_string()),
+        (if m.inference_ready { Level::Healthy } else { Level::Critical }, "inference not ready".to_string()),
+        (grade(pct, l.model_error_rate_pct), format!("error rate {pct:.1} %")),
+        (grade(m.average_inference_ms, l.inference_latency_ms), format!("inference {:.0} ms", m.average_inference_ms)),
     ];
-    let (level, reason) = checks
-        .into_iter()
-        .fold((Level::Healthy, String::new()), |acc, c| {
-            if c.0 > acc.0 {
-                c
-            } else {
-                acc
-            }
-        });
+    let (level, reason) =
+        checks.into_iter().fold((Level::Healthy, String::new()), |acc, c| if c.0 > acc.0 { c } else { acc });
     let reason = if level == Level::Healthy {
         format!(
             "{} ready, error rate {pct:.1} %, {:.0} ms",
@@ -187,11 +135,7 @@ pub fn model_component(model: &Parsed<ModelHealth>, l: &HealthLimits) -> Compone
     } else {
         reason
     };
-    ComponentHealth {
-        name: "model".into(),
-        level,
-        reason,
-    }
+    ComponentHealth { name: "model".into(), level, reason }
 }
 
 /// The three stages and their dependencies; anything down is critical.
@@ -251,24 +195,12 @@ mod tests {
     #[test]
     fn gpu_limits_grade_memory_and_temperature() {
         let l = HealthLimits::default();
-        assert_eq!(
-            gpu_component(&Ok(gpu(50.0, 60.0)), &l).level,
-            Level::Healthy
-        );
+        assert_eq!(gpu_component(&Ok(gpu(50.0, 60.0)), &l).level, Level::Healthy);
         let w = gpu_component(&Ok(gpu(85.0, 60.0)), &l);
-        assert_eq!(
-            (w.level, w.reason.as_str()),
-            (Level::Warning, "GPU 0 memory 85 %")
-        );
+        assert_eq!((w.level, w.reason.as_str()), (Level::Warning, "GPU 0 memory 85 %"));
         let c = gpu_component(&Ok(gpu(85.0, 91.0)), &l);
-        assert_eq!(
-            (c.level, c.reason.as_str()),
-            (Level::Critical, "GPU 0 at 91 °C")
-        );
-        assert_eq!(
-            gpu_component(&Err("bad json".into()), &l).level,
-            Level::Unknown
-        );
+        assert_eq!((c.level, c.reason.as_str()), (Level::Critical, "GPU 0 at 91 °C"));
+        assert_eq!(gpu_component(&Err("bad json".into()), &l).level, Level::Unknown);
     }
 
     #[test]
@@ -282,10 +214,7 @@ mod tests {
             error_rate: 0.07,
         };
         let c = model_component(&Ok(m), &HealthLimits::default());
-        assert_eq!(
-            (c.level, c.reason.as_str()),
-            (Level::Warning, "error rate 7.0 %")
-        );
+        assert_eq!((c.level, c.reason.as_str()), (Level::Warning, "error rate 7.0 %"));
     }
 
     #[test]
@@ -299,9 +228,6 @@ mod tests {
             filesystem_accessible: true,
         };
         let c = pipeline_component(&Ok(p));
-        assert_eq!(
-            (c.level, c.reason.as_str()),
-            (Level::Critical, "down: stage 2 (tree search), redis")
-        );
+        assert_eq!((c.level, c.reason.as_str()), (Level::Critical, "down: stage 2 (tree search), redis"));
     }
 }

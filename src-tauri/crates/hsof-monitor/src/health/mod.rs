@@ -11,8 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use eval::{
-    gpu_component, model_component, pipeline_component, service_component, ComponentHealth,
-    HealthLimits, Parsed,
+    gpu_component, model_component, pipeline_component, service_component, ComponentHealth, HealthLimits, Parsed,
 };
 pub use uptime::{down_for_secs, uptime, UpSample};
 
@@ -66,15 +65,10 @@ pub struct HealthClient {
 impl HealthClient {
     /// A client for the service at `base` (e.g. `https://hsof.company.com`).
     pub fn new(base: &str, timeout: Duration) -> Result<Self, MonitorError> {
-        Ok(Self {
-            ep: Endpoint::new("HSOF health", base, timeout)?,
-        })
+        Ok(Self { ep: Endpoint::new("HSOF health", base, timeout)? })
     }
 
-    async fn fetch<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-    ) -> (EndpointResult, Parsed<T>) {
+    async fn fetch<T: serde::de::DeserializeOwned>(&self, path: &str) -> (EndpointResult, Parsed<T>) {
         let url = self.ep.url(path);
         let start = Instant::now();
         let sent = self.ep.send(&url, self.ep.http.get(url.clone())).await;
@@ -84,37 +78,18 @@ impl HealthClient {
             // HSOF answers 503 with a body when unhealthy: judge the body if it parses.
             Ok((status, body, _)) => match serde_json::from_str::<T>(&body) {
                 Ok(v) => (Some(status), Ok(v)),
-                Err(_) if status >= 400 => (
-                    Some(status),
-                    Err(format!(
-                        "HTTP {status}: {}",
-                        body.chars().take(120).collect::<String>()
-                    )),
-                ),
-                Err(e) => (
-                    Some(status),
-                    Err(format!("malformed JSON from {path}: {e}")),
-                ),
+                Err(_) if status >= 400 => {
+                    (Some(status), Err(format!("HTTP {status}: {}", body.chars().take(120).collect::<String>())))
+                }
+                Err(e) => (Some(status), Err(format!("malformed JSON from {path}: {e}"))),
             },
         };
         let error = parsed.as_ref().err().cloned();
-        (
-            EndpointResult {
-                path: format!("/{path}"),
-                http_status,
-                latency_ms,
-                error,
-            },
-            parsed,
-        )
+        (EndpointResult { path: format!("/{path}"), http_status, latency_ms, error }, parsed)
     }
 
     /// Polls the four endpoints concurrently and judges them at `now`.
-    pub async fn check(
-        &self,
-        limits: &HealthLimits,
-        now: impl FnOnce() -> DateTime<Utc>,
-    ) -> HealthReport {
+    pub async fn check(&self, limits: &HealthLimits, now: impl FnOnce() -> DateTime<Utc>) -> HealthReport {
         let (o, g, m, p) = tokio::join!(
             self.fetch::<OverallHealth>("health"),
             self.fetch::<GpuHealth>("health/gpu"),
@@ -147,18 +122,10 @@ pub fn judge(
         components[0] = ComponentHealth {
             name: "service".into(),
             level: Level::Critical,
-            reason: overall
-                .0
-                .error
-                .clone()
-                .unwrap_or_else(|| "no answer".into()),
+            reason: overall.0.error.clone().unwrap_or_else(|| "no answer".into()),
         };
     }
-    let overall_level = components
-        .iter()
-        .map(|c| c.level)
-        .max()
-        .unwrap_or(Level::Unknown);
+    let overall_level = components.iter().map(|c| c.level).max().unwrap_or(Level::Unknown);
     HealthReport {
         checked_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         base_url: base_url.to_string(),

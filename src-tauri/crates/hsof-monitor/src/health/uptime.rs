@@ -51,13 +51,7 @@ mod tests {
 
     #[test]
     fn down_counts_from_the_first_failure_of_the_current_run() {
-        let v = [
-            s(0, true),
-            s(10, false),
-            s(20, true),
-            s(30, false),
-            s(40, false),
-        ];
+        let v = [s(0, true), s(10, false), s(20, true), s(30, false), s(40, false)];
         assert_eq!(down_for_secs(&v, 75), Some(45));
         assert_eq!(down_for_secs(&v[..3], 25), None);
         assert_eq!(down_for_secs(&[], 25), None);

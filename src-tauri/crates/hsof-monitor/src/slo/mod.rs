@@ -7,9 +7,7 @@
 
 mod windows;
 
-pub use windows::{
-    evaluate_conditions, BurnCondition, ConditionState, Severity, BURN_CONDITIONS, BURN_WINDOWS,
-};
+pub use windows::{evaluate_conditions, BurnCondition, BurnSeverity, ConditionState, BURN_CONDITIONS, BURN_WINDOWS};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,10 +25,7 @@ impl Counts {
     /// scrape jitter can make `increase(bad)` exceed `increase(total)` by a hair).
     pub fn from_bad(bad: f64, total: f64) -> Self {
         let total = total.max(0.0);
-        Self {
-            good: total - bad.clamp(0.0, total),
-            total,
-        }
+        Self { good: total - bad.clamp(0.0, total), total }
     }
 
     /// Bad events.
@@ -54,11 +49,7 @@ impl Counts {
 pub fn burn_rate(bad_fraction: f64, objective: f64) -> f64 {
     let allowed = 1.0 - objective;
     if allowed <= 0.0 {
-        return if bad_fraction > 0.0 {
-            f64::INFINITY
-        } else {
-            0.0
-        };
+        return if bad_fraction > 0.0 { f64::INFINITY } else { 0.0 };
     }
     bad_fraction / allowed
 }
@@ -74,16 +65,11 @@ pub fn budget_remaining(counts: Counts, objective: f64) -> f64 {
 
 /// Seconds until the remaining budget is gone if the current burn rate holds; `None` when
 /// it never runs out (burn rate zero) and `Some(0)` when it already has.
-pub fn time_to_exhaustion_secs(
-    remaining: f64,
-    current_burn: f64,
-    slo_window_secs: f64,
-) -> Option<f64> {
+pub fn time_to_exhaustion_secs(remaining: f64, current_burn: f64, slo_window_secs: f64) -> Option<f64> {
     if remaining <= 0.0 {
         return Some(0.0);
     }
-    (current_burn > 0.0 && current_burn.is_finite())
-        .then(|| remaining * slo_window_secs / current_burn)
+    (current_burn > 0.0 && current_burn.is_finite()).then(|| remaining * slo_window_secs / current_burn)
 }
 
 #[cfg(test)]
@@ -100,16 +86,7 @@ mod tests {
         // Half the allowed errors leaves half the budget.
         assert!((budget_remaining(Counts::from_bad(5.0, 10_000.0), 0.999) - 0.5).abs() < 1e-9);
         // No traffic spends nothing.
-        assert_eq!(
-            budget_remaining(
-                Counts {
-                    good: 0.0,
-                    total: 0.0
-                },
-                0.999
-            ),
-            1.0
-        );
+        assert_eq!(budget_remaining(Counts { good: 0.0, total: 0.0 }, 0.999), 1.0);
         // 14.4× burn empties a 30-day budget in 50 hours.
         let t = time_to_exhaustion_secs(1.0, 14.4, 30.0 * 86_400.0).unwrap_or(0.0);
         assert!((t / 3600.0 - 50.0).abs() < 1e-9);

@@ -3,20 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 /// The burn-rate windows the app queries, shortest first.
-pub const BURN_WINDOWS: [(&str, u64); 7] = [
-    ("5m", 300),
-    ("30m", 1800),
-    ("1h", 3600),
-    ("2h", 7200),
-    ("6h", 21_600),
-    ("1d", 86_400),
-    ("3d", 259_200),
-];
+pub const BURN_WINDOWS: [(&str, u64); 7] =
+    [("5m", 300), ("30m", 1800), ("1h", 3600), ("2h", 7200), ("6h", 21_600), ("1d", 86_400), ("3d", 259_200)];
 
 /// What a firing condition asks of people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub enum BurnSeverity {
     /// Wake someone up.
     Page,
     /// Handle in working hours.
@@ -33,16 +26,16 @@ pub struct BurnCondition {
     /// Burn-rate threshold.
     pub factor: f64,
     /// What it means when it fires.
-    pub severity: Severity,
+    pub severity: BurnSeverity,
 }
 
 /// The four standard conditions `(long, short, factor, severity)`: 14.4× 1h+5m and
 /// 6× 6h+30m page; 3× 1d+2h and 1× 3d+6h ticket.
-pub const BURN_CONDITIONS: [(&str, &str, f64, Severity); 4] = [
-    ("1h", "5m", 14.4, Severity::Page),
-    ("6h", "30m", 6.0, Severity::Page),
-    ("1d", "2h", 3.0, Severity::Ticket),
-    ("3d", "6h", 1.0, Severity::Ticket),
+pub const BURN_CONDITIONS: [(&str, &str, f64, BurnSeverity); 4] = [
+    ("1h", "5m", 14.4, BurnSeverity::Page),
+    ("6h", "30m", 6.0, BurnSeverity::Page),
+    ("1d", "2h", 3.0, BurnSeverity::Ticket),
+    ("3d", "6h", 1.0, BurnSeverity::Ticket),
 ];
 
 /// A condition evaluated against current burn rates.
@@ -64,20 +57,9 @@ pub fn evaluate_conditions(rate: impl Fn(&str) -> Option<f64>) -> Vec<ConditionS
         .iter()
         .map(|&(long, short, factor, severity)| {
             let (long_rate, short_rate) = (rate(long), rate(short));
-            let firing =
-                matches!((long_rate, short_rate), (Some(l), Some(s)) if l > factor && s > factor);
-            let condition = BurnCondition {
-                long: long.into(),
-                short: short.into(),
-                factor,
-                severity,
-            };
-            ConditionState {
-                condition,
-                long_rate,
-                short_rate,
-                firing,
-            }
+            let firing = matches!((long_rate, short_rate), (Some(l), Some(s)) if l > factor && s > factor);
+            let condition = BurnCondition { long: long.into(), short: short.into(), factor, severity };
+            ConditionState { condition, long_rate, short_rate, firing }
         })
         .collect()
 }
@@ -98,10 +80,7 @@ mod tests {
         let s = evaluate_conditions(rates);
         assert!(s[0].firing, "14.4× on 1h and 5m");
         assert!(!s[1].firing, "6h at 5× is below 6×");
-        assert!(
-            !s[2].firing && s[2].long_rate.is_none(),
-            "unknown windows never fire"
-        );
+        assert!(!s[2].firing && s[2].long_rate.is_none(), "unknown windows never fire");
     }
 
     #[test]

@@ -1,0 +1,106 @@
+use chrono::Utc;
+use hsof_core::monitoring::{
+    AlertsView, ChartKind, ChartView, Checklist, HealthView, KeyMetricsView, MorningView, SloReport, ThresholdView,
+};
+use hsof_core::{os_user, AppContext, Error, IpcError};
+use tauri::State;
+
+/// Polls HSOF's health endpoints now.
+#[tauri::command]
+#[specta::specta]
+pub async fn health_check(ctx: State<'_, AppContext>) -> Result<HealthView, IpcError> {
+    Ok(ctx.health_check(Utc::now).await?)
+}
+
+/// The runbook's key metrics (last known, marked stale, when Prometheus is away).
+#[tauri::command]
+#[specta::specta]
+pub async fn key_metrics(ctx: State<'_, AppContext>) -> Result<KeyMetricsView, IpcError> {
+    Ok(ctx.key_metrics(Utc::now()).await?)
+}
+
+/// Active alerts by severity, and silences.
+#[tauri::command]
+#[specta::specta]
+pub async fn alerts(ctx: State<'_, AppContext>) -> Result<AlertsView, IpcError> {
+    Ok(ctx.alerts(Utc::now()).await?)
+}
+
+/// Acknowledges an alert with a silence of `minutes`; returns the silence id.
+#[tauri::command]
+#[specta::specta]
+pub async fn ack_alert(
+    ctx: State<'_, AppContext>,
+    fingerprint: String,
+    minutes: u32,
+    comment: String,
+) -> Result<String, IpcError> {
+    Ok(ctx
+        .ack_alert(&fingerprint, chrono::Duration::minutes(i64::from(minutes)), &comment, &os_user(), Utc::now())
+        .await?)
+}
+
+/// Ends a silence.
+#[tauri::command]
+#[specta::specta]
+pub async fn expire_silence(ctx: State<'_, AppContext>, id: String) -> Result<(), IpcError> {
+    Ok(ctx.expire_silence(&id, &os_user(), Utc::now()).await?)
+}
+
+/// Hands an alert to the incidents feature; returns the link id.
+#[tauri::command]
+#[specta::specta]
+pub async fn link_alert(ctx: State<'_, AppContext>, fingerprint: String) -> Result<f64, IpcError> {
+    Ok(ctx.link_alert(&fingerprint, &os_user(), Utc::now()).await? as f64)
+}
+
+/// The four SLOs.
+#[tauri::command]
+#[specta::specta]
+pub async fn slo_report(ctx: State<'_, AppContext>) -> Result<SloReport, IpcError> {
+    Ok(ctx.slo_report(Utc::now()).await?)
+}
+
+/// A chart as SVG over the last `range_secs`.
+#[tauri::command]
+#[specta::specta]
+pub async fn chart(
+    ctx: State<'_, AppContext>,
+    kind: ChartKind,
+    range_secs: u32,
+    dark: bool,
+) -> Result<ChartView, IpcError> {
+    Ok(ctx.chart(kind, range_secs, dark, Utc::now()).await?)
+}
+
+/// The morning check with the health, alerts and metrics behind it (Overview).
+#[tauri::command]
+#[specta::specta]
+pub async fn morning(ctx: State<'_, AppContext>) -> Result<MorningView, IpcError> {
+    Ok(ctx.morning(Utc::now).await?)
+}
+
+/// Runs the morning or evening checklist.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_check(ctx: State<'_, AppContext>, which: String) -> Result<Checklist, IpcError> {
+    match which.as_str() {
+        "morning" => Ok(ctx.check_morning(Utc::now).await?),
+        "evening" => Ok(ctx.check_evening(Utc::now).await?),
+        other => Err(Error::InvalidInput(format!("no checklist named `{other}`: morning or evening")).into()),
+    }
+}
+
+/// The runbook's threshold rules over the stored samples.
+#[tauri::command]
+#[specta::specta]
+pub async fn thresholds(ctx: State<'_, AppContext>) -> Result<ThresholdView, IpcError> {
+    Ok(ctx.evaluate_thresholds(Utc::now())?)
+}
+
+/// Mutes notifications of one rule for `minutes`.
+#[tauri::command]
+#[specta::specta]
+pub async fn snooze_threshold(ctx: State<'_, AppContext>, rule_id: String, minutes: u32) -> Result<(), IpcError> {
+    Ok(ctx.snooze_threshold(&rule_id, Utc::now() + chrono::Duration::minutes(i64::from(minutes)))?)
+}

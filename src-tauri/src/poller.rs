@@ -1,0 +1,92 @@
+//! Background polling: every `endpoints.poll_interval_secs`, health and key metrics are
+//! read and stored, thresholds evaluated, desktop notifications shown (once per
+//! activation, none while snoozed), the tray icon coloured by the worst state, and a
+//! `MonitorTick` event sent to the UI.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use hsof_core::AppContext;
+use hsof_monitor::Level;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager};
+use tauri_plugin_notification::NotificationExt;
+use tauri_specta::Event;
+
+/// Sent to the UI after each poll.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct MonitorTick {
+    /// When the poll finished (RFC 3339).
+    pub at: String,
+    /// Worst of health and active thresholds.
+    pub worst: Level,
+    /// Titles of the active threshold rules.
+    pub active: Vec<String>,
+}
+
+/// Starts the loop; it runs until the app exits.
+pub fn start(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let ctx = app.state::<AppContext>();
+            let interval = ctx.config().config.endpoints.poll_interval_secs.max(5);
+            if ctx.store().is_ok() {
+                let tick = poll_once(&app, &ctx).await;
+                set_tray(&app, tick.worst);
+                if let Err(e) = tick.emit(&app) {
+                    tracing::warn!(error = %e, "could not send the monitor tick");
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(u64::from(interval))).await;
+        }
+    });
+}
+
+async fn poll_once(app: &AppHandle, ctx: &AppContext) -> MonitorTick {
+    let health = ctx.health_check(Utc::now).await.map(|h| h.report.overall).unwrap_or(Level::Unknown);
+    if let Err(e) = ctx.key_metrics(Utc::now()).await {
+        tracing::warn!(error = %e, "key metrics poll failed");
+    }
+    let (worst, active) = match ctx.evaluate_thresholds(Utc::now()) {
+        Ok(t) => {
+            for n in &t.notify {
+                let shown = app.notification().builder().title(format!("HSOF: {}", n.title)).body(&n.body).show();
+                if let Err(e) = shown {
+                    tracing::warn!(error = %e, rule = n.rule_id, "desktop notification failed");
+                }
+            }
+            (t.worst, t.states.iter().filter(|s| s.active).map(|s| s.rule.title.clone()).collect())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "threshold evaluation failed");
+            (Level::Unknown, vec![])
+        }
+    };
+    MonitorTick { at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), worst: worst.max(health), active }
+}
+
+/// A 32×32 dot in the level's colour, for the tray.
+fn dot(level: Level) -> tauri::image::Image<'static> {
+    let (r, g, b) = match level {
+        Level::Healthy => (0x3f, 0xb2, 0x7f),
+        Level::Warning => (0xe8, 0xb9, 0x3f),
+        Level::Critical => (0xf0, 0x62, 0x5d),
+        Level::Unknown => (0x8b, 0x9a, 0xab),
+    };
+    let mut rgba = Vec::with_capacity(32 * 32 * 4);
+    for y in 0..32 {
+        for x in 0..32 {
+            let (dx, dy) = (x as f32 - 15.5, y as f32 - 15.5);
+            let inside = dx * dx + dy * dy <= 14.0 * 14.0;
+            rgba.extend_from_slice(&[r, g, b, if inside { 255 } else { 0 }]);
+        }
+    }
+    tauri::image::Image::new_owned(rgba, 32, 32)
+}
+
+fn set_tray(app: &AppHandle, level: Level) {
+    if let Some(tray) = app.tray_by_id("main") {
+        let _ = tray.set_icon(Some(dot(level)));
+        let _ = tray.set_tooltip(Some(format!("HSOF Control Center — {level:?}")));
+    }
+}
