@@ -181,8 +181,15 @@ impl AppContext {
     /// The runbook's Evening Status Review (18:00).
     pub async fn check_evening(&self, now: impl Fn() -> DateTime<Utc>) -> Result<Checklist, Error> {
         let t = now();
-        let (slo, alerts, health) =
-            futures_util::future::join3(self.slo_report(t), self.alerts(t), self.health_check(&now)).await;
+        let prom = self.monitor().prom.ok();
+        let skew = async {
+            match &prom {
+                Some(p) => p.clock_skew(t).await.ok().flatten(),
+                None => None,
+            }
+        };
+        let (slo, alerts, health, skew) =
+            futures_util::future::join4(self.slo_report(t), self.alerts(t), self.health_check(&now), skew).await;
         let (slo, alerts, health) = (slo?, alerts?, health?);
         let items = vec![
             slo_item(&slo),
@@ -197,7 +204,7 @@ impl AppContext {
                 false,
                 "waits for the operations calendar (#6)".into(),
             ),
-            monitoring_item(&slo, &alerts, &health),
+            monitoring_item(&slo, &alerts, &health, skew),
             item(
                 "3. On-call rotation verified",
                 CheckOutcome::Manual,
@@ -243,8 +250,18 @@ fn slo_item(slo: &SloReport) -> CheckItem {
     item("1. SLO error budget consumption", of_level(worst), false, parts.join("; "))
 }
 
-fn monitoring_item(slo: &SloReport, alerts: &AlertsView, health: &HealthView) -> CheckItem {
+/// Clock difference beyond which time-based figures (rates, windows, ages) mislead.
+const MAX_SKEW_SECS: f64 = 30.0;
+
+fn monitoring_item(slo: &SloReport, alerts: &AlertsView, health: &HealthView, skew: Option<f64>) -> CheckItem {
     let mut problems = Vec::new();
+    if let Some(s) = skew.filter(|s| s.abs() > MAX_SKEW_SECS) {
+        problems.push(format!(
+            "Prometheus's clock is {:.0} s {} this machine's: ages and windows are off by that much",
+            s.abs(),
+            if s > 0.0 { "ahead of" } else { "behind" }
+        ));
+    }
     if slo.freshness.stale {
         problems.push(format!("Prometheus: {}", slo.freshness.error.clone().unwrap_or_default()));
     }
