@@ -48,23 +48,40 @@ async fn a_silent_server_times_out_with_the_url_named() {
 #[tokio::test]
 async fn garbage_and_errors_are_named_not_swallowed() {
     let garbage = server(Some(http("200 OK", "<html>login page</html>"))).await;
-    let err = PromClient::new(&garbage, Duration::from_secs(2)).expect("client").instant("up", None).await.expect_err("garbage");
+    let err = PromClient::new(&garbage, Duration::from_secs(2))
+        .expect("client")
+        .instant("up", None)
+        .await
+        .expect_err("garbage");
     assert!(matches!(err, MonitorError::Malformed { .. }), "{err:?}");
     assert!(!err.is_unavailable(), "a wrong answer is not an outage");
 
-    let rejected = server(Some(http("400 Bad Request", r#"{"status":"error","errorType":"bad_data","error":"parse error at char 4"}"#))).await;
-    let err = PromClient::new(&rejected, Duration::from_secs(2)).expect("client").instant("up{", None).await.expect_err("bad query");
+    let rejected = server(Some(http(
+        "400 Bad Request",
+        r#"{"status":"error","errorType":"bad_data","error":"parse error at char 4"}"#,
+    )))
+    .await;
+    let err = PromClient::new(&rejected, Duration::from_secs(2))
+        .expect("client")
+        .instant("up{", None)
+        .await
+        .expect_err("bad query");
     assert!(err.to_string().contains("bad_data: parse error at char 4"), "{err}");
 
     let broken = server(Some(http("502 Bad Gateway", "upstream gone"))).await;
-    let err = AlertmanagerClient::new(&broken, Duration::from_secs(2)).expect("client").alerts().await.expect_err("502");
+    let err =
+        AlertmanagerClient::new(&broken, Duration::from_secs(2)).expect("client").alerts().await.expect_err("502");
     assert!(matches!(err, MonitorError::Http { status: 502, .. }) && err.is_unavailable(), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_port_with_nothing_listening_is_unreachable() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    let err = PromClient::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2)).expect("client").instant("up", None).await.expect_err("refused");
+    let err = PromClient::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2))
+        .expect("client")
+        .instant("up", None)
+        .await
+        .expect_err("refused");
     assert!(matches!(err, MonitorError::Unreachable { .. }), "{err:?}");
     assert!(err.to_string().contains("Connection refused"), "{err}");
 }
@@ -72,12 +89,19 @@ async fn a_port_with_nothing_listening_is_unreachable() {
 #[tokio::test]
 async fn health_with_partial_json_is_unknown_with_the_parse_error() {
     let url = server(Some(http("200 OK", r#"{"overall_status":"HEALTHY"}"#))).await;
-    let r = HealthClient::new(&url, Duration::from_secs(2)).expect("client").check(&HealthLimits::default(), chrono::Utc::now).await;
+    let r = HealthClient::new(&url, Duration::from_secs(2))
+        .expect("client")
+        .check(&HealthLimits::default(), chrono::Utc::now)
+        .await;
     // /health parses (components default to none); the others get the same partial body.
     assert!(r.reachable);
     let gpu = r.components.iter().find(|c| c.name == "gpu").expect("gpu");
     assert_eq!(gpu.level, Level::Unknown);
-    assert!(gpu.reason.contains("malformed JSON from health/gpu") && gpu.reason.contains("missing field"), "{}", gpu.reason);
+    assert!(
+        gpu.reason.contains("malformed JSON from health/gpu") && gpu.reason.contains("missing field"),
+        "{}",
+        gpu.reason
+    );
 }
 
 #[test]
