@@ -265,7 +265,7 @@ fn project_rules_pass_promtool() {
         .output()
         .expect("promtool (package prometheus)");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("SUCCESS: 9 rules found"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SUCCESS: 12 rules found"));
 }
 
 fn hsofctl() -> PathBuf {
