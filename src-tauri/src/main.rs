@@ -20,12 +20,6 @@ struct Args {
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
-    // A console of tables and small SVG charts gains nothing from WebKitGTK's accelerated
-    // compositing, which costs ~120 MB in the web process (and shows blank windows on some
-    // NVIDIA drivers). Set WEBKIT_DISABLE_COMPOSITING_MODE=0 to turn it back on.
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
     let args = Args::parse();
     if cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()

@@ -100,6 +100,8 @@ impl Driver {
             .stdout(Stdio::null())
             .stderr(log)
             .kill_on_drop(true)
+            // Its own process group, so stopping it also stops WebKitWebDriver and the app.
+            .process_group(0)
             .spawn()
             .expect("tauri-driver on PATH: `cargo install tauri-driver --locked` (make test does)");
         let start = Instant::now();
@@ -125,9 +127,18 @@ impl Driver {
         s
     }
 
-    /// Stops the driver.
-    pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+    /// Stops the driver, the WebKitWebDriver it started and any app still running.
+    pub async fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Driver {
+    // Also on a failed assertion: no WebKitWebDriver or app outlives its spec.
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").arg("--").arg(format!("-{pid}")).status();
+        }
     }
 }
 

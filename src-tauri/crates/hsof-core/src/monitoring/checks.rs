@@ -105,6 +105,11 @@ fn alerts_line(a: &AlertsView) -> (CheckOutcome, String) {
 }
 
 fn health_line(h: &HealthView) -> (CheckOutcome, String) {
+    if !h.report.reachable {
+        let why = h.report.components.first().map(|c| c.reason.clone()).unwrap_or_default();
+        let down = h.down_for_secs.map(|d| format!(", down for {d:.0} s")).unwrap_or_default();
+        return (CheckOutcome::Fail, format!("{why}{down}"));
+    }
     let comps: Vec<String> =
         h.report.components.iter().map(|c| format!("{} {:?}: {}", c.name, c.level, c.reason)).collect();
     let mut outcome = of_level(h.report.overall);

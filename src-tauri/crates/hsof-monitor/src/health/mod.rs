@@ -118,12 +118,15 @@ pub fn judge(
         pipeline_component(&pipeline.1),
     ];
     if !reachable {
-        // Nothing answered: the components are unknown, and the service is down.
+        // No health document: the service is down and its components cannot be judged.
         components[0] = ComponentHealth {
             name: "service".into(),
             level: Level::Critical,
             reason: overall.0.error.clone().unwrap_or_else(|| "no answer".into()),
         };
+        for c in components.iter_mut().skip(1).filter(|c| c.level == Level::Unknown) {
+            c.reason = "not judged: the service did not answer".into();
+        }
     }
     let overall_level = components.iter().map(|c| c.level).max().unwrap_or(Level::Unknown);
     HealthReport {
