@@ -1,0 +1,70 @@
+//! The HSOF deployment as the reference manifests describe it, at two revisions.
+
+use serde_json::json;
+
+use crate::controller::reconcile;
+use crate::store::Store;
+
+/// Namespace `hsof`, two GPU nodes, ConfigMap `hsof-config`, CronJob `hsof-backup`, and
+/// Deployment `hsof-main` with `replicas` pods, rolled from image 1.4.0 (revision 1) to
+/// 1.5.0 (revision 2) with change-causes; plus `extra_pods` unowned pods (for scale tests).
+pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
+    store.put(json!({"kind": "Namespace", "metadata": {"name": "hsof"}}));
+    for n in 1..=2 {
+        store.put(json!({
+            "kind": "Node",
+            "metadata": {"name": format!("gpu-node-{n}"), "labels": {"nvidia.com/gpu.present": "true"}},
+            "status": {
+                "capacity": {"cpu": "32", "memory": "256Gi", "nvidia.com/gpu": "4"},
+                "allocatable": {"cpu": "31", "memory": "250Gi", "nvidia.com/gpu": "4"},
+                "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]
+            }
+        }));
+    }
+    store.put(json!({"kind": "ConfigMap", "metadata": {"name": "hsof-config", "namespace": "hsof"},
+        "data": {"log_level": "info", "stage1_keep": "500", "stage2_keep": "50", "stage3_keep": "15"}}));
+    store.put(json!({"kind": "CronJob", "metadata": {"name": "hsof-backup", "namespace": "hsof"},
+        "spec": {"schedule": "0 2 * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "backup", "image": "hsof/backup:1.0"}], "restartPolicy": "OnFailure"}}}}},
+        "status": {"lastScheduleTime": "2026-11-27T02:00:00Z", "lastSuccessfulTime": "2026-11-27T02:04:10Z"}}));
+    let labels = json!({"app.kubernetes.io/name": "hsof", "app.kubernetes.io/component": "main-application"});
+    let deployment = |image: &str, cause: &str| {
+        json!({
+            "kind": "Deployment",
+            "metadata": {"name": "hsof-main", "namespace": "hsof", "labels": labels, "generation": 1, "annotations": {"kubernetes.io/change-cause": cause}},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": labels},
+                "strategy": {"type": "RollingUpdate"},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "hsof", "image": image,
+                        "resources": {"requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}, "limits": {"cpu": "8", "memory": "32Gi", "nvidia.com/gpu": "1"}}}]}
+                }
+            }
+        })
+    };
+    store.put(deployment("hsof/hsof:1.4.0", "initial release 1.4.0"));
+    reconcile(store, "hsof", "hsof-main");
+    let mut d = deployment("hsof/hsof:1.5.0", "upgrade to 1.5.0 (faster stage 2)");
+    d["metadata"]["generation"] = json!(2);
+    store.put(d);
+    reconcile(store, "hsof", "hsof-main");
+    for i in 0..extra_pods {
+        store.put(json!({"kind": "Pod", "metadata": {"name": format!("hsof-worker-{i:05}"), "namespace": "hsof", "labels": {"app.kubernetes.io/name": "hsof-worker"}},
+            "spec": {"nodeName": format!("gpu-node-{}", i % 2 + 1), "containers": [{"name": "worker", "image": "hsof/worker:1.5.0"}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "worker", "ready": true, "restartCount": (i % 3) as i64, "image": "hsof/worker:1.5.0"}]}}));
+    }
+    let pods: Vec<String> = store
+        .objects
+        .keys()
+        .filter(|(p, n, _)| p == "pods" && n == "hsof")
+        .map(|(_, _, name)| name.clone())
+        .take(3)
+        .collect();
+    for p in pods {
+        store.logs.insert(
+            ("hsof".into(), p),
+            (1..=20).map(|i| format!("2026-11-27T09:00:{i:02}Z INFO stage1 processed batch {i}")).collect(),
+        );
+    }
+}
