@@ -21,6 +21,11 @@ run_pkgs=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-
 test_pkgs=(xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+# kubectl: Debian's kubernetes-client, unless a kubectl is already installed (a cloud
+# SDK's, say), whose /usr/bin/kubectl the package would collide with.
+if [ "$mode" = test ] && ! command -v kubectl >/dev/null; then
+  pkgs+=(kubernetes-client)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -45,6 +45,9 @@ impl Store {
     /// Stores `obj` (kind and metadata must be set), stamping uid, resourceVersion and
     /// creationTimestamp as the API server would. Returns the stored object.
     pub fn put(&mut self, mut obj: Value) -> Value {
+        // The real server decodes into typed structs: explicit nulls (Go's zero
+        // `creationTimestamp: null`, say) do not survive a round trip.
+        prune_nulls(&mut obj);
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
         let Some(res) = by_kind(&kind) else { return obj };
         let ns = if res.namespaced {
@@ -114,5 +117,16 @@ impl Store {
             if res.namespaced { ns.to_string() } else { String::new() },
             name.to_string(),
         ))
+    }
+}
+
+fn prune_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(prune_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(prune_nulls),
+        _ => {}
     }
 }

@@ -1,0 +1,117 @@
+//! Kubernetes for HSOF Control Center, on kube-rs: connect through a kubeconfig context,
+//! read pods, deployments, nodes and rollout history in the HSOF namespace, and make the
+//! runbook's changes (rollout restart, scale, undo) with server-side dry run first.
+//! No Tauri here; every change returns what it did so the caller can audit it.
+
+mod changes;
+mod error;
+mod read;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub use changes::{ChangeOutcome, RESTARTED_AT};
+pub use error::ClusterError;
+pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
+
+/// A connection to one cluster context and namespace.
+#[derive(Clone)]
+pub struct Cluster {
+    pub(crate) client: kube::Client,
+    /// Namespace HSOF runs in.
+    pub namespace: String,
+    /// Context name.
+    pub context: String,
+    /// API server URL.
+    pub server: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("context", &self.context)
+            .field("server", &self.server)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+impl Cluster {
+    /// Connects with `kubeconfig` (or `$KUBECONFIG` / `~/.kube/config` when `None`), using
+    /// `context` (or the current context) and `namespace`, with a request `timeout`.
+    pub async fn connect(
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+        namespace: &str,
+        timeout: Duration,
+    ) -> Result<Self, ClusterError> {
+        let kc = match kubeconfig {
+            Some(p) => kube::config::Kubeconfig::read_from(p),
+            None => kube::config::Kubeconfig::read(),
+        }
+        .map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
+        let context_name = context.map(str::to_string).or_else(|| kc.current_context.clone()).unwrap_or_default();
+        if !kc.contexts.iter().any(|c| c.name == context_name) {
+            let known: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
+            return Err(ClusterError::NoContext { context: context_name, known });
+        }
+        let opts = kube::config::KubeConfigOptions { context: Some(context_name.clone()), cluster: None, user: None };
+        let mut config =
+            kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
+        config.connect_timeout = Some(timeout);
+        config.read_timeout = Some(timeout);
+        config.write_timeout = Some(timeout);
+        let server = config.cluster_url.to_string();
+        let client = kube::Client::try_from(config).map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
+        Ok(Self { client, namespace: namespace.to_string(), context: context_name, server })
+    }
+
+    /// Asks the API whether the current identity may `verb` the `resource` (with optional
+    /// `subresource`) in the namespace: a SelfSubjectAccessReview. Returns the reason when not.
+    pub async fn can_i(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        subresource: &str,
+    ) -> Result<(bool, String), ClusterError> {
+        use k8s_openapi::api::authorization::v1::{
+            ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+        };
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: Some(self.namespace.clone()),
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    subresource: (!subresource.is_empty()).then(|| subresource.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let api: kube::Api<SelfSubjectAccessReview> = kube::Api::all(self.client.clone());
+        let answer = api
+            .create(&kube::api::PostParams::default(), &review)
+            .await
+            .map_err(|e| ClusterError::from_kube(e, "create selfsubjectaccessreviews"))?;
+        let status = answer.status.unwrap_or_default();
+        Ok((status.allowed, status.reason.unwrap_or_default()))
+    }
+}
+
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = inner.source();
+    }
+    s
+}

@@ -1,0 +1,209 @@
+//! The cluster layer against the fake API server, and the fake against the real kubectl:
+//! the app's undo / scale / restart must leave the same objects kubectl's do.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use hsof_cluster::{Cluster, ClusterError};
+use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use serde_json::Value;
+
+struct Fake {
+    server: FakeKube,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn fake() -> Fake {
+    let mut store = Store::default();
+    seed_hsof(&mut store, 3, 0);
+    let server = FakeKube::start(store);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig()).expect("kubeconfig");
+    Fake { server, kubeconfig, _dir: dir }
+}
+
+async fn connect(f: &Fake) -> Cluster {
+    Cluster::connect(Some(&f.kubeconfig), None, "hsof", Duration::from_secs(5)).await.expect("connect")
+}
+
+fn kubectl(f: &Fake, args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&f.kubeconfig)
+        .args(["-n", "hsof"])
+        .args(args)
+        .output()
+        .expect("kubectl: `make test` installs Debian's kubernetes-client when no kubectl is present");
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The deployment with server-assigned and time-dependent fields removed.
+fn deployment_shape(f: &Fake) -> Value {
+    let mut d: Value =
+        serde_json::from_str(&kubectl(f, &["get", "deployment", "hsof-main", "-o", "json"])).expect("json");
+    for k in ["resourceVersion", "uid", "creationTimestamp", "managedFields"] {
+        d["metadata"].as_object_mut().map(|m| m.remove(k));
+    }
+    if let Some(a) = d["spec"]["template"]["metadata"]["annotations"].as_object_mut() {
+        a.remove("kubectl.kubernetes.io/restartedAt");
+    }
+    d
+}
+
+fn revisions(f: &Fake) -> Vec<(String, String)> {
+    let rs: Value = serde_json::from_str(&kubectl(f, &["get", "replicasets", "-o", "json"])).expect("json");
+    let mut v: Vec<(String, String)> = rs["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        i["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
+                        i["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_agree_with_kubectl() {
+    let f = fake();
+    let c = connect(&f).await;
+    let pods: Value = serde_json::from_str(&kubectl(&f, &["get", "pods", "-o", "json"])).expect("json");
+    let mut kubectl_names: Vec<String> = pods["items"]
+        .as_array()
+        .map(|i| i.iter().map(|p| p["metadata"]["name"].as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default();
+    let mut ours: Vec<String> = c.pods().await.expect("pods").into_iter().map(|p| p.name).collect();
+    kubectl_names.sort();
+    ours.sort();
+    assert_eq!(ours, kubectl_names);
+    assert_eq!(ours.len(), 3);
+    let row = c.pods().await.expect("pods").remove(0);
+    assert_eq!((row.phase.as_str(), row.ready.as_str(), row.gpus), ("Running", "1/1", 1));
+    assert_eq!(row.images, vec!["hsof/hsof:1.5.0"]);
+
+    let history = c.history("hsof-main").await.expect("history");
+    let text = kubectl(&f, &["rollout", "history", "deployment/hsof-main"]);
+    for r in &history {
+        let cause = r.change_cause.clone().unwrap_or_default();
+        assert!(text.contains(&format!("{}         {cause}", r.revision)), "kubectl shows {text}; we have {r:?}");
+    }
+    assert_eq!(history.iter().map(|r| (r.revision, r.current)).collect::<Vec<_>>(), vec![(2, true), (1, false)]);
+    let deps = c.deployments().await.expect("deployments");
+    assert_eq!((deps[0].replicas, deps[0].ready, deps[0].revision), (3, 3, 2));
+    let nodes = c.nodes().await.expect("nodes");
+    assert_eq!(nodes.iter().map(|n| n.gpu_allocatable).sum::<u32>(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undo_leaves_the_same_objects_as_kubectl() {
+    let (theirs, ours) = (fake(), fake());
+    kubectl(&theirs, &["rollout", "undo", "deployment/hsof-main"]);
+    let out = connect(&ours).await.undo("hsof-main", None, false).await.expect("undo");
+    assert!(!out.dry_run && out.message.contains("to the template of revision 1"), "{out:?}");
+    assert_eq!(deployment_shape(&ours), deployment_shape(&theirs));
+    assert_eq!(revisions(&ours), revisions(&theirs));
+    assert_eq!(revisions(&ours), vec![("2".into(), "hsof/hsof:1.5.0".into()), ("3".into(), "hsof/hsof:1.4.0".into())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scale_and_restart_leave_the_same_objects_as_kubectl() {
+    let (theirs, ours) = (fake(), fake());
+    kubectl(&theirs, &["scale", "deployment", "hsof-main", "--replicas=5"]);
+    let c = connect(&ours).await;
+    c.scale("hsof-main", 5, false).await.expect("scale");
+    assert_eq!(deployment_shape(&ours), deployment_shape(&theirs));
+    assert_eq!(c.pods().await.expect("pods").len(), 5);
+
+    kubectl(&theirs, &["rollout", "restart", "deployment/hsof-main"]);
+    let out = c.restart("hsof-main", chrono::Utc::now(), false).await.expect("restart");
+    assert!(out.after.contains("restartedAt"), "{out:?}");
+    assert_eq!(deployment_shape(&ours), deployment_shape(&theirs));
+    assert_eq!(revisions(&ours).len(), revisions(&theirs).len());
+    // kubectl reads the app's rollout as complete.
+    assert!(kubectl(&ours, &["rollout", "status", "deployment/hsof-main", "--timeout=10s"])
+        .contains("successfully rolled out"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_changes_nothing() {
+    let f = fake();
+    let before = deployment_shape(&f);
+    let c = connect(&f).await;
+    let s = c.scale("hsof-main", 7, true).await.expect("dry scale");
+    assert!(s.dry_run && s.message.starts_with("dry run:"));
+    c.undo("hsof-main", Some(1), true).await.expect("dry undo");
+    c.restart("hsof-main", chrono::Utc::now(), true).await.expect("dry restart");
+    assert_eq!(deployment_shape(&f), before);
+    assert!(f.server.with(|s| s.requests.iter().any(|r| r.contains("dryRun=All"))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_and_faults_get_distinct_clear_errors() {
+    let f = fake();
+    let c = connect(&f).await;
+    for bad in [-1, 51, 10_000] {
+        let e = c.scale("hsof-main", bad, false).await.expect_err("bounded");
+        assert!(matches!(e, ClusterError::Invalid(_)) && e.to_string().contains("between 0 and 50"), "{e}");
+    }
+    let e = c.undo("hsof-main", Some(99), false).await.expect_err("no such revision");
+    assert!(matches!(e, ClusterError::NotFound(_)) && e.to_string().contains("revision 99"), "{e}");
+    let e = c.undo("hsof-main", Some(2), false).await.expect_err("current");
+    assert!(e.to_string().contains("already runs revision 2"), "{e}");
+    let e = c.scale("no-such-deployment", 2, false).await.expect_err("404");
+    assert!(matches!(e, ClusterError::NotFound(_)), "{e}");
+
+    f.server.with(|s| s.denied.push(("patch".into(), "deployments".into(), "scale".into())));
+    let (allowed, reason) = c.can_i("patch", "apps", "deployments", "scale").await.expect("ssar");
+    assert!(!allowed && reason.contains("cannot patch deployments"), "{reason}");
+    assert!(c.can_i("patch", "apps", "deployments", "").await.expect("ssar").0);
+
+    f.server.with(|s| s.faults.status = Some(403));
+    assert!(matches!(c.pods().await.expect_err("403"), ClusterError::Forbidden(_)));
+    f.server.with(|s| s.faults.status = Some(401));
+    let e = c.pods().await.expect_err("401");
+    assert!(matches!(e, ClusterError::Unauthorized(_)) && e.to_string().contains("log in again"), "{e}");
+    f.server.with(|s| s.faults.status = Some(500));
+    assert!(matches!(c.pods().await.expect_err("500"), ClusterError::Api { code: 500, .. }));
+    f.server.with(|s| s.faults = Default::default());
+
+    let e = Cluster::connect(Some(&f.kubeconfig), Some("prod"), "hsof", Duration::from_secs(2))
+        .await
+        .expect_err("no context");
+    assert!(e.to_string().contains("context `prod` is not in the kubeconfig (contexts: fake)"), "{e}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("kubeconfig");
+    std::fs::write(&broken, "apiVersion: v1\nclusters: [ {name: x").expect("write");
+    assert!(matches!(
+        Cluster::connect(Some(&broken), None, "hsof", Duration::from_secs(2)).await.expect_err("parse"),
+        ClusterError::Kubeconfig(_)
+    ));
+    drop(f);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gone_server_is_unreachable_not_a_hang() {
+    let f = fake();
+    let c = connect(&f).await;
+    let kubeconfig = f.kubeconfig.clone();
+    let _keep = f._dir;
+    drop(f.server);
+    let start = std::time::Instant::now();
+    let e = c.pods().await.expect_err("gone");
+    assert!(matches!(e, ClusterError::Unreachable(_)), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(6));
+    assert!(kubeconfig.exists());
+}
