@@ -207,3 +207,61 @@ async fn a_gone_server_is_unreachable_not_a_hang() {
     assert!(start.elapsed() < Duration::from_secs(6));
     assert!(kubeconfig.exists());
 }
+
+fn cli(f: &Fake, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(hsof_tests::hsofctl())
+        .args(args)
+        .env("HSOF_CONTROL_CONFIG", dir.join("config.toml"))
+        .env("HSOF_CONTROL_DATA_DIR", dir.join("data"))
+        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+        .env("KUBECONFIG", &f.kubeconfig)
+        .output()
+        .expect("hsofctl")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_previews_without_yes_audits_with_it_and_respects_read_only_and_rbac() {
+    let f = fake();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let before = deployment_shape(&f);
+    let out = cli(&f, dir.path(), &["change", "scale", "5"]);
+    assert_eq!(out.status.code(), Some(10), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Re-run with --yes"));
+    assert_eq!(deployment_shape(&f), before, "a preview changes nothing");
+
+    let out = cli(&f, dir.path(), &["change", "scale", "5", "--yes"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(deployment_shape(&f)["spec"]["replicas"], 5);
+    let out = cli(&f, dir.path(), &["change", "undo", "--yes", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["action"], "rollout.undo");
+    let audit: Value =
+        serde_json::from_slice(&cli(&f, dir.path(), &["audit", "list", "--json"]).stdout).expect("audit");
+    let actions: Vec<&str> =
+        audit.as_array().map(|a| a.iter().filter_map(|r| r["action"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(actions, ["rollout.undo", "scale"]);
+    assert!(audit[0]["actor"].as_str().unwrap_or("").contains("(context fake)"));
+    assert!(cli(&f, dir.path(), &["audit", "verify"]).status.success());
+
+    let out = cli(&f, dir.path(), &["change", "scale", "-1", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 50"));
+
+    f.server.with(|s| s.denied.push(("patch".into(), "deployments".into(), String::new())));
+    let out = cli(&f, dir.path(), &["change", "restart", "--yes"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("may not patch deployments in namespace hsof"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut cfg = hsof_core::config::load_or_create(&dir.path().join("config.toml")).config;
+    cfg.cluster.read_only = true;
+    hsof_core::config::save(&dir.path().join("config.toml"), &cfg).expect("save");
+    let out = cli(&f, dir.path(), &["change", "scale", "2", "--yes"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only mode"));
+    let pods = cli(&f, dir.path(), &["cluster", "pods", "--json"]);
+    assert!(pods.status.success(), "reads still work in read-only mode");
+}

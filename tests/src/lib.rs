@@ -28,6 +28,20 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The `hsofctl` binary in `target/debug`, built first when missing.
+pub fn hsofctl() -> PathBuf {
+    let bin = workspace_root().join("target/debug/hsofctl");
+    if !bin.exists() {
+        let ok = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "hsofctl"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo");
+        assert!(ok.success(), "building hsofctl failed");
+    }
+    bin
+}
+
 /// The app binary: `$HSOF_E2E_APP` or `target/debug/hsof-control-center`.
 pub fn app_binary() -> PathBuf {
     let p = std::env::var_os("HSOF_E2E_APP")

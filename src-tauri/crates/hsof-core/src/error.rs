@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Unavailable,
     /// Permission denied.
     Forbidden,
+    /// Credentials missing or expired.
+    Unauthorized,
     /// The local store is not open (degraded mode).
     StoreUnavailable,
     /// Reading or writing a local file failed.
@@ -37,6 +39,7 @@ impl ErrorCode {
             Self::NotFound => 4,
             Self::Unavailable => 5,
             Self::Forbidden => 6,
+            Self::Unauthorized => 9,
             Self::StoreUnavailable => 7,
             Self::Io => 8,
             Self::Internal => 70,
@@ -71,6 +74,12 @@ pub enum Error {
     /// A monitoring source failed.
     #[error(transparent)]
     Monitor(#[from] hsof_monitor::MonitorError),
+    /// The cluster refused or could not be reached.
+    #[error(transparent)]
+    Cluster(#[from] hsof_cluster::ClusterError),
+    /// The action is not allowed (read-only mode, RBAC).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl Error {
@@ -90,6 +99,19 @@ impl Error {
             Self::Monitor(hsof_monitor::MonitorError::BadUrl { .. }) => ErrorCode::InvalidConfig,
             Self::Monitor(hsof_monitor::MonitorError::Http { status: 401 | 403, .. }) => ErrorCode::Forbidden,
             Self::Monitor(_) => ErrorCode::Unavailable,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Cluster(e) => match e {
+                hsof_cluster::ClusterError::Kubeconfig(_) | hsof_cluster::ClusterError::NoContext { .. } => {
+                    ErrorCode::InvalidConfig
+                }
+                hsof_cluster::ClusterError::Unreachable(_) | hsof_cluster::ClusterError::Api { .. } => {
+                    ErrorCode::Unavailable
+                }
+                hsof_cluster::ClusterError::Unauthorized(_) => ErrorCode::Unauthorized,
+                hsof_cluster::ClusterError::Forbidden(_) => ErrorCode::Forbidden,
+                hsof_cluster::ClusterError::NotFound(_) => ErrorCode::NotFound,
+                hsof_cluster::ClusterError::Invalid(_) => ErrorCode::InvalidInput,
+            },
         }
     }
 }

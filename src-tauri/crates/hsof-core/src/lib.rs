@@ -3,6 +3,7 @@
 //! [`AppContext`] owns configuration, store and secrets; domain crates plug in here as
 //! their issues land. Nothing in this crate depends on Tauri.
 
+pub mod cluster;
 pub mod config;
 mod context;
 mod error;

@@ -3,6 +3,7 @@
 //! the error code's status (see `ErrorCode::exit_status`) and, with `--json`, print
 //! `{code, message, detail}` on stdout.
 
+mod cluster;
 mod monitoring;
 mod output;
 
@@ -63,6 +64,23 @@ enum Command {
         /// morning or evening
         #[arg(value_parser = ["morning", "evening"])]
         which: String,
+    },
+    /// Read the cluster: contexts, pods, deployments, nodes, rollout history
+    Cluster {
+        #[command(subcommand)]
+        cmd: cluster::ClusterCmd,
+    },
+    /// Change the main deployment: restart, scale, undo. Previews (server-side dry run)
+    /// unless --yes; every applied change is audited
+    Change {
+        #[command(subcommand)]
+        cmd: cluster::ChangeCmd,
+        /// Only preview: server-side dry run, nothing changes
+        #[arg(long, global = true)]
+        dry_run: bool,
+        /// Apply without asking
+        #[arg(long, global = true)]
+        yes: bool,
     },
     /// What the app did (starts, first paint, saves), newest first
     Events {
@@ -200,6 +218,11 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             }
         }
         Command::Secret(cmd) => secret(&ctx, cmd, out)?,
+        Command::Cluster { cmd } => block_on(cluster::read(&ctx, cmd, out))?,
+        Command::Change { cmd, dry_run, yes } => {
+            let code = block_on(cluster::change(&ctx, cmd, *dry_run, *yes, out))?;
+            return Ok(ExitCode::from(code));
+        }
         Command::Health
         | Command::Metrics
         | Command::Alerts { .. }

@@ -45,6 +45,8 @@ pub struct ClusterConfig {
     pub deployment: String,
     /// The backup CronJob.
     pub backup_cronjob: String,
+    /// Disable every change (restart, scale, undo, patches, jobs).
+    pub read_only: bool,
 }
 
 impl Default for ClusterConfig {
@@ -55,6 +57,7 @@ impl Default for ClusterConfig {
             namespace: "hsof".into(),
             deployment: "hsof-main".into(),
             backup_cronjob: "hsof-backup".into(),
+            read_only: false,
         }
     }
 }

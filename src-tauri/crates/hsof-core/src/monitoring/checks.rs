@@ -104,6 +104,33 @@ fn alerts_line(a: &AlertsView) -> (CheckOutcome, String) {
     )
 }
 
+fn pods_line(pods: Result<Vec<hsof_cluster::PodRow>, Error>) -> (CheckOutcome, String) {
+    match pods {
+        Err(e) => (CheckOutcome::Unknown, format!("kubectl get pods: {e}")),
+        Ok(p) if p.is_empty() => (CheckOutcome::Fail, "no pods in the namespace".into()),
+        Ok(p) => {
+            let bad: Vec<String> = p
+                .iter()
+                .filter(|r| r.phase != "Running" || r.ready.split('/').next() != r.ready.split('/').nth(1))
+                .map(|r| format!("{} {} {}", r.name, r.phase, r.ready))
+                .collect();
+            let restarts: u32 = p.iter().map(|r| r.restarts).sum();
+            let outcome = if bad.is_empty() {
+                CheckOutcome::Pass
+            } else if bad.len() == p.len() {
+                CheckOutcome::Fail
+            } else {
+                CheckOutcome::Warn
+            };
+            let detail = if bad.is_empty() { String::new() } else { format!("; not ready: {}", bad.join(", ")) };
+            (
+                outcome,
+                format!("{} pods, {} running and ready, {restarts} restarts{detail}", p.len(), p.len() - bad.len()),
+            )
+        }
+    }
+}
+
 fn health_line(h: &HealthView) -> (CheckOutcome, String) {
     if !h.report.reachable {
         let why = h.report.components.first().map(|c| c.reason.clone()).unwrap_or_default();
@@ -143,9 +170,11 @@ impl AppContext {
     /// The Morning Health Check with the health, alerts and metrics it was decided on.
     pub async fn morning(&self, now: impl Fn() -> DateTime<Utc>) -> Result<MorningView, Error> {
         let t = now();
-        let (health, alerts, metrics) =
-            futures_util::future::join3(self.health_check(&now), self.alerts(t), self.key_metrics(t)).await;
+        let pods = async { self.cluster().await?.pods().await.map_err(Error::from) };
+        let (health, alerts, metrics, pods) =
+            futures_util::future::join4(self.health_check(&now), self.alerts(t), self.key_metrics(t), pods).await;
         let (health, alerts, metrics) = (health?, alerts?, metrics?);
+        let (p_out, p_ev) = pods_line(pods);
         let (h_out, h_ev) = health_line(&health);
         let (a_out, a_ev) = alerts_line(&alerts);
         let (r_lvl, r_ev) = metric_line(&metrics, &["cpu_pct", "memory_pct", "storage_pct"]);
@@ -158,12 +187,7 @@ impl AppContext {
         let error_crit = metrics.metrics.iter().any(|m| m.id == "error_rate_pct" && m.level == Level::Critical);
         let items = vec![
             item("1. System status: HSOF health endpoint", h_out, true, h_ev),
-            item(
-                "1. System status: pods in namespace",
-                CheckOutcome::Manual,
-                false,
-                "kubectl get pods -n hsof — waits for the cluster feature (#4)".into(),
-            ),
+            item("1. System status: pods in namespace", p_out, true, p_ev),
             item("2. Overnight alerts (AlertManager)", a_out, true, a_ev),
             item("3. Resource utilisation (CPU, memory, storage)", of_level(r_lvl), false, r_ev),
             item(

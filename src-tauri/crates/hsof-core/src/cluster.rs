@@ -1,0 +1,119 @@
+//! Cluster services: connect from the configuration, read views, and audited changes
+//! that are permission-checked and dry-run on the server before they are made.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hsof_cluster::{ChangeOutcome, Cluster};
+use hsof_store::NewAuditEntry;
+use serde::{Deserialize, Serialize};
+
+use crate::{AppContext, Error};
+
+/// A change the runbook makes to the main deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeRequest {
+    /// `kubectl rollout restart deployment/hsof-main`.
+    Restart,
+    /// `kubectl scale deployment hsof-main --replicas=N`.
+    Scale {
+        /// Desired replicas (0–50).
+        replicas: i32,
+    },
+    /// `kubectl rollout undo deployment/hsof-main [--to-revision=N]`.
+    Undo {
+        /// Revision to go back to; the previous one when absent.
+        to_revision: Option<u32>,
+    },
+}
+
+impl ChangeRequest {
+    /// `(verb, group, resource, subresource)` the change needs.
+    fn permission(&self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Self::Scale { .. } => ("patch", "apps", "deployments", "scale"),
+            _ => ("patch", "apps", "deployments", ""),
+        }
+    }
+}
+
+impl AppContext {
+    /// Connects to the configured context and namespace.
+    pub async fn cluster(&self) -> Result<Cluster, Error> {
+        let cfg = self.config().config;
+        let kubeconfig = Some(cfg.cluster.kubeconfig.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
+        let context = Some(cfg.cluster.context.as_str()).filter(|s| !s.is_empty());
+        let timeout = Duration::from_secs(u64::from(cfg.endpoints.request_timeout_secs.max(1)));
+        Ok(Cluster::connect(kubeconfig.as_deref(), context, &cfg.cluster.namespace, timeout).await?)
+    }
+
+    /// Whether `request` may be made now: read-only mode and RBAC. `Err` says why not.
+    pub async fn change_allowed(&self, cluster: &Cluster, request: &ChangeRequest) -> Result<(), Error> {
+        if self.config().config.cluster.read_only {
+            return Err(Error::Forbidden("read-only mode (cluster.read_only = true): changes are disabled".into()));
+        }
+        let (verb, group, resource, sub) = request.permission();
+        let (allowed, reason) = cluster.can_i(verb, group, resource, sub).await?;
+        if allowed {
+            Ok(())
+        } else {
+            let what = if sub.is_empty() { resource.to_string() } else { format!("{resource}/{sub}") };
+            Err(Error::Forbidden(format!(
+                "your identity in context `{}` may not {verb} {what} in namespace {}: {reason}",
+                cluster.context, cluster.namespace
+            )))
+        }
+    }
+
+    /// Makes `request` on the configured deployment: permission check, server-side dry
+    /// run, then (unless `dry_run`) the change itself and an audit entry with before,
+    /// after and result. A dry run is not audited: nothing changed.
+    pub async fn change(
+        &self,
+        request: &ChangeRequest,
+        dry_run: bool,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ChangeOutcome, Error> {
+        let deployment = self.config().config.cluster.deployment;
+        let cluster = self.cluster().await?;
+        self.change_allowed(&cluster, request).await?;
+        let run = |dry: bool| {
+            let cluster = cluster.clone();
+            let deployment = deployment.clone();
+            let request = request.clone();
+            async move {
+                match request {
+                    ChangeRequest::Restart => cluster.restart(&deployment, now, dry).await,
+                    ChangeRequest::Scale { replicas } => cluster.scale(&deployment, i64::from(replicas), dry).await,
+                    ChangeRequest::Undo { to_revision } => cluster.undo(&deployment, to_revision, dry).await,
+                }
+            }
+        };
+        let preview = run(true).await?;
+        if dry_run {
+            return Ok(preview);
+        }
+        let result = run(false).await;
+        let who = format!("{actor} (context {})", cluster.context);
+        let target = format!("deployment/{deployment} in {}", cluster.namespace);
+        let (action, before, after, outcome) = match &result {
+            Ok(o) => (o.action.clone(), Some(o.before.clone()), Some(o.after.clone()), "ok".to_string()),
+            Err(e) => (preview.action.clone(), Some(preview.before.clone()), None, format!("error: {e}")),
+        };
+        self.audit_entry(
+            &NewAuditEntry {
+                actor: &who,
+                action: &action,
+                target: &target,
+                before: before.as_deref(),
+                after: after.as_deref(),
+                result: &outcome,
+            },
+            now,
+        );
+        Ok(result?)
+    }
+}

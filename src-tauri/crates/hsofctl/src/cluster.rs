@@ -1,0 +1,159 @@
+//! `hsofctl cluster …` (reads) and `hsofctl change …` (audited changes).
+
+use chrono::Utc;
+use clap::Subcommand;
+use hsof_core::cluster::ChangeRequest;
+use hsof_core::{os_user, AppContext, Error};
+
+use crate::output::Out;
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCmd {
+    /// Contexts in the kubeconfig
+    Contexts,
+    /// Pods in the namespace (kubectl get pods)
+    Pods,
+    /// Deployments and their rollout state
+    Deployments,
+    /// Nodes with GPU capacity
+    Nodes,
+    /// Rollout history of the main deployment (kubectl rollout history)
+    History,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangeCmd {
+    /// kubectl rollout restart deployment/<deployment>
+    Restart,
+    /// kubectl scale deployment <deployment> --replicas=N (0–50)
+    Scale {
+        /// Desired replicas
+        #[arg(allow_negative_numbers = true)]
+        replicas: i32,
+    },
+    /// kubectl rollout undo deployment/<deployment> [--to-revision=N]
+    Undo {
+        /// Revision to return to (default: the previous one)
+        #[arg(long)]
+        to_revision: Option<u32>,
+    },
+}
+
+pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), Error> {
+    if let ClusterCmd::Contexts = cmd {
+        let d = ctx.doctor(Utc::now());
+        if out.json {
+            out.json_value(&d.kube);
+        } else {
+            for c in &d.kube.contexts {
+                let cur = if d.kube.current_context.as_deref() == Some(&c.name) { "*" } else { " " };
+                println!("{cur} {:<28} cluster={} ns={}", c.name, c.cluster, c.namespace.as_deref().unwrap_or("-"));
+            }
+            if let Some(h) = &d.kube.hint {
+                println!("{h}");
+            }
+        }
+        return Ok(());
+    }
+    let c = ctx.cluster().await?;
+    let now = Utc::now();
+    match cmd {
+        ClusterCmd::Pods => {
+            let pods = c.pods().await?;
+            if out.json {
+                out.json_value(&pods);
+                return Ok(());
+            }
+            println!(
+                "{:<40} {:<6} {:<10} {:>8} {:>5} {:>4}  {:<14} IMAGES",
+                "NAME", "READY", "STATUS", "RESTARTS", "AGE", "GPU", "NODE"
+            );
+            for p in pods {
+                println!(
+                    "{:<40} {:<6} {:<10} {:>8} {:>5} {:>4}  {:<14} {}",
+                    p.name,
+                    p.ready,
+                    p.phase,
+                    p.restarts,
+                    hsof_cluster::age(p.created.as_deref(), now),
+                    p.gpus,
+                    p.node,
+                    p.images.join(",")
+                );
+            }
+        }
+        ClusterCmd::Deployments => {
+            let d = c.deployments().await?;
+            if out.json {
+                out.json_value(&d);
+                return Ok(());
+            }
+            println!("{:<24} {:<7} {:<10} {:<9} IMAGES", "NAME", "READY", "UP-TO-DATE", "REVISION");
+            for r in d {
+                println!(
+                    "{:<24} {:<7} {:<10} {:<9} {}",
+                    r.name,
+                    format!("{}/{}", r.ready, r.replicas),
+                    r.updated,
+                    r.revision,
+                    r.images.join(",")
+                );
+            }
+        }
+        ClusterCmd::Nodes => {
+            let n = c.nodes().await?;
+            if out.json {
+                out.json_value(&n);
+                return Ok(());
+            }
+            println!("{:<24} {:<6} {:>8} {:>8} {:>6} MEMORY", "NAME", "READY", "GPU CAP", "GPU ALLOC", "CPU");
+            for r in n {
+                println!(
+                    "{:<24} {:<6} {:>8} {:>8} {:>6} {}",
+                    r.name, r.ready, r.gpu_capacity, r.gpu_allocatable, r.cpu, r.memory
+                );
+            }
+        }
+        ClusterCmd::History => {
+            let h = c.history(&ctx.config().config.cluster.deployment).await?;
+            if out.json {
+                out.json_value(&h);
+                return Ok(());
+            }
+            println!("REVISION  CHANGE-CAUSE");
+            for r in h {
+                println!(
+                    "{:<9} {}{}",
+                    r.revision,
+                    r.change_cause.unwrap_or_else(|| "<none>".into()),
+                    if r.current { "   (current)" } else { "" }
+                );
+            }
+        }
+        ClusterCmd::Contexts => {}
+    }
+    Ok(())
+}
+
+/// Exit status when a change needs `--yes`.
+pub const NEEDS_CONFIRMATION: u8 = 10;
+
+pub async fn change(ctx: &AppContext, cmd: &ChangeCmd, dry_run: bool, yes: bool, out: &Out) -> Result<u8, Error> {
+    let request = match cmd {
+        ChangeCmd::Restart => ChangeRequest::Restart,
+        ChangeCmd::Scale { replicas } => ChangeRequest::Scale { replicas: *replicas },
+        ChangeCmd::Undo { to_revision } => ChangeRequest::Undo { to_revision: *to_revision },
+    };
+    // Without --yes the change is only previewed (server-side dry run).
+    let preview_only = dry_run || !yes;
+    let outcome = ctx.change(&request, preview_only, &os_user(), Utc::now()).await?;
+    if out.json {
+        out.json_value(&outcome);
+    } else {
+        println!("{}\n  before: {}\n  after:  {}", outcome.message, outcome.before, outcome.after);
+        if !dry_run && !yes {
+            println!("Nothing was changed. Re-run with --yes to apply, or --dry-run to only preview.");
+        }
+    }
+    Ok(if !dry_run && !yes { NEEDS_CONFIRMATION } else { 0 })
+}
