@@ -43,6 +43,13 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::monitoring::morning,
             commands::monitoring::thresholds,
             commands::monitoring::snooze_threshold,
+            commands::cluster::cluster_pods,
+            commands::cluster::cluster_deployments,
+            commands::cluster::cluster_nodes,
+            commands::cluster::cluster_history,
+            commands::cluster::change_permissions,
+            commands::cluster::change_preview,
+            commands::cluster::change_apply,
         ])
         .events(collect_events![poller::MonitorTick])
 }

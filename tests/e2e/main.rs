@@ -2,6 +2,7 @@
 //! WebKitWebDriver. Run with `make e2e` (after `make` builds the app).
 
 use fantoccini::Locator;
+use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use hsof_tests::exporter::{Exporter, Script};
 use hsof_tests::{servers, Driver, Profile};
 
@@ -35,8 +36,11 @@ async fn every_section_renders_without_console_errors() {
         app.screenshot(&format!("section-{id}")).await;
     }
     // A pending section says plainly which issue brings it, with no fake data.
+    app.open("calendar").await;
+    app.wait_text("[data-testid=pending-line]", "(#6)").await;
+    // No kubeconfig in a fresh profile: the Cluster screen says what is wrong.
     app.open("cluster").await;
-    app.wait_text("[data-testid=pending-line]", "(#4)").await;
+    app.wait_text("[data-testid=error-box]", "kubeconfig").await;
     // Keyboard: Alt+0 opens Settings, Alt+1 Overview.
     let body = app.wait_css("body").await;
     body.send_keys("\u{E00A}0").await.expect("alt+0");
@@ -193,6 +197,73 @@ async fn overview_and_slo_screens_with_live_data_and_an_alert_silenced_from_the_
     app.wait_text("[data-testid=panel-metrics]", "STALE").await;
     app.wait_text("[data-testid=metric-gpu_temperature_c]", "66").await;
     app.screenshot("overview-prometheus-down").await;
+    let errors = app.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    app.close().await;
+    driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() {
+    let mut store = Store::default();
+    seed_hsof(&mut store, 3, 40);
+    let kube = FakeKube::start(store);
+    let profile = Profile::new();
+    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
+    let mut cfg = hsof_core::config::Config::default();
+    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
+    profile.write_config(&cfg);
+    let replicas = || {
+        kube.with(|s| {
+            s.objects.iter().find(|((p, _, n), _)| p == "deployments" && n == "hsof-main").map(|(_, v)| {
+                (
+                    v["spec"]["replicas"].as_i64(),
+                    v["metadata"]["annotations"]["deployment.kubernetes.io/revision"].as_str().map(str::to_string),
+                )
+            })
+        })
+    };
+
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("cluster").await;
+    app.wait_text("[data-testid=pods-pill]", "43 pods").await;
+    app.wait_text("[data-testid=panel-history]", "upgrade to 1.5.0").await;
+    app.wait_text("[data-testid=gpu-pill]", "3 requested / 8 allocatable").await;
+    app.wait_css("[data-testid=pod-row] td").await.click().await.expect("open pod");
+    app.wait_text("[data-testid=pod-drawer]", "hsof/hsof:1.5.0").await;
+    app.screenshot("cluster").await;
+
+    app.open("changes").await;
+    let field = app.wait_css("[data-testid=scale-replicas]").await;
+    field.clear().await.expect("clear");
+    field.send_keys("5").await.expect("type");
+    app.wait_css("[data-testid=action-restart]").await.send_keys("\u{E007}").await.expect("enter on restart");
+    // Keyboard first: Enter on a focused action opens its confirmation; Cancel changes nothing.
+    app.wait_text("[data-testid=confirm-dialog]", "restarted").await;
+    app.wait_css("[data-testid=confirm-cancel]").await.click().await.expect("cancel");
+    app.wait_css("[data-testid=action-scale]").await.click().await.expect("scale");
+    app.wait_text("[data-testid=confirm-dialog]", "scaled from 3 to 5").await;
+    assert_eq!(replicas().map(|r| r.0), Some(Some(3)), "the preview changed nothing");
+    app.screenshot("change-confirm-scale").await;
+    app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
+    app.wait_text("[data-testid=change-done]", "scaled from 3 to 5").await;
+    assert_eq!(replicas().map(|r| r.0), Some(Some(5)));
+
+    app.wait_css("[data-testid=action-undo]").await.click().await.expect("undo");
+    app.wait_text("[data-testid=confirm-dialog]", "rolled back").await;
+    app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
+    app.wait_text("[data-testid=change-done]", "rolled back from revision 2").await;
+    assert_eq!(replicas().and_then(|r| r.1), Some("3".to_string()));
+
+    app.wait_css("[data-testid=action-restart]").await.click().await.expect("restart");
+    app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
+    app.wait_text("[data-testid=change-done]", "restarted").await;
+    let audit = app.wait_text("[data-testid=audit-table]", "rollout.restart").await;
+    assert!(audit.contains("scale") && audit.contains("rollout.undo"), "{audit}");
+    app.wait_text("[data-testid=audit-pill]", "audit chain intact").await;
+    app.screenshot("changes-audited").await;
     let errors = app.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     app.close().await;

@@ -3,5 +3,6 @@
 
 pub mod app;
 pub mod audit;
+pub mod cluster;
 pub mod config;
 pub mod monitoring;

@@ -16,8 +16,7 @@ export interface Section {
 
 export const SECTIONS: readonly Section[] = [
   { id: "overview", label: "Overview", key: "1" },
-  { id: "cluster", label: "Cluster", key: "2",
-    pending: "Pods, deployments, nodes, GPU allocation and top for namespace hsof arrive with the cluster issue (#4)." },
+  { id: "cluster", label: "Cluster", key: "2" },
   { id: "slos", label: "SLOs & Alerts", key: "3" },
   { id: "calendar", label: "Calendar", key: "4",
     pending: "The runbook's daily, weekly, monthly and quarterly procedures arrive with the operations-calendar issue (#6)." },

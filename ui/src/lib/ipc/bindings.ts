@@ -52,6 +52,20 @@ export const commands = {
 	thresholds: () => typedError<ThresholdView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("thresholds")),
 	/**  Mutes notifications of one rule for `minutes`. */
 	snoozeThreshold: (ruleId: string, minutes: number) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("snooze_threshold", { ruleId, minutes })),
+	/**  Pods in the namespace. */
+	clusterPods: () => typedError<PodRow_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("cluster_pods")),
+	/**  Deployments in the namespace. */
+	clusterDeployments: () => typedError<DeploymentRow[], IpcError_Serialize>(__TAURI_INVOKE("cluster_deployments")),
+	/**  Nodes with GPU capacity. */
+	clusterNodes: () => typedError<NodeRow[], IpcError_Serialize>(__TAURI_INVOKE("cluster_nodes")),
+	/**  Rollout history of the configured deployment. */
+	clusterHistory: () => typedError<Revision_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("cluster_history")),
+	/**  Asks the API (SelfSubjectAccessReview) whether each change may be made. */
+	changePermissions: () => typedError<Permission_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("change_permissions")),
+	/**  Previews a change with a server-side dry run; nothing changes. */
+	changePreview: (request: ChangeRequest_Deserialize) => typedError<ChangeOutcome, IpcError_Serialize>(__TAURI_INVOKE("change_preview", { request })),
+	/**  Makes a change (dry run first), audited. */
+	changeApply: (request: ChangeRequest_Deserialize) => typedError<ChangeOutcome, IpcError_Serialize>(__TAURI_INVOKE("change_apply", { request })),
 };
 
 /** Events */
@@ -304,6 +318,51 @@ export type BurnSeverity =
 /**  Handle in working hours. */
 "ticket";
 
+/**  What a change did (or, dry-run, would do). */
+export type ChangeOutcome = {
+	/**  `rollout.restart`, `scale`, `rollout.undo`. */
+	action: string,
+	/**  `deployment/hsof-main`. */
+	target: string,
+	/**  True when nothing was changed (server-side dry run). */
+	dry_run: boolean,
+	/**  The relevant state before, JSON. */
+	before: string,
+	/**  The relevant state after (as the server answered), JSON. */
+	after: string,
+	/**  One line for people. */
+	message: string,
+};
+
+/**  A change the runbook makes to the main deployment. */
+export type ChangeRequest = ChangeRequest_Serialize | ChangeRequest_Deserialize;
+
+/**  A change the runbook makes to the main deployment. */
+export type ChangeRequest_Deserialize = 
+/**  `kubectl rollout restart deployment/hsof-main`. */
+{ kind: "restart" } | 
+/**  `kubectl scale deployment hsof-main --replicas=N`. */
+{ kind: "scale"; 
+/**  Desired replicas (0–50). */
+replicas: number } | 
+/**  `kubectl rollout undo deployment/hsof-main [--to-revision=N]`. */
+{ kind: "undo"; 
+/**  Revision to go back to; the previous one when absent. */
+to_revision?: number | null };
+
+/**  A change the runbook makes to the main deployment. */
+export type ChangeRequest_Serialize = 
+/**  `kubectl rollout restart deployment/hsof-main`. */
+{ kind: "restart" } | 
+/**  `kubectl scale deployment hsof-main --replicas=N`. */
+{ kind: "scale"; 
+/**  Desired replicas (0–50). */
+replicas: number } | 
+/**  `kubectl rollout undo deployment/hsof-main [--to-revision=N]`. */
+{ kind: "undo"; 
+/**  Revision to go back to; the previous one when absent. */
+to_revision: number | null };
+
 /**  Which chart. */
 export type ChartKind = 
 /**  Availability SLI (rolling 1 h) against the objective. */
@@ -402,6 +461,8 @@ export type ClusterConfig_Deserialize = {
 	deployment?: string,
 	/**  The backup CronJob. */
 	backup_cronjob?: string,
+	/**  Disable every change (restart, scale, undo, patches, jobs). */
+	read_only?: boolean,
 };
 
 /**  `[cluster]` */
@@ -416,6 +477,8 @@ export type ClusterConfig_Serialize = {
 	deployment: string,
 	/**  The backup CronJob. */
 	backup_cronjob: string,
+	/**  Disable every change (restart, scale, undo, patches, jobs). */
+	read_only: boolean,
 };
 
 /**  Which side of the threshold breaches. */
@@ -585,6 +648,22 @@ export type CriticalThresholds_Serialize = {
 	backup_failure: boolean,
 };
 
+/**  A deployment with its rollout state. */
+export type DeploymentRow = {
+	/**  Name. */
+	name: string,
+	/**  Desired replicas. */
+	replicas: number,
+	/**  Ready replicas. */
+	ready: number,
+	/**  Up-to-date replicas. */
+	updated: number,
+	/**  Current revision. */
+	revision: number,
+	/**  Images of the pod template. */
+	images: string[],
+};
+
 /**  Everything Overview and `hsofctl doctor` show. */
 export type Doctor = Doctor_Serialize | Doctor_Deserialize;
 
@@ -713,6 +792,8 @@ export type ErrorCode =
 "unavailable" | 
 /**  Permission denied. */
 "forbidden" | 
+/**  Credentials missing or expired. */
+"unauthorized" | 
 /**  The local store is not open (degraded mode). */
 "store_unavailable" | 
 /**  Reading or writing a local file failed. */
@@ -1364,6 +1445,22 @@ export type MorningView_Serialize = {
 	metrics: KeyMetricsView_Serialize,
 };
 
+/**  A node with GPU capacity. */
+export type NodeRow = {
+	/**  Name. */
+	name: string,
+	/**  Ready condition. */
+	ready: boolean,
+	/**  `nvidia.com/gpu` capacity. */
+	gpu_capacity: number,
+	/**  `nvidia.com/gpu` allocatable. */
+	gpu_allocatable: number,
+	/**  CPU allocatable. */
+	cpu: string,
+	/**  Memory allocatable. */
+	memory: string,
+};
+
 /**  A notification the shell shows on the desktop. */
 export type Notification = {
 	/**  Rule id. */
@@ -1374,6 +1471,29 @@ export type Notification = {
 	body: string,
 	/**  Level. */
 	level: Level,
+};
+
+/**  Whether each change is allowed now, and why not. */
+export type Permission = Permission_Serialize | Permission_Deserialize;
+
+/**  Whether each change is allowed now, and why not. */
+export type Permission_Deserialize = {
+	/**  `restart`, `scale`, `undo`. */
+	action: string,
+	/**  Allowed. */
+	allowed: boolean,
+	/**  Why not (read-only mode, RBAC). */
+	reason?: string | null,
+};
+
+/**  Whether each change is allowed now, and why not. */
+export type Permission_Serialize = {
+	/**  `restart`, `scale`, `undo`. */
+	action: string,
+	/**  Allowed. */
+	allowed: boolean,
+	/**  Why not (read-only mode, RBAC). */
+	reason: string | null,
 };
 
 /**  `GET /health/pipeline` */
@@ -1392,12 +1512,86 @@ export type PipelineHealth = {
 	filesystem_accessible: boolean,
 };
 
+/**  A pod as the Cluster table shows it. */
+export type PodRow = PodRow_Serialize | PodRow_Deserialize;
+
+/**  A pod as the Cluster table shows it. */
+export type PodRow_Deserialize = {
+	/**  Name. */
+	name: string,
+	/**  Phase. */
+	phase: string,
+	/**  `ready/total` containers. */
+	ready: string,
+	/**  Restarts over all containers. */
+	restarts: number,
+	/**  Creation time (RFC 3339). */
+	created?: string | null,
+	/**  Node. */
+	node: string,
+	/**  Container images. */
+	images: string[],
+	/**  `nvidia.com/gpu` requested over all containers. */
+	gpus: number,
+};
+
+/**  A pod as the Cluster table shows it. */
+export type PodRow_Serialize = {
+	/**  Name. */
+	name: string,
+	/**  Phase. */
+	phase: string,
+	/**  `ready/total` containers. */
+	ready: string,
+	/**  Restarts over all containers. */
+	restarts: number,
+	/**  Creation time (RFC 3339). */
+	created: string | null,
+	/**  Node. */
+	node: string,
+	/**  Container images. */
+	images: string[],
+	/**  `nvidia.com/gpu` requested over all containers. */
+	gpus: number,
+};
+
 /**  A recording rule's value, for comparison. */
 export type RecordingRuleValue = {
 	/**  Rule name. */
 	name: string,
 	/**  Its value. */
 	value: number | null,
+};
+
+/**  One revision of a deployment. */
+export type Revision = Revision_Serialize | Revision_Deserialize;
+
+/**  One revision of a deployment. */
+export type Revision_Deserialize = {
+	/**  Revision number. */
+	revision: number,
+	/**  ReplicaSet holding it. */
+	replica_set: string,
+	/**  `kubernetes.io/change-cause`. */
+	change_cause?: string | null,
+	/**  Images. */
+	images: string[],
+	/**  True for the revision running now. */
+	current: boolean,
+};
+
+/**  One revision of a deployment. */
+export type Revision_Serialize = {
+	/**  Revision number. */
+	revision: number,
+	/**  ReplicaSet holding it. */
+	replica_set: string,
+	/**  `kubernetes.io/change-cause`. */
+	change_cause: string | null,
+	/**  Images. */
+	images: string[],
+	/**  True for the revision running now. */
+	current: boolean,
 };
 
 /**  One threshold rule. */

@@ -25,7 +25,12 @@ export type Silence = B.Silence_Serialize;
 export type SloReport = B.SloReport_Serialize;
 export type SloStatus = B.SloStatus_Serialize;
 export type ThresholdView = B.ThresholdView_Serialize;
+export type PodRow = B.PodRow_Serialize;
+export type Revision = B.Revision_Serialize;
+export type Permission = B.Permission_Serialize;
+export type ChangeRequest = B.ChangeRequest_Deserialize;
 export type {
+  ChangeOutcome, DeploymentRow, NodeRow,
   ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,
 } from "./bindings";
 

@@ -1,0 +1,77 @@
+use chrono::Utc;
+use hsof_cluster::{ChangeOutcome, DeploymentRow, NodeRow, PodRow, Revision};
+use hsof_core::cluster::ChangeRequest;
+use hsof_core::{os_user, AppContext, Error, IpcError};
+use serde::Serialize;
+use tauri::State;
+
+/// Pods in the namespace.
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_pods(ctx: State<'_, AppContext>) -> Result<Vec<PodRow>, IpcError> {
+    Ok(ctx.cluster().await?.pods().await.map_err(Error::from)?)
+}
+
+/// Deployments in the namespace.
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_deployments(ctx: State<'_, AppContext>) -> Result<Vec<DeploymentRow>, IpcError> {
+    Ok(ctx.cluster().await?.deployments().await.map_err(Error::from)?)
+}
+
+/// Nodes with GPU capacity.
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_nodes(ctx: State<'_, AppContext>) -> Result<Vec<NodeRow>, IpcError> {
+    Ok(ctx.cluster().await?.nodes().await.map_err(Error::from)?)
+}
+
+/// Rollout history of the configured deployment.
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_history(ctx: State<'_, AppContext>) -> Result<Vec<Revision>, IpcError> {
+    let deployment = ctx.config().config.cluster.deployment;
+    Ok(ctx.cluster().await?.history(&deployment).await.map_err(Error::from)?)
+}
+
+/// Whether each change is allowed now, and why not.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct Permission {
+    /// `restart`, `scale`, `undo`.
+    pub action: String,
+    /// Allowed.
+    pub allowed: bool,
+    /// Why not (read-only mode, RBAC).
+    pub reason: Option<String>,
+}
+
+/// Asks the API (SelfSubjectAccessReview) whether each change may be made.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_permissions(ctx: State<'_, AppContext>) -> Result<Vec<Permission>, IpcError> {
+    let cluster = ctx.cluster().await?;
+    let mut out = Vec::new();
+    for (action, req) in [
+        ("restart", ChangeRequest::Restart),
+        ("scale", ChangeRequest::Scale { replicas: 1 }),
+        ("undo", ChangeRequest::Undo { to_revision: None }),
+    ] {
+        let r = ctx.change_allowed(&cluster, &req).await;
+        out.push(Permission { action: action.into(), allowed: r.is_ok(), reason: r.err().map(|e| e.to_string()) });
+    }
+    Ok(out)
+}
+
+/// Previews a change with a server-side dry run; nothing changes.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_preview(ctx: State<'_, AppContext>, request: ChangeRequest) -> Result<ChangeOutcome, IpcError> {
+    Ok(ctx.change(&request, true, &os_user(), Utc::now()).await?)
+}
+
+/// Makes a change (dry run first), audited.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_apply(ctx: State<'_, AppContext>, request: ChangeRequest) -> Result<ChangeOutcome, IpcError> {
+    Ok(ctx.change(&request, false, &os_user(), Utc::now()).await?)
+}
