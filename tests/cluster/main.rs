@@ -265,3 +265,28 @@ async fn cli_previews_without_yes_audits_with_it_and_respects_read_only_and_rbac
     let pods = cli(&f, dir.path(), &["cluster", "pods", "--json"]);
     assert!(pods.status.success(), "reads still work in read-only mode");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_backup_images_and_logs_agree_with_kubectl() {
+    let f = fake();
+    let c = connect(&f).await;
+    let ev: Value = serde_json::from_str(&kubectl(&f, &["get", "events", "-o", "json"])).expect("json");
+    let ours = c.events().await.expect("events");
+    assert_eq!(ours.len(), ev["items"].as_array().map(Vec::len).unwrap_or(0));
+    assert_eq!(ours[0].reason, "ScalingReplicaSet", "newest first");
+    assert!(ours.iter().any(|e| e.kind == "Warning" && e.object == "Job/hsof-backup-29400000"));
+
+    let b = c.backup("hsof-backup").await.expect("backup");
+    assert_eq!((b.schedule.as_str(), b.last_run_failed), ("0 2 * * *", false));
+    assert_eq!(b.last_success.as_deref(), Some("2026-11-27T02:04:10Z"));
+    assert!(matches!(c.backup("nope").await.expect_err("404"), ClusterError::NotFound(_)));
+
+    let images = c.images().await.expect("images");
+    assert_eq!(images.iter().map(|i| (i.image.as_str(), i.pods)).collect::<Vec<_>>(), vec![("hsof/hsof:1.5.0", 3)]);
+
+    let pod = c.pods().await.expect("pods").remove(0).name;
+    let theirs = kubectl(&f, &["logs", &pod, "--tail=5"]);
+    let mine = c.logs(&pod, 5).await.expect("logs");
+    assert_eq!(mine, theirs);
+    assert_eq!(mine.lines().count(), 5);
+}

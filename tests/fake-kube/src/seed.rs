@@ -54,6 +54,27 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
             "spec": {"nodeName": format!("gpu-node-{}", i % 2 + 1), "containers": [{"name": "worker", "image": "hsof/worker:1.5.0"}]},
             "status": {"phase": "Running", "containerStatuses": [{"name": "worker", "ready": true, "restartCount": (i % 3) as i64, "image": "hsof/worker:1.5.0"}]}}));
     }
+    let event = |name: &str, kind: &str, reason: &str, object: (&str, &str), message: &str, at: &str| {
+        json!({"kind": "Event", "metadata": {"name": name, "namespace": "hsof"}, "type": kind, "reason": reason,
+            "involvedObject": {"kind": object.0, "name": object.1, "namespace": "hsof"}, "message": message, "count": 1,
+            "firstTimestamp": at, "lastTimestamp": at, "source": {"component": "deployment-controller"}})
+    };
+    store.put(event(
+        "hsof-main.scaled",
+        "Normal",
+        "ScalingReplicaSet",
+        ("Deployment", "hsof-main"),
+        "Scaled up replica set to 3",
+        "2026-11-27T08:00:00Z",
+    ));
+    store.put(event(
+        "hsof-backup.failed",
+        "Warning",
+        "BackoffLimitExceeded",
+        ("Job", "hsof-backup-29400000"),
+        "Job has reached the specified backoff limit",
+        "2026-11-26T02:10:00Z",
+    ));
     let pods: Vec<String> = store
         .objects
         .keys()

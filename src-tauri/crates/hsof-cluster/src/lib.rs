@@ -6,6 +6,7 @@
 mod changes;
 mod error;
 mod read;
+mod workload;
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use std::time::Duration;
 pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use error::ClusterError;
 pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
+pub use workload::{BackupStatus, EventRow, ImageUse};
 
 /// A connection to one cluster context and namespace.
 #[derive(Clone)]

@@ -19,6 +19,20 @@ pub enum ClusterCmd {
     Nodes,
     /// Rollout history of the main deployment (kubectl rollout history)
     History,
+    /// Events in the namespace, newest first
+    Events,
+    /// The backup CronJob: schedule, last run, last success
+    Backup,
+    /// Images in use and how many pods run each (the Friday update review)
+    Images,
+    /// The last lines of a pod's log
+    Logs {
+        /// Pod name
+        pod: String,
+        /// How many lines
+        #[arg(long, default_value_t = 50)]
+        tail: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +142,54 @@ pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), E
                     r.change_cause.unwrap_or_else(|| "<none>".into()),
                     if r.current { "   (current)" } else { "" }
                 );
+            }
+        }
+        ClusterCmd::Events => {
+            let ev = c.events().await?;
+            if out.json {
+                out.json_value(&ev);
+                return Ok(());
+            }
+            for e in ev {
+                println!(
+                    "{:<22} {:<8} {:<22} {:<36} {}",
+                    e.last_seen.unwrap_or_default(),
+                    e.kind,
+                    e.reason,
+                    e.object,
+                    e.message
+                );
+            }
+        }
+        ClusterCmd::Backup => {
+            let b = c.backup(&ctx.config().config.cluster.backup_cronjob).await?;
+            if out.json {
+                out.json_value(&b);
+                return Ok(());
+            }
+            println!("{} schedule \"{}\"{}", b.name, b.schedule, if b.suspended { " (SUSPENDED)" } else { "" });
+            println!("  last scheduled  {}", b.last_schedule.as_deref().unwrap_or("never"));
+            println!("  last success    {}", b.last_success.as_deref().unwrap_or("never"));
+            if b.last_run_failed {
+                println!("  the last scheduled run has not succeeded");
+            }
+        }
+        ClusterCmd::Images => {
+            let i = c.images().await?;
+            if out.json {
+                out.json_value(&i);
+                return Ok(());
+            }
+            for u in i {
+                println!("{:>5} pods  {}", u.pods, u.image);
+            }
+        }
+        ClusterCmd::Logs { pod, tail } => {
+            let text = c.logs(pod, *tail).await?;
+            if out.json {
+                out.json_value(&serde_json::json!({ "pod": pod, "lines": text.lines().collect::<Vec<_>>() }));
+            } else {
+                print!("{text}");
             }
         }
         ClusterCmd::Contexts => {}

@@ -170,9 +170,18 @@ impl AppContext {
     /// The Morning Health Check with the health, alerts and metrics it was decided on.
     pub async fn morning(&self, now: impl Fn() -> DateTime<Utc>) -> Result<MorningView, Error> {
         let t = now();
-        let pods = async { self.cluster().await?.pods().await.map_err(Error::from) };
-        let (health, alerts, metrics, pods) =
-            futures_util::future::join4(self.health_check(&now), self.alerts(t), self.key_metrics(t), pods).await;
+        let cronjob = self.config().config.cluster.backup_cronjob;
+        let kube = async {
+            let c = self.cluster().await?;
+            let (pods, backup) = futures_util::future::join(c.pods(), c.backup(&cronjob)).await;
+            Ok::<_, Error>((pods?, backup.ok()))
+        };
+        let (health, alerts, metrics, kube) =
+            futures_util::future::join4(self.health_check(&now), self.alerts(t), self.key_metrics(t), kube).await;
+        let (pods, backup) = match kube {
+            Ok((p, b)) => (Ok(p), b),
+            Err(e) => (Err(e), None),
+        };
         let (health, alerts, metrics) = (health?, alerts?, metrics?);
         let (p_out, p_ev) = pods_line(pods);
         let (h_out, h_ev) = health_line(&health);
@@ -183,7 +192,22 @@ impl AppContext {
             &metrics,
             &["gpu_utilization_pct", "error_rate_pct", "latency_p95_secs", "throughput_per_hour"],
         );
-        let backup_failed = metrics.metrics.iter().any(|m| m.id == "backup_failures_1d" && m.level == Level::Critical);
+        let cronjob_failed = backup.as_ref().is_some_and(|b| b.last_run_failed);
+        let backup_failed = cronjob_failed
+            || metrics.metrics.iter().any(|m| m.id == "backup_failures_1d" && m.level == Level::Critical);
+        let (b_lvl, b_ev) = match &backup {
+            Some(b) => (
+                if cronjob_failed { Level::Critical } else { b_lvl },
+                format!(
+                    "{b_ev}; CronJob {} last success {}, last scheduled {}{}",
+                    b.name,
+                    b.last_success.as_deref().unwrap_or("never"),
+                    b.last_schedule.as_deref().unwrap_or("never"),
+                    if cronjob_failed { " — the last run did not succeed" } else { "" }
+                ),
+            ),
+            None => (b_lvl, b_ev),
+        };
         let error_crit = metrics.metrics.iter().any(|m| m.id == "error_rate_pct" && m.level == Level::Critical);
         let items = vec![
             item("1. System status: HSOF health endpoint", h_out, true, h_ev),
