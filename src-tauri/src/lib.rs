@@ -47,6 +47,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::cluster::cluster_deployments,
             commands::cluster::cluster_nodes,
             commands::cluster::cluster_history,
+            commands::cluster::cluster_configmap,
             commands::cluster::change_permissions,
             commands::cluster::change_preview,
             commands::cluster::change_apply,

@@ -290,3 +290,66 @@ async fn events_backup_images_and_logs_agree_with_kubectl() {
     assert_eq!(mine, theirs);
     assert_eq!(mine.lines().count(), 5);
 }
+
+fn configmap(f: &Fake) -> Value {
+    let c: Value = serde_json::from_str(&kubectl(f, &["get", "configmap", "hsof-config", "-o", "json"])).expect("json");
+    c["data"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_and_resource_patches_leave_the_same_objects_as_kubectl() {
+    let (theirs, ours) = (fake(), fake());
+    kubectl(
+        &theirs,
+        &[
+            "patch",
+            "configmap",
+            "hsof-config",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"log_level":"debug","stage2_keep":"60"}}"#,
+        ],
+    );
+    let c = connect(&ours).await;
+    let set =
+        [("log_level", "debug"), ("stage2_keep", "60")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let preview = c.patch_config("hsof-config", &set, true).await.expect("dry");
+    assert!(preview.message.contains("2 key(s) changed (log_level, stage2_keep)"), "{preview:?}");
+    assert_eq!(configmap(&ours)["log_level"], "info", "a dry run changes nothing");
+    c.patch_config("hsof-config", &set, false).await.expect("patch");
+    assert_eq!(configmap(&ours), configmap(&theirs));
+    assert_eq!(configmap(&ours)["stage1_keep"], "500", "other keys kept");
+
+    kubectl(
+        &theirs,
+        &[
+            "patch",
+            "deployment",
+            "hsof-main",
+            "-p",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"hsof","resources":{"requests":{"cpu":"6","nvidia.com/gpu":"2"},"limits":{"nvidia.com/gpu":"2"}}}]}}}}"#,
+        ],
+    );
+    let r = hsof_cluster::Resources { cpu_request: Some("6".into()), gpus: Some(2), ..Default::default() };
+    c.set_resources("hsof-main", "hsof", &r, false).await.expect("resources");
+    assert_eq!(deployment_shape(&ours)["spec"], deployment_shape(&theirs)["spec"]);
+    assert_eq!(
+        deployment_shape(&ours)["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"],
+        "32Gi",
+        "untouched values kept"
+    );
+
+    let bad = hsof_cluster::Resources { memory_request: Some("16GB".into()), ..Default::default() };
+    assert!(c
+        .set_resources("hsof-main", "hsof", &bad, false)
+        .await
+        .expect_err("bad")
+        .to_string()
+        .contains("16Gi or 512Mi"));
+    assert!(matches!(
+        c.set_resources("hsof-main", "sidecar", &r, false).await.expect_err("no container"),
+        ClusterError::NotFound(_)
+    ));
+    let empty = std::collections::BTreeMap::new();
+    assert!(c.patch_config("hsof-config", &empty, false).await.is_err());
+}

@@ -239,11 +239,11 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     let field = app.wait_css("[data-testid=scale-replicas]").await;
     field.clear().await.expect("clear");
     field.send_keys("5").await.expect("type");
-    app.wait_css("[data-testid=action-restart]").await.send_keys("\u{E007}").await.expect("enter on restart");
+    app.wait_enabled("[data-testid=action-restart]").await.send_keys("\u{E007}").await.expect("enter on restart");
     // Keyboard first: Enter on a focused action opens its confirmation; Cancel changes nothing.
     app.wait_text("[data-testid=confirm-dialog]", "restarted").await;
     app.wait_css("[data-testid=confirm-cancel]").await.click().await.expect("cancel");
-    app.wait_css("[data-testid=action-scale]").await.click().await.expect("scale");
+    app.wait_enabled("[data-testid=action-scale]").await.click().await.expect("scale");
     app.wait_text("[data-testid=confirm-dialog]", "scaled from 3 to 5").await;
     assert_eq!(replicas().map(|r| r.0), Some(Some(3)), "the preview changed nothing");
     app.screenshot("change-confirm-scale").await;
@@ -251,17 +251,33 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     app.wait_text("[data-testid=change-done]", "scaled from 3 to 5").await;
     assert_eq!(replicas().map(|r| r.0), Some(Some(5)));
 
-    app.wait_css("[data-testid=action-undo]").await.click().await.expect("undo");
+    app.wait_enabled("[data-testid=action-undo]").await.click().await.expect("undo");
     app.wait_text("[data-testid=confirm-dialog]", "rolled back").await;
     app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
     app.wait_text("[data-testid=change-done]", "rolled back from revision 2").await;
     assert_eq!(replicas().and_then(|r| r.1), Some("3".to_string()));
 
-    app.wait_css("[data-testid=action-restart]").await.click().await.expect("restart");
+    app.wait_enabled("[data-testid=action-restart]").await.click().await.expect("restart");
     app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
     app.wait_text("[data-testid=change-done]", "restarted").await;
-    let audit = app.wait_text("[data-testid=audit-table]", "rollout.restart").await;
-    assert!(audit.contains("scale") && audit.contains("rollout.undo"), "{audit}");
+
+    let level = app.wait_css("[data-testid=configmap] input[data-key=log_level]").await;
+    level.clear().await.expect("clear");
+    level.send_keys("debug").await.expect("type");
+    app.wait_enabled("[data-testid=action-config]").await.click().await.expect("patch config");
+    app.wait_text("[data-testid=confirm-dialog]", "1 key(s) changed (log_level)").await;
+    app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
+    app.wait_text("[data-testid=change-done]", "configmap/hsof-config").await;
+    let level_now = kube.with(|s| {
+        s.objects
+            .iter()
+            .find(|((p, _, n), _)| p == "configmaps" && n == "hsof-config")
+            .map(|(_, v)| v["data"]["log_level"].clone())
+    });
+    assert_eq!(level_now, Some(serde_json::json!("debug")));
+
+    let audit = app.wait_text("[data-testid=audit-table]", "configmap.patch").await;
+    assert!(audit.contains("scale") && audit.contains("rollout.undo") && audit.contains("rollout.restart"), "{audit}");
     app.wait_text("[data-testid=audit-pill]", "audit chain intact").await;
     app.screenshot("changes-audited").await;
     let errors = app.console_errors().await;

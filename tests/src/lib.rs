@@ -174,6 +174,23 @@ impl AppSession {
             .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
     }
 
+    /// Waits until `css` matches an enabled element (buttons stay disabled until their
+    /// permission check answers).
+    pub async fn wait_enabled(&self, css: &str) -> fantoccini::elements::Element {
+        let start = Instant::now();
+        loop {
+            let el = self.wait_css(css).await;
+            if el.is_enabled().await.unwrap_or(false) {
+                return el;
+            }
+            if start.elapsed() > DEADLINE {
+                self.screenshot("failed-enabled").await;
+                panic!("`{css}` never became enabled (screenshot test-output/e2e/failed-enabled.png)");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until `css` matches an element whose text contains `text`.
     pub async fn wait_text(&self, css: &str, text: &str) -> String {
         let start = Instant::now();

@@ -34,6 +34,16 @@ pub async fn cluster_history(ctx: State<'_, AppContext>) -> Result<Vec<Revision>
     Ok(ctx.cluster().await?.history(&deployment).await.map_err(Error::from)?)
 }
 
+/// The HSOF ConfigMap's data (`cluster.configmap`).
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_configmap(
+    ctx: State<'_, AppContext>,
+) -> Result<std::collections::BTreeMap<String, String>, IpcError> {
+    let name = ctx.config().config.cluster.configmap;
+    Ok(ctx.cluster().await?.configmap(&name).await.map_err(Error::from)?)
+}
+
 /// Whether each change is allowed now, and why not.
 #[derive(Debug, Serialize, specta::Type)]
 pub struct Permission {
@@ -55,6 +65,7 @@ pub async fn change_permissions(ctx: State<'_, AppContext>) -> Result<Vec<Permis
         ("restart", ChangeRequest::Restart),
         ("scale", ChangeRequest::Scale { replicas: 1 }),
         ("undo", ChangeRequest::Undo { to_revision: None }),
+        ("config", ChangeRequest::PatchConfig { set: Default::default() }),
     ] {
         let r = ctx.change_allowed(&cluster, &req).await;
         out.push(Permission { action: action.into(), allowed: r.is_ok(), reason: r.err().map(|e| e.to_string()) });

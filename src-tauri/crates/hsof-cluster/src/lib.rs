@@ -4,6 +4,7 @@
 //! No Tauri here; every change returns what it did so the caller can audit it.
 
 mod changes;
+mod config_changes;
 mod error;
 mod read;
 mod workload;
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use changes::{ChangeOutcome, RESTARTED_AT};
+pub use config_changes::Resources;
 pub use error::ClusterError;
 pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
 pub use workload::{BackupStatus, EventRow, ImageUse};

@@ -27,6 +27,18 @@ pub enum ChangeRequest {
         /// Revision to go back to; the previous one when absent.
         to_revision: Option<u32>,
     },
+    /// `kubectl patch configmap hsof-config --patch "data: {...}"`.
+    PatchConfig {
+        /// Keys to set in the ConfigMap named by `cluster.configmap`.
+        set: std::collections::BTreeMap<String, String>,
+    },
+    /// `kubectl patch deployment hsof-main --patch "spec: {...}"` (vertical scaling).
+    SetResources {
+        /// Container name.
+        container: String,
+        /// New requests / limits.
+        resources: hsof_cluster::Resources,
+    },
 }
 
 impl ChangeRequest {
@@ -34,6 +46,7 @@ impl ChangeRequest {
     fn permission(&self) -> (&'static str, &'static str, &'static str, &'static str) {
         match self {
             Self::Scale { .. } => ("patch", "apps", "deployments", "scale"),
+            Self::PatchConfig { .. } => ("patch", "", "configmaps", ""),
             _ => ("patch", "apps", "deployments", ""),
         }
     }
@@ -77,18 +90,24 @@ impl AppContext {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<ChangeOutcome, Error> {
-        let deployment = self.config().config.cluster.deployment;
+        let cfg = self.config().config.cluster;
+        let (deployment, configmap) = (cfg.deployment, cfg.configmap);
         let cluster = self.cluster().await?;
         self.change_allowed(&cluster, request).await?;
         let run = |dry: bool| {
             let cluster = cluster.clone();
             let deployment = deployment.clone();
+            let configmap = configmap.clone();
             let request = request.clone();
             async move {
                 match request {
                     ChangeRequest::Restart => cluster.restart(&deployment, now, dry).await,
                     ChangeRequest::Scale { replicas } => cluster.scale(&deployment, i64::from(replicas), dry).await,
                     ChangeRequest::Undo { to_revision } => cluster.undo(&deployment, to_revision, dry).await,
+                    ChangeRequest::PatchConfig { set } => cluster.patch_config(&configmap, &set, dry).await,
+                    ChangeRequest::SetResources { container, resources } => {
+                        cluster.set_resources(&deployment, &container, &resources, dry).await
+                    }
                 }
             }
         };
@@ -98,7 +117,7 @@ impl AppContext {
         }
         let result = run(false).await;
         let who = format!("{actor} (context {})", cluster.context);
-        let target = format!("deployment/{deployment} in {}", cluster.namespace);
+        let target = format!("{} in {}", preview.target, cluster.namespace);
         let (action, before, after, outcome) = match &result {
             Ok(o) => (o.action.clone(), Some(o.before.clone()), Some(o.after.clone()), "ok".to_string()),
             Err(e) => (preview.action.clone(), Some(preview.before.clone()), None, format!("error: {e}")),

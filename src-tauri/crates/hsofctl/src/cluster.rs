@@ -51,6 +51,33 @@ pub enum ChangeCmd {
         #[arg(long)]
         to_revision: Option<u32>,
     },
+    /// kubectl patch configmap <configmap> with KEY=VALUE pairs
+    PatchConfig {
+        /// KEY=VALUE
+        #[arg(required = true)]
+        pairs: Vec<String>,
+    },
+    /// kubectl patch deployment: set a container's requests / limits (vertical scaling)
+    SetResources {
+        /// Container (default: the first, `hsof`)
+        #[arg(long, default_value = "hsof")]
+        container: String,
+        /// CPU request, e.g. 4 or 500m
+        #[arg(long)]
+        cpu_request: Option<String>,
+        /// CPU limit
+        #[arg(long)]
+        cpu_limit: Option<String>,
+        /// Memory request, e.g. 16Gi
+        #[arg(long)]
+        memory_request: Option<String>,
+        /// Memory limit
+        #[arg(long)]
+        memory_limit: Option<String>,
+        /// nvidia.com/gpu per pod
+        #[arg(long)]
+        gpus: Option<u32>,
+    },
 }
 
 pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), Error> {
@@ -205,6 +232,26 @@ pub async fn change(ctx: &AppContext, cmd: &ChangeCmd, dry_run: bool, yes: bool,
         ChangeCmd::Restart => ChangeRequest::Restart,
         ChangeCmd::Scale { replicas } => ChangeRequest::Scale { replicas: *replicas },
         ChangeCmd::Undo { to_revision } => ChangeRequest::Undo { to_revision: *to_revision },
+        ChangeCmd::PatchConfig { pairs } => {
+            let mut set = std::collections::BTreeMap::new();
+            for p in pairs {
+                let (k, v) = p.split_once('=').ok_or_else(|| Error::InvalidInput(format!("`{p}` is not KEY=VALUE")))?;
+                set.insert(k.to_string(), v.to_string());
+            }
+            ChangeRequest::PatchConfig { set }
+        }
+        ChangeCmd::SetResources { container, cpu_request, cpu_limit, memory_request, memory_limit, gpus } => {
+            ChangeRequest::SetResources {
+                container: container.clone(),
+                resources: hsof_cluster::Resources {
+                    cpu_request: cpu_request.clone(),
+                    cpu_limit: cpu_limit.clone(),
+                    memory_request: memory_request.clone(),
+                    memory_limit: memory_limit.clone(),
+                    gpus: *gpus,
+                },
+            }
+        }
     };
     // Without --yes the change is only previewed (server-side dry run).
     let preview_only = dry_run || !yes;

@@ -60,6 +60,8 @@ export const commands = {
 	clusterNodes: () => typedError<NodeRow[], IpcError_Serialize>(__TAURI_INVOKE("cluster_nodes")),
 	/**  Rollout history of the configured deployment. */
 	clusterHistory: () => typedError<Revision_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("cluster_history")),
+	/**  The HSOF ConfigMap's data (`cluster.configmap`). */
+	clusterConfigmap: () => typedError<{ [key in string]: string }, IpcError_Serialize>(__TAURI_INVOKE("cluster_configmap")),
 	/**  Asks the API (SelfSubjectAccessReview) whether each change may be made. */
 	changePermissions: () => typedError<Permission_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("change_permissions")),
 	/**  Previews a change with a server-side dry run; nothing changes. */
@@ -348,7 +350,17 @@ replicas: number } |
 /**  `kubectl rollout undo deployment/hsof-main [--to-revision=N]`. */
 { kind: "undo"; 
 /**  Revision to go back to; the previous one when absent. */
-to_revision?: number | null };
+to_revision?: number | null } | 
+/**  `kubectl patch configmap hsof-config --patch "data: {...}"`. */
+{ kind: "patch_config"; 
+/**  Keys to set in the ConfigMap named by `cluster.configmap`. */
+set: { [key in string]: string } } | 
+/**  `kubectl patch deployment hsof-main --patch "spec: {...}"` (vertical scaling). */
+{ kind: "set_resources"; 
+/**  Container name. */
+container: string; 
+/**  New requests / limits. */
+resources: Resources_Deserialize };
 
 /**  A change the runbook makes to the main deployment. */
 export type ChangeRequest_Serialize = 
@@ -361,7 +373,17 @@ replicas: number } |
 /**  `kubectl rollout undo deployment/hsof-main [--to-revision=N]`. */
 { kind: "undo"; 
 /**  Revision to go back to; the previous one when absent. */
-to_revision: number | null };
+to_revision: number | null } | 
+/**  `kubectl patch configmap hsof-config --patch "data: {...}"`. */
+{ kind: "patch_config"; 
+/**  Keys to set in the ConfigMap named by `cluster.configmap`. */
+set: { [key in string]: string } } | 
+/**  `kubectl patch deployment hsof-main --patch "spec: {...}"` (vertical scaling). */
+{ kind: "set_resources"; 
+/**  Container name. */
+container: string; 
+/**  New requests / limits. */
+resources: Resources_Serialize };
 
 /**  Which chart. */
 export type ChartKind = 
@@ -461,6 +483,8 @@ export type ClusterConfig_Deserialize = {
 	deployment?: string,
 	/**  The backup CronJob. */
 	backup_cronjob?: string,
+	/**  The HSOF ConfigMap edited by configuration changes. */
+	configmap?: string,
 	/**  Disable every change (restart, scale, undo, patches, jobs). */
 	read_only?: boolean,
 };
@@ -477,6 +501,8 @@ export type ClusterConfig_Serialize = {
 	deployment: string,
 	/**  The backup CronJob. */
 	backup_cronjob: string,
+	/**  The HSOF ConfigMap edited by configuration changes. */
+	configmap: string,
 	/**  Disable every change (restart, scale, undo, patches, jobs). */
 	read_only: boolean,
 };
@@ -1561,6 +1587,37 @@ export type RecordingRuleValue = {
 	name: string,
 	/**  Its value. */
 	value: number | null,
+};
+
+/**  Requests and limits for one container; `None` leaves a value as it is. */
+export type Resources = Resources_Serialize | Resources_Deserialize;
+
+/**  Requests and limits for one container; `None` leaves a value as it is. */
+export type Resources_Deserialize = {
+	/**  CPU request, e.g. `4` or `500m`. */
+	cpu_request?: string | null,
+	/**  CPU limit. */
+	cpu_limit?: string | null,
+	/**  Memory request, e.g. `16Gi`. */
+	memory_request?: string | null,
+	/**  Memory limit. */
+	memory_limit?: string | null,
+	/**  `nvidia.com/gpu` (request and limit, which Kubernetes requires to be equal). */
+	gpus?: number | null,
+};
+
+/**  Requests and limits for one container; `None` leaves a value as it is. */
+export type Resources_Serialize = {
+	/**  CPU request, e.g. `4` or `500m`. */
+	cpu_request: string | null,
+	/**  CPU limit. */
+	cpu_limit: string | null,
+	/**  Memory request, e.g. `16Gi`. */
+	memory_request: string | null,
+	/**  Memory limit. */
+	memory_limit: string | null,
+	/**  `nvidia.com/gpu` (request and limit, which Kubernetes requires to be equal). */
+	gpus: number | null,
 };
 
 /**  One revision of a deployment. */

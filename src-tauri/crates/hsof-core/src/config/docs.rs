@@ -9,6 +9,7 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("cluster.namespace", "Namespace HSOF runs in."),
     ("cluster.deployment", "The main Deployment (rollout restart / undo / status, scale)."),
     ("cluster.backup_cronjob", "The backup CronJob checked every morning."),
+    ("cluster.configmap", "The HSOF ConfigMap that configuration changes patch (kubectl patch configmap)."),
     ("cluster.read_only", "true disables every change (restart, scale, undo); reads still work."),
     ("endpoints", "Where HSOF and its monitoring answer."),
     ("endpoints.hsof_health_url", "Base URL of HSOF's /health, /health/gpu, /health/pipeline, /health/model."),

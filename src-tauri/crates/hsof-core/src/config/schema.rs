@@ -45,6 +45,8 @@ pub struct ClusterConfig {
     pub deployment: String,
     /// The backup CronJob.
     pub backup_cronjob: String,
+    /// The HSOF ConfigMap edited by configuration changes.
+    pub configmap: String,
     /// Disable every change (restart, scale, undo, patches, jobs).
     pub read_only: bool,
 }
@@ -57,6 +59,7 @@ impl Default for ClusterConfig {
             namespace: "hsof".into(),
             deployment: "hsof-main".into(),
             backup_cronjob: "hsof-backup".into(),
+            configmap: "hsof-config".into(),
             read_only: false,
         }
     }

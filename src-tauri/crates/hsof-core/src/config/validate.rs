@@ -22,6 +22,7 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     p.dns_label("cluster.namespace", &c.namespace);
     p.dns_name("cluster.deployment", &c.deployment);
     p.dns_name("cluster.backup_cronjob", &c.backup_cronjob);
+    p.dns_name("cluster.configmap", &c.configmap);
 
     let e = &config.endpoints;
     p.url("endpoints.hsof_health_url", &e.hsof_health_url, false);
