@@ -353,3 +353,28 @@ async fn config_and_resource_patches_leave_the_same_objects_as_kubectl() {
     let empty = std::collections::BTreeMap::new();
     assert!(c.patch_config("hsof-config", &empty, false).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn top_agrees_with_kubectl_and_says_when_metrics_server_is_missing() {
+    let f = fake();
+    let c = connect(&f).await;
+    let pods = c.top_pods().await.expect("top pods");
+    let text = kubectl(&f, &["top", "pods"]);
+    for p in &pods {
+        let line = text.lines().find(|l| l.starts_with(&p.name)).expect("kubectl lists the pod");
+        assert!(
+            line.contains(&format!("{:.0}m", p.cpu_millicores))
+                && line.contains(&format!("{:.0}Mi", p.memory_bytes / 1_048_576.0)),
+            "{line} vs {p:?}"
+        );
+    }
+    let nodes = c.top_nodes().await.expect("top nodes");
+    let text = kubectl(&f, &["top", "nodes"]);
+    for n in &nodes {
+        let line = text.lines().find(|l| l.starts_with(&n.name)).expect("kubectl lists the node");
+        assert!(line.contains(&format!("{:.0}%", n.cpu_pct.unwrap_or(-1.0))), "{line} vs {n:?}");
+    }
+    f.server.with(|s| s.metrics_server = false);
+    let e = c.top_pods().await.expect_err("absent");
+    assert!(e.to_string().contains("metrics-server is not installed"), "{e}");
+}

@@ -231,6 +231,7 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     app.wait_text("[data-testid=pods-pill]", "43 pods").await;
     app.wait_text("[data-testid=panel-history]", "upgrade to 1.5.0").await;
     app.wait_text("[data-testid=gpu-pill]", "3 requested / 8 allocatable").await;
+    app.wait_text("[data-testid=panel-nodes]", "% CPU").await;
     app.wait_css("[data-testid=pod-row] td").await.click().await.expect("open pod");
     app.wait_text("[data-testid=pod-drawer]", "hsof/hsof:1.5.0").await;
     app.screenshot("cluster").await;

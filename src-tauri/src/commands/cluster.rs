@@ -34,6 +34,24 @@ pub async fn cluster_history(ctx: State<'_, AppContext>) -> Result<Vec<Revision>
     Ok(ctx.cluster().await?.history(&deployment).await.map_err(Error::from)?)
 }
 
+/// `kubectl top pods` and `kubectl top nodes` (metrics-server).
+#[derive(Debug, Serialize, specta::Type)]
+pub struct Top {
+    /// Pods' usage.
+    pub pods: Vec<hsof_cluster::TopRow>,
+    /// Nodes' usage with shares of allocatable.
+    pub nodes: Vec<hsof_cluster::TopRow>,
+}
+
+/// Usage of pods and nodes.
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_top(ctx: State<'_, AppContext>) -> Result<Top, IpcError> {
+    let c = ctx.cluster().await?;
+    let (pods, nodes) = futures_util::future::join(c.top_pods(), c.top_nodes()).await;
+    Ok(Top { pods: pods.map_err(Error::from)?, nodes: nodes.map_err(Error::from)? })
+}
+
 /// The HSOF ConfigMap's data (`cluster.configmap`).
 #[tauri::command]
 #[specta::specta]

@@ -129,6 +129,9 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             return reply(StatusCode::OK, d);
         }
     }
+    if let Some(rest) = path.strip_prefix("/apis/metrics.k8s.io/v1beta1/") {
+        return metrics(&state, rest);
+    }
     let Some(t) = target(&path) else {
         return status(404, "NotFound", format!("the server could not find the requested resource ({path})"));
     };
@@ -323,4 +326,56 @@ fn access_review(state: &Shared, body: &Bytes) -> Response {
     review["kind"] = json!("SelfSubjectAccessReview");
     review["apiVersion"] = json!("authorization.k8s.io/v1");
     reply(StatusCode::CREATED, review)
+}
+
+/// metrics.k8s.io: usage derived from each pod's name, stable across calls; 404 when the
+/// store says metrics-server is not installed, as the real API answers then.
+fn metrics(state: &Shared, rest: &str) -> Response {
+    let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
+    if !store.metrics_server {
+        return status(404, "NotFound", "the server could not find the requested resource".into());
+    }
+    let usage = |name: &str| {
+        let h = name.bytes().fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+        (100 + h % 900, 512 + (h / 7) % 3584)
+    };
+    let window = json!("30s");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        ["namespaces", ns, "pods"] => {
+            let Some(pods) = find("", "v1", "pods") else { return status(500, "InternalError", "no pods".into()) };
+            let items: Vec<Value> = store
+                .list(pods, Some(ns), None)
+                .iter()
+                .map(|p| {
+                    let name = p["metadata"]["name"].as_str().unwrap_or_default();
+                    let (cpu, mem) = usage(name);
+                    let containers: Vec<Value> = p["spec"]["containers"].as_array().map(|cs| cs.iter().map(|c| json!({"name": c["name"], "usage": {"cpu": format!("{cpu}m"), "memory": format!("{mem}Mi")}})).collect()).unwrap_or_default();
+                    json!({"metadata": {"name": name, "namespace": ns}, "timestamp": now, "window": window, "containers": containers})
+                })
+                .collect();
+            reply(
+                StatusCode::OK,
+                json!({"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}),
+            )
+        }
+        ["nodes"] => {
+            let Some(nodes) = find("", "v1", "nodes") else { return status(500, "InternalError", "no nodes".into()) };
+            let items: Vec<Value> = store
+                .list(nodes, None, None)
+                .iter()
+                .map(|n| {
+                    let name = n["metadata"]["name"].as_str().unwrap_or_default();
+                    let (cpu, mem) = usage(name);
+                    json!({"metadata": {"name": name}, "timestamp": now, "window": window, "usage": {"cpu": format!("{}m", cpu * 20), "memory": format!("{}Mi", mem * 40)}})
+                })
+                .collect();
+            reply(
+                StatusCode::OK,
+                json!({"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}),
+            )
+        }
+        _ => status(404, "NotFound", format!("no metrics resource {rest}")),
+    }
 }

@@ -9,6 +9,7 @@ use crate::store::Store;
 /// Deployment `hsof-main` with `replicas` pods, rolled from image 1.4.0 (revision 1) to
 /// 1.5.0 (revision 2) with change-causes; plus `extra_pods` unowned pods (for scale tests).
 pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
+    store.metrics_server = true;
     store.put(json!({"kind": "Namespace", "metadata": {"name": "hsof"}}));
     for n in 1..=2 {
         store.put(json!({

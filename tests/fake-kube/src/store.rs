@@ -33,6 +33,8 @@ pub struct Store {
     pub logs: BTreeMap<(String, String), Vec<String>>,
     /// Requests seen, `METHOD path?query`, for assertions.
     pub requests: Vec<String>,
+    /// Serve metrics.k8s.io (as if metrics-server were installed).
+    pub metrics_server: bool,
 }
 
 impl Store {

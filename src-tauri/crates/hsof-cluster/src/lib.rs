@@ -7,6 +7,7 @@ mod changes;
 mod config_changes;
 mod error;
 mod read;
+mod top;
 mod workload;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use config_changes::Resources;
 pub use error::ClusterError;
 pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
+pub use top::{cpu_millicores, memory_bytes, TopRow};
 pub use workload::{BackupStatus, EventRow, ImageUse};
 
 /// A connection to one cluster context and namespace.

@@ -19,6 +19,15 @@ pub enum ClusterCmd {
     Nodes,
     /// Rollout history of the main deployment (kubectl rollout history)
     History,
+    /// CPU and memory from metrics-server (kubectl top pods / nodes)
+    Top {
+        /// pods or nodes
+        #[arg(value_parser = ["pods", "nodes"])]
+        what: String,
+        /// Sort by cpu or memory, highest first
+        #[arg(long, value_parser = ["cpu", "memory"])]
+        sort_by: Option<String>,
+    },
     /// Events in the namespace, newest first
     Events,
     /// The backup CronJob: schedule, last run, last success
@@ -168,6 +177,30 @@ pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), E
                     r.revision,
                     r.change_cause.unwrap_or_else(|| "<none>".into()),
                     if r.current { "   (current)" } else { "" }
+                );
+            }
+        }
+        ClusterCmd::Top { what, sort_by } => {
+            let mut rows = if what == "pods" { c.top_pods().await? } else { c.top_nodes().await? };
+            match sort_by.as_deref() {
+                Some("cpu") => rows.sort_by(|a, b| b.cpu_millicores.total_cmp(&a.cpu_millicores)),
+                Some("memory") => rows.sort_by(|a, b| b.memory_bytes.total_cmp(&a.memory_bytes)),
+                _ => {}
+            }
+            if out.json {
+                out.json_value(&rows);
+                return Ok(());
+            }
+            println!("{:<40} {:>11} {:>5} {:>14} {:>7}", "NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%");
+            let pct = |p: Option<f64>| p.map(|v| format!("{v:.0}%")).unwrap_or_default();
+            for r in rows {
+                println!(
+                    "{:<40} {:>10.0}m {:>5} {:>12.0}Mi {:>7}",
+                    r.name,
+                    r.cpu_millicores,
+                    pct(r.cpu_pct),
+                    r.memory_bytes / 1_048_576.0,
+                    pct(r.memory_pct)
                 );
             }
         }

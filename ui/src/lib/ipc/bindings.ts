@@ -62,6 +62,8 @@ export const commands = {
 	clusterHistory: () => typedError<Revision_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("cluster_history")),
 	/**  The HSOF ConfigMap's data (`cluster.configmap`). */
 	clusterConfigmap: () => typedError<{ [key in string]: string }, IpcError_Serialize>(__TAURI_INVOKE("cluster_configmap")),
+	/**  Usage of pods and nodes. */
+	clusterTop: () => typedError<Top_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cluster_top")),
 	/**  Asks the API (SelfSubjectAccessReview) whether each change may be made. */
 	changePermissions: () => typedError<Permission_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("change_permissions")),
 	/**  Previews a change with a server-side dry run; nothing changes. */
@@ -2086,6 +2088,56 @@ export type Thresholds_Serialize = {
 	critical: CriticalThresholds_Serialize,
 	/**  Warning alerts (email / Slack). */
 	warning: WarningThresholds_Serialize,
+};
+
+/**  `kubectl top pods` and `kubectl top nodes` (metrics-server). */
+export type Top = Top_Serialize | Top_Deserialize;
+
+/**  Usage of one pod or node. */
+export type TopRow = TopRow_Serialize | TopRow_Deserialize;
+
+/**  Usage of one pod or node. */
+export type TopRow_Deserialize = {
+	/**  Name. */
+	name: string,
+	/**  CPU in millicores. */
+	cpu_millicores: number | null,
+	/**  Memory in bytes. */
+	memory_bytes: number | null,
+	/**  CPU as a share of allocatable (nodes only), percent. */
+	cpu_pct?: number | null,
+	/**  Memory as a share of allocatable (nodes only), percent. */
+	memory_pct?: number | null,
+};
+
+/**  Usage of one pod or node. */
+export type TopRow_Serialize = {
+	/**  Name. */
+	name: string,
+	/**  CPU in millicores. */
+	cpu_millicores: number | null,
+	/**  Memory in bytes. */
+	memory_bytes: number | null,
+	/**  CPU as a share of allocatable (nodes only), percent. */
+	cpu_pct: number | null,
+	/**  Memory as a share of allocatable (nodes only), percent. */
+	memory_pct: number | null,
+};
+
+/**  `kubectl top pods` and `kubectl top nodes` (metrics-server). */
+export type Top_Deserialize = {
+	/**  Pods' usage. */
+	pods: TopRow_Deserialize[],
+	/**  Nodes' usage with shares of allocatable. */
+	nodes: TopRow_Deserialize[],
+};
+
+/**  `kubectl top pods` and `kubectl top nodes` (metrics-server). */
+export type Top_Serialize = {
+	/**  Pods' usage. */
+	pods: TopRow_Serialize[],
+	/**  Nodes' usage with shares of allocatable. */
+	nodes: TopRow_Serialize[],
 };
 
 /**  `[ui]` */

@@ -29,6 +29,8 @@ export type PodRow = B.PodRow_Serialize;
 export type Revision = B.Revision_Serialize;
 export type Permission = B.Permission_Serialize;
 export type ChangeRequest = B.ChangeRequest_Deserialize;
+export type Top = B.Top_Serialize;
+export type TopRow = B.TopRow_Serialize;
 export type {
   ChangeOutcome, DeploymentRow, NodeRow,
   ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,

@@ -104,6 +104,42 @@ fn alerts_line(a: &AlertsView) -> (CheckOutcome, String) {
     )
 }
 
+fn top_line(top: &Result<Vec<hsof_cluster::TopRow>, Error>, cpu_max: f64, mem_max: f64) -> (CheckOutcome, String) {
+    match top {
+        Err(e) => (CheckOutcome::Unknown, e.to_string()),
+        Ok(rows) => {
+            let hot: Vec<String> = rows
+                .iter()
+                .filter(|r| r.cpu_pct.is_some_and(|c| c > cpu_max) || r.memory_pct.is_some_and(|m| m > mem_max))
+                .map(|r| {
+                    format!(
+                        "{} CPU {:.0} % / memory {:.0} %",
+                        r.name,
+                        r.cpu_pct.unwrap_or(0.0),
+                        r.memory_pct.unwrap_or(0.0)
+                    )
+                })
+                .collect();
+            let all: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {:.0} % CPU, {:.0} % memory",
+                        r.name,
+                        r.cpu_pct.unwrap_or(0.0),
+                        r.memory_pct.unwrap_or(0.0)
+                    )
+                })
+                .collect();
+            if hot.is_empty() {
+                (CheckOutcome::Pass, format!("{} (targets: CPU < {cpu_max} %, memory < {mem_max} %)", all.join("; ")))
+            } else {
+                (CheckOutcome::Warn, format!("over target: {}", hot.join("; ")))
+            }
+        }
+    }
+}
+
 fn pods_line(pods: Result<Vec<hsof_cluster::PodRow>, Error>) -> (CheckOutcome, String) {
     match pods {
         Err(e) => (CheckOutcome::Unknown, format!("kubectl get pods: {e}")),
@@ -173,15 +209,16 @@ impl AppContext {
         let cronjob = self.config().config.cluster.backup_cronjob;
         let kube = async {
             let c = self.cluster().await?;
-            let (pods, backup) = futures_util::future::join(c.pods(), c.backup(&cronjob)).await;
-            Ok::<_, Error>((pods?, backup.ok()))
+            let (pods, backup, top) = futures_util::future::join3(c.pods(), c.backup(&cronjob), c.top_nodes()).await;
+            Ok::<_, Error>((pods?, backup.ok(), top.map_err(Error::from)))
         };
         let (health, alerts, metrics, kube) =
             futures_util::future::join4(self.health_check(&now), self.alerts(t), self.key_metrics(t), kube).await;
-        let (pods, backup) = match kube {
-            Ok((p, b)) => (Ok(p), b),
-            Err(e) => (Err(e), None),
+        let (pods, backup, top) = match kube {
+            Ok((p, b, t)) => (Ok(p), b, t),
+            Err(e) => (Err(e.to_string()), None, Err(Error::Unavailable("the cluster could not be read".into()))),
         };
+        let pods = pods.map_err(Error::Unavailable);
         let (health, alerts, metrics) = (health?, alerts?, metrics?);
         let (p_out, p_ev) = pods_line(pods);
         let (h_out, h_ev) = health_line(&health);
@@ -214,12 +251,14 @@ impl AppContext {
             item("1. System status: pods in namespace", p_out, true, p_ev),
             item("2. Overnight alerts (AlertManager)", a_out, true, a_ev),
             item("3. Resource utilisation (CPU, memory, storage)", of_level(r_lvl), false, r_ev),
-            item(
-                "3. kubectl top pods / nodes",
-                CheckOutcome::Manual,
-                false,
-                "waits for the cluster feature (#4)".into(),
-            ),
+            {
+                let (o, ev) = top_line(
+                    &top,
+                    self.config().config.thresholds.cpu_utilization_max_pct,
+                    self.config().config.thresholds.memory_utilization_max_pct,
+                );
+                item("3. kubectl top nodes", o, false, ev)
+            },
             item("4. Backup completion", of_level(b_lvl), backup_failed, b_ev),
             item(
                 "5. Key metrics (GPU > 60 %, errors < 0.1 %, P95 < 30 s, > 100 datasets/h)",
