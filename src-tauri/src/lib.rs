@@ -49,6 +49,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::cluster::cluster_history,
             commands::cluster::cluster_configmap,
             commands::cluster::cluster_top,
+            commands::cluster::follow_rollout,
             commands::cluster::change_permissions,
             commands::cluster::change_preview,
             commands::cluster::change_apply,

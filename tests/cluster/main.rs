@@ -378,3 +378,30 @@ async fn top_agrees_with_kubectl_and_says_when_metrics_server_is_missing() {
     let e = c.top_pods().await.expect_err("absent");
     assert!(e.to_string().contains("metrics-server is not installed"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollout_status_follows_to_complete_or_times_out() {
+    let f = fake();
+    let c = connect(&f).await;
+    c.scale("hsof-main", 4, false).await.expect("scale");
+    let mut seen = Vec::new();
+    let s = c
+        .rollout_status("hsof-main", Duration::from_secs(5), Duration::from_millis(100), |s| seen.push(s.state.clone()))
+        .await
+        .expect("status");
+    assert_eq!(s.state, "complete");
+    assert!(kubectl(&f, &["rollout", "status", "deployment/hsof-main"]).contains(&s.message), "{}", s.message);
+    // A rollout stuck half way: 2 of 4 replicas updated.
+    f.server.with(|st| {
+        let key = ("deployments".to_string(), "hsof".to_string(), "hsof-main".to_string());
+        if let Some(d) = st.objects.get_mut(&key) {
+            d["status"]["updatedReplicas"] = serde_json::json!(2);
+        }
+    });
+    let s = c
+        .rollout_status("hsof-main", Duration::from_millis(500), Duration::from_millis(100), |_| {})
+        .await
+        .expect("status");
+    assert_eq!(s.state, "timed_out");
+    assert!(s.message.contains("2 out of 4 new replicas have been updated"), "{}", s.message);
+}

@@ -250,6 +250,7 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     app.screenshot("change-confirm-scale").await;
     app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
     app.wait_text("[data-testid=change-done]", "scaled from 3 to 5").await;
+    app.wait_text("[data-testid=rollout-status]", "successfully rolled out").await;
     assert_eq!(replicas().map(|r| r.0), Some(Some(5)));
 
     app.wait_enabled("[data-testid=action-undo]").await.click().await.expect("undo");

@@ -91,6 +91,25 @@ pub async fn change_permissions(ctx: State<'_, AppContext>) -> Result<Vec<Permis
     Ok(out)
 }
 
+/// Follows the main deployment's rollout (kubectl rollout status) for up to 5 minutes,
+/// sending each new state through `on_progress`; returns the final one.
+#[tauri::command]
+#[specta::specta]
+pub async fn follow_rollout(
+    ctx: State<'_, AppContext>,
+    on_progress: tauri::ipc::Channel<hsof_cluster::RolloutStatus>,
+) -> Result<hsof_cluster::RolloutStatus, IpcError> {
+    let deployment = ctx.config().config.cluster.deployment;
+    let c = ctx.cluster().await?;
+    let s = c
+        .rollout_status(&deployment, std::time::Duration::from_secs(300), std::time::Duration::from_secs(2), |s| {
+            let _ = on_progress.send(s.clone());
+        })
+        .await
+        .map_err(Error::from)?;
+    Ok(s)
+}
+
 /// Previews a change with a server-side dry run; nothing changes.
 #[tauri::command]
 #[specta::specta]

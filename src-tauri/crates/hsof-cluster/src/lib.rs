@@ -7,6 +7,7 @@ mod changes;
 mod config_changes;
 mod error;
 mod read;
+mod rollout;
 mod top;
 mod workload;
 
@@ -17,6 +18,7 @@ pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use config_changes::Resources;
 pub use error::ClusterError;
 pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
+pub use rollout::RolloutStatus;
 pub use top::{cpu_millicores, memory_bytes, TopRow};
 pub use workload::{BackupStatus, EventRow, ImageUse};
 

@@ -28,6 +28,13 @@ pub enum ClusterCmd {
         #[arg(long, value_parser = ["cpu", "memory"])]
         sort_by: Option<String>,
     },
+    /// Follow the main deployment's rollout until complete, failed or timed out
+    /// (kubectl rollout status); exits 5 unless complete
+    RolloutStatus {
+        /// Give up after this many seconds
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
     /// Events in the namespace, newest first
     Events,
     /// The backup CronJob: schedule, last run, last success
@@ -202,6 +209,28 @@ pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), E
                     r.memory_bytes / 1_048_576.0,
                     pct(r.memory_pct)
                 );
+            }
+        }
+        ClusterCmd::RolloutStatus { timeout } => {
+            let deployment = ctx.config().config.cluster.deployment;
+            let json = out.json;
+            let s = c
+                .rollout_status(
+                    &deployment,
+                    std::time::Duration::from_secs(*timeout),
+                    std::time::Duration::from_secs(2),
+                    |s| {
+                        if !json {
+                            println!("{}", s.message);
+                        }
+                    },
+                )
+                .await?;
+            if json {
+                out.json_value(&s);
+            }
+            if s.state != "complete" {
+                return Err(Error::Unavailable(format!("rollout {}: {}", s.state, s.message)));
             }
         }
         ClusterCmd::Events => {

@@ -1,6 +1,7 @@
 // The one door to the Rust side: generated commands, with `Result`s unwrapped so a
 // failure arrives as a thrown `AppError` carrying the stable error code.
 import { commands, events } from "./bindings";
+export { Channel } from "@tauri-apps/api/core";
 import type * as B from "./bindings";
 
 export { commands, events };
@@ -32,7 +33,7 @@ export type ChangeRequest = B.ChangeRequest_Deserialize;
 export type Top = B.Top_Serialize;
 export type TopRow = B.TopRow_Serialize;
 export type {
-  ChangeOutcome, DeploymentRow, NodeRow,
+  ChangeOutcome, DeploymentRow, NodeRow, RolloutStatus,
   ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,
 } from "./bindings";
 
