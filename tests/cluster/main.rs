@@ -405,3 +405,34 @@ async fn rollout_status_follows_to_complete_or_times_out() {
     assert_eq!(s.state, "timed_out");
     assert!(s.message.contains("2 out of 4 new replicas have been updated"), "{}", s.message);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runbook_jobs_run_from_templates_and_report_their_logs() {
+    let f = fake();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = cli(&f, dir.path(), &["change", "run-job", "vulnerability-scan", "--yes"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("succeeded") && text.contains("Total: 0 (HIGH: 0, CRITICAL: 0)"), "{text}");
+    // kubectl sees the Job the app created, with the configured image.
+    let jobs: Value = serde_json::from_str(&kubectl(&f, &["get", "jobs", "-o", "json"])).expect("json");
+    let job = &jobs["items"][0];
+    assert!(job["metadata"]["name"].as_str().unwrap_or("").starts_with("vulnerability-scan-"));
+    assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["image"], "aquasec/trivy:0.56.2");
+    let audit: Value =
+        serde_json::from_slice(&cli(&f, dir.path(), &["audit", "list", "--json"]).stdout).expect("audit");
+    assert_eq!(audit[0]["action"], "job.run");
+
+    f.server.with(|s| s.failing_jobs.push("backup-restore-test".into()));
+    let out = cli(&f, dir.path(), &["change", "run-job", "backup-restore-test", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "a failed Job fails the command");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ERROR: 2 checks failed"));
+
+    let out = cli(&f, dir.path(), &["change", "run-job", "load-tests"]);
+    assert_eq!(out.status.code(), Some(10), "previewed without --yes");
+    assert_eq!(
+        f.server.with(|s| s.objects.keys().filter(|(p, _, _)| p == "jobs").count()),
+        2,
+        "the preview created nothing"
+    );
+}

@@ -278,7 +278,14 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     });
     assert_eq!(level_now, Some(serde_json::json!("debug")));
 
+    app.wait_enabled("[data-testid=job-vulnerability-scan]").await.click().await.expect("scan");
+    app.wait_text("[data-testid=confirm-dialog]", "vulnerability-scan").await;
+    app.wait_css("[data-testid=confirm-apply]").await.click().await.expect("apply");
+    let job = app.wait_text("[data-testid=job-status]", "succeeded").await;
+    assert!(job.contains("Total: 0 (HIGH: 0, CRITICAL: 0)"), "{job}");
+
     let audit = app.wait_text("[data-testid=audit-table]", "configmap.patch").await;
+    assert!(audit.contains("job.run"), "{audit}");
     assert!(audit.contains("scale") && audit.contains("rollout.undo") && audit.contains("rollout.restart"), "{audit}");
     app.wait_text("[data-testid=audit-pill]", "audit chain intact").await;
     app.screenshot("changes-audited").await;

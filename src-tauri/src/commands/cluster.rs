@@ -84,6 +84,7 @@ pub async fn change_permissions(ctx: State<'_, AppContext>) -> Result<Vec<Permis
         ("scale", ChangeRequest::Scale { replicas: 1 }),
         ("undo", ChangeRequest::Undo { to_revision: None }),
         ("config", ChangeRequest::PatchConfig { set: Default::default() }),
+        ("jobs", ChangeRequest::RunJob { job: hsof_core::cluster::RunbookJob::VulnerabilityScan }),
     ] {
         let r = ctx.change_allowed(&cluster, &req).await;
         out.push(Permission { action: action.into(), allowed: r.is_ok(), reason: r.err().map(|e| e.to_string()) });
@@ -108,6 +109,16 @@ pub async fn follow_rollout(
         .await
         .map_err(Error::from)?;
     Ok(s)
+}
+
+/// Waits for Job `name` to finish (up to 30 minutes) and returns its state and log.
+#[tauri::command]
+#[specta::specta]
+pub async fn follow_job(ctx: State<'_, AppContext>, name: String) -> Result<hsof_cluster::JobOutcome, IpcError> {
+    let c = ctx.cluster().await?;
+    Ok(c.follow_job(&name, std::time::Duration::from_secs(1800), std::time::Duration::from_secs(2))
+        .await
+        .map_err(Error::from)?)
 }
 
 /// Previews a change with a server-side dry run; nothing changes.

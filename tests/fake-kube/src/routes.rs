@@ -243,8 +243,10 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
                 return reply(StatusCode::CREATED, obj);
             }
             let stored = store.put(obj);
-            if t.res.kind == "Deployment" {
-                controller::reconcile(&mut store, &ns, &name);
+            match t.res.kind {
+                "Deployment" => controller::reconcile(&mut store, &ns, &name),
+                "Job" => controller::run_job(&mut store, &ns, &name),
+                _ => {}
             }
             reply(StatusCode::CREATED, stored)
         }

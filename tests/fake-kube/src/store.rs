@@ -35,6 +35,8 @@ pub struct Store {
     pub requests: Vec<String>,
     /// Serve metrics.k8s.io (as if metrics-server were installed).
     pub metrics_server: bool,
+    /// Jobs whose name starts with one of these fail instead of succeeding.
+    pub failing_jobs: Vec<String>,
 }
 
 impl Store {

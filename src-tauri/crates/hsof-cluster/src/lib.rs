@@ -6,6 +6,7 @@
 mod changes;
 mod config_changes;
 mod error;
+mod jobs;
 mod read;
 mod rollout;
 mod top;
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use config_changes::Resources;
 pub use error::ClusterError;
+pub use jobs::{JobOutcome, JobTemplate};
 pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
 pub use rollout::RolloutStatus;
 pub use top::{cpu_millicores, memory_bytes, TopRow};

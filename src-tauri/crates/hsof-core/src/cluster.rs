@@ -32,6 +32,11 @@ pub enum ChangeRequest {
         /// Keys to set in the ConfigMap named by `cluster.configmap`.
         set: std::collections::BTreeMap<String, String>,
     },
+    /// `kubectl apply -f deployment/.../<job>.yaml`: create one of the runbook's Jobs.
+    RunJob {
+        /// Which.
+        job: RunbookJob,
+    },
     /// `kubectl patch deployment hsof-main --patch "spec: {...}"` (vertical scaling).
     SetResources {
         /// Container name.
@@ -41,12 +46,46 @@ pub enum ChangeRequest {
     },
 }
 
+/// The runbook's Jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunbookJob {
+    /// `vulnerability-scan` (Wednesday security review).
+    VulnerabilityScan,
+    /// `backup-restore-test` (second-Monday DR test).
+    BackupRestoreTest,
+    /// `hsof-integration-tests` (weekly).
+    IntegrationTests,
+    /// `hsof-load-tests` (monthly).
+    LoadTests,
+}
+
+impl RunbookJob {
+    /// The Job's template from the configuration.
+    pub fn template(self, jobs: &crate::config::JobsConfig) -> hsof_cluster::JobTemplate {
+        let (name, image, command) = match self {
+            Self::VulnerabilityScan => {
+                ("vulnerability-scan", &jobs.vulnerability_scan_image, &jobs.vulnerability_scan_command)
+            }
+            Self::BackupRestoreTest => {
+                ("backup-restore-test", &jobs.backup_restore_test_image, &jobs.backup_restore_test_command)
+            }
+            Self::IntegrationTests => {
+                ("hsof-integration-tests", &jobs.integration_tests_image, &jobs.integration_tests_command)
+            }
+            Self::LoadTests => ("hsof-load-tests", &jobs.load_tests_image, &jobs.load_tests_command),
+        };
+        hsof_cluster::JobTemplate { name: name.into(), image: image.clone(), command: command.clone() }
+    }
+}
+
 impl ChangeRequest {
     /// `(verb, group, resource, subresource)` the change needs.
     fn permission(&self) -> (&'static str, &'static str, &'static str, &'static str) {
         match self {
             Self::Scale { .. } => ("patch", "apps", "deployments", "scale"),
             Self::PatchConfig { .. } => ("patch", "", "configmaps", ""),
+            Self::RunJob { .. } => ("create", "batch", "jobs", ""),
             _ => ("patch", "apps", "deployments", ""),
         }
     }
@@ -90,7 +129,9 @@ impl AppContext {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<ChangeOutcome, Error> {
-        let cfg = self.config().config.cluster;
+        let full = self.config().config;
+        let jobs = full.jobs.clone();
+        let cfg = full.cluster;
         let (deployment, configmap) = (cfg.deployment, cfg.configmap);
         let cluster = self.cluster().await?;
         self.change_allowed(&cluster, request).await?;
@@ -98,6 +139,7 @@ impl AppContext {
             let cluster = cluster.clone();
             let deployment = deployment.clone();
             let configmap = configmap.clone();
+            let jobs = jobs.clone();
             let request = request.clone();
             async move {
                 match request {
@@ -105,6 +147,7 @@ impl AppContext {
                     ChangeRequest::Scale { replicas } => cluster.scale(&deployment, i64::from(replicas), dry).await,
                     ChangeRequest::Undo { to_revision } => cluster.undo(&deployment, to_revision, dry).await,
                     ChangeRequest::PatchConfig { set } => cluster.patch_config(&configmap, &set, dry).await,
+                    ChangeRequest::RunJob { job } => cluster.run_job(&job.template(&jobs), now, dry).await,
                     ChangeRequest::SetResources { container, resources } => {
                         cluster.set_resources(&deployment, &container, &resources, dry).await
                     }

@@ -67,6 +67,16 @@ pub enum ChangeCmd {
         #[arg(long)]
         to_revision: Option<u32>,
     },
+    /// Create one of the runbook's Jobs and follow it to completion with its log
+    /// (exits 1 when the Job fails)
+    RunJob {
+        /// vulnerability-scan, backup-restore-test, integration-tests or load-tests
+        #[arg(value_enum)]
+        job: JobArg,
+        /// Stop following after this many seconds
+        #[arg(long, default_value_t = 1800)]
+        timeout: u64,
+    },
     /// kubectl patch configmap <configmap> with KEY=VALUE pairs
     PatchConfig {
         /// KEY=VALUE
@@ -94,6 +104,30 @@ pub enum ChangeCmd {
         #[arg(long)]
         gpus: Option<u32>,
     },
+}
+
+/// The runbook's Jobs, as the CLI names them.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum JobArg {
+    /// vulnerability-scan
+    VulnerabilityScan,
+    /// backup-restore-test
+    BackupRestoreTest,
+    /// hsof-integration-tests
+    IntegrationTests,
+    /// hsof-load-tests
+    LoadTests,
+}
+
+impl From<JobArg> for hsof_core::cluster::RunbookJob {
+    fn from(j: JobArg) -> Self {
+        match j {
+            JobArg::VulnerabilityScan => Self::VulnerabilityScan,
+            JobArg::BackupRestoreTest => Self::BackupRestoreTest,
+            JobArg::IntegrationTests => Self::IntegrationTests,
+            JobArg::LoadTests => Self::LoadTests,
+        }
+    }
 }
 
 pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), Error> {
@@ -294,6 +328,7 @@ pub async fn change(ctx: &AppContext, cmd: &ChangeCmd, dry_run: bool, yes: bool,
         ChangeCmd::Restart => ChangeRequest::Restart,
         ChangeCmd::Scale { replicas } => ChangeRequest::Scale { replicas: *replicas },
         ChangeCmd::Undo { to_revision } => ChangeRequest::Undo { to_revision: *to_revision },
+        ChangeCmd::RunJob { job, .. } => ChangeRequest::RunJob { job: (*job).into() },
         ChangeCmd::PatchConfig { pairs } => {
             let mut set = std::collections::BTreeMap::new();
             for p in pairs {
@@ -325,6 +360,19 @@ pub async fn change(ctx: &AppContext, cmd: &ChangeCmd, dry_run: bool, yes: bool,
         if !dry_run && !yes {
             println!("Nothing was changed. Re-run with --yes to apply, or --dry-run to only preview.");
         }
+    }
+    if let (ChangeCmd::RunJob { timeout, .. }, false, false) = (cmd, dry_run, !yes) {
+        // Follow the Job like `kubectl logs job/<name> -f`.
+        let name = outcome.target.trim_start_matches("job/").to_string();
+        let c = ctx.cluster().await?;
+        let done =
+            c.follow_job(&name, std::time::Duration::from_secs(*timeout), std::time::Duration::from_secs(2)).await?;
+        if out.json {
+            out.json_value(&done);
+        } else {
+            println!("job/{} {}\n{}", done.name, done.state, done.logs);
+        }
+        return Ok(if done.state == "succeeded" { 0 } else { 1 });
     }
     Ok(if !dry_run && !yes { NEEDS_CONFIRMATION } else { 0 })
 }

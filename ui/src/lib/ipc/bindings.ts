@@ -69,6 +69,8 @@ export const commands = {
 	 *  sending each new state through `on_progress`; returns the final one.
 	 */
 	followRollout: (onProgress: Channel<RolloutStatus>) => typedError<RolloutStatus, IpcError_Serialize>(__TAURI_INVOKE("follow_rollout", { onProgress })),
+	/**  Waits for Job `name` to finish (up to 30 minutes) and returns its state and log. */
+	followJob: (name: string) => typedError<JobOutcome, IpcError_Serialize>(__TAURI_INVOKE("follow_job", { name })),
 	/**  Asks the API (SelfSubjectAccessReview) whether each change may be made. */
 	changePermissions: () => typedError<Permission_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("change_permissions")),
 	/**  Previews a change with a server-side dry run; nothing changes. */
@@ -362,6 +364,10 @@ to_revision?: number | null } |
 { kind: "patch_config"; 
 /**  Keys to set in the ConfigMap named by `cluster.configmap`. */
 set: { [key in string]: string } } | 
+/**  `kubectl apply -f deployment/.../<job>.yaml`: create one of the runbook's Jobs. */
+{ kind: "run_job"; 
+/**  Which. */
+job: RunbookJob } | 
 /**  `kubectl patch deployment hsof-main --patch "spec: {...}"` (vertical scaling). */
 { kind: "set_resources"; 
 /**  Container name. */
@@ -385,6 +391,10 @@ to_revision: number | null } |
 { kind: "patch_config"; 
 /**  Keys to set in the ConfigMap named by `cluster.configmap`. */
 set: { [key in string]: string } } | 
+/**  `kubectl apply -f deployment/.../<job>.yaml`: create one of the runbook's Jobs. */
+{ kind: "run_job"; 
+/**  Which. */
+job: RunbookJob } | 
 /**  `kubectl patch deployment hsof-main --patch "spec: {...}"` (vertical scaling). */
 { kind: "set_resources"; 
 /**  Container name. */
@@ -618,6 +628,8 @@ export type Config_Deserialize = {
 	slo?: SloConfig_Deserialize,
 	/**  PromQL behind each key metric. */
 	metrics?: MetricQueries_Deserialize,
+	/**  Images and commands of the runbook's Jobs. */
+	jobs?: JobsConfig_Deserialize,
 	/**  Look and feel. */
 	ui?: UiConfig_Deserialize,
 };
@@ -642,6 +654,8 @@ export type Config_Serialize = {
 	slo: SloConfig_Serialize,
 	/**  PromQL behind each key metric. */
 	metrics: MetricQueries_Serialize,
+	/**  Images and commands of the runbook's Jobs. */
+	jobs: JobsConfig_Serialize,
 	/**  Look and feel. */
 	ui: UiConfig_Serialize,
 };
@@ -1137,6 +1151,68 @@ export type IpcError_Serialize = {
 	message: string,
 	/**  More, when there is more (per-key problems as JSON, a server's body). */
 	detail: string | null,
+};
+
+/**  How a Job ended (or that it has not). */
+export type JobOutcome = {
+	/**  Job name. */
+	name: string,
+	/**  `succeeded`, `failed`, `running` or `timed_out`. */
+	state: string,
+	/**  The log of its (last) pod. */
+	logs: string,
+};
+
+/**
+ *  `[jobs]`: what the runbook's Jobs run. The runbook's manifests under `deployment/`
+ *  are not public, so each Job is built from an image and a shell command.
+ */
+export type JobsConfig = JobsConfig_Serialize | JobsConfig_Deserialize;
+
+/**
+ *  `[jobs]`: what the runbook's Jobs run. The runbook's manifests under `deployment/`
+ *  are not public, so each Job is built from an image and a shell command.
+ */
+export type JobsConfig_Deserialize = {
+	/**  Weekly security review: `vulnerability-scan`. */
+	vulnerability_scan_image?: string,
+	/**  Its command. */
+	vulnerability_scan_command?: string,
+	/**  Monthly DR test: `backup-restore-test`. */
+	backup_restore_test_image?: string,
+	/**  Its command. */
+	backup_restore_test_command?: string,
+	/**  Weekly: `hsof-integration-tests`. */
+	integration_tests_image?: string,
+	/**  Its command. */
+	integration_tests_command?: string,
+	/**  Monthly: `hsof-load-tests`. */
+	load_tests_image?: string,
+	/**  Its command. */
+	load_tests_command?: string,
+};
+
+/**
+ *  `[jobs]`: what the runbook's Jobs run. The runbook's manifests under `deployment/`
+ *  are not public, so each Job is built from an image and a shell command.
+ */
+export type JobsConfig_Serialize = {
+	/**  Weekly security review: `vulnerability-scan`. */
+	vulnerability_scan_image: string,
+	/**  Its command. */
+	vulnerability_scan_command: string,
+	/**  Monthly DR test: `backup-restore-test`. */
+	backup_restore_test_image: string,
+	/**  Its command. */
+	backup_restore_test_command: string,
+	/**  Weekly: `hsof-integration-tests`. */
+	integration_tests_image: string,
+	/**  Its command. */
+	integration_tests_command: string,
+	/**  Monthly: `hsof-load-tests`. */
+	load_tests_image: string,
+	/**  Its command. */
+	load_tests_command: string,
 };
 
 /**  A key and the comment the config file carries for it. */
@@ -1724,6 +1800,17 @@ export type RuleState_Serialize = {
 	/**  True when there are no samples newer than `stale_after` seconds. */
 	no_data: boolean,
 };
+
+/**  The runbook's Jobs. */
+export type RunbookJob = 
+/**  `vulnerability-scan` (Wednesday security review). */
+"vulnerability-scan" | 
+/**  `backup-restore-test` (second-Monday DR test). */
+"backup-restore-test" | 
+/**  `hsof-integration-tests` (weekly). */
+"integration-tests" | 
+/**  `hsof-load-tests` (monthly). */
+"load-tests";
 
 /**  Where secrets live. */
 export type SecretBackend = 

@@ -33,7 +33,7 @@ export type ChangeRequest = B.ChangeRequest_Deserialize;
 export type Top = B.Top_Serialize;
 export type TopRow = B.TopRow_Serialize;
 export type {
-  ChangeOutcome, DeploymentRow, NodeRow, RolloutStatus,
+  ChangeOutcome, DeploymentRow, JobOutcome, NodeRow, RolloutStatus, RunbookJob,
   ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,
 } from "./bindings";
 

@@ -27,6 +27,8 @@ pub struct Config {
     pub slo: SloConfig,
     /// PromQL behind each key metric.
     pub metrics: MetricQueries,
+    /// Images and commands of the runbook's Jobs.
+    pub jobs: JobsConfig,
     /// Look and feel.
     pub ui: UiConfig,
 }
@@ -394,6 +396,45 @@ impl Default for MetricQueries {
             storage_pct: q("100 * max(kubelet_volume_stats_used_bytes{namespace=\"hsof\"} / kubelet_volume_stats_capacity_bytes{namespace=\"hsof\"})"),
             backup_age_secs: q("time() - max(hsof_last_successful_backup_timestamp)"),
             backup_failures_1d: q("sum(increase(hsof_backup_failed_total[1d]))"),
+        }
+    }
+}
+
+/// `[jobs]`: what the runbook's Jobs run. The runbook's manifests under `deployment/`
+/// are not public, so each Job is built from an image and a shell command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Weekly security review: `vulnerability-scan`.
+    pub vulnerability_scan_image: String,
+    /// Its command.
+    pub vulnerability_scan_command: String,
+    /// Monthly DR test: `backup-restore-test`.
+    pub backup_restore_test_image: String,
+    /// Its command.
+    pub backup_restore_test_command: String,
+    /// Weekly: `hsof-integration-tests`.
+    pub integration_tests_image: String,
+    /// Its command.
+    pub integration_tests_command: String,
+    /// Monthly: `hsof-load-tests`.
+    pub load_tests_image: String,
+    /// Its command.
+    pub load_tests_command: String,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        let s = |v: &str| v.to_string();
+        Self {
+            vulnerability_scan_image: s("aquasec/trivy:0.56.2"),
+            vulnerability_scan_command: s("trivy image --exit-code 1 --severity HIGH,CRITICAL hsof/hsof:latest"),
+            backup_restore_test_image: s("hsof/backup:latest"),
+            backup_restore_test_command: s("hsof-backup restore --latest --verify --target /tmp/restore-test"),
+            integration_tests_image: s("hsof/hsof-tests:latest"),
+            integration_tests_command: s("pytest -q tests/integration"),
+            load_tests_image: s("grafana/k6:0.54.0"),
+            load_tests_command: s("k6 run /scripts/hsof-load.js"),
         }
     }
 }

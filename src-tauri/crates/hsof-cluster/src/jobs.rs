@@ -1,0 +1,112 @@
+//! The runbook's Jobs — vulnerability scan, backup-restore test, integration tests, load
+//! tests — created from templates (image and command from the configuration) and
+//! followed to completion with their logs (`kubectl apply -f …; kubectl logs job/… -f`).
+
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams, LogParams, PostParams};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{ChangeOutcome, Cluster, ClusterError};
+
+/// A Job to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobTemplate {
+    /// Base name from the runbook, e.g. `vulnerability-scan`.
+    pub name: String,
+    /// Container image.
+    pub image: String,
+    /// Shell command run in it (`/bin/sh -c`).
+    pub command: String,
+}
+
+/// How a Job ended (or that it has not).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct JobOutcome {
+    /// Job name.
+    pub name: String,
+    /// `succeeded`, `failed`, `running` or `timed_out`.
+    pub state: String,
+    /// The log of its (last) pod.
+    pub logs: String,
+}
+
+impl Cluster {
+    /// Creates a Job from `t` named `<name>-<timestamp>`; server-side dry run first when asked.
+    pub async fn run_job(
+        &self,
+        t: &JobTemplate,
+        now: chrono::DateTime<chrono::Utc>,
+        dry_run: bool,
+    ) -> Result<ChangeOutcome, ClusterError> {
+        if t.image.trim().is_empty() || t.command.trim().is_empty() {
+            return Err(ClusterError::Invalid(format!(
+                "the `{}` job needs an image and a command in the configuration",
+                t.name
+            )));
+        }
+        let name = format!("{}-{}", t.name, now.format("%Y%m%d%H%M%S"));
+        let job: Job = serde_json::from_value(json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "hsof", "hsof.runbook/job": t.name}},
+            "spec": {
+                "backoffLimit": 0,
+                "ttlSecondsAfterFinished": 86_400,
+                "template": {
+                    "metadata": {"labels": {"job-name": name, "hsof.runbook/job": t.name}},
+                    "spec": {"restartPolicy": "Never", "containers": [{"name": t.name, "image": t.image, "command": ["/bin/sh", "-c", t.command]}]}
+                }
+            }
+        }))
+        .map_err(|e| ClusterError::Invalid(e.to_string()))?;
+        let api: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+        let params = PostParams { dry_run, ..Default::default() };
+        api.create(&params, &job).await.map_err(|e| ClusterError::from_kube(e, &format!("create job {name}")))?;
+        let message = format!("job/{name} created ({} running `{}`)", t.image, t.command);
+        Ok(ChangeOutcome {
+            action: "job.run".into(),
+            target: format!("job/{name}"),
+            dry_run,
+            before: "null".into(),
+            after: json!({"job": name, "image": t.image, "command": t.command}).to_string(),
+            message: if dry_run { format!("dry run: {message}") } else { message },
+        })
+    }
+
+    /// Waits for Job `name` to succeed or fail (polling every `every`, up to `timeout`),
+    /// then returns its pod's log.
+    pub async fn follow_job(&self, name: &str, timeout: Duration, every: Duration) -> Result<JobOutcome, ClusterError> {
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+        let start = std::time::Instant::now();
+        let state = loop {
+            let j = jobs.get(name).await.map_err(|e| ClusterError::from_kube(e, &format!("get job {name}")))?;
+            let st = j.status.unwrap_or_default();
+            if st.succeeded.unwrap_or(0) > 0 {
+                break "succeeded";
+            }
+            if st.failed.unwrap_or(0) > 0 {
+                break "failed";
+            }
+            if start.elapsed() >= timeout {
+                break "timed_out";
+            }
+            tokio::time::sleep(every).await;
+        };
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let list = pods
+            .list(&ListParams::default().labels(&format!("job-name={name}")))
+            .await
+            .map_err(|e| ClusterError::from_kube(e, "list job pods"))?;
+        let logs = match list.items.last().and_then(|p| p.metadata.name.clone()) {
+            Some(pod) => pods
+                .logs(&pod, &LogParams::default())
+                .await
+                .map_err(|e| ClusterError::from_kube(e, &format!("logs of {pod}")))?,
+            None => String::new(),
+        };
+        Ok(JobOutcome { name: name.into(), state: state.into(), logs })
+    }
+}
