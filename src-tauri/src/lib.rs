@@ -2,6 +2,7 @@
 //! the tray icon and the window. No application logic lives here.
 
 pub mod commands;
+mod login_path;
 mod poller;
 mod tray;
 
@@ -69,6 +70,7 @@ pub fn typescript() -> specta_typescript::Typescript {
 pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
     let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
+    login_path::adopt();
     let ctx = AppContext::open(&opts);
     tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
     ctx.record_event(Utc::now(), "app.start", &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION));
