@@ -121,7 +121,12 @@ async fn key_metrics_from_prometheus_then_stale_from_cache() {
     assert_eq!(get("storage_pct").value, Some(40.0));
     assert_eq!(get("selection_quality").level, Level::Healthy);
 
+    let fresh_slo = e.ctx.slo_report(Utc::now()).await.expect("slo");
+    assert!(!fresh_slo.freshness.stale && fresh_slo.slos.len() == 4);
     e.prom.kill();
+    let stale_slo = e.ctx.slo_report(Utc::now()).await.expect("stale slo");
+    assert!(stale_slo.freshness.stale && stale_slo.slos.len() == 4, "{:?}", stale_slo.freshness);
+    assert_eq!(stale_slo.freshness.fetched_at, fresh_slo.freshness.fetched_at);
     let stale = e.ctx.key_metrics(Utc::now()).await.expect("stale view");
     assert!(stale.freshness.stale);
     assert!(stale.freshness.error.as_deref().unwrap_or_default().contains("unreachable"), "{:?}", stale.freshness);

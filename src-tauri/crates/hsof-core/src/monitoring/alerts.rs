@@ -5,7 +5,7 @@ use hsof_monitor::alertmanager::{Alert, NewSilence, Silence};
 use hsof_store::NewAuditEntry;
 use serde::{Deserialize, Serialize};
 
-use super::{rfc3339, Freshness};
+use super::{last_known_or, remember, rfc3339, Fresh, Freshness};
 use crate::{AppContext, Error};
 
 /// Alerts of one severity.
@@ -41,6 +41,12 @@ impl AlertsView {
 }
 
 const CACHE_KEY: &str = "alerts";
+
+impl Fresh for AlertsView {
+    fn freshness_mut(&mut self) -> &mut Freshness {
+        &mut self.freshness
+    }
+}
 const ORDER: [&str; 4] = ["critical", "warning", "info", "none"];
 
 fn group(alerts: Vec<Alert>) -> Vec<AlertGroup> {
@@ -78,21 +84,14 @@ impl AppContext {
                     silences: silences.into_iter().filter(|s| s.status.state != "expired").collect(),
                     freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
                 };
-                store.put_last_known(CACHE_KEY, &serde_json::to_string(&view).unwrap_or_default(), &rfc3339(now))?;
+                remember(store, CACHE_KEY, &view, now)?;
                 Ok(view)
             }
-            Err(error) => {
-                let cached =
-                    store.last_known(CACHE_KEY)?.and_then(|(j, _)| serde_json::from_str::<AlertsView>(&j).ok());
-                let mut view = cached.unwrap_or(AlertsView {
-                    groups: vec![],
-                    silences: vec![],
-                    freshness: Freshness { source, fetched_at: None, stale: true, error: None },
-                });
-                view.freshness.stale = true;
-                view.freshness.error = Some(error);
-                Ok(view)
-            }
+            Err(error) => last_known_or(store, CACHE_KEY, error, || AlertsView {
+                groups: vec![],
+                silences: vec![],
+                freshness: Freshness { source, fetched_at: None, stale: true, error: None },
+            }),
         }
     }
 

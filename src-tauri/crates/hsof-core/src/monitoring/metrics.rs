@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use hsof_monitor::keymetrics::{grade, KeyMetric, KEY_METRICS};
 use serde::{Deserialize, Serialize};
 
-use super::{rfc3339, Freshness, Monitor};
+use super::{last_known_or, remember, rfc3339, Fresh, Freshness, Monitor};
 use crate::{AppContext, Error};
 
 /// Key metrics with their source and age.
@@ -18,6 +18,12 @@ pub struct KeyMetricsView {
 }
 
 pub(crate) const CACHE_KEY: &str = "key_metrics";
+
+impl Fresh for KeyMetricsView {
+    fn freshness_mut(&mut self) -> &mut Freshness {
+        &mut self.freshness
+    }
+}
 
 impl AppContext {
     /// Queries every key metric; when Prometheus cannot be reached, returns the last known
@@ -41,36 +47,28 @@ impl AppContext {
                     metrics,
                     freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
                 };
-                store.put_last_known(CACHE_KEY, &serde_json::to_string(&view).unwrap_or_default(), &rfc3339(now))?;
+                remember(store, CACHE_KEY, &view, now)?;
                 Ok(view)
             }
-            Err(error) => {
-                let cached = store
-                    .last_known(CACHE_KEY)?
-                    .and_then(|(json, _)| serde_json::from_str::<KeyMetricsView>(&json).ok());
-                let mut view = cached.unwrap_or_else(|| KeyMetricsView {
-                    metrics: KEY_METRICS
-                        .iter()
-                        .map(|(id, label, unit)| {
-                            let (level, target) = grade(id, None, &m.targets, m.business_hours(now));
-                            KeyMetric {
-                                id: (*id).into(),
-                                label: (*label).into(),
-                                unit: (*unit).into(),
-                                value: None,
-                                level,
-                                target,
-                                query: query_for(&m, id).into(),
-                                error: Some(error.clone()),
-                            }
-                        })
-                        .collect(),
-                    freshness: Freshness { source: source.clone(), fetched_at: None, stale: true, error: None },
-                });
-                view.freshness.stale = true;
-                view.freshness.error = Some(error);
-                Ok(view)
-            }
+            Err(error) => last_known_or(store, CACHE_KEY, error.clone(), || KeyMetricsView {
+                metrics: KEY_METRICS
+                    .iter()
+                    .map(|(id, label, unit)| {
+                        let (level, target) = grade(id, None, &m.targets, m.business_hours(now));
+                        KeyMetric {
+                            id: (*id).into(),
+                            label: (*label).into(),
+                            unit: (*unit).into(),
+                            value: None,
+                            level,
+                            target,
+                            query: query_for(&m, id).into(),
+                            error: Some(error.clone()),
+                        }
+                    })
+                    .collect(),
+                freshness: Freshness { source, fetched_at: None, stale: true, error: None },
+            }),
         }
     }
 }

@@ -104,6 +104,38 @@ pub struct Freshness {
     pub error: Option<String>,
 }
 
+/// A view that carries its [`Freshness`], so it can be cached and served stale.
+pub(crate) trait Fresh: Serialize + serde::de::DeserializeOwned {
+    fn freshness_mut(&mut self) -> &mut Freshness;
+}
+
+/// Stores `view` as the last good answer under `key`.
+pub(crate) fn remember<T: Fresh>(
+    store: &hsof_store::Store,
+    key: &str,
+    view: &T,
+    now: DateTime<Utc>,
+) -> Result<(), crate::Error> {
+    store.put_last_known(key, &serde_json::to_string(view).unwrap_or_default(), &rfc3339(now))?;
+    Ok(())
+}
+
+/// The last good answer under `key` (or `empty()` when there is none), marked stale
+/// because of `error`: what every monitoring view shows while its source is away.
+pub(crate) fn last_known_or<T: Fresh>(
+    store: &hsof_store::Store,
+    key: &str,
+    error: String,
+    empty: impl FnOnce() -> T,
+) -> Result<T, crate::Error> {
+    let cached = store.last_known(key)?.and_then(|(json, _)| serde_json::from_str::<T>(&json).ok());
+    let mut view = cached.unwrap_or_else(empty);
+    let f = view.freshness_mut();
+    f.stale = true;
+    f.error = Some(error);
+    Ok(view)
+}
+
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

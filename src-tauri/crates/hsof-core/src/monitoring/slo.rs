@@ -11,7 +11,7 @@ use hsof_monitor::slo::{
 use hsof_monitor::Level;
 use serde::{Deserialize, Serialize};
 
-use super::{rfc3339, Freshness, Monitor};
+use super::{last_known_or, remember, rfc3339, Fresh, Freshness, Monitor};
 use crate::{AppContext, Error};
 
 /// One SLO, evaluated.
@@ -262,20 +262,22 @@ impl AppContext {
             broken_rules,
             freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
         };
-        store.put_last_known(CACHE_KEY, &serde_json::to_string(&report).unwrap_or_default(), &rfc3339(now))?;
+        remember(store, CACHE_KEY, &report, now)?;
         Ok(report)
     }
 }
 
 fn stale_or_empty(ctx: &AppContext, m: &Monitor, source: String, error: String) -> Result<SloReport, Error> {
-    let cached = ctx.store()?.last_known(CACHE_KEY)?.and_then(|(j, _)| serde_json::from_str::<SloReport>(&j).ok());
-    let mut r = cached.unwrap_or(SloReport {
+    last_known_or(ctx.store()?, CACHE_KEY, error, || SloReport {
         window_days: m.config.slo.window_days,
         slos: vec![],
         broken_rules: vec![],
         freshness: Freshness { source, fetched_at: None, stale: true, error: None },
-    });
-    r.freshness.stale = true;
-    r.freshness.error = Some(error);
-    Ok(r)
+    })
+}
+
+impl Fresh for SloReport {
+    fn freshness_mut(&mut self) -> &mut Freshness {
+        &mut self.freshness
+    }
 }
