@@ -52,6 +52,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::cluster::cluster_top,
             commands::cluster::follow_rollout,
             commands::cluster::follow_job,
+            commands::cluster::cluster_logs,
             commands::cluster::change_permissions,
             commands::cluster::change_preview,
             commands::cluster::change_apply,

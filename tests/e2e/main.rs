@@ -234,6 +234,9 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     app.wait_text("[data-testid=panel-nodes]", "% CPU").await;
     app.wait_css("[data-testid=pod-row] td").await.click().await.expect("open pod");
     app.wait_text("[data-testid=pod-drawer]", "hsof/hsof:1.5.0").await;
+    app.wait_text("[data-testid=pod-log]", "processed batch 20").await;
+    app.wait_css("[data-testid=log-search]").await.send_keys("batch 1").await.expect("search");
+    app.wait_text("[data-testid=pod-drawer]", "11 matches").await;
     app.screenshot("cluster").await;
 
     app.open("changes").await;

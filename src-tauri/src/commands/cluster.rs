@@ -34,6 +34,13 @@ pub async fn cluster_history(ctx: State<'_, AppContext>) -> Result<Vec<Revision>
     Ok(ctx.cluster().await?.history(&deployment).await.map_err(Error::from)?)
 }
 
+/// The last `tail` lines of a pod's log (`kubectl logs --tail`).
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_logs(ctx: State<'_, AppContext>, pod: String, tail: u32) -> Result<String, IpcError> {
+    Ok(ctx.cluster().await?.logs(&pod, i64::from(tail)).await.map_err(Error::from)?)
+}
+
 /// `kubectl top pods` and `kubectl top nodes` (metrics-server).
 #[derive(Debug, Serialize, specta::Type)]
 pub struct Top {

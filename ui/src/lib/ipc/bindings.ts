@@ -71,6 +71,8 @@ export const commands = {
 	followRollout: (onProgress: Channel<RolloutStatus>) => typedError<RolloutStatus, IpcError_Serialize>(__TAURI_INVOKE("follow_rollout", { onProgress })),
 	/**  Waits for Job `name` to finish (up to 30 minutes) and returns its state and log. */
 	followJob: (name: string) => typedError<JobOutcome, IpcError_Serialize>(__TAURI_INVOKE("follow_job", { name })),
+	/**  The last `tail` lines of a pod's log (`kubectl logs --tail`). */
+	clusterLogs: (pod: string, tail: number) => typedError<string, IpcError_Serialize>(__TAURI_INVOKE("cluster_logs", { pod, tail })),
 	/**  Asks the API (SelfSubjectAccessReview) whether each change may be made. */
 	changePermissions: () => typedError<Permission_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("change_permissions")),
 	/**  Previews a change with a server-side dry run; nothing changes. */
