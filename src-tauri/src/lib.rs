@@ -42,6 +42,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::monitoring::chart,
             commands::monitoring::run_check,
             commands::monitoring::morning,
+            commands::monitoring::last_morning,
             commands::monitoring::thresholds,
             commands::monitoring::snooze_threshold,
             commands::cluster::cluster_pods,

@@ -1,5 +1,5 @@
-//! Background polling: every `endpoints.poll_interval_secs`, health and key metrics are
-//! read and stored, thresholds evaluated, desktop notifications shown (once per
+//! Background polling: every `endpoints.poll_interval_secs`, the morning check runs (health,
+//! key metrics, alerts, pods: read and stored, and kept for Overview), thresholds evaluated, desktop notifications shown (once per
 //! activation, none while snoozed), the tray icon coloured by the worst state, and a
 //! `MonitorTick` event sent to the UI.
 
@@ -43,10 +43,15 @@ pub fn start(app: AppHandle) {
 }
 
 async fn poll_once(app: &AppHandle, ctx: &AppContext) -> MonitorTick {
-    let health = ctx.health_check(Utc::now).await.map(|h| h.report.overall).unwrap_or(Level::Unknown);
-    if let Err(e) = ctx.key_metrics(Utc::now()).await {
-        tracing::warn!(error = %e, "key metrics poll failed");
-    }
+    // One round of reads serves everything: the morning check polls health and key metrics
+    // (storing their samples for the thresholds) and is kept for Overview to show.
+    let health = match ctx.morning(Utc::now).await {
+        Ok(m) => m.health.report.overall,
+        Err(e) => {
+            tracing::warn!(error = %e, "monitoring poll failed");
+            Level::Unknown
+        }
+    };
     let (worst, active) = match ctx.evaluate_thresholds(Utc::now()) {
         Ok(t) => {
             for n in &t.notify {

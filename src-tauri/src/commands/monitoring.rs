@@ -80,6 +80,16 @@ pub async fn morning(ctx: State<'_, AppContext>) -> Result<MorningView, IpcError
     Ok(ctx.morning(Utc::now).await?)
 }
 
+/// The morning check the poller last ran (no new requests), or a fresh one if none ran yet.
+#[tauri::command]
+#[specta::specta]
+pub async fn last_morning(ctx: State<'_, AppContext>) -> Result<MorningView, IpcError> {
+    match ctx.last_morning() {
+        Some(m) => Ok(m),
+        None => Ok(ctx.morning(Utc::now).await?),
+    }
+}
+
 /// Runs the morning or evening checklist.
 #[tauri::command]
 #[specta::specta]

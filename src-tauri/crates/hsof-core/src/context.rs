@@ -36,6 +36,8 @@ pub struct AppContext {
     paths: Paths,
     config: RwLock<LoadedConfig>,
     monitor: RwLock<Monitor>,
+    /// The last morning check, as the poller or a user last ran it.
+    last_morning: RwLock<Option<crate::monitoring::MorningView>>,
     store: StoreState,
     secrets: SecretStore,
 }
@@ -154,7 +156,7 @@ impl AppContext {
         };
         let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
         let monitor = RwLock::new(Monitor::from_config(&loaded.config));
-        Self { paths, config: RwLock::new(loaded), monitor, store, secrets }
+        Self { paths, config: RwLock::new(loaded), monitor, last_morning: RwLock::new(None), store, secrets }
     }
 
     /// Resolved paths.
@@ -229,6 +231,15 @@ impl AppContext {
             }
             Err(_) => tracing::info!(kind, message, "app event (store unavailable)"),
         }
+    }
+
+    /// The last morning check run in this process, if any (no I/O).
+    pub fn last_morning(&self) -> Option<crate::monitoring::MorningView> {
+        self.last_morning.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_last_morning(&self, view: &crate::monitoring::MorningView) {
+        *self.last_morning.write().unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
     }
 
     /// Clients and limits for monitoring, built from the configuration in effect. A clone,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
+use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer};
 
 /// Keeps the background log writer alive; drop it last.
 pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
@@ -16,27 +16,11 @@ pub fn init(log_dir: &Path, file_prefix: &str, stderr: bool) -> Option<LogGuard>
         Ok(()) => {
             let appender = tracing_appender::rolling::daily(log_dir, file_prefix);
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (Some(fmt::layer().with_ansi(false).with_writer(writer).with_filter_fn(filter())), Some(guard))
+            (Some(fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter())), Some(guard))
         }
         Err(_) => (None, None),
     };
-    let stderr_layer = stderr.then(|| fmt::layer().with_writer(std::io::stderr).with_filter_fn(filter()));
+    let stderr_layer = stderr.then(|| fmt::layer().with_writer(std::io::stderr).with_filter(filter()));
     let _ = tracing_subscriber::registry().with(file_layer).with(stderr_layer).try_init();
     guard
-}
-
-trait WithFilter<S> {
-    fn with_filter_fn(self, f: EnvFilter) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S>
-    where
-        Self: Sized;
-}
-
-impl<S, L> WithFilter<S> for L
-where
-    L: tracing_subscriber::Layer<S>,
-    S: tracing::Subscriber,
-{
-    fn with_filter_fn(self, f: EnvFilter) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S> {
-        tracing_subscriber::Layer::with_filter(self, f)
-    }
 }

@@ -48,6 +48,8 @@ export const commands = {
 	runCheck: (which: string) => typedError<Checklist, IpcError_Serialize>(__TAURI_INVOKE("run_check", { which })),
 	/**  The morning check with the health, alerts and metrics behind it (Overview). */
 	morning: () => typedError<MorningView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("morning")),
+	/**  The morning check the poller last ran (no new requests), or a fresh one if none ran yet. */
+	lastMorning: () => typedError<MorningView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("last_morning")),
 	/**  The runbook's threshold rules over the stored samples. */
 	thresholds: () => typedError<ThresholdView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("thresholds")),
 	/**  Mutes notifications of one rule for `minutes`. */

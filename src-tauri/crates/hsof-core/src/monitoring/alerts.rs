@@ -71,7 +71,7 @@ impl AppContext {
         let store = self.store()?;
         let source = format!("AlertManager {}", m.config.endpoints.alertmanager_url);
         let fetched = match &m.alertmanager {
-            Ok(am) => match tokio_join(am.alerts(), am.silences()).await {
+            Ok(am) => match futures_util::future::join(am.alerts(), am.silences()).await {
                 (Ok(a), Ok(s)) => Ok((a, s)),
                 (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
             },
@@ -172,8 +172,4 @@ impl AppContext {
         let json = serde_json::to_string(alert).unwrap_or_default();
         Ok(self.store()?.link_alert(fingerprint, alert.name(), &json, &rfc3339(now), actor)?)
     }
-}
-
-async fn tokio_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
-    futures_util::future::join(a, b).await
 }

@@ -267,7 +267,9 @@ impl AppContext {
                 k_ev,
             ),
         ];
-        Ok(MorningView { checklist: finish("morning", t, items), health, alerts, metrics })
+        let view = MorningView { checklist: finish("morning", t, items), health, alerts, metrics };
+        self.set_last_morning(&view);
+        Ok(view)
     }
 
     /// The runbook's Evening Status Review (18:00).
