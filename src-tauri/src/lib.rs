@@ -45,6 +45,10 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::monitoring::last_morning,
             commands::monitoring::thresholds,
             commands::monitoring::snooze_threshold,
+            commands::cluster::cluster_view,
+            commands::cluster::cluster_df,
+            commands::cluster::cluster_follow_logs,
+            commands::cluster::cancel_operation,
             commands::cluster::cluster_pods,
             commands::cluster::cluster_deployments,
             commands::cluster::cluster_nodes,
@@ -58,7 +62,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::cluster::change_preview,
             commands::cluster::change_apply,
         ])
-        .events(collect_events![poller::MonitorTick])
+        .events(collect_events![poller::MonitorTick, commands::cluster::ClusterChanged])
 }
 
 /// The TypeScript exporter settings shared by the app and the bindings test. Integer ids

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use hsof_cluster::{Cluster, ClusterError};
+use hsof_cluster::{Cluster, ClusterError, ConnectOptions};
 use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use serde_json::Value;
+
+mod live;
 
 struct Fake {
     server: FakeKube,
@@ -25,8 +27,12 @@ fn fake() -> Fake {
     Fake { server, kubeconfig, _dir: dir }
 }
 
+fn opts(secs: u64) -> ConnectOptions {
+    ConnectOptions { timeout: Duration::from_secs(secs), proxy_url: None }
+}
+
 async fn connect(f: &Fake) -> Cluster {
-    Cluster::connect(Some(&f.kubeconfig), None, "hsof", Duration::from_secs(5)).await.expect("connect")
+    Cluster::connect(Some(&f.kubeconfig), None, "hsof", &opts(5)).await.expect("connect")
 }
 
 fn kubectl(f: &Fake, args: &[&str]) -> String {
@@ -180,15 +186,13 @@ async fn bad_input_and_faults_get_distinct_clear_errors() {
     assert!(matches!(c.pods().await.expect_err("500"), ClusterError::Api { code: 500, .. }));
     f.server.with(|s| s.faults = Default::default());
 
-    let e = Cluster::connect(Some(&f.kubeconfig), Some("prod"), "hsof", Duration::from_secs(2))
-        .await
-        .expect_err("no context");
+    let e = Cluster::connect(Some(&f.kubeconfig), Some("prod"), "hsof", &opts(2)).await.expect_err("no context");
     assert!(e.to_string().contains("context `prod` is not in the kubeconfig (contexts: fake)"), "{e}");
     let dir = tempfile::tempdir().expect("tempdir");
     let broken = dir.path().join("kubeconfig");
     std::fs::write(&broken, "apiVersion: v1\nclusters: [ {name: x").expect("write");
     assert!(matches!(
-        Cluster::connect(Some(&broken), None, "hsof", Duration::from_secs(2)).await.expect_err("parse"),
+        Cluster::connect(Some(&broken), None, "hsof", &opts(2)).await.expect_err("parse"),
         ClusterError::Kubeconfig(_)
     ));
     drop(f);

@@ -22,7 +22,12 @@ fn main() {
     std::fs::write(&kubeconfig, server.kubeconfig()).expect("kubeconfig");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let cluster = rt
-        .block_on(hsof_cluster::Cluster::connect(Some(&kubeconfig), None, "hsof", Duration::from_secs(30)))
+        .block_on(hsof_cluster::Cluster::connect(
+            Some(&kubeconfig),
+            None,
+            "hsof",
+            &hsof_cluster::ConnectOptions { timeout: Duration::from_secs(30), proxy_url: None },
+        ))
         .expect("connect");
     let runs = 7;
     let mut app = Vec::new();

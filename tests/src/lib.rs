@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 pub mod exporter;
+pub mod proxy;
 pub mod servers;
 use tokio::process::{Child, Command};
 

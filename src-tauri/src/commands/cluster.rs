@@ -1,9 +1,79 @@
 use chrono::Utc;
 use hsof_cluster::{ChangeOutcome, DeploymentRow, NodeRow, PodRow, Revision};
-use hsof_core::cluster::ChangeRequest;
+use hsof_core::cluster::{ChangeRequest, ClusterView};
 use hsof_core::{os_user, AppContext, Error, IpcError};
 use serde::Serialize;
 use tauri::State;
+
+/// Sent (at most every 300 ms) when the live watches see a change.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ClusterChanged {
+    /// The watches' generation counter.
+    pub generation: f64,
+}
+
+/// Pods, deployments, nodes and events from the live watches (started on first use and
+/// kept running; their changes arrive as `ClusterChanged` events).
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_view(app: tauri::AppHandle, ctx: State<'_, AppContext>) -> Result<ClusterView, IpcError> {
+    let (view, started) = ctx.cluster_view(std::time::Duration::from_secs(5), Utc::now()).await?;
+    if let Some(mut rx) = started {
+        tauri::async_runtime::spawn(async move {
+            use tauri_specta::Event;
+            while rx.changed().await.is_ok() {
+                // Coalesce bursts (a rollout touches many pods) into one redraw.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let generation = *rx.borrow_and_update() as f64;
+                if (ClusterChanged { generation }).emit(&app).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    Ok(view)
+}
+
+/// `df -h` in a running pod of the main deployment, parsed.
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_df(ctx: State<'_, AppContext>) -> Result<hsof_cluster::DfReport, IpcError> {
+    let deployment = ctx.config().config.cluster.deployment;
+    Ok(ctx.cluster().await?.df(&deployment).await.map_err(Error::from)?)
+}
+
+/// Follows a pod's log (starting with its last `tail` lines) until `cancel_operation(id)`
+/// or the pod is gone; lines and reconnects arrive through `on_event`.
+#[tauri::command]
+#[specta::specta]
+pub async fn cluster_follow_logs(
+    ctx: State<'_, AppContext>,
+    id: String,
+    pod: String,
+    tail: u32,
+    on_event: tauri::ipc::Channel<hsof_cluster::FollowEvent>,
+) -> Result<(), IpcError> {
+    let op = ctx.begin_operation(&id)?;
+    let cluster = ctx.cluster().await?;
+    let token = op.token.clone();
+    cluster
+        .follow_logs(&pod, None, i64::from(tail), &op.token, |ev| {
+            // A closed webview (reload, window gone) ends the follow.
+            if on_event.send(ev).is_err() {
+                token.cancel();
+            }
+        })
+        .await
+        .map_err(Error::from)?;
+    Ok(())
+}
+
+/// Cancels a running operation (a log follow); false when none runs with that id.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_operation(ctx: State<'_, AppContext>, id: String) -> bool {
+    ctx.cancel_operation(&id)
+}
 
 /// Pods in the namespace.
 #[tauri::command]

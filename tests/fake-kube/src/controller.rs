@@ -176,7 +176,9 @@ pub fn run_job(store: &mut Store, ns: &str, name: &str) {
     if fail {
         lines.push("ERROR: 2 checks failed".into());
     }
-    store.logs.insert((ns.to_string(), pod_name), lines);
+    for line in lines {
+        store.append_log(ns, &pod_name, &line);
+    }
     job["status"] = if fail {
         json!({"failed": 1, "startTime": now, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]})
     } else {

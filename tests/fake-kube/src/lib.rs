@@ -5,20 +5,24 @@
 //! SelfSubjectAccessReview) and runs a minimal deployment controller so rollout history
 //! and undo are real. The conformance tests drive it with the real `kubectl`.
 //!
-//! Not served yet: watch streams, log follow, exec, metrics.k8s.io (see the project notes).
+//! Watches resume from a resourceVersion (or answer `410 Gone`), log follows honour
+//! `sinceTime`, and exec speaks the websocket channel protocols (v4 and v5) for scripted
+//! commands such as `df -h`. Faults: status codes, delays, dropped streams, bad tokens.
 
 mod controller;
 mod discovery;
+mod exec;
 mod patch;
 mod resources;
 mod routes;
 mod seed;
 mod store;
+mod streams;
 
 use std::sync::{Arc, Mutex};
 
 pub use seed::seed_hsof;
-pub use store::{Faults, Store};
+pub use store::{Change, ExecAnswer, Faults, LogLine, Signal, Store, CHANGE_HISTORY};
 
 /// A running fake API server on a free loopback port.
 #[derive(Debug)]
@@ -45,9 +49,13 @@ impl FakeKube {
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new().fallback(move |method, uri, headers, body| {
-                    routes::handle(shared.clone(), method, uri, headers, body)
-                });
+                let fallback = shared.clone();
+                let app = axum::Router::new()
+                    .route("/api/v1/namespaces/{ns}/pods/{name}/exec", axum::routing::any(exec::handle))
+                    .fallback(move |method, uri, headers, body| {
+                        routes::handle(fallback.clone(), method, uri, headers, body)
+                    })
+                    .with_state(shared);
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
                         let _ = rx.await;

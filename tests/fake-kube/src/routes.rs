@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::resources::{find, Resource};
 use crate::store::Store;
-use crate::{controller, discovery, patch};
+use crate::{controller, discovery, patch, streams};
 
 /// Shared state.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ fn reply(code: StatusCode, v: Value) -> Response {
     (code, [("content-type", "application/json")], v.to_string()).into_response()
 }
 
-fn status(code: u16, reason: &str, message: String) -> Response {
+pub(crate) fn status(code: u16, reason: &str, message: String) -> Response {
     let c = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     reply(
         c,
@@ -34,7 +34,7 @@ fn status(code: u16, reason: &str, message: String) -> Response {
     )
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -52,7 +52,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn param(query: &str, name: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
@@ -90,27 +90,39 @@ fn target(path: &str) -> Option<Target> {
     Some(Target { res: find(group, version, plural)?, ns, name, sub })
 }
 
-/// The whole API.
-pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let path = uri.path().to_string();
-    let query = uri.query().unwrap_or_default().to_string();
+/// What every request goes through first: it is recorded, delayed and answered with an
+/// injected fault (or 401 for a token the fake does not accept) when the test asks.
+pub async fn admit(state: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+    let path = uri.path();
+    let query = uri.query().unwrap_or_default();
     let (fault, delay) = {
         let mut s = state.store.lock().unwrap_or_else(|p| p.into_inner());
         s.requests
             .push(format!("{method} {path}{}", if query.is_empty() { String::new() } else { format!("?{query}") }));
-        (s.faults.status, s.faults.delay_ms)
+        let token_ok = s.faults.require_token.as_ref().is_none_or(|t| {
+            headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(format!("Bearer {t}").as_str())
+        });
+        (if token_ok { s.faults.status } else { Some(401) }, s.faults.delay_ms)
     };
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    if let Some(code) = fault {
-        let reason = match code {
-            401 => "Unauthorized",
-            403 => "Forbidden",
-            _ => "InternalError",
-        };
-        return status(code, reason, format!("injected fault {code}"));
+    let code = fault?;
+    let reason = match code {
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        _ => "InternalError",
+    };
+    Some(status(code, reason, format!("injected fault {code}")))
+}
+
+/// The whole API.
+pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(answer) = admit(&state, &method, &uri, &headers).await {
+        return answer;
     }
+    let path = uri.path().to_string();
+    let query = uri.query().unwrap_or_default().to_string();
     match (method.as_str(), path.as_str()) {
         ("GET", "/version") => return reply(StatusCode::OK, discovery::version()),
         ("GET", "/api") => return reply(StatusCode::OK, discovery::api(&state.addr)),
@@ -140,23 +152,15 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
     let mut store = state.store.lock().unwrap_or_else(|p| p.into_inner());
     let ns = t.ns.clone().unwrap_or_default();
     match (method.as_str(), &t.name, t.sub.as_deref()) {
-        ("GET", None, _) if matches!(param(&query, "watch").as_deref(), Some("true" | "1")) => {
-            // A bounded watch: the current objects as ADDED events, then the stream stays
-            // open until `timeoutSeconds` (at most 5 s) and closes, as a server may at any time.
-            let mut items = store.list(t.res, t.ns.as_deref(), param(&query, "labelSelector").as_deref());
-            if let Some(name) =
-                param(&query, "fieldSelector").and_then(|f| f.strip_prefix("metadata.name=").map(str::to_string))
-            {
-                items.retain(|i| i["metadata"]["name"].as_str() == Some(name.as_str()));
-            }
-            let secs = param(&query, "timeoutSeconds").and_then(|s| s.parse::<u64>().ok()).unwrap_or(5).min(5);
-            drop(store);
-            let lines: Vec<Result<String, std::io::Error>> =
-                items.into_iter().map(|o| Ok(format!("{}\n", json!({"type": "ADDED", "object": o})))).collect();
-            let stream = futures_stream(lines, Duration::from_secs(secs));
-            (StatusCode::OK, [("content-type", "application/json")], axum::body::Body::from_stream(stream))
-                .into_response()
-        }
+        ("GET", None, _) if matches!(param(&query, "watch").as_deref(), Some("true" | "1")) => streams::watch(
+            &mut store,
+            t.res,
+            t.ns.as_deref(),
+            param(&query, "labelSelector").as_deref(),
+            param(&query, "fieldSelector").as_deref(),
+            param(&query, "resourceVersion").as_deref(),
+            param(&query, "timeoutSeconds").and_then(|s| s.parse().ok()),
+        ),
         ("GET", None, _) => {
             let items = store.list(t.res, t.ns.as_deref(), param(&query, "labelSelector").as_deref());
             let rv = store.rv;
@@ -170,15 +174,21 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             None => not_found(t.res, name),
         },
         ("GET", Some(name), Some("log")) => {
-            let lines = store.logs.get(&(ns.clone(), name.clone())).cloned().unwrap_or_default();
-            let tail = param(&query, "tailLines").and_then(|n| n.parse::<usize>().ok()).unwrap_or(usize::MAX);
-            let skip = lines.len().saturating_sub(tail);
-            (
-                StatusCode::OK,
-                [("content-type", "text/plain")],
-                lines[skip..].iter().map(|l| format!("{l}\n")).collect::<String>(),
-            )
-                .into_response()
+            if store.get(t.res, &ns, name).is_none() {
+                return not_found(t.res, name);
+            }
+            let since = match param(&query, "sinceTime").map(|s| chrono::DateTime::parse_from_rfc3339(&s)) {
+                None => None,
+                Some(Ok(at)) => Some(at.with_timezone(&chrono::Utc)),
+                Some(Err(e)) => return status(400, "BadRequest", format!("sinceTime: {e}")),
+            };
+            let q = streams::LogQuery {
+                follow: param(&query, "follow").as_deref() == Some("true"),
+                timestamps: param(&query, "timestamps").as_deref() == Some("true"),
+                tail: param(&query, "tailLines").and_then(|n| n.parse().ok()),
+                since,
+            };
+            streams::logs(&mut store, &ns, name, &q)
         }
         ("GET", Some(name), Some("scale")) => match store.get(t.res, &ns, name) {
             Some(o) => reply(StatusCode::OK, scale_of(o)),
@@ -256,29 +266,6 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
         },
         _ => status(405, "MethodNotAllowed", format!("{method} is not supported on {path}")),
     }
-}
-
-/// Sends `lines`, then waits `hold` before ending the stream.
-fn futures_stream(
-    lines: Vec<Result<String, std::io::Error>>,
-    hold: Duration,
-) -> impl futures_core::Stream<Item = Result<String, std::io::Error>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(lines.len().max(1));
-    tokio::spawn(async move {
-        for l in lines {
-            if tx.send(l).await.is_err() {
-                return;
-            }
-        }
-        tokio::time::sleep(hold).await;
-    });
-    tokio_stream_from(rx)
-}
-
-fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
-) -> impl futures_core::Stream<Item = Result<String, std::io::Error>> {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 fn not_found(res: &Resource, name: &str) -> Response {

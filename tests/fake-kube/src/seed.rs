@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::controller::reconcile;
-use crate::store::Store;
+use crate::store::{ExecAnswer, LogLine, Store};
 
 /// Namespace `hsof`, two GPU nodes, ConfigMap `hsof-config`, CronJob `hsof-backup`, and
 /// Deployment `hsof-main` with `replicas` pods, rolled from image 1.4.0 (revision 1) to
@@ -84,9 +84,27 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
         .take(3)
         .collect();
     for p in pods {
+        let start = chrono::Utc::now() - chrono::Duration::seconds(60);
         store.logs.insert(
             ("hsof".into(), p),
-            (1..=20).map(|i| format!("2026-11-27T09:00:{i:02}Z INFO stage1 processed batch {i}")).collect(),
+            (1..=20)
+                .map(|i| LogLine {
+                    at: start + chrono::Duration::seconds(i),
+                    text: format!("2026-11-27T09:00:{i:02}Z INFO stage1 processed batch {i}"),
+                })
+                .collect(),
         );
     }
+    store.exec.insert("df -h".into(), ExecAnswer { exit: 0, stdout: DF_H.into(), stderr: String::new() });
 }
+
+/// What `df -h` prints in an HSOF pod: the container's overlay, the model and data
+/// volumes, and the usual tmpfs mounts.
+pub const DF_H: &str = "Filesystem      Size  Used Avail Use% Mounted on
+overlay          97G   41G   56G  43% /
+tmpfs            64M     0   64M   0% /dev
+/dev/nvme1n1    492G  391G  101G  80% /models
+/dev/nvme2n1    984G  612G  372G  63% /data
+shm              16G  1.2G   15G   8% /dev/shm
+tmpfs            63G   12K   63G   1% /run/secrets/kubernetes.io/serviceaccount
+";

@@ -1,7 +1,9 @@
 //! The fake's state: objects as JSON, a resource version counter, access rules, faults.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::resources::{by_kind, Resource};
@@ -16,6 +18,71 @@ pub struct Faults {
     pub status: Option<u16>,
     /// Delay every answer by this many milliseconds.
     pub delay_ms: u64,
+    /// Close each watch (and log follow) after it has sent this many events, as an API
+    /// server or a load balancer may at any time.
+    pub drop_watch_after: Option<usize>,
+    /// Refuse requests whose bearer token is not this one with 401 (expired credentials).
+    pub require_token: Option<String>,
+}
+
+/// One change to an object, as a watch reports it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Resource version of the change.
+    pub rv: u64,
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub kind: &'static str,
+    /// Resource plural.
+    pub plural: String,
+    /// Namespace ("" for cluster-scoped).
+    pub ns: String,
+    /// The object after the change (before it, for `DELETED`).
+    pub object: Value,
+}
+
+/// One line of a container's log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    /// When the container wrote it.
+    pub at: DateTime<Utc>,
+    /// The text, without the newline.
+    pub text: String,
+}
+
+/// What open watches and log follows hear about.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// An object changed.
+    Change(Arc<Change>),
+    /// A pod wrote a log line: (namespace, pod, line).
+    Log(Arc<(String, String, LogLine)>),
+    /// Every open stream closes now (a dropped connection).
+    DropStreams,
+}
+
+/// The broadcast channel open streams subscribe to.
+#[derive(Debug)]
+pub struct Bus(pub tokio::sync::broadcast::Sender<Signal>);
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self(tokio::sync::broadcast::channel(16_384).0)
+    }
+}
+
+/// How many changes the server remembers for watches that resume from a resourceVersion;
+/// older ones get `410 Gone` and must list again, as on a real server.
+pub const CHANGE_HISTORY: usize = 20_000;
+
+/// What an exec of a command answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecAnswer {
+    /// Exit code.
+    pub exit: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
 }
 
 /// The whole state.
@@ -30,7 +97,13 @@ pub struct Store {
     /// Injected faults.
     pub faults: Faults,
     /// Pod logs by (namespace, pod).
-    pub logs: BTreeMap<(String, String), Vec<String>>,
+    pub logs: BTreeMap<(String, String), Vec<LogLine>>,
+    /// Recent changes, oldest first, for watches resuming from a resourceVersion.
+    pub changes: VecDeque<Change>,
+    /// Open watches and log follows listen here.
+    pub bus: Bus,
+    /// What `exec` answers, by the command joined with spaces; other commands exit 127.
+    pub exec: BTreeMap<String, ExecAnswer>,
     /// Requests seen, `METHOD path?query`, for assertions.
     pub requests: Vec<String>,
     /// Serve metrics.k8s.io (as if metrics-server were installed).
@@ -63,6 +136,7 @@ impl Store {
         let key = (res.plural.to_string(), ns.clone(), name.clone());
         let rv = self.next_rv();
         let existing = self.objects.get(&key).cloned();
+        let change_kind = if existing.is_some() { "MODIFIED" } else { "ADDED" };
         let meta = obj["metadata"].as_object_mut().map(std::mem::take).unwrap_or_default();
         let mut meta = Value::Object(meta);
         meta["resourceVersion"] = json!(rv.to_string());
@@ -84,8 +158,43 @@ impl Store {
         }
         obj["metadata"] = meta;
         obj["apiVersion"] = json!(res.api_version());
+        self.record(Change { rv, kind: change_kind, plural: res.plural.into(), ns, object: obj.clone() });
         self.objects.insert(key, obj.clone());
         obj
+    }
+
+    fn record(&mut self, change: Change) {
+        if self.changes.len() >= CHANGE_HISTORY {
+            self.changes.pop_front();
+        }
+        self.changes.push_back(change.clone());
+        // Nobody listening is fine.
+        let _ = self.bus.0.send(Signal::Change(Arc::new(change)));
+    }
+
+    /// The oldest resource version a watch may resume from without `410 Gone`.
+    pub fn oldest_resumable(&self) -> u64 {
+        self.changes.front().map_or(self.rv, |c| c.rv.saturating_sub(1))
+    }
+
+    /// Appends a line to a pod's log, stamped now (strictly after the previous line),
+    /// and tells the followers.
+    pub fn append_log(&mut self, ns: &str, pod: &str, text: &str) {
+        let lines = self.logs.entry((ns.to_string(), pod.to_string())).or_default();
+        let mut at = Utc::now();
+        if let Some(last) = lines.last() {
+            if at <= last.at {
+                at = last.at + chrono::Duration::nanoseconds(1);
+            }
+        }
+        let line = LogLine { at, text: text.to_string() };
+        lines.push(line.clone());
+        let _ = self.bus.0.send(Signal::Log(Arc::new((ns.to_string(), pod.to_string(), line))));
+    }
+
+    /// Closes every open watch and log follow, as a dropped connection would.
+    pub fn drop_streams(&self) {
+        let _ = self.bus.0.send(Signal::DropStreams);
     }
 
     /// One object.
@@ -116,11 +225,12 @@ impl Store {
 
     /// Removes an object.
     pub fn delete(&mut self, res: &Resource, ns: &str, name: &str) -> Option<Value> {
-        self.objects.remove(&(
-            res.plural.to_string(),
-            if res.namespaced { ns.to_string() } else { String::new() },
-            name.to_string(),
-        ))
+        let ns = if res.namespaced { ns.to_string() } else { String::new() };
+        let mut gone = self.objects.remove(&(res.plural.to_string(), ns.clone(), name.to_string()))?;
+        let rv = self.next_rv();
+        gone["metadata"]["resourceVersion"] = json!(rv.to_string());
+        self.record(Change { rv, kind: "DELETED", plural: res.plural.into(), ns, object: gone.clone() });
+        Some(gone)
     }
 }
 

@@ -6,9 +6,13 @@
 mod changes;
 mod config_changes;
 mod error;
+mod follow;
 mod jobs;
+mod live;
+pub mod proxy;
 mod read;
 mod rollout;
+mod storage;
 mod top;
 mod workload;
 
@@ -18,11 +22,30 @@ use std::time::Duration;
 pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use config_changes::Resources;
 pub use error::ClusterError;
+pub use follow::{split_timestamped, FollowEvent, LogCursor, LogLine};
 pub use jobs::{JobOutcome, JobTemplate};
+pub use live::{Live, WatchState};
 pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
 pub use rollout::RolloutStatus;
+pub use storage::{parse_df, DfReport, DfRow};
 pub use top::{cpu_millicores, memory_bytes, TopRow};
 pub use workload::{BackupStatus, EventRow, ImageUse};
+
+/// How to reach the API server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectOptions {
+    /// Connect, read and write timeout of each request.
+    pub timeout: Duration,
+    /// `http://`, `https://` or `socks5://` proxy; `None` means the kubeconfig's
+    /// `proxy-url`, else `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` minus `NO_PROXY`.
+    pub proxy_url: Option<String>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(10), proxy_url: None }
+    }
+}
 
 /// A connection to one cluster context and namespace.
 #[derive(Clone)]
@@ -48,12 +71,12 @@ impl std::fmt::Debug for Cluster {
 
 impl Cluster {
     /// Connects with `kubeconfig` (or `$KUBECONFIG` / `~/.kube/config` when `None`), using
-    /// `context` (or the current context) and `namespace`, with a request `timeout`.
+    /// `context` (or the current context) and `namespace`, with `options` (timeout, proxy).
     pub async fn connect(
         kubeconfig: Option<&Path>,
         context: Option<&str>,
         namespace: &str,
-        timeout: Duration,
+        options: &ConnectOptions,
     ) -> Result<Self, ClusterError> {
         let kc = match kubeconfig {
             Some(p) => kube::config::Kubeconfig::read_from(p),
@@ -68,10 +91,23 @@ impl Cluster {
         let opts = kube::config::KubeConfigOptions { context: Some(context_name.clone()), cluster: None, user: None };
         let mut config =
             kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
-        config.connect_timeout = Some(timeout);
-        config.read_timeout = Some(timeout);
-        config.write_timeout = Some(timeout);
+        config.connect_timeout = Some(options.timeout);
+        config.read_timeout = Some(options.timeout);
+        config.write_timeout = Some(options.timeout);
+        // kube retries 429/503/504 up to 15 times with backoff growing towards minutes: an
+        // operator's click must not hang that long. Watches and follows retry on their own.
+        config.default_retry = false;
         let server = config.cluster_url.to_string();
+        // The explicit setting wins, then the kubeconfig's `proxy-url`, then the environment
+        // the way kubectl (Go's ProxyFromEnvironment) reads it.
+        let proxy = match options.proxy_url.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => Some(p.to_string()),
+            None if config.proxy_url.is_some() => None,
+            None => proxy::from_env(&server, |k| std::env::var(k).ok()),
+        };
+        if let Some(p) = proxy {
+            config.proxy_url = Some(proxy::parse(&p)?);
+        }
         let client = kube::Client::try_from(config).map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
         Ok(Self { client, namespace: namespace.to_string(), context: context_name, server })
     }

@@ -103,49 +103,14 @@ impl Cluster {
         let api: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
         let list =
             api.list(&ListParams::default()).await.map_err(|e| ClusterError::from_kube(e, "list deployments"))?;
-        Ok(list
-            .items
-            .iter()
-            .map(|d| {
-                let st = d.status.clone().unwrap_or_default();
-                let as_u = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
-                DeploymentRow {
-                    name: d.metadata.name.clone().unwrap_or_default(),
-                    replicas: as_u(d.spec.as_ref().and_then(|s| s.replicas)),
-                    ready: as_u(st.ready_replicas),
-                    updated: as_u(st.updated_replicas),
-                    revision: revision_of(d.metadata.annotations.as_ref()),
-                    images: images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
-                }
-            })
-            .collect())
+        Ok(list.items.iter().map(deployment_row).collect())
     }
 
     /// Nodes with their GPU capacity.
     pub async fn nodes(&self) -> Result<Vec<NodeRow>, ClusterError> {
         let api: Api<Node> = Api::all(self.client.clone());
         let list = api.list(&ListParams::default()).await.map_err(|e| ClusterError::from_kube(e, "list nodes"))?;
-        Ok(list
-            .items
-            .iter()
-            .map(|n| {
-                let st = n.status.clone().unwrap_or_default();
-                let q = |m: &Option<
-                    std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
-                >,
-                         k: &str| {
-                    m.as_ref().and_then(|m| m.get(k)).map(|q| q.0.clone()).unwrap_or_default()
-                };
-                NodeRow {
-                    name: n.metadata.name.clone().unwrap_or_default(),
-                    ready: st.conditions.unwrap_or_default().iter().any(|c| c.type_ == "Ready" && c.status == "True"),
-                    gpu_capacity: q(&st.capacity, "nvidia.com/gpu").parse().unwrap_or(0),
-                    gpu_allocatable: q(&st.allocatable, "nvidia.com/gpu").parse().unwrap_or(0),
-                    cpu: q(&st.allocatable, "cpu"),
-                    memory: q(&st.allocatable, "memory"),
-                }
-            })
-            .collect())
+        Ok(list.items.iter().map(node_row).collect())
     }
 
     /// Rollout history of `deployment`, newest first (its ReplicaSets and their revisions).
@@ -210,7 +175,38 @@ impl Cluster {
     }
 }
 
-fn pod_row(p: &Pod) -> PodRow {
+/// The table row of a deployment.
+pub(crate) fn deployment_row(d: &Deployment) -> DeploymentRow {
+    let st = d.status.clone().unwrap_or_default();
+    let as_u = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
+    DeploymentRow {
+        name: d.metadata.name.clone().unwrap_or_default(),
+        replicas: as_u(d.spec.as_ref().and_then(|s| s.replicas)),
+        ready: as_u(st.ready_replicas),
+        updated: as_u(st.updated_replicas),
+        revision: revision_of(d.metadata.annotations.as_ref()),
+        images: images(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
+    }
+}
+
+/// The table row of a node, with its GPU capacity.
+pub(crate) fn node_row(n: &Node) -> NodeRow {
+    let st = n.status.clone().unwrap_or_default();
+    let q =
+        |m: &Option<std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+         k: &str| { m.as_ref().and_then(|m| m.get(k)).map(|q| q.0.clone()).unwrap_or_default() };
+    NodeRow {
+        name: n.metadata.name.clone().unwrap_or_default(),
+        ready: st.conditions.unwrap_or_default().iter().any(|c| c.type_ == "Ready" && c.status == "True"),
+        gpu_capacity: q(&st.capacity, "nvidia.com/gpu").parse().unwrap_or(0),
+        gpu_allocatable: q(&st.allocatable, "nvidia.com/gpu").parse().unwrap_or(0),
+        cpu: q(&st.allocatable, "cpu"),
+        memory: q(&st.allocatable, "memory"),
+    }
+}
+
+/// The table row of a pod.
+pub(crate) fn pod_row(p: &Pod) -> PodRow {
     let st = p.status.clone().unwrap_or_default();
     let cs = st.container_statuses.unwrap_or_default();
     let total = p.spec.as_ref().map(|s| s.containers.len()).unwrap_or(cs.len());

@@ -58,22 +58,7 @@ impl Cluster {
     pub async fn events(&self) -> Result<Vec<EventRow>, ClusterError> {
         let api: Api<Event> = Api::namespaced(self.client.clone(), &self.namespace);
         let list = api.list(&ListParams::default()).await.map_err(|e| ClusterError::from_kube(e, "list events"))?;
-        let mut rows: Vec<EventRow> = list
-            .items
-            .into_iter()
-            .map(|e| EventRow {
-                kind: e.type_.unwrap_or_default(),
-                reason: e.reason.unwrap_or_default(),
-                object: format!(
-                    "{}/{}",
-                    e.involved_object.kind.unwrap_or_default(),
-                    e.involved_object.name.unwrap_or_default()
-                ),
-                message: e.message.unwrap_or_default(),
-                count: u32::try_from(e.count.unwrap_or(1)).unwrap_or(1),
-                last_seen: e.last_timestamp.map(|t| t.0.to_string()),
-            })
-            .collect();
+        let mut rows: Vec<EventRow> = list.items.into_iter().map(|e| event_row(&e)).collect();
         rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
         Ok(rows)
     }
@@ -117,5 +102,21 @@ impl Cluster {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         let params = LogParams { tail_lines: Some(tail.clamp(1, 10_000)), ..Default::default() };
         api.logs(pod, &params).await.map_err(|e| ClusterError::from_kube(e, &format!("logs of pod {pod}")))
+    }
+}
+
+/// The table row of an event.
+pub(crate) fn event_row(e: &Event) -> EventRow {
+    EventRow {
+        kind: e.type_.clone().unwrap_or_default(),
+        reason: e.reason.clone().unwrap_or_default(),
+        object: format!(
+            "{}/{}",
+            e.involved_object.kind.clone().unwrap_or_default(),
+            e.involved_object.name.clone().unwrap_or_default()
+        ),
+        message: e.message.clone().unwrap_or_default(),
+        count: u32::try_from(e.count.unwrap_or(1)).unwrap_or(1),
+        last_seen: e.last_timestamp.as_ref().map(|t| t.0.to_string()),
     }
 }

@@ -40,6 +40,8 @@ pub struct AppContext {
     last_morning: RwLock<Option<crate::monitoring::MorningView>>,
     store: StoreState,
     secrets: SecretStore,
+    cluster: crate::cluster::ClusterState,
+    operations: crate::operations::Operations,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -156,7 +158,26 @@ impl AppContext {
         };
         let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
         let monitor = RwLock::new(Monitor::from_config(&loaded.config));
-        Self { paths, config: RwLock::new(loaded), monitor, last_morning: RwLock::new(None), store, secrets }
+        Self {
+            paths,
+            config: RwLock::new(loaded),
+            monitor,
+            last_morning: RwLock::new(None),
+            store,
+            secrets,
+            cluster: crate::cluster::ClusterState::default(),
+            operations: crate::operations::Operations::default(),
+        }
+    }
+
+    /// The cluster connection cache, live watches and permission answers.
+    pub(crate) fn cluster_state(&self) -> &crate::cluster::ClusterState {
+        &self.cluster
+    }
+
+    /// Cancellable operations in flight.
+    pub(crate) fn operations(&self) -> &crate::operations::Operations {
+        &self.operations
     }
 
     /// Resolved paths.

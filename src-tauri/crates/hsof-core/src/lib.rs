@@ -10,6 +10,7 @@ mod error;
 pub mod facts;
 pub mod logging;
 pub mod monitoring;
+pub mod operations;
 mod paths;
 pub mod secrets;
 

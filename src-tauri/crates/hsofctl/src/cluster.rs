@@ -12,7 +12,12 @@ pub enum ClusterCmd {
     /// Contexts in the kubeconfig
     Contexts,
     /// Pods in the namespace (kubectl get pods)
-    Pods,
+    Pods {
+        /// Keep watching: print the table again on every change (a JSON line each with
+        /// --json) until interrupted (kubectl get pods -w)
+        #[arg(short, long)]
+        watch: bool,
+    },
     /// Deployments and their rollout state
     Deployments,
     /// Nodes with GPU capacity
@@ -41,14 +46,21 @@ pub enum ClusterCmd {
     Backup,
     /// Images in use and how many pods run each (the Friday update review)
     Images,
-    /// The last lines of a pod's log
+    /// The last lines of a pod's log; with --follow, new lines as they come, resuming
+    /// after a dropped connection without repeats (kubectl logs -f)
     Logs {
         /// Pod name
         pod: String,
         /// How many lines
         #[arg(long, default_value_t = 50)]
         tail: i64,
+        /// Keep following until interrupted
+        #[arg(short, long)]
+        follow: bool,
     },
+    /// Storage in a running pod of the main deployment: `df -h` through exec
+    /// (kubectl exec deployment/hsof-main -- df -h)
+    Df,
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,28 +161,39 @@ pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), E
     let c = ctx.cluster().await?;
     let now = Utc::now();
     match cmd {
-        ClusterCmd::Pods => {
+        ClusterCmd::Pods { watch: false } => {
             let pods = c.pods().await?;
             if out.json {
                 out.json_value(&pods);
                 return Ok(());
             }
-            println!(
-                "{:<40} {:<6} {:<10} {:>8} {:>5} {:>4}  {:<14} IMAGES",
-                "NAME", "READY", "STATUS", "RESTARTS", "AGE", "GPU", "NODE"
-            );
-            for p in pods {
-                println!(
-                    "{:<40} {:<6} {:<10} {:>8} {:>5} {:>4}  {:<14} {}",
-                    p.name,
-                    p.ready,
-                    p.phase,
-                    p.restarts,
-                    hsof_cluster::age(p.created.as_deref(), now),
-                    p.gpus,
-                    p.node,
-                    p.images.join(",")
-                );
+            print_pods(&pods, now);
+        }
+        ClusterCmd::Pods { watch: true } => {
+            let live = hsof_cluster::Live::start(&c);
+            let mut changes = live.subscribe();
+            let mut shown = None;
+            loop {
+                if let Some(pods) = live.pods() {
+                    if shown.as_ref() != Some(&pods) {
+                        if out.json {
+                            println!("{}", serde_json::to_string(&pods).unwrap_or_default());
+                        } else {
+                            println!("--- {} ---", Utc::now().format("%H:%M:%S"));
+                            print_pods(&pods, Utc::now());
+                        }
+                        shown = Some(pods);
+                    }
+                }
+                for st in live.states().iter().filter(|s| s.error.is_some()) {
+                    eprintln!("watch {}: reconnecting: {}", st.resource, st.error.as_deref().unwrap_or_default());
+                }
+                if changes.changed().await.is_err() {
+                    return Ok(());
+                }
+                // Coalesce a burst of changes into one table.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                changes.borrow_and_update();
             }
         }
         ClusterCmd::Deployments => {
@@ -307,12 +330,43 @@ pub async fn read(ctx: &AppContext, cmd: &ClusterCmd, out: &Out) -> Result<(), E
                 println!("{:>5} pods  {}", u.pods, u.image);
             }
         }
-        ClusterCmd::Logs { pod, tail } => {
+        ClusterCmd::Logs { pod, tail, follow: false } => {
             let text = c.logs(pod, *tail).await?;
             if out.json {
                 out.json_value(&serde_json::json!({ "pod": pod, "lines": text.lines().collect::<Vec<_>>() }));
             } else {
                 print!("{text}");
+            }
+        }
+        ClusterCmd::Logs { pod, tail, follow: true } => {
+            let json = out.json;
+            let never = tokio_util::sync::CancellationToken::new();
+            c.follow_logs(pod, None, *tail, &never, |ev| match ev {
+                hsof_cluster::FollowEvent::Line(l) if json => {
+                    println!("{}", serde_json::to_string(&l).unwrap_or_default());
+                }
+                hsof_cluster::FollowEvent::Line(l) => println!("{}", l.text),
+                hsof_cluster::FollowEvent::Reconnecting { error, retry_ms, .. } => {
+                    eprintln!("log stream interrupted ({error}); resuming in {retry_ms} ms");
+                }
+                hsof_cluster::FollowEvent::Connected => {}
+            })
+            .await?;
+        }
+        ClusterCmd::Df => {
+            let deployment = ctx.config().config.cluster.deployment;
+            let r = c.df(&deployment).await?;
+            if out.json {
+                out.json_value(&r);
+                return Ok(());
+            }
+            println!("pod {}", r.pod);
+            println!("{:<24} {:>6} {:>6} {:>6} {:>5}  MOUNTED ON", "FILESYSTEM", "SIZE", "USED", "AVAIL", "USE%");
+            for d in r.rows {
+                println!(
+                    "{:<24} {:>6} {:>6} {:>6} {:>4}%  {}",
+                    d.filesystem, d.size, d.used, d.avail, d.use_percent, d.mounted_on
+                );
             }
         }
         ClusterCmd::Contexts => {}
@@ -375,4 +429,24 @@ pub async fn change(ctx: &AppContext, cmd: &ChangeCmd, dry_run: bool, yes: bool,
         return Ok(if done.state == "succeeded" { 0 } else { 1 });
     }
     Ok(if !dry_run && !yes { NEEDS_CONFIRMATION } else { 0 })
+}
+
+fn print_pods(pods: &[hsof_cluster::PodRow], now: chrono::DateTime<Utc>) {
+    println!(
+        "{:<40} {:<6} {:<10} {:>8} {:>5} {:>4}  {:<14} IMAGES",
+        "NAME", "READY", "STATUS", "RESTARTS", "AGE", "GPU", "NODE"
+    );
+    for p in pods {
+        println!(
+            "{:<40} {:<6} {:<10} {:>8} {:>5} {:>4}  {:<14} {}",
+            p.name,
+            p.ready,
+            p.phase,
+            p.restarts,
+            hsof_cluster::age(p.created.as_deref(), now),
+            p.gpus,
+            p.node,
+            p.images.join(",")
+        );
+    }
 }

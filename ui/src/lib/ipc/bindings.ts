@@ -54,6 +54,20 @@ export const commands = {
 	thresholds: () => typedError<ThresholdView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("thresholds")),
 	/**  Mutes notifications of one rule for `minutes`. */
 	snoozeThreshold: (ruleId: string, minutes: number) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("snooze_threshold", { ruleId, minutes })),
+	/**
+	 *  Pods, deployments, nodes and events from the live watches (started on first use and
+	 *  kept running; their changes arrive as `ClusterChanged` events).
+	 */
+	clusterView: () => typedError<ClusterView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cluster_view")),
+	/**  `df -h` in a running pod of the main deployment, parsed. */
+	clusterDf: () => typedError<DfReport, IpcError_Serialize>(__TAURI_INVOKE("cluster_df")),
+	/**
+	 *  Follows a pod's log (starting with its last `tail` lines) until `cancel_operation(id)`
+	 *  or the pod is gone; lines and reconnects arrive through `on_event`.
+	 */
+	clusterFollowLogs: (id: string, pod: string, tail: number, onEvent: Channel<FollowEvent>) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("cluster_follow_logs", { id, pod, tail, onEvent })),
+	/**  Cancels a running operation (a log follow); false when none runs with that id. */
+	cancelOperation: (id: string) => __TAURI_INVOKE<boolean>("cancel_operation", { id }),
 	/**  Pods in the namespace. */
 	clusterPods: () => typedError<PodRow_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("cluster_pods")),
 	/**  Deployments in the namespace. */
@@ -85,6 +99,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	clusterChanged: makeEvent<ClusterChanged, ClusterChanged>("cluster-changed"),
 	monitorTick: makeEvent<MonitorTick, MonitorTick>("monitor-tick"),
 };
 
@@ -489,6 +504,12 @@ export type Checklist = {
 	critical_failed: boolean,
 };
 
+/**  Sent (at most every 300 ms) when the live watches see a change. */
+export type ClusterChanged = {
+	/**  The watches' generation counter. */
+	generation: number | null,
+};
+
 /**  `[cluster]` */
 export type ClusterConfig = ClusterConfig_Serialize | ClusterConfig_Deserialize;
 
@@ -508,6 +529,11 @@ export type ClusterConfig_Deserialize = {
 	configmap?: string,
 	/**  Disable every change (restart, scale, undo, patches, jobs). */
 	read_only?: boolean,
+	/**
+	 *  Proxy for the API server (`http://`, `https://`, `socks5://`); empty means the
+	 *  kubeconfig's `proxy-url`, else the `HTTPS_PROXY` / `NO_PROXY` environment.
+	 */
+	proxy_url?: string,
 };
 
 /**  `[cluster]` */
@@ -526,6 +552,66 @@ export type ClusterConfig_Serialize = {
 	configmap: string,
 	/**  Disable every change (restart, scale, undo, patches, jobs). */
 	read_only: boolean,
+	/**
+	 *  Proxy for the API server (`http://`, `https://`, `socks5://`); empty means the
+	 *  kubeconfig's `proxy-url`, else the `HTTPS_PROXY` / `NO_PROXY` environment.
+	 */
+	proxy_url: string,
+};
+
+/**  Pods, deployments, nodes and events of the namespace. */
+export type ClusterView = ClusterView_Serialize | ClusterView_Deserialize;
+
+/**  Pods, deployments, nodes and events of the namespace. */
+export type ClusterView_Deserialize = {
+	/**  Context. */
+	context: string,
+	/**  Namespace. */
+	namespace: string,
+	/**  `watch` (the live caches) or `list` (read now, the watches not synced yet). */
+	source: string,
+	/**  When this view was assembled (RFC 3339). */
+	read_at: string,
+	/**  Pods, by name. */
+	pods: PodRow_Deserialize[],
+	/**  Deployments, by name. */
+	deployments: DeploymentRow[],
+	/**  Nodes, by name (empty when nodes may not be read). */
+	nodes: NodeRow[],
+	/**  Why nodes are missing, when they are. */
+	nodes_error?: string | null,
+	/**  Events, newest first. */
+	events: EventRow_Deserialize[],
+	/**  Each watch: synced, reconnecting and why. */
+	watches: WatchState_Deserialize[],
+	/**  Moves on every change the watches see. */
+	generation: number | null,
+};
+
+/**  Pods, deployments, nodes and events of the namespace. */
+export type ClusterView_Serialize = {
+	/**  Context. */
+	context: string,
+	/**  Namespace. */
+	namespace: string,
+	/**  `watch` (the live caches) or `list` (read now, the watches not synced yet). */
+	source: string,
+	/**  When this view was assembled (RFC 3339). */
+	read_at: string,
+	/**  Pods, by name. */
+	pods: PodRow_Serialize[],
+	/**  Deployments, by name. */
+	deployments: DeploymentRow[],
+	/**  Nodes, by name (empty when nodes may not be read). */
+	nodes: NodeRow[],
+	/**  Why nodes are missing, when they are. */
+	nodes_error: string | null,
+	/**  Events, newest first. */
+	events: EventRow_Serialize[],
+	/**  Each watch: synced, reconnecting and why. */
+	watches: WatchState_Serialize[],
+	/**  Moves on every change the watches see. */
+	generation: number | null,
 };
 
 /**  Which side of the threshold breaches. */
@@ -715,6 +801,30 @@ export type DeploymentRow = {
 	images: string[],
 };
 
+/**  `df -h` in one pod. */
+export type DfReport = {
+	/**  The pod it ran in. */
+	pod: string,
+	/**  Its filesystems. */
+	rows: DfRow[],
+};
+
+/**  One filesystem as `df -h` prints it. */
+export type DfRow = {
+	/**  Device or filesystem. */
+	filesystem: string,
+	/**  Size (`97G`). */
+	size: string,
+	/**  Used. */
+	used: string,
+	/**  Available. */
+	avail: string,
+	/**  Use, percent. */
+	use_percent: number,
+	/**  Mount point. */
+	mounted_on: string,
+};
+
 /**  Everything Overview and `hsofctl doctor` show. */
 export type Doctor = Doctor_Serialize | Doctor_Deserialize;
 
@@ -852,11 +962,63 @@ export type ErrorCode =
 /**  A defect: please report it. */
 "internal";
 
+/**  One event. */
+export type EventRow = EventRow_Serialize | EventRow_Deserialize;
+
+/**  One event. */
+export type EventRow_Deserialize = {
+	/**  `Normal` or `Warning`. */
+	kind: string,
+	/**  Reason, e.g. `BackOff`. */
+	reason: string,
+	/**  `Pod/hsof-main-…`. */
+	object: string,
+	/**  Message. */
+	message: string,
+	/**  Times seen. */
+	count: number,
+	/**  Last seen (RFC 3339). */
+	last_seen?: string | null,
+};
+
+/**  One event. */
+export type EventRow_Serialize = {
+	/**  `Normal` or `Warning`. */
+	kind: string,
+	/**  Reason, e.g. `BackOff`. */
+	reason: string,
+	/**  `Pod/hsof-main-…`. */
+	object: string,
+	/**  Message. */
+	message: string,
+	/**  Times seen. */
+	count: number,
+	/**  Last seen (RFC 3339). */
+	last_seen: string | null,
+};
+
 /**  How long the first paint took. */
 export type FirstPaint = {
 	/**  Milliseconds from process start to the UI's first paint. */
 	ms: number | null,
 };
+
+/**  What a follow reports as it goes. */
+export type FollowEvent = 
+/**  A new line. */
+{
+	kind: "line",
+} & LogLine | 
+/**  The stream broke; the follow reconnects after `retry_ms`. */
+{ kind: "reconnecting"; 
+/**  Why. */
+error: string; 
+/**  Consecutive attempts so far. */
+attempt: number; 
+/**  Wait before the next one. */
+retry_ms: number } | 
+/**  Connected (again) and streaming. */
+({ kind: "connected" }) & { attempt?: never; error?: never; retry_ms?: never };
 
 /**  Where a number came from and how old it is, shown beside every figure. */
 export type Freshness = Freshness_Serialize | Freshness_Deserialize;
@@ -1393,6 +1555,14 @@ export type LoadedConfig_Serialize = {
 	problems: ConfigProblem[],
 	/**  True when this start wrote the file with defaults. */
 	created: boolean,
+};
+
+/**  One line of a followed log. */
+export type LogLine = {
+	/**  When the container wrote it (RFC 3339 with nanoseconds). */
+	at: string,
+	/**  The text. */
+	text: string,
 };
 
 /**  One label matcher of a silence. */
@@ -2298,6 +2468,37 @@ export type WarningThresholds_Serialize = {
 	disk_pct: number | null,
 	/**  Latency P95 above this warns, seconds. */
 	latency_p95_secs: number | null,
+};
+
+/**  The state of one watch. */
+export type WatchState = WatchState_Serialize | WatchState_Deserialize;
+
+/**  The state of one watch. */
+export type WatchState_Deserialize = {
+	/**  `pods`, `deployments`, `events`, `nodes`. */
+	resource: string,
+	/**  The initial list has arrived: the cache is complete. */
+	synced: boolean,
+	/**  The last error, while the watch is reconnecting (cleared by the next good event). */
+	error?: string | null,
+	/**  Times the watch had to reconnect after an error. */
+	reconnects: number,
+	/**  When the last event arrived (RFC 3339). */
+	last_event?: string | null,
+};
+
+/**  The state of one watch. */
+export type WatchState_Serialize = {
+	/**  `pods`, `deployments`, `events`, `nodes`. */
+	resource: string,
+	/**  The initial list has arrived: the cache is complete. */
+	synced: boolean,
+	/**  The last error, while the watch is reconnecting (cleared by the next good event). */
+	error: string | null,
+	/**  Times the watch had to reconnect after an error. */
+	reconnects: number,
+	/**  When the last event arrived (RFC 3339). */
+	last_event: string | null,
 };
 
 /**  A burn rate over one window. */

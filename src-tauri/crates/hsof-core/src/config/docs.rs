@@ -11,6 +11,7 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("cluster.backup_cronjob", "The backup CronJob checked every morning."),
     ("cluster.configmap", "The HSOF ConfigMap that configuration changes patch (kubectl patch configmap)."),
     ("cluster.read_only", "true disables every change (restart, scale, undo); reads still work."),
+    ("cluster.proxy_url", "Proxy to the API server: http://, https:// or socks5://host:port. Empty: the kubeconfig's proxy-url, else HTTPS_PROXY / NO_PROXY as kubectl reads them."),
     ("endpoints", "Where HSOF and its monitoring answer."),
     ("endpoints.hsof_health_url", "Base URL of HSOF's /health, /health/gpu, /health/pipeline, /health/model."),
     ("endpoints.prometheus_url", "Prometheus base URL (HTTP API v1)."),

@@ -51,6 +51,9 @@ pub struct ClusterConfig {
     pub configmap: String,
     /// Disable every change (restart, scale, undo, patches, jobs).
     pub read_only: bool,
+    /// Proxy for the API server (`http://`, `https://`, `socks5://`); empty means the
+    /// kubeconfig's `proxy-url`, else the `HTTPS_PROXY` / `NO_PROXY` environment.
+    pub proxy_url: String,
 }
 
 impl Default for ClusterConfig {
@@ -63,6 +66,7 @@ impl Default for ClusterConfig {
             backup_cronjob: "hsof-backup".into(),
             configmap: "hsof-config".into(),
             read_only: false,
+            proxy_url: String::new(),
         }
     }
 }

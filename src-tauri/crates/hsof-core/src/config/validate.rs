@@ -22,6 +22,11 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     p.dns_label("cluster.namespace", &c.namespace);
     p.dns_name("cluster.deployment", &c.deployment);
     p.dns_name("cluster.backup_cronjob", &c.backup_cronjob);
+    if !c.proxy_url.is_empty() {
+        let ok = url::Url::parse(&c.proxy_url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https" | "socks5") && u.host().is_some());
+        p.check("cluster.proxy_url", ok, "an http://, https:// or socks5:// URL with a host", &c.proxy_url);
+    }
     p.dns_name("cluster.configmap", &c.configmap);
 
     let e = &config.endpoints;

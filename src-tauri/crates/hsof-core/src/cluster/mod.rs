@@ -1,15 +1,18 @@
 //! Cluster services: connect from the configuration, read views, and audited changes
 //! that are permission-checked and dry-run on the server before they are made.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use hsof_cluster::{ChangeOutcome, Cluster};
 use hsof_store::NewAuditEntry;
 use serde::{Deserialize, Serialize};
 
 use crate::{AppContext, Error};
+
+mod connection;
+mod view;
+
+pub use connection::{ClusterState, PERMISSION_TTL};
+pub use view::ClusterView;
 
 /// A change the runbook makes to the main deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -92,22 +95,14 @@ impl ChangeRequest {
 }
 
 impl AppContext {
-    /// Connects to the configured context and namespace.
-    pub async fn cluster(&self) -> Result<Cluster, Error> {
-        let cfg = self.config().config;
-        let kubeconfig = Some(cfg.cluster.kubeconfig.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
-        let context = Some(cfg.cluster.context.as_str()).filter(|s| !s.is_empty());
-        let timeout = Duration::from_secs(u64::from(cfg.endpoints.request_timeout_secs.max(1)));
-        Ok(Cluster::connect(kubeconfig.as_deref(), context, &cfg.cluster.namespace, timeout).await?)
-    }
-
-    /// Whether `request` may be made now: read-only mode and RBAC. `Err` says why not.
+    /// Whether `request` may be made now: read-only mode and RBAC (the API's answer is
+    /// cached for [`PERMISSION_TTL`]). `Err` says why not.
     pub async fn change_allowed(&self, cluster: &Cluster, request: &ChangeRequest) -> Result<(), Error> {
         if self.config().config.cluster.read_only {
             return Err(Error::Forbidden("read-only mode (cluster.read_only = true): changes are disabled".into()));
         }
         let (verb, group, resource, sub) = request.permission();
-        let (allowed, reason) = cluster.can_i(verb, group, resource, sub).await?;
+        let (allowed, reason) = self.can_i(cluster, verb, group, resource, sub).await?;
         if allowed {
             Ok(())
         } else {

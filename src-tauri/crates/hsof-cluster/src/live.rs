@@ -1,0 +1,197 @@
+//! Live views: kube-runtime reflectors over pods, deployments, events (namespace-scoped)
+//! and nodes, reconnecting with kube's default backoff. Readers get the cached objects as
+//! table rows, the state of each watch (synced, reconnecting and why), and a generation
+//! counter that moves on every change so a screen knows when to redraw.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::Api;
+use serde::Serialize;
+
+use crate::read::{deployment_row, node_row, pod_row};
+use crate::workload::event_row;
+use crate::{Cluster, DeploymentRow, EventRow, NodeRow, PodRow};
+
+/// The state of one watch.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct WatchState {
+    /// `pods`, `deployments`, `events`, `nodes`.
+    pub resource: String,
+    /// The initial list has arrived: the cache is complete.
+    pub synced: bool,
+    /// The last error, while the watch is reconnecting (cleared by the next good event).
+    pub error: Option<String>,
+    /// Times the watch had to reconnect after an error.
+    pub reconnects: u32,
+    /// When the last event arrived (RFC 3339).
+    pub last_event: Option<String>,
+}
+
+/// Reflectors for the namespace, running on the current tokio runtime until dropped.
+pub struct Live {
+    pods: Store<Pod>,
+    deployments: Store<Deployment>,
+    events: Store<Event>,
+    nodes: Store<Node>,
+    states: Arc<Mutex<BTreeMap<&'static str, WatchState>>>,
+    generation: tokio::sync::watch::Sender<u64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Context the watches run in.
+    pub context: String,
+    /// Namespace they watch.
+    pub namespace: String,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live").field("context", &self.context).field("namespace", &self.namespace).finish()
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Live {
+    /// Starts the watches (must be called inside a tokio runtime).
+    pub fn start(cluster: &Cluster) -> Self {
+        let states = Arc::new(Mutex::new(BTreeMap::new()));
+        let (generation, _) = tokio::sync::watch::channel(0u64);
+        let mut tasks = Vec::new();
+        let c = cluster.client.clone();
+        let ns = cluster.namespace.as_str();
+        let pods = spawn(Api::<Pod>::namespaced(c.clone(), ns), "pods", &states, &generation, &mut tasks);
+        let deployments =
+            spawn(Api::<Deployment>::namespaced(c.clone(), ns), "deployments", &states, &generation, &mut tasks);
+        let events = spawn(Api::<Event>::namespaced(c.clone(), ns), "events", &states, &generation, &mut tasks);
+        let nodes = spawn(Api::<Node>::all(c), "nodes", &states, &generation, &mut tasks);
+        Self {
+            pods,
+            deployments,
+            events,
+            nodes,
+            states,
+            generation,
+            tasks,
+            context: cluster.context.clone(),
+            namespace: cluster.namespace.clone(),
+        }
+    }
+
+    /// Pods, sorted by name; `None` until the first list has arrived.
+    pub fn pods(&self) -> Option<Vec<PodRow>> {
+        self.synced("pods").then(|| sorted(self.pods.state().iter().map(|p| pod_row(p)).collect(), |r| &r.name))
+    }
+
+    /// Deployments, sorted by name; `None` until synced.
+    pub fn deployments(&self) -> Option<Vec<DeploymentRow>> {
+        self.synced("deployments")
+            .then(|| sorted(self.deployments.state().iter().map(|d| deployment_row(d)).collect(), |r| &r.name))
+    }
+
+    /// Nodes, sorted by name; `None` until synced (or when nodes may not be watched).
+    pub fn nodes(&self) -> Option<Vec<NodeRow>> {
+        self.synced("nodes").then(|| sorted(self.nodes.state().iter().map(|n| node_row(n)).collect(), |r| &r.name))
+    }
+
+    /// Events, newest first; `None` until synced.
+    pub fn events(&self) -> Option<Vec<EventRow>> {
+        self.synced("events").then(|| {
+            let mut rows: Vec<EventRow> = self.events.state().iter().map(|e| event_row(e)).collect();
+            rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+            rows
+        })
+    }
+
+    /// Each watch's state, by resource name.
+    pub fn states(&self) -> Vec<WatchState> {
+        self.states.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Whether `resource`'s cache is complete and its watch is not failing.
+    pub fn synced(&self, resource: &str) -> bool {
+        self.states.lock().unwrap_or_else(|p| p.into_inner()).get(resource).is_some_and(|s| s.synced)
+    }
+
+    /// A receiver whose value moves on every change to any watched object or state.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
+    /// Waits until every watch has synced or `timeout` passes; true when all synced.
+    pub async fn wait_synced(&self, timeout: std::time::Duration) -> bool {
+        let mut rx = self.subscribe();
+        let all = |s: &Self| ["pods", "deployments", "events", "nodes"].iter().all(|r| s.synced(r));
+        tokio::time::timeout(timeout, async {
+            while !all(self) {
+                if rx.changed().await.is_err() {
+                    return false;
+                }
+            }
+            true
+        })
+        .await
+        .unwrap_or(false)
+    }
+}
+
+fn sorted<T>(mut v: Vec<T>, key: impl Fn(&T) -> &String) -> Vec<T> {
+    v.sort_by(|a, b| key(a).cmp(key(b)));
+    v
+}
+
+fn spawn<K>(
+    api: Api<K>,
+    resource: &'static str,
+    states: &Arc<Mutex<BTreeMap<&'static str, WatchState>>>,
+    generation: &tokio::sync::watch::Sender<u64>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Store<K>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store::<K>();
+    states.lock().unwrap_or_else(|p| p.into_inner()).insert(
+        resource,
+        WatchState { resource: resource.into(), synced: false, error: None, reconnects: 0, last_event: None },
+    );
+    let states = states.clone();
+    let generation = generation.clone();
+    tasks.push(tokio::spawn(async move {
+        // `default_backoff` waits (exponentially, with jitter, reset on success) after each
+        // error before the watcher lists or watches again; errors still reach us to show.
+        let mut stream = watcher(api, watcher::Config::default()).default_backoff().reflect(writer).boxed();
+        while let Some(item) = stream.next().await {
+            {
+                let mut all = states.lock().unwrap_or_else(|p| p.into_inner());
+                let Some(st) = all.get_mut(resource) else { return };
+                match item {
+                    Ok(ev) => {
+                        if matches!(ev, watcher::Event::InitDone) {
+                            st.synced = true;
+                        }
+                        st.error = None;
+                        st.last_event = Some(Utc::now().to_rfc3339());
+                    }
+                    Err(e) => {
+                        st.error = Some(crate::chain(&e));
+                        st.reconnects += 1;
+                    }
+                }
+            }
+            generation.send_modify(|g| *g += 1);
+        }
+    }));
+    reader
+}
