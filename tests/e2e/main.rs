@@ -232,11 +232,30 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     app.wait_text("[data-testid=panel-history]", "upgrade to 1.5.0").await;
     app.wait_text("[data-testid=gpu-pill]", "3 requested / 8 allocatable").await;
     app.wait_text("[data-testid=panel-nodes]", "% CPU").await;
-    app.wait_css("[data-testid=pod-row] td").await.click().await.expect("open pod");
-    app.wait_text("[data-testid=pod-drawer]", "hsof/hsof:1.5.0").await;
+    app.wait_text("[data-testid=watch-pill]", "live").await;
+    // A pod appears in the cluster: the watch redraws the table without a refresh.
+    kube.with(|s| {
+        s.put(serde_json::json!({"kind": "Pod", "metadata": {"name": "hsof-zz-debug", "namespace": "hsof"},
+            "spec": {"containers": [{"name": "debug", "image": "busybox:1.36"}]}, "status": {"phase": "Pending"}}))
+    });
+    app.wait_text("[data-testid=pods-pill]", "44 pods").await;
+    let first = app.wait_css("[data-testid=pod-row] td").await;
+    let pod = first.text().await.expect("pod name");
+    first.click().await.expect("open pod");
+    app.wait_text("[data-testid=pod-containers]", "hsof/hsof:1.5.0").await;
     app.wait_text("[data-testid=pod-log]", "processed batch 20").await;
     app.wait_css("[data-testid=log-search]").await.send_keys("batch 1").await.expect("search");
     app.wait_text("[data-testid=pod-drawer]", "11 matches").await;
+    // Follow: lines the pod writes now arrive live.
+    app.wait_css("[data-testid=log-follow]").await.click().await.expect("follow");
+    app.wait_text("[data-testid=follow-state]", "following").await;
+    kube.with(|s| s.append_log("hsof", pod.trim(), "e2e live line"));
+    app.wait_text("[data-testid=pod-log]", "e2e live line").await;
+    app.wait_css("[data-testid=log-stop]").await.click().await.expect("stop");
+    app.wait_text("[data-testid=follow-state]", "stopped").await;
+    app.execute("document.querySelector('[data-testid=df-run]').scrollIntoView(); return 0").await;
+    app.wait_css("[data-testid=df-run]").await.click().await.expect("df");
+    app.wait_text("[data-testid=df-table]", "/models").await;
     app.screenshot("cluster").await;
 
     app.open("changes").await;
@@ -292,6 +311,37 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     assert!(audit.contains("scale") && audit.contains("rollout.undo") && audit.contains("rollout.restart"), "{audit}");
     app.wait_text("[data-testid=audit-pill]", "audit chain intact").await;
     app.screenshot("changes-audited").await;
+    let errors = app.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    app.close().await;
+    driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_table_stays_usable_with_5000_pods() {
+    let mut store = Store::default();
+    seed_hsof(&mut store, 3, 5000);
+    let kube = FakeKube::start(store);
+    let profile = Profile::new();
+    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
+    let mut cfg = hsof_core::config::Config::default();
+    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
+    profile.write_config(&cfg);
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("cluster").await;
+    app.wait_text("[data-testid=pods-pill]", "5003 pods").await;
+    // Only the rows in view are in the DOM, however long the list.
+    let rendered = app.execute("return document.querySelectorAll('[data-testid=pod-row]').length").await;
+    assert!(rendered.as_u64().is_some_and(|n| (10..=60).contains(&n)), "rendered rows: {rendered}");
+    // Scroll to the end: the last pods are drawn.
+    app.execute("const v = document.querySelector('[data-testid=virtual-rows]'); v.scrollTop = v.scrollHeight; v.dispatchEvent(new Event('scroll')); return 0").await;
+    app.wait_text("[data-testid=virtual-rows]", "hsof-worker-04999").await;
+    app.screenshot("cluster-5000-pods-scrolled").await;
+    // Filtering narrows 5,003 rows to one.
+    app.wait_css("[data-testid=pod-filter]").await.send_keys("worker-02500").await.expect("filter");
+    app.wait_text(".pods", "1 of 5003 shown").await;
     let errors = app.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     app.close().await;

@@ -228,6 +228,11 @@ impl AppSession {
         v.as_array().map(|a| a.iter().map(|x| x.to_string()).collect()).unwrap_or_default()
     }
 
+    /// Runs `script` in the page and returns its value.
+    pub async fn execute(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.expect("execute script")
+    }
+
     /// Saves a PNG under `test-output/e2e/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");

@@ -25,7 +25,7 @@ pub use error::ClusterError;
 pub use follow::{split_timestamped, FollowEvent, LogCursor, LogLine};
 pub use jobs::{JobOutcome, JobTemplate};
 pub use live::{Live, WatchState};
-pub use read::{age, DeploymentRow, NodeRow, PodRow, Revision};
+pub use read::{age, ContainerRow, DeploymentRow, NodeRow, PodRow, Revision};
 pub use rollout::RolloutStatus;
 pub use storage::{parse_df, DfReport, DfRow};
 pub use top::{cpu_millicores, memory_bytes, TopRow};

@@ -27,6 +27,23 @@ pub struct PodRow {
     pub images: Vec<String>,
     /// `nvidia.com/gpu` requested over all containers.
     pub gpus: u32,
+    /// Its containers.
+    pub containers: Vec<ContainerRow>,
+}
+
+/// One container of a pod.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct ContainerRow {
+    /// Name.
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// Ready.
+    pub ready: bool,
+    /// Restarts.
+    pub restarts: u32,
+    /// `Running`, `Waiting: CrashLoopBackOff`, `Terminated: Error (exit 1)`.
+    pub state: String,
 }
 
 /// A deployment with its rollout state.
@@ -229,6 +246,37 @@ pub(crate) fn pod_row(p: &Pod) -> PodRow {
         node: p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
         images: images(p.spec.as_ref()),
         gpus,
+        containers: p
+            .spec
+            .as_ref()
+            .map(|spec| {
+                spec.containers
+                    .iter()
+                    .map(|c| {
+                        let status = cs.iter().find(|s| s.name == c.name);
+                        let state = status.and_then(|s| s.state.as_ref()).map_or_else(
+                            || "Unknown".to_string(),
+                            |st| {
+                                if let Some(w) = &st.waiting {
+                                    format!("Waiting: {}", w.reason.as_deref().unwrap_or("?"))
+                                } else if let Some(t) = &st.terminated {
+                                    format!("Terminated: {} (exit {})", t.reason.as_deref().unwrap_or("?"), t.exit_code)
+                                } else {
+                                    "Running".to_string()
+                                }
+                            },
+                        );
+                        ContainerRow {
+                            name: c.name.clone(),
+                            image: c.image.clone().unwrap_or_default(),
+                            ready: status.is_some_and(|s| s.ready),
+                            restarts: status.map_or(0, |s| u32::try_from(s.restart_count).unwrap_or(0)),
+                            state,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

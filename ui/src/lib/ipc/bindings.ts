@@ -750,6 +750,20 @@ export type Config_Serialize = {
 	ui: UiConfig_Serialize,
 };
 
+/**  One container of a pod. */
+export type ContainerRow = {
+	/**  Name. */
+	name: string,
+	/**  Image. */
+	image: string,
+	/**  Ready. */
+	ready: boolean,
+	/**  Restarts. */
+	restarts: number,
+	/**  `Running`, `Waiting: CrashLoopBackOff`, `Terminated: Error (exit 1)`. */
+	state: string,
+};
+
 /**  Good and total events over one window (requests, or time slices). */
 export type Counts = {
 	/**  Events that met the objective's condition. */
@@ -1816,6 +1830,8 @@ export type PodRow_Deserialize = {
 	images: string[],
 	/**  `nvidia.com/gpu` requested over all containers. */
 	gpus: number,
+	/**  Its containers. */
+	containers: ContainerRow[],
 };
 
 /**  A pod as the Cluster table shows it. */
@@ -1836,6 +1852,8 @@ export type PodRow_Serialize = {
 	images: string[],
 	/**  `nvidia.com/gpu` requested over all containers. */
 	gpus: number,
+	/**  Its containers. */
+	containers: ContainerRow[],
 };
 
 /**  A recording rule's value, for comparison. */

@@ -32,6 +32,10 @@ export type Permission = B.Permission_Serialize;
 export type ChangeRequest = B.ChangeRequest_Deserialize;
 export type Top = B.Top_Serialize;
 export type TopRow = B.TopRow_Serialize;
+export type ClusterView = B.ClusterView_Serialize;
+export type EventRow = B.EventRow_Serialize;
+export type WatchState = B.WatchState_Serialize;
+export type { DfReport, DfRow, FollowEvent, LogLine } from "./bindings";
 export type {
   ChangeOutcome, DeploymentRow, JobOutcome, NodeRow, RolloutStatus, RunbookJob,
   ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,
