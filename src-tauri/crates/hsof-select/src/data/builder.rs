@@ -1,0 +1,339 @@
+//! Turns a stream of raw cells (from CSV, Parquet or SQLite) into a [`Dataset`], applying the
+//! preparation rules documented in [`crate::data`].
+
+use std::collections::{HashMap, HashSet};
+
+use super::{
+    is_missing_token, ColumnMatrix, Dataset, EncodedColumn, LoadOptions, PrepSummary, ProblemType, SkippedColumn,
+    Target,
+};
+use crate::error::{Result, SelectError};
+
+/// Marks a missing text cell.
+const MISSING_CODE: u32 = u32::MAX;
+
+/// One raw cell as a source delivers it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cell<'a> {
+    Missing,
+    Num(f64),
+    Text(&'a str),
+}
+
+enum Role {
+    Feature(FeatureCol),
+    Target,
+    Id,
+}
+
+enum FeatureCol {
+    /// Numeric so far; NaN marks a missing (or non-finite) cell.
+    Numeric { values: Vec<f32>, non_finite: u32 },
+    /// Text with few enough levels to one-hot encode.
+    Text { index: HashMap<String, u32>, levels: Vec<String>, codes: Vec<u32> },
+    /// Text with too many levels: values are not kept.
+    HighCardinality,
+}
+
+enum TargetCell {
+    Missing,
+    Num(f64),
+    Text(String),
+}
+
+pub(crate) struct TableBuilder {
+    path: String,
+    headers: Vec<String>,
+    roles: Vec<Role>,
+    target_name: String,
+    target: Vec<TargetCell>,
+    opts: LoadOptions,
+    n_rows: usize,
+}
+
+impl TableBuilder {
+    /// Checks the header (duplicates, target present, at least one other column).
+    pub fn new(
+        path: &str,
+        headers: Vec<String>,
+        target: &str,
+        id_columns: &[&str],
+        opts: &LoadOptions,
+    ) -> Result<Self> {
+        if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
+            return Err(SelectError::invalid(path, Some(1), "the file is empty (no header row)"));
+        }
+        let mut seen = HashSet::new();
+        for h in &headers {
+            if !seen.insert(h.as_str()) {
+                return Err(SelectError::invalid(path, Some(1), format!("duplicate column name `{h}`")));
+            }
+        }
+        let Some(target_idx) = headers.iter().position(|h| h == target) else {
+            let mut available: Vec<&str> = headers.iter().take(20).map(String::as_str).collect();
+            if headers.len() > 20 {
+                available.push("...");
+            }
+            return Err(SelectError::TargetMissing {
+                path: path.to_string(),
+                target: target.to_string(),
+                available: available.join(", "),
+            });
+        };
+        if headers.len() < 2 {
+            return Err(SelectError::invalid(
+                path,
+                Some(1),
+                "only one column: a dataset needs a target and at least one feature column",
+            ));
+        }
+        let roles = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if i == target_idx {
+                    Role::Target
+                } else if id_columns.contains(&h.as_str()) {
+                    Role::Id
+                } else {
+                    Role::Feature(FeatureCol::Numeric { values: Vec::new(), non_finite: 0 })
+                }
+            })
+            .collect();
+        Ok(Self {
+            path: path.to_string(),
+            headers,
+            roles,
+            target_name: target.to_string(),
+            target: Vec::new(),
+            opts: opts.clone(),
+            n_rows: 0,
+        })
+    }
+
+    pub fn n_columns(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// Adds one cell of the current row to column `col`. Call for every column, then [`Self::end_row`].
+    pub fn push(&mut self, col: usize, cell: Cell<'_>) {
+        let cell = match cell {
+            Cell::Text(s) if is_missing_token(s) => Cell::Missing,
+            Cell::Text(s) => match s.trim().parse::<f64>() {
+                Ok(v) if !v.is_nan() => Cell::Num(v),
+                Ok(_) => Cell::Missing,
+                Err(_) => Cell::Text(s.trim()),
+            },
+            Cell::Num(v) if v.is_nan() => Cell::Missing,
+            c => c,
+        };
+        let max_levels = self.opts.one_hot_max_levels as usize;
+        match &mut self.roles[col] {
+            Role::Id => {}
+            Role::Target => self.target.push(match cell {
+                Cell::Missing => TargetCell::Missing,
+                Cell::Num(v) if v.is_finite() => TargetCell::Num(v),
+                Cell::Num(_) => TargetCell::Missing,
+                Cell::Text(s) => TargetCell::Text(s.to_string()),
+            }),
+            Role::Feature(f) => push_feature(f, cell, max_levels),
+        }
+    }
+
+    pub fn end_row(&mut self) {
+        self.n_rows += 1;
+    }
+
+    /// Applies the preparation rules and builds the dataset.
+    pub fn finish(self, name: &str, source: &str) -> Result<Dataset> {
+        let path = self.path.clone();
+        if self.n_rows == 0 {
+            return Err(SelectError::invalid(&path, Some(2), "the file has a header but no data rows"));
+        }
+        let keep: Vec<bool> = self.target.iter().map(|t| !matches!(t, TargetCell::Missing)).collect();
+        let kept_rows = keep.iter().filter(|k| **k).count();
+        let mut prep = PrepSummary {
+            rows_read: to_u32(self.n_rows),
+            rows_dropped_missing_target: to_u32(self.n_rows - kept_rows),
+            ..PrepSummary::default()
+        };
+        if kept_rows == 0 {
+            return Err(SelectError::invalid(
+                &path,
+                None,
+                format!("target `{}` is missing on every row", self.target_name),
+            ));
+        }
+        let (target, problem) = build_target(&path, &self.target_name, &self.target, &self.opts)?;
+        let mut names = Vec::new();
+        let mut columns: Vec<Vec<f32>> = Vec::new();
+        for (h, role) in self.headers.iter().zip(self.roles) {
+            match role {
+                Role::Target => {}
+                Role::Id => prep.skipped_columns.push(SkippedColumn { name: h.clone(), reason: "id column".into() }),
+                Role::Feature(FeatureCol::HighCardinality) => prep.skipped_columns.push(SkippedColumn {
+                    name: h.clone(),
+                    reason: format!("text with more than {} distinct values", self.opts.one_hot_max_levels),
+                }),
+                Role::Feature(FeatureCol::Numeric { values, non_finite }) => {
+                    let mut col: Vec<f32> =
+                        values.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect();
+                    let missing = col.iter().filter(|v| v.is_nan()).count();
+                    let Some(median) = median_of_finite(&col) else {
+                        prep.all_missing_columns.push(h.clone());
+                        continue;
+                    };
+                    col.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = median);
+                    prep.missing_values += to_u32(missing);
+                    prep.non_finite_values += non_finite;
+                    names.push(h.clone());
+                    columns.push(col);
+                }
+                Role::Feature(FeatureCol::Text { levels, codes, .. }) => {
+                    let codes: Vec<u32> = codes.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| c).collect();
+                    prep.missing_values += to_u32(codes.iter().filter(|c| **c == MISSING_CODE).count());
+                    prep.encoded_columns.push(EncodedColumn { name: h.clone(), levels: to_u32(levels.len()) });
+                    for (li, level) in levels.iter().enumerate() {
+                        names.push(format!("{h}={level}"));
+                        columns.push(codes.iter().map(|c| if *c == li as u32 { 1.0 } else { 0.0 }).collect());
+                    }
+                }
+            }
+        }
+        if columns.is_empty() {
+            let reason = format!(
+                "{} all-missing, {} skipped (ids or high-cardinality text) of {} columns",
+                prep.all_missing_columns.len(),
+                prep.skipped_columns.len(),
+                self.headers.len() - 1
+            );
+            return Err(SelectError::NoUsableFeatures { path, reason });
+        }
+        Ok(Dataset {
+            name: name.to_string(),
+            source: source.to_string(),
+            feature_names: names,
+            features: ColumnMatrix::from_columns(kept_rows, columns),
+            target_name: self.target_name,
+            target,
+            problem,
+            prep,
+        })
+    }
+}
+
+fn push_feature(f: &mut FeatureCol, cell: Cell<'_>, max_levels: usize) {
+    if let (FeatureCol::Numeric { values, .. }, Cell::Text(_)) = (&*f, cell) {
+        // First text cell in a numeric column: the column becomes text; earlier numbers become levels.
+        let mut index = HashMap::new();
+        let mut levels = Vec::new();
+        let mut codes = Vec::with_capacity(values.len() + 1);
+        let mut too_many = false;
+        for v in values {
+            if v.is_nan() {
+                codes.push(MISSING_CODE);
+            } else {
+                let code = level_code(&mut index, &mut levels, &v.to_string());
+                too_many |= levels.len() > max_levels;
+                codes.push(code);
+            }
+        }
+        *f = if too_many { FeatureCol::HighCardinality } else { FeatureCol::Text { index, levels, codes } };
+    }
+    match f {
+        FeatureCol::Numeric { values, non_finite } => match cell {
+            Cell::Num(v) if v.is_finite() => values.push(v as f32),
+            Cell::Num(_) => {
+                *non_finite += 1;
+                values.push(f32::NAN);
+            }
+            _ => values.push(f32::NAN),
+        },
+        FeatureCol::Text { index, levels, codes } => {
+            let code = match cell {
+                Cell::Missing => MISSING_CODE,
+                Cell::Num(v) => level_code(index, levels, &v.to_string()),
+                Cell::Text(s) => level_code(index, levels, s),
+            };
+            codes.push(code);
+            if levels.len() > max_levels {
+                *f = FeatureCol::HighCardinality;
+            }
+        }
+        FeatureCol::HighCardinality => {}
+    }
+}
+
+fn level_code(index: &mut HashMap<String, u32>, levels: &mut Vec<String>, s: &str) -> u32 {
+    if let Some(c) = index.get(s) {
+        return *c;
+    }
+    let c = levels.len() as u32;
+    index.insert(s.to_string(), c);
+    levels.push(s.to_string());
+    c
+}
+
+fn median_of_finite(col: &[f32]) -> Option<f32> {
+    let mut finite: Vec<f32> = col.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return None;
+    }
+    let mid = finite.len() / 2;
+    let (_, m, _) = finite.select_nth_unstable_by(mid, f32::total_cmp);
+    Some(*m)
+}
+
+fn build_target(path: &str, name: &str, cells: &[TargetCell], opts: &LoadOptions) -> Result<(Target, ProblemType)> {
+    let any_text = cells.iter().any(|c| matches!(c, TargetCell::Text(_)));
+    let nums: Vec<f64> =
+        cells.iter().filter_map(|c| if let TargetCell::Num(v) = c { Some(*v) } else { None }).collect();
+    let regression = match opts.problem {
+        Some(ProblemType::Regression) if any_text => {
+            return Err(SelectError::invalid(path, None, format!("regression target `{name}` has non-numeric values")));
+        }
+        Some(p) => !p.is_classification(),
+        None => {
+            let integer = nums.iter().all(|v| v.fract() == 0.0);
+            let mut distinct: Vec<f64> = nums.clone();
+            distinct.sort_by(f64::total_cmp);
+            distinct.dedup();
+            let few_integers = integer && distinct.len() <= opts.max_auto_classes as usize;
+            !(any_text || few_integers)
+        }
+    };
+    if regression {
+        let first = nums.first().copied().unwrap_or(0.0);
+        if nums.iter().all(|v| *v == first) {
+            return Err(SelectError::ConstantTarget { target: name.to_string(), value: first.to_string() });
+        }
+        let values = nums.iter().map(|v| *v as f32).collect();
+        return Ok((Target::Continuous(values), ProblemType::Regression));
+    }
+    // Classes: numeric labels sort numerically, text labels lexicographically (numbers first).
+    let label = |c: &TargetCell| match c {
+        TargetCell::Num(v) => Some(v.to_string()),
+        TargetCell::Text(s) => Some(s.clone()),
+        TargetCell::Missing => None,
+    };
+    let mut labels: Vec<String> = cells.iter().filter_map(label).collect::<HashSet<_>>().into_iter().collect();
+    labels.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        _ => a.cmp(b),
+    });
+    if labels.len() < 2 {
+        let value = labels.first().cloned().unwrap_or_default();
+        return Err(SelectError::ConstantTarget { target: name.to_string(), value });
+    }
+    let index: HashMap<&str, u32> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
+    let codes = cells.iter().filter_map(label).map(|l| index.get(l.as_str()).copied().unwrap_or(0)).collect();
+    let problem =
+        if labels.len() == 2 { ProblemType::BinaryClassification } else { ProblemType::MulticlassClassification };
+    Ok((Target::Classes { codes, labels }, problem))
+}
+
+pub(crate) fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

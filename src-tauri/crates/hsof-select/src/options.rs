@@ -1,0 +1,222 @@
+//! Options of a selection run; every default is documented on its field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SelectError};
+
+/// Which compute backend runs the heavy kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendChoice {
+    /// The best available: the CPU until the CUDA backend (issue #8) lands.
+    #[default]
+    Auto,
+    /// The CPU backend (rayon).
+    Cpu,
+    /// The CUDA backend: not built yet, so choosing it is an error.
+    Gpu,
+}
+
+/// How many columns a stage keeps: a count or a fraction of its input.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepCount {
+    /// At most this many.
+    Count(u32),
+    /// This fraction (0, 1] of the input, rounded up.
+    Fraction(f64),
+}
+
+impl KeepCount {
+    /// Resolves against an input size; the result is in `1..=input` (for a non-empty input).
+    pub fn resolve(self, input: usize) -> usize {
+        let want = match self {
+            Self::Count(n) => n as usize,
+            Self::Fraction(f) => (f * input as f64).ceil() as usize,
+        };
+        want.clamp(1.min(input), input)
+    }
+
+    /// The number asked for before clamping to the input (fractions resolve exactly).
+    pub fn requested(self, input: usize) -> usize {
+        match self {
+            Self::Count(n) => n as usize,
+            Self::Fraction(f) => (f * input as f64).ceil() as usize,
+        }
+    }
+}
+
+/// Stage 1 (filter) options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct FilterOptions {
+    /// Columns kept. Default 500.
+    pub keep: KeepCount,
+    /// Columns whose variance is at most this are dropped (0 = constant columns only). Default 0.
+    pub min_variance: f64,
+    /// Of two columns with |Pearson r| above this, the less relevant is dropped. Default 0.95.
+    pub redundancy_threshold: f64,
+    /// Histogram bins for mutual information; `None` uses ceil(n^(1/3)) clamped to 4..=32.
+    pub mi_bins: Option<u32>,
+}
+
+impl Default for FilterOptions {
+    fn default() -> Self {
+        Self { keep: KeepCount::Count(500), min_variance: 0.0, redundancy_threshold: 0.95, mi_bins: None }
+    }
+}
+
+/// Stage 2 (Monte Carlo tree search) options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct SearchOptions {
+    /// Columns kept. Default 50.
+    pub keep: u32,
+    /// Independent trees searched in parallel and merged (root parallelism). Default 4.
+    pub trees: u32,
+    /// Iterations per tree. Default 400.
+    pub iterations: u32,
+    /// UCB1 exploration constant c in `mean + c * sqrt(ln N / n)`. Default 0.5 (rewards are CV R² in 0..1).
+    pub exploration: f64,
+    /// A node may add only one of the `width` most relevant features not yet in its subset. Default 24.
+    pub width: u32,
+    /// The search considers the `pool` most relevant stage-1 columns. Default 200.
+    pub pool: u32,
+    /// Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range).
+    pub depth: Option<u32>,
+    /// Folds of the fast evaluator. Default 3.
+    pub folds: u32,
+    /// Ridge penalty of the fast evaluator, per training row, on standardised columns. Default 1e-3.
+    pub ridge: f64,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self {
+            keep: 50,
+            trees: 4,
+            iterations: 400,
+            exploration: 0.5,
+            width: 24,
+            pool: 200,
+            depth: None,
+            folds: 3,
+            ridge: 1e-3,
+        }
+    }
+}
+
+/// Final subset size: fixed, or the best size within a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum FinalSize {
+    /// Exactly this many (clamped to the available columns).
+    Fixed(u32),
+    /// The best size in `min..=max` by cross-validated score (one-standard-error rule).
+    Range {
+        /// Smallest size tried.
+        min: u32,
+        /// Largest size tried.
+        max: u32,
+    },
+}
+
+impl FinalSize {
+    /// The largest size this asks for.
+    pub fn max(self) -> u32 {
+        match self {
+            Self::Fixed(n) => n,
+            Self::Range { max, .. } => max,
+        }
+    }
+}
+
+/// Stage 3 (evaluation) options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct EvaluateOptions {
+    /// Final size. Default 15.
+    pub size: FinalSize,
+    /// Folds of the stratified, shuffled cross-validation. Default 5.
+    pub folds: u32,
+    /// Trees of the random forest. Default 50.
+    pub forest_trees: u32,
+    /// Depth limit of the forest's trees. Default 12.
+    pub forest_max_depth: u32,
+    /// Candidate subsets (best by the linear model) that also get the random forest. Default 2.
+    pub forest_candidates: u32,
+}
+
+impl Default for EvaluateOptions {
+    fn default() -> Self {
+        Self { size: FinalSize::Fixed(15), folds: 5, forest_trees: 50, forest_max_depth: 12, forest_candidates: 2 }
+    }
+}
+
+/// Everything a run needs besides the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct SelectOptions {
+    /// Seed of every random choice (folds, MCTS, forests). Same seed, same result.
+    #[specta(type = f64)]
+    pub seed: u64,
+    /// Compute backend.
+    pub backend: BackendChoice,
+    /// Worker threads; `None` uses rayon's global pool. Results do not depend on it.
+    pub threads: Option<u32>,
+    /// Stage 1.
+    pub filter: FilterOptions,
+    /// Stage 2.
+    pub search: SearchOptions,
+    /// Stage 3.
+    pub evaluate: EvaluateOptions,
+}
+
+impl Default for SelectOptions {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            backend: BackendChoice::Auto,
+            threads: None,
+            filter: FilterOptions::default(),
+            search: SearchOptions::default(),
+            evaluate: EvaluateOptions::default(),
+        }
+    }
+}
+
+impl SelectOptions {
+    /// Rejects values no run can use.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |option, reason: &str| Err(SelectError::InvalidOptions { option, reason: reason.to_string() });
+        if let KeepCount::Fraction(f) = self.filter.keep {
+            if !(f > 0.0 && f <= 1.0) {
+                return bad("filter.keep", "a fraction must be in (0, 1]");
+            }
+        }
+        if matches!(self.filter.keep, KeepCount::Count(0)) || self.search.keep == 0 || self.evaluate.size.max() == 0 {
+            return bad("keep", "every stage must keep at least one column");
+        }
+        if !(self.filter.redundancy_threshold > 0.0 && self.filter.redundancy_threshold <= 1.0) {
+            return bad("filter.redundancy_threshold", "must be in (0, 1]");
+        }
+        if let FinalSize::Range { min, max } = self.evaluate.size {
+            if min == 0 || min > max {
+                return bad("evaluate.size", "a range needs 1 <= min <= max");
+            }
+        }
+        if self.evaluate.folds < 2 || self.search.folds < 2 {
+            return bad("folds", "cross-validation needs at least 2 folds");
+        }
+        if self.search.trees == 0 || self.search.width == 0 || self.search.pool == 0 {
+            return bad("search", "trees, width and pool must be positive");
+        }
+        if !(self.search.exploration >= 0.0 && self.search.ridge > 0.0) {
+            return bad("search", "exploration must be >= 0 and ridge > 0");
+        }
+        if self.threads == Some(0) {
+            return bad("threads", "must be positive");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+//! Stage 3, the evaluation (default 50 -> 15 columns).
+//!
+//! Candidate subsets, for each size asked for (one size, or every size of a range): the greedy
+//! forward path ([`greedy`]), the first columns of the search's order, and the search's best subset
+//! when its size matches. Every candidate is cross-validated (stratified, shuffled k-fold) with the
+//! ridge model; the best [`crate::options::EvaluateOptions::forest_candidates`] of them also with the
+//! random forest ([`models`]).
+//!
+//! Choice (one-standard-error rule): among the (subset, model) pairs whose mean score is within one
+//! standard error (std / sqrt(k)) of the best mean, the smallest subset wins, then the higher mean.
+//! Its per-feature importance is the permutation importance over the same folds.
+
+pub mod greedy;
+pub mod models;
+
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::folds::stratified_folds;
+use crate::options::{EvaluateOptions, FinalSize};
+use crate::progress::{Ctl, Stage};
+use crate::stage1::FilterOutcome;
+use crate::stage2::evaluator::SubsetEvaluator;
+use crate::stage2::SearchOutcome;
+use models::{cross_validate, ForestParams, ModelFamily};
+
+/// One evaluated (subset, model) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Where the subset came from: `greedy`, `search_order` or `search_best`.
+    pub origin: &'static str,
+    /// Dataset columns, sorted.
+    pub columns: Vec<usize>,
+    /// Model family.
+    pub family: ModelFamily,
+    /// Mean CV score.
+    pub mean: f64,
+    /// Standard deviation of the fold scores.
+    pub std: f64,
+}
+
+/// What stage 3 chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluateOutcome {
+    /// The winner.
+    pub best: Candidate,
+    /// Permutation importance of each column of `best.columns`.
+    pub importance: Vec<f64>,
+    /// Every pair evaluated, in evaluation order.
+    pub candidates: Vec<Candidate>,
+    /// Size asked for, before clamping to the columns available.
+    pub requested: usize,
+    /// Folds used.
+    pub folds: usize,
+}
+
+/// Runs stage 3 on the search's columns.
+pub fn evaluate(
+    ds: &Dataset,
+    filtered: &FilterOutcome,
+    searched: &SearchOutcome,
+    opts: &EvaluateOptions,
+    seed: u64,
+    ctl: &Ctl<'_>,
+) -> Result<EvaluateOutcome> {
+    let cols = &searched.columns;
+    let available = cols.len();
+    let (lo, hi) = match opts.size {
+        FinalSize::Fixed(s) => (s as usize, s as usize),
+        FinalSize::Range { min, max } => (min as usize, max as usize),
+    };
+    let (lo, hi) = (lo.clamp(1, available), hi.clamp(1, available));
+    let folds = stratified_folds(&ds.target, opts.folds as usize, seed.wrapping_add(1));
+    ctl.report(Stage::Evaluate, 0.0, "greedy forward path");
+    let cancel = ctl.cancel;
+    let ev = ctl.install(|| {
+        SubsetEvaluator::new(&ds.features, cols, &filtered.means, &filtered.sds, &ds.target, &folds, 1e-3, cancel)
+    })?;
+    let relevance: Vec<f64> = cols.iter().map(|&c| filtered.relevance[c]).collect();
+    let path: Vec<usize> =
+        greedy::forward_order(&ev, &relevance, hi, ctl.cancel)?.into_iter().map(|i| cols[i]).collect();
+    let mut subsets: Vec<(&'static str, Vec<usize>)> = Vec::new();
+    for size in lo..=hi {
+        let mut best = searched.best_subset.clone();
+        let sources = [("greedy", path[..size.min(path.len())].to_vec()), ("search_order", cols[..size].to_vec())];
+        for (origin, mut s) in sources {
+            s.sort_unstable();
+            if !subsets.iter().any(|(_, t)| *t == s) {
+                subsets.push((origin, s));
+            }
+        }
+        best.sort_unstable();
+        if best.len() == size && !subsets.iter().any(|(_, t)| *t == best) {
+            subsets.push(("search_best", best));
+        }
+    }
+    let forest = ForestParams { trees: opts.forest_trees, max_depth: opts.forest_max_depth };
+    let total = subsets.len() + opts.forest_candidates as usize + 1;
+    let mut candidates = Vec::new();
+    for (i, (origin, s)) in subsets.iter().enumerate() {
+        ctl.check()?;
+        let (scores, _) =
+            ctl.install(|| cross_validate(ds, s, ModelFamily::Ridge, &folds, forest, seed, false, cancel))?;
+        candidates.push(candidate(origin, s.clone(), ModelFamily::Ridge, &scores));
+        ctl.report(Stage::Evaluate, (i + 1) as f32 / total as f32, format!("ridge on {} columns", s.len()));
+    }
+    let mut ranked: Vec<Candidate> = candidates.clone();
+    ranked.sort_by(|a, b| b.mean.total_cmp(&a.mean));
+    for (i, c) in ranked.iter().take(opts.forest_candidates as usize).enumerate() {
+        ctl.check()?;
+        let family = ModelFamily::RandomForest;
+        let (scores, _) =
+            ctl.install(|| cross_validate(ds, &c.columns, family, &folds, forest, seed, false, cancel))?;
+        candidates.push(candidate(c.origin, c.columns.clone(), ModelFamily::RandomForest, &scores));
+        let done = subsets.len() + i + 1;
+        ctl.report(
+            Stage::Evaluate,
+            done as f32 / total as f32,
+            format!("random forest on {} columns", c.columns.len()),
+        );
+    }
+    let k = folds.len() as f64;
+    let top = candidates.iter().max_by(|a, b| a.mean.total_cmp(&b.mean)).cloned();
+    let best = top
+        .and_then(|top| {
+            candidates
+                .iter()
+                .filter(|c| c.mean >= top.mean - top.std / k.sqrt())
+                .min_by(|a, b| a.columns.len().cmp(&b.columns.len()).then(b.mean.total_cmp(&a.mean)))
+                .cloned()
+        })
+        .ok_or_else(|| crate::error::SelectError::InvalidOptions {
+            option: "evaluate.size",
+            reason: "no candidate subset".into(),
+        })?;
+    ctl.check()?;
+    let (_, importance) =
+        ctl.install(|| cross_validate(ds, &best.columns, best.family, &folds, forest, seed, true, cancel))?;
+    ctl.report(
+        Stage::Evaluate,
+        1.0,
+        format!("best: {:?} on {} columns, {:.4}", best.family, best.columns.len(), best.mean),
+    );
+    Ok(EvaluateOutcome { best, importance, candidates, requested: opts.size.max() as usize, folds: folds.len() })
+}
+
+fn candidate(origin: &'static str, columns: Vec<usize>, family: ModelFamily, scores: &[f64]) -> Candidate {
+    let n = scores.len().max(1) as f64;
+    let mean = scores.iter().sum::<f64>() / n;
+    let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt();
+    Candidate { origin, columns, family, mean, std }
+}

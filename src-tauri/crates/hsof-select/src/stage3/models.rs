@@ -1,0 +1,304 @@
+//! The two model families of stage 3 and their cross-validation.
+//!
+//! - [`ModelFamily::Ridge`]: ridge least squares on training-fold standardised columns with an
+//!   intercept (penalty 1e-3 per training row); classes are predicted as the arg-max of one
+//!   indicator output per class (scikit-learn's `RidgeClassifier`).
+//! - [`ModelFamily::RandomForest`]: smartcore's random forest (pure Rust, no BLAS). It is fitted in
+//!   batches of [`FOREST_BATCH`] trees, each with its own seed, so the cancel token is checked between
+//!   batches; batch predictions are combined by majority vote (classes) or mean (regression).
+//!
+//! Scores: accuracy for classification, R² for regression (higher is better for both).
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use smartcore::ensemble::random_forest_classifier::{RandomForestClassifier, RandomForestClassifierParameters};
+use smartcore::ensemble::random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParameters};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+
+use crate::cholesky;
+use crate::data::{Dataset, Target};
+use crate::error::{Result, SelectError};
+use crate::progress::CancelToken;
+
+/// Trees per forest batch.
+pub const FOREST_BATCH: u32 = 10;
+const RIDGE: f64 = 1e-3;
+
+/// A model family evaluated in stage 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelFamily {
+    /// Ridge classifier / ridge regression.
+    Ridge,
+    /// Random forest (smartcore).
+    RandomForest,
+}
+
+/// Forest settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ForestParams {
+    /// Trees.
+    pub trees: u32,
+    /// Depth limit.
+    pub max_depth: u32,
+}
+
+/// Column-major rows x cols block of selected features.
+struct Block {
+    rows: usize,
+    values: Vec<f32>,
+}
+
+impl Block {
+    fn gather(ds: &Dataset, cols: &[usize], rows: &[usize]) -> Self {
+        let mut values = Vec::with_capacity(cols.len() * rows.len());
+        for &c in cols {
+            let col = ds.features.column(c);
+            values.extend(rows.iter().map(|&r| col[r]));
+        }
+        Self { rows: rows.len(), values }
+    }
+
+    fn column(&self, j: usize) -> &[f32] {
+        &self.values[j * self.rows..(j + 1) * self.rows]
+    }
+
+    fn n_cols(&self) -> usize {
+        self.values.len() / self.rows.max(1)
+    }
+
+    fn matrix(&self) -> Result<DenseMatrix<f32>> {
+        DenseMatrix::new(self.rows, self.n_cols(), self.values.clone(), true).map_err(|e| model_err("random forest", e))
+    }
+}
+
+fn model_err(model: &'static str, e: impl std::fmt::Display) -> SelectError {
+    SelectError::Model { stage: "stage 3", model, reason: e.to_string() }
+}
+
+/// Per-fold scores of `family` on `cols`, and, when `importance` is set, the permutation importance
+/// of each column (mean score drop over folds when that column is shuffled in the test fold).
+#[allow(clippy::too_many_arguments)]
+pub fn cross_validate(
+    ds: &Dataset,
+    cols: &[usize],
+    family: ModelFamily,
+    folds: &[Vec<usize>],
+    forest: ForestParams,
+    seed: u64,
+    importance: bool,
+    cancel: &CancelToken,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let per_fold: Vec<Result<(f64, Vec<f64>)>> = (0..folds.len())
+        .into_par_iter()
+        .map(|f| {
+            if cancel.is_cancelled() {
+                return Err(SelectError::Cancelled);
+            }
+            let test_rows = &folds[f];
+            let train_rows: Vec<usize> =
+                folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, r)| r.iter().copied()).collect();
+            let train = Block::gather(ds, cols, &train_rows);
+            let test = Block::gather(ds, cols, test_rows);
+            let mut tests = vec![test];
+            if importance {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (f as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
+                for j in 0..cols.len() {
+                    let mut t = Block { rows: tests[0].rows, values: tests[0].values.clone() };
+                    t.values[j * t.rows..(j + 1) * t.rows].shuffle(&mut rng);
+                    tests.push(t);
+                }
+            }
+            let preds = fit_predict(ds, family, &train, &train_rows, &tests, forest, seed ^ f as u64, cancel)?;
+            let scores: Vec<f64> = preds.iter().map(|p| score(&ds.target, test_rows, p)).collect();
+            let drops = scores.iter().skip(1).map(|s| scores[0] - s).collect();
+            Ok((scores[0], drops))
+        })
+        .collect();
+    let mut fold_scores = Vec::with_capacity(folds.len());
+    let mut drops = vec![0.0; if importance { cols.len() } else { 0 }];
+    for r in per_fold {
+        let (s, d) = r?;
+        fold_scores.push(s);
+        for (acc, v) in drops.iter_mut().zip(d) {
+            *acc += v / folds.len() as f64;
+        }
+    }
+    Ok((fold_scores, drops))
+}
+
+/// Accuracy (classes) or R² (continuous) of `pred` against the target at `rows`.
+fn score(target: &Target, rows: &[usize], pred: &[f32]) -> f64 {
+    match target {
+        Target::Classes { codes, .. } => {
+            let hits = rows.iter().zip(pred).filter(|(r, p)| codes[**r] as f32 == **p).count();
+            hits as f64 / rows.len().max(1) as f64
+        }
+        Target::Continuous(y) => {
+            let mean = rows.iter().map(|r| f64::from(y[*r])).sum::<f64>() / rows.len().max(1) as f64;
+            let sst: f64 = rows.iter().map(|r| (f64::from(y[*r]) - mean).powi(2)).sum();
+            let sse: f64 = rows.iter().zip(pred).map(|(r, p)| (f64::from(y[*r]) - f64::from(*p)).powi(2)).sum();
+            if sst > 0.0 {
+                1.0 - sse / sst
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fit_predict(
+    ds: &Dataset,
+    family: ModelFamily,
+    train: &Block,
+    train_rows: &[usize],
+    tests: &[Block],
+    forest: ForestParams,
+    seed: u64,
+    cancel: &CancelToken,
+) -> Result<Vec<Vec<f32>>> {
+    match family {
+        ModelFamily::Ridge => ridge_fit_predict(&ds.target, train, train_rows, tests),
+        ModelFamily::RandomForest => forest_fit_predict(&ds.target, train, train_rows, tests, forest, seed, cancel),
+    }
+}
+
+fn ridge_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests: &[Block]) -> Result<Vec<Vec<f32>>> {
+    let (n, p) = (train.rows, train.n_cols());
+    let stats: Vec<(f64, f64)> = (0..p)
+        .map(|j| {
+            let c = train.column(j);
+            let mean = c.iter().map(|v| f64::from(*v)).sum::<f64>() / n.max(1) as f64;
+            let sd = (c.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
+            (mean, if sd > 0.0 { sd } else { 1.0 })
+        })
+        .collect();
+    let z: Vec<Vec<f64>> =
+        (0..p).map(|j| train.column(j).iter().map(|v| (f64::from(*v) - stats[j].0) / stats[j].1).collect()).collect();
+    let ys: Vec<Vec<f64>> = match target {
+        Target::Classes { codes, labels } => (0..labels.len())
+            .map(|k| train_rows.iter().map(|r| f64::from(u8::from(codes[*r] as usize == k))).collect())
+            .collect(),
+        Target::Continuous(y) => vec![train_rows.iter().map(|r| f64::from(y[*r])).collect()],
+    };
+    // Unknowns: p slopes then the intercept.
+    let (d, m) = (p + 1, ys.len());
+    let mut a = vec![0.0; d * d];
+    let mut b = vec![0.0; d * m];
+    for i in 0..p {
+        for j in i..p {
+            let v: f64 = z[i].iter().zip(&z[j]).map(|(x, y)| x * y).sum();
+            a[i * d + j] = v;
+            a[j * d + i] = v;
+        }
+        a[i * d + i] += RIDGE * n as f64;
+        let s: f64 = z[i].iter().sum();
+        a[i * d + p] = s;
+        a[p * d + i] = s;
+        for (o, y) in ys.iter().enumerate() {
+            b[i * m + o] = z[i].iter().zip(y).map(|(x, y)| x * y).sum();
+        }
+    }
+    a[p * d + p] = n as f64;
+    for (o, y) in ys.iter().enumerate() {
+        b[p * m + o] = y.iter().sum();
+    }
+    if !cholesky::solve(&mut a, d, &mut b, m) {
+        return Err(model_err("ridge", "the normal equations are singular"));
+    }
+    Ok(tests
+        .iter()
+        .map(|t| {
+            (0..t.rows)
+                .map(|r| {
+                    let out = |o: usize| {
+                        b[p * m + o]
+                            + (0..p)
+                                .map(|j| b[j * m + o] * (f64::from(t.column(j)[r]) - stats[j].0) / stats[j].1)
+                                .sum::<f64>()
+                    };
+                    match target {
+                        Target::Classes { .. } => {
+                            (0..m).max_by(|x, y| out(*x).total_cmp(&out(*y)).then(y.cmp(x))).unwrap_or(0) as f32
+                        }
+                        Target::Continuous(_) => out(0) as f32,
+                    }
+                })
+                .collect()
+        })
+        .collect())
+}
+
+fn forest_fit_predict(
+    target: &Target,
+    train: &Block,
+    train_rows: &[usize],
+    tests: &[Block],
+    forest: ForestParams,
+    seed: u64,
+    cancel: &CancelToken,
+) -> Result<Vec<Vec<f32>>> {
+    let x = train.matrix()?;
+    let test_matrices: Vec<DenseMatrix<f32>> = tests.iter().map(Block::matrix).collect::<Result<_>>()?;
+    let batches = forest.trees.div_ceil(FOREST_BATCH).max(1);
+    let depth = u16::try_from(forest.max_depth).unwrap_or(u16::MAX);
+    let mut outputs: Vec<Vec<Vec<f32>>> = vec![Vec::new(); tests.len()];
+    for batch in 0..batches {
+        if cancel.is_cancelled() {
+            return Err(SelectError::Cancelled);
+        }
+        let trees = FOREST_BATCH.min(forest.trees - batch * FOREST_BATCH).max(1);
+        let batch_seed = seed.wrapping_mul(31).wrapping_add(u64::from(batch));
+        match target {
+            Target::Classes { codes, .. } => {
+                let y: Vec<u32> = train_rows.iter().map(|r| codes[*r]).collect();
+                let params = RandomForestClassifierParameters::default()
+                    .with_n_trees(trees as u16)
+                    .with_max_depth(depth)
+                    .with_seed(batch_seed);
+                let model = RandomForestClassifier::fit(&x, &y, params).map_err(|e| model_err("random forest", e))?;
+                for (t, m) in test_matrices.iter().enumerate() {
+                    let p: Vec<u32> = model.predict(m).map_err(|e| model_err("random forest", e))?;
+                    outputs[t].push(p.into_iter().map(|c| c as f32).collect());
+                }
+            }
+            Target::Continuous(yv) => {
+                let y: Vec<f32> = train_rows.iter().map(|r| yv[*r]).collect();
+                let params = RandomForestRegressorParameters::default()
+                    .with_n_trees(trees as usize)
+                    .with_max_depth(depth)
+                    .with_seed(batch_seed);
+                let model = RandomForestRegressor::fit(&x, &y, params).map_err(|e| model_err("random forest", e))?;
+                for (t, m) in test_matrices.iter().enumerate() {
+                    outputs[t].push(model.predict(m).map_err(|e| model_err("random forest", e))?);
+                }
+            }
+        }
+    }
+    let n_classes = target.n_classes();
+    Ok(outputs.into_iter().map(|batches| combine(&batches, n_classes)).collect())
+}
+
+/// Majority vote (ties to the lower class) or mean over batch predictions.
+fn combine(batches: &[Vec<f32>], n_classes: usize) -> Vec<f32> {
+    let rows = batches.first().map(Vec::len).unwrap_or(0);
+    (0..rows)
+        .map(|r| {
+            if n_classes == 0 {
+                batches.iter().map(|b| b[r]).sum::<f32>() / batches.len() as f32
+            } else {
+                let mut votes = vec![0u32; n_classes];
+                for b in batches {
+                    if let Some(v) = votes.get_mut(b[r] as usize) {
+                        *v += 1;
+                    }
+                }
+                (0..n_classes).max_by(|x, y| votes[*x].cmp(&votes[*y]).then(y.cmp(x))).unwrap_or(0) as f32
+            }
+        })
+        .collect()
+}
