@@ -11,6 +11,7 @@
 mod audit;
 mod error;
 mod events;
+mod incidents;
 mod monitor;
 pub mod schema;
 
@@ -20,6 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry};
 pub use error::StoreError;
 pub use events::AppEvent;
+pub use incidents::{IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord};
 pub use monitor::{Bucket, ThresholdRecord};
 
 use rusqlite::{Connection, OpenFlags};

@@ -2,6 +2,7 @@
 //! [`steps`] is the order of `PRAGMA user_version`, so steps are only ever appended.
 
 mod core;
+mod incidents;
 mod monitor;
 
 use rusqlite_migration::{Migrations, M};
@@ -10,6 +11,7 @@ fn steps() -> Vec<M<'static>> {
     let mut all = Vec::new();
     all.extend(core::steps());
     all.extend(monitor::steps());
+    all.extend(incidents::steps());
     all
 }
 

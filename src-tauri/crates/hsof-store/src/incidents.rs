@@ -1,0 +1,477 @@
+//! Incidents, their append-only timeline, the Slack outbox, reminders sent, drafts and
+//! scheduled reviews. Times are RFC 3339 UTC strings (sortable as text).
+
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// A stored incident, as columns.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct IncidentRecord {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// `P0`…`P3`.
+    pub severity: String,
+    /// `open`, `acknowledged`, `resolved`.
+    pub status: String,
+    /// JSON array of component names.
+    pub components: String,
+    /// Description.
+    pub description: String,
+    /// Declared (RFC 3339).
+    pub declared_at: String,
+    /// By whom.
+    pub declared_by: String,
+    /// Acknowledged.
+    pub acknowledged_at: Option<String>,
+    /// Escalated.
+    pub escalated_at: Option<String>,
+    /// Resolved.
+    pub resolved_at: Option<String>,
+    /// Last status update.
+    pub last_update_at: Option<String>,
+    /// The source alert, JSON.
+    pub source_alert: Option<String>,
+    /// The saved post-incident summary (Markdown).
+    pub summary: Option<String>,
+}
+
+/// Columns an incident transition sets (the others stay).
+#[derive(Debug, Clone, Default)]
+pub struct IncidentChanges<'a> {
+    /// New status.
+    pub status: Option<&'a str>,
+    /// Acknowledged at.
+    pub acknowledged_at: Option<&'a str>,
+    /// Escalated at.
+    pub escalated_at: Option<&'a str>,
+    /// Resolved at.
+    pub resolved_at: Option<&'a str>,
+    /// Last status update at.
+    pub last_update_at: Option<&'a str>,
+    /// Post-incident summary.
+    pub summary: Option<&'a str>,
+}
+
+/// A timeline event about to be appended.
+#[derive(Debug, Clone)]
+pub struct NewTimelineEvent<'a> {
+    /// When.
+    pub at: &'a str,
+    /// Who.
+    pub author: &'a str,
+    /// `declared`, `acknowledged`, `snapshot`, `update`, `change`, …
+    pub kind: &'a str,
+    /// What happened, in a line.
+    pub text: &'a str,
+    /// Attached data, JSON.
+    pub data: &'a str,
+}
+
+/// A stored timeline event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineRecord {
+    /// Id (increasing in time order).
+    pub id: i64,
+    /// Incident.
+    pub incident_id: i64,
+    /// When.
+    pub at: String,
+    /// Who.
+    pub author: String,
+    /// Kind.
+    pub kind: String,
+    /// Text.
+    pub text: String,
+    /// Data, JSON.
+    pub data: String,
+}
+
+/// A message in the Slack outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxRecord {
+    /// Id.
+    pub id: i64,
+    /// Incident it belongs to.
+    pub incident_id: Option<i64>,
+    /// Webhook body, JSON.
+    pub payload: String,
+    /// Queued at.
+    pub created_at: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Next attempt not before.
+    pub next_attempt_at: String,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// Accepted by Slack at.
+    pub posted_at: Option<String>,
+    /// Refused for good (4xx); kept and shown, retried only by hand.
+    pub gave_up: bool,
+}
+
+/// A review scheduled for the calendar (a post-mortem).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewRecord {
+    /// Id.
+    pub id: i64,
+    /// Incident.
+    pub incident_id: i64,
+    /// `postmortem`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Due.
+    pub due_at: String,
+    /// Done.
+    pub done_at: Option<String>,
+}
+
+const INCIDENT_COLUMNS: &str = "id, title, severity, status, components, description, declared_at, declared_by, \
+     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary";
+
+fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
+    Ok(IncidentRecord {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        severity: r.get(2)?,
+        status: r.get(3)?,
+        components: r.get(4)?,
+        description: r.get(5)?,
+        declared_at: r.get(6)?,
+        declared_by: r.get(7)?,
+        acknowledged_at: r.get(8)?,
+        escalated_at: r.get(9)?,
+        resolved_at: r.get(10)?,
+        last_update_at: r.get(11)?,
+        source_alert: r.get(12)?,
+        summary: r.get(13)?,
+    })
+}
+
+fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRecord> {
+    Ok(OutboxRecord {
+        id: r.get(0)?,
+        incident_id: r.get(1)?,
+        payload: r.get(2)?,
+        created_at: r.get(3)?,
+        attempts: r.get(4)?,
+        next_attempt_at: r.get(5)?,
+        last_error: r.get(6)?,
+        posted_at: r.get(7)?,
+        gave_up: r.get::<_, i64>(8)? != 0,
+    })
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, incident_id, payload, created_at, attempts, next_attempt_at, last_error, posted_at, gave_up";
+
+fn append(tx: &rusqlite::Transaction<'_>, incident_id: i64, e: &NewTimelineEvent<'_>) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO incident_timeline (incident_id, at, author, kind, text, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![incident_id, e.at, e.author, e.kind, e.text, e.data],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+impl Store {
+    /// Stores a new incident and its first timeline event together; returns its id.
+    pub fn insert_incident(&self, i: &IncidentRecord, first: &NewTimelineEvent<'_>) -> Result<i64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO incidents (title, severity, status, components, description, declared_at, declared_by, \
+             acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                i.title,
+                i.severity,
+                i.status,
+                i.components,
+                i.description,
+                i.declared_at,
+                i.declared_by,
+                i.acknowledged_at,
+                i.escalated_at,
+                i.resolved_at,
+                i.last_update_at,
+                i.source_alert,
+                i.summary
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        append(&tx, id, first)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Sets `changes` on incident `id` and appends `event`, in one transaction; returns the
+    /// event's id. `Ok(None)` when there is no such incident.
+    pub fn update_incident(
+        &self,
+        id: i64,
+        changes: &IncidentChanges<'_>,
+        event: &NewTimelineEvent<'_>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE incidents SET status = coalesce(?2, status), acknowledged_at = coalesce(?3, acknowledged_at), \
+             escalated_at = coalesce(?4, escalated_at), resolved_at = coalesce(?5, resolved_at), \
+             last_update_at = coalesce(?6, last_update_at), summary = coalesce(?7, summary) WHERE id = ?1",
+            params![
+                id,
+                changes.status,
+                changes.acknowledged_at,
+                changes.escalated_at,
+                changes.resolved_at,
+                changes.last_update_at,
+                changes.summary
+            ],
+        )?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let ev = append(&tx, id, event)?;
+        tx.commit()?;
+        Ok(Some(ev))
+    }
+
+    /// One incident.
+    pub fn incident(&self, id: i64) -> Result<Option<IncidentRecord>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(&format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"), [id], incident_row)
+            .optional()?)
+    }
+
+    /// Every incident, newest first.
+    pub fn incidents(&self) -> Result<Vec<IncidentRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY id DESC"))?;
+        let rows = stmt.query_map([], incident_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Appends an event to an incident's timeline; returns its id.
+    pub fn append_timeline(&self, incident_id: i64, e: &NewTimelineEvent<'_>) -> Result<i64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = append(&tx, incident_id, e)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// An incident's timeline, oldest first.
+    pub fn timeline(&self, incident_id: i64) -> Result<Vec<TimelineRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, incident_id, at, author, kind, text, data FROM incident_timeline WHERE incident_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([incident_id], |r| {
+            Ok(TimelineRecord {
+                id: r.get(0)?,
+                incident_id: r.get(1)?,
+                at: r.get(2)?,
+                author: r.get(3)?,
+                kind: r.get(4)?,
+                text: r.get(5)?,
+                data: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Queues a Slack message; it stays until Slack accepts it. Returns its id.
+    pub fn enqueue_slack(&self, incident_id: Option<i64>, payload: &str, now: &str) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO slack_outbox (incident_id, payload, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
+            params![incident_id, payload, now],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Messages due for an attempt at `now`, oldest first.
+    pub fn due_slack(&self, now: &str, limit: u32) -> Result<Vec<OutboxRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM slack_outbox WHERE posted_at IS NULL AND gave_up = 0 \
+             AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![now, limit], outbox_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// An incident's messages (all of them when `incident_id` is `None`), oldest first.
+    pub fn slack_outbox(&self, incident_id: Option<i64>) -> Result<Vec<OutboxRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM slack_outbox WHERE ?1 IS NULL OR incident_id = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([incident_id], outbox_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records that Slack accepted message `id`.
+    pub fn slack_posted(&self, id: i64, at: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE slack_outbox SET posted_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, at],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or given up (kept) when `None`.
+    pub fn slack_failed(&self, id: i64, error: &str, retry_at: Option<&str>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE slack_outbox SET attempts = attempts + 1, last_error = ?2, \
+             next_attempt_at = coalesce(?3, next_attempt_at), gave_up = (?3 IS NULL) WHERE id = ?1",
+            params![id, error, retry_at],
+        )?;
+        Ok(())
+    }
+
+    /// Puts message `id` back in the queue now (a retry by hand).
+    pub fn slack_retry_now(&self, id: i64, now: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().execute(
+            "UPDATE slack_outbox SET gave_up = 0, next_attempt_at = ?2 WHERE id = ?1 AND posted_at IS NULL",
+            params![id, now],
+        )? > 0)
+    }
+
+    /// Records that a reminder was shown; false when it already had been.
+    pub fn mark_reminder(&self, incident_id: i64, kind: &str, due_at: &str, now: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().execute(
+            "INSERT OR IGNORE INTO incident_reminders (incident_id, kind, due_at, sent_at) VALUES (?1, ?2, ?3, ?4)",
+            params![incident_id, kind, due_at, now],
+        )? > 0)
+    }
+
+    /// Saves a draft (the text of a form being typed) under `key`.
+    pub fn save_draft(&self, key: &str, text: &str, now: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO drafts (key, text, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(key) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+            params![key, text, now],
+        )?;
+        Ok(())
+    }
+
+    /// The draft under `key`: `(text, updated_at)`.
+    pub fn draft(&self, key: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT text, updated_at FROM drafts WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Removes the draft under `key` (its form was submitted).
+    pub fn delete_draft(&self, key: &str) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM drafts WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    /// Schedules a review for an incident (once per kind); returns whether it was new.
+    pub fn schedule_review(
+        &self,
+        incident_id: i64,
+        kind: &str,
+        title: &str,
+        due_at: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.conn().execute(
+            "INSERT OR IGNORE INTO scheduled_reviews (incident_id, kind, title, due_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![incident_id, kind, title, due_at, now],
+        )? > 0)
+    }
+
+    /// Scheduled reviews, soonest first.
+    pub fn reviews(&self) -> Result<Vec<ReviewRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, incident_id, kind, title, due_at, done_at FROM scheduled_reviews ORDER BY due_at")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ReviewRecord {
+                id: r.get(0)?,
+                incident_id: r.get(1)?,
+                kind: r.get(2)?,
+                title: r.get(3)?,
+                due_at: r.get(4)?,
+                done_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(&dir.path().join("s.sqlite3")).expect("open");
+        (dir, s)
+    }
+
+    fn ev<'a>(kind: &'a str, text: &'a str) -> NewTimelineEvent<'a> {
+        NewTimelineEvent { at: "2026-11-28T10:00:00.000Z", author: "ana", kind, text, data: "null" }
+    }
+
+    #[test]
+    fn an_incident_and_its_timeline_survive_reopening_and_the_timeline_is_append_only() {
+        let (dir, s) = store();
+        let rec = IncidentRecord {
+            title: "Stage 2 stalls".into(),
+            severity: "P1".into(),
+            status: "open".into(),
+            components: "[\"stage2\"]".into(),
+            declared_at: "2026-11-28T10:00:00.000Z".into(),
+            declared_by: "ana".into(),
+            ..Default::default()
+        };
+        let id = s.insert_incident(&rec, &ev("declared", "declared P1")).expect("insert");
+        let changes = IncidentChanges { status: Some("acknowledged"), acknowledged_at: Some("2026-11-28T10:04:00.000Z"), ..Default::default() };
+        assert!(s.update_incident(id, &changes, &ev("acknowledged", "ack")).expect("ack").is_some());
+        assert!(s.update_incident(999, &changes, &ev("acknowledged", "ack")).expect("missing").is_none());
+        drop(s);
+        let s = Store::open(&dir.path().join("s.sqlite3")).expect("reopen");
+        let got = s.incident(id).expect("read").expect("exists");
+        assert_eq!(got.status, "acknowledged");
+        assert_eq!(got.components, "[\"stage2\"]");
+        assert_eq!(s.timeline(id).expect("timeline").len(), 2);
+        let conn = s.conn();
+        assert!(conn.execute("UPDATE incident_timeline SET text = 'x'", []).is_err());
+        assert!(conn.execute("DELETE FROM incident_timeline", []).is_err());
+        assert!(conn.execute("INSERT INTO incidents (title, severity, status, declared_at, declared_by) VALUES ('', 'P1', 'open', 'x', 'y')", []).is_err(), "a blank title is refused by the schema too");
+        assert!(conn.execute("INSERT INTO incidents (title, severity, status, declared_at, declared_by) VALUES ('t', 'P9', 'open', 'x', 'y')", []).is_err());
+    }
+
+    #[test]
+    fn the_outbox_keeps_a_message_until_it_is_posted_and_drafts_round_trip() {
+        let (_dir, s) = store();
+        let m = s.enqueue_slack(None, "{\"text\":\"hi\"}", "2026-11-28T10:00:00.000Z").expect("queue");
+        assert_eq!(s.due_slack("2026-11-28T10:00:00.000Z", 10).expect("due").len(), 1);
+        s.slack_failed(m, "503", Some("2026-11-28T10:00:10.000Z")).expect("fail");
+        assert!(s.due_slack("2026-11-28T10:00:05.000Z", 10).expect("due").is_empty(), "backing off");
+        assert_eq!(s.due_slack("2026-11-28T10:00:10.000Z", 10).expect("due").len(), 1);
+        s.slack_failed(m, "400 invalid_payload", None).expect("give up");
+        assert!(s.due_slack("2026-11-28T11:00:00.000Z", 10).expect("due").is_empty());
+        let kept = &s.slack_outbox(None).expect("all")[0];
+        assert!(kept.gave_up && kept.attempts == 2 && kept.posted_at.is_none());
+        assert!(s.slack_retry_now(m, "2026-11-28T11:00:00.000Z").expect("retry"));
+        s.slack_posted(m, "2026-11-28T11:00:01.000Z").expect("posted");
+        assert!(s.due_slack("2026-11-28T12:00:00.000Z", 10).expect("due").is_empty());
+
+        s.save_draft("incident-new", "half a title", "t1").expect("draft");
+        s.save_draft("incident-new", "half a title, more", "t2").expect("draft");
+        assert_eq!(s.draft("incident-new").expect("read"), Some(("half a title, more".into(), "t2".into())));
+        s.delete_draft("incident-new").expect("delete");
+        assert_eq!(s.draft("incident-new").expect("read"), None);
+    }
+}
