@@ -45,6 +45,22 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::monitoring::last_morning,
             commands::monitoring::thresholds,
             commands::monitoring::snooze_threshold,
+            commands::incidents::incidents_list,
+            commands::incidents::incident_get,
+            commands::incidents::incident_from_alert,
+            commands::incidents::incident_declare,
+            commands::incidents::incident_ack,
+            commands::incidents::incident_snapshot,
+            commands::incidents::incident_update_preview,
+            commands::incidents::incident_update,
+            commands::incidents::incident_resolve,
+            commands::incidents::incident_summary,
+            commands::incidents::incident_save_summary,
+            commands::incidents::incident_stats,
+            commands::incidents::slack_retry,
+            commands::incidents::draft_save,
+            commands::incidents::draft_get,
+            commands::incidents::draft_delete,
             commands::cluster::cluster_view,
             commands::cluster::cluster_df,
             commands::cluster::cluster_follow_logs,
@@ -61,8 +77,12 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::cluster::change_permissions,
             commands::cluster::change_preview,
             commands::cluster::change_apply,
+            commands::experiments::experiment_preview,
+            commands::experiments::experiment_run,
+            commands::experiments::experiments_list,
+            commands::experiments::experiment_get,
         ])
-        .events(collect_events![poller::MonitorTick, commands::cluster::ClusterChanged])
+        .events(collect_events![poller::MonitorTick, poller::IncidentTick, commands::cluster::ClusterChanged])
 }
 
 /// The TypeScript exporter settings shared by the app and the bindings test. Integer ids
@@ -84,6 +104,7 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let builder = specta_builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

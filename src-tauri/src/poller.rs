@@ -24,8 +24,53 @@ pub struct MonitorTick {
     pub active: Vec<String>,
 }
 
-/// Starts the loop; it runs until the app exits.
+/// Sent when the incident clock fired reminders or Slack posts changed state.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct IncidentTick {
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// The incident clock: every 5 s, reminders and escalations that came due (each shown
+/// once as a desktop notification) and the Slack outbox.
+fn start_incident_clock(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let ctx = app.state::<AppContext>();
+            if ctx.store().is_ok() {
+                let now = Utc::now();
+                let mut changed = false;
+                match ctx.incidents_tick(now) {
+                    Ok(reminders) => {
+                        for r in &reminders {
+                            changed = true;
+                            let shown = app.notification().builder().title(&r.title).body(&r.body).show();
+                            if let Err(e) = shown {
+                                tracing::warn!(error = %e, incident = r.incident_id, "desktop notification failed");
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "incident clock failed"),
+                }
+                match ctx.flush_slack(now).await {
+                    Ok((posted, failed)) => changed |= posted + failed > 0,
+                    Err(e) => tracing::warn!(error = %e, "Slack outbox flush failed"),
+                }
+                if changed {
+                    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    if let Err(e) = (IncidentTick { at }).emit(&app) {
+                        tracing::warn!(error = %e, "could not send the incident tick");
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+}
+
+/// Starts the loops; they run until the app exits.
 pub fn start(app: AppHandle) {
+    start_incident_clock(app.clone());
     tauri::async_runtime::spawn(async move {
         loop {
             let ctx = app.state::<AppContext>();

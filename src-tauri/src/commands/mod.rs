@@ -5,4 +5,6 @@ pub mod app;
 pub mod audit;
 pub mod cluster;
 pub mod config;
+pub mod experiments;
+pub mod incidents;
 pub mod monitoring;

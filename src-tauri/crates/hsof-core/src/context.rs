@@ -270,11 +270,12 @@ impl AppContext {
     }
 
     /// Appends an audit entry; a failure to write it is logged (the change itself happened).
-    pub(crate) fn audit_entry(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) {
+    pub(crate) fn audit_entry(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) -> Option<AuditEntry> {
         match self.store().and_then(|s| s.append_audit(entry, now).map_err(Error::from)) {
-            Ok(_) => {}
+            Ok(a) => Some(a),
             Err(e) => {
-                tracing::error!(error = %e, action = entry.action, "audit entry could not be written")
+                tracing::error!(error = %e, action = entry.action, "audit entry could not be written");
+                None
             }
         }
     }

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// Reading or writing a local file failed.
     Io,
+    /// The user (or Ctrl-C) cancelled a long operation; nothing was produced.
+    Cancelled,
     /// A defect: please report it.
     Internal,
 }
@@ -42,6 +44,8 @@ impl ErrorCode {
             Self::Unauthorized => 9,
             Self::StoreUnavailable => 7,
             Self::Io => 8,
+            // 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C.
+            Self::Cancelled => 130,
             Self::Internal => 70,
         }
     }
@@ -80,6 +84,12 @@ pub enum Error {
     /// The action is not allowed (read-only mode, RBAC).
     #[error("{0}")]
     Forbidden(String),
+    /// Feature selection failed or was cancelled.
+    #[error(transparent)]
+    Select(#[from] hsof_select::SelectError),
+    /// Incident input or a transition the incident's state does not allow.
+    #[error(transparent)]
+    Incident(#[from] hsof_ops::incidents::IncidentError),
 }
 
 impl Error {
@@ -100,6 +110,16 @@ impl Error {
             Self::Monitor(hsof_monitor::MonitorError::Http { status: 401 | 403, .. }) => ErrorCode::Forbidden,
             Self::Monitor(_) => ErrorCode::Unavailable,
             Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Select(e) => match e {
+                hsof_select::SelectError::Cancelled => ErrorCode::Cancelled,
+                hsof_select::SelectError::Io { .. } => ErrorCode::Io,
+                hsof_select::SelectError::BackendUnavailable { .. } => ErrorCode::Unavailable,
+                // Bad data, an option out of range, a file too large for memory, a model that
+                // cannot fit the data: each is fixed by changing the input.
+                _ => ErrorCode::InvalidInput,
+            },
+            Self::Incident(hsof_ops::incidents::IncidentError::NotFound(_)) => ErrorCode::NotFound,
+            Self::Incident(_) => ErrorCode::InvalidInput,
             Self::Cluster(e) => match e {
                 hsof_cluster::ClusterError::Kubeconfig(_) | hsof_cluster::ClusterError::NoContext { .. } => {
                     ErrorCode::InvalidConfig

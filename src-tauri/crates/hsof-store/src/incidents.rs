@@ -393,8 +393,8 @@ impl Store {
     /// Scheduled reviews, soonest first.
     pub fn reviews(&self) -> Result<Vec<ReviewRecord>, StoreError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, incident_id, kind, title, due_at, done_at FROM scheduled_reviews ORDER BY due_at")?;
+        let mut stmt = conn
+            .prepare("SELECT id, incident_id, kind, title, due_at, done_at FROM scheduled_reviews ORDER BY due_at")?;
         let rows = stmt.query_map([], |r| {
             Ok(ReviewRecord {
                 id: r.get(0)?,
@@ -436,7 +436,11 @@ mod tests {
             ..Default::default()
         };
         let id = s.insert_incident(&rec, &ev("declared", "declared P1")).expect("insert");
-        let changes = IncidentChanges { status: Some("acknowledged"), acknowledged_at: Some("2026-11-28T10:04:00.000Z"), ..Default::default() };
+        let changes = IncidentChanges {
+            status: Some("acknowledged"),
+            acknowledged_at: Some("2026-11-28T10:04:00.000Z"),
+            ..Default::default()
+        };
         assert!(s.update_incident(id, &changes, &ev("acknowledged", "ack")).expect("ack").is_some());
         assert!(s.update_incident(999, &changes, &ev("acknowledged", "ack")).expect("missing").is_none());
         drop(s);

@@ -11,6 +11,7 @@
 mod audit;
 mod error;
 mod events;
+mod experiments;
 mod incidents;
 mod monitor;
 pub mod schema;
@@ -21,6 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry};
 pub use error::StoreError;
 pub use events::AppEvent;
+pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};
 pub use incidents::{IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord};
 pub use monitor::{Bucket, ThresholdRecord};
 

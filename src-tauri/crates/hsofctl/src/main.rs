@@ -4,8 +4,10 @@
 //! `{code, message, detail}` on stdout.
 
 mod cluster;
+mod incident;
 mod monitoring;
 mod output;
+mod select;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -82,6 +84,14 @@ enum Command {
         #[arg(long, global = true)]
         yes: bool,
     },
+    /// Incident response: declare, ack, snapshot, update, resolve, list, show, summary
+    Incident {
+        #[command(subcommand)]
+        cmd: incident::IncidentCmd,
+    },
+    /// Feature selection on a local CSV / Parquet file or dataset YAML (filter → search →
+    /// evaluate); `select history` lists past runs. Ctrl-C cancels (exit 130, no file)
+    Select(select::SelectArgs),
     /// What the app did (starts, first paint, saves), newest first
     Events {
         /// Only this kind, e.g. app.first_paint
@@ -173,6 +183,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         out.line_or_json(&msg, &serde_json::json!({ "path": paths.config_file, "valid": true }));
         return Ok(ExitCode::SUCCESS);
     }
+    // `select` opens the context itself: a dataset YAML may arrive through --config.
+    if let Command::Select(args) = &cli.command {
+        return select::run(args, cli.config.as_deref(), opts, out);
+    }
     let ctx = AppContext::open(&opts);
     match &cli.command {
         Command::Doctor => {
@@ -195,7 +209,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 print!("{}", config::render(&cfg));
             }
         }
-        Command::Config(_) => unreachable!("handled above"),
+        Command::Config(_) | Command::Select(_) => unreachable!("handled above"),
         Command::Audit(AuditCmd::List { limit }) => {
             let rows = ctx.audit_list(*limit)?;
             if out.json {
@@ -219,6 +233,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         }
         Command::Secret(cmd) => secret(&ctx, cmd, out)?,
         Command::Cluster { cmd } => block_on(cluster::read(&ctx, cmd, out))?,
+        Command::Incident { cmd } => block_on(incident::run(&ctx, cmd, out))?,
         Command::Change { cmd, dry_run, yes } => {
             let code = block_on(cluster::change(&ctx, cmd, *dry_run, *yes, out))?;
             return Ok(ExitCode::from(code));

@@ -54,6 +54,38 @@ export const commands = {
 	thresholds: () => typedError<ThresholdView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("thresholds")),
 	/**  Mutes notifications of one rule for `minutes`. */
 	snoozeThreshold: (ruleId: string, minutes: number) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("snooze_threshold", { ruleId, minutes })),
+	/**  Incidents matching `filter`, unresolved first. */
+	incidentsList: (filter: IncidentFilter_Deserialize) => typedError<IncidentView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("incidents_list", { filter })),
+	/**  One incident's page. */
+	incidentGet: (id: number | null) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_get", { id })),
+	/**  A declaration prefilled from an active alert. */
+	incidentFromAlert: (fingerprint: string) => typedError<NewIncident_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_from_alert", { fingerprint })),
+	/**  Declares an incident (stored before the form closes; the draft is dropped). */
+	incidentDeclare: (incident: NewIncident_Deserialize) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_declare", { incident })),
+	/**  Acknowledges; optionally silences the source alert for `silence_minutes`. */
+	incidentAck: (id: number | null, silenceMinutes: number | null) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_ack", { id, silenceMinutes })),
+	/**  Takes an impact snapshot onto the timeline. */
+	incidentSnapshot: (id: number | null) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_snapshot", { id })),
+	/**  The Slack messages an update would post. */
+	incidentUpdatePreview: (id: number | null, update: StatusUpdate) => typedError<SlackMessage[], IpcError_Serialize>(__TAURI_INVOKE("incident_update_preview", { id, update })),
+	/**  Posts a status update. */
+	incidentUpdate: (id: number | null, update: StatusUpdate) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_update", { id, update })),
+	/**  Resolves. */
+	incidentResolve: (id: number | null, note: string) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_resolve", { id, note })),
+	/**  The post-incident summary (saved, else generated from the timeline). */
+	incidentSummary: (id: number | null) => typedError<string, IpcError_Serialize>(__TAURI_INVOKE("incident_summary", { id })),
+	/**  Saves the edited summary. */
+	incidentSaveSummary: (id: number | null, markdown: string) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_save_summary", { id, markdown })),
+	/**  MTTA / MTTR per severity for incidents declared in `[from, to)` (RFC 3339). */
+	incidentStats: (from: string, to: string) => typedError<SeverityStats_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("incident_stats", { from, to })),
+	/**  Puts a failed Slack message back in the queue now and sends it. */
+	slackRetry: (outboxId: number | null) => typedError<boolean, IpcError_Serialize>(__TAURI_INVOKE("slack_retry", { outboxId })),
+	/**  Saves a draft as it is typed (crash-safe forms). */
+	draftSave: (key: string, text: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("draft_save", { key, text })),
+	/**  The draft saved under `key`. */
+	draftGet: (key: string) => typedError<string | null, IpcError_Serialize>(__TAURI_INVOKE("draft_get", { key })),
+	/**  Discards the draft under `key`. */
+	draftDelete: (key: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("draft_delete", { key })),
 	/**
 	 *  Pods, deployments, nodes and events from the live watches (started on first use and
 	 *  kept running; their changes arrive as `ClusterChanged` events).
@@ -95,11 +127,23 @@ export const commands = {
 	changePreview: (request: ChangeRequest_Deserialize) => typedError<ChangeOutcome, IpcError_Serialize>(__TAURI_INVOKE("change_preview", { request })),
 	/**  Makes a change (dry run first), audited. */
 	changeApply: (request: ChangeRequest_Deserialize) => typedError<ChangeOutcome, IpcError_Serialize>(__TAURI_INVOKE("change_apply", { request })),
+	/**  The columns of a CSV or Parquet file (first rows), its size and age. */
+	experimentPreview: (path: string) => typedError<DatasetPreview_Serialize, IpcError_Serialize>(__TAURI_INVOKE("experiment_preview", { path })),
+	/**
+	 *  Runs an experiment off the UI thread; progress per stage arrives through `on_progress`,
+	 *  and `cancel_operation(id)` stops it (recorded as cancelled, no report file).
+	 */
+	experimentRun: (id: string, request: ExperimentRequest_Deserialize, onProgress: Channel<Progress>) => typedError<Experiment_Serialize, IpcError_Serialize>(__TAURI_INVOKE("experiment_run", { id, request, onProgress })),
+	/**  Past runs, newest first. */
+	experimentsList: (limit: number) => typedError<ExperimentSummary_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("experiments_list", { limit })),
+	/**  One past run with its request and report. */
+	experimentGet: (id: number | null) => typedError<Experiment_Serialize, IpcError_Serialize>(__TAURI_INVOKE("experiment_get", { id })),
 };
 
 /** Events */
 export const events = {
 	clusterChanged: makeEvent<ClusterChanged, ClusterChanged>("cluster-changed"),
+	incidentTick: makeEvent<IncidentTick, IncidentTick>("incident-tick"),
 	monitorTick: makeEvent<MonitorTick, MonitorTick>("monitor-tick"),
 };
 
@@ -329,6 +373,15 @@ export type AuditVerification_Serialize = {
 	reason: string | null,
 };
 
+/**  Which compute backend runs the heavy kernels. */
+export type BackendChoice = 
+/**  The best available: the CPU until the CUDA backend (issue #8) lands. */
+"auto" | 
+/**  The CPU backend (rayon). */
+"cpu" | 
+/**  The CUDA backend: not built yet, so choosing it is an error. */
+"gpu";
+
 /**  One condition: both windows burn faster than `factor`. */
 export type BurnCondition = {
 	/**  Long window, e.g. `1h`. */
@@ -347,6 +400,20 @@ export type BurnSeverity =
 "page" | 
 /**  Handle in working hours. */
 "ticket";
+
+/**  A stage-3 candidate. */
+export type CandidateReport = {
+	/**  `greedy`, `search_order` or `search_best`. */
+	origin: string,
+	/**  Model family. */
+	model: ModelFamily,
+	/**  Feature names. */
+	features: string[],
+	/**  Mean CV score. */
+	score: number | null,
+	/**  Standard deviation over folds. */
+	score_std: number | null,
+};
 
 /**  What a change did (or, dry-run, would do). */
 export type ChangeOutcome = {
@@ -504,6 +571,16 @@ export type Checklist = {
 	critical_failed: boolean,
 };
 
+/**  An option reduced to what the data allows. */
+export type Clamp = {
+	/**  The option. */
+	option: string,
+	/**  Asked for. */
+	requested: number,
+	/**  Used. */
+	used: number,
+};
+
 /**  Sent (at most every 300 ms) when the live watches see a change. */
 export type ClusterChanged = {
 	/**  The watches' generation counter. */
@@ -620,6 +697,31 @@ export type Cmp =
 "above" | 
 /**  Value below the threshold breaches. */
 "below";
+
+/**  What a column looks like in the preview rows. */
+export type ColumnKind = 
+/**  Every present value parses as a number. */
+"numeric" | 
+/**  Some value is not a number. */
+"text" | 
+/**  No value present in the preview rows. */
+"empty";
+
+/**  One column of the preview. */
+export type ColumnPreview = {
+	/**  Column name. */
+	name: string,
+	/**  Inferred kind. */
+	kind: ColumnKind,
+	/**  Missing cells among the rows scanned. */
+	missing: number,
+	/**  Distinct present values among the rows scanned. */
+	distinct: number,
+	/**  The first few values, as text (missing as ""). */
+	first_values: string[],
+	/**  Rows scanned. */
+	rows_scanned: number,
+};
 
 /**  One component's state and why. */
 export type ComponentHealth = {
@@ -799,6 +901,70 @@ export type CriticalThresholds_Serialize = {
 	backup_failure: boolean,
 };
 
+/**  The kind of input file, by its extension. */
+export type DatasetFormat = 
+/**  Comma-separated values with a header row (any extension but the two below). */
+"csv" | 
+/**  `.parquet` / `.pq`. */
+"parquet" | 
+/**  An HSOF dataset YAML (`.yaml` / `.yml`) pointing at a SQLite table. */
+"dataset_yaml";
+
+/**  What the run ran on. */
+export type DatasetInfo = {
+	/**  Dataset name. */
+	name: string,
+	/**  Path (or `path#table`). */
+	source: string,
+	/**  Rows used. */
+	rows: number,
+	/**  Feature columns after preparation. */
+	features: number,
+	/**  Target column. */
+	target: string,
+	/**  Problem type. */
+	problem_type: ProblemType,
+	/**  Class labels (empty for regression). */
+	classes: string[],
+	/**  What preparation did (missing values, encoded and skipped columns). */
+	preparation: PrepSummary,
+};
+
+/**  A look at a file before running: its columns from the first rows. */
+export type DatasetPreview = DatasetPreview_Serialize | DatasetPreview_Deserialize;
+
+/**  A look at a file before running: its columns from the first rows. */
+export type DatasetPreview_Deserialize = {
+	/**  The file. */
+	path: string,
+	/**  Its format. */
+	format: DatasetFormat,
+	/**  Size on disk. */
+	size_bytes: number | null,
+	/**  Last modified (RFC 3339), when the OS says. */
+	modified?: string | null,
+	/**  When this preview was read (RFC 3339). */
+	read_at: string,
+	/**  Columns (empty for a dataset YAML, whose table, target and ids come from the file). */
+	columns: ColumnPreview[],
+};
+
+/**  A look at a file before running: its columns from the first rows. */
+export type DatasetPreview_Serialize = {
+	/**  The file. */
+	path: string,
+	/**  Its format. */
+	format: DatasetFormat,
+	/**  Size on disk. */
+	size_bytes: number | null,
+	/**  Last modified (RFC 3339), when the OS says. */
+	modified: string | null,
+	/**  When this preview was read (RFC 3339). */
+	read_at: string,
+	/**  Columns (empty for a dataset YAML, whose table, target and ids come from the file). */
+	columns: ColumnPreview[],
+};
+
 /**  A deployment with its rollout state. */
 export type DeploymentRow = {
 	/**  Name. */
@@ -813,6 +979,14 @@ export type DeploymentRow = {
 	revision: number,
 	/**  Images of the pod template. */
 	images: string[],
+};
+
+/**  A named number of a stage's details. */
+export type Detail = {
+	/**  What it is. */
+	name: string,
+	/**  Its value. */
+	value: number | null,
 };
 
 /**  `df -h` in one pod. */
@@ -888,6 +1062,14 @@ export type Doctor_Serialize = {
 	gpu: GpuFacts_Serialize,
 	/**  CPU, memory, OS. */
 	host: HostFacts_Serialize,
+};
+
+/**  A one-hot encoded text column. */
+export type EncodedColumn = {
+	/**  The source column. */
+	name: string,
+	/**  Indicator columns produced (one per level). */
+	levels: number,
 };
 
 /**  What one endpoint answered. */
@@ -973,8 +1155,41 @@ export type ErrorCode =
 "store_unavailable" | 
 /**  Reading or writing a local file failed. */
 "io" | 
+/**  The user (or Ctrl-C) cancelled a long operation; nothing was produced. */
+"cancelled" | 
 /**  A defect: please report it. */
 "internal";
+
+/**  Stage 3 (evaluation) options. */
+export type EvaluateOptions = EvaluateOptions_Serialize | EvaluateOptions_Deserialize;
+
+/**  Stage 3 (evaluation) options. */
+export type EvaluateOptions_Deserialize = {
+	/**  Final size. Default 15. */
+	size?: FinalSize,
+	/**  Folds of the stratified, shuffled cross-validation. Default 5. */
+	folds?: number,
+	/**  Trees of the random forest. Default 50. */
+	forest_trees?: number,
+	/**  Depth limit of the forest's trees. Default 12. */
+	forest_max_depth?: number,
+	/**  Candidate subsets (best by the linear model) that also get the random forest. Default 2. */
+	forest_candidates?: number,
+};
+
+/**  Stage 3 (evaluation) options. */
+export type EvaluateOptions_Serialize = {
+	/**  Final size. Default 15. */
+	size: FinalSize,
+	/**  Folds of the stratified, shuffled cross-validation. Default 5. */
+	folds: number,
+	/**  Trees of the random forest. Default 50. */
+	forest_trees: number,
+	/**  Depth limit of the forest's trees. Default 12. */
+	forest_max_depth: number,
+	/**  Candidate subsets (best by the linear model) that also get the random forest. Default 2. */
+	forest_candidates: number,
+};
 
 /**  One event. */
 export type EventRow = EventRow_Serialize | EventRow_Deserialize;
@@ -1010,6 +1225,232 @@ export type EventRow_Serialize = {
 	/**  Last seen (RFC 3339). */
 	last_seen: string | null,
 };
+
+/**  One run with everything it produced. */
+export type Experiment = Experiment_Serialize | Experiment_Deserialize;
+
+/**
+ *  What to run: the file, the target and the engine's main knobs. Everything left out takes
+ *  the engine's default (k1 500, k2 50, k3 15, seed 42, all cores, backend auto).
+ */
+export type ExperimentRequest = ExperimentRequest_Serialize | ExperimentRequest_Deserialize;
+
+/**
+ *  What to run: the file, the target and the engine's main knobs. Everything left out takes
+ *  the engine's default (k1 500, k2 50, k3 15, seed 42, all cores, backend auto).
+ */
+export type ExperimentRequest_Deserialize = {
+	/**  A `.csv` or `.parquet` file, or an HSOF dataset YAML (`.yaml` / `.yml`). */
+	input: string,
+	/**  The target column; required for CSV and Parquet, left out for a dataset YAML (it names its own). */
+	target?: string | null,
+	/**  Columns that identify rows and are not features. */
+	id_columns?: string[],
+	/**  Columns kept by stage 1 (filter). */
+	k1?: number | null,
+	/**  Columns kept by stage 2 (search). */
+	k2?: number | null,
+	/**  Features in the final subset (stage 3). */
+	k3?: number | null,
+	/**  Seed of every random choice; same seed, same result. */
+	seed?: number | null,
+	/**  Worker threads; all cores when left out. */
+	threads?: number | null,
+	/**  Compute backend. */
+	backend?: BackendChoice,
+	/**  Where to write the report JSON; nothing is written when left out. */
+	out_path?: string | null,
+};
+
+/**
+ *  What to run: the file, the target and the engine's main knobs. Everything left out takes
+ *  the engine's default (k1 500, k2 50, k3 15, seed 42, all cores, backend auto).
+ */
+export type ExperimentRequest_Serialize = {
+	/**  A `.csv` or `.parquet` file, or an HSOF dataset YAML (`.yaml` / `.yml`). */
+	input: string,
+	/**  The target column; required for CSV and Parquet, left out for a dataset YAML (it names its own). */
+	target: string | null,
+	/**  Columns that identify rows and are not features. */
+	id_columns: string[],
+	/**  Columns kept by stage 1 (filter). */
+	k1: number | null,
+	/**  Columns kept by stage 2 (search). */
+	k2: number | null,
+	/**  Features in the final subset (stage 3). */
+	k3: number | null,
+	/**  Seed of every random choice; same seed, same result. */
+	seed: number | null,
+	/**  Worker threads; all cores when left out. */
+	threads: number | null,
+	/**  Compute backend. */
+	backend: BackendChoice,
+	/**  Where to write the report JSON; nothing is written when left out. */
+	out_path: string | null,
+};
+
+/**  How a run ended (or that it has not yet). */
+export type ExperimentStatus = 
+/**  Started and not finished: still running, or its process stopped mid-run. */
+"running" | 
+/**  Finished with a result. */
+"ok" | 
+/**  Stopped by an error. */
+"failed" | 
+/**  Stopped by the user. */
+"cancelled";
+
+/**  One run in the history. */
+export type ExperimentSummary = ExperimentSummary_Serialize | ExperimentSummary_Deserialize;
+
+/**  One run in the history. */
+export type ExperimentSummary_Deserialize = {
+	/**  Id, increasing with start order. */
+	id: number | null,
+	/**  Started (RFC 3339). */
+	started_at: string,
+	/**  Finished (RFC 3339). */
+	finished_at?: string | null,
+	/**  Input file. */
+	input: string,
+	/**  Target column ('' until a dataset YAML run has read it). */
+	target: string,
+	/**  Outcome. */
+	status: ExperimentStatus,
+	/**  Stable error code of a failed or cancelled run (`invalid_input`, `io`, `cancelled`, …). */
+	error_code?: string | null,
+	/**  The error, in words. */
+	error?: string | null,
+	/**  The report file written. */
+	out_path?: string | null,
+	/**  Features selected. */
+	selected?: number | null,
+	/**  Mean cross-validated score. */
+	score?: number | null,
+	/**  Its standard deviation over folds. */
+	score_std?: number | null,
+	/**  `accuracy` or `r2`. */
+	metric?: string | null,
+	/**  Best model family. */
+	model?: string | null,
+	/**  Backend that ran the kernels. */
+	backend?: string | null,
+	/**  The engine's total time, seconds. */
+	seconds?: number | null,
+};
+
+/**  One run in the history. */
+export type ExperimentSummary_Serialize = {
+	/**  Id, increasing with start order. */
+	id: number | null,
+	/**  Started (RFC 3339). */
+	started_at: string,
+	/**  Finished (RFC 3339). */
+	finished_at: string | null,
+	/**  Input file. */
+	input: string,
+	/**  Target column ('' until a dataset YAML run has read it). */
+	target: string,
+	/**  Outcome. */
+	status: ExperimentStatus,
+	/**  Stable error code of a failed or cancelled run (`invalid_input`, `io`, `cancelled`, …). */
+	error_code: string | null,
+	/**  The error, in words. */
+	error: string | null,
+	/**  The report file written. */
+	out_path: string | null,
+	/**  Features selected. */
+	selected: number | null,
+	/**  Mean cross-validated score. */
+	score: number | null,
+	/**  Its standard deviation over folds. */
+	score_std: number | null,
+	/**  `accuracy` or `r2`. */
+	metric: string | null,
+	/**  Best model family. */
+	model: string | null,
+	/**  Backend that ran the kernels. */
+	backend: string | null,
+	/**  The engine's total time, seconds. */
+	seconds: number | null,
+};
+
+/**  One run with everything it produced. */
+export type Experiment_Deserialize = {
+	/**  The history row. */
+	summary: ExperimentSummary_Deserialize,
+	/**  What was asked. */
+	request?: ExperimentRequest_Deserialize | null,
+	/**  The engine's report (ok runs). */
+	report?: SelectionReport_Deserialize | null,
+};
+
+/**  One run with everything it produced. */
+export type Experiment_Serialize = {
+	/**  The history row. */
+	summary: ExperimentSummary_Serialize,
+	/**  What was asked. */
+	request: ExperimentRequest_Serialize | null,
+	/**  The engine's report (ok runs). */
+	report: SelectionReport_Serialize | null,
+};
+
+/**  Stage 1 (filter) options. */
+export type FilterOptions = FilterOptions_Serialize | FilterOptions_Deserialize;
+
+/**  Stage 1 (filter) options. */
+export type FilterOptions_Deserialize = {
+	/**  Columns kept. Default 500. */
+	keep?: KeepCount,
+	/**  Columns whose variance is at most this are dropped (0 = constant columns only). Default 0. */
+	min_variance?: number | null,
+	/**  Of two columns with |Pearson r| above this, the less relevant is dropped. Default 0.95. */
+	redundancy_threshold?: number | null,
+	/**  Histogram bins for mutual information; `None` uses ceil(n^(1/3)) clamped to 4..=32. */
+	mi_bins?: number | null,
+};
+
+/**  Stage 1 (filter) options. */
+export type FilterOptions_Serialize = {
+	/**  Columns kept. Default 500. */
+	keep: KeepCount,
+	/**  Columns whose variance is at most this are dropped (0 = constant columns only). Default 0. */
+	min_variance: number | null,
+	/**  Of two columns with |Pearson r| above this, the less relevant is dropped. Default 0.95. */
+	redundancy_threshold: number | null,
+	/**  Histogram bins for mutual information; `None` uses ceil(n^(1/3)) clamped to 4..=32. */
+	mi_bins: number | null,
+};
+
+/**  The answer. */
+export type FinalResults = {
+	/**  Selected features, most important first. */
+	selected_features: SelectedFeature[],
+	/**  Model family that scored best. */
+	model: ModelFamily,
+	/**  `accuracy` or `r2`. */
+	metric: string,
+	/**  Mean cross-validated score. */
+	score: number | null,
+	/**  Standard deviation over folds. */
+	score_std: number | null,
+	/**  Folds. */
+	folds: number,
+	/**  Every (subset, model) pair stage 3 evaluated. */
+	candidates: CandidateReport[],
+};
+
+/**  Final subset size: fixed, or the best size within a range. */
+export type FinalSize = 
+/**  Exactly this many (clamped to the available columns). */
+({ fixed: number }) & { range?: never } | 
+/**  The best size in `min..=max` by cross-validated score (one-standard-error rule). */
+({ range: {
+	/**  Smallest size tried. */
+	min: number,
+	/**  Largest size tried. */
+	max: number,
+} }) & { fixed?: never };
 
 /**  How long the first paint took. */
 export type FirstPaint = {
@@ -1310,6 +1751,169 @@ export type HostFacts_Serialize = {
 	memory_available_bytes: number | null,
 };
 
+/**  An incident. */
+export type Incident = Incident_Serialize | Incident_Deserialize;
+
+/**  Everything an incident's page shows. */
+export type IncidentDetail = IncidentDetail_Serialize | IncidentDetail_Deserialize;
+
+/**  Everything an incident's page shows. */
+export type IncidentDetail_Deserialize = {
+	/**  The incident and its timers. */
+	view: IncidentView_Deserialize,
+	/**  Every event, oldest first. */
+	timeline: TimelineEvent[],
+	/**  Its Slack messages: posted, waiting, failed. */
+	slack: SlackPost_Deserialize[],
+	/**  The saved post-incident summary. */
+	summary?: string | null,
+	/**  When the post-mortem is scheduled (RFC 3339). */
+	postmortem_due?: string | null,
+};
+
+/**  Everything an incident's page shows. */
+export type IncidentDetail_Serialize = {
+	/**  The incident and its timers. */
+	view: IncidentView_Serialize,
+	/**  Every event, oldest first. */
+	timeline: TimelineEvent[],
+	/**  Its Slack messages: posted, waiting, failed. */
+	slack: SlackPost_Serialize[],
+	/**  The saved post-incident summary. */
+	summary: string | null,
+	/**  When the post-mortem is scheduled (RFC 3339). */
+	postmortem_due: string | null,
+};
+
+/**  Which incidents a list shows. */
+export type IncidentFilter = IncidentFilter_Serialize | IncidentFilter_Deserialize;
+
+/**  Which incidents a list shows. */
+export type IncidentFilter_Deserialize = {
+	/**  Only this severity. */
+	severity?: Severity | null,
+	/**  Only this status; `None` means all. */
+	status?: IncidentStatus | null,
+	/**  Only unresolved ones. */
+	open_only: boolean,
+	/**  Declared at or after (RFC 3339). */
+	from?: string | null,
+	/**  Declared before (RFC 3339). */
+	to?: string | null,
+};
+
+/**  Which incidents a list shows. */
+export type IncidentFilter_Serialize = {
+	/**  Only this severity. */
+	severity: Severity | null,
+	/**  Only this status; `None` means all. */
+	status: IncidentStatus | null,
+	/**  Only unresolved ones. */
+	open_only: boolean,
+	/**  Declared at or after (RFC 3339). */
+	from: string | null,
+	/**  Declared before (RFC 3339). */
+	to: string | null,
+};
+
+/**  Where an incident is in its life. */
+export type IncidentStatus = 
+/**  Declared, nobody has acknowledged it yet. */
+"open" | 
+/**  Someone owns it. */
+"acknowledged" | 
+/**  Over; the summary can be written. */
+"resolved";
+
+/**  Sent when the incident clock fired reminders or Slack posts changed state. */
+export type IncidentTick = {
+	/**  When (RFC 3339). */
+	at: string,
+};
+
+/**  An incident with its live timers (none once resolved). */
+export type IncidentView = IncidentView_Serialize | IncidentView_Deserialize;
+
+/**  An incident with its live timers (none once resolved). */
+export type IncidentView_Deserialize = {
+	/**  The incident. */
+	incident: Incident_Deserialize,
+	/**  Timers at the time of reading. */
+	timers?: Timers_Deserialize | null,
+	/**  Its level's targets. */
+	policy: PolicyView,
+};
+
+/**  An incident with its live timers (none once resolved). */
+export type IncidentView_Serialize = {
+	/**  The incident. */
+	incident: Incident_Serialize,
+	/**  Timers at the time of reading. */
+	timers: Timers_Serialize | null,
+	/**  Its level's targets. */
+	policy: PolicyView,
+};
+
+/**  An incident. */
+export type Incident_Deserialize = {
+	/**  Storage id, shown as `#id`. */
+	id: number | null,
+	/**  One-line title. */
+	title: string,
+	/**  Severity. */
+	severity: Severity,
+	/**  Current status. */
+	status: IncidentStatus,
+	/**  Affected components (`gpu`, `model`, `pipeline`, ...). */
+	components: string[],
+	/**  What is known at declaration. */
+	description: string,
+	/**  When it was declared. */
+	declared_at: string,
+	/**  Who declared it. */
+	declared_by: string,
+	/**  When it was acknowledged. */
+	acknowledged_at?: string | null,
+	/**  When it was escalated. */
+	escalated_at?: string | null,
+	/**  When it was resolved. */
+	resolved_at?: string | null,
+	/**  When the last status update was posted. */
+	last_update_at?: string | null,
+	/**  The alert it was declared from, as AlertManager sent it. */
+	source_alert?: unknown | null,
+};
+
+/**  An incident. */
+export type Incident_Serialize = {
+	/**  Storage id, shown as `#id`. */
+	id: number | null,
+	/**  One-line title. */
+	title: string,
+	/**  Severity. */
+	severity: Severity,
+	/**  Current status. */
+	status: IncidentStatus,
+	/**  Affected components (`gpu`, `model`, `pipeline`, ...). */
+	components: string[],
+	/**  What is known at declaration. */
+	description: string,
+	/**  When it was declared. */
+	declared_at: string,
+	/**  Who declared it. */
+	declared_by: string,
+	/**  When it was acknowledged. */
+	acknowledged_at: string | null,
+	/**  When it was escalated. */
+	escalated_at: string | null,
+	/**  When it was resolved. */
+	resolved_at: string | null,
+	/**  When the last status update was posted. */
+	last_update_at: string | null,
+	/**  The alert it was declared from, as AlertManager sent it. */
+	source_alert: unknown | null,
+};
+
 /**  An error as it crosses the IPC boundary or prints with `--json`. */
 export type IpcError = IpcError_Serialize | IpcError_Deserialize;
 
@@ -1394,6 +1998,13 @@ export type JobsConfig_Serialize = {
 	/**  Its command. */
 	load_tests_command: string,
 };
+
+/**  How many columns a stage keeps: a count or a fraction of its input. */
+export type KeepCount = 
+/**  At most this many. */
+({ count: number }) & { fraction?: never } | 
+/**  This fraction (0, 1] of the input, rounded up. */
+({ fraction: number | null }) & { count?: never };
 
 /**  A key and the comment the config file carries for it. */
 export type KeyDoc = {
@@ -1661,6 +2272,13 @@ export type MetricQueries_Serialize = {
 	backup_failures_1d: string,
 };
 
+/**  A model family evaluated in stage 3. */
+export type ModelFamily = 
+/**  Ridge classifier / ridge regression. */
+"ridge" | 
+/**  Random forest (smartcore). */
+"random_forest";
+
 /**  `GET /health/model` */
 export type ModelHealth = ModelHealth_Serialize | ModelHealth_Deserialize;
 
@@ -1742,6 +2360,37 @@ export type MorningView_Serialize = {
 	metrics: KeyMetricsView_Serialize,
 };
 
+/**  What the engineer enters to declare an incident. */
+export type NewIncident = NewIncident_Serialize | NewIncident_Deserialize;
+
+/**  What the engineer enters to declare an incident. */
+export type NewIncident_Deserialize = {
+	/**  One-line title. */
+	title: string,
+	/**  Severity. */
+	severity: Severity,
+	/**  Affected components. */
+	components: string[],
+	/**  What is known so far. */
+	description: string,
+	/**  The alert it comes from, if any. */
+	source_alert?: unknown | null,
+};
+
+/**  What the engineer enters to declare an incident. */
+export type NewIncident_Serialize = {
+	/**  One-line title. */
+	title: string,
+	/**  Severity. */
+	severity: Severity,
+	/**  Affected components. */
+	components: string[],
+	/**  What is known so far. */
+	description: string,
+	/**  The alert it comes from, if any. */
+	source_alert: unknown | null,
+};
+
 /**  A node with GPU capacity. */
 export type NodeRow = {
 	/**  Name. */
@@ -1768,6 +2417,14 @@ export type Notification = {
 	body: string,
 	/**  Level. */
 	level: Level,
+};
+
+/**  Timings and throughput. */
+export type Performance = {
+	/**  Whole run. */
+	total_seconds: number | null,
+	/**  Stage-1 matrix cells (rows x input columns) per second. */
+	filter_cells_per_second: number | null,
 };
 
 /**  Whether each change is allowed now, and why not. */
@@ -1807,6 +2464,33 @@ export type PipelineHealth = {
 	redis_connected: boolean,
 	/**  Filesystem usable. */
 	filesystem_accessible: boolean,
+};
+
+/**  How the pipeline ran. */
+export type PipelineInfo = PipelineInfo_Serialize | PipelineInfo_Deserialize;
+
+/**  How the pipeline ran. */
+export type PipelineInfo_Deserialize = {
+	/**  Engine version (this crate's). */
+	version: string,
+	/**  Backend that ran the kernels: `cpu` (or `gpu` once it exists). */
+	backend: string,
+	/**  The options as given. */
+	options: SelectOptions_Deserialize,
+	/**  Worker threads used. */
+	threads: number,
+};
+
+/**  How the pipeline ran. */
+export type PipelineInfo_Serialize = {
+	/**  Engine version (this crate's). */
+	version: string,
+	/**  Backend that ran the kernels: `cpu` (or `gpu` once it exists). */
+	backend: string,
+	/**  The options as given. */
+	options: SelectOptions_Serialize,
+	/**  Worker threads used. */
+	threads: number,
 };
 
 /**  A pod as the Cluster table shows it. */
@@ -1854,6 +2538,57 @@ export type PodRow_Serialize = {
 	gpus: number,
 	/**  Its containers. */
 	containers: ContainerRow[],
+};
+
+/**  The severity level's targets, as the config sets them. */
+export type PolicyView = {
+	/**  What the level means. */
+	description: string,
+	/**  Acknowledge within, minutes. */
+	response_minutes: number,
+	/**  `immediate`, `30m`, `4h`, `next-business-day`. */
+	escalation: string,
+	/**  Status updates every, minutes (0: none required). */
+	status_update_minutes: number,
+	/**  A post-mortem is required. */
+	postmortem: boolean,
+};
+
+/**  What preparation did to the raw table; copied into the report. */
+export type PrepSummary = {
+	/**  Data rows read from the source. */
+	rows_read: number,
+	/**  Rows dropped because their target was missing. */
+	rows_dropped_missing_target: number,
+	/**  Feature cells that were missing or non-finite and imputed (median for numeric). */
+	missing_values: number,
+	/**  Numeric feature cells that were `inf`/`-inf` (also counted in `missing_values`). */
+	non_finite_values: number,
+	/**  Text columns one-hot encoded, with the number of indicator columns each produced. */
+	encoded_columns: EncodedColumn[],
+	/**  Columns left out, with the reason (high cardinality, all missing, id column). */
+	skipped_columns: SkippedColumn[],
+	/**  Feature columns with no finite value at all (dropped). */
+	all_missing_columns: string[],
+};
+
+/**  What kind of learning problem the target defines. */
+export type ProblemType = 
+/**  Two classes. */
+"binary_classification" | 
+/**  Three or more classes. */
+"multiclass_classification" | 
+/**  A continuous target. */
+"regression";
+
+/**  One progress message: which stage, how far it is (0..=1) and what it is doing. */
+export type Progress = {
+	/**  The stage reporting. */
+	stage: Stage,
+	/**  Fraction of that stage done, 0..=1. */
+	fraction: number | null,
+	/**  Human-readable detail. */
+	message: string,
 };
 
 /**  A recording rule's value, for comparison. */
@@ -2004,6 +2739,53 @@ export type RunbookJob =
 /**  `hsof-load-tests` (monthly). */
 "load-tests";
 
+/**  Stage 2 (Monte Carlo tree search) options. */
+export type SearchOptions = SearchOptions_Serialize | SearchOptions_Deserialize;
+
+/**  Stage 2 (Monte Carlo tree search) options. */
+export type SearchOptions_Deserialize = {
+	/**  Columns kept. Default 50. */
+	keep?: number,
+	/**  Independent trees searched in parallel and merged (root parallelism). Default 4. */
+	trees?: number,
+	/**  Iterations per tree. Default 400. */
+	iterations?: number,
+	/**  UCB1 exploration constant c in `mean + c * sqrt(ln N / n)`. Default 0.5 (rewards are CV R² in 0..1). */
+	exploration?: number | null,
+	/**  A node may add only one of the `width` most relevant features not yet in its subset. Default 24. */
+	width?: number,
+	/**  The search considers the `pool` most relevant stage-1 columns. Default 200. */
+	pool?: number,
+	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
+	depth?: number | null,
+	/**  Folds of the fast evaluator. Default 3. */
+	folds?: number,
+	/**  Ridge penalty of the fast evaluator, per training row, on standardised columns. Default 1e-3. */
+	ridge?: number | null,
+};
+
+/**  Stage 2 (Monte Carlo tree search) options. */
+export type SearchOptions_Serialize = {
+	/**  Columns kept. Default 50. */
+	keep: number,
+	/**  Independent trees searched in parallel and merged (root parallelism). Default 4. */
+	trees: number,
+	/**  Iterations per tree. Default 400. */
+	iterations: number,
+	/**  UCB1 exploration constant c in `mean + c * sqrt(ln N / n)`. Default 0.5 (rewards are CV R² in 0..1). */
+	exploration: number | null,
+	/**  A node may add only one of the `width` most relevant features not yet in its subset. Default 24. */
+	width: number,
+	/**  The search considers the `pool` most relevant stage-1 columns. Default 200. */
+	pool: number,
+	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
+	depth: number | null,
+	/**  Folds of the fast evaluator. Default 3. */
+	folds: number,
+	/**  Ridge penalty of the fast evaluator, per training row, on standardised columns. Default 1e-3. */
+	ridge: number | null,
+};
+
 /**  Where secrets live. */
 export type SecretBackend = 
 /**  The desktop's Secret Service / Keychain / Credential Manager. */
@@ -2013,35 +2795,158 @@ export type SecretBackend =
 /**  Its path. */
 path: string };
 
+/**  Everything a run needs besides the data. */
+export type SelectOptions = SelectOptions_Serialize | SelectOptions_Deserialize;
+
+/**  Everything a run needs besides the data. */
+export type SelectOptions_Deserialize = {
+	/**  Seed of every random choice (folds, MCTS, forests). Same seed, same result. */
+	seed?: number | null,
+	/**  Compute backend. */
+	backend?: BackendChoice,
+	/**  Worker threads; `None` uses rayon's global pool. Results do not depend on it. */
+	threads?: number | null,
+	/**  Stage 1. */
+	filter?: FilterOptions_Deserialize,
+	/**  Stage 2. */
+	search?: SearchOptions_Deserialize,
+	/**  Stage 3. */
+	evaluate?: EvaluateOptions_Deserialize,
+};
+
+/**  Everything a run needs besides the data. */
+export type SelectOptions_Serialize = {
+	/**  Seed of every random choice (folds, MCTS, forests). Same seed, same result. */
+	seed: number | null,
+	/**  Compute backend. */
+	backend: BackendChoice,
+	/**  Worker threads; `None` uses rayon's global pool. Results do not depend on it. */
+	threads: number | null,
+	/**  Stage 1. */
+	filter: FilterOptions_Serialize,
+	/**  Stage 2. */
+	search: SearchOptions_Serialize,
+	/**  Stage 3. */
+	evaluate: EvaluateOptions_Serialize,
+};
+
+/**  A selected feature. */
+export type SelectedFeature = {
+	/**  Column name. */
+	name: string,
+	/**  Column index in the prepared dataset. */
+	index: number,
+	/**  Permutation importance (mean score drop when shuffled). */
+	importance: number | null,
+	/**  Stage-1 relevance (mutual information in nats, or F statistic). */
+	relevance: number | null,
+};
+
+/**  Everything a run produced. */
+export type SelectionReport = SelectionReport_Serialize | SelectionReport_Deserialize;
+
+/**  Everything a run produced. */
+export type SelectionReport_Deserialize = {
+	/**  How the pipeline ran. */
+	pipeline_info: PipelineInfo_Deserialize,
+	/**  What it ran on. */
+	dataset_info: DatasetInfo,
+	/**  Stage 1, 2 and 3 in order. */
+	stages: StageReport[],
+	/**  The selected features and their score. */
+	final_results: FinalResults,
+	/**  Timings and throughput. */
+	performance: Performance,
+	/**  Options whose value had to be reduced to fit the data. */
+	clamps: Clamp[],
+};
+
+/**  Everything a run produced. */
+export type SelectionReport_Serialize = {
+	/**  How the pipeline ran. */
+	pipeline_info: PipelineInfo_Serialize,
+	/**  What it ran on. */
+	dataset_info: DatasetInfo,
+	/**  Stage 1, 2 and 3 in order. */
+	stages: StageReport[],
+	/**  The selected features and their score. */
+	final_results: FinalResults,
+	/**  Timings and throughput. */
+	performance: Performance,
+	/**  Options whose value had to be reduced to fit the data. */
+	clamps: Clamp[],
+};
+
 /**  `[severities]` */
 export type Severities = Severities_Serialize | Severities_Deserialize;
 
 /**  `[severities]` */
 export type Severities_Deserialize = {
 	/**  System down, data loss. */
-	P0?: Severity,
+	P0?: SeverityTargets,
 	/**  Significant degradation. */
-	P1?: Severity,
+	P1?: SeverityTargets,
 	/**  Minor issues, workarounds available. */
-	P2?: Severity,
+	P2?: SeverityTargets,
 	/**  Cosmetic issues, feature requests. */
-	P3?: Severity,
+	P3?: SeverityTargets,
 };
 
 /**  `[severities]` */
 export type Severities_Serialize = {
 	/**  System down, data loss. */
-	P0: Severity,
+	P0: SeverityTargets,
 	/**  Significant degradation. */
-	P1: Severity,
+	P1: SeverityTargets,
 	/**  Minor issues, workarounds available. */
-	P2: Severity,
+	P2: SeverityTargets,
 	/**  Cosmetic issues, feature requests. */
-	P3: Severity,
+	P3: SeverityTargets,
+};
+
+/**
+ *  How bad an incident is. The derived order puts the most severe first: `P0 < P1 < P2 < P3`,
+ *  so sorting ascending lists P0 incidents first.
+ */
+export type Severity = 
+/**  System down, data loss. */
+"P0" | 
+/**  Significant degradation. */
+"P1" | 
+/**  Minor issues, workarounds available. */
+"P2" | 
+/**  Cosmetic issues, feature requests. */
+"P3";
+
+/**  Response statistics for one severity. */
+export type SeverityStats = SeverityStats_Serialize | SeverityStats_Deserialize;
+
+/**  Response statistics for one severity. */
+export type SeverityStats_Deserialize = {
+	/**  The severity. */
+	severity: Severity,
+	/**  Incidents declared in the range. */
+	count: number,
+	/**  Mean seconds from declaration to acknowledgement over those acknowledged; `None` when none were. */
+	mtta_secs?: number | null,
+	/**  Mean seconds from declaration to resolution over those resolved; `None` when none were. */
+	mttr_secs?: number | null,
+};
+
+/**  Response statistics for one severity. */
+export type SeverityStats_Serialize = {
+	/**  The severity. */
+	severity: Severity,
+	/**  Incidents declared in the range. */
+	count: number,
+	/**  Mean seconds from declaration to acknowledgement over those acknowledged; `None` when none were. */
+	mtta_secs: number | null,
+	/**  Mean seconds from declaration to resolution over those resolved; `None` when none were. */
+	mttr_secs: number | null,
 };
 
 /**  One severity level. */
-export type Severity = {
+export type SeverityTargets = {
 	/**  What the level means. */
 	description: string,
 	/**  Acknowledge within this many minutes. */
@@ -2099,6 +3004,14 @@ export type Silence_Serialize = {
 	status: SilenceState,
 };
 
+/**  A column that did not become a feature. */
+export type SkippedColumn = {
+	/**  The source column. */
+	name: string,
+	/**  Why, in words. */
+	reason: string,
+};
+
 /**  `[slack]` */
 export type SlackConfig = SlackConfig_Serialize | SlackConfig_Deserialize;
 
@@ -2116,6 +3029,60 @@ export type SlackConfig_Serialize = {
 	channel: string,
 	/**  Name of the secret holding the incoming-webhook URL (never the URL itself). */
 	webhook_secret: string,
+};
+
+/**
+ *  One webhook post. Serialised as is, it is the webhook's JSON body:
+ *  `{"text": "...", "blocks": [...]}`; `text` is the fallback shown in notifications.
+ */
+export type SlackMessage = {
+	/**  Plain fallback (mrkdwn), shown in notifications and by clients without blocks. */
+	text: string,
+	/**  Block Kit blocks. */
+	blocks: unknown,
+};
+
+/**  One Slack message of an incident, as its page shows it. */
+export type SlackPost = SlackPost_Serialize | SlackPost_Deserialize;
+
+/**  One Slack message of an incident, as its page shows it. */
+export type SlackPost_Deserialize = {
+	/**  Outbox id. */
+	id: number | null,
+	/**  Queued at. */
+	created_at: string,
+	/**  The text fallback (what Slack shows in notifications). */
+	text: string,
+	/**  Attempts so far. */
+	attempts: number,
+	/**  When Slack accepted it. */
+	posted_at?: string | null,
+	/**  Next attempt not before (while waiting). */
+	next_attempt_at?: string | null,
+	/**  The last failure. */
+	last_error?: string | null,
+	/**  Refused for good (a 4xx): retry by hand after fixing the cause. */
+	gave_up: boolean,
+};
+
+/**  One Slack message of an incident, as its page shows it. */
+export type SlackPost_Serialize = {
+	/**  Outbox id. */
+	id: number | null,
+	/**  Queued at. */
+	created_at: string,
+	/**  The text fallback (what Slack shows in notifications). */
+	text: string,
+	/**  Attempts so far. */
+	attempts: number,
+	/**  When Slack accepted it. */
+	posted_at: string | null,
+	/**  Next attempt not before (while waiting). */
+	next_attempt_at: string | null,
+	/**  The last failure. */
+	last_error: string | null,
+	/**  Refused for good (a 4xx): retry by hand after fixing the cause. */
+	gave_up: boolean,
 };
 
 /**  `[slo]`: objectives over a rolling window. */
@@ -2241,6 +3208,41 @@ export type SloStatus_Serialize = {
 	recording_rule: RecordingRuleValue | null,
 	/**  Why it could not be computed. */
 	error: string | null,
+};
+
+/**  A pipeline stage, as reported in [`Progress`] and in the report. */
+export type Stage = 
+/**  Reading and preparing the data. */
+"load" | 
+/**  Stage 1: variance, relevance and redundancy filter. */
+"filter" | 
+/**  Stage 2: Monte Carlo tree search over subsets. */
+"search" | 
+/**  Stage 3: cross-validated evaluation of candidate subsets. */
+"evaluate";
+
+/**  One stage's counts and time. */
+export type StageReport = {
+	/**  The stage. */
+	stage: Stage,
+	/**  Columns in. */
+	input_features: number,
+	/**  Columns out. */
+	output_features: number,
+	/**  Wall time. */
+	seconds: number | null,
+	/**  Stage-specific facts, as `(name, value)` pairs in a stable order. */
+	details: Detail[],
+};
+
+/**  A status update: the runbook's "Communicate Status" step. */
+export type StatusUpdate = {
+	/**  What is happening now. */
+	conditions: string,
+	/**  What is being done. */
+	actions: string,
+	/**  What help is needed. */
+	needs: string,
 };
 
 /**  What the UI and `hsofctl doctor` show about the store. */
@@ -2386,6 +3388,100 @@ export type Thresholds_Serialize = {
 	critical: CriticalThresholds_Serialize,
 	/**  Warning alerts (email / Slack). */
 	warning: WarningThresholds_Serialize,
+};
+
+/**  One entry of an incident's timeline. */
+export type TimelineEvent = {
+	/**  Storage id. */
+	id: number | null,
+	/**  When it happened. */
+	at: string,
+	/**  Who recorded it (user name, or `hsof` for automatic entries). */
+	author: string,
+	/**  What it records. */
+	kind: TimelineKind,
+	/**  Human-readable text. */
+	text: string,
+	/**  Structured detail (snapshot, update fields, Slack error); `null` when none. */
+	data: unknown,
+};
+
+/**  What a timeline entry records. */
+export type TimelineKind = 
+/**  The incident was declared. */
+"declared" | 
+/**  Someone acknowledged it. */
+"acknowledged" | 
+/**  A snapshot of cluster/service state was attached. */
+"snapshot" | 
+/**  A status update (conditions, actions, needs). */
+"update" | 
+/**  A change made to the system (rollback, scale, config). */
+"change" | 
+/**  The incident was escalated. */
+"escalated" | 
+/**  The incident was resolved. */
+"resolved" | 
+/**  A free-form note. */
+"note" | 
+/**  A message reached Slack. */
+"slack_posted" | 
+/**  A Slack post failed. */
+"slack_failed" | 
+/**  The post-incident summary was written. */
+"summary";
+
+/**  Deadlines and their state at one instant. */
+export type Timers = Timers_Serialize | Timers_Deserialize;
+
+/**  Deadlines and their state at one instant. */
+export type Timers_Deserialize = {
+	/**  Acknowledge by then (declared + response time). */
+	ack_due: string,
+	/**  Not acknowledged, not resolved, and `now` is past `ack_due`. */
+	ack_overdue: boolean,
+	/**  Escalate by then, per the policy's escalation rule. */
+	escalate_at: string,
+	/**  Not resolved, not yet escalated, and `now >= escalate_at`. */
+	escalation_due: boolean,
+	/**
+	 *  Next status update by then (last update, or declaration, + cadence); `None` when the
+	 *  policy has no cadence or the incident is resolved.
+	 */
+	next_update_due?: string | null,
+	/**  `now` is past `next_update_due`. */
+	update_overdue: boolean,
+	/**  Seconds from `now` to `ack_due`; negative when past. */
+	seconds_to_ack: number | null,
+	/**  Seconds from `now` to `escalate_at`; negative when past. */
+	seconds_to_escalation: number | null,
+	/**  Seconds from `now` to `next_update_due`; negative when past. */
+	seconds_to_update?: number | null,
+};
+
+/**  Deadlines and their state at one instant. */
+export type Timers_Serialize = {
+	/**  Acknowledge by then (declared + response time). */
+	ack_due: string,
+	/**  Not acknowledged, not resolved, and `now` is past `ack_due`. */
+	ack_overdue: boolean,
+	/**  Escalate by then, per the policy's escalation rule. */
+	escalate_at: string,
+	/**  Not resolved, not yet escalated, and `now >= escalate_at`. */
+	escalation_due: boolean,
+	/**
+	 *  Next status update by then (last update, or declaration, + cadence); `None` when the
+	 *  policy has no cadence or the incident is resolved.
+	 */
+	next_update_due: string | null,
+	/**  `now` is past `next_update_due`. */
+	update_overdue: boolean,
+	/**  Seconds from `now` to `ack_due`; negative when past. */
+	seconds_to_ack: number | null,
+	/**  Seconds from `now` to `escalate_at`; negative when past. */
+	seconds_to_escalation: number | null,
+	/**  Seconds from `now` to `next_update_due`; negative when past. */
+	seconds_to_update: number | null,
 };
 
 /**  `kubectl top pods` and `kubectl top nodes` (metrics-server). */

@@ -36,6 +36,14 @@ export type ClusterView = B.ClusterView_Serialize;
 export type EventRow = B.EventRow_Serialize;
 export type WatchState = B.WatchState_Serialize;
 export type { DfReport, DfRow, FollowEvent, LogLine } from "./bindings";
+export type DatasetPreview = B.DatasetPreview_Serialize;
+export type Experiment = B.Experiment_Serialize;
+export type ExperimentRequest = B.ExperimentRequest_Deserialize;
+export type ExperimentSummary = B.ExperimentSummary_Serialize;
+export type SelectionReport = B.SelectionReport_Serialize;
+export type {
+  BackendChoice, ColumnKind, ColumnPreview, DatasetFormat, ExperimentStatus, Progress, SelectedFeature, Stage, StageReport,
+} from "./bindings";
 export type {
   ChangeOutcome, DeploymentRow, JobOutcome, NodeRow, RolloutStatus, RunbookJob,
   ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,

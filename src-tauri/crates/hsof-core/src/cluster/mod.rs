@@ -156,11 +156,16 @@ impl AppContext {
         let result = run(false).await;
         let who = format!("{actor} (context {})", cluster.context);
         let target = format!("{} in {}", preview.target, cluster.namespace);
-        let (action, before, after, outcome) = match &result {
+        let (mut action, before, after, outcome) = match &result {
             Ok(o) => (o.action.clone(), Some(o.before.clone()), Some(o.after.clone()), "ok".to_string()),
             Err(e) => (preview.action.clone(), Some(preview.before.clone()), None, format!("error: {e}")),
         };
-        self.audit_entry(
+        // During an open incident every change is an emergency change, linked to it.
+        let incident = self.incident_for_changes();
+        if let Some(i) = &incident {
+            action = format!("emergency.{action} (incident #{})", i.id);
+        }
+        let audit = self.audit_entry(
             &NewAuditEntry {
                 actor: &who,
                 action: &action,
@@ -171,6 +176,9 @@ impl AppContext {
             },
             now,
         );
+        if let (Some(i), Some(a)) = (&incident, &audit) {
+            self.link_emergency_change(i, a, now);
+        }
         Ok(result?)
     }
 }

@@ -276,25 +276,25 @@ impl Default for HealthThresholds {
 #[allow(non_snake_case)]
 pub struct Severities {
     /// System down, data loss.
-    pub P0: Severity,
+    pub P0: SeverityTargets,
     /// Significant degradation.
-    pub P1: Severity,
+    pub P1: SeverityTargets,
     /// Minor issues, workarounds available.
-    pub P2: Severity,
+    pub P2: SeverityTargets,
     /// Cosmetic issues, feature requests.
-    pub P3: Severity,
+    pub P3: SeverityTargets,
 }
 
 impl Severities {
     /// The four levels with their names, most severe first.
-    pub fn levels(&self) -> [(&'static str, &Severity); 4] {
+    pub fn levels(&self) -> [(&'static str, &SeverityTargets); 4] {
         [("P0", &self.P0), ("P1", &self.P1), ("P2", &self.P2), ("P3", &self.P3)]
     }
 }
 
 impl Default for Severities {
     fn default() -> Self {
-        let s = |d: &str, response: u32, escalation: &str, update: u32, pm: bool| Severity {
+        let s = |d: &str, response: u32, escalation: &str, update: u32, pm: bool| SeverityTargets {
             description: d.into(),
             response_minutes: response,
             escalation: escalation.into(),
@@ -313,7 +313,7 @@ impl Default for Severities {
 /// One severity level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields)]
-pub struct Severity {
+pub struct SeverityTargets {
     /// What the level means.
     pub description: String,
     /// Acknowledge within this many minutes.
@@ -467,7 +467,7 @@ pub enum Theme {
     Light,
 }
 
-/// When an incident escalates, parsed from [`Severity::escalation`].
+/// When an incident escalates, parsed from [`SeverityTargets::escalation`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Escalation {
     /// At once.

@@ -2,6 +2,7 @@
 //! [`steps`] is the order of `PRAGMA user_version`, so steps are only ever appended.
 
 mod core;
+mod experiments;
 mod incidents;
 mod monitor;
 
@@ -12,6 +13,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(core::steps());
     all.extend(monitor::steps());
     all.extend(incidents::steps());
+    all.extend(experiments::steps());
     all
 }
 

@@ -1,0 +1,220 @@
+//! The Slack outbox and the reminder clock. A message is written to SQLite before any
+//! attempt to send it and stays there until Slack accepts it: a failed post is shown,
+//! retried with backoff, and never lost (not even by a crash or a missing webhook).
+
+use chrono::{DateTime, Duration, Utc};
+use hsof_ops::incidents::{self as ops, ReminderKind, SlackClient, SlackMessage, TimelineKind};
+use hsof_store::{IncidentChanges, OutboxRecord};
+use serde::Serialize;
+use serde_json::json;
+
+use super::kind_str;
+use super::records::{self, ts};
+use crate::{AppContext, Error};
+
+/// How long one webhook request may take.
+const SLACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Retry delay when no webhook is configured (it may be set at any time).
+const UNCONFIGURED_RETRY_SECS: i64 = 300;
+
+/// One Slack message of an incident, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct SlackPost {
+    /// Outbox id.
+    #[specta(type = f64)]
+    pub id: i64,
+    /// Queued at.
+    pub created_at: String,
+    /// The text fallback (what Slack shows in notifications).
+    pub text: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When Slack accepted it.
+    pub posted_at: Option<String>,
+    /// Next attempt not before (while waiting).
+    pub next_attempt_at: Option<String>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// Refused for good (a 4xx): retry by hand after fixing the cause.
+    pub gave_up: bool,
+}
+
+impl SlackPost {
+    pub(crate) fn from_record(r: &OutboxRecord) -> Self {
+        let text = serde_json::from_str::<serde_json::Value>(&r.payload)
+            .ok()
+            .and_then(|v| v["text"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        Self {
+            id: r.id,
+            created_at: r.created_at.clone(),
+            text,
+            attempts: r.attempts,
+            posted_at: r.posted_at.clone(),
+            next_attempt_at: r.posted_at.is_none().then(|| r.next_attempt_at.clone()),
+            last_error: r.last_error.clone(),
+            gave_up: r.gave_up,
+        }
+    }
+}
+
+/// A reminder that has just come due, for a desktop notification.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct ReminderNotice {
+    /// The incident.
+    #[specta(type = f64)]
+    pub incident_id: i64,
+    /// Notification title.
+    pub title: String,
+    /// Notification body.
+    pub body: String,
+}
+
+impl AppContext {
+    /// Writes a message to the outbox (the poller or the next flush sends it).
+    pub(crate) fn queue_slack(
+        &self,
+        incident_id: Option<i64>,
+        m: &SlackMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let payload = serde_json::to_string(m).map_err(|e| Error::InvalidInput(format!("Slack message: {e}")))?;
+        self.store()?.enqueue_slack(incident_id, &payload, &ts(now))?;
+        Ok(())
+    }
+
+    /// Puts a refused or waiting message back in the queue now.
+    pub fn slack_retry(&self, outbox_id: i64, now: DateTime<Utc>) -> Result<bool, Error> {
+        Ok(self.store()?.slack_retry_now(outbox_id, &ts(now))?)
+    }
+
+    fn webhook_url(&self) -> Result<String, String> {
+        let name = self.config().config.slack.webhook_secret;
+        match self.secrets().get(&name) {
+            Ok(v) if !v.expose().trim().is_empty() => Ok(v.expose().trim().to_string()),
+            Ok(_) | Err(_) => Err(format!(
+                "no Slack webhook is configured: store its URL with `hsofctl secret set {name}` (or in Settings)"
+            )),
+        }
+    }
+
+    /// Sends the messages that are due; returns `(posted, failed)`. Each outcome is
+    /// recorded on the message, and on the incident's timeline (a failure only the first
+    /// time, and when Slack refuses for good).
+    pub async fn flush_slack(&self, now: DateTime<Utc>) -> Result<(u32, u32), Error> {
+        let store = self.store()?;
+        let due = store.due_slack(&ts(now), 20)?;
+        if due.is_empty() {
+            return Ok((0, 0));
+        }
+        let client =
+            self.webhook_url().and_then(|url| SlackClient::new(&url, SLACK_TIMEOUT).map_err(|e| e.to_string()));
+        let (mut posted, mut failed) = (0, 0);
+        for m in due {
+            let result = match &client {
+                Ok(c) => match serde_json::from_str::<serde_json::Value>(&m.payload) {
+                    Ok(v) => c
+                        .post(&SlackMessage {
+                            text: v["text"].as_str().unwrap_or_default().to_string(),
+                            blocks: v["blocks"].clone(),
+                        })
+                        .await
+                        .map_err(|e| (e.is_retryable(), e.to_string())),
+                    Err(e) => Err((false, format!("the stored message is not JSON: {e}"))),
+                },
+                Err(e) => Err((true, e.clone())),
+            };
+            let at = ts(now);
+            match result {
+                Ok(()) => {
+                    posted += 1;
+                    store.slack_posted(m.id, &at)?;
+                    if let Some(id) = m.incident_id {
+                        let text = format!("posted to {}", self.config().config.slack.channel);
+                        let ev =
+                            self.timeline_event(&at, TimelineKind::SlackPosted, &text, &json!({"outbox_id": m.id}));
+                        store.append_timeline(id, &ev.as_new())?;
+                    }
+                }
+                Err((retryable, error)) => {
+                    failed += 1;
+                    let retry_at = if !retryable {
+                        None
+                    } else if client.is_err() {
+                        Some(now + Duration::seconds(UNCONFIGURED_RETRY_SECS))
+                    } else {
+                        let wait = ops::retry_after(m.attempts + 1);
+                        Some(now + Duration::from_std(wait).unwrap_or(Duration::minutes(15)))
+                    };
+                    store.slack_failed(m.id, &error, retry_at.map(ts).as_deref())?;
+                    if let Some(id) = m.incident_id.filter(|_| m.attempts == 0 || retry_at.is_none()) {
+                        let text = match retry_at {
+                            Some(r) => format!("Slack post failed ({error}); retrying at {}", r.to_rfc3339()),
+                            None => format!("Slack refused the post ({error}); kept, retry it by hand"),
+                        };
+                        let ev = self.timeline_event(
+                            &at,
+                            TimelineKind::SlackFailed,
+                            &text,
+                            &json!({"outbox_id": m.id, "error": error}),
+                        );
+                        store.append_timeline(id, &ev.as_new())?;
+                    }
+                }
+            }
+        }
+        Ok((posted, failed))
+    }
+
+    fn timeline_event(&self, at: &str, kind: TimelineKind, text: &str, data: &serde_json::Value) -> OwnedEvent {
+        OwnedEvent { at: at.into(), kind: kind_str(kind), text: text.into(), data: data.to_string() }
+    }
+
+    /// The incident clock, run by the poller: reminders that have come due (each once),
+    /// and escalations, which mark the incident and go on its timeline.
+    pub fn incidents_tick(&self, now: DateTime<Utc>) -> Result<Vec<ReminderNotice>, Error> {
+        let store = self.store()?;
+        let hours = self.business_hours_policy()?;
+        let mut out = Vec::new();
+        for rec in store.incidents()? {
+            let i = records::incident(&rec)?;
+            if i.is_resolved() {
+                continue;
+            }
+            let policy = self.incident_policy(i.severity)?;
+            for r in ops::due_reminders(&i, &policy, &hours, now) {
+                let kind =
+                    serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                if !store.mark_reminder(i.id, &kind, &ts(r.due_at), &ts(now))? {
+                    continue;
+                }
+                if r.kind == ReminderKind::Escalate && i.escalated_at.is_none() {
+                    let at = ts(now);
+                    let changes = IncidentChanges { escalated_at: Some(&at), ..Default::default() };
+                    let ev = self.timeline_event(&at, TimelineKind::Escalated, &r.body, &serde_json::Value::Null);
+                    store.update_incident(i.id, &changes, &ev.as_new_by("hsof"))?;
+                }
+                out.push(ReminderNotice { incident_id: i.id, title: r.title, body: r.body });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A timeline event owned for the time of a write.
+struct OwnedEvent {
+    at: String,
+    kind: &'static str,
+    text: String,
+    data: String,
+}
+
+impl OwnedEvent {
+    fn as_new(&self) -> hsof_store::NewTimelineEvent<'_> {
+        self.as_new_by("hsof")
+    }
+
+    fn as_new_by<'a>(&'a self, author: &'a str) -> hsof_store::NewTimelineEvent<'a> {
+        hsof_store::NewTimelineEvent { at: &self.at, author, kind: self.kind, text: &self.text, data: &self.data }
+    }
+}

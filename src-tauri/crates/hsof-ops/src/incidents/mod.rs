@@ -1,0 +1,25 @@
+//! Incident response as the runbook describes it ("Incident Response Procedures"):
+//! declare, acknowledge within the severity's response time, escalate on schedule, post
+//! status updates, resolve, then write the summary.
+//!
+//! Everything here is pure except [`SlackClient`], which posts to a Slack incoming webhook.
+
+pub mod error;
+pub mod lifecycle;
+pub mod model;
+pub mod policy;
+pub mod slack;
+pub mod stats;
+pub mod summary;
+mod time_format;
+pub mod timers;
+
+pub use error::IncidentError;
+pub use model::{Incident, IncidentStatus, NewIncident, Severity, StatusUpdate, TimelineEvent, TimelineKind};
+pub use policy::{format_duration, parse_duration, BusinessHours, Escalation, SeverityPolicy};
+pub use slack::{
+    declared_message, resolved_message, retry_after, update_messages, SlackClient, SlackError, SlackMessage,
+};
+pub use stats::{stats, SeverityStats};
+pub use summary::summary_markdown;
+pub use timers::{due_reminders, timers, Reminder, ReminderKind, Timers};

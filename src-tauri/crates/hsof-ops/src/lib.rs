@@ -1,0 +1,10 @@
+//! HSOF operations: the procedures catalog and its recurrence (a later issue) and incident
+//! response — severities and their policies, acknowledgement/escalation/update timers,
+//! Slack posts, post-incident summaries and response statistics.
+//!
+//! No Tauri and no clocks here: every function that depends on time takes `now` (or the
+//! event's time) as an argument, so the app, the CLI and the tests share one behaviour.
+
+#![warn(missing_docs)]
+
+pub mod incidents;

@@ -1,0 +1,342 @@
+//! `hsofctl select …`: feature selection on a local file (the Experiments screen's engine),
+//! and the history of runs. Progress goes to stderr (a bar per stage on a terminal, plain
+//! lines otherwise) so `--json` keeps stdout clean; Ctrl-C cancels and writes no file.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::{Args, Subcommand, ValueEnum};
+use hsof_core::experiments::{BackendChoice, Experiment, ExperimentRequest, ExperimentSummary, Progress, Stage};
+use hsof_core::{AppContext, Error, Options};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use crate::output::Out;
+
+/// `hsofctl select`: run (the flags) or read the history (a subcommand).
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SelectArgs {
+    #[command(subcommand)]
+    cmd: Option<SelectCmd>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum SelectCmd {
+    /// Past runs, newest first
+    History {
+        /// How many
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One past run with its ranked features
+    Show {
+        /// The run's id (from `select history`)
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// A CSV or Parquet file (by extension)
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// An HSOF dataset YAML (SQLite table, target and id columns named inside). `--config
+    /// FILE.yaml` says the same: a .yaml/.yml given to --config with `select` is the dataset
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["input", "target", "id_cols"])]
+    dataset: Option<PathBuf>,
+    /// The target column
+    #[arg(long, value_name = "COL")]
+    target: Option<String>,
+    /// Columns that identify rows and are not features, comma separated
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    id_cols: Vec<String>,
+    /// Columns kept by stage 1, the filter [default: 500]
+    #[arg(long)]
+    k1: Option<u32>,
+    /// Columns kept by stage 2, the tree search [default: 50]
+    #[arg(long)]
+    k2: Option<u32>,
+    /// Features in the final subset, stage 3 [default: 15]
+    #[arg(long)]
+    k3: Option<u32>,
+    /// Seed of every random choice; same seed, same result [default: 42]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: all cores]
+    #[arg(long)]
+    threads: Option<u32>,
+    /// Compute backend
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// Write the report JSON here (atomically, only when the run succeeds)
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BackendArg {
+    /// The best available (the CPU until the CUDA backend lands)
+    Auto,
+    /// The CPU (rayon)
+    Cpu,
+    /// CUDA (not built yet: refused with exit 5)
+    Gpu,
+}
+
+impl From<BackendArg> for BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Auto => Self::Auto,
+            BackendArg::Cpu => Self::Cpu,
+            BackendArg::Gpu => Self::Gpu,
+        }
+    }
+}
+
+fn is_yaml(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("yaml" | "yml"))
+}
+
+/// Runs `hsofctl select`. `global_config` is the global `--config`: a YAML there is the
+/// dataset, and the app's own config then comes from the environment or the default.
+pub fn run(args: &SelectArgs, global_config: Option<&Path>, mut opts: Options, out: &Out) -> Result<ExitCode, Error> {
+    let mut dataset = args.run.dataset.clone();
+    if let Some(p) = global_config.filter(|p| is_yaml(p)) {
+        if dataset.is_some() {
+            return Err(Error::InvalidInput("give the dataset YAML once: --dataset or --config".into()));
+        }
+        dataset = Some(p.to_path_buf());
+        opts.config = std::env::var_os(hsof_core::ENV_CONFIG).map(PathBuf::from).filter(|p| !is_yaml(p));
+    }
+    let ctx = AppContext::open(&opts);
+    match &args.cmd {
+        Some(SelectCmd::History { limit }) => {
+            let rows = ctx.experiments_list(*limit)?;
+            if out.json {
+                out.json_value(&rows);
+            } else {
+                print_history(&rows);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(SelectCmd::Show { id }) => {
+            let exp = ctx.experiment_get(*id)?;
+            if out.json {
+                out.json_value(&exp);
+            } else {
+                print_experiment(&exp);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let request = request(&args.run, dataset)?;
+            let exp = crate::block_on(run_with_ctrl_c(&ctx, request, out.json))?;
+            if out.json {
+                out.json_value(&exp);
+            } else {
+                print_experiment(&exp);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn request(a: &RunArgs, dataset: Option<PathBuf>) -> Result<ExperimentRequest, Error> {
+    let input = match (dataset, &a.input) {
+        (Some(d), _) => d,
+        (None, Some(i)) => i.clone(),
+        (None, None) => {
+            return Err(Error::InvalidInput(
+                "give --input FILE --target COL (CSV or Parquet), or --config dataset.yaml; `select history` lists past runs"
+                    .into(),
+            ))
+        }
+    };
+    Ok(ExperimentRequest {
+        input: input.display().to_string(),
+        target: a.target.clone(),
+        id_columns: a.id_cols.clone(),
+        k1: a.k1,
+        k2: a.k2,
+        k3: a.k3,
+        seed: a.seed,
+        threads: a.threads,
+        backend: a.backend.into(),
+        out_path: a.out.as_ref().map(|p| p.display().to_string()),
+    })
+}
+
+async fn run_with_ctrl_c(ctx: &AppContext, request: ExperimentRequest, quiet_lines: bool) -> Result<Experiment, Error> {
+    let token = CancellationToken::new();
+    let on_signal = token.clone();
+    let signal = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("hsofctl: cancelling…");
+            on_signal.cancel();
+        }
+    });
+    let display = ProgressDisplay::new(quiet_lines);
+    let sink = display.clone();
+    let result = ctx.run_experiment(request, move |p| sink.update(&p), &token, Utc::now).await;
+    display.finish();
+    signal.abort();
+    result
+}
+
+const STAGES: [Stage; 4] = [Stage::Load, Stage::Filter, Stage::Search, Stage::Evaluate];
+
+fn stage_name(s: Stage) -> &'static str {
+    match s {
+        Stage::Load => "load",
+        Stage::Filter => "filter",
+        Stage::Search => "search",
+        Stage::Evaluate => "evaluate",
+    }
+}
+
+/// A bar per stage on a terminal; otherwise a line when a stage starts, every 10 %, and
+/// when it ends (plain lines are left out under --json on a pipe, to keep logs short).
+#[derive(Clone)]
+struct ProgressDisplay {
+    bars: Option<Arc<Vec<ProgressBar>>>,
+    lines: Option<Arc<Mutex<(Option<Stage>, f32)>>>,
+}
+
+impl ProgressDisplay {
+    fn new(json: bool) -> Self {
+        if std::io::stderr().is_terminal() {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{prefix:>9} [{bar:32.cyan/blue}] {percent:>3}% {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+            let bars = STAGES
+                .iter()
+                .map(|s| {
+                    let b = multi.add(ProgressBar::new(1000).with_style(style.clone()));
+                    b.set_prefix(stage_name(*s));
+                    b.enable_steady_tick(Duration::from_millis(200));
+                    b
+                })
+                .collect();
+            Self { bars: Some(Arc::new(bars)), lines: None }
+        } else if json {
+            Self { bars: None, lines: None }
+        } else {
+            Self { bars: None, lines: Some(Arc::new(Mutex::new((None, 0.0)))) }
+        }
+    }
+
+    fn update(&self, p: &Progress) {
+        let i = STAGES.iter().position(|s| *s == p.stage).unwrap_or(0);
+        if let Some(bars) = &self.bars {
+            for done in &bars[..i] {
+                if !done.is_finished() {
+                    done.set_position(1000);
+                    done.finish();
+                }
+            }
+            bars[i].set_position((p.fraction.clamp(0.0, 1.0) * 1000.0) as u64);
+            bars[i].set_message(p.message.clone());
+        }
+        if let Some(state) = &self.lines {
+            let mut s = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let new_stage = s.0 != Some(p.stage);
+            if new_stage || p.fraction - s.1 >= 0.1 || (p.fraction >= 1.0 && s.1 < 1.0) {
+                *s = (Some(p.stage), p.fraction);
+                eprintln!("[{}] {:>3.0}% {}", stage_name(p.stage), p.fraction * 100.0, p.message);
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bars) = &self.bars {
+            for b in bars.iter() {
+                if !b.is_finished() {
+                    b.abandon();
+                }
+            }
+        }
+    }
+}
+
+fn print_history(rows: &[ExperimentSummary]) {
+    if rows.is_empty() {
+        println!("no experiments yet: run `hsofctl select --input FILE --target COL`");
+        return;
+    }
+    println!(
+        "{:>4}  {:<24}  {:<9}  {:<16}  {:>8}  {:<20}  input",
+        "id", "started (UTC)", "status", "target", "features", "score"
+    );
+    for r in rows {
+        let score = match (r.score, r.score_std, &r.metric) {
+            (Some(s), Some(sd), Some(m)) => format!("{m} {s:.3} ± {sd:.3}"),
+            _ => r.error_code.clone().unwrap_or_default(),
+        };
+        println!(
+            "{:>4}  {:<24}  {:<9}  {:<16}  {:>8}  {:<20}  {}",
+            r.id,
+            r.started_at,
+            format!("{:?}", r.status).to_lowercase(),
+            r.target,
+            r.selected.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
+            score,
+            r.input
+        );
+    }
+}
+
+fn print_experiment(e: &Experiment) {
+    let s = &e.summary;
+    println!("experiment #{}  {}  {}", s.id, format!("{:?}", s.status).to_lowercase(), s.input);
+    if let Some(err) = &s.error {
+        println!("  {err}");
+    }
+    let Some(r) = &e.report else { return };
+    let d = &r.dataset_info;
+    let f = &r.final_results;
+    let problem = serde_json::to_value(d.problem_type).ok().and_then(|v| v.as_str().map(str::to_string));
+    println!(
+        "target {} ({}, {} rows × {} features)",
+        d.target,
+        problem.unwrap_or_default().replace('_', " "),
+        d.rows,
+        d.features
+    );
+    println!(
+        "{} {:.3} ± {:.3} ({}-fold CV, {})  backend {}, {} threads, {:.2} s",
+        f.metric,
+        f.score,
+        f.score_std,
+        f.folds,
+        s.model.as_deref().unwrap_or("?"),
+        r.pipeline_info.backend,
+        r.pipeline_info.threads,
+        r.performance.total_seconds
+    );
+    let stages: Vec<String> = r
+        .stages
+        .iter()
+        .map(|st| {
+            format!("{} {} → {} ({:.2} s)", stage_name(st.stage), st.input_features, st.output_features, st.seconds)
+        })
+        .collect();
+    println!("stages  {}", stages.join("   "));
+    for c in &r.clamps {
+        println!("  note: {} asked {}, used {} (the data has fewer columns)", c.option, c.requested, c.used);
+    }
+    println!("\n{:>4}  {:<32}  {:>10}  {:>10}", "rank", "feature", "importance", "relevance");
+    for (i, feat) in f.selected_features.iter().enumerate() {
+        println!("{:>4}  {:<32}  {:>10.4}  {:>10.4}", i + 1, feat.name, feat.importance, feat.relevance);
+    }
+    if let Some(p) = &s.out_path {
+        println!("\nreport written to {p}");
+    }
+}

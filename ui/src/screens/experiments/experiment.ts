@@ -1,0 +1,140 @@
+// Pure pieces of the Experiments screen: the request from the form, the per-stage progress,
+// the importance chart's geometry, and how a score reads.
+import type { BackendChoice, ExperimentRequest, Progress, Stage } from "../../lib/ipc";
+
+export const STAGES: readonly Stage[] = ["load", "filter", "search", "evaluate"];
+
+export interface StageView {
+  stage: Stage;
+  fraction: number;
+  message: string;
+  state: "waiting" | "running" | "done";
+}
+
+/** Every stage waiting, before a run starts. */
+export function initialStages(): StageView[] {
+  return STAGES.map((stage) => ({ stage, fraction: 0, message: "", state: "waiting" }));
+}
+
+/** The stages after one progress message: earlier stages are done, later ones wait. */
+export function applyProgress(views: StageView[], p: Progress): StageView[] {
+  const at = STAGES.indexOf(p.stage);
+  if (at < 0) return views;
+  return views.map((v, i) => {
+    if (i < at) return v.state === "done" ? v : { ...v, fraction: 1, state: "done" };
+    if (i > at) return v;
+    const fraction = Math.min(1, Math.max(0, p.fraction));
+    return { ...v, fraction, message: p.message, state: fraction >= 1 ? "done" : "running" };
+  });
+}
+
+/** The stages once a run finished well: all done. */
+export function allDone(views: StageView[]): StageView[] {
+  return views.map((v) => ({ ...v, fraction: 1, state: "done" }));
+}
+
+export type Format = "csv" | "parquet" | "dataset_yaml";
+
+export interface Form {
+  path: string;
+  format: Format;
+  target: string;
+  ids: string[];
+  k1: number;
+  k2: number;
+  k3: number;
+  seed: number;
+  backend: BackendChoice;
+  outPath: string;
+}
+
+export const DEFAULT_SIZES = { k1: 500, k2: 50, k3: 15, seed: 42 } as const;
+
+/** What stops the form from running, in words; empty when it can run. */
+export function formProblems(f: Form): string[] {
+  const out: string[] = [];
+  if (!f.path.trim()) out.push("Choose a file.");
+  if (f.format !== "dataset_yaml" && !f.target) out.push("Choose the target column.");
+  if (f.target && f.ids.includes(f.target)) out.push(`${f.target} cannot be both the target and an ID column.`);
+  for (const [k, v] of [["k1", f.k1], ["k2", f.k2], ["k3", f.k3]] as const) {
+    if (!Number.isInteger(v) || v < 1) out.push(`${k} must be a whole number ≥ 1.`);
+  }
+  if (!Number.isInteger(f.seed) || f.seed < 0) out.push("seed must be a whole number ≥ 0.");
+  return out;
+}
+
+/** A note (not an error) when the sizes do not narrow stage after stage. */
+export function sizeNote(f: Pick<Form, "k1" | "k2" | "k3">): string {
+  if (f.k1 < f.k2 || f.k2 < f.k3) return "Sizes usually narrow: k1 ≥ k2 ≥ k3; the engine clamps each stage to what it receives.";
+  return "";
+}
+
+/** The IPC request for a valid form. */
+export function buildRequest(f: Form): ExperimentRequest {
+  const yaml = f.format === "dataset_yaml";
+  return {
+    input: f.path.trim(),
+    target: yaml ? null : f.target,
+    id_columns: yaml ? [] : f.ids.filter((c) => c !== f.target),
+    k1: f.k1,
+    k2: f.k2,
+    k3: f.k3,
+    seed: f.seed,
+    threads: null,
+    backend: f.backend,
+    out_path: f.outPath.trim() || null,
+  };
+}
+
+/** The format the backend will read, by extension (the same rule as the Rust side). */
+export function formatOf(path: string): Format {
+  const ext = path.trim().toLowerCase().split(/[\\/]/).pop()?.split(".").slice(1).pop() ?? "";
+  if (ext === "parquet" || ext === "pq") return "parquet";
+  if (ext === "yaml" || ext === "yml") return "dataset_yaml";
+  return "csv";
+}
+
+export interface Bar {
+  name: string;
+  value: number;
+  x: number;
+  width: number;
+  negative: boolean;
+}
+
+/** Horizontal bars for values that may be negative (permutation importance): one scale,
+ *  a zero axis at `zero`, every bar inside [0, width]. */
+export function bars(items: { name: string; importance: number }[], width: number): { bars: Bar[]; zero: number } {
+  const vals = items.map((i) => (Number.isFinite(i.importance) ? i.importance : 0));
+  const lo = Math.min(0, ...vals);
+  const hi = Math.max(0, ...vals);
+  const scale = width / (hi - lo || 1);
+  const zero = -lo * scale;
+  return {
+    zero,
+    bars: items.map((it, i) => {
+      const v = vals[i];
+      return { name: it.name, value: v, x: v >= 0 ? zero : zero + v * scale, width: Math.abs(v) * scale, negative: v < 0 };
+    }),
+  };
+}
+
+/** "accuracy 0.912 ± 0.021", or "—" without a score. */
+export function scoreText(metric: string | null | undefined, score: number | null | undefined, std: number | null | undefined): string {
+  if (score === null || score === undefined || !Number.isFinite(score)) return "—";
+  const sd = std === null || std === undefined || !Number.isFinite(std) ? "" : ` ± ${std.toFixed(3)}`;
+  return `${metric ?? "score"} ${score.toFixed(3)}${sd}`;
+}
+
+/** Seconds with a precision that suits them: 0.042 → "42 ms", 3.21 → "3.2 s". */
+export function seconds(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return "—";
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** The file name of a path, for dense tables. */
+export function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
+}
