@@ -14,6 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 pub mod exporter;
 pub mod proxy;
 pub mod servers;
+pub mod webhook;
 use tokio::process::{Child, Command};
 
 /// How long any wait in a spec may take before it fails.

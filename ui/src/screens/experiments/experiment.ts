@@ -23,7 +23,7 @@ export function applyProgress(views: StageView[], p: Progress): StageView[] {
   return views.map((v, i) => {
     if (i < at) return v.state === "done" ? v : { ...v, fraction: 1, state: "done" };
     if (i > at) return v;
-    const fraction = Math.min(1, Math.max(0, p.fraction));
+    const fraction = Math.min(1, Math.max(0, p.fraction ?? 0));
     return { ...v, fraction, message: p.message, state: fraction >= 1 ? "done" : "running" };
   });
 }
@@ -104,12 +104,12 @@ export interface Bar {
 
 /** Horizontal bars for values that may be negative (permutation importance): one scale,
  *  a zero axis at `zero`, every bar inside [0, width]. */
-export function bars(items: { name: string; importance: number }[], width: number): { bars: Bar[]; zero: number } {
-  const vals = items.map((i) => (Number.isFinite(i.importance) ? i.importance : 0));
+export function bars(items: { name: string; importance: number | null }[], width: number): { bars: Bar[]; zero: number } {
+  const vals = items.map((i) => (i.importance !== null && Number.isFinite(i.importance) ? i.importance : 0));
   const lo = Math.min(0, ...vals);
   const hi = Math.max(0, ...vals);
   const scale = width / (hi - lo || 1);
-  const zero = -lo * scale;
+  const zero = lo < 0 ? -lo * scale : 0;
   return {
     zero,
     bars: items.map((it, i) => {
@@ -137,4 +137,18 @@ export function seconds(s: number | null | undefined): string {
 /** The file name of a path, for dense tables. */
 export function baseName(path: string): string {
   return path.split(/[\\/]/).pop() || path;
+}
+
+/** ID columns to tick for a new file: named like an id (`id`, `user_id`, `PassengerId`) and
+ *  unique in the preview rows. The user can untick them. */
+export function suggestIds(columns: { name: string; distinct: number; missing: number; rows_scanned: number }[]): string[] {
+  return columns
+    .filter((c) => /^id$|[_\-\s]id$|^id[_\-\s]|[a-z]Id$|[a-z]ID$/i.test(c.name) || c.name === "ID")
+    .filter((c) => c.rows_scanned > 0 && c.missing === 0 && c.distinct === c.rows_scanned)
+    .map((c) => c.name);
+}
+
+/** A number with fixed digits, or "—" (the backend sends non-finite floats as null). */
+export function fixed(v: number | null | undefined, digits: number): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits);
 }

@@ -420,8 +420,23 @@ impl AppContext {
         }
         let messages = ops::update_messages(&i, update, actor, now);
         let at = ts(now);
-        let first = update.conditions.lines().next().unwrap_or_default();
-        let text = format!("status update{}", if first.is_empty() { String::new() } else { format!(": {first}") });
+        // The timeline line carries all three parts (each cut at 200 characters); the whole
+        // update is in the event's data and in Slack.
+        let cut = |s: &str| {
+            let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            if s.chars().count() > 200 {
+                format!("{}…", s.chars().take(200).collect::<String>())
+            } else {
+                s
+            }
+        };
+        let parts: Vec<String> =
+            [("conditions", &update.conditions), ("actions", &update.actions), ("needs", &update.needs)]
+                .iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .map(|(k, v)| format!("{k}: {}", cut(v)))
+                .collect();
+        let text = format!("status update — {}", parts.join(" · "));
         let data = serde_json::to_string(update).unwrap_or_default();
         let changes = IncidentChanges { last_update_at: Some(&at), ..Default::default() };
         self.store()?.update_incident(id, &changes, &Self::event(&at, actor, TimelineKind::Update, &text, &data))?;

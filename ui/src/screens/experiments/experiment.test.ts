@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import {
+  allDone, applyProgress, bars, baseName, buildRequest, formatOf, formProblems, initialStages, scoreText, seconds, sizeNote,
+  suggestIds, type Form,
+} from "./experiment";
+
+const form: Form = {
+  path: " /data/titanic.csv ", format: "csv", target: "Survived", ids: ["PassengerId", "Survived"],
+  k1: 500, k2: 50, k3: 15, seed: 42, backend: "auto", outPath: "",
+};
+
+describe("experiment progress", () => {
+  it("marks earlier stages done, the current one running and later ones waiting", () => {
+    let s = initialStages();
+    expect(s.map((v) => v.state)).toEqual(["waiting", "waiting", "waiting", "waiting"]);
+    s = applyProgress(s, { stage: "search", fraction: 0.4, message: "200 iterations per tree" });
+    expect(s.map((v) => v.state)).toEqual(["done", "done", "running", "waiting"]);
+    expect(s[1].fraction).toBe(1);
+    expect(s[2]).toMatchObject({ fraction: 0.4, message: "200 iterations per tree" });
+    s = applyProgress(s, { stage: "evaluate", fraction: 1.7, message: "best" });
+    expect(s[3]).toMatchObject({ fraction: 1, state: "done" });
+    expect(allDone(initialStages()).every((v) => v.state === "done" && v.fraction === 1)).toBe(true);
+  });
+});
+
+describe("experiment form", () => {
+  it("builds the request without the target among the ids and trims paths", () => {
+    const r = buildRequest({ ...form, outPath: "  " });
+    expect(r).toMatchObject({ input: "/data/titanic.csv", target: "Survived", id_columns: ["PassengerId"], k3: 15, out_path: null });
+    const y = buildRequest({ ...form, format: "dataset_yaml" });
+    expect(y.target).toBeNull();
+    expect(y.id_columns).toEqual([]);
+  });
+  it("says what stops a run", () => {
+    expect(formProblems({ ...form, ids: ["PassengerId"] })).toEqual([]);
+    expect(formProblems({ ...form, target: "" })).toContain("Choose the target column.");
+    expect(formProblems({ ...form, target: "", format: "dataset_yaml", ids: [] })).toEqual([]);
+    expect(formProblems({ ...form, ids: [], k3: 0 })).toEqual(["k3 must be a whole number ≥ 1."]);
+    expect(formProblems({ ...form, ids: [], k1: 2.5, seed: -1 })).toHaveLength(2);
+    expect(formProblems({ ...form })[0]).toMatch(/both the target and an ID/);
+    expect(sizeNote({ k1: 10, k2: 50, k3: 5 })).toMatch(/narrow/);
+    expect(sizeNote({ k1: 500, k2: 50, k3: 15 })).toBe("");
+  });
+  it("reads the format from the extension as the backend does", () => {
+    expect(formatOf("/d/a.CSV")).toBe("csv");
+    expect(formatOf("/d/a.parquet")).toBe("parquet");
+    expect(formatOf("/d/titanic.yml")).toBe("dataset_yaml");
+    expect(formatOf("/d.v2/noext")).toBe("csv");
+    expect(baseName("/d/x/titanic.csv")).toBe("titanic.csv");
+  });
+  it("suggests unique id-like columns only", () => {
+    const c = (name: string, distinct: number, missing = 0) => ({ name, distinct, missing, rows_scanned: 100 });
+    expect(suggestIds([c("PassengerId", 100), c("id", 100), c("user_id", 99), c("Survived", 2), c("Pclass", 3), c("idle", 100)]))
+      .toEqual(["PassengerId", "id"]);
+  });
+});
+
+describe("importance chart", () => {
+  it("keeps every bar inside the width with one zero axis for negative values", () => {
+    const { bars: b, zero } = bars([{ name: "a", importance: 0.3 }, { name: "b", importance: 0.1 }, { name: "c", importance: -0.1 }], 200);
+    expect(zero).toBeCloseTo(50);
+    expect(b[0]).toMatchObject({ x: 50, negative: false });
+    expect(b[0].width).toBeCloseTo(150);
+    expect(b[2].x).toBeCloseTo(0);
+    expect(b[2]).toMatchObject({ negative: true });
+    for (const x of b) {
+      expect(x.x).toBeGreaterThanOrEqual(0);
+      expect(x.x + x.width).toBeLessThanOrEqual(200 + 1e-9);
+    }
+  });
+  it("draws all-positive values from the left edge and survives zeros and NaN", () => {
+    expect(bars([{ name: "a", importance: 2 }], 100)).toMatchObject({ zero: 0, bars: [{ x: 0, width: 100 }] });
+    const z = bars([{ name: "a", importance: 0 }, { name: "b", importance: Number.NaN }], 100);
+    expect(z.bars.every((x) => x.width === 0 && Number.isFinite(x.x))).toBe(true);
+  });
+});
+
+describe("numbers", () => {
+  it("reads scores and times", () => {
+    expect(scoreText("accuracy", 0.91234, 0.0211)).toBe("accuracy 0.912 ± 0.021");
+    expect(scoreText("r2", 0.5, null)).toBe("r2 0.500");
+    expect(scoreText("accuracy", null, null)).toBe("—");
+    expect(seconds(0.042)).toBe("42 ms");
+    expect(seconds(3.21)).toBe("3.2 s");
+    expect(seconds(125)).toBe("2 min 5 s");
+    expect(seconds(null)).toBe("—");
+  });
+});
