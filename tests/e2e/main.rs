@@ -6,6 +6,8 @@ use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use hsof_tests::exporter::{Exporter, Script};
 use hsof_tests::{servers, Driver, Profile};
 
+mod incidents;
+
 const SECTIONS: &[&str] =
     &["overview", "cluster", "slos", "calendar", "incidents", "changes", "gpu", "experiments", "reports", "settings"];
 
@@ -342,6 +344,77 @@ async fn cluster_table_stays_usable_with_5000_pods() {
     // Filtering narrows 5,003 rows to one.
     app.wait_css("[data-testid=pod-filter]").await.send_keys("worker-02500").await.expect("filter");
     app.wait_text(".pods", "1 of 5003 shown").await;
+    let errors = app.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    app.close().await;
+    driver.stop().await;
+}
+
+/// A CSV where `signal_a + signal_b` decides `label` and `noise_*` columns do not.
+fn write_experiment_csv(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut state = 0x51_7cc1_b727_u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as f64) / f64::from(1u32 << 31)
+    };
+    let mut text = String::from("id,noise_0,signal_a,noise_1,signal_b,noise_2,label\n");
+    for i in 0..300 {
+        let (a, b) = (next(), next());
+        let label = if a + b > 1.0 { "yes" } else { "no" };
+        text.push_str(&format!("{i},{:.4},{a:.4},{:.4},{b:.4},{:.4},{label}\n", next(), next(), next()));
+    }
+    let path = dir.join("synthetic.csv");
+    std::fs::write(&path, text).expect("write csv");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn experiment_runs_through_the_ui_and_reopens_from_history() {
+    let profile = Profile::new();
+    let data = tempfile::tempdir().expect("tempdir");
+    let csv = write_experiment_csv(data.path());
+    let report = data.path().join("report.json");
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("experiments").await;
+    app.wait_css("[data-testid=exp-history-empty]").await;
+    app.wait_css("[data-testid=exp-result-empty]").await;
+
+    app.wait_css("[data-testid=exp-path]").await.send_keys(&csv.display().to_string()).await.expect("type path");
+    app.wait_enabled("[data-testid=exp-preview]").await.click().await.expect("preview");
+    let columns = app.wait_text("[data-testid=exp-columns]", "signal_b").await;
+    assert!(columns.contains("text") && columns.contains("numeric"), "kinds shown: {columns}");
+    // A unique column named `id` is ticked as an ID column; the target must be chosen.
+    let id_box = app.wait_css("[data-testid=exp-id-id]").await;
+    assert!(id_box.is_selected().await.expect("checkbox"), "the id column is suggested");
+    assert!(!app.wait_css("[data-testid=exp-run]").await.is_enabled().await.expect("enabled"), "no target yet");
+    app.wait_css("[data-testid=exp-target]").await.select_by_value("label").await.expect("pick target");
+    let k3 = app.wait_css("[data-testid=exp-k3]").await;
+    k3.clear().await.expect("clear");
+    k3.send_keys("2").await.expect("k3");
+    app.wait_css("[data-testid=exp-out]").await.send_keys(&report.display().to_string()).await.expect("out");
+    app.wait_enabled("[data-testid=exp-run]").await.click().await.expect("run");
+
+    let result = app.wait_text("[data-testid=exp-result]", "accuracy").await;
+    app.screenshot("experiments").await;
+    assert!(result.contains("#1") && result.contains("ok"), "{result}");
+    let features = app.wait_text("[data-testid=exp-features]", "signal_a").await;
+    assert!(features.contains("signal_b") && !features.contains("noise"), "{features}");
+    app.wait_text("[data-testid=exp-stage-evaluate]", "100 %").await;
+    app.wait_text("[data-testid=exp-stages]", "filter").await;
+    app.wait_text("[data-testid=exp-history]", "synthetic.csv → label").await;
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report file written")).expect("json");
+    assert_eq!(file["final_results"]["selected_features"].as_array().map(Vec::len), Some(2));
+
+    // Leave and come back: nothing shown until a past run is opened from the history.
+    app.open("overview").await;
+    app.open("experiments").await;
+    app.wait_css("[data-testid=exp-result-empty]").await;
+    app.execute("document.querySelector('[data-testid=exp-history-row]').scrollIntoView()").await;
+    app.wait_css("[data-testid=exp-history-row] td").await.click().await.expect("open past run");
+    let reopened = app.wait_text("[data-testid=exp-result]", "signal_a").await;
+    assert!(reopened.contains("#1") && reopened.contains("signal_b"), "{reopened}");
     let errors = app.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     app.close().await;

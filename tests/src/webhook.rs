@@ -97,5 +97,3 @@ impl Drop for Webhook {
         }
     }
 }
-
-use std::io::Read as _;
