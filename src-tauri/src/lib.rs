@@ -45,6 +45,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::monitoring::last_morning,
             commands::monitoring::thresholds,
             commands::monitoring::snooze_threshold,
+            commands::config::secret_present,
+            commands::config::secret_set,
             commands::incidents::incidents_list,
             commands::incidents::incident_get,
             commands::incidents::incident_from_alert,

@@ -47,3 +47,23 @@ pub fn validate_config(config: Config) -> Vec<ConfigProblem> {
 pub fn save_config(ctx: State<'_, AppContext>, config: Config) -> Result<LoadedConfig, IpcError> {
     Ok(ctx.save_config(config, &os_user(), Utc::now())?)
 }
+
+/// Whether a secret is stored under `name` (its value never crosses to the UI).
+#[tauri::command]
+#[specta::specta]
+pub fn secret_present(ctx: State<'_, AppContext>, name: String) -> bool {
+    ctx.secrets().get(&name).is_ok_and(|v| !v.expose().trim().is_empty())
+}
+
+/// Stores a secret (the Slack webhook URL) in the OS keyring or the 0600 secrets file.
+#[tauri::command]
+#[specta::specta]
+pub fn secret_set(ctx: State<'_, AppContext>, name: String, value: String) -> Result<(), IpcError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(hsof_core::Error::InvalidInput("the value is empty".into()).into());
+    }
+    ctx.secrets().set(&name, &hsof_core::SecretValue::new(value)).map_err(hsof_core::Error::from)?;
+    ctx.record_event(Utc::now(), "secret.set", &format!("secret `{name}` stored"));
+    Ok(())
+}

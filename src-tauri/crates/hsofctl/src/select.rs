@@ -201,12 +201,15 @@ fn stage_name(s: Stage) -> &'static str {
     }
 }
 
+/// The stage and fraction last printed as a plain line.
+type LastLine = Arc<Mutex<(Option<Stage>, f32)>>;
+
 /// A bar per stage on a terminal; otherwise a line when a stage starts, every 10 %, and
 /// when it ends (plain lines are left out under --json on a pipe, to keep logs short).
 #[derive(Clone)]
 struct ProgressDisplay {
     bars: Option<Arc<Vec<ProgressBar>>>,
-    lines: Option<Arc<Mutex<(Option<Stage>, f32)>>>,
+    lines: Option<LastLine>,
 }
 
 impl ProgressDisplay {

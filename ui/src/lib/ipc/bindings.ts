@@ -54,6 +54,10 @@ export const commands = {
 	thresholds: () => typedError<ThresholdView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("thresholds")),
 	/**  Mutes notifications of one rule for `minutes`. */
 	snoozeThreshold: (ruleId: string, minutes: number) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("snooze_threshold", { ruleId, minutes })),
+	/**  Whether a secret is stored under `name` (its value never crosses to the UI). */
+	secretPresent: (name: string) => __TAURI_INVOKE<boolean>("secret_present", { name }),
+	/**  Stores a secret (the Slack webhook URL) in the OS keyring or the 0600 secrets file. */
+	secretSet: (name: string, value: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("secret_set", { name, value })),
 	/**  Incidents matching `filter`, unresolved first. */
 	incidentsList: (filter: IncidentFilter_Deserialize) => typedError<IncidentView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("incidents_list", { filter })),
 	/**  One incident's page. */
