@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to build (`run`) or test (`test`)
 # HSOF Control Center. Idempotent: every step checks first and skips what is there.
-# Only package registries are used (apt, crates.io, npm); nothing is downloaded elsewhere.
+# Only package registries are used (apt, crates.io, npm, PyPI); nothing is downloaded elsewhere.
 set -euo pipefail
 mode="${1:-run}"
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ fi
 # System packages: Tauri's WebKitGTK stack for `run`; Xvfb and the WebKit WebDriver for `test`.
 run_pkgs=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libayatana-appindicator3-dev libsoup-3.0-dev curl file)
-test_pkgs=(xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager)
+test_pkgs=(xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager python3-venv)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 # kubectl: Debian's kubernetes-client, unless a kubectl is already installed (a cloud
@@ -70,5 +70,16 @@ fi
 if [ "$mode" = test ] && ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver (cargo install --locked)"
   cargo install tauri-driver --locked
+fi
+# NVRTC, CUDA's run-time compiler, from PyPI (nvidia-cuda-nvrtc-cu12): the kernel test compiles
+# every kernels/*.cu with it, which needs no GPU and no driver. It lives in a venv under
+# ~/.cache, where the test (hsof-select/tests/kernels_compile.rs) looks for it.
+if [ "$mode" = test ]; then
+  nvrtc_venv="$HOME/.cache/hsof-nvrtc-venv"
+  if ! compgen -G "$nvrtc_venv/lib/python3*/site-packages/nvidia/cuda_nvrtc/lib/libnvrtc.so.12" >/dev/null; then
+    say "installing NVRTC (pip: nvidia-cuda-nvrtc-cu12) into $nvrtc_venv"
+    python3 -m venv "$nvrtc_venv"
+    "$nvrtc_venv/bin/pip" install -q --disable-pip-version-check "nvidia-cuda-nvrtc-cu12>=12.4,<13"
+  fi
 fi
 say "ready ($mode)"

@@ -47,6 +47,17 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::monitoring::snooze_threshold,
             commands::config::secret_present,
             commands::config::secret_set,
+            commands::calendar::calendar_range,
+            commands::calendar::occurrence_get,
+            commands::calendar::occurrence_run_step,
+            commands::calendar::occurrence_tick_step,
+            commands::calendar::occurrence_complete,
+            commands::calendar::occurrence_skip,
+            commands::calendar::maintenance_schedule,
+            commands::calendar::maintenance_cancel,
+            commands::calendar::quality_gates,
+            commands::calendar::calendar_export_ics,
+            commands::calendar::calendar_overdue,
             commands::incidents::incidents_list,
             commands::incidents::incident_get,
             commands::incidents::incident_from_alert,
@@ -83,8 +94,15 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::experiments::experiment_run,
             commands::experiments::experiments_list,
             commands::experiments::experiment_get,
+            commands::gpu::gpu_status,
+            commands::gpu::gpu_history,
         ])
-        .events(collect_events![poller::MonitorTick, poller::IncidentTick, commands::cluster::ClusterChanged])
+        .events(collect_events![
+            poller::MonitorTick,
+            poller::IncidentTick,
+            commands::cluster::ClusterChanged,
+            commands::gpu::GpuSampled
+        ])
 }
 
 /// The TypeScript exporter settings shared by the app and the bindings test. Integer ids

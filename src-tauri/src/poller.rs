@@ -52,6 +52,17 @@ fn start_incident_clock(app: AppHandle) {
                     }
                     Err(e) => tracing::warn!(error = %e, "incident clock failed"),
                 }
+                match ctx.calendar_tick(now) {
+                    Ok(notices) => {
+                        for n in &notices {
+                            changed = true;
+                            if let Err(e) = app.notification().builder().title(&n.title).body(&n.body).show() {
+                                tracing::warn!(error = %e, "desktop notification failed");
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "calendar clock failed"),
+                }
                 match ctx.flush_slack(now).await {
                     Ok((posted, failed)) => changed |= posted + failed > 0,
                     Err(e) => tracing::warn!(error = %e, "Slack outbox flush failed"),
@@ -68,9 +79,53 @@ fn start_incident_clock(app: AppHandle) {
     });
 }
 
+/// The GPU sampler: every 2 s while an NVIDIA GPU is present, a sample per device into the
+/// store, the runbook's GPU thresholds with a desktop notification once per breach (and once
+/// when it ends), and a `GpuSampled` event for the GPU screen. Without a GPU it only looks
+/// again every minute (a driver may be installed or loaded meanwhile).
+fn start_gpu_sampler(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let handle = app.clone();
+            // NVML calls block for a few milliseconds: keep them off the async workers.
+            let tick =
+                tauri::async_runtime::spawn_blocking(move || handle.state::<AppContext>().gpu_sample(Utc::now())).await;
+            let present = match tick {
+                Ok(Ok(t)) => {
+                    for n in &t.notify {
+                        let shown =
+                            app.notification().builder().title(format!("HSOF: {}", n.title)).body(&n.body).show();
+                        if let Err(e) = shown {
+                            tracing::warn!(error = %e, "desktop notification failed");
+                        }
+                    }
+                    let present = !t.view.reading.devices().is_empty();
+                    if present {
+                        if let Err(e) = (crate::commands::gpu::GpuSampled { view: t.view }).emit(&app) {
+                            tracing::warn!(error = %e, "could not send the GPU sample");
+                        }
+                    }
+                    present
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "GPU sampling failed");
+                    false
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "GPU sampler task failed");
+                    false
+                }
+            };
+            let wait = if present { hsof_core::gpu::SAMPLE_INTERVAL_SECS } else { 60 };
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+        }
+    });
+}
+
 /// Starts the loops; they run until the app exits.
 pub fn start(app: AppHandle) {
     start_incident_clock(app.clone());
+    start_gpu_sampler(app.clone());
     tauri::async_runtime::spawn(async move {
         loop {
             let ctx = app.state::<AppContext>();

@@ -6,6 +6,8 @@ use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use hsof_tests::exporter::{Exporter, Script};
 use hsof_tests::{servers, Driver, Profile};
 
+mod calendar;
+mod gpu;
 mod incidents;
 
 const SECTIONS: &[&str] =

@@ -192,10 +192,7 @@ pub async fn follow_rollout(
 #[tauri::command]
 #[specta::specta]
 pub async fn follow_job(ctx: State<'_, AppContext>, name: String) -> Result<hsof_cluster::JobOutcome, IpcError> {
-    let c = ctx.cluster().await?;
-    Ok(c.follow_job(&name, std::time::Duration::from_secs(1800), std::time::Duration::from_secs(2))
-        .await
-        .map_err(Error::from)?)
+    Ok(ctx.follow_runbook_job(None, &name, std::time::Duration::from_secs(1800), Utc::now).await?)
 }
 
 /// Previews a change with a server-side dry run; nothing changes.

@@ -3,8 +3,10 @@
 
 pub mod app;
 pub mod audit;
+pub mod calendar;
 pub mod cluster;
 pub mod config;
 pub mod experiments;
+pub mod gpu;
 pub mod incidents;
 pub mod monitoring;

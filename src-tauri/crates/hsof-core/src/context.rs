@@ -42,6 +42,7 @@ pub struct AppContext {
     secrets: SecretStore,
     cluster: crate::cluster::ClusterState,
     operations: crate::operations::Operations,
+    gpu: hsof_gpu::GpuReader,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -167,6 +168,7 @@ impl AppContext {
             secrets,
             cluster: crate::cluster::ClusterState::default(),
             operations: crate::operations::Operations::default(),
+            gpu: hsof_gpu::GpuReader::new(),
         }
     }
 
@@ -178,6 +180,11 @@ impl AppContext {
     /// Cancellable operations in flight.
     pub(crate) fn operations(&self) -> &crate::operations::Operations {
         &self.operations
+    }
+
+    /// The local GPU reader (NVML, started on first use and kept).
+    pub(crate) fn gpu_reader(&self) -> &hsof_gpu::GpuReader {
+        &self.gpu
     }
 
     /// Resolved paths.

@@ -3,12 +3,14 @@
 //! [`AppContext`] owns configuration, store and secrets; domain crates plug in here as
 //! their issues land. Nothing in this crate depends on Tauri.
 
+pub mod calendar;
 pub mod cluster;
 pub mod config;
 mod context;
 mod error;
 pub mod experiments;
 pub mod facts;
+pub mod gpu;
 pub mod incidents;
 pub mod logging;
 pub mod monitoring;

@@ -1,4 +1,5 @@
-//! HSOF operations: the procedures catalog and its recurrence (a later issue) and incident
+//! HSOF operations: the operations calendar (the runbook's procedures catalog, recurrence,
+//! statuses, `.ics` export, maintenance windows and quality gates) and incident
 //! response — severities and their policies, acknowledgement/escalation/update timers,
 //! Slack posts, post-incident summaries and response statistics.
 //!
@@ -7,4 +8,5 @@
 
 #![warn(missing_docs)]
 
+pub mod calendar;
 pub mod incidents;

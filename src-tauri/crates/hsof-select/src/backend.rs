@@ -1,5 +1,5 @@
-//! Compute backends. The heavy kernels of stage 1 go through [`Backend`] so a CUDA implementation
-//! (issue #8, `cudarc` + `kernels/*.cu`) can replace [`CpuBackend`] without touching the stages.
+//! Compute backends. The heavy kernels of stage 1 go through [`Backend`]: [`CpuBackend`] (rayon)
+//! and [`crate::cuda::CudaBackend`] (`cudarc` + `kernels/*.cu`), chosen by [`select_backend`].
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::{ColumnMatrix, Target};
 use crate::error::{Result, SelectError};
 use crate::options::BackendChoice;
-use crate::progress::CancelToken;
+use crate::progress::{CancelToken, Ctl};
+use crate::stage1::redundancy::Kept;
 use crate::stage1::{mi, redundancy};
 
 /// Mean and variance of one column (population variance, accumulated in f64).
@@ -40,6 +41,26 @@ pub trait Backend: Send + Sync {
     /// Correlations of one standardised column `z` (see [`redundancy::standardise_into`]) with each
     /// column of `block` (standardised the same way, `n_rows` values each).
     fn correlate_block(&self, z: &[f32], block: &[f32], n_rows: usize) -> Vec<f32>;
+    /// The whole redundancy walk, for a backend that does it better than one
+    /// [`Backend::correlate_block`] per candidate (the GPU batches candidates into GEMMs). `None`
+    /// (the default) runs [`redundancy::remove_redundant`]; an answer must make the same decisions.
+    #[allow(clippy::too_many_arguments)]
+    fn remove_redundant(
+        &self,
+        _x: &ColumnMatrix,
+        _ranked: &[usize],
+        _means: &[f64],
+        _sds: &[f64],
+        _keep: usize,
+        _threshold: f64,
+        _ctl: &Ctl<'_>,
+    ) -> Option<Result<Kept>> {
+        None
+    }
+    /// What ran, for the report: [`Backend::name`] plus the device and any step that fell back.
+    fn ran_on(&self) -> String {
+        self.name().to_string()
+    }
 }
 
 /// The CPU backend: rayon over columns, column-major loops.
@@ -134,14 +155,22 @@ fn flatten<T>(chunks: Vec<Option<Vec<T>>>) -> Result<Vec<T>> {
     Ok(out)
 }
 
-/// Picks the backend for a choice: `auto` and `cpu` give the CPU; `gpu` is an error until the CUDA
-/// backend exists.
+/// Picks the backend for a choice. `cpu` is the CPU. `auto` is the GPU when the CUDA backend can
+/// start here (driver, device, NVRTC, kernels compiled), else the CPU, with the reason logged.
+/// `gpu` is the GPU or an error naming what is missing.
 pub fn select_backend(choice: BackendChoice) -> Result<Box<dyn Backend>> {
     match choice {
-        BackendChoice::Auto | BackendChoice::Cpu => Ok(Box::new(CpuBackend)),
-        BackendChoice::Gpu => Err(SelectError::BackendUnavailable {
-            backend: "gpu".into(),
-            reason: "the CUDA backend is not built yet (issue #8); choose `cpu` or `auto`".into(),
-        }),
+        BackendChoice::Cpu => Ok(Box::new(CpuBackend)),
+        BackendChoice::Auto => match crate::cuda::CudaBackend::open() {
+            Ok(gpu) => Ok(Box::new(gpu)),
+            Err(reason) => {
+                tracing::info!(%reason, "backend auto: running on the CPU");
+                Ok(Box::new(CpuBackend))
+            }
+        },
+        BackendChoice::Gpu => match crate::cuda::CudaBackend::open() {
+            Ok(gpu) => Ok(Box::new(gpu)),
+            Err(reason) => Err(SelectError::BackendUnavailable { backend: "gpu".into(), reason }),
+        },
     }
 }

@@ -1,4 +1,4 @@
-//! HSOF feature selection on the CPU: data loading, then three stages.
+//! HSOF feature selection on the CPU or an NVIDIA GPU: data loading, then three stages.
 //!
 //! 1. [`stage1`] filter: variance, relevance (mutual information / F statistic), redundancy
 //!    (5000 -> 500 columns by default).
@@ -8,13 +8,15 @@
 //!    forest; best subset, score ± std, permutation importance (50 -> 15).
 //!
 //! No Tauri and no async runtime: [`run`] takes the data, the options (with the seed), a progress
-//! callback and a cancellation token. Heavy kernels go through [`Backend`] so a CUDA backend can be
-//! added next to [`CpuBackend`].
+//! callback and a cancellation token. Stage 1's heavy kernels go through [`Backend`]: [`CpuBackend`]
+//! or [`cuda::CudaBackend`] (kernels in `kernels/*.cu`, compiled at run time by NVRTC).
 
 #![warn(missing_docs)]
 
 pub mod backend;
 mod cholesky;
+#[allow(unsafe_code)] // kernel launches and loading the CUDA libraries; each `unsafe` says why it holds
+pub mod cuda;
 pub mod data;
 mod error;
 pub mod folds;

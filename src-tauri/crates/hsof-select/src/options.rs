@@ -8,12 +8,12 @@ use crate::error::{Result, SelectError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum BackendChoice {
-    /// The best available: the CPU until the CUDA backend (issue #8) lands.
+    /// The GPU when the CUDA backend can start here, else the CPU (the reason is logged).
     #[default]
     Auto,
     /// The CPU backend (rayon).
     Cpu,
-    /// The CUDA backend: not built yet, so choosing it is an error.
+    /// The CUDA backend; an error naming what is missing when it cannot start.
     Gpu,
 }
 

@@ -123,7 +123,7 @@ pub fn run(
     Ok(SelectionReport {
         pipeline_info: PipelineInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            backend: backend.name().to_string(),
+            backend: backend.ran_on(),
             options: opts.clone(),
             threads: to_u32(threads),
         },

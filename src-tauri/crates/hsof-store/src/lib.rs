@@ -9,9 +9,11 @@
 //! [`StoreError`] and the caller starts in degraded mode.
 
 mod audit;
+mod calendar;
 mod error;
 mod events;
 mod experiments;
+mod gpu;
 mod incidents;
 mod monitor;
 pub mod schema;
@@ -20,9 +22,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry};
+pub use calendar::{JobRecord, NewStepResult, RunRecord, StepRecord, WindowRecord};
 pub use error::StoreError;
 pub use events::AppEvent;
 pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};
+pub use gpu::{GpuBucket, GpuDeviceRow, GpuSampleRow};
 pub use incidents::{IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord};
 pub use monitor::{Bucket, ThresholdRecord};
 

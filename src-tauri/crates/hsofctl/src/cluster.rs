@@ -418,9 +418,11 @@ pub async fn change(ctx: &AppContext, cmd: &ChangeCmd, dry_run: bool, yes: bool,
     if let (ChangeCmd::RunJob { timeout, .. }, false, false) = (cmd, dry_run, !yes) {
         // Follow the Job like `kubectl logs job/<name> -f`.
         let name = outcome.target.trim_start_matches("job/").to_string();
-        let c = ctx.cluster().await?;
-        let done =
-            c.follow_job(&name, std::time::Duration::from_secs(*timeout), std::time::Duration::from_secs(2)).await?;
+        let job = match cmd {
+            ChangeCmd::RunJob { job, .. } => Some(hsof_core::cluster::RunbookJob::from(*job)),
+            _ => None,
+        };
+        let done = ctx.follow_runbook_job(job, &name, std::time::Duration::from_secs(*timeout), Utc::now).await?;
         if out.json {
             out.json_value(&done);
         } else {

@@ -3,7 +3,9 @@
 //! the error code's status (see `ErrorCode::exit_status`) and, with `--json`, print
 //! `{code, message, detail}` on stdout.
 
+mod calendar;
 mod cluster;
+mod gpu;
 mod incident;
 mod monitoring;
 mod output;
@@ -84,6 +86,11 @@ enum Command {
         #[arg(long, global = true)]
         yes: bool,
     },
+    /// The operations calendar: what is due, checklists, gates, maintenance, .ics
+    Calendar {
+        #[command(subcommand)]
+        cmd: calendar::CalendarCmd,
+    },
     /// Incident response: declare, ack, snapshot, update, resolve, list, show, summary
     Incident {
         #[command(subcommand)]
@@ -92,6 +99,9 @@ enum Command {
     /// Feature selection on a local CSV / Parquet file or dataset YAML (filter → search →
     /// evaluate); `select history` lists past runs. Ctrl-C cancels (exit 130, no file)
     Select(select::SelectArgs),
+    /// The local NVIDIA GPUs: utilisation, memory, temperature, power, clocks, throttling,
+    /// processes; without a GPU, says why and exits 0
+    Gpu(gpu::GpuArgs),
     /// What the app did (starts, first paint, saves), newest first
     Events {
         /// Only this kind, e.g. app.first_paint
@@ -232,8 +242,13 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             }
         }
         Command::Secret(cmd) => secret(&ctx, cmd, out)?,
+        Command::Gpu(args) => gpu::run(&ctx, args, out)?,
         Command::Cluster { cmd } => block_on(cluster::read(&ctx, cmd, out))?,
         Command::Incident { cmd } => block_on(incident::run(&ctx, cmd, out))?,
+        Command::Calendar { cmd } => {
+            let code = block_on(calendar::run(&ctx, cmd, out))?;
+            return Ok(ExitCode::from(code));
+        }
         Command::Change { cmd, dry_run, yes } => {
             let code = block_on(cluster::change(&ctx, cmd, *dry_run, *yes, out))?;
             return Ok(ExitCode::from(code));

@@ -58,6 +58,28 @@ export const commands = {
 	secretPresent: (name: string) => __TAURI_INVOKE<boolean>("secret_present", { name }),
 	/**  Stores a secret (the Slack webhook URL) in the OS keyring or the 0600 secrets file. */
 	secretSet: (name: string, value: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("secret_set", { name, value })),
+	/**  Occurrences starting in `[from, to)` with their status, and maintenance windows. */
+	calendarRange: (from: string, to: string) => typedError<CalendarView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("calendar_range", { from, to })),
+	/**  An occurrence's checklist. */
+	occurrenceGet: (key: string) => typedError<OccurrenceDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("occurrence_get", { key })),
+	/**  Runs an automated step and records its output and verdict. */
+	occurrenceRunStep: (key: string, step: string) => typedError<OccurrenceDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("occurrence_run_step", { key, step })),
+	/**  Ticks a step by hand, with an optional note. */
+	occurrenceTickStep: (key: string, step: string, note: string) => typedError<OccurrenceDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("occurrence_tick_step", { key, step, note })),
+	/**  Completes an occurrence (steps without a result make it partial). */
+	occurrenceComplete: (key: string, note: string) => typedError<OccurrenceDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("occurrence_complete", { key, note })),
+	/**  Skips an occurrence; the reason is required. */
+	occurrenceSkip: (key: string, reason: string) => typedError<OccurrenceDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("occurrence_skip", { key, reason })),
+	/**  Schedules a maintenance window; returns it with warnings (short notice, no silence). */
+	maintenanceSchedule: (window: NewWindow) => typedError<[MaintenanceView_Serialize, string[]], IpcError_Serialize>(__TAURI_INVOKE("maintenance_schedule", { window })),
+	/**  Cancels a maintenance window (and expires its silence). */
+	maintenanceCancel: (id: number | null) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("maintenance_cancel", { id })),
+	/**  The quality gates evaluated from live data. */
+	qualityGates: () => typedError<GatesView, IpcError_Serialize>(__TAURI_INVOKE("quality_gates")),
+	/**  Writes the .ics of procedures and maintenance windows to `path`. */
+	calendarExportIcs: (path: string) => typedError<string, IpcError_Serialize>(__TAURI_INVOKE("calendar_export_ics", { path })),
+	/**  Occurrences overdue now (the sidebar badge). */
+	calendarOverdue: () => typedError<number, IpcError_Serialize>(__TAURI_INVOKE("calendar_overdue")),
 	/**  Incidents matching `filter`, unresolved first. */
 	incidentsList: (filter: IncidentFilter_Deserialize) => typedError<IncidentView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("incidents_list", { filter })),
 	/**  One incident's page. */
@@ -142,16 +164,55 @@ export const commands = {
 	experimentsList: (limit: number) => typedError<ExperimentSummary_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("experiments_list", { limit })),
 	/**  One past run with its request and report. */
 	experimentGet: (id: number | null) => typedError<Experiment_Serialize, IpcError_Serialize>(__TAURI_INVOKE("experiment_get", { id })),
+	/**
+	 *  The GPUs now (or why there are none) with each device's threshold states. Async so the
+	 *  NVML read runs off the window's thread; it never fails (no GPU is a state).
+	 */
+	gpuStatus: () => typedError<GpuView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("gpu_status")),
+	/**  One device's stored history over a range, about 300 buckets. */
+	gpuHistory: (uuid: string, range: GpuRange) => typedError<GpuHistory_Serialize, IpcError_Serialize>(__TAURI_INVOKE("gpu_history", { uuid, range })),
 };
 
 /** Events */
 export const events = {
 	clusterChanged: makeEvent<ClusterChanged, ClusterChanged>("cluster-changed"),
+	gpuSampled: makeEvent<GpuSampled_Serialize, GpuSampled_Deserialize>("gpu-sampled"),
 	incidentTick: makeEvent<IncidentTick, IncidentTick>("incident-tick"),
 	monitorTick: makeEvent<MonitorTick, MonitorTick>("monitor-tick"),
 };
 
 /* Types */
+/**  What the app runs for an automated step. */
+export type Action = 
+/**  `kubectl get pods -n hsof`. */
+{ kind: "pod_status" } | 
+/**  `curl https://hsof.company.com/health` (and `/health/gpu`, `/health/pipeline`). */
+{ kind: "health_endpoints" } | 
+/**  Alerts fired or active in AlertManager (overnight alerts, critical alerts). */
+{ kind: "alert_review" } | 
+/**  The key metrics against the runbook's targets (GPU utilisation, error rate, latency, throughput). */
+{ kind: "key_metrics" } | 
+/**  `kubectl top pods` / `kubectl top nodes`. */
+{ kind: "top" } | 
+/**  `kubectl logs cronjob/hsof-backup`: did the last backup complete? */
+{ kind: "backup_status" } | 
+/**  The container images running in the namespace. */
+{ kind: "images_in_pods" } | 
+/**  `df -h` inside the main deployment's pod. */
+{ kind: "df_in_pod" } | 
+/**  SLO dashboard: SLIs and error budget consumption. */
+{ kind: "slo_review" } | 
+/**  The alerting thresholds against current values. */
+{ kind: "threshold_review" } | 
+/**  Apply a test or scan job and follow its logs. */
+{ kind: "run_job"; 
+/**  One of [`JOBS`]. */
+job: string } | 
+/**  Evaluate a set of quality gates. */
+{ kind: "evaluate_gates"; 
+/**  Which set. */
+gates: GateSet };
+
 /**  An alert as AlertManager holds it. */
 export type Alert = Alert_Serialize | Alert_Deserialize;
 
@@ -404,6 +465,48 @@ export type BurnSeverity =
 "page" | 
 /**  Handle in working hours. */
 "ticket";
+
+/**  How often a procedure recurs. */
+export type Cadence = 
+/**  Every day (or every working day). */
+"daily" | 
+/**  Every week. */
+"weekly" | 
+/**  Every month. */
+"monthly" | 
+/**  Every quarter. */
+"quarterly";
+
+/**  The calendar for a range. */
+export type CalendarView = CalendarView_Serialize | CalendarView_Deserialize;
+
+/**  The calendar for a range. */
+export type CalendarView_Deserialize = {
+	/**  IANA time zone the procedures are scheduled in. */
+	timezone: string,
+	/**  Occurrences in the range, by start. */
+	occurrences: OccurrenceView[],
+	/**  Maintenance windows overlapping the range. */
+	windows: MaintenanceView_Deserialize[],
+	/**  Where the catalog came from: `built-in` or the user's file. */
+	catalog_source: string,
+	/**  Why the user's catalog was not used, when it was not. */
+	catalog_problem?: string | null,
+};
+
+/**  The calendar for a range. */
+export type CalendarView_Serialize = {
+	/**  IANA time zone the procedures are scheduled in. */
+	timezone: string,
+	/**  Occurrences in the range, by start. */
+	occurrences: OccurrenceView[],
+	/**  Maintenance windows overlapping the range. */
+	windows: MaintenanceView_Serialize[],
+	/**  Where the catalog came from: `built-in` or the user's file. */
+	catalog_source: string,
+	/**  Why the user's catalog was not used, when it was not. */
+	catalog_problem: string | null,
+};
 
 /**  A stage-3 candidate. */
 export type CandidateReport = {
@@ -993,6 +1096,138 @@ export type Detail = {
 	value: number | null,
 };
 
+/**  The threshold states of one device. */
+export type DeviceAlerts = DeviceAlerts_Serialize | DeviceAlerts_Deserialize;
+
+/**  The threshold states of one device. */
+export type DeviceAlerts_Deserialize = {
+	/**  Device UUID. */
+	uuid: string,
+	/**  NVML index. */
+	index: number,
+	/**  Product name. */
+	name: string,
+	/**  One per rule, in [`GpuRule::ALL`] order. */
+	alerts: GpuAlert_Deserialize[],
+};
+
+/**  The threshold states of one device. */
+export type DeviceAlerts_Serialize = {
+	/**  Device UUID. */
+	uuid: string,
+	/**  NVML index. */
+	index: number,
+	/**  Product name. */
+	name: string,
+	/**  One per rule, in [`GpuRule::ALL`] order. */
+	alerts: GpuAlert_Serialize[],
+};
+
+/**  One device at the moment of the reading. */
+export type DeviceReading = DeviceReading_Serialize | DeviceReading_Deserialize;
+
+/**  One device at the moment of the reading. */
+export type DeviceReading_Deserialize = {
+	/**  NVML index. */
+	index: number,
+	/**  Product name, e.g. `NVIDIA H100 80GB HBM3`. */
+	name: string,
+	/**  Stable identifier (`GPU-…`); history is kept per UUID. */
+	uuid: string,
+	/**  PCI bus id, e.g. `00000000:17:00.0`. */
+	pci_bus_id?: string | null,
+	/**  Share of the last sample period the GPU was busy, percent. */
+	utilization_pct?: number | null,
+	/**  Share of the last sample period device memory was read or written, percent. */
+	memory_utilization_pct?: number | null,
+	/**  Device memory in use, bytes. */
+	memory_used_bytes?: number | null,
+	/**  Device memory in all, bytes. */
+	memory_total_bytes?: number | null,
+	/**  Die temperature, °C. */
+	temperature_c?: number | null,
+	/**  Power draw, watts. */
+	power_draw_w?: number | null,
+	/**  Enforced power limit, watts. */
+	power_limit_w?: number | null,
+	/**  Graphics clock, MHz. */
+	graphics_clock_mhz?: number | null,
+	/**  SM clock, MHz. */
+	sm_clock_mhz?: number | null,
+	/**  Memory clock, MHz. */
+	memory_clock_mhz?: number | null,
+	/**  Highest SM clock, MHz. */
+	max_sm_clock_mhz?: number | null,
+	/**  Highest memory clock, MHz. */
+	max_memory_clock_mhz?: number | null,
+	/**  Fan speed, percent of its maximum (none on passively cooled cards). */
+	fan_pct?: number | null,
+	/**  Performance state, `P0` (fastest) … `P15`. */
+	pstate?: string | null,
+	/**
+	 *  Why the clocks are held down now, in words (`power cap`, `thermal slowdown`, …);
+	 *  empty when nothing holds them down.
+	 */
+	throttle_reasons: string[],
+	/**  ECC error counts since the driver loaded; `None` where ECC is unsupported or off. */
+	ecc?: EccErrors | null,
+	/**  Processes using the device for compute. */
+	processes: GpuProcess_Deserialize[],
+	/**  Figures that could not be read for a reason other than "not supported". */
+	problems: string[],
+};
+
+/**  One device at the moment of the reading. */
+export type DeviceReading_Serialize = {
+	/**  NVML index. */
+	index: number,
+	/**  Product name, e.g. `NVIDIA H100 80GB HBM3`. */
+	name: string,
+	/**  Stable identifier (`GPU-…`); history is kept per UUID. */
+	uuid: string,
+	/**  PCI bus id, e.g. `00000000:17:00.0`. */
+	pci_bus_id: string | null,
+	/**  Share of the last sample period the GPU was busy, percent. */
+	utilization_pct: number | null,
+	/**  Share of the last sample period device memory was read or written, percent. */
+	memory_utilization_pct: number | null,
+	/**  Device memory in use, bytes. */
+	memory_used_bytes: number | null,
+	/**  Device memory in all, bytes. */
+	memory_total_bytes: number | null,
+	/**  Die temperature, °C. */
+	temperature_c: number | null,
+	/**  Power draw, watts. */
+	power_draw_w: number | null,
+	/**  Enforced power limit, watts. */
+	power_limit_w: number | null,
+	/**  Graphics clock, MHz. */
+	graphics_clock_mhz: number | null,
+	/**  SM clock, MHz. */
+	sm_clock_mhz: number | null,
+	/**  Memory clock, MHz. */
+	memory_clock_mhz: number | null,
+	/**  Highest SM clock, MHz. */
+	max_sm_clock_mhz: number | null,
+	/**  Highest memory clock, MHz. */
+	max_memory_clock_mhz: number | null,
+	/**  Fan speed, percent of its maximum (none on passively cooled cards). */
+	fan_pct: number | null,
+	/**  Performance state, `P0` (fastest) … `P15`. */
+	pstate: string | null,
+	/**
+	 *  Why the clocks are held down now, in words (`power cap`, `thermal slowdown`, …);
+	 *  empty when nothing holds them down.
+	 */
+	throttle_reasons: string[],
+	/**  ECC error counts since the driver loaded; `None` where ECC is unsupported or off. */
+	ecc: EccErrors | null,
+	/**  Processes using the device for compute. */
+	processes: GpuProcess_Serialize[],
+	/**  Figures that could not be read for a reason other than "not supported". */
+	problems: string[],
+};
+
 /**  `df -h` in one pod. */
 export type DfReport = {
 	/**  The pod it ran in. */
@@ -1066,6 +1301,14 @@ export type Doctor_Serialize = {
 	gpu: GpuFacts_Serialize,
 	/**  CPU, memory, OS. */
 	host: HostFacts_Serialize,
+};
+
+/**  Volatile ECC error counts (since the driver loaded). */
+export type EccErrors = {
+	/**  Single-bit errors the hardware corrected. */
+	corrected: number | null,
+	/**  Double-bit errors it could not correct. */
+	uncorrected: number | null,
 };
 
 /**  A one-hot encoded text column. */
@@ -1506,6 +1749,152 @@ export type Freshness_Serialize = {
 	error: string | null,
 };
 
+/**  One gate, judged. */
+export type GateResult = {
+	/**  Stable id, e.g. `integration-tests`. */
+	id: string,
+	/**  The runbook's wording. */
+	title: string,
+	/**  The judgement. */
+	verdict: Verdict,
+	/**  What it was based on, in words. */
+	evidence: string,
+};
+
+/**  The runbook's two sets of quality gates. */
+export type GateSet = 
+/**  Before a deployment: health, integration tests, benchmarks, security scans. */
+"deployment" | 
+/**  In production: error rate, SLA, critical alerts, backups. */
+"production";
+
+/**  Both gate sets with their verdicts. */
+export type GatesView = {
+	/**  Deployment gates (before a release). */
+	deployment: GateResult[],
+	/**  Verdict of the deployment gates. */
+	deployment_verdict: Verdict,
+	/**  Production gates (while it runs). */
+	production: GateResult[],
+	/**  Verdict of the production gates. */
+	production_verdict: Verdict,
+	/**  When evaluated (RFC 3339). */
+	evaluated_at: string,
+};
+
+/**  The state of one rule on one device. */
+export type GpuAlert = GpuAlert_Serialize | GpuAlert_Deserialize;
+
+/**  The state of one rule on one device. */
+export type GpuAlert_Deserialize = {
+	/**  The rule. */
+	rule: GpuRule,
+	/**  Its level. */
+	level: GpuLevel,
+	/**  Breached now (for the whole duration, where the rule has one). */
+	active: boolean,
+	/**
+	 *  Unix seconds the current run on the wrong side began (also while a duration rule is
+	 *  still counting towards its limit).
+	 */
+	since?: number | null,
+	/**  The latest value, when a recent sample has it. */
+	value?: number | null,
+	/**  The rule in words, e.g. `GPU temperature > 85 °C`. */
+	title: string,
+};
+
+/**  The state of one rule on one device. */
+export type GpuAlert_Serialize = {
+	/**  The rule. */
+	rule: GpuRule,
+	/**  Its level. */
+	level: GpuLevel,
+	/**  Breached now (for the whole duration, where the rule has one). */
+	active: boolean,
+	/**
+	 *  Unix seconds the current run on the wrong side began (also while a duration rule is
+	 *  still counting towards its limit).
+	 */
+	since: number | null,
+	/**  The latest value, when a recent sample has it. */
+	value: number | null,
+	/**  The rule in words, e.g. `GPU temperature > 85 °C`. */
+	title: string,
+};
+
+/**
+ *  One bucket of a device's history: the mean of each figure over the bucket (`None` where no
+ *  sample in it had the figure), plus the hottest temperature and the most memory in use.
+ */
+export type GpuBucket = GpuBucket_Serialize | GpuBucket_Deserialize;
+
+/**
+ *  One bucket of a device's history: the mean of each figure over the bucket (`None` where no
+ *  sample in it had the figure), plus the hottest temperature and the most memory in use.
+ */
+export type GpuBucket_Deserialize = {
+	/**  Bucket start, unix seconds. */
+	ts: number | null,
+	/**  Samples in the bucket. */
+	samples: number,
+	/**  Mean GPU utilisation, percent. */
+	utilization_pct?: number | null,
+	/**  Mean memory-controller utilisation, percent. */
+	memory_util_pct?: number | null,
+	/**  Mean memory in use, bytes. */
+	memory_used?: number | null,
+	/**  Most memory in use, bytes. */
+	memory_used_max?: number | null,
+	/**  Memory in all, bytes. */
+	memory_total?: number | null,
+	/**  Mean temperature, °C. */
+	temperature_c?: number | null,
+	/**  Highest temperature, °C. */
+	temperature_max_c?: number | null,
+	/**  Mean power draw, W. */
+	power_w?: number | null,
+	/**  Power limit, W. */
+	power_limit_w?: number | null,
+	/**  Mean SM clock, MHz. */
+	sm_clock_mhz?: number | null,
+	/**  Mean memory clock, MHz. */
+	memory_clock_mhz?: number | null,
+};
+
+/**
+ *  One bucket of a device's history: the mean of each figure over the bucket (`None` where no
+ *  sample in it had the figure), plus the hottest temperature and the most memory in use.
+ */
+export type GpuBucket_Serialize = {
+	/**  Bucket start, unix seconds. */
+	ts: number | null,
+	/**  Samples in the bucket. */
+	samples: number,
+	/**  Mean GPU utilisation, percent. */
+	utilization_pct: number | null,
+	/**  Mean memory-controller utilisation, percent. */
+	memory_util_pct: number | null,
+	/**  Mean memory in use, bytes. */
+	memory_used: number | null,
+	/**  Most memory in use, bytes. */
+	memory_used_max: number | null,
+	/**  Memory in all, bytes. */
+	memory_total: number | null,
+	/**  Mean temperature, °C. */
+	temperature_c: number | null,
+	/**  Highest temperature, °C. */
+	temperature_max_c: number | null,
+	/**  Mean power draw, W. */
+	power_w: number | null,
+	/**  Power limit, W. */
+	power_limit_w: number | null,
+	/**  Mean SM clock, MHz. */
+	sm_clock_mhz: number | null,
+	/**  Mean memory clock, MHz. */
+	memory_clock_mhz: number | null,
+};
+
 /**  One GPU. */
 export type GpuDevice = {
 	/**  NVML index. */
@@ -1557,6 +1946,86 @@ export type GpuHealth = {
 	gpus: GpuReading[],
 };
 
+/**  One device's history over a range. */
+export type GpuHistory = GpuHistory_Serialize | GpuHistory_Deserialize;
+
+/**  One device's history over a range. */
+export type GpuHistory_Deserialize = {
+	/**  Device UUID. */
+	uuid: string,
+	/**  The range asked for. */
+	range: GpuRange,
+	/**  Start, unix seconds. */
+	from: number | null,
+	/**  End, unix seconds. */
+	to: number | null,
+	/**  Bucket width, seconds. */
+	bucket_secs: number | null,
+	/**  Buckets with at least one sample, oldest first. */
+	buckets: GpuBucket_Deserialize[],
+};
+
+/**  One device's history over a range. */
+export type GpuHistory_Serialize = {
+	/**  Device UUID. */
+	uuid: string,
+	/**  The range asked for. */
+	range: GpuRange,
+	/**  Start, unix seconds. */
+	from: number | null,
+	/**  End, unix seconds. */
+	to: number | null,
+	/**  Bucket width, seconds. */
+	bucket_secs: number | null,
+	/**  Buckets with at least one sample, oldest first. */
+	buckets: GpuBucket_Serialize[],
+};
+
+/**  How bad a breach is. */
+export type GpuLevel = 
+/**  Email / Slack. */
+"warning" | 
+/**  Page immediately. */
+"critical";
+
+/**  A process running compute work on a device. */
+export type GpuProcess = GpuProcess_Serialize | GpuProcess_Deserialize;
+
+/**  A process running compute work on a device. */
+export type GpuProcess_Deserialize = {
+	/**  Process id. */
+	pid: number,
+	/**  Its name (`?` when it cannot be read, e.g. another user's process in a container). */
+	name: string,
+	/**  Device memory it holds, bytes (not available under some drivers). */
+	used_memory_bytes?: number | null,
+};
+
+/**  A process running compute work on a device. */
+export type GpuProcess_Serialize = {
+	/**  Process id. */
+	pid: number,
+	/**  Its name (`?` when it cannot be read, e.g. another user's process in a container). */
+	name: string,
+	/**  Device memory it holds, bytes (not available under some drivers). */
+	used_memory_bytes: number | null,
+};
+
+/**  A history range of the GPU screen and `gpu_history`. */
+export type GpuRange = 
+/**  The last 15 minutes (3-second buckets). */
+"15m" | 
+/**  The last hour. */
+"1h" | 
+/**  The last 6 hours. */
+"6h" | 
+/**  The last 24 hours. */
+"24h" | 
+/**  The last 7 days. */
+"7d" | 
+/**  The last 30 days (everything kept). */
+"30d";
+
 /**  One GPU in `/health/gpu`. */
 export type GpuReading = {
 	/**  Device index. */
@@ -1575,6 +2044,110 @@ export type GpuReading = {
 	utilization_percent: number | null,
 	/**  Power draw, W. */
 	power_watts: number | null,
+};
+
+/**  Which limit. */
+export type GpuRule = 
+/**  Temperature above the limit. */
+"temperature" | 
+/**  Memory above the limit. */
+"memory" | 
+/**  Utilisation below the limit for too long. */
+"utilization_low";
+
+/**  Sent after each 2-second sample while a GPU is present. */
+export type GpuSampled = GpuSampled_Serialize | GpuSampled_Deserialize;
+
+/**  Sent after each 2-second sample while a GPU is present. */
+export type GpuSampled_Deserialize = {
+	/**  The reading and each device's threshold states. */
+	view: GpuView_Deserialize,
+};
+
+/**  Sent after each 2-second sample while a GPU is present. */
+export type GpuSampled_Serialize = {
+	/**  The reading and each device's threshold states. */
+	view: GpuView_Serialize,
+};
+
+/**  A driver with devices, or no usable GPU. */
+export type GpuState = GpuState_Serialize | GpuState_Deserialize;
+
+/**  A driver with devices, or no usable GPU. */
+export type GpuState_Deserialize = 
+/**  NVML answered and reported at least one device. */
+{ kind: "present"; 
+/**  Driver version, e.g. `550.54.15`. */
+driver_version: string; 
+/**  Highest CUDA version the driver supports, e.g. `12.4`. */
+cuda_version?: string | null; 
+/**  Every device, by NVML index. */
+devices: DeviceReading_Deserialize[] } | 
+/**  No driver, a driver that is not loaded, or a driver without a usable GPU. */
+{ kind: "no_gpu"; 
+/**  `no NVIDIA GPU on this machine: <why>`. */
+reason: string; 
+/**
+ *  True when the driver answered (it has no usable device); false when it is
+ *  missing, not loaded or refused.
+ */
+driver_loaded: boolean };
+
+/**  A driver with devices, or no usable GPU. */
+export type GpuState_Serialize = 
+/**  NVML answered and reported at least one device. */
+{ kind: "present"; 
+/**  Driver version, e.g. `550.54.15`. */
+driver_version: string; 
+/**  Highest CUDA version the driver supports, e.g. `12.4`. */
+cuda_version: string | null; 
+/**  Every device, by NVML index. */
+devices: DeviceReading_Serialize[] } | 
+/**  No driver, a driver that is not loaded, or a driver without a usable GPU. */
+{ kind: "no_gpu"; 
+/**  `no NVIDIA GPU on this machine: <why>`. */
+reason: string; 
+/**
+ *  True when the driver answered (it has no usable device); false when it is
+ *  missing, not loaded or refused.
+ */
+driver_loaded: boolean };
+
+/**  The limits, with the runbook's values as defaults. */
+export type GpuThresholds = {
+	/**  Die temperature above this is critical, °C (runbook: 85). */
+	temperature_c: number | null,
+	/**  Memory in use above this share is critical, percent (90). */
+	memory_pct: number | null,
+	/**  Utilisation below this …, percent (20) … */
+	utilization_low_pct: number | null,
+	/**  … for longer than this is a warning, seconds (600). */
+	utilization_low_secs: number | null,
+	/**  Samples further apart than this do not form one run, seconds (30; the sampler runs every 2 s). */
+	max_gap_secs: number | null,
+};
+
+/**  A reading with each device's threshold states. */
+export type GpuView = GpuView_Serialize | GpuView_Deserialize;
+
+/**  A reading with each device's threshold states. */
+export type GpuView_Deserialize = {
+	/**  The devices now, or why there are none. */
+	reading: LocalGpuReading_Deserialize,
+	/**  Threshold states per device (empty without a GPU). */
+	devices: DeviceAlerts_Deserialize[],
+	/**  The limits in effect. */
+	thresholds: GpuThresholds,
+};
+
+/**  A reading with each device's threshold states. */
+export type GpuView_Serialize = {
+	/**  The devices now, or why there are none. */
+	reading: LocalGpuReading_Serialize,
+	/**  Threshold states per device (empty without a GPU). */
+	devices: DeviceAlerts_Serialize[],
+	/**  The limits in effect. */
+	thresholds: GpuThresholds,
 };
 
 /**  One poll of all four endpoints, judged. */
@@ -2186,12 +2759,101 @@ export type LoadedConfig_Serialize = {
 	created: boolean,
 };
 
+/**
+ *  One reading of every local NVIDIA GPU, or why there is none. Named `LocalGpuReading` in
+ *  TypeScript: `GpuReading` there is HSOF's `/health/gpu` answer (hsof-monitor).
+ */
+export type LocalGpuReading = LocalGpuReading_Serialize | LocalGpuReading_Deserialize;
+
+/**
+ *  One reading of every local NVIDIA GPU, or why there is none. Named `LocalGpuReading` in
+ *  TypeScript: `GpuReading` there is HSOF's `/health/gpu` answer (hsof-monitor).
+ */
+export type LocalGpuReading_Deserialize = {
+	/**  When it was read (RFC 3339, UTC). */
+	at: string,
+	/**  The same instant, unix seconds. */
+	ts: number | null,
+	/**  The devices, or the reason there are none. */
+	state: GpuState_Deserialize,
+};
+
+/**
+ *  One reading of every local NVIDIA GPU, or why there is none. Named `LocalGpuReading` in
+ *  TypeScript: `GpuReading` there is HSOF's `/health/gpu` answer (hsof-monitor).
+ */
+export type LocalGpuReading_Serialize = {
+	/**  When it was read (RFC 3339, UTC). */
+	at: string,
+	/**  The same instant, unix seconds. */
+	ts: number | null,
+	/**  The devices, or the reason there are none. */
+	state: GpuState_Serialize,
+};
+
 /**  One line of a followed log. */
 export type LogLine = {
 	/**  When the container wrote it (RFC 3339 with nanoseconds). */
 	at: string,
 	/**  The text. */
 	text: string,
+};
+
+/**  A window as the calendar shows it. */
+export type MaintenanceView = MaintenanceView_Serialize | MaintenanceView_Deserialize;
+
+/**  A window as the calendar shows it. */
+export type MaintenanceView_Deserialize = {
+	/**  The window. */
+	window: MaintenanceWindow,
+	/**  Expected impact. */
+	impact: string,
+	/**  Who scheduled it. */
+	created_by: string,
+	/**  When the announcement is due (48 h before the start). */
+	notice_due: string,
+	/**  Whether it was scheduled with the full notice. */
+	notice_ok: boolean,
+	/**  The announcement to send. */
+	announcement: string,
+	/**  The AlertManager silence covering it. */
+	silence_id?: string | null,
+	/**  When it was cancelled. */
+	cancelled_at?: string | null,
+};
+
+/**  A window as the calendar shows it. */
+export type MaintenanceView_Serialize = {
+	/**  The window. */
+	window: MaintenanceWindow,
+	/**  Expected impact. */
+	impact: string,
+	/**  Who scheduled it. */
+	created_by: string,
+	/**  When the announcement is due (48 h before the start). */
+	notice_due: string,
+	/**  Whether it was scheduled with the full notice. */
+	notice_ok: boolean,
+	/**  The announcement to send. */
+	announcement: string,
+	/**  The AlertManager silence covering it. */
+	silence_id: string | null,
+	/**  When it was cancelled. */
+	cancelled_at: string | null,
+};
+
+/**  A scheduled maintenance window. */
+export type MaintenanceWindow = {
+	/**  Its id in the store. */
+	id: number | null,
+	/**  What is being done. */
+	title: string,
+	/**  When it starts. */
+	start: string,
+	/**  When it ends. */
+	end: string,
+	/**  Details for the announcement and the calendar entry. */
+	description: string,
 };
 
 /**  One label matcher of a silence. */
@@ -2395,6 +3057,22 @@ export type NewIncident_Serialize = {
 	source_alert: unknown | null,
 };
 
+/**  A window to schedule. */
+export type NewWindow = {
+	/**  Title. */
+	title: string,
+	/**  Start (RFC 3339). */
+	start: string,
+	/**  End (RFC 3339). */
+	end: string,
+	/**  What will be done. */
+	description: string,
+	/**  Expected impact on users. */
+	impact: string,
+	/**  Create an AlertManager silence for the window. */
+	silence: boolean,
+};
+
 /**  A node with GPU capacity. */
 export type NodeRow = {
 	/**  Name. */
@@ -2421,6 +3099,88 @@ export type Notification = {
 	body: string,
 	/**  Level. */
 	level: Level,
+};
+
+/**  One occurrence of a procedure. */
+export type Occurrence = {
+	/**  The procedure's id. */
+	procedure_id: string,
+	/**  The procedure's title. */
+	title: string,
+	/**  The procedure's cadence (sets the grace period). */
+	cadence: Cadence,
+	/**  When it starts. */
+	start: string,
+	/**  When it is planned to end (start + the procedure's duration). */
+	end: string,
+	/**  Stable id, `<procedure_id>@<local start>`, e.g. `morning-health-check@2026-11-30T09:00`. */
+	key: string,
+};
+
+/**  An occurrence's checklist. */
+export type OccurrenceDetail = OccurrenceDetail_Serialize | OccurrenceDetail_Deserialize;
+
+/**  An occurrence's checklist. */
+export type OccurrenceDetail_Deserialize = {
+	/**  Occurrence, status and progress. */
+	view: OccurrenceView,
+	/**  The runbook section it comes from. */
+	section: string,
+	/**  Steps with their results. */
+	steps: StepView_Deserialize[],
+	/**  Completed at. */
+	completed_at?: string | null,
+	/**  Completed by. */
+	completed_by?: string | null,
+	/**  Skipped. */
+	skipped: boolean,
+	/**  Note (why skipped, or a closing note). */
+	note?: string | null,
+};
+
+/**  An occurrence's checklist. */
+export type OccurrenceDetail_Serialize = {
+	/**  Occurrence, status and progress. */
+	view: OccurrenceView,
+	/**  The runbook section it comes from. */
+	section: string,
+	/**  Steps with their results. */
+	steps: StepView_Serialize[],
+	/**  Completed at. */
+	completed_at: string | null,
+	/**  Completed by. */
+	completed_by: string | null,
+	/**  Skipped. */
+	skipped: boolean,
+	/**  Note (why skipped, or a closing note). */
+	note: string | null,
+};
+
+/**  The status the calendar colours an occurrence by. */
+export type OccurrenceStatus = 
+/**  Not started yet. */
+"upcoming" | 
+/**  Started (or past its end but within grace), nothing done yet. */
+"due" | 
+/**  Completed with every step done. */
+"done" | 
+/**  Completed with steps missing, or some steps done and still within grace. */
+"partial" | 
+/**  Deliberately skipped. */
+"skipped" | 
+/**  Past its end plus grace and not completed. */
+"overdue";
+
+/**  An occurrence with what has been done for it. */
+export type OccurrenceView = {
+	/**  The occurrence. */
+	occurrence: Occurrence,
+	/**  Upcoming, due, done, partial, skipped, overdue. */
+	status: OccurrenceStatus,
+	/**  Steps with a result. */
+	steps_done: number,
+	/**  Steps in the procedure. */
+	steps_total: number,
 };
 
 /**  Timings and throughput. */
@@ -3249,6 +4009,87 @@ export type StatusUpdate = {
 	needs: string,
 };
 
+/**  One checklist item. */
+export type Step = Step_Serialize | Step_Deserialize;
+
+/**  A recorded step result. */
+export type StepResult = StepResult_Serialize | StepResult_Deserialize;
+
+/**  A recorded step result. */
+export type StepResult_Deserialize = {
+	/**  When. */
+	at: string,
+	/**  Who. */
+	by: string,
+	/**  Run by the app. */
+	automated: boolean,
+	/**  `pass`, `warn`, `fail`, `done`, `unknown`. */
+	verdict: string,
+	/**  What it found. */
+	output: string,
+	/**  Note. */
+	note?: string | null,
+};
+
+/**  A recorded step result. */
+export type StepResult_Serialize = {
+	/**  When. */
+	at: string,
+	/**  Who. */
+	by: string,
+	/**  Run by the app. */
+	automated: boolean,
+	/**  `pass`, `warn`, `fail`, `done`, `unknown`. */
+	verdict: string,
+	/**  What it found. */
+	output: string,
+	/**  Note. */
+	note: string | null,
+};
+
+/**  One step of an occurrence with its newest result. */
+export type StepView = StepView_Serialize | StepView_Deserialize;
+
+/**  One step of an occurrence with its newest result. */
+export type StepView_Deserialize = {
+	/**  The step. */
+	step: Step_Deserialize,
+	/**  Its newest result. */
+	result?: StepResult_Deserialize | null,
+};
+
+/**  One step of an occurrence with its newest result. */
+export type StepView_Serialize = {
+	/**  The step. */
+	step: Step_Serialize,
+	/**  Its newest result. */
+	result: StepResult_Serialize | null,
+};
+
+/**  One checklist item. */
+export type Step_Deserialize = {
+	/**  Unique within its procedure. */
+	id: string,
+	/**  What to do, as the runbook says it. */
+	text: string,
+	/**  The runbook's commands shown with the step. */
+	commands?: string[],
+	/**  What the app runs for an automated step; `None` for a manual step. */
+	action?: Action | null,
+};
+
+/**  One checklist item. */
+export type Step_Serialize = {
+	/**  Unique within its procedure. */
+	id: string,
+	/**  What to do, as the runbook says it. */
+	text: string,
+	/**  The runbook's commands shown with the step. */
+	commands: string[],
+	/**  What the app runs for an automated step; `None` for a manual step. */
+	action?: Action,
+};
+
 /**  What the UI and `hsofctl doctor` show about the store. */
 export type StoreFacts = {
 	/**  Path of the SQLite file. */
@@ -3552,6 +4393,15 @@ export type UiConfig_Serialize = {
 	/**  `dark` or `light`. */
 	theme: Theme,
 };
+
+/**  A gate's judgement. */
+export type Verdict = 
+/**  The evidence meets the gate. */
+"pass" | 
+/**  The evidence fails the gate. */
+"fail" | 
+/**  Evidence is missing or stale. */
+"unknown";
 
 /**  `[thresholds.warning]` */
 export type WarningThresholds = WarningThresholds_Serialize | WarningThresholds_Deserialize;

@@ -45,6 +45,13 @@ export type SeverityStats = B.SeverityStats_Serialize;
 export type NewIncident = B.NewIncident_Deserialize;
 export type IncidentFilter = B.IncidentFilter_Deserialize;
 export type { IncidentStatus, Severity, SlackMessage, StatusUpdate } from "./bindings";
+export type CalendarView = B.CalendarView_Serialize;
+export type { OccurrenceView } from "./bindings";
+export type OccurrenceDetail = B.OccurrenceDetail_Serialize;
+export type MaintenanceView = B.MaintenanceView_Serialize;
+export type { GatesView } from "./bindings";
+export type { GateResult } from "./bindings";
+export type NewWindow = B.NewWindow;
 export type DatasetPreview = B.DatasetPreview_Serialize;
 export type Experiment = B.Experiment_Serialize;
 export type ExperimentRequest = B.ExperimentRequest_Deserialize;
@@ -53,6 +60,15 @@ export type SelectionReport = B.SelectionReport_Serialize;
 export type {
   BackendChoice, ColumnKind, ColumnPreview, DatasetFormat, ExperimentStatus, Progress, SelectedFeature, Stage, StageReport,
 } from "./bindings";
+export type GpuView = B.GpuView_Serialize;
+export type GpuHistory = B.GpuHistory_Serialize;
+export type GpuBucket = B.GpuBucket_Serialize;
+export type GpuAlert = B.GpuAlert_Serialize;
+export type DeviceReading = B.DeviceReading_Serialize;
+export type DeviceAlerts = B.DeviceAlerts_Serialize;
+export type LocalGpuReading = B.LocalGpuReading_Serialize;
+export type GpuProcess = B.GpuProcess_Serialize;
+export type { GpuRange, GpuThresholds } from "./bindings";
 export type {
   ChangeOutcome, DeploymentRow, JobOutcome, NodeRow, RolloutStatus, RunbookJob,
   ChartKind, Checklist, CheckItem, CheckOutcome, ConfigProblem, ErrorCode, KeyDoc, Level, MonitorTick, Theme,

@@ -1,6 +1,8 @@
 //! Cluster services: connect from the configuration, read views, and audited changes
 //! that are permission-checked and dry-run on the server before they are made.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use hsof_cluster::{ChangeOutcome, Cluster};
 use hsof_store::NewAuditEntry;
@@ -180,5 +182,64 @@ impl AppContext {
             self.link_emergency_change(i, a, now);
         }
         Ok(result?)
+    }
+}
+
+impl RunbookJob {
+    /// The runbook's name for the Job (`integration-tests`, …), as the calendar and the
+    /// quality gates name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::VulnerabilityScan => "vulnerability-scan",
+            Self::BackupRestoreTest => "backup-restore-test",
+            Self::IntegrationTests => "integration-tests",
+            Self::LoadTests => "load-tests",
+        }
+    }
+
+    /// The Job named by `key`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        [Self::VulnerabilityScan, Self::BackupRestoreTest, Self::IntegrationTests, Self::LoadTests]
+            .into_iter()
+            .find(|j| j.key() == key)
+    }
+}
+
+impl AppContext {
+    /// Follows Job `name` (created for `job`) to completion and records its outcome, the
+    /// evidence the quality gates read.
+    pub async fn follow_runbook_job(
+        &self,
+        job: Option<RunbookJob>,
+        name: &str,
+        timeout: Duration,
+        now: impl Fn() -> DateTime<Utc>,
+    ) -> Result<hsof_cluster::JobOutcome, Error> {
+        let cluster = self.cluster().await?;
+        let done = cluster.follow_job(name, timeout, Duration::from_secs(2)).await?;
+        let job = job.or_else(|| {
+            [
+                RunbookJob::VulnerabilityScan,
+                RunbookJob::BackupRestoreTest,
+                RunbookJob::IntegrationTests,
+                RunbookJob::LoadTests,
+            ]
+            .into_iter()
+            .find(|j| name.starts_with(&j.template(&self.config().config.jobs).name))
+        });
+        if let (Some(job), true) = (job, matches!(done.state.as_str(), "succeeded" | "failed")) {
+            let summary = done.logs.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().to_string();
+            let rec = hsof_store::JobRecord {
+                job: job.key().into(),
+                name: done.name.clone(),
+                finished_at: now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                succeeded: done.state == "succeeded",
+                summary,
+            };
+            if let Err(e) = self.store().and_then(|s| Ok(s.record_job(&rec)?)) {
+                tracing::error!(error = %e, job = name, "the Job's outcome could not be recorded");
+            }
+        }
+        Ok(done)
     }
 }

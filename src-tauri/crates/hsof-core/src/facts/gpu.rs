@@ -1,4 +1,4 @@
-use nvml_wrapper::Nvml;
+use hsof_gpu::{GpuReader, GpuReading, GpuState};
 use serde::Serialize;
 
 /// NVIDIA driver and devices, as NVML reports them.
@@ -29,50 +29,36 @@ pub struct GpuDevice {
     pub memory_total_bytes: f64,
 }
 
-/// Reads the driver and device list; no driver is a normal, explained state.
+/// Reads the driver and device list; no driver is a normal, explained state. The reading
+/// itself is hsof-gpu's (one NVML code path for Overview, the GPU screen and `hsofctl`).
 pub fn read_gpus() -> GpuFacts {
-    let nvml = match Nvml::init() {
-        Ok(n) => n,
-        Err(e) => {
-            let message = match e {
-                nvml_wrapper::error::NvmlError::LibloadingError(_) => {
-                    "no NVIDIA driver on this machine (libnvidia-ml.so is not installed)".to_string()
-                }
-                nvml_wrapper::error::NvmlError::DriverNotLoaded => {
-                    "the NVIDIA driver is installed but not loaded".to_string()
-                }
-                other => format!("NVML could not start: {other}"),
-            };
-            return GpuFacts {
-                driver_present: false,
-                driver_version: None,
-                cuda_version: None,
-                devices: vec![],
-                message: Some(message),
-            };
-        }
-    };
-    let cuda_version = nvml.sys_cuda_driver_version().ok().map(|v| format!("{}.{}", v / 1000, (v % 1000) / 10));
-    let mut devices = Vec::new();
-    let mut message = None;
-    match nvml.device_count() {
-        Ok(n) => {
-            for index in 0..n {
-                match nvml.device_by_index(index) {
-                    Ok(d) => devices.push(GpuDevice {
-                        index,
-                        name: d.name().unwrap_or_else(|e| format!("unreadable ({e})")),
-                        uuid: d.uuid().unwrap_or_default(),
-                        memory_total_bytes: d.memory_info().map(|m| m.total as f64).unwrap_or(0.0),
-                    }),
-                    Err(e) => message = Some(format!("GPU {index} could not be read: {e}")),
-                }
-            }
-            if n == 0 {
-                message = Some("the NVIDIA driver is loaded but reports no GPU".into());
-            }
-        }
-        Err(e) => message = Some(format!("NVML could not count devices: {e}")),
+    from_reading(&GpuReader::new().read(chrono::Utc::now()))
+}
+
+/// The facts in a GPU reading.
+pub fn from_reading(reading: &GpuReading) -> GpuFacts {
+    match &reading.state {
+        GpuState::NoGpu { reason, driver_loaded } => GpuFacts {
+            driver_present: *driver_loaded,
+            driver_version: None,
+            cuda_version: None,
+            devices: vec![],
+            message: Some(reason.clone()),
+        },
+        GpuState::Present { driver_version, cuda_version, devices } => GpuFacts {
+            driver_present: true,
+            driver_version: Some(driver_version.clone()),
+            cuda_version: cuda_version.clone(),
+            devices: devices
+                .iter()
+                .map(|d| GpuDevice {
+                    index: d.index,
+                    name: d.name.clone(),
+                    uuid: d.uuid.clone(),
+                    memory_total_bytes: d.memory_total_bytes.map(|b| b as f64).unwrap_or(0.0),
+                })
+                .collect(),
+            message: None,
+        },
     }
-    GpuFacts { driver_present: true, driver_version: nvml.sys_driver_version().ok(), cuda_version, devices, message }
 }

@@ -52,7 +52,14 @@ pub fn mutual_information(col: &[f32], classes: &[u32], n_classes: usize, bins: 
         let b = edges.partition_point(|e| e <= x);
         counts[b * n_classes + *c as usize] += 1;
     }
-    let n = col.len() as f64;
+    mi_from_counts(counts, nb, n_classes, col.len())
+}
+
+/// Miller–Madow corrected mutual information (nats) from a joint histogram: the entry at
+/// `b * n_classes + c` counts the rows in bin `b` (of `nb`) with class `c`. Shared by the CPU
+/// estimator and the CUDA backend, which builds the same histogram on the device.
+pub fn mi_from_counts(counts: &[u32], nb: usize, n_classes: usize, n_rows: usize) -> f64 {
+    let n = n_rows as f64;
     let plogp = |k: u32| {
         if k == 0 {
             0.0

@@ -64,7 +64,11 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
     ctl.report(Stage::Filter, 0.5, "removing redundant columns");
     let requested = opts.keep.requested(x.n_cols);
     let keep = opts.keep.resolve(ranked.len());
-    let kept = redundancy::remove_redundant(backend, x, &ranked, &means, &sds, keep, opts.redundancy_threshold, ctl)?;
+    let t = opts.redundancy_threshold;
+    let kept = match backend.remove_redundant(x, &ranked, &means, &sds, keep, t, ctl) {
+        Some(kept) => kept?,
+        None => redundancy::remove_redundant(backend, x, &ranked, &means, &sds, keep, t, ctl)?,
+    };
     ctl.report(Stage::Filter, 1.0, format!("kept {} of {} columns", kept.columns.len(), x.n_cols));
     Ok(FilterOutcome {
         columns: kept.columns,

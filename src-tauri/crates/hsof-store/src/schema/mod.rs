@@ -1,8 +1,10 @@
 //! Versioned schema. Each domain owns one module with its migration steps; the order of
 //! [`steps`] is the order of `PRAGMA user_version`, so steps are only ever appended.
 
+mod calendar;
 mod core;
 mod experiments;
+mod gpu;
 mod incidents;
 mod monitor;
 
@@ -14,6 +16,8 @@ fn steps() -> Vec<M<'static>> {
     all.extend(monitor::steps());
     all.extend(incidents::steps());
     all.extend(experiments::steps());
+    all.extend(calendar::steps());
+    all.extend(gpu::steps());
     all
 }
 

@@ -1,0 +1,226 @@
+//! Automated steps: each runbook action the catalog names, run through the app's own
+//! monitoring and cluster features, with its output and a verdict recorded.
+
+use chrono::{DateTime, Utc};
+use hsof_monitor::Level;
+use hsof_ops::calendar::{Action, GateSet, Verdict};
+
+use super::{ts, OccurrenceDetail};
+use crate::cluster::{ChangeRequest, RunbookJob};
+use crate::{AppContext, Error};
+
+fn level_verdict(l: Level) -> &'static str {
+    match l {
+        Level::Healthy => "pass",
+        Level::Warning => "warn",
+        Level::Critical => "fail",
+        Level::Unknown => "unknown",
+    }
+}
+
+fn gate_verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+impl AppContext {
+    /// Runs an automated step and records what it found; a step whose feature is not
+    /// reachable records `unknown` with the reason (the rest of the checklist still works).
+    pub async fn run_step(
+        &self,
+        key: &str,
+        step_id: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<OccurrenceDetail, Error> {
+        let (o, p) = self.occurrence_and_procedure(key)?;
+        let step = p
+            .steps
+            .iter()
+            .find(|s| s.id == step_id)
+            .ok_or_else(|| Error::NotFound(format!("procedure {} has no step {step_id:?}", p.id)))?;
+        let action = step
+            .action
+            .clone()
+            .ok_or_else(|| Error::InvalidInput(format!("step {step_id:?} is manual: tick it when done")))?;
+        let (verdict, output) = match self.perform(&action, actor, now).await {
+            Ok(r) => r,
+            Err(e) => ("unknown", format!("could not run: {e}")),
+        };
+        self.store()?.record_step(&hsof_store::NewStepResult {
+            occurrence_key: key,
+            procedure_id: &p.id,
+            starts_at: &ts(o.start),
+            step_id,
+            at: &ts(Utc::now().max(now)),
+            by: actor,
+            automated: true,
+            verdict,
+            output: &output,
+            note: None,
+        })?;
+        self.occurrence(key, now)
+    }
+
+    async fn perform(&self, action: &Action, actor: &str, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let deployment = self.config().config.cluster.deployment;
+        Ok(match action {
+            Action::PodStatus => {
+                let pods = self.cluster().await?.pods().await?;
+                let bad: Vec<_> = pods
+                    .iter()
+                    .filter(|p| p.phase != "Running" || p.ready.split('/').next() != p.ready.split('/').nth(1))
+                    .collect();
+                let mut out = format!("{} pods, {} not running and ready\n", pods.len(), bad.len());
+                for p in pods.iter().take(50) {
+                    out.push_str(&format!("{:<40} {:<6} {:<10} restarts {}\n", p.name, p.ready, p.phase, p.restarts));
+                }
+                (
+                    if bad.is_empty() {
+                        "pass"
+                    } else if bad.len() * 2 >= pods.len().max(1) {
+                        "fail"
+                    } else {
+                        "warn"
+                    },
+                    out,
+                )
+            }
+            Action::HealthEndpoints => {
+                let h = self.health_check(|| now).await?;
+                let out = serde_json::to_string_pretty(&h.report).unwrap_or_default();
+                (level_verdict(h.report.overall), out)
+            }
+            Action::AlertReview => {
+                let a = self.alerts(now).await?;
+                let crit = a.active_count("critical");
+                let warn = a.active_count("warning");
+                let mut out = format!("{crit} critical, {warn} warning alerts active\n");
+                for g in &a.groups {
+                    for al in &g.alerts {
+                        out.push_str(&format!("[{}] {}\n", g.severity, al.name()));
+                    }
+                }
+                (
+                    if crit > 0 {
+                        "fail"
+                    } else if warn > 0 {
+                        "warn"
+                    } else {
+                        "pass"
+                    },
+                    out,
+                )
+            }
+            Action::KeyMetrics => {
+                let m = self.key_metrics(now).await?;
+                let worst = m.metrics.iter().map(|k| k.level).max().unwrap_or(Level::Unknown);
+                let out = m
+                    .metrics
+                    .iter()
+                    .map(|k| format!("{}: {} (target {})\n", k.label, k.display_value(), k.target))
+                    .collect();
+                (level_verdict(worst), out)
+            }
+            Action::Top => {
+                let c = self.cluster().await?;
+                let pods = c.top_pods().await?;
+                let nodes = c.top_nodes().await?;
+                let out =
+                    pods.iter().chain(&nodes).map(|t| serde_json::to_string(t).unwrap_or_default() + "\n").collect();
+                ("pass", out)
+            }
+            Action::BackupStatus => {
+                let cronjob = self.config().config.cluster.backup_cronjob;
+                let b = self.cluster().await?.backup(&cronjob).await?;
+                let out = serde_json::to_string_pretty(&b).unwrap_or_default();
+                (
+                    if b.last_run_failed {
+                        "fail"
+                    } else if b.last_success.is_none() {
+                        "warn"
+                    } else {
+                        "pass"
+                    },
+                    out,
+                )
+            }
+            Action::ImagesInPods => {
+                let images = self.cluster().await?.images().await?;
+                ("pass", images.iter().map(|i| format!("{:>4} pods  {}\n", i.pods, i.image)).collect())
+            }
+            Action::DfInPod => {
+                let r = self.cluster().await?.df(&deployment).await?;
+                let max = self.config().config.thresholds.storage_max_pct;
+                let worst = r.rows.iter().map(|d| d.use_percent).max().unwrap_or(0);
+                let mut out = format!("df -h in {}\n", r.pod);
+                for d in &r.rows {
+                    out.push_str(&format!("{:>4}%  {:>6} of {:>6}  {}\n", d.use_percent, d.used, d.size, d.mounted_on));
+                }
+                (
+                    if f64::from(worst) >= 90.0 {
+                        "fail"
+                    } else if f64::from(worst) >= max {
+                        "warn"
+                    } else {
+                        "pass"
+                    },
+                    out,
+                )
+            }
+            Action::SloReview => {
+                let r = self.slo_report(now).await?;
+                let worst = r.slos.iter().map(|s| s.level).max().unwrap_or(Level::Unknown);
+                let out = r
+                    .slos
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}: SLI {} (objective {}), budget left {}\n",
+                            s.name,
+                            s.sli.map_or("—".into(), |v| format!("{v:.4}")),
+                            s.objective,
+                            s.budget_remaining.map_or("—".into(), |b| format!("{:.0} %", b * 100.0))
+                        )
+                    })
+                    .collect();
+                (level_verdict(worst), out)
+            }
+            Action::ThresholdReview => {
+                let t = self.evaluate_thresholds(now)?;
+                let out = t
+                    .states
+                    .iter()
+                    .map(|s| format!("{} {}\n", if s.active { "BREACHED" } else { "ok      " }, s.rule.title))
+                    .collect();
+                (level_verdict(t.worst), out)
+            }
+            Action::RunJob { job } => {
+                let job =
+                    RunbookJob::from_key(job).ok_or_else(|| Error::InvalidInput(format!("unknown job {job:?}")))?;
+                let created = self.change(&ChangeRequest::RunJob { job }, false, actor, now).await?;
+                let name = created.target.trim_start_matches("job/").to_string();
+                let done =
+                    self.follow_runbook_job(Some(job), &name, std::time::Duration::from_secs(1800), Utc::now).await?;
+                let verdict = match done.state.as_str() {
+                    "succeeded" => "pass",
+                    "failed" => "fail",
+                    _ => "unknown",
+                };
+                (verdict, format!("job/{} {}\n{}", done.name, done.state, done.logs))
+            }
+            Action::EvaluateGates { gates } => {
+                let view = self.gates(now).await?;
+                let list = match gates {
+                    GateSet::Deployment => &view.deployment,
+                    GateSet::Production => &view.production,
+                };
+                let out = list.iter().map(|g| format!("{:?}: {} — {}\n", g.verdict, g.title, g.evidence)).collect();
+                (gate_verdict(hsof_ops::calendar::overall(list)), out)
+            }
+        })
+    }
+}

@@ -1,0 +1,328 @@
+//! `hsofctl calendar …`: the operations calendar from a shell or cron — what is due,
+//! run an occurrence's automated steps, tick, complete, skip, the quality gates,
+//! maintenance windows and the .ics export (rewritten on a schedule with --every).
+
+use chrono::{DateTime, Duration, Utc};
+use clap::Subcommand;
+use hsof_core::calendar::{CalendarView, NewWindow, OccurrenceDetail};
+use hsof_core::{os_user, AppContext, Error};
+
+use crate::output::Out;
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCmd {
+    /// Occurrences of today (team time zone) with their status
+    Today,
+    /// Occurrences of the next 7 days
+    Week,
+    /// Occurrences starting in a range (RFC 3339)
+    List {
+        /// From
+        #[arg(long)]
+        from: String,
+        /// To
+        #[arg(long)]
+        to: String,
+    },
+    /// One occurrence's checklist with each step's newest result
+    Show {
+        /// Occurrence key, e.g. morning-health-check@2026-11-30T09:00
+        key: String,
+    },
+    /// Run an automated step (or every automated step with --all) and record the results
+    Run {
+        /// Occurrence key
+        key: String,
+        /// Step id
+        step: Option<String>,
+        /// Every automated step of the occurrence
+        #[arg(long)]
+        all: bool,
+    },
+    /// Tick a manual step as done
+    Tick {
+        /// Occurrence key
+        key: String,
+        /// Step id
+        step: String,
+        /// A note
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Complete an occurrence (steps without a result make it partial)
+    Complete {
+        /// Occurrence key
+        key: String,
+        /// A note
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Skip an occurrence, saying why
+    Skip {
+        /// Occurrence key
+        key: String,
+        /// Why
+        #[arg(long)]
+        reason: String,
+    },
+    /// The runbook's deployment and production quality gates; exits 1 when one fails
+    Gates,
+    /// Write the .ics of every procedure and maintenance window
+    ExportIcs {
+        /// Output file
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Rewrite it every N seconds (for a calendar subscription path) until interrupted
+        #[arg(long)]
+        every: Option<u64>,
+    },
+    /// Maintenance windows: list, schedule, cancel
+    #[command(subcommand)]
+    Maintenance(MaintenanceCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCmd {
+    /// Windows, soonest first, with their announcement
+    List,
+    /// Schedule one (the runbook asks for 48 hours' notice; shorter is allowed and said so)
+    Schedule {
+        /// Title
+        #[arg(long)]
+        title: String,
+        /// Start (RFC 3339)
+        #[arg(long)]
+        start: String,
+        /// End (RFC 3339)
+        #[arg(long)]
+        end: String,
+        /// What will be done
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Expected impact
+        #[arg(long, default_value = "")]
+        impact: String,
+        /// Silence the alerts in AlertManager for the window
+        #[arg(long)]
+        silence: bool,
+    },
+    /// Cancel one (and expire its silence)
+    Cancel {
+        /// Window id
+        id: i64,
+    },
+}
+
+fn parse(s: &str, what: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::InvalidInput(format!("{what}: {s:?} is not an RFC 3339 time ({e})")))
+}
+
+fn print_view(ctx: &AppContext, v: &CalendarView) -> Result<(), Error> {
+    let tz = ctx.team_tz()?;
+    if let Some(p) = &v.catalog_problem {
+        eprintln!("catalog: {p}");
+    }
+    for o in &v.occurrences {
+        println!(
+            "{}  {:<9} {:>2}/{:<2} {:<36} {}",
+            o.occurrence.start.with_timezone(&tz).format("%a %d %b %H:%M"),
+            format!("{:?}", o.status).to_lowercase(),
+            o.steps_done,
+            o.steps_total,
+            o.occurrence.title,
+            o.occurrence.key
+        );
+    }
+    for w in &v.windows {
+        println!("maintenance #{} {} → {}  {}", w.window.id, w.window.start, w.window.end, w.window.title);
+    }
+    Ok(())
+}
+
+fn print_detail(d: &OccurrenceDetail) {
+    println!("{} ({:?}) — {}", d.view.occurrence.title, d.view.status, d.section);
+    for s in &d.steps {
+        let mark = match &s.result {
+            Some(r) => format!("[{}]", r.verdict),
+            None => "[ ]".into(),
+        };
+        let kind = if s.step.action.is_some() { "auto" } else { "manual" };
+        println!("  {mark:<9} {:<28} {kind:<6} {}", s.step.id, s.step.text);
+        if let Some(r) = &s.result {
+            for line in r.output.lines().take(6) {
+                println!("            {line}");
+            }
+        }
+    }
+}
+
+/// Runs one calendar command; the exit code is 1 when gates fail or a run step fails.
+pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, Error> {
+    let now = Utc::now();
+    let actor = os_user();
+    let range = |from: DateTime<Utc>, to: DateTime<Utc>| -> Result<u8, Error> {
+        let v = ctx.calendar(from, to, now)?;
+        if out.json {
+            out.json_value(&v);
+        } else {
+            print_view(ctx, &v)?;
+        }
+        Ok(0)
+    };
+    match cmd {
+        CalendarCmd::Today => {
+            let tz = ctx.team_tz()?;
+            let local = now.with_timezone(&tz).date_naive();
+            let start = local
+                .and_hms_opt(0, 0, 0)
+                .and_then(|d| d.and_local_timezone(tz).earliest())
+                .map_or(now, |d| d.with_timezone(&Utc));
+            range(start, start + Duration::days(1))
+        }
+        CalendarCmd::Week => range(now - Duration::hours(12), now + Duration::days(7)),
+        CalendarCmd::List { from, to } => range(parse(from, "from")?, parse(to, "to")?),
+        CalendarCmd::Show { key } => {
+            let d = ctx.occurrence(key, now)?;
+            if out.json {
+                out.json_value(&d);
+            } else {
+                print_detail(&d);
+            }
+            Ok(0)
+        }
+        CalendarCmd::Run { key, step, all } => {
+            let steps: Vec<String> = match (step, all) {
+                (Some(s), false) => vec![s.clone()],
+                (None, true) => ctx
+                    .occurrence(key, now)?
+                    .steps
+                    .iter()
+                    .filter(|s| s.step.action.is_some())
+                    .map(|s| s.step.id.clone())
+                    .collect(),
+                _ => return Err(Error::InvalidInput("name one step, or pass --all".into())),
+            };
+            let mut detail = None;
+            for s in &steps {
+                detail = Some(ctx.run_step(key, s, &actor, Utc::now()).await?);
+            }
+            let d = match detail {
+                Some(d) => d,
+                None => ctx.occurrence(key, now)?,
+            };
+            let failed = d
+                .steps
+                .iter()
+                .any(|s| steps.contains(&s.step.id) && s.result.as_ref().is_some_and(|r| r.verdict == "fail"));
+            if out.json {
+                out.json_value(&d);
+            } else {
+                print_detail(&d);
+            }
+            Ok(u8::from(failed))
+        }
+        CalendarCmd::Tick { key, step, note } => {
+            let d = ctx.tick_step(key, step, note, &actor, now)?;
+            if out.json {
+                out.json_value(&d)
+            } else {
+                print_detail(&d)
+            }
+            Ok(0)
+        }
+        CalendarCmd::Complete { key, note } => {
+            let d = ctx.complete_occurrence(key, note, &actor, now)?;
+            if out.json {
+                out.json_value(&d)
+            } else {
+                print_detail(&d)
+            }
+            Ok(0)
+        }
+        CalendarCmd::Skip { key, reason } => {
+            let d = ctx.skip_occurrence(key, reason, &actor, now)?;
+            if out.json {
+                out.json_value(&d)
+            } else {
+                print_detail(&d)
+            }
+            Ok(0)
+        }
+        CalendarCmd::Gates => {
+            let g = ctx.gates(now).await?;
+            if out.json {
+                out.json_value(&g);
+            } else {
+                for (name, list, verdict) in [
+                    ("deployment", &g.deployment, g.deployment_verdict),
+                    ("production", &g.production, g.production_verdict),
+                ] {
+                    println!("{name} gates: {verdict:?}");
+                    for r in list {
+                        println!("  {:<8} {:<40} {}", format!("{:?}", r.verdict), r.title, r.evidence);
+                    }
+                }
+            }
+            let fail = hsof_ops::calendar::Verdict::Fail;
+            Ok(u8::from(g.deployment_verdict == fail || g.production_verdict == fail))
+        }
+        CalendarCmd::ExportIcs { out: path, every } => loop {
+            let ics = ctx.calendar_ics()?;
+            hsof_core::calendar::write_atomically(path, &ics)?;
+            out.line_or_json(
+                &format!("wrote {} ({} bytes)", path.display(), ics.len()),
+                &serde_json::json!({ "path": path, "bytes": ics.len() }),
+            );
+            match every {
+                Some(secs) => tokio::time::sleep(std::time::Duration::from_secs((*secs).max(10))).await,
+                None => return Ok(0),
+            }
+        },
+        CalendarCmd::Maintenance(MaintenanceCmd::List) => {
+            let w = ctx.windows()?;
+            if out.json {
+                out.json_value(&w);
+            } else {
+                for v in w {
+                    println!(
+                        "#{} {} → {} {}{}",
+                        v.window.id,
+                        v.window.start,
+                        v.window.end,
+                        v.window.title,
+                        if v.cancelled_at.is_some() { " (cancelled)" } else { "" }
+                    );
+                    println!("  announce by {}{}", v.notice_due, if v.notice_ok { "" } else { " (short notice)" });
+                }
+            }
+            Ok(0)
+        }
+        CalendarCmd::Maintenance(MaintenanceCmd::Schedule { title, start, end, description, impact, silence }) => {
+            let w = NewWindow {
+                title: title.clone(),
+                start: start.clone(),
+                end: end.clone(),
+                description: description.clone(),
+                impact: impact.clone(),
+                silence: *silence,
+            };
+            let (v, warnings) = ctx.schedule_window(&w, &actor, now).await?;
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            if out.json {
+                out.json_value(&serde_json::json!({ "window": v, "warnings": warnings }));
+            } else {
+                println!("maintenance #{} scheduled; announce by {}\n\n{}", v.window.id, v.notice_due, v.announcement);
+            }
+            Ok(0)
+        }
+        CalendarCmd::Maintenance(MaintenanceCmd::Cancel { id }) => {
+            ctx.cancel_window(*id, &actor, now).await?;
+            out.line_or_json(&format!("maintenance #{id} cancelled"), &serde_json::json!({ "cancelled": id }));
+            Ok(0)
+        }
+    }
+}

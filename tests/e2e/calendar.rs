@@ -1,0 +1,88 @@
+//! The operations calendar through the real UI: a month of the runbook's procedures,
+//! an occurrence's checklist run (automated step against the fake cluster, a manual
+//! tick, completion), the quality gates, a maintenance window and the .ics export.
+
+use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use hsof_tests::{Driver, Profile};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calendar_shows_the_runbook_and_runs_a_checklist() {
+    let mut store = Store::default();
+    seed_hsof(&mut store, 3, 0);
+    let kube = FakeKube::start(store);
+    let profile = Profile::new();
+    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
+    let mut cfg = hsof_core::config::Config::default();
+    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
+    profile.write_config(&cfg);
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("calendar").await;
+    app.wait_text("[data-testid=calendar]", "NOVEMBER 2026").await;
+    app.wait_css("[data-testid=calendar-pill]").await;
+    app.screenshot("calendar-month").await;
+    // The agenda view lists the week's procedures by name.
+    app.execute("[...document.querySelectorAll('[data-testid=calendar] button')].find(b => b.textContent.trim() === 'agenda').click(); return 0").await;
+    let mut listed = String::new();
+    for _ in 0..50 {
+        listed = app
+            .execute("return document.querySelector('[data-testid=calendar]').textContent")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if listed.contains("Morning Health Check") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(listed.contains("Morning Health Check") && listed.contains("Evening Status Review"), "{listed}");
+    app.screenshot("calendar-agenda").await;
+
+    // Today's morning check from the side panel.
+    app.wait_text("[data-testid=panel-today]", "Morning Health Check").await;
+    app.execute("[...document.querySelectorAll('[data-testid=today-row]')].find(r => r.textContent.includes('Morning Health Check')).click(); return 0").await;
+    app.wait_text("[data-testid=checklist]", "Morning Health Check").await;
+    let pods_step = app
+        .execute("const b = [...document.querySelectorAll('li [data-testid^=run-]')].find(b => b.closest('li').textContent.match(/pod/i)); return b ? b.dataset.testid.slice(4) : null")
+        .await;
+    let step = pods_step.as_str().expect("a pod-status step in the morning check").to_string();
+    app.wait_enabled(&format!("[data-testid=run-{step}]")).await.click().await.expect("run");
+    app.wait_text(&format!("[data-testid=output-{step}]"), "3 pods").await;
+    let manual = app
+        .execute(
+            "const b = document.querySelector('[data-testid^=tick-]'); return b ? b.dataset.testid.slice(5) : null",
+        )
+        .await;
+    if let Some(m) = manual.as_str() {
+        app.wait_css(&format!("[data-testid=tick-{m}]")).await.click().await.expect("tick");
+        app.wait_text(&format!("[data-testid=step-{m}]"), "ticked by").await;
+    }
+    app.wait_css("[data-testid=closing-note]").await.send_keys("all good").await.expect("note");
+    app.wait_css("[data-testid=complete]").await.click().await.expect("complete");
+    app.wait_text("[data-testid=completed]", "Completed by").await;
+    let status = app.wait_css("[data-testid=occurrence-status]").await.text().await.expect("status");
+    assert!(status.contains("partial") || status.contains("done"), "{status}");
+    app.screenshot("calendar-checklist").await;
+
+    app.wait_css("[data-testid=gates-evaluate]").await.click().await.expect("gates");
+    app.wait_css("[data-testid=gates-deployment]").await;
+
+    let ics = profile.data_dir().with_file_name("hsof.ics");
+    app.execute("document.querySelector('[data-testid=ics-path]').scrollIntoView(); return 0").await;
+    app.wait_css("[data-testid=ics-path]").await.send_keys(&ics.display().to_string()).await.expect("path");
+    app.wait_css("[data-testid=ics-export]").await.click().await.expect("export");
+    app.wait_text("[data-testid=ics-done]", "wrote").await;
+    let text = std::fs::read_to_string(&ics).expect("ics written");
+    assert!(
+        text.contains("BEGIN:VCALENDAR") && text.matches("BEGIN:VEVENT").count() >= 20,
+        "{}",
+        &text[..text.len().min(400)]
+    );
+    assert!(text.contains("RRULE:FREQ=MONTHLY;BYDAY=1MO"), "first-Monday rules exported");
+    let errors = app.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    app.close().await;
+    driver.stop().await;
+}
