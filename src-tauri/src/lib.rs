@@ -58,6 +58,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::calendar::quality_gates,
             commands::calendar::calendar_export_ics,
             commands::calendar::calendar_overdue,
+            commands::calendar::reports_list,
+            commands::calendar::report_generate,
             commands::incidents::incidents_list,
             commands::incidents::incident_get,
             commands::incidents::incident_from_alert,

@@ -39,9 +39,11 @@ async fn every_section_renders_without_console_errors() {
         assert!(!h1.is_empty(), "{id} has no heading");
         app.screenshot(&format!("section-{id}")).await;
     }
-    // A pending section says plainly which issue brings it, with no fake data.
-    app.open("calendar").await;
-    app.wait_text("[data-testid=pending-line]", "(#6)").await;
+    // Empty states say what to do next, with no fake data.
+    app.open("reports").await;
+    app.wait_text("[data-testid=report-list]", "No reports yet").await;
+    app.open("incidents").await;
+    app.wait_text("[data-testid=incident-list]", "No incidents yet").await;
     // No kubeconfig in a fresh profile: the Cluster screen says what is wrong.
     app.open("cluster").await;
     app.wait_text("[data-testid=error-box]", "kubeconfig").await;

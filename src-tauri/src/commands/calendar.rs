@@ -106,3 +106,20 @@ pub fn calendar_export_ics(ctx: State<'_, AppContext>, path: String) -> Result<S
 pub fn calendar_overdue(ctx: State<'_, AppContext>) -> Result<u32, IpcError> {
     Ok(ctx.overdue_count(Utc::now())?)
 }
+
+/// Saved reports, newest first.
+#[tauri::command]
+#[specta::specta]
+pub fn reports_list(ctx: State<'_, AppContext>) -> Result<Vec<hsof_core::reports::Report>, IpcError> {
+    Ok(ctx.reports()?)
+}
+
+/// Generates the weekly summary or the monthly review now and saves it.
+#[tauri::command]
+#[specta::specta]
+pub async fn report_generate(
+    ctx: State<'_, AppContext>,
+    kind: hsof_core::reports::ReportKind,
+) -> Result<hsof_core::reports::Report, IpcError> {
+    Ok(ctx.generate_report(kind, Utc::now()).await?)
+}

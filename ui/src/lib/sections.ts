@@ -23,8 +23,7 @@ export const SECTIONS: readonly Section[] = [
   { id: "changes", label: "Changes", key: "6" },
   { id: "gpu", label: "GPU", key: "7" },
   { id: "experiments", label: "Experiments", key: "8" },
-  { id: "reports", label: "Reports", key: "9",
-    pending: "Procedure and incident reports arrive with the operations-calendar issue (#6)." },
+  { id: "reports", label: "Reports", key: "9" },
   { id: "settings", label: "Settings", key: "0" },
 ];
 

@@ -181,9 +181,15 @@ impl AppContext {
     /// One sampling round: read, store a sample per device, judge the thresholds and say
     /// which desktop notifications are due (each breach once, and its end once).
     pub fn gpu_sample(&self, now: DateTime<Utc>) -> Result<GpuTick, Error> {
-        let reading = self.gpu_reader().read(now);
+        self.gpu_record(self.gpu_reader().read(now))
+    }
+
+    /// Stores `reading` (taken at `reading.ts`), judges the thresholds and says which
+    /// notifications are due: [`AppContext::gpu_sample`] without the NVML read, so tests can
+    /// feed synthetic readings.
+    pub fn gpu_record(&self, reading: GpuReading) -> Result<GpuTick, Error> {
         let thresholds = self.gpu_thresholds();
-        let ts = now.timestamp();
+        let ts = reading.ts;
         let store = self.store()?;
         if !reading.devices().is_empty() {
             let rows: Vec<GpuSampleRow> = reading.devices().iter().map(|d| row_of(ts, d)).collect();

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod monitoring;
 pub mod operations;
 mod paths;
+pub mod reports;
 pub mod secrets;
 
 pub use context::{os_user, AppContext, AppFacts, ConfigFacts, Doctor, Options, StoreStatus};

@@ -65,20 +65,15 @@ pub enum CalendarCmd {
         #[arg(long)]
         reason: String,
     },
-    /// The runbook's deployment and production quality gates; exits 1 when one fails
-    Gates,
     /// Write the .ics of every procedure and maintenance window
-    ExportIcs {
+    Export {
         /// Output file
         #[arg(long)]
-        out: std::path::PathBuf,
+        ics: std::path::PathBuf,
         /// Rewrite it every N seconds (for a calendar subscription path) until interrupted
         #[arg(long)]
         every: Option<u64>,
     },
-    /// Maintenance windows: list, schedule, cancel
-    #[command(subcommand)]
-    Maintenance(MaintenanceCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +81,8 @@ pub enum MaintenanceCmd {
     /// Windows, soonest first, with their announcement
     List,
     /// Schedule one (the runbook asks for 48 hours' notice; shorter is allowed and said so)
-    Schedule {
+    #[command(alias = "schedule")]
+    Add {
         /// Title
         #[arg(long)]
         title: String,
@@ -250,25 +246,7 @@ pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, E
             }
             Ok(0)
         }
-        CalendarCmd::Gates => {
-            let g = ctx.gates(now).await?;
-            if out.json {
-                out.json_value(&g);
-            } else {
-                for (name, list, verdict) in [
-                    ("deployment", &g.deployment, g.deployment_verdict),
-                    ("production", &g.production, g.production_verdict),
-                ] {
-                    println!("{name} gates: {verdict:?}");
-                    for r in list {
-                        println!("  {:<8} {:<40} {}", format!("{:?}", r.verdict), r.title, r.evidence);
-                    }
-                }
-            }
-            let fail = hsof_ops::calendar::Verdict::Fail;
-            Ok(u8::from(g.deployment_verdict == fail || g.production_verdict == fail))
-        }
-        CalendarCmd::ExportIcs { out: path, every } => loop {
+        CalendarCmd::Export { ics: path, every } => loop {
             let ics = ctx.calendar_ics()?;
             hsof_core::calendar::write_atomically(path, &ics)?;
             out.line_or_json(
@@ -280,7 +258,35 @@ pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, E
                 None => return Ok(0),
             }
         },
-        CalendarCmd::Maintenance(MaintenanceCmd::List) => {
+    }
+}
+
+/// `hsofctl gates`: both gate sets with evidence; exit 1 when one fails.
+pub async fn gates(ctx: &AppContext, out: &Out) -> Result<u8, Error> {
+    let now = Utc::now();
+    let g = ctx.gates(now).await?;
+    if out.json {
+        out.json_value(&g);
+    } else {
+        for (name, list, verdict) in
+            [("deployment", &g.deployment, g.deployment_verdict), ("production", &g.production, g.production_verdict)]
+        {
+            println!("{name} gates: {verdict:?}");
+            for r in list {
+                println!("  {:<8} {:<40} {}", format!("{:?}", r.verdict), r.title, r.evidence);
+            }
+        }
+    }
+    let fail = hsof_ops::calendar::Verdict::Fail;
+    Ok(u8::from(g.deployment_verdict == fail || g.production_verdict == fail))
+}
+
+/// `hsofctl maintenance …`.
+pub async fn maintenance(ctx: &AppContext, cmd: &MaintenanceCmd, out: &Out) -> Result<u8, Error> {
+    let now = Utc::now();
+    let actor = os_user();
+    match cmd {
+        MaintenanceCmd::List => {
             let w = ctx.windows()?;
             if out.json {
                 out.json_value(&w);
@@ -299,7 +305,7 @@ pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, E
             }
             Ok(0)
         }
-        CalendarCmd::Maintenance(MaintenanceCmd::Schedule { title, start, end, description, impact, silence }) => {
+        MaintenanceCmd::Add { title, start, end, description, impact, silence } => {
             let w = NewWindow {
                 title: title.clone(),
                 start: start.clone(),
@@ -319,10 +325,91 @@ pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, E
             }
             Ok(0)
         }
-        CalendarCmd::Maintenance(MaintenanceCmd::Cancel { id }) => {
+        MaintenanceCmd::Cancel { id } => {
             ctx.cancel_window(*id, &actor, now).await?;
             out.line_or_json(&format!("maintenance #{id} cancelled"), &serde_json::json!({ "cancelled": id }));
             Ok(0)
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProcedureCmd {
+    /// A procedure's checklist for one occurrence (default: the latest that has started)
+    Show {
+        /// Procedure id, e.g. morning-health-check (see `hsofctl calendar`)
+        id: String,
+        /// The occurrence's day (YYYY-MM-DD, team time zone) or time (RFC 3339)
+        #[arg(long)]
+        occurrence: Option<String>,
+    },
+    /// Run the automated steps of one occurrence (or one step) and record the results;
+    /// exits 1 when a step fails
+    Run {
+        /// Procedure id
+        id: String,
+        /// The occurrence's day (YYYY-MM-DD) or time (RFC 3339)
+        #[arg(long)]
+        occurrence: Option<String>,
+        /// Only this step
+        #[arg(long)]
+        step: Option<String>,
+    },
+}
+
+/// `hsofctl procedure show|run`.
+pub async fn procedure(ctx: &AppContext, cmd: &ProcedureCmd, out: &Out) -> Result<u8, Error> {
+    let now = Utc::now();
+    match cmd {
+        ProcedureCmd::Show { id, occurrence } => {
+            let key = ctx.find_occurrence(id, occurrence.as_deref(), now)?;
+            run(ctx, &CalendarCmd::Show { key }, out).await
+        }
+        ProcedureCmd::Run { id, occurrence, step } => {
+            let key = ctx.find_occurrence(id, occurrence.as_deref(), now)?;
+            run(ctx, &CalendarCmd::Run { key, all: step.is_none(), step: step.clone() }, out).await
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Generate the weekly performance summary (last 7 days)
+    Weekly,
+    /// Generate the monthly review (last 30 days)
+    Monthly,
+    /// Saved reports, newest first
+    List,
+}
+
+/// `hsofctl report weekly|monthly|list`.
+pub async fn report(ctx: &AppContext, cmd: &ReportCmd, out: &Out) -> Result<u8, Error> {
+    use hsof_core::reports::ReportKind;
+    let kind = match cmd {
+        ReportCmd::Weekly => ReportKind::Weekly,
+        ReportCmd::Monthly => ReportKind::Monthly,
+        ReportCmd::List => {
+            let list = ctx.reports()?;
+            if out.json {
+                out.json_value(&list.iter().map(|r| serde_json::json!({"name": r.name, "title": r.title, "path": r.path, "written_at": r.written_at})).collect::<Vec<_>>());
+            } else {
+                for r in list {
+                    println!("{}  {}  {}", r.written_at, r.name, r.title);
+                }
+            }
+            return Ok(0);
+        }
+    };
+    let r = ctx.generate_report(kind, Utc::now()).await?;
+    if out.json {
+        out.json_value(&r);
+    } else {
+        println!(
+            "{}
+",
+            r.markdown
+        );
+        println!("saved to {} ({} charts beside it)", r.path, r.charts.len());
+    }
+    Ok(0)
 }

@@ -86,10 +86,34 @@ enum Command {
         #[arg(long, global = true)]
         yes: bool,
     },
-    /// The operations calendar: what is due, checklists, gates, maintenance, .ics
+    /// The operations calendar: occurrences in a range (default: this week) with their
+    /// status; subcommands for checklists and the .ics export
     Calendar {
         #[command(subcommand)]
-        cmd: calendar::CalendarCmd,
+        cmd: Option<calendar::CalendarCmd>,
+        /// From (RFC 3339)
+        #[arg(long)]
+        from: Option<String>,
+        /// To (RFC 3339)
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// A procedure of the catalog: show or run one occurrence's checklist
+    Procedure {
+        #[command(subcommand)]
+        cmd: calendar::ProcedureCmd,
+    },
+    /// Maintenance windows: add (48 h notice, optional silence), list, cancel
+    Maintenance {
+        #[command(subcommand)]
+        cmd: calendar::MaintenanceCmd,
+    },
+    /// The runbook's deployment and production quality gates; exits 1 when one fails
+    Gates,
+    /// The weekly performance summary or monthly review, as Markdown with SVG charts
+    Report {
+        #[command(subcommand)]
+        cmd: calendar::ReportCmd,
     },
     /// Incident response: declare, ack, snapshot, update, resolve, list, show, summary
     Incident {
@@ -245,10 +269,20 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         Command::Gpu(args) => gpu::run(&ctx, args, out)?,
         Command::Cluster { cmd } => block_on(cluster::read(&ctx, cmd, out))?,
         Command::Incident { cmd } => block_on(incident::run(&ctx, cmd, out))?,
-        Command::Calendar { cmd } => {
+        Command::Calendar { cmd, from, to } => {
+            let cmd = match (cmd, from, to) {
+                (Some(c), None, None) => c,
+                (None, Some(f), Some(t)) => &calendar::CalendarCmd::List { from: f.clone(), to: t.clone() },
+                (None, None, None) => &calendar::CalendarCmd::Week,
+                _ => return Err(Error::InvalidInput("give both --from and --to (RFC 3339), or a subcommand".into())),
+            };
             let code = block_on(calendar::run(&ctx, cmd, out))?;
             return Ok(ExitCode::from(code));
         }
+        Command::Procedure { cmd } => return Ok(ExitCode::from(block_on(calendar::procedure(&ctx, cmd, out))?)),
+        Command::Maintenance { cmd } => return Ok(ExitCode::from(block_on(calendar::maintenance(&ctx, cmd, out))?)),
+        Command::Gates => return Ok(ExitCode::from(block_on(calendar::gates(&ctx, out))?)),
+        Command::Report { cmd } => return Ok(ExitCode::from(block_on(calendar::report(&ctx, cmd, out))?)),
         Command::Change { cmd, dry_run, yes } => {
             let code = block_on(cluster::change(&ctx, cmd, *dry_run, *yes, out))?;
             return Ok(ExitCode::from(code));

@@ -82,11 +82,11 @@ struct RunArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BackendArg {
-    /// The best available (the CPU until the CUDA backend lands)
+    /// The GPU when the CUDA backend can start here, else the CPU (the reason is logged)
     Auto,
     /// The CPU (rayon)
     Cpu,
-    /// CUDA (not built yet: refused with exit 5)
+    /// CUDA on the local NVIDIA GPU; exit 5 naming what is missing when it cannot start
     Gpu,
 }
 

@@ -80,6 +80,10 @@ export const commands = {
 	calendarExportIcs: (path: string) => typedError<string, IpcError_Serialize>(__TAURI_INVOKE("calendar_export_ics", { path })),
 	/**  Occurrences overdue now (the sidebar badge). */
 	calendarOverdue: () => typedError<number, IpcError_Serialize>(__TAURI_INVOKE("calendar_overdue")),
+	/**  Saved reports, newest first. */
+	reportsList: () => typedError<Report[], IpcError_Serialize>(__TAURI_INVOKE("reports_list")),
+	/**  Generates the weekly summary or the monthly review now and saves it. */
+	reportGenerate: (kind: ReportKind) => typedError<Report, IpcError_Serialize>(__TAURI_INVOKE("report_generate", { kind })),
 	/**  Incidents matching `filter`, unresolved first. */
 	incidentsList: (filter: IncidentFilter_Deserialize) => typedError<IncidentView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("incidents_list", { filter })),
 	/**  One incident's page. */
@@ -440,11 +444,11 @@ export type AuditVerification_Serialize = {
 
 /**  Which compute backend runs the heavy kernels. */
 export type BackendChoice = 
-/**  The best available: the CPU until the CUDA backend (issue #8) lands. */
+/**  The GPU when the CUDA backend can start here, else the CPU (the reason is logged). */
 "auto" | 
 /**  The CPU backend (rayon). */
 "cpu" | 
-/**  The CUDA backend: not built yet, so choosing it is an error. */
+/**  The CUDA backend; an error naming what is missing when it cannot start. */
 "gpu";
 
 /**  One condition: both windows burn faster than `factor`. */
@@ -3362,6 +3366,29 @@ export type RecordingRuleValue = {
 	/**  Its value. */
 	value: number | null,
 };
+
+/**  A saved report. */
+export type Report = {
+	/**  File name, e.g. `weekly-2026-11-28.md`. */
+	name: string,
+	/**  Its first heading. */
+	title: string,
+	/**  Full path. */
+	path: string,
+	/**  When written (RFC 3339). */
+	written_at: string,
+	/**  The Markdown. */
+	markdown: string,
+	/**  The charts beside it: (file name, SVG). */
+	charts: ([string, string])[],
+};
+
+/**  Which report. */
+export type ReportKind = 
+/**  The weekly performance summary (last 7 days). */
+"weekly" | 
+/**  The monthly review (last 30 days). */
+"monthly";
 
 /**  Requests and limits for one container; `None` leaves a value as it is. */
 export type Resources = Resources_Serialize | Resources_Deserialize;

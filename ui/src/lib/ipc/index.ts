@@ -52,6 +52,7 @@ export type MaintenanceView = B.MaintenanceView_Serialize;
 export type { GatesView } from "./bindings";
 export type { GateResult } from "./bindings";
 export type NewWindow = B.NewWindow;
+export type { Report, ReportKind } from "./bindings";
 export type DatasetPreview = B.DatasetPreview_Serialize;
 export type Experiment = B.Experiment_Serialize;
 export type ExperimentRequest = B.ExperimentRequest_Deserialize;

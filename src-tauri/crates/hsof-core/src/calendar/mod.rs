@@ -356,3 +356,48 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), Error>
     std::fs::write(&tmp, text).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
+
+impl AppContext {
+    /// The occurrence of `procedure` on `date` (`YYYY-MM-DD` in the team time zone, or an
+    /// RFC 3339 time), or without a date the latest one that has started (else the next).
+    pub fn find_occurrence(&self, procedure: &str, date: Option<&str>, now: DateTime<Utc>) -> Result<String, Error> {
+        let tz = self.team_tz()?;
+        let (catalog, _, _) = self.catalog();
+        let p = catalog
+            .procedure(procedure)
+            .ok_or_else(|| {
+                let ids: Vec<&str> = catalog.procedures.iter().map(|p| p.id.as_str()).collect();
+                Error::NotFound(format!("no procedure {procedure:?}; the catalog has: {}", ids.join(", ")))
+            })?
+            .id
+            .clone();
+        let window = match date {
+            Some(d) => {
+                let start = if let Ok(day) = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                    day.and_hms_opt(0, 0, 0)
+                        .and_then(|t| t.and_local_timezone(tz).earliest())
+                        .map(|t| t.with_timezone(&Utc))
+                        .ok_or_else(|| Error::InvalidInput(format!("{d}: no such local day")))?
+                } else {
+                    DateTime::parse_from_rfc3339(d).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+                        Error::InvalidInput(format!("{d:?}: give a date (YYYY-MM-DD) or an RFC 3339 time"))
+                    })?
+                };
+                (start, start + Duration::days(1))
+            }
+            None => (now - Duration::days(400), now + Duration::days(400)),
+        };
+        let all: Vec<Occurrence> =
+            cal::occurrences(&catalog, tz, window.0, window.1).into_iter().filter(|o| o.procedure_id == p).collect();
+        let pick = match date {
+            Some(_) => all.first(),
+            None => all.iter().rev().find(|o| o.start <= now).or_else(|| all.iter().find(|o| o.start > now)),
+        };
+        pick.map(|o| o.key.clone()).ok_or_else(|| {
+            Error::NotFound(format!(
+                "procedure {p} has no occurrence {}",
+                date.map_or("near now".into(), |d| format!("on {d}"))
+            ))
+        })
+    }
+}
