@@ -12,6 +12,7 @@ describe("report rendering", () => {
     expect(html).toContain("<svg");
     expect(html).not.toContain("onerror");
     expect(html).not.toContain("<script");
+    expect(renderReport("see http://prometheus:9090 and [x](http://y)", [])).not.toContain("<a");
   });
   it("says when a chart file is missing", () => {
     expect(renderReport("![latency](gone.svg)", [])).toContain("chart missing");

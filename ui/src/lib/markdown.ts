@@ -12,5 +12,6 @@ export function renderReport(markdown: string, charts: [string, string][]): stri
     return svg ? `\n<figure class="chart" aria-label="${alt.replace(/"/g, "")}">${svg}</figure>\n` : `*(${alt}: chart missing)*`;
   });
   const html = marked.parse(withCharts, { async: false }) as string;
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true, svg: true, svgFilters: true } });
+  // No links: a click would navigate the app window away from the app.
+  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true, svg: true, svgFilters: true }, FORBID_TAGS: ["a"] });
 }

@@ -63,6 +63,12 @@ impl AppContext {
         );
         match self.slo_report(now).await {
             Ok(r) => {
+                if r.slos.is_empty() {
+                    md.push_str(&format!(
+                        "| — | — | — | — | no data: {} |\n",
+                        r.freshness.error.as_deref().unwrap_or("Prometheus has not answered yet")
+                    ));
+                }
                 for s in &r.slos {
                     md.push_str(&format!(
                         "| {} | {} | {} | {} | {:?} |\n",
