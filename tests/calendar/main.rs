@@ -179,7 +179,7 @@ fn the_cli_lists_runs_exports_and_validates_the_catalog() {
     let v: serde_json::Value = serde_json::from_slice(&week.stdout).expect("json");
     assert!(v["occurrences"].as_array().is_some_and(|o| o.len() > 10));
     let ics = e.dir.path().join("out.ics");
-    assert!(cli(&["calendar", "export-ics", "--out", &ics.display().to_string()]).status.success());
+    assert!(cli(&["calendar", "export", "--ics", &ics.display().to_string()]).status.success());
     assert!(std::fs::read_to_string(&ics).expect("ics").contains("BEGIN:VEVENT"));
 
     // A broken user catalog is named (file, procedure, field) and the built-in one is used.
