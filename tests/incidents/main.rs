@@ -101,6 +101,8 @@ async fn a_p1_runs_from_declaration_to_postmortem_with_every_reminder_on_time() 
     assert!(d.view.timers.is_none());
     // Friday 09:00 Berlin = 08:00 UTC: the next business day after Thursday.
     assert_eq!(d.postmortem_due.as_deref(), Some("2026-11-27T08:00:00.000Z"));
+    let cal = ctx.calendar(t0(), t0() + chrono::Duration::days(3), t0() + min(50)).expect("calendar");
+    assert!(cal.reviews.iter().any(|r| r.incident_id == id && r.title.contains("Post-mortem")), "{:?}", cal.reviews);
     assert_eq!(ctx.flush_slack(t0() + min(50)).await.expect("flush"), (1, 0));
     assert!(ctx.incidents_tick(t0() + min(120)).expect("tick").is_empty(), "resolved: no more reminders");
 

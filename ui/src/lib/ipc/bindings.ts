@@ -492,6 +492,8 @@ export type CalendarView_Deserialize = {
 	occurrences: OccurrenceView[],
 	/**  Maintenance windows overlapping the range. */
 	windows: MaintenanceView_Deserialize[],
+	/**  Post-mortems scheduled by resolved P0/P1 incidents, due in the range. */
+	reviews: ReviewView[],
 	/**  Where the catalog came from: `built-in` or the user's file. */
 	catalog_source: string,
 	/**  Why the user's catalog was not used, when it was not. */
@@ -506,6 +508,8 @@ export type CalendarView_Serialize = {
 	occurrences: OccurrenceView[],
 	/**  Maintenance windows overlapping the range. */
 	windows: MaintenanceView_Serialize[],
+	/**  Post-mortems scheduled by resolved P0/P1 incidents, due in the range. */
+	reviews: ReviewView[],
 	/**  Where the catalog came from: `built-in` or the user's file. */
 	catalog_source: string,
 	/**  Why the user's catalog was not used, when it was not. */
@@ -3419,6 +3423,16 @@ export type Resources_Serialize = {
 	memory_limit: string | null,
 	/**  `nvidia.com/gpu` (request and limit, which Kubernetes requires to be equal). */
 	gpus: number | null,
+};
+
+/**  A post-incident review on the calendar. */
+export type ReviewView = {
+	/**  The incident it reviews. */
+	incident_id: number | null,
+	/**  Title. */
+	title: string,
+	/**  Due (RFC 3339). */
+	due_at: string,
 };
 
 /**  One revision of a deployment. */

@@ -47,6 +47,8 @@ pub struct CalendarView {
     pub occurrences: Vec<OccurrenceView>,
     /// Maintenance windows overlapping the range.
     pub windows: Vec<MaintenanceView>,
+    /// Post-mortems scheduled by resolved P0/P1 incidents, due in the range.
+    pub reviews: Vec<ReviewView>,
     /// Where the catalog came from: `built-in` or the user's file.
     pub catalog_source: String,
     /// Why the user's catalog was not used, when it was not.
@@ -77,6 +79,18 @@ pub struct StepResult {
     pub output: String,
     /// Note.
     pub note: Option<String>,
+}
+
+/// A post-incident review on the calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct ReviewView {
+    /// The incident it reviews.
+    #[specta(type = f64)]
+    pub incident_id: i64,
+    /// Title.
+    pub title: String,
+    /// Due (RFC 3339).
+    pub due_at: String,
 }
 
 /// An occurrence's checklist.
@@ -179,10 +193,18 @@ impl AppContext {
             })
             .collect();
         let windows = self.windows()?.into_iter().filter(|w| w.window.end > from && w.window.start < to).collect();
+        let (f, t) = (ts(from), ts(to));
+        let reviews = store
+            .reviews()?
+            .into_iter()
+            .filter(|r| r.due_at >= f && r.due_at < t)
+            .map(|r| ReviewView { incident_id: r.incident_id, title: r.title, due_at: r.due_at })
+            .collect();
         Ok(CalendarView {
             timezone: tz.name().into(),
             occurrences,
             windows,
+            reviews,
             catalog_source: source,
             catalog_problem: problem,
         })
