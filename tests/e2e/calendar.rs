@@ -11,11 +11,7 @@ async fn calendar_shows_the_runbook_and_runs_a_checklist() {
     seed_hsof(&mut store, 3, 0);
     let kube = FakeKube::start(store);
     let profile = Profile::new();
-    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    let mut cfg = hsof_core::config::Config::default();
-    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
-    profile.write_config(&cfg);
+    profile.with_cluster(&kube);
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
     app.open("calendar").await;

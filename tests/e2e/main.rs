@@ -215,11 +215,7 @@ async fn cluster_screen_and_restart_scale_rollback_through_the_ui_are_audited() 
     seed_hsof(&mut store, 3, 40);
     let kube = FakeKube::start(store);
     let profile = Profile::new();
-    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    let mut cfg = hsof_core::config::Config::default();
-    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
-    profile.write_config(&cfg);
+    profile.with_cluster(&kube);
     let replicas = || {
         kube.with(|s| {
             s.objects.iter().find(|((p, _, n), _)| p == "deployments" && n == "hsof-main").map(|(_, v)| {
@@ -329,11 +325,7 @@ async fn cluster_table_stays_usable_with_5000_pods() {
     seed_hsof(&mut store, 3, 5000);
     let kube = FakeKube::start(store);
     let profile = Profile::new();
-    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    let mut cfg = hsof_core::config::Config::default();
-    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
-    profile.write_config(&cfg);
+    profile.with_cluster(&kube);
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
     app.open("cluster").await;

@@ -88,6 +88,16 @@ impl Profile {
     pub fn write_config(&self, config: &hsof_core::config::Config) {
         hsof_core::config::save(&self.config_file(), config).expect("write config");
     }
+
+    /// Points the profile at `kube` (a kubeconfig beside the data directory) and writes
+    /// the default config with it.
+    pub fn with_cluster(&self, kube: &hsof_fake_kube::FakeKube) {
+        let kubeconfig = self.data_dir().with_file_name("kubeconfig");
+        std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
+        let mut cfg = hsof_core::config::Config::default();
+        cfg.cluster.kubeconfig = kubeconfig.display().to_string();
+        self.write_config(&cfg);
+    }
 }
 
 impl Default for Profile {

@@ -166,12 +166,7 @@ impl Cluster {
             .get(deployment)
             .await
             .map_err(|e| ClusterError::from_kube(e, &format!("get deployment {deployment}")))?;
-        let selector = dep
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.match_labels.as_ref())
-            .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
-            .unwrap_or_default();
+        let selector = selector_of(&dep);
         let sets: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &self.namespace);
         let list = sets
             .list(&ListParams::default().labels(&selector))
@@ -190,6 +185,15 @@ impl Cluster {
             .collect();
         Ok((dep, owned))
     }
+}
+
+/// A deployment's `matchLabels` as a label selector (`app=hsof,tier=main`).
+pub(crate) fn selector_of(dep: &Deployment) -> String {
+    dep.spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.as_ref())
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
+        .unwrap_or_default()
 }
 
 /// The table row of a deployment.

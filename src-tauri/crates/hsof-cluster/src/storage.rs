@@ -109,12 +109,7 @@ impl Cluster {
     /// A running pod of `deployment` whose containers are all ready.
     pub async fn running_pod_of(&self, deployment: &str) -> Result<String, ClusterError> {
         let (dep, _) = self.deployment_and_sets(deployment).await?;
-        let selector = dep
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.match_labels.as_ref())
-            .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
-            .unwrap_or_default();
+        let selector = crate::read::selector_of(&dep);
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
         let pods = api
             .list(&ListParams::default().labels(&selector))

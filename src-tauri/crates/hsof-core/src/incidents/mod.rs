@@ -266,12 +266,7 @@ impl AppContext {
     /// (summary, description, runbook URL), and the alert itself.
     pub async fn incident_from_alert(&self, fingerprint: &str, now: DateTime<Utc>) -> Result<NewIncident, Error> {
         let view = self.alerts(now).await?;
-        let alert = view
-            .groups
-            .iter()
-            .flat_map(|g| &g.alerts)
-            .find(|a| a.fingerprint == fingerprint)
-            .ok_or_else(|| Error::NotFound(format!("no active alert with fingerprint {fingerprint}")))?;
+        let alert = view.find(fingerprint)?;
         let severity = match alert.severity().as_str() {
             "critical" | "page" => Severity::P1,
             "warning" => Severity::P2,

@@ -64,6 +64,17 @@ fn group(alerts: Vec<Alert>) -> Vec<AlertGroup> {
     groups
 }
 
+impl AlertsView {
+    /// The alert with `fingerprint` in this view.
+    pub fn find(&self, fingerprint: &str) -> Result<&Alert, Error> {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.alerts)
+            .find(|a| a.fingerprint == fingerprint)
+            .ok_or_else(|| Error::NotFound(format!("no active alert with fingerprint {fingerprint}")))
+    }
+}
+
 impl AppContext {
     /// Active alerts and silences; the last known list, marked stale, when AlertManager is away.
     pub async fn alerts(&self, now: DateTime<Utc>) -> Result<AlertsView, Error> {
@@ -163,12 +174,7 @@ impl AppContext {
     /// Records that an alert should become an incident (the incidents feature picks it up).
     pub async fn link_alert(&self, fingerprint: &str, actor: &str, now: DateTime<Utc>) -> Result<i64, Error> {
         let view = self.alerts(now).await?;
-        let alert = view
-            .groups
-            .iter()
-            .flat_map(|g| &g.alerts)
-            .find(|a| a.fingerprint == fingerprint)
-            .ok_or_else(|| Error::NotFound(format!("no alert with fingerprint {fingerprint}")))?;
+        let alert = view.find(fingerprint)?;
         let json = serde_json::to_string(alert).unwrap_or_default();
         Ok(self.store()?.link_alert(fingerprint, alert.name(), &json, &rfc3339(now), actor)?)
     }
