@@ -190,3 +190,17 @@ fn the_cli_lists_runs_exports_and_validates_the_catalog() {
     assert!(problem.contains("procedures.toml") && problem.contains("`x`"), "{problem}");
     assert!(v["occurrences"].as_array().is_some_and(|o| o.len() > 10), "built-in catalog still used");
 }
+
+#[test]
+fn a_fresh_install_sees_the_past_as_untracked_not_as_overdue_work() {
+    let e = env(None);
+    let now = Utc::now();
+    let v = e.ctx.calendar(now - Duration::days(14), now, now).expect("calendar");
+    assert!(!v.occurrences.is_empty());
+    assert!(
+        v.occurrences.iter().all(|o| o.status != OccurrenceStatus::Overdue),
+        "nothing recorded yet, nothing overdue"
+    );
+    assert!(v.occurrences.iter().any(|o| o.status == OccurrenceStatus::Untracked));
+    assert_eq!(e.ctx.overdue_count(now).expect("count"), 0);
+}

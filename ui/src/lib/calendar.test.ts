@@ -9,6 +9,7 @@ describe("calendar colours", () => {
     expect(statusLevel("overdue")).toBe("crit");
     expect(statusLevel("upcoming")).toBe("unknown");
     expect(statusLevel("skipped")).toBe("unknown");
+    expect(statusLevel("untracked")).toBe("unknown");
     expect(verdictLevel("pass")).toBe("ok");
     expect(verdictLevel("fail")).toBe("crit");
     expect(verdictLevel("unknown")).toBe("unknown");

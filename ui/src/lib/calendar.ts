@@ -2,7 +2,7 @@
 // ok green, warn amber, crit red, unknown grey.
 import type { Level } from "./status";
 
-export type OccurrenceStatus = "upcoming" | "due" | "done" | "partial" | "skipped" | "overdue";
+export type OccurrenceStatus = "upcoming" | "due" | "done" | "partial" | "skipped" | "overdue" | "untracked";
 
 /** Status → colour level. Upcoming is neutral; due needs attention; overdue is late. */
 export function statusLevel(s: OccurrenceStatus): Level {

@@ -39,6 +39,11 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
+    /// When the app started keeping records here: the first event's time.
+    pub fn tracking_since(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().query_row("SELECT min(ts) FROM app_events", [], |r| r.get(0))?)
+    }
+
     /// The most recent `limit` events, newest first, optionally of one kind.
     pub fn recent_events(&self, kind: Option<&str>, limit: u32) -> Result<Vec<AppEvent>, StoreError> {
         let conn = self.conn();

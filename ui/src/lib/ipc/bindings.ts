@@ -3177,7 +3177,12 @@ export type OccurrenceStatus =
 /**  Deliberately skipped. */
 "skipped" | 
 /**  Past its end plus grace and not completed. */
-"overdue";
+"overdue" | 
+/**
+ *  It ended before the app kept records, so nothing is known about it (the app sets
+ *  this, not [`status`]: a fresh install is not a month of overdue work).
+ */
+"untracked";
 
 /**  An occurrence with what has been done for it. */
 export type OccurrenceView = {

@@ -178,14 +178,21 @@ impl AppContext {
         let (catalog, source, problem) = self.catalog();
         let store = self.store()?;
         let runs = store.runs_between(&ts(from - Duration::days(1)), &ts(to + Duration::days(1)))?;
+        // Occurrences that were over (end + grace) before the first record are untracked.
+        let since = store.tracking_since()?.unwrap_or_else(|| ts(now));
+        let untracked = |o: &Occurrence| ts(o.end + cal::grace(o.cadence)) < since;
         let occurrences = cal::occurrences(&catalog, tz, from, to)
             .into_iter()
             .filter_map(|o| {
                 let p = catalog.procedure(&o.procedure_id)?;
                 let run = runs.iter().find(|(r, _)| r.occurrence_key == o.key);
                 let prog = progress(p, run.map(|(r, _)| r), run.map_or(0, |(_, n)| *n));
+                let status = match cal::status(&o, &prog, now) {
+                    OccurrenceStatus::Overdue if run.is_none() && untracked(&o) => OccurrenceStatus::Untracked,
+                    s => s,
+                };
                 Some(OccurrenceView {
-                    status: cal::status(&o, &prog, now),
+                    status,
                     steps_done: prog.steps_done,
                     steps_total: prog.steps_total,
                     occurrence: o,
@@ -234,13 +241,15 @@ impl AppContext {
             .iter()
             .map(|s| StepView { step: s.clone(), result: results.iter().find(|r| r.step_id == s.id).map(step_result) })
             .collect();
+        let since = store.tracking_since()?.unwrap_or_else(|| ts(now));
+        let status = match cal::status(&o, &prog, now) {
+            OccurrenceStatus::Overdue if run.is_none() && ts(o.end + cal::grace(o.cadence)) < since => {
+                OccurrenceStatus::Untracked
+            }
+            s => s,
+        };
         Ok(OccurrenceDetail {
-            view: OccurrenceView {
-                status: cal::status(&o, &prog, now),
-                steps_done: prog.steps_done,
-                steps_total: prog.steps_total,
-                occurrence: o,
-            },
+            view: OccurrenceView { status, steps_done: prog.steps_done, steps_total: prog.steps_total, occurrence: o },
             section: p.section.clone(),
             steps,
             completed_at: run.as_ref().and_then(|r| r.completed_at.clone()),

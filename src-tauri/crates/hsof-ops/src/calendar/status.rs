@@ -22,6 +22,9 @@ pub enum OccurrenceStatus {
     Skipped,
     /// Past its end plus grace and not completed.
     Overdue,
+    /// It ended before the app kept records, so nothing is known about it (the app sets
+    /// this, not [`status`]: a fresh install is not a month of overdue work).
+    Untracked,
 }
 
 /// What has been recorded for an occurrence.
