@@ -1,16 +1,11 @@
 //! The operations calendar: occurrences for a range, checklists, automated steps,
 //! completion, maintenance windows, quality gates and the .ics export.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use hsof_core::calendar::{CalendarView, GatesView, MaintenanceView, NewWindow, OccurrenceDetail};
-use hsof_core::{os_user, AppContext, Error, IpcError};
+use hsof_core::time::parse_time as parse;
+use hsof_core::{os_user, AppContext, IpcError};
 use tauri::State;
-
-fn parse(s: &str, what: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::InvalidInput(format!("{what}: {s:?} is not an RFC 3339 time ({e})")))
-}
 
 /// Occurrences starting in `[from, to)` with their status, and maintenance windows.
 #[tauri::command]

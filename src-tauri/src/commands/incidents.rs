@@ -2,9 +2,9 @@
 //! Each command calls one hsof-core function; Slack posts leave through the outbox, which
 //! is flushed right after a command queues one (and by the poller until it is sent).
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use hsof_core::incidents::{IncidentDetail, IncidentFilter, IncidentView};
-use hsof_core::{os_user, AppContext, Error, IpcError};
+use hsof_core::{os_user, AppContext, IpcError};
 use hsof_ops::incidents::{NewIncident, SeverityStats, SlackMessage, StatusUpdate};
 use tauri::{AppHandle, Manager, State};
 
@@ -136,12 +136,8 @@ pub fn incident_save_summary(
 #[tauri::command]
 #[specta::specta]
 pub fn incident_stats(ctx: State<'_, AppContext>, from: String, to: String) -> Result<Vec<SeverityStats>, IpcError> {
-    let parse = |s: &str| {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| Error::InvalidInput(format!("{s:?} is not an RFC 3339 time: {e}")))
-    };
-    Ok(ctx.incident_stats(parse(&from)?, parse(&to)?)?)
+    let parse = hsof_core::time::parse_time;
+    Ok(ctx.incident_stats(parse(&from, "from")?, parse(&to, "to")?)?)
 }
 
 /// Puts a failed Slack message back in the queue now and sends it.

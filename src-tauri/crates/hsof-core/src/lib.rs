@@ -18,6 +18,7 @@ pub mod operations;
 mod paths;
 pub mod reports;
 pub mod secrets;
+pub mod time;
 
 pub use context::{os_user, AppContext, AppFacts, ConfigFacts, Doctor, Options, StoreStatus};
 pub use error::{Error, ErrorCode, IpcError};

@@ -61,7 +61,8 @@ impl AppContext {
         md.push_str(
             "## Service level objectives\n\n| SLO | objective | SLI | budget left | status |\n|---|---|---|---|---|\n",
         );
-        match self.slo_report(now).await {
+        let slo = self.slo_report(now).await;
+        match &slo {
             Ok(r) => {
                 if r.slos.is_empty() {
                     md.push_str(&format!(
@@ -133,8 +134,7 @@ impl AppContext {
                 md.push_str(&format!("| {} | {} | {} | {} | {} |\n", a.ts, a.actor, a.action, a.target, a.result));
             }
         }
-        let availability =
-            self.slo_report(now).await.ok().and_then(|r| r.slos.into_iter().find(|s| s.id == "availability"));
+        let availability = slo.ok().and_then(|r| r.slos.into_iter().find(|s| s.id == "availability"));
         md.push_str(&format!("\nAvailability over the SLO window: {}.\n", pct(availability.and_then(|a| a.sli))));
 
         // Charts: drawn over the period, saved beside the Markdown and linked from it.

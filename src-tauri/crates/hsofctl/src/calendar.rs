@@ -109,11 +109,7 @@ pub enum MaintenanceCmd {
     },
 }
 
-fn parse(s: &str, what: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::InvalidInput(format!("{what}: {s:?} is not an RFC 3339 time ({e})")))
-}
+use hsof_core::time::parse_time as parse;
 
 fn print_view(ctx: &AppContext, v: &CalendarView) -> Result<(), Error> {
     let tz = ctx.team_tz()?;

@@ -2426,7 +2426,7 @@ export type IncidentView_Deserialize = {
 	/**  Timers at the time of reading. */
 	timers?: Timers_Deserialize | null,
 	/**  Its level's targets. */
-	policy: PolicyView,
+	policy: SeverityTargets,
 };
 
 /**  An incident with its live timers (none once resolved). */
@@ -2436,7 +2436,7 @@ export type IncidentView_Serialize = {
 	/**  Timers at the time of reading. */
 	timers: Timers_Serialize | null,
 	/**  Its level's targets. */
-	policy: PolicyView,
+	policy: SeverityTargets,
 };
 
 /**  An incident. */
@@ -3315,20 +3315,6 @@ export type PodRow_Serialize = {
 	gpus: number,
 	/**  Its containers. */
 	containers: ContainerRow[],
-};
-
-/**  The severity level's targets, as the config sets them. */
-export type PolicyView = {
-	/**  What the level means. */
-	description: string,
-	/**  Acknowledge within, minutes. */
-	response_minutes: number,
-	/**  `immediate`, `30m`, `4h`, `next-business-day`. */
-	escalation: string,
-	/**  Status updates every, minutes (0: none required). */
-	status_update_minutes: number,
-	/**  A post-mortem is required. */
-	postmortem: boolean,
 };
 
 /**  What preparation did to the raw table; copied into the report. */

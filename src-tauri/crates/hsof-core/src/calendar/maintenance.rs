@@ -9,6 +9,7 @@ use hsof_store::{NewAuditEntry, WindowRecord};
 use serde::{Deserialize, Serialize};
 
 use super::{ts, CalendarNotice};
+use crate::time::parse_time as parse;
 use crate::{AppContext, Error};
 
 /// A window as the calendar shows it.
@@ -47,12 +48,6 @@ pub struct NewWindow {
     pub impact: String,
     /// Create an AlertManager silence for the window.
     pub silence: bool,
-}
-
-fn parse(s: &str, what: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::InvalidInput(format!("{what}: {s:?} is not an RFC 3339 time ({e})")))
 }
 
 impl AppContext {

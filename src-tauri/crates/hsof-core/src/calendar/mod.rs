@@ -7,7 +7,7 @@ mod actions;
 mod gates;
 mod maintenance;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use hsof_ops::calendar::{self as cal, Catalog, Occurrence, OccurrenceStatus, Procedure, Progress};
 use hsof_store::{RunRecord, StepRecord};
@@ -21,9 +21,7 @@ use crate::{AppContext, Error};
 /// The file name of the team's own catalog in the config directory.
 pub const USER_CATALOG: &str = "procedures.toml";
 
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub(crate) use crate::time::ts;
 
 /// An occurrence with what has been done for it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -132,6 +130,17 @@ fn step_result(r: &StepRecord) -> StepResult {
     }
 }
 
+/// The occurrence's status; one that was over (end + grace) before the app's first
+/// record (`since`) and has no run is untracked rather than overdue.
+fn status(o: &Occurrence, prog: &Progress, has_run: bool, since: &str, now: DateTime<Utc>) -> OccurrenceStatus {
+    match cal::status(o, prog, now) {
+        OccurrenceStatus::Overdue if !has_run && ts(o.end + cal::grace(o.cadence)).as_str() < since => {
+            OccurrenceStatus::Untracked
+        }
+        s => s,
+    }
+}
+
 fn progress(p: &Procedure, run: Option<&RunRecord>, done: u32) -> Progress {
     Progress {
         steps_total: u32::try_from(p.steps.len()).unwrap_or(u32::MAX),
@@ -178,21 +187,15 @@ impl AppContext {
         let (catalog, source, problem) = self.catalog();
         let store = self.store()?;
         let runs = store.runs_between(&ts(from - Duration::days(1)), &ts(to + Duration::days(1)))?;
-        // Occurrences that were over (end + grace) before the first record are untracked.
         let since = store.tracking_since()?.unwrap_or_else(|| ts(now));
-        let untracked = |o: &Occurrence| ts(o.end + cal::grace(o.cadence)) < since;
         let occurrences = cal::occurrences(&catalog, tz, from, to)
             .into_iter()
             .filter_map(|o| {
                 let p = catalog.procedure(&o.procedure_id)?;
                 let run = runs.iter().find(|(r, _)| r.occurrence_key == o.key);
                 let prog = progress(p, run.map(|(r, _)| r), run.map_or(0, |(_, n)| *n));
-                let status = match cal::status(&o, &prog, now) {
-                    OccurrenceStatus::Overdue if run.is_none() && untracked(&o) => OccurrenceStatus::Untracked,
-                    s => s,
-                };
                 Some(OccurrenceView {
-                    status,
+                    status: status(&o, &prog, run.is_some(), &since, now),
                     steps_done: prog.steps_done,
                     steps_total: prog.steps_total,
                     occurrence: o,
@@ -242,12 +245,7 @@ impl AppContext {
             .map(|s| StepView { step: s.clone(), result: results.iter().find(|r| r.step_id == s.id).map(step_result) })
             .collect();
         let since = store.tracking_since()?.unwrap_or_else(|| ts(now));
-        let status = match cal::status(&o, &prog, now) {
-            OccurrenceStatus::Overdue if run.is_none() && ts(o.end + cal::grace(o.cadence)) < since => {
-                OccurrenceStatus::Untracked
-            }
-            s => s,
-        };
+        let status = status(&o, &prog, run.is_some(), &since, now);
         Ok(OccurrenceDetail {
             view: OccurrenceView { status, steps_done: prog.steps_done, steps_total: prog.steps_total, occurrence: o },
             section: p.section.clone(),

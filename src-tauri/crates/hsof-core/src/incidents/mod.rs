@@ -6,86 +6,21 @@
 
 mod outbox;
 mod records;
+mod views;
 
 use chrono::{DateTime, Duration, Utc};
 use hsof_ops::incidents::{
-    self as ops, BusinessHours, Escalation, Incident, IncidentError, IncidentStatus, NewIncident, Severity,
-    SeverityPolicy, SeverityStats, SlackMessage, StatusUpdate, TimelineEvent, TimelineKind, Timers,
+    self as ops, Incident, IncidentError, IncidentStatus, NewIncident, Severity, SeverityStats, SlackMessage,
+    StatusUpdate, TimelineEvent, TimelineKind,
 };
 use hsof_store::{IncidentChanges, IncidentRecord, NewAuditEntry, NewTimelineEvent};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use outbox::{ReminderNotice, SlackPost};
 use records::ts;
+pub use views::{IncidentDetail, IncidentFilter, IncidentView};
 
 use crate::{AppContext, Error};
-
-/// The severity level's targets, as the config sets them.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-pub struct PolicyView {
-    /// What the level means.
-    pub description: String,
-    /// Acknowledge within, minutes.
-    pub response_minutes: u32,
-    /// `immediate`, `30m`, `4h`, `next-business-day`.
-    pub escalation: String,
-    /// Status updates every, minutes (0: none required).
-    pub status_update_minutes: u32,
-    /// A post-mortem is required.
-    pub postmortem: bool,
-}
-
-/// An incident with its live timers (none once resolved).
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-pub struct IncidentView {
-    /// The incident.
-    pub incident: Incident,
-    /// Timers at the time of reading.
-    pub timers: Option<Timers>,
-    /// Its level's targets.
-    pub policy: PolicyView,
-}
-
-/// Everything an incident's page shows.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-pub struct IncidentDetail {
-    /// The incident and its timers.
-    pub view: IncidentView,
-    /// Every event, oldest first.
-    pub timeline: Vec<TimelineEvent>,
-    /// Its Slack messages: posted, waiting, failed.
-    pub slack: Vec<SlackPost>,
-    /// The saved post-incident summary.
-    pub summary: Option<String>,
-    /// When the post-mortem is scheduled (RFC 3339).
-    pub postmortem_due: Option<String>,
-}
-
-/// Which incidents a list shows.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct IncidentFilter {
-    /// Only this severity.
-    pub severity: Option<Severity>,
-    /// Only this status; `None` means all.
-    pub status: Option<IncidentStatus>,
-    /// Only unresolved ones.
-    pub open_only: bool,
-    /// Declared at or after (RFC 3339).
-    pub from: Option<String>,
-    /// Declared before (RFC 3339).
-    pub to: Option<String>,
-}
-
-fn when(s: Option<&str>, what: &str) -> Result<Option<DateTime<Utc>>, Error> {
-    s.filter(|s| !s.is_empty())
-        .map(|s| {
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| Error::InvalidInput(format!("{what}: {s:?} is not an RFC 3339 time ({e})")))
-        })
-        .transpose()
-}
 
 fn human(d: Duration) -> String {
     let m = d.num_minutes();
@@ -99,115 +34,6 @@ fn human(d: Duration) -> String {
 }
 
 impl AppContext {
-    /// The targets of `severity` from the config.
-    pub fn incident_policy(&self, severity: Severity) -> Result<SeverityPolicy, Error> {
-        let cfg = self.config().config.severities;
-        let s = match severity {
-            Severity::P0 => cfg.P0,
-            Severity::P1 => cfg.P1,
-            Severity::P2 => cfg.P2,
-            Severity::P3 => cfg.P3,
-        };
-        Ok(SeverityPolicy {
-            response: Duration::minutes(i64::from(s.response_minutes)),
-            escalation: Escalation::parse(&s.escalation)?,
-            status_update: (s.status_update_minutes > 0).then(|| Duration::minutes(i64::from(s.status_update_minutes))),
-            postmortem: s.postmortem,
-        })
-    }
-
-    fn policy_view(&self, severity: Severity) -> PolicyView {
-        let cfg = self.config().config.severities;
-        let s = match severity {
-            Severity::P0 => cfg.P0,
-            Severity::P1 => cfg.P1,
-            Severity::P2 => cfg.P2,
-            Severity::P3 => cfg.P3,
-        };
-        PolicyView {
-            description: s.description,
-            response_minutes: s.response_minutes,
-            escalation: s.escalation,
-            status_update_minutes: s.status_update_minutes,
-            postmortem: s.postmortem,
-        }
-    }
-
-    /// The team's business hours and time zone from the config.
-    pub fn business_hours_policy(&self) -> Result<BusinessHours, Error> {
-        let t = self.config().config.team;
-        Ok(BusinessHours::parse(&t.timezone, &t.business_hours_start, &t.business_hours_end)?)
-    }
-
-    /// One incident.
-    pub fn incident(&self, id: i64) -> Result<Incident, Error> {
-        let rec = self.store()?.incident(id)?.ok_or(IncidentError::NotFound(id))?;
-        records::incident(&rec)
-    }
-
-    fn view(&self, incident: Incident, now: DateTime<Utc>) -> Result<IncidentView, Error> {
-        let timers = if incident.is_resolved() {
-            None
-        } else {
-            Some(ops::timers(&incident, &self.incident_policy(incident.severity)?, &self.business_hours_policy()?, now))
-        };
-        Ok(IncidentView { policy: self.policy_view(incident.severity), incident, timers })
-    }
-
-    /// An incident's page: timers, timeline, Slack messages, summary, post-mortem.
-    pub fn incident_detail(&self, id: i64, now: DateTime<Utc>) -> Result<IncidentDetail, Error> {
-        let store = self.store()?;
-        let rec = store.incident(id)?.ok_or(IncidentError::NotFound(id))?;
-        let timeline = store.timeline(id)?.iter().map(records::event).collect::<Result<_, _>>()?;
-        let slack = store.slack_outbox(Some(id))?.iter().map(SlackPost::from_record).collect();
-        let postmortem_due = store.reviews()?.into_iter().find(|r| r.incident_id == id).map(|r| r.due_at);
-        Ok(IncidentDetail {
-            view: self.view(records::incident(&rec)?, now)?,
-            timeline,
-            slack,
-            summary: rec.summary,
-            postmortem_due,
-        })
-    }
-
-    /// Incidents matching `filter`: unresolved first (most severe first), then the rest,
-    /// newest first.
-    pub fn incidents(&self, filter: &IncidentFilter, now: DateTime<Utc>) -> Result<Vec<IncidentView>, Error> {
-        let from = when(filter.from.as_deref(), "from")?;
-        let to = when(filter.to.as_deref(), "to")?;
-        let mut out = Vec::new();
-        for rec in self.store()?.incidents()? {
-            let i = records::incident(&rec)?;
-            if filter.severity.is_some_and(|s| s != i.severity)
-                || filter.status.as_ref().is_some_and(|s| *s != i.status)
-                || (filter.open_only && i.is_resolved())
-                || from.is_some_and(|f| i.declared_at < f)
-                || to.is_some_and(|t| i.declared_at >= t)
-            {
-                continue;
-            }
-            out.push(self.view(i, now)?);
-        }
-        out.sort_by(|a, b| {
-            let (ia, ib) = (&a.incident, &b.incident);
-            ia.is_resolved()
-                .cmp(&ib.is_resolved())
-                .then_with(|| if ia.is_resolved() { std::cmp::Ordering::Equal } else { ia.severity.cmp(&ib.severity) })
-                .then_with(|| ib.declared_at.cmp(&ia.declared_at))
-        });
-        Ok(out)
-    }
-
-    /// The incident changes are linked to as emergency changes: the most severe unresolved
-    /// one (the newest among equals), if any.
-    pub fn incident_for_changes(&self) -> Option<Incident> {
-        let recs = self.store().ok()?.incidents().ok()?;
-        recs.iter()
-            .filter_map(|r| records::incident(r).ok())
-            .filter(|i| !i.is_resolved())
-            .min_by(|a, b| a.severity.cmp(&b.severity).then_with(|| b.declared_at.cmp(&a.declared_at)))
-    }
-
     fn event<'a>(
         now: &'a str,
         author: &'a str,
@@ -215,7 +41,7 @@ impl AppContext {
         text: &'a str,
         data: &'a str,
     ) -> NewTimelineEvent<'a> {
-        NewTimelineEvent { at: now, author, kind: kind_str(kind), text, data }
+        NewTimelineEvent { at: now, author, kind: kind.as_str(), text, data }
     }
 
     /// Declares an incident: stored (with its first timeline event) before anything else,
@@ -558,21 +384,5 @@ impl AppContext {
     /// Drops the draft under `key` (its form was submitted or discarded).
     pub fn draft_delete(&self, key: &str) -> Result<(), Error> {
         Ok(self.store()?.delete_draft(key)?)
-    }
-}
-
-fn kind_str(k: TimelineKind) -> &'static str {
-    match k {
-        TimelineKind::Declared => "declared",
-        TimelineKind::Acknowledged => "acknowledged",
-        TimelineKind::Snapshot => "snapshot",
-        TimelineKind::Update => "update",
-        TimelineKind::Change => "change",
-        TimelineKind::Escalated => "escalated",
-        TimelineKind::Resolved => "resolved",
-        TimelineKind::Note => "note",
-        TimelineKind::SlackPosted => "slack_posted",
-        TimelineKind::SlackFailed => "slack_failed",
-        TimelineKind::Summary => "summary",
     }
 }

@@ -8,7 +8,6 @@ use hsof_store::{IncidentChanges, OutboxRecord};
 use serde::Serialize;
 use serde_json::json;
 
-use super::kind_str;
 use super::records::{self, ts};
 use crate::{AppContext, Error};
 
@@ -167,7 +166,7 @@ impl AppContext {
     }
 
     fn timeline_event(&self, at: &str, kind: TimelineKind, text: &str, data: &serde_json::Value) -> OwnedEvent {
-        OwnedEvent { at: at.into(), kind: kind_str(kind), text: text.into(), data: data.to_string() }
+        OwnedEvent { at: at.into(), kind: kind.as_str(), text: text.into(), data: data.to_string() }
     }
 
     /// The incident clock, run by the poller: reminders that have come due (each once),

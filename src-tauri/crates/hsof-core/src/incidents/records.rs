@@ -1,15 +1,12 @@
 //! Between the store's columns and the incident model.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use hsof_ops::incidents::{Incident, TimelineEvent};
 use hsof_store::{IncidentRecord, TimelineRecord};
 
 use crate::Error;
 
-/// RFC 3339 with milliseconds, as the store keeps times.
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub(crate) use crate::time::ts;
 
 fn parse(s: &str, what: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(s)

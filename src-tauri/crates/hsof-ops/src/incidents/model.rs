@@ -149,9 +149,10 @@ impl TimelineKind {
     ];
 }
 
-impl fmt::Display for TimelineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl TimelineKind {
+    /// The stored and displayed name (`slack_posted`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
             Self::Declared => "declared",
             Self::Acknowledged => "acknowledged",
             Self::Snapshot => "snapshot",
@@ -163,7 +164,13 @@ impl fmt::Display for TimelineKind {
             Self::SlackPosted => "slack_posted",
             Self::SlackFailed => "slack_failed",
             Self::Summary => "summary",
-        })
+        }
+    }
+}
+
+impl fmt::Display for TimelineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
