@@ -18,7 +18,7 @@ fi
 # System packages: Tauri's WebKitGTK stack for `run`; Xvfb and the WebKit WebDriver for `test`.
 run_pkgs=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libayatana-appindicator3-dev libsoup-3.0-dev curl file)
-test_pkgs=(xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager python3-venv)
+test_pkgs=(xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager python3-venv faketime libfaketime tzdata)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 # kubectl: Debian's kubernetes-client, unless a kubectl is already installed (a cloud
@@ -45,9 +45,20 @@ fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || die "Node.js $node_major is too old: Vite needs 18 or newer"
 
-# Rust (>= 1.90, Tauri 2's minimum): Debian's rustc is older, so rustup is the way.
+# Rust: the exact toolchain rust-toolchain.toml pins (with rustfmt and clippy), through rustup
+# when it is present; Debian's rustc is older than Tauri 2's minimum (1.90).
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 command -v cargo >/dev/null || die "Rust is not installed: install it with rustup (https://rustup.rs), then re-run"
+pinned=$(sed -nE 's/^channel *= *"([^"]+)".*/\1/p' rust-toolchain.toml)
+if command -v rustup >/dev/null; then
+  if ! rustup run "$pinned" cargo clippy --version >/dev/null 2>&1 \
+    || ! rustup run "$pinned" cargo fmt --version >/dev/null 2>&1; then
+    say "installing the pinned Rust toolchain $pinned (rustfmt, clippy) through rustup"
+    rustup toolchain install "$pinned" --profile minimal --component rustfmt --component clippy
+  fi
+elif ! rustc --version | grep -q "^rustc $pinned "; then
+  say "warning: rustup not found and rustc is $(rustc --version), not the pinned $pinned"
+fi
 rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
 [ "$rust_minor" -ge 90 ] || die "rustc $(rustc --version) is too old: run \`rustup update stable\` (1.90 or newer)"
 if [ "$mode" = test ]; then
@@ -67,9 +78,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 # tauri-driver: the WebDriver bridge between the specs and the app (from crates.io).
-if [ "$mode" = test ] && ! command -v tauri-driver >/dev/null; then
-  say "installing tauri-driver (cargo install --locked)"
-  cargo install tauri-driver --locked
+tauri_driver_version=2.1.0
+# (it has no --version: cargo's install list says which version is there)
+if [ "$mode" = test ] && ! cargo install --list 2>/dev/null | grep -qxF "tauri-driver v$tauri_driver_version:"; then
+  say "installing tauri-driver $tauri_driver_version (cargo install --locked)"
+  cargo install tauri-driver --locked --version "$tauri_driver_version"
 fi
 # NVRTC, CUDA's run-time compiler, from PyPI (nvidia-cuda-nvrtc-cu12): the kernel test compiles
 # every kernels/*.cu with it, which needs no GPU and no driver. It lives in a venv under
