@@ -5,12 +5,12 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP := target/debug/hsof-control-center
 
-.PHONY: run test bootstrap bootstrap-test app lint unit rust-test e2e bindings bench clean
+.PHONY: run test bootstrap bootstrap-test app lint unit rust-test test-dates e2e bindings bench clean
 
 run: bootstrap app
 	./$(APP)
 
-test: bootstrap-test lint unit rust-test app e2e
+test: bootstrap-test lint unit rust-test test-dates app e2e
 	@echo "make test: all suites passed"
 
 bootstrap:
@@ -18,6 +18,11 @@ bootstrap:
 
 bootstrap-test:
 	@scripts/bootstrap.sh test
+
+# The suites that start no third-party server, again under libfaketime at a week's end,
+# both Berlin DST changes, a leap day and a year's end (scripts/test-dates.sh).
+test-dates:
+	scripts/test-dates.sh
 
 # The desktop binary with the UI embedded (vite build + cargo build with custom-protocol).
 app:

@@ -50,13 +50,19 @@ async fn a_p1_through_the_ui_with_slack_updates_and_no_draft_lost_to_a_crash() {
         store.draft("incident-new").ok().flatten().is_some_and(|(t, _)| t.contains("half the workers idle"))
     })
     .await;
+    // Only the app this spec started, by process id: other instances on the machine live on.
+    let pids = driver.app_pids();
+    assert!(!pids.is_empty(), "the app {} runs under this spec's driver", app_binary().display());
+    for pid in &pids {
+        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    }
     drop(app);
-    let binary = app_binary().display().to_string();
-    let _ = std::process::Command::new("pkill").args(["-KILL", "-f", &binary]).status();
-    until("the app gone", || {
-        !std::process::Command::new("pgrep").args(["-f", &binary]).status().is_ok_and(|s| s.success())
-    })
-    .await;
+    // Gone, or a zombie its parent has yet to reap.
+    let gone = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+    };
+    until("the app gone", || pids.iter().all(gone)).await;
 
     let app = driver.launch().await;
     app.open("incidents").await;

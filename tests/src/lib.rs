@@ -153,6 +153,35 @@ impl Driver {
         s
     }
 
+    /// The app processes this driver started (through WebKitWebDriver), by walking the
+    /// parent links in `/proc` down from the driver: never another spec's or a user's app.
+    pub fn app_pids(&self) -> Vec<u32> {
+        let Some(root) = self.child.id() else { return Vec::new() };
+        let app = std::fs::canonicalize(app_binary()).unwrap_or_else(|_| app_binary());
+        let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+                // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+                let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+                Some((pid, ppid))
+            })
+            .collect();
+        let mut tree = vec![root];
+        let mut i = 0;
+        while i < tree.len() {
+            let parent = tree[i];
+            tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+            i += 1;
+        }
+        tree.into_iter()
+            .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app))
+            .collect()
+    }
+
     /// Stops the driver, the WebKitWebDriver it started and any app still running.
     pub async fn stop(self) {
         drop(self);

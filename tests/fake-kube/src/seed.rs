@@ -8,7 +8,13 @@ use crate::store::{ExecAnswer, LogLine, Store};
 /// Namespace `hsof`, two GPU nodes, ConfigMap `hsof-config`, CronJob `hsof-backup`, and
 /// Deployment `hsof-main` with `replicas` pods, rolled from image 1.4.0 (revision 1) to
 /// 1.5.0 (revision 2) with change-causes; plus `extra_pods` unowned pods (for scale tests).
+///
+/// Every timestamp is relative to the moment of seeding (the last nightly backup, an event
+/// an hour ago), so a fixture never turns "old" as the calendar moves on.
 pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
+    let now = chrono::Utc::now();
+    let backup = backup_times(now);
+    let ago = |d: chrono::Duration| (now - d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     store.metrics_server = true;
     store.put(json!({"kind": "Namespace", "metadata": {"name": "hsof"}}));
     for n in 1..=2 {
@@ -26,7 +32,7 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
         "data": {"log_level": "info", "stage1_keep": "500", "stage2_keep": "50", "stage3_keep": "15"}}));
     store.put(json!({"kind": "CronJob", "metadata": {"name": "hsof-backup", "namespace": "hsof"},
         "spec": {"schedule": "0 2 * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "backup", "image": "hsof/backup:1.0"}], "restartPolicy": "OnFailure"}}}}},
-        "status": {"lastScheduleTime": "2026-11-27T02:00:00Z", "lastSuccessfulTime": "2026-11-27T02:04:10Z"}}));
+        "status": {"lastScheduleTime": backup.0, "lastSuccessfulTime": backup.1}}));
     let labels = json!({"app.kubernetes.io/name": "hsof", "app.kubernetes.io/component": "main-application"});
     let deployment = |image: &str, cause: &str| {
         json!({
@@ -66,7 +72,7 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
         "ScalingReplicaSet",
         ("Deployment", "hsof-main"),
         "Scaled up replica set to 3",
-        "2026-11-27T08:00:00Z",
+        &ago(chrono::Duration::hours(1)),
     ));
     store.put(event(
         "hsof-backup.failed",
@@ -74,7 +80,7 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
         "BackoffLimitExceeded",
         ("Job", "hsof-backup-29400000"),
         "Job has reached the specified backoff limit",
-        "2026-11-26T02:10:00Z",
+        &ago(chrono::Duration::hours(31)),
     ));
     let pods: Vec<String> = store
         .objects
@@ -90,12 +96,27 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
             (1..=20)
                 .map(|i| LogLine {
                     at: start + chrono::Duration::seconds(i),
-                    text: format!("2026-11-27T09:00:{i:02}Z INFO stage1 processed batch {i}"),
+                    text: format!(
+                        "{} INFO stage1 processed batch {i}",
+                        (start + chrono::Duration::seconds(i)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
                 })
                 .collect(),
         );
     }
     store.exec.insert("df -h".into(), ExecAnswer { exit: 0, stdout: DF_H.into(), stderr: String::new() });
+}
+
+/// `hsof-backup`'s `lastScheduleTime` and `lastSuccessfulTime` as seeded at `now`: the
+/// most recent 02:00 UTC run that has had time to finish (10 minutes), done 4 min 10 s later.
+fn backup_times(now: chrono::DateTime<chrono::Utc>) -> (String, String) {
+    let settled = now - chrono::Duration::minutes(10);
+    let mut run = settled.date_naive().and_hms_opt(2, 0, 0).expect("02:00 exists in UTC").and_utc();
+    if run > settled {
+        run -= chrono::Duration::days(1);
+    }
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    (fmt(run), fmt(run + chrono::Duration::seconds(250)))
 }
 
 /// What `df -h` prints in an HSOF pod: the container's overlay, the model and data

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `make test-dates`: the suites that start no third-party server (store, ops, core, select,
+# the CLI, and the incident and calendar suites of hsof-tests) run under Debian's libfaketime
+# at instants that break naive date code: a week's end, both DST changes in Berlin, a leap
+# day and a year's end, each in a time zone of its own.
+#
+# How: the test binaries are built once with the real clock (cargo must not see file times
+# in the future), then each binary runs with LD_PRELOAD=libfaketimeMT and FAKETIME set to an
+# offset ("+N" seconds) from now, so every process a test starts (hsofctl, the fake API
+# server) sees the same fake clock, which goes on ticking. Monotonic clocks stay real
+# (FAKETIME_DONT_FAKE_MONOTONIC=1): tokio's timers and SQLite's busy waits measure real
+# durations, only the wall clock moves.
+#
+# Usage: scripts/test-dates.sh [NAME...]   (default: every instant below)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1mtest-dates:\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mtest-dates:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# name | instant (with its UTC offset) | TZ the tests run in
+instants=(
+  "sunday-2359|2027-01-03 23:59:30 +0000|UTC"
+  "dst-start-berlin|2027-03-28 01:59:30 +0100|Europe/Berlin"
+  "dst-end-berlin|2027-10-31 02:30:00 +0200|Europe/Berlin"
+  "leap-day|2028-02-29 12:00:00 +0000|America/New_York"
+  "year-end|2026-12-31 23:59:50 +0000|UTC"
+)
+
+lib=""
+for l in /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 /usr/lib/*/faketime/libfaketimeMT.so.1; do
+  [ -f "$l" ] && { lib="$l"; break; }
+done
+[ -n "$lib" ] || die "libfaketime not found: apt-get install libfaketime (scripts/bootstrap.sh test does)"
+
+# The suites: package tests, and two hsof-tests suites (calendar without the one test that
+# starts AlertManager).
+say "building the test binaries"
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+{
+  cargo test --no-run --message-format=json -q -p hsof-store -p hsof-ops -p hsof-core -p hsof-select -p hsofctl
+  cargo test --no-run --message-format=json -q -p hsof-tests --test incidents --test calendar
+} | python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("profile", {}).get("test") and m.get("executable"):
+        print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"] + "\t" + m["target"]["name"])
+' | sort -u > "$list"
+[ -s "$list" ] || die "no test binaries were built"
+
+skip_for() {
+  case "$1" in
+    calendar) echo "--skip gates_use_recorded_jobs_and_windows_are_silenced_in_alertmanager" ;;
+  esac
+}
+
+selected=("$@")
+failed=()
+runs=0
+for spec in "${instants[@]}"; do
+  IFS='|' read -r name instant tz <<<"$spec"
+  if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " == *" $name "* ]]; then continue; fi
+  target=$(date -d "$instant" +%s) || die "cannot parse $instant"
+  # Every suite starts at the instant itself (the offset is taken anew for each binary).
+  fake_env() { echo LD_PRELOAD="$lib" FAKETIME="$(printf '%+d' $((target - $(date +%s))))" FAKETIME_DONT_FAKE_MONOTONIC=1 TZ="$tz"; }
+  # libfaketime must take, or this whole target proves nothing.
+  # shellcheck disable=SC2046
+  seen=$(env $(fake_env) date +%s)
+  [ $((seen - target)) -ge 0 ] && [ $((seen - target)) -lt 60 ] \
+    || die "libfaketime did not move the clock to $instant (saw $(date -d "@$seen"))"
+  # shellcheck disable=SC2046
+  say "$name: each suite starts at $(env $(fake_env) date '+%a %F %T %Z') ($tz)"
+  while IFS=$'\t' read -r dir exe target_name; do
+    runs=$((runs + 1))
+    export_env=($(fake_env))
+    # shellcheck disable=SC2046
+    if ! (cd "$dir" && env "${export_env[@]}" CARGO_MANIFEST_DIR="$dir" "$exe" -q $(skip_for "$target_name")); then
+      failed+=("$name: $(basename "$dir") $target_name")
+    fi
+  done <"$list"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '\033[1;31mtest-dates:\033[0m failed at:\n' >&2
+  printf '  %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+say "$runs suite runs passed at every instant"
