@@ -6,8 +6,9 @@
 //! and undo are real. The conformance tests drive it with the real `kubectl`.
 //!
 //! Watches resume from a resourceVersion (or answer `410 Gone`), log follows honour
-//! `sinceTime`, and exec speaks the websocket channel protocols (v4 and v5) for scripted
-//! commands such as `df -h`. Faults: status codes, delays, dropped streams, bad tokens.
+//! `sinceTime`, and exec answers scripted commands such as `df -h` over the websocket channel
+//! protocols (v4, v5) and over SPDY/3.1 (v4 down to v1), as older `kubectl` speaks it.
+//! Faults: status codes, delays, dropped streams, bad tokens.
 
 mod controller;
 mod discovery;
@@ -16,6 +17,7 @@ mod patch;
 mod resources;
 mod routes;
 mod seed;
+mod spdy;
 mod store;
 mod streams;
 
