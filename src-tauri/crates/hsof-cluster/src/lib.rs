@@ -9,9 +9,11 @@ mod error;
 mod follow;
 mod jobs;
 mod live;
+mod permissions;
 pub mod proxy;
 mod read;
 mod rollout;
+mod selector;
 mod storage;
 mod top;
 mod workload;
@@ -25,8 +27,10 @@ pub use error::ClusterError;
 pub use follow::{split_timestamped, FollowEvent, LogCursor, LogLine};
 pub use jobs::{JobOutcome, JobTemplate};
 pub use live::{Live, WatchState};
+pub use permissions::{PermissionCache, PermissionScope};
 pub use read::{age, ContainerRow, DeploymentRow, NodeRow, PodRow, Revision};
 pub use rollout::RolloutStatus;
+pub use selector::{Requirement, Selection, SelectorOp};
 pub use storage::{parse_df, DfReport, DfRow};
 pub use top::{cpu_millicores, memory_bytes, TopRow};
 pub use workload::{BackupStatus, EventRow, ImageUse};
@@ -57,6 +61,9 @@ pub struct Cluster {
     pub context: String,
     /// API server URL.
     pub server: String,
+    /// Who the connection authenticates as: the kubeconfig user's name and a digest of its
+    /// credentials (`alice#3f9c…`), never a secret. Keys permission answers.
+    pub identity: String,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -65,6 +72,7 @@ impl std::fmt::Debug for Cluster {
             .field("context", &self.context)
             .field("server", &self.server)
             .field("namespace", &self.namespace)
+            .field("identity", &self.identity)
             .finish()
     }
 }
@@ -88,6 +96,12 @@ impl Cluster {
             let known: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
             return Err(ClusterError::NoContext { context: context_name, known });
         }
+        let user = kc
+            .contexts
+            .iter()
+            .find(|c| c.name == context_name)
+            .and_then(|c| c.context.as_ref())
+            .and_then(|c| c.user.clone());
         let opts = kube::config::KubeConfigOptions { context: Some(context_name.clone()), cluster: None, user: None };
         let mut config =
             kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
@@ -98,6 +112,7 @@ impl Cluster {
         // operator's click must not hang that long. Watches and follows retry on their own.
         config.default_retry = false;
         let server = config.cluster_url.to_string();
+        let identity = permissions::identity_of(user.as_deref(), &config.auth_info);
         // The explicit setting wins, then the kubeconfig's `proxy-url`, then the environment
         // the way kubectl (Go's ProxyFromEnvironment) reads it.
         let proxy = match options.proxy_url.as_deref().filter(|p| !p.is_empty()) {
@@ -109,11 +124,12 @@ impl Cluster {
             config.proxy_url = Some(proxy::parse(&p)?);
         }
         let client = kube::Client::try_from(config).map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
-        Ok(Self { client, namespace: namespace.to_string(), context: context_name, server })
+        Ok(Self { client, namespace: namespace.to_string(), context: context_name, server, identity })
     }
 
     /// Asks the API whether the current identity may `verb` the `resource` (with optional
     /// `subresource`) in the namespace: a SelfSubjectAccessReview. Returns the reason when not.
+    /// Uncached: [`PermissionCache::can_i`] reuses answers per identity.
     pub async fn can_i(
         &self,
         verb: &str,

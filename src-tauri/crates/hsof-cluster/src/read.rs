@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 
-use crate::{Cluster, ClusterError};
+use crate::{Cluster, ClusterError, Selection};
 
 /// A pod as the Cluster table shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -166,15 +166,9 @@ impl Cluster {
             .get(deployment)
             .await
             .map_err(|e| ClusterError::from_kube(e, &format!("get deployment {deployment}")))?;
-        let selector = selector_of(&dep);
-        let sets: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &self.namespace);
-        let list = sets
-            .list(&ListParams::default().labels(&selector))
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "list replicasets"))?;
+        let sets: Vec<ReplicaSet> = self.list_selected(&Selection::of_deployment(&dep)?, "list replicasets").await?;
         let uid = dep.metadata.uid.clone();
-        let owned = list
-            .items
+        let owned = sets
             .into_iter()
             .filter(|rs| {
                 rs.metadata.owner_references.as_ref().is_some_and(|o| {
@@ -187,13 +181,24 @@ impl Cluster {
     }
 }
 
-/// A deployment's `matchLabels` as a label selector (`app=hsof,tier=main`).
-pub(crate) fn selector_of(dep: &Deployment) -> String {
-    dep.spec
-        .as_ref()
-        .and_then(|s| s.selector.match_labels.as_ref())
-        .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
-        .unwrap_or_default()
+impl Cluster {
+    /// Objects of kind `K` in the namespace that `selection` selects: listed with its query
+    /// (nothing is listed for a nil selector) and checked against it here as well, so a
+    /// server that ignores set-based terms (`in`, `notin`, `key`, `!key`) cannot hand back
+    /// another workload's objects.
+    pub(crate) async fn list_selected<K>(&self, selection: &Selection, what: &str) -> Result<Vec<K>, ClusterError>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let Some(query) = selection.query() else { return Ok(Vec::new()) };
+        let api: Api<K> = Api::namespaced(self.client.clone(), &self.namespace);
+        let list =
+            api.list(&ListParams::default().labels(&query)).await.map_err(|e| ClusterError::from_kube(e, what))?;
+        Ok(list.items.into_iter().filter(|o| selection.matches(o.meta().labels.as_ref())).collect())
+    }
 }
 
 /// The table row of a deployment.

@@ -2,7 +2,7 @@
 //! table (the runbook's weekly capacity check).
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, AttachParams, ListParams};
+use kube::api::{Api, AttachParams};
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
 
@@ -109,14 +109,8 @@ impl Cluster {
     /// A running pod of `deployment` whose containers are all ready.
     pub async fn running_pod_of(&self, deployment: &str) -> Result<String, ClusterError> {
         let (dep, _) = self.deployment_and_sets(deployment).await?;
-        let selector = crate::read::selector_of(&dep);
-        let api: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
-        let pods = api
-            .list(&ListParams::default().labels(&selector))
-            .await
-            .map_err(|e| ClusterError::from_kube(e, "list pods"))?;
-        pods.items
-            .iter()
+        let pods: Vec<Pod> = self.list_selected(&crate::Selection::of_deployment(&dep)?, "list pods").await?;
+        pods.iter()
             .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
             .find(|p| {
                 p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).is_some_and(|c| c.iter().all(|c| c.ready))

@@ -2,17 +2,16 @@
 //! handed it) is reused until the kubeconfig file, context, namespace, timeout or proxy
 //! changes; the live watches follow the same key; permission answers are cached.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use hsof_cluster::{Cluster, ConnectOptions, Live};
 
 use crate::{AppContext, Error};
 
 /// How long a SelfSubjectAccessReview answer is trusted before the API is asked again.
-pub const PERMISSION_TTL: Duration = Duration::from_secs(300);
+pub const PERMISSION_TTL: Duration = hsof_cluster::PermissionCache::DEFAULT_TTL;
 
 /// Everything that decides which cluster a request goes to.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,14 +25,13 @@ struct Key {
     options: ConnectOptions,
 }
 
-type PermissionKey = (String, String, String, String, String, String);
-
 /// The cached connection, live watches and permission answers.
 #[derive(Default)]
 pub struct ClusterState {
     connection: Mutex<Option<(Key, Cluster)>>,
     live: Mutex<Option<(Key, Arc<Live>)>>,
-    permissions: Mutex<HashMap<PermissionKey, (bool, String, Instant)>>,
+    /// Answers per server, context, namespace and identity (hsof-cluster's cache).
+    permissions: hsof_cluster::PermissionCache,
 }
 
 impl std::fmt::Debug for ClusterState {
@@ -79,6 +77,8 @@ impl AppContext {
         }
         let cluster =
             Cluster::connect(key.kubeconfig.as_deref(), key.context.as_deref(), &key.namespace, &key.options).await?;
+        // Another context or other credentials: answers given to the last identity go.
+        self.cluster_state().permissions.follow(&cluster.permission_scope());
         *lock(&self.cluster_state().connection) = Some((key, cluster.clone()));
         Ok(cluster)
     }
@@ -105,7 +105,8 @@ impl AppContext {
     }
 
     /// SelfSubjectAccessReview through the cache: an answer younger than
-    /// [`PERMISSION_TTL`] for the same server, context, namespace and attributes is reused.
+    /// [`PERMISSION_TTL`] for the same server, context, namespace, identity and attributes
+    /// is reused.
     pub async fn can_i(
         &self,
         cluster: &Cluster,
@@ -114,26 +115,11 @@ impl AppContext {
         resource: &str,
         subresource: &str,
     ) -> Result<(bool, String), Error> {
-        let key = (
-            format!("{}|{}|{}", cluster.server, cluster.context, cluster.namespace),
-            verb.to_string(),
-            group.to_string(),
-            resource.to_string(),
-            subresource.to_string(),
-            String::new(),
-        );
-        if let Some((allowed, reason, at)) = lock(&self.cluster_state().permissions).get(&key) {
-            if at.elapsed() < PERMISSION_TTL {
-                return Ok((*allowed, reason.clone()));
-            }
-        }
-        let (allowed, reason) = cluster.can_i(verb, group, resource, subresource).await?;
-        lock(&self.cluster_state().permissions).insert(key, (allowed, reason.clone(), Instant::now()));
-        Ok((allowed, reason))
+        Ok(self.cluster_state().permissions.can_i(cluster, verb, group, resource, subresource).await?)
     }
 
     /// Forgets cached permission answers (after a role change, say).
     pub fn forget_permissions(&self) {
-        lock(&self.cluster_state().permissions).clear();
+        self.cluster_state().permissions.forget();
     }
 }
