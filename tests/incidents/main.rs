@@ -294,3 +294,87 @@ fn the_cli_declares_updates_resolves_and_writes_the_summary() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("title"), "{}", String::from_utf8_lossy(&none.stderr));
     assert_eq!(cli(&["incident", "show", "999"]).status.code(), Some(4), "not found");
 }
+
+fn flush_process(e: &Env) -> std::process::Child {
+    Command::new(hsof_tests::hsofctl())
+        .args(["--json", "incident", "flush"])
+        .env("HSOF_CONTROL_CONFIG", e.dir.path().join("config.toml"))
+        .env("HSOF_CONTROL_DATA_DIR", e.dir.path().join("data"))
+        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("hsofctl incident flush")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_and_the_app_flushing_at_once_post_each_message_once() {
+    // A slow Slack: every answer takes 2 s, so all three flushers are in flight together.
+    let hook = Webhook::start(Answer::Slow(Duration::from_secs(2)));
+    let e = env(Some(&hook.url), None);
+    let now = Utc::now();
+    let mut titles = Vec::new();
+    for (i, sev) in [Severity::P0, Severity::P1, Severity::P1, Severity::P0].into_iter().enumerate() {
+        let title = format!("exactly-once incident {i}");
+        let mut n = p1(&title);
+        n.severity = sev;
+        e.ctx.incident_declare(&n, "ana", now).expect("declare");
+        titles.push(title);
+    }
+    let (a, b) = (flush_process(&e), flush_process(&e));
+    // The app's poller runs the same flush, in this process, at the same time.
+    let (ours, a, b) = tokio::join!(
+        e.ctx.flush_slack(Utc::now()),
+        tokio::task::spawn_blocking(move || a.wait_with_output().expect("a")),
+        tokio::task::spawn_blocking(move || b.wait_with_output().expect("b")),
+    );
+    let ours = ours.expect("flush");
+    let mut posted = ours.0;
+    for out in [a.expect("join"), b.expect("join")] {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        posted += u32::try_from(v["posted"].as_u64().expect("posted")).expect("small");
+    }
+    let outbox = e.ctx.store().expect("store").slack_outbox(None).expect("outbox");
+    assert!(outbox.len() >= 4, "one declaration message per incident at least: {outbox:?}");
+    assert!(outbox.iter().all(|m| m.posted_at.is_some() && m.attempts == 1), "{outbox:?}");
+    assert_eq!(posted as usize, outbox.len(), "the three flushers together posted each message once");
+    let bodies = hook.wait_for(outbox.len(), Duration::from_secs(10));
+    assert_eq!(bodies.len(), outbox.len(), "{bodies:?}");
+    assert_eq!(hook.requests(), outbox.len(), "no message was sent twice");
+    for m in &outbox {
+        let sent: serde_json::Value = serde_json::from_str(&m.payload).expect("json");
+        let n = bodies.iter().filter(|b| b["text"] == sent["text"]).count();
+        assert_eq!(n, 1, "{} arrived {n} times", sent["text"]);
+    }
+    for t in &titles {
+        assert!(bodies.iter().any(|b| b["text"].as_str().unwrap_or_default().contains(t.as_str())), "{t}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flusher_killed_mid_post_leaves_the_message_to_be_retried() {
+    let hook = Webhook::start(Answer::Hang);
+    let e = env(Some(&hook.url), None);
+    e.ctx.incident_declare(&p1("killed mid-post"), "ana", Utc::now()).expect("declare");
+    let mut child = flush_process(&e);
+    let start = std::time::Instant::now();
+    while hook.requests() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "the flusher never posted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+
+    let store = e.ctx.store().expect("store");
+    let m = store.slack_outbox(None).expect("outbox").pop().expect("the message is kept");
+    assert!(m.posted_at.is_none() && !m.gave_up && m.attempts == 0, "{m:?}");
+    hook.answer(Answer::Ok);
+    // The dead flusher's lease holds for a while (it might still have been posting) ...
+    assert_eq!(e.ctx.flush_slack(Utc::now()).await.expect("flush"), (0, 0));
+    // ... and once it runs out the message goes, once.
+    let later = Utc::now() + chrono::Duration::seconds(31);
+    assert_eq!(e.ctx.flush_slack(later).await.expect("flush"), (1, 0));
+    assert_eq!(hook.bodies().len(), 1);
+    assert!(hook.bodies()[0]["text"].as_str().unwrap_or_default().contains("killed mid-post"));
+}

@@ -13,6 +13,9 @@ pub enum Answer {
     Status(u16, String),
     /// Read the request and never answer (until the receiver is dropped).
     Hang,
+    /// 200 `ok` after this long, each request on a thread of its own (as a slow Slack
+    /// answers several clients at once).
+    Slow(Duration),
 }
 
 /// A running receiver on a free loopback port.
@@ -21,6 +24,7 @@ pub struct Webhook {
     pub url: String,
     answer: Arc<Mutex<Answer>>,
     bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+    requests: Arc<std::sync::atomic::AtomicUsize>,
     server: Arc<tiny_http::Server>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -38,14 +42,28 @@ impl Webhook {
         let port = server.server_addr().to_ip().map(|a| a.port()).unwrap_or_default();
         let answer = Arc::new(Mutex::new(answer));
         let bodies = Arc::new(Mutex::new(Vec::new()));
-        let (s, a, b) = (server.clone(), answer.clone(), bodies.clone());
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (s, a, b, r) = (server.clone(), answer.clone(), bodies.clone(), requests.clone());
         let thread = std::thread::spawn(move || {
             let mut hung = Vec::new();
             for mut req in s.incoming_requests() {
                 let mut text = String::new();
                 let _ = req.as_reader().read_to_string(&mut text);
+                r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let now = a.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 match now {
+                    Answer::Slow(after) => {
+                        let b = b.clone();
+                        std::thread::spawn(move || {
+                            std::thread::sleep(after);
+                            // Recorded as delivered only when the answer reached the client.
+                            if req.respond(tiny_http::Response::from_string("ok")).is_ok() {
+                                b.lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .push(serde_json::from_str(&text).unwrap_or_default());
+                            }
+                        });
+                    }
                     Answer::Ok => {
                         b.lock()
                             .unwrap_or_else(|p| p.into_inner())
@@ -64,6 +82,7 @@ impl Webhook {
             url: format!("http://127.0.0.1:{port}/services/T000/B000/XXXX"),
             answer,
             bodies,
+            requests,
             server,
             thread: Some(thread),
         }
@@ -77,6 +96,11 @@ impl Webhook {
     /// Bodies accepted so far.
     pub fn bodies(&self) -> Vec<serde_json::Value> {
         self.bodies.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Requests read so far, answered or not.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Waits until at least `n` bodies arrived (up to `timeout`).

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hsof_ops::incidents::{retry_after, SlackClient, SlackError, SlackMessage};
+use hsof_ops::incidents::{parse_retry_after, retry_after, SlackClient, SlackError, SlackMessage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -102,12 +102,30 @@ async fn a_200_ok_delivers_the_message_as_json() {
 async fn a_500_is_unavailable_and_worth_retrying() {
     let (url, _rx) = receiver(Some("500 Internal Server Error"), "internal_error").await;
     let err = SlackClient::new(&url, Duration::from_secs(5)).expect("client").post(&message()).await.expect_err("500");
-    assert_eq!(err, SlackError::Unavailable { status: 500, body: "internal_error".into() });
+    assert_eq!(err, SlackError::Unavailable { status: 500, body: "internal_error".into(), retry_after: None });
     assert!(err.is_retryable());
 
     let (url, _rx) = receiver(Some("429 Too Many Requests"), "rate_limited").await;
     let err = SlackClient::new(&url, Duration::from_secs(5)).expect("client").post(&message()).await.expect_err("429");
     assert!(matches!(err, SlackError::Unavailable { status: 429, .. }) && err.is_retryable(), "{err:?}");
+    assert!(err.is_rate_limit() && err.retry_after().is_none());
+
+    // Slack's rate limit says how long to wait; the client reads it.
+    let (url, _rx) = receiver(Some("429 Too Many Requests\r\nRetry-After: 30"), "rate_limited").await;
+    let err = SlackClient::new(&url, Duration::from_secs(5)).expect("client").post(&message()).await.expect_err("429");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)), "{err:?}");
+}
+
+#[test]
+fn retry_after_reads_seconds_and_http_dates() {
+    use chrono::TimeZone as _;
+    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).single().expect("time");
+    assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+    assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+    assert_eq!(parse_retry_after("Fri, 27 Nov 2026 09:01:30 GMT", now), Some(Duration::from_secs(90)));
+    assert_eq!(parse_retry_after("Fri, 27 Nov 2026 08:00:00 GMT", now), Some(Duration::ZERO), "a past date: no wait");
+    assert_eq!(parse_retry_after("soon", now), None);
+    assert_eq!(parse_retry_after("-5", now), None);
 }
 
 #[tokio::test]

@@ -295,6 +295,21 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
+    /// Claims the oldest message due at `now` that no live lease holds, for `holder` until
+    /// `lease_until`, in one statement (`UPDATE … RETURNING`): of two flushers racing for
+    /// it, exactly one gets it. `None` when nothing is due.
+    pub fn claim_slack(&self, now: &str, lease_until: &str, holder: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "UPDATE slack_outbox SET claimed_until = ?2, claimed_by = ?3 WHERE id = ( \
+               SELECT id FROM slack_outbox WHERE posted_at IS NULL AND gave_up = 0 AND next_attempt_at <= ?1 \
+               AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY id LIMIT 1) \
+             RETURNING {OUTBOX_COLUMNS}"
+        ))?;
+        let mut rows = stmt.query_map(params![now, lease_until, holder], outbox_row)?;
+        Ok(rows.next().transpose()?)
+    }
+
     /// Messages due for an attempt at `now`, oldest first.
     pub fn due_slack(&self, now: &str, limit: u32) -> Result<Vec<OutboxRecord>, StoreError> {
         let conn = self.conn();
@@ -319,7 +334,8 @@ impl Store {
     /// Records that Slack accepted message `id`.
     pub fn slack_posted(&self, id: i64, at: &str) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE slack_outbox SET posted_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            "UPDATE slack_outbox SET posted_at = ?2, attempts = attempts + 1, last_error = NULL, \
+             claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
             params![id, at],
         )?;
         Ok(())
@@ -329,7 +345,8 @@ impl Store {
     pub fn slack_failed(&self, id: i64, error: &str, retry_at: Option<&str>) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE slack_outbox SET attempts = attempts + 1, last_error = ?2, \
-             next_attempt_at = coalesce(?3, next_attempt_at), gave_up = (?3 IS NULL) WHERE id = ?1",
+             next_attempt_at = coalesce(?3, next_attempt_at), gave_up = (?3 IS NULL), \
+             claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
             params![id, error, retry_at],
         )?;
         Ok(())
@@ -477,5 +494,47 @@ mod tests {
         assert_eq!(s.draft("incident-new").expect("read"), Some(("half a title, more".into(), "t2".into())));
         s.delete_draft("incident-new").expect("delete");
         assert_eq!(s.draft("incident-new").expect("read"), None);
+    }
+
+    #[test]
+    fn a_claimed_message_is_one_flushers_until_its_lease_runs_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sqlite3");
+        let a = Store::open(&path).expect("a");
+        let ids: Vec<i64> = (0..50)
+            .map(|i| a.enqueue_slack(None, &format!("{{\"text\":\"{i}\"}}"), "2026-11-28T10:00:00.000Z").expect("q"))
+            .collect();
+        // Two connections (as two processes have), four threads each, claiming as fast as
+        // they can: every message is claimed exactly once.
+        let claimed = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for k in 0..8 {
+                let (claimed, path) = (&claimed, &path);
+                scope.spawn(move || {
+                    let s = Store::open(path).expect("open");
+                    while let Some(m) = s
+                        .claim_slack("2026-11-28T10:00:01.000Z", "2026-11-28T10:00:31.000Z", &format!("flusher {k}"))
+                        .expect("claim")
+                    {
+                        claimed.lock().expect("lock").push(m.id);
+                    }
+                });
+            }
+        });
+        let mut claimed = claimed.into_inner().expect("claimed");
+        claimed.sort_unstable();
+        assert_eq!(claimed, ids, "each message claimed once");
+        // Leased: not due for anyone else until the lease ends, then due again (the holder
+        // died without an outcome).
+        assert!(a.claim_slack("2026-11-28T10:00:30.000Z", "2026-11-28T10:01:00.000Z", "late").expect("c").is_none());
+        let again = a.claim_slack("2026-11-28T10:00:31.000Z", "2026-11-28T10:01:01.000Z", "late").expect("c");
+        assert_eq!(again.map(|m| m.id), Some(ids[0]));
+        // An outcome ends the lease: a retry is due at its time, a posted message never.
+        a.slack_failed(ids[0], "503", Some("2026-11-28T10:00:40.000Z")).expect("fail");
+        let retry = a.claim_slack("2026-11-28T10:00:40.000Z", "2026-11-28T10:01:10.000Z", "late").expect("c");
+        assert_eq!(retry.map(|m| m.id), Some(ids[0]));
+        a.slack_posted(ids[0], "2026-11-28T10:00:41.000Z").expect("posted");
+        let next = a.claim_slack("2026-11-28T12:00:00.000Z", "2026-11-28T12:00:30.000Z", "late").expect("c");
+        assert_eq!(next.map(|m| m.id), Some(ids[1]), "the posted one is never claimed again");
     }
 }

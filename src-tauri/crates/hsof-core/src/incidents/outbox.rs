@@ -15,6 +15,32 @@ use crate::{AppContext, Error};
 const SLACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Retry delay when no webhook is configured (it may be set at any time).
 const UNCONFIGURED_RETRY_SECS: i64 = 300;
+/// How long a claimed message is this flusher's: well past one request's timeout, so a
+/// lease never runs out while its post is still in flight; a flusher that dies leaves the
+/// message to be claimed again after it.
+const LEASE_SECS: i64 = 3 * SLACK_TIMEOUT.as_secs() as i64;
+/// The longest `Retry-After` obeyed as given (a broken proxy could ask for days).
+const MAX_RETRY_AFTER_SECS: u64 = 3600;
+/// Messages one flush sends at most.
+const FLUSH_BATCH: u32 = 20;
+
+/// One flusher per process: the app's poller and a click (or two commands in one
+/// `hsofctl`) wait their turn; across processes the outbox lease decides.
+static FLUSHER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Who holds a lease: this process, told apart from a restarted one with the same pid.
+fn lease_holder() -> String {
+    static HOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOLDER
+        .get_or_init(|| {
+            let started = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            format!("pid {} @{started}", std::process::id())
+        })
+        .clone()
+}
 
 /// One Slack message of an incident, as its page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -97,20 +123,30 @@ impl AppContext {
         }
     }
 
-    /// Sends the messages that are due; returns `(posted, failed)`. Each outcome is
-    /// recorded on the message, and on the incident's timeline (a failure only the first
-    /// time, and when Slack refuses for good).
+    /// Sends the messages that are due; returns `(posted, failed)`. Each message is claimed
+    /// first (a lease in the outbox row, taken in one statement), so two processes or two
+    /// callers never post it twice; each outcome is recorded on the message, and on the
+    /// incident's timeline (a failure only the first time, and when Slack refuses for
+    /// good). A 429 ends the pass: the webhook is rate-limited, and its `Retry-After` is
+    /// when the message is tried again.
     pub async fn flush_slack(&self, now: DateTime<Utc>) -> Result<(u32, u32), Error> {
+        let _one_per_process = FLUSHER.lock().await;
         let store = self.store()?;
-        let due = store.due_slack(&ts(now), 20)?;
-        if due.is_empty() {
-            return Ok((0, 0));
-        }
-        let client =
-            self.webhook_url().and_then(|url| SlackClient::new(&url, SLACK_TIMEOUT).map_err(|e| e.to_string()));
+        let holder = lease_holder();
+        let started = std::time::Instant::now();
+        let mut client: Option<Result<SlackClient, String>> = None;
         let (mut posted, mut failed) = (0, 0);
-        for m in due {
-            let result = match &client {
+        for _ in 0..FLUSH_BATCH {
+            // What is due, and whose lease has ended, is judged at `now`; a lease taken later
+            // in the pass runs from the time that has really passed since.
+            let t = now + Duration::from_std(started.elapsed()).unwrap_or_default();
+            let Some(m) = store.claim_slack(&ts(now), &ts(t + Duration::seconds(LEASE_SECS)), &holder)? else {
+                break;
+            };
+            let client = client.get_or_insert_with(|| {
+                self.webhook_url().and_then(|url| SlackClient::new(&url, SLACK_TIMEOUT).map_err(|e| e.to_string()))
+            });
+            let result = match &*client {
                 Ok(c) => match serde_json::from_str::<serde_json::Value>(&m.payload) {
                     Ok(v) => c
                         .post(&SlackMessage {
@@ -118,10 +154,10 @@ impl AppContext {
                             blocks: v["blocks"].clone(),
                         })
                         .await
-                        .map_err(|e| (e.is_retryable(), e.to_string())),
-                    Err(e) => Err((false, format!("the stored message is not JSON: {e}"))),
+                        .map_err(|e| (e.is_retryable(), e.retry_after(), e.is_rate_limit(), e.to_string())),
+                    Err(e) => Err((false, None, false, format!("the stored message is not JSON: {e}"))),
                 },
-                Err(e) => Err((true, e.clone())),
+                Err(e) => Err((true, None, false, e.clone())),
             };
             let at = ts(now);
             match result {
@@ -135,15 +171,18 @@ impl AppContext {
                         store.append_timeline(id, &ev.as_new())?;
                     }
                 }
-                Err((retryable, error)) => {
+                Err((retryable, asked_wait, rate_limited, error)) => {
                     failed += 1;
                     let retry_at = if !retryable {
                         None
                     } else if client.is_err() {
                         Some(now + Duration::seconds(UNCONFIGURED_RETRY_SECS))
                     } else {
-                        let wait = ops::retry_after(m.attempts + 1);
-                        Some(now + Duration::from_std(wait).unwrap_or(Duration::minutes(15)))
+                        // Our backoff, or later when Slack's Retry-After asks for more.
+                        let backoff = ops::retry_after(m.attempts + 1);
+                        let asked = asked_wait.map(|w| w.min(std::time::Duration::from_secs(MAX_RETRY_AFTER_SECS)));
+                        let wait = asked.map_or(backoff, |a| a.max(backoff));
+                        Some(t + Duration::from_std(wait).unwrap_or(Duration::minutes(15)))
                     };
                     store.slack_failed(m.id, &error, retry_at.map(ts).as_deref())?;
                     if let Some(id) = m.incident_id.filter(|_| m.attempts == 0 || retry_at.is_none()) {
@@ -158,6 +197,9 @@ impl AppContext {
                             &json!({"outbox_id": m.id, "error": error}),
                         );
                         store.append_timeline(id, &ev.as_new())?;
+                    }
+                    if rate_limited {
+                        break;
                     }
                 }
             }

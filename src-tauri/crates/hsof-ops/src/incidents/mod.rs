@@ -18,7 +18,8 @@ pub use error::IncidentError;
 pub use model::{Incident, IncidentStatus, NewIncident, Severity, StatusUpdate, TimelineEvent, TimelineKind};
 pub use policy::{format_duration, parse_duration, BusinessHours, Escalation, SeverityPolicy};
 pub use slack::{
-    declared_message, resolved_message, retry_after, update_messages, SlackClient, SlackError, SlackMessage,
+    declared_message, parse_retry_after, resolved_message, retry_after, update_messages, SlackClient, SlackError,
+    SlackMessage,
 };
 pub use stats::{stats, SeverityStats};
 pub use summary::summary_markdown;

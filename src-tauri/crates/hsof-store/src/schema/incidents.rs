@@ -80,3 +80,17 @@ CREATE TABLE scheduled_reviews (
 "#,
     )]
 }
+
+/// Appended after every domain's first steps (steps are only ever added at the end): the
+/// outbox lease. A flusher claims a message by setting `claimed_until` in one `UPDATE …
+/// RETURNING`, so two processes (or the app's poller and a click) never post the same
+/// message; a flusher that dies mid-post leaves a lease that expires, and the message is
+/// retried, not lost.
+pub(super) fn lease_steps() -> Vec<M<'static>> {
+    vec![M::up(
+        r#"
+ALTER TABLE slack_outbox ADD COLUMN claimed_until TEXT;
+ALTER TABLE slack_outbox ADD COLUMN claimed_by TEXT;
+"#,
+    )]
+}

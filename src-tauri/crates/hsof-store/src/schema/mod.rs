@@ -18,6 +18,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(experiments::steps());
     all.extend(calendar::steps());
     all.extend(gpu::steps());
+    all.extend(incidents::lease_steps());
     all
 }
 

@@ -31,6 +31,8 @@ pub enum SlackError {
         status: u16,
         /// Slack's answer.
         body: String,
+        /// How long Slack asked us to wait (`Retry-After`, seconds or an HTTP date), if it did.
+        retry_after: Option<Duration>,
     },
     /// No answer within the client's timeout.
     #[error("Slack did not answer in time")]
@@ -45,6 +47,30 @@ impl SlackError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Unavailable { .. } | Self::Timeout | Self::Unreachable(_))
     }
+
+    /// The wait Slack asked for with `Retry-After`, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// True for a 429: the webhook is rate-limited, so later messages must wait too.
+    pub fn is_rate_limit(&self) -> bool {
+        matches!(self, Self::Unavailable { status: 429, .. })
+    }
+}
+
+/// Reads a `Retry-After` value: delay-seconds or an HTTP date (RFC 9110 §10.2.3), relative
+/// to `now`. A date in the past is no wait; anything unreadable is `None`.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some((at.with_timezone(&chrono::Utc) - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 /// Backoff before retry `attempt` (1-based): 10 s doubling, capped at 15 min.
@@ -94,12 +120,17 @@ impl SlackClient {
     pub async fn post(&self, m: &SlackMessage) -> Result<(), SlackError> {
         let resp = self.http.post(self.url.clone()).json(m).send().await.map_err(transport)?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
         let body = resp.text().await.map_err(transport)?;
         let body = body.trim();
         let short: String = body.chars().take(300).collect();
         match status {
             200 if body == "ok" => Ok(()),
-            429 | 500..=599 => Err(SlackError::Unavailable { status, body: short }),
+            429 | 500..=599 => Err(SlackError::Unavailable { status, body: short, retry_after }),
             // 200 with another answer is not Slack (a proxy page, a wrong URL): not transient.
             _ => {
                 tracing::debug!(status, body = %short, "Slack webhook refused a message");

@@ -4,7 +4,7 @@
 mod client;
 mod message;
 
-pub use client::{retry_after, SlackClient, SlackError};
+pub use client::{parse_retry_after, retry_after, SlackClient, SlackError};
 pub use message::{
     declared_message, resolved_message, update_messages, SlackMessage, BLOCKS_MAX, MESSAGE_CHARS_BUDGET,
     SECTION_TEXT_MAX, TEXT_MAX,
