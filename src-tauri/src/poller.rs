@@ -35,11 +35,25 @@ pub struct IncidentTick {
 /// once as a desktop notification) and the Slack outbox.
 fn start_incident_clock(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
+        // Changes a killed process applied without recording their outcome are checked
+        // against the cluster once it answers.
+        let mut reconciled = false;
         loop {
             let ctx = app.state::<AppContext>();
             if ctx.store().is_ok() {
                 let now = Utc::now();
                 let mut changed = false;
+                if !reconciled {
+                    match ctx.reconcile_changes(now).await {
+                        Ok(n) => {
+                            reconciled = true;
+                            if n > 0 {
+                                tracing::info!(settled = n, "change intents checked against the cluster at start");
+                            }
+                        }
+                        Err(e) => tracing::debug!(error = %e, "change intents not checked yet"),
+                    }
+                }
                 match ctx.incidents_tick(now) {
                     Ok(reminders) => {
                         for r in &reminders {

@@ -243,7 +243,10 @@ async fn cli_previews_without_yes_audits_with_it_and_respects_read_only_and_rbac
         serde_json::from_slice(&cli(&f, dir.path(), &["audit", "list", "--json"]).stdout).expect("audit");
     let actions: Vec<&str> =
         audit.as_array().map(|a| a.iter().filter_map(|r| r["action"].as_str()).collect()).unwrap_or_default();
-    assert_eq!(actions, ["rollout.undo", "scale"]);
+    // Each change is two rows: its intent, written before it was applied, and its outcome.
+    assert_eq!(actions, ["rollout.undo", "rollout.undo", "scale", "scale"]);
+    assert_eq!(audit[1]["result"], hsof_core::cluster::INTENT_RESULT);
+    assert!(audit[0]["result"].as_str().unwrap_or("").starts_with("ok (intent #"), "{audit}");
     assert!(audit[0]["actor"].as_str().unwrap_or("").contains("(context fake)"));
     assert!(cli(&f, dir.path(), &["audit", "verify"]).status.success());
 
@@ -442,4 +445,150 @@ async fn runbook_jobs_run_from_templates_and_report_their_logs() {
         2,
         "the preview created nothing"
     );
+}
+
+/// Config and data of one profile whose cluster is `f`, for the CLI and an in-process context.
+fn profile_for(f: &Fake, dir: &std::path::Path) -> std::path::PathBuf {
+    let mut cfg = hsof_core::config::Config::default();
+    cfg.cluster.kubeconfig = f.kubeconfig.display().to_string();
+    let path = dir.join("config.toml");
+    hsof_core::config::save(&path, &cfg).expect("config");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_whose_audit_intent_cannot_be_written_is_refused_and_changes_nothing() {
+    let f = fake();
+    let dir = tempfile::tempdir().expect("tempdir");
+    profile_for(&f, dir.path());
+    assert!(cli(&f, dir.path(), &["audit", "list"]).status.success(), "the store exists");
+    let before = deployment_shape(&f);
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let out = if root {
+        // As root, file modes do not stop writes: run as another uid, as a user whose
+        // store belongs to someone else would.
+        use std::os::unix::fs::PermissionsExt as _;
+        let open = |p: &std::path::Path, mode: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        };
+        for d in [dir.path(), &dir.path().join("data"), f.kubeconfig.parent().expect("dir")] {
+            open(d, 0o755);
+        }
+        for entry in std::fs::read_dir(dir.path().join("data")).expect("data") {
+            open(&entry.expect("entry").path(), 0o644);
+        }
+        open(&dir.path().join("config.toml"), 0o644);
+        open(&f.kubeconfig, 0o644);
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(hsof_tests::hsofctl())
+            .args(["change", "scale", "4", "--yes"])
+            .env("HOME", dir.path())
+            .env("HSOF_CONTROL_CONFIG", dir.path().join("config.toml"))
+            .env("HSOF_CONTROL_DATA_DIR", dir.path().join("data"))
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .env("KUBECONFIG", &f.kubeconfig)
+            .output()
+            .expect("setpriv (util-linux)")
+    } else {
+        use std::os::unix::fs::PermissionsExt as _;
+        for entry in std::fs::read_dir(dir.path().join("data")).expect("data") {
+            let p = entry.expect("entry").path();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        }
+        std::fs::set_permissions(dir.path().join("data"), std::fs::Permissions::from_mode(0o555)).expect("chmod");
+        cli(&f, dir.path(), &["change", "scale", "4", "--yes"])
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("the change was not made"), "{stderr}");
+    assert_eq!(deployment_shape(&f), before, "not scaled");
+    assert_eq!(before["spec"]["replicas"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_process_killed_mid_change_leaves_an_intent_the_next_start_checks() {
+    let f = fake();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = profile_for(&f, dir.path());
+    // The cluster answers slowly; hsofctl is killed -9 once its real PATCH is in flight,
+    // after the intent was written and before any outcome could be.
+    f.server.with(|s| s.faults.delay_ms = 1_500);
+    let mut child = Command::new(hsof_tests::hsofctl())
+        .args(["change", "scale", "6", "--yes"])
+        .env("HSOF_CONTROL_CONFIG", &config)
+        .env("HSOF_CONTROL_DATA_DIR", dir.path().join("data"))
+        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("hsofctl");
+    let start = std::time::Instant::now();
+    let in_flight = |s: &Store| {
+        s.requests
+            .iter()
+            .any(|r| r.starts_with("PATCH ") && r.contains("deployments/hsof-main") && !r.contains("dryRun"))
+    };
+    while !f.server.with(|s| in_flight(s)) {
+        assert!(start.elapsed() < Duration::from_secs(30), "the change was never sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    f.server.with(|s| s.faults.delay_ms = 0);
+    let ctx = hsof_core::AppContext::open(&hsof_core::Options {
+        config: Some(config.clone()),
+        data_dir: Some(dir.path().join("data")),
+        secrets: hsof_core::BackendChoice::File,
+    });
+    let pending = ctx.store().expect("store").pending_intents().expect("pending");
+    assert_eq!(pending.len(), 1, "the intent is there, without an outcome");
+    assert_eq!(pending[0].entry.result, hsof_core::cluster::INTENT_RESULT);
+    // The server got the PATCH before the kill: whatever it did is what the check finds.
+    let applied = deployment_shape(&f)["spec"]["replicas"] == 6;
+    assert_eq!(ctx.reconcile_changes(chrono::Utc::now()).await.expect("reconcile"), 1);
+    let first = ctx.audit_list(1).expect("audit").remove(0);
+    let verdict = if applied { "applied" } else { "not applied" };
+    assert!(first.result.starts_with(&format!("outcome checked at restart: {verdict} (intent #")), "{first:?}");
+    assert!(first.actor.contains("restart check"));
+
+    // Two more intents as a killed process leaves them: one whose change reached the
+    // cluster (killed right after the answer), one never sent. The check tells them apart.
+    let store = ctx.store().expect("store");
+    let intent = |n: i32, p: &hsof_cluster::ChangeOutcome| {
+        let request = hsof_core::cluster::ChangeRequest::Scale { replicas: n };
+        store
+            .append_intent(
+                &hsof_store::NewAuditEntry {
+                    actor: "ana (context fake)",
+                    action: "scale",
+                    target: "deployment/hsof-main in hsof",
+                    before: Some(&p.before),
+                    after: Some(&p.after),
+                    result: hsof_core::cluster::INTENT_RESULT,
+                },
+                &serde_json::to_string(&request).expect("json"),
+                chrono::Utc::now(),
+            )
+            .expect("intent")
+    };
+    let preview = |n: i32| {
+        let ctx = &ctx;
+        async move {
+            let request = hsof_core::cluster::ChangeRequest::Scale { replicas: n };
+            ctx.change(&request, true, "ana", chrono::Utc::now()).await.expect("preview")
+        }
+    };
+    let seven = preview(7).await;
+    intent(7, &seven);
+    kubectl(&f, &["scale", "deployment", "hsof-main", "--replicas=7"]);
+    let nine = preview(9).await;
+    intent(9, &nine);
+    assert_eq!(ctx.reconcile_changes(chrono::Utc::now()).await.expect("reconcile"), 2);
+    assert!(ctx.store().expect("store").pending_intents().expect("pending").is_empty());
+    let audit = ctx.audit_list(2).expect("audit");
+    assert!(audit[0].result.starts_with("outcome checked at restart: not applied"), "{audit:?}");
+    assert!(audit[1].result.starts_with("outcome checked at restart: applied"), "{audit:?}");
+    assert!(ctx.audit_verify().expect("verify").intact);
+    assert_eq!(ctx.reconcile_changes(chrono::Utc::now()).await.expect("again"), 0, "settled once");
 }

@@ -83,46 +83,119 @@ fn row_hash(prev_hash: &str, e: &AuditEntry) -> String {
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
+/// A change whose intent was written and whose outcome was not (yet).
+#[derive(Debug, Clone)]
+pub struct PendingIntent {
+    /// The intent's audit row (`before`, and the dry run's `after`: what was expected).
+    pub entry: AuditEntry,
+    /// The change request, JSON.
+    pub request: String,
+}
+
+fn append(
+    tx: &rusqlite::Transaction<'_>,
+    entry: &NewAuditEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<AuditEntry, StoreError> {
+    let last: Option<(i64, String)> = tx
+        .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
+    let mut row = AuditEntry {
+        id: last_id + 1,
+        ts: ts(now),
+        actor: entry.actor.to_string(),
+        action: entry.action.to_string(),
+        target: entry.target.to_string(),
+        before: entry.before.map(str::to_string),
+        after: entry.after.map(str::to_string),
+        result: entry.result.to_string(),
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = row_hash(&row.prev_hash, &row);
+    tx.execute(
+        "INSERT INTO audit_log (id, ts, actor, action, target, before, after, result, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            row.id,
+            row.ts,
+            row.actor,
+            row.action,
+            row.target,
+            row.before,
+            row.after,
+            row.result,
+            row.prev_hash,
+            row.hash
+        ],
+    )?;
+    Ok(row)
+}
+
 impl Store {
     /// Appends an entry dated `now`, linked to the last row.
     pub fn append_audit(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) -> Result<AuditEntry, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last: Option<(i64, String)> = tx
-            .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let (last_id, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
-        let mut row = AuditEntry {
-            id: last_id + 1,
-            ts: ts(now),
-            actor: entry.actor.to_string(),
-            action: entry.action.to_string(),
-            target: entry.target.to_string(),
-            before: entry.before.map(str::to_string),
-            after: entry.after.map(str::to_string),
-            result: entry.result.to_string(),
-            prev_hash,
-            hash: String::new(),
-        };
-        row.hash = row_hash(&row.prev_hash, &row);
-        tx.execute(
-            "INSERT INTO audit_log (id, ts, actor, action, target, before, after, result, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                row.id,
-                row.ts,
-                row.actor,
-                row.action,
-                row.target,
-                row.before,
-                row.after,
-                row.result,
-                row.prev_hash,
-                row.hash
-            ],
-        )?;
+        let row = append(&tx, entry, now)?;
         tx.commit()?;
         Ok(row)
+    }
+
+    /// Records the intent of a change before it is applied: an audit row and the request
+    /// (for the check at restart), in one transaction.
+    pub fn append_intent(
+        &self,
+        entry: &NewAuditEntry<'_>,
+        request: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AuditEntry, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row = append(&tx, entry, now)?;
+        tx.execute("INSERT INTO change_intents (audit_id, request) VALUES (?1, ?2)", params![row.id, request])?;
+        tx.commit()?;
+        Ok(row)
+    }
+
+    /// Records the outcome of intent `intent_id` as a new audit row and settles the intent,
+    /// in one transaction. `None` (and nothing written) when it was settled already, by
+    /// another process say.
+    pub fn settle_intent(
+        &self,
+        intent_id: i64,
+        outcome: &NewAuditEntry<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AuditEntry>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let open: Option<i64> = tx
+            .query_row(
+                "SELECT audit_id FROM change_intents WHERE audit_id = ?1 AND outcome_audit_id IS NULL",
+                [intent_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if open.is_none() {
+            return Ok(None);
+        }
+        let row = append(&tx, outcome, now)?;
+        tx.execute("UPDATE change_intents SET outcome_audit_id = ?2 WHERE audit_id = ?1", params![intent_id, row.id])?;
+        tx.commit()?;
+        Ok(Some(row))
+    }
+
+    /// Intents without an outcome, oldest first.
+    pub fn pending_intents(&self) -> Result<Vec<PendingIntent>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT a.id, a.ts, a.actor, a.action, a.target, a.before, a.after, a.result, a.prev_hash, a.hash, i.request
+             FROM change_intents i JOIN audit_log a ON a.id = i.audit_id
+             WHERE i.outcome_audit_id IS NULL ORDER BY a.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok(PendingIntent { entry: read_row(r)?, request: r.get(10)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The newest `limit` audit rows, newest first.

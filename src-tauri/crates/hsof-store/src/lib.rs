@@ -21,7 +21,7 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-pub use audit::{AuditEntry, AuditVerification, NewAuditEntry};
+pub use audit::{AuditEntry, AuditVerification, NewAuditEntry, PendingIntent};
 pub use calendar::{JobRecord, NewStepResult, RunRecord, StepRecord, WindowRecord};
 pub use error::StoreError;
 pub use events::AppEvent;

@@ -406,6 +406,12 @@ pub async fn change(ctx: &AppContext, cmd: &ChangeCmd, dry_run: bool, yes: bool,
     };
     // Without --yes the change is only previewed (server-side dry run).
     let preview_only = dry_run || !yes;
+    // A change an earlier process applied without recording its outcome is settled first.
+    match ctx.reconcile_changes(Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => eprintln!("audit: {n} earlier change(s) without a recorded outcome checked against the cluster"),
+        Err(e) => eprintln!("audit: earlier changes without a recorded outcome stay unchecked: {e}"),
+    }
     let outcome = ctx.change(&request, preview_only, &os_user(), Utc::now()).await?;
     if out.json {
         out.json_value(&outcome);

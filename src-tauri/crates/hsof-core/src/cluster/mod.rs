@@ -116,9 +116,36 @@ impl AppContext {
         }
     }
 
+    /// `request` against the configured deployment / ConfigMap / Job templates, as a
+    /// server-side dry run or for real.
+    async fn apply(
+        &self,
+        cluster: &Cluster,
+        request: &ChangeRequest,
+        now: DateTime<Utc>,
+        dry: bool,
+    ) -> Result<ChangeOutcome, Error> {
+        let full = self.config().config;
+        let (deployment, configmap) = (&full.cluster.deployment, &full.cluster.configmap);
+        Ok(match request {
+            ChangeRequest::Restart => cluster.restart(deployment, now, dry).await,
+            ChangeRequest::Scale { replicas } => cluster.scale(deployment, i64::from(*replicas), dry).await,
+            ChangeRequest::Undo { to_revision } => cluster.undo(deployment, *to_revision, dry).await,
+            ChangeRequest::PatchConfig { set } => cluster.patch_config(configmap, set, dry).await,
+            ChangeRequest::RunJob { job } => cluster.run_job(&job.template(&full.jobs), now, dry).await,
+            ChangeRequest::SetResources { container, resources } => {
+                cluster.set_resources(deployment, container, resources, dry).await
+            }
+        }?)
+    }
+
     /// Makes `request` on the configured deployment: permission check, server-side dry
-    /// run, then (unless `dry_run`) the change itself and an audit entry with before,
-    /// after and result. A dry run is not audited: nothing changed.
+    /// run, then (unless `dry_run`) the intent in the audit trail (who, what, the state
+    /// before and the state expected), the change itself, and its outcome as a second
+    /// audit row. No intent, no change: when the intent cannot be written the change is
+    /// refused ([`Error::StoreUnavailable`], exit 7). A process killed between the change
+    /// and its outcome leaves the intent, which [`AppContext::reconcile_changes`] settles
+    /// against the cluster at the next start. A dry run is not audited: nothing changed.
     pub async fn change(
         &self,
         request: &ChangeRequest,
@@ -126,64 +153,140 @@ impl AppContext {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<ChangeOutcome, Error> {
-        let full = self.config().config;
-        let jobs = full.jobs.clone();
-        let cfg = full.cluster;
-        let (deployment, configmap) = (cfg.deployment, cfg.configmap);
         let cluster = self.cluster().await?;
         self.change_allowed(&cluster, request).await?;
-        let run = |dry: bool| {
-            let cluster = cluster.clone();
-            let deployment = deployment.clone();
-            let configmap = configmap.clone();
-            let jobs = jobs.clone();
-            let request = request.clone();
-            async move {
-                match request {
-                    ChangeRequest::Restart => cluster.restart(&deployment, now, dry).await,
-                    ChangeRequest::Scale { replicas } => cluster.scale(&deployment, i64::from(replicas), dry).await,
-                    ChangeRequest::Undo { to_revision } => cluster.undo(&deployment, to_revision, dry).await,
-                    ChangeRequest::PatchConfig { set } => cluster.patch_config(&configmap, &set, dry).await,
-                    ChangeRequest::RunJob { job } => cluster.run_job(&job.template(&jobs), now, dry).await,
-                    ChangeRequest::SetResources { container, resources } => {
-                        cluster.set_resources(&deployment, &container, &resources, dry).await
-                    }
-                }
-            }
-        };
-        let preview = run(true).await?;
+        let preview = self.apply(&cluster, request, now, true).await?;
         if dry_run {
             return Ok(preview);
         }
-        let result = run(false).await;
         let who = format!("{actor} (context {})", cluster.context);
         let target = format!("{} in {}", preview.target, cluster.namespace);
-        let (mut action, before, after, outcome) = match &result {
-            Ok(o) => (o.action.clone(), Some(o.before.clone()), Some(o.after.clone()), "ok".to_string()),
-            Err(e) => (preview.action.clone(), Some(preview.before.clone()), None, format!("error: {e}")),
-        };
+        let mut action = preview.action.clone();
         // During an open incident every change is an emergency change, linked to it.
         let incident = self.incident_for_changes();
         if let Some(i) = &incident {
             action = format!("emergency.{action} (incident #{})", i.id);
         }
-        let audit = self.audit_entry(
-            &NewAuditEntry {
-                actor: &who,
-                action: &action,
-                target: &target,
-                before: before.as_deref(),
-                after: after.as_deref(),
-                result: &outcome,
-            },
-            now,
-        );
-        if let (Some(i), Some(a)) = (&incident, &audit) {
-            self.link_emergency_change(i, a, now);
+        let request_json =
+            serde_json::to_string(request).map_err(|e| Error::InvalidInput(format!("change request: {e}")))?;
+        let intent = self
+            .store()
+            .and_then(|s| {
+                s.append_intent(
+                    &NewAuditEntry {
+                        actor: &who,
+                        action: &action,
+                        target: &target,
+                        before: Some(&preview.before),
+                        after: Some(&preview.after),
+                        result: INTENT_RESULT,
+                    },
+                    &request_json,
+                    now,
+                )
+                .map_err(Error::from)
+            })
+            .map_err(|e| {
+                Error::StoreUnavailable(format!(
+                    "the change was not made, because its audit record could not be written first ({e})"
+                ))
+            })?;
+        let result = self.apply(&cluster, request, now, false).await;
+        let (before, after, outcome) = match &result {
+            Ok(o) => (Some(o.before.clone()), Some(o.after.clone()), format!("ok (intent #{})", intent.id)),
+            Err(e) => (Some(preview.before.clone()), None, format!("error: {e} (intent #{})", intent.id)),
+        };
+        let settled = self.store().and_then(|s| {
+            s.settle_intent(
+                intent.id,
+                &NewAuditEntry {
+                    actor: &who,
+                    action: &action,
+                    target: &target,
+                    before: before.as_deref(),
+                    after: after.as_deref(),
+                    result: &outcome,
+                },
+                now,
+            )
+            .map_err(Error::from)
+        });
+        let mut result = result?;
+        match settled {
+            Ok(Some(audit)) => {
+                if let Some(i) = &incident {
+                    self.link_emergency_change(i, &audit, now);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, intent = intent.id, "the change's outcome could not be recorded");
+                result.message = format!(
+                    "{} (its outcome could not be recorded: intent #{} will be checked at the next start)",
+                    result.message, intent.id
+                );
+            }
         }
-        Ok(result?)
+        Ok(result)
+    }
+
+    /// Settles every change intent that has no outcome (a process died between applying
+    /// a change and recording it): the state the dry run of the same request finds now is
+    /// compared with the intent's before and expected after, and the verdict is written as
+    /// the outcome, marked *outcome checked at restart*. Returns how many were settled; an
+    /// unreachable cluster leaves them for the next start.
+    pub async fn reconcile_changes(&self, now: DateTime<Utc>) -> Result<u32, Error> {
+        let pending = self.store()?.pending_intents()?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let cluster = self.cluster().await?;
+        let mut settled = 0;
+        for p in pending {
+            let verdict = match serde_json::from_str::<ChangeRequest>(&p.request) {
+                Err(e) => Some((None, format!("unknown: the recorded request cannot be read ({e})"))),
+                Ok(request) => match self.apply(&cluster, &request, now, true).await {
+                    Ok(current) => {
+                        let state = Some(current.before);
+                        let v = if state == p.entry.after {
+                            "applied"
+                        } else if state == p.entry.before {
+                            "not applied"
+                        } else {
+                            "unknown: the state differs from both the state before and the one expected"
+                        };
+                        Some((state, v.to_string()))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, intent = p.entry.id, "change intent left for the next start");
+                        None
+                    }
+                },
+            };
+            let Some((state, verdict)) = verdict else { continue };
+            let result = format!("outcome checked at restart: {verdict} (intent #{})", p.entry.id);
+            let written = self.store()?.settle_intent(
+                p.entry.id,
+                &NewAuditEntry {
+                    actor: RESTART_CHECKER,
+                    action: &p.entry.action,
+                    target: &p.entry.target,
+                    before: p.entry.before.as_deref(),
+                    after: state.as_deref(),
+                    result: &result,
+                },
+                now,
+            )?;
+            settled += u32::from(written.is_some());
+        }
+        Ok(settled)
     }
 }
+
+/// The result of an intent row: the change is about to be applied.
+pub const INTENT_RESULT: &str = "intent: recorded before applying";
+/// Who writes the outcome of an intent settled at restart.
+const RESTART_CHECKER: &str = "hsof-control-center (restart check)";
 
 impl RunbookJob {
     /// The runbook's name for the Job (`integration-tests`, …), as the calendar and the

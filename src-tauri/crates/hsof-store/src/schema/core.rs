@@ -35,3 +35,20 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 "#,
     )]
 }
+
+/// Appended at the end of the steps: changes whose intent is recorded. The intent is an
+/// audit row written before the change is applied; its outcome is a second audit row.
+/// An intent with no outcome (the process died between the two) is settled at the next
+/// start against the cluster.
+pub(super) fn intent_steps() -> Vec<M<'static>> {
+    vec![M::up(
+        r#"
+CREATE TABLE change_intents (
+    audit_id         INTEGER PRIMARY KEY REFERENCES audit_log(id),
+    request          TEXT NOT NULL,                -- the change request, JSON
+    outcome_audit_id INTEGER REFERENCES audit_log(id)
+);
+CREATE INDEX change_intents_pending ON change_intents(outcome_audit_id);
+"#,
+    )]
+}

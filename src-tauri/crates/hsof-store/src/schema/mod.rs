@@ -19,6 +19,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(calendar::steps());
     all.extend(gpu::steps());
     all.extend(incidents::lease_steps());
+    all.extend(core::intent_steps());
     all
 }
 
