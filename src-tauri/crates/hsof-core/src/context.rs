@@ -279,7 +279,10 @@ impl AppContext {
     /// Appends an audit entry; a failure to write it is logged (the change itself happened).
     pub(crate) fn audit_entry(&self, entry: &NewAuditEntry<'_>, now: DateTime<Utc>) -> Option<AuditEntry> {
         match self.store().and_then(|s| s.append_audit(entry, now).map_err(Error::from)) {
-            Ok(a) => Some(a),
+            Ok(a) => {
+                self.advance_audit_anchor();
+                Some(a)
+            }
             Err(e) => {
                 tracing::error!(error = %e, action = entry.action, "audit entry could not be written");
                 None
@@ -292,9 +295,11 @@ impl AppContext {
         Ok(self.store()?.list_audit(limit)?)
     }
 
-    /// Walks the audit hash chain.
+    /// Walks the audit hash chain, then checks its head against the anchor kept outside
+    /// the store (rows deleted from the end, a chain rewritten whole).
     pub fn audit_verify(&self) -> Result<AuditVerification, Error> {
-        Ok(self.store()?.verify_audit()?)
+        let chain = self.store()?.verify_audit()?;
+        self.check_audit_anchor(chain)
     }
 
     /// Reads every fact Overview shows. Blocking (file and NVML reads): call it off the UI thread.

@@ -3,6 +3,7 @@
 //! [`AppContext`] owns configuration, store and secrets; domain crates plug in here as
 //! their issues land. Nothing in this crate depends on Tauri.
 
+mod audit_anchor;
 pub mod calendar;
 pub mod cluster;
 pub mod config;

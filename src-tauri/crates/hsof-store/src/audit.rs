@@ -186,6 +186,19 @@ impl Store {
         Ok(Some(row))
     }
 
+    /// The chain's head: the last row's id and hash (`None` for an empty trail).
+    pub fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// The stored hash of row `id`, if the row exists.
+    pub fn audit_hash(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().query_row("SELECT hash FROM audit_log WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+    }
+
     /// Intents without an outcome, oldest first.
     pub fn pending_intents(&self) -> Result<Vec<PendingIntent>, StoreError> {
         let conn = self.conn();

@@ -258,7 +258,8 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 (Some(id), Some(r)) => {
                     format!("audit log BROKEN at row {id}: {r} ({} rows read)", v.rows)
                 }
-                _ => format!("audit log intact: {} rows", v.rows),
+                (None, Some(r)) if !v.intact => format!("audit log BROKEN: {r} ({} rows read)", v.rows),
+                _ => format!("audit log intact: {} rows, head matches its anchor", v.rows),
             };
             out.line_or_json(&text, &v);
             if !v.intact {

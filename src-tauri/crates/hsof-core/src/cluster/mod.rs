@@ -191,6 +191,7 @@ impl AppContext {
                     "the change was not made, because its audit record could not be written first ({e})"
                 ))
             })?;
+        self.advance_audit_anchor();
         let result = self.apply(&cluster, request, now, false).await;
         let (before, after, outcome) = match &result {
             Ok(o) => (Some(o.before.clone()), Some(o.after.clone()), format!("ok (intent #{})", intent.id)),
@@ -211,6 +212,9 @@ impl AppContext {
             )
             .map_err(Error::from)
         });
+        if matches!(settled, Ok(Some(_))) {
+            self.advance_audit_anchor();
+        }
         let mut result = result?;
         match settled {
             Ok(Some(audit)) => {
@@ -277,7 +281,10 @@ impl AppContext {
                 },
                 now,
             )?;
-            settled += u32::from(written.is_some());
+            if written.is_some() {
+                self.advance_audit_anchor();
+                settled += 1;
+            }
         }
         Ok(settled)
     }
