@@ -86,11 +86,7 @@ impl Cluster {
         namespace: &str,
         options: &ConnectOptions,
     ) -> Result<Self, ClusterError> {
-        let kc = match kubeconfig {
-            Some(p) => kube::config::Kubeconfig::read_from(p),
-            None => kube::config::Kubeconfig::read(),
-        }
-        .map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
+        let kc = read_kubeconfig(kubeconfig)?;
         let context_name = context.map(str::to_string).or_else(|| kc.current_context.clone()).unwrap_or_default();
         if !kc.contexts.iter().any(|c| c.name == context_name) {
             let known: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
@@ -105,6 +101,14 @@ impl Cluster {
         let opts = kube::config::KubeConfigOptions { context: Some(context_name.clone()), cluster: None, user: None };
         let mut config =
             kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| ClusterError::Kubeconfig(chain(&e)))?;
+        if config.root_cert.as_ref().is_some_and(Vec::is_empty) {
+            // kube keeps going with no trusted certificate, and the first request fails on TLS
+            // with a message that does not point here; kubectl refuses the file, as do we.
+            return Err(ClusterError::Kubeconfig(format!(
+                "context `{context_name}`: the cluster's certificate authority holds no PEM certificate \
+                 (-----BEGIN CERTIFICATE-----)"
+            )));
+        }
         config.connect_timeout = Some(options.timeout);
         config.read_timeout = Some(options.timeout);
         config.write_timeout = Some(options.timeout);
@@ -161,6 +165,34 @@ impl Cluster {
             .map_err(|e| ClusterError::from_kube(e, "create selfsubjectaccessreviews"))?;
         let status = answer.status.unwrap_or_default();
         Ok((status.allowed, status.reason.unwrap_or_default()))
+    }
+}
+
+/// Reads `path` (or `$KUBECONFIG` / `~/.kube/config` when `None`) as kube does, but never panics:
+/// kube's reader indexes past the end of a UTF-16 file with an odd number of bytes (a truncated
+/// file), so that is refused first, and any other panic inside the reader or its YAML parser is an
+/// error too.
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<kube::config::Kubeconfig, ClusterError> {
+    // An unreadable file is left to kube, whose error names it.
+    if let Some((p, bytes)) = path.and_then(|p| std::fs::read(p).ok().map(|b| (p, b))) {
+        if matches!(bytes.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) && bytes.len() % 2 == 1 {
+            return Err(ClusterError::Kubeconfig(format!(
+                "{}: a UTF-16 file must have an even number of bytes; it has {} (truncated?)",
+                p.display(),
+                bytes.len()
+            )));
+        }
+    }
+    let read = || match path {
+        Some(p) => kube::config::Kubeconfig::read_from(p),
+        None => kube::config::Kubeconfig::read(),
+    };
+    match std::panic::catch_unwind(read) {
+        Ok(kc) => kc.map_err(|e| ClusterError::Kubeconfig(chain(&e))),
+        Err(_) => Err(ClusterError::Kubeconfig(format!(
+            "{}: the file could not be read (it is damaged or not a kubeconfig)",
+            path.map(|p| p.display().to_string()).unwrap_or_else(|| "the default kubeconfig".into())
+        ))),
     }
 }
 

@@ -23,6 +23,9 @@ fn audited_context(dir: &std::path::Path, saves: i64) -> AppContext {
     ctx
 }
 
+/// id, ts, action, target, before, after, result.
+type AuditRow = (i64, String, String, String, Option<String>, Option<String>, String);
+
 /// The file, opened as someone with sqlite3 would, triggers dropped.
 fn tamper(ctx: &AppContext) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(ctx.paths().store_file()).expect("open the file");
@@ -50,7 +53,7 @@ fn a_chain_rewritten_whole_with_recomputed_hashes_is_caught() {
     let ctx = audited_context(dir.path(), 5);
     let conn = tamper(&ctx);
     // Every row rewritten (another actor), every hash recomputed as the app computes it.
-    let rows: Vec<(i64, String, String, String, Option<String>, Option<String>, String)> = conn
+    let rows: Vec<AuditRow> = conn
         .prepare("SELECT id, ts, action, target, before, after, result FROM audit_log ORDER BY id")
         .expect("select")
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))

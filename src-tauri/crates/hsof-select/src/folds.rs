@@ -10,7 +10,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::Target;
 
-/// Row indices of each of `k` folds (each sorted ascending).
+/// Row indices of each of `k` folds (each sorted ascending). With fewer rows than `k`, there is one
+/// fold per row (never an empty fold), so the result may have fewer than `k` folds.
 pub fn stratified_folds(target: &Target, k: usize, seed: u64) -> Vec<Vec<usize>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let groups: Vec<Vec<usize>> = match target {
@@ -25,7 +26,7 @@ pub fn stratified_folds(target: &Target, k: usize, seed: u64) -> Vec<Vec<usize>>
         }
         Target::Continuous(y) => vec![(0..y.len()).collect()],
     };
-    let k = k.max(1);
+    let k = k.clamp(1, target.len().max(1));
     let mut folds = vec![Vec::new(); k];
     let mut next = 0;
     for mut g in groups {
@@ -59,5 +60,13 @@ mod tests {
         }
         assert_eq!(folds, stratified_folds(&t, 5, 7));
         assert_ne!(folds, stratified_folds(&t, 5, 8));
+    }
+
+    #[test]
+    fn fewer_rows_than_folds_gives_one_fold_per_row() {
+        let t = Target::Continuous(vec![1.0, 2.0, 3.0]);
+        let folds = stratified_folds(&t, 5, 1);
+        assert_eq!(folds.len(), 3);
+        assert!(folds.iter().all(|f| f.len() == 1));
     }
 }

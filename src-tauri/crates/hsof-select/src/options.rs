@@ -4,6 +4,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SelectError};
 
+/// Largest [`SelectOptions::threads`] accepted.
+pub const MAX_THREADS: u32 = 1024;
+/// Largest [`SearchOptions::trees`] accepted.
+pub const MAX_SEARCH_TREES: u32 = 1024;
+/// Largest [`EvaluateOptions::forest_trees`] accepted.
+pub const MAX_FOREST_TREES: u32 = 10_000;
+/// Largest [`FilterOptions::mi_bins`] accepted.
+pub const MAX_MI_BINS: u32 = 1024;
+
 /// Which compute backend runs the heavy kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -211,11 +220,30 @@ impl SelectOptions {
         if self.search.trees == 0 || self.search.width == 0 || self.search.pool == 0 {
             return bad("search", "trees, width and pool must be positive");
         }
-        if !(self.search.exploration >= 0.0 && self.search.ridge > 0.0) {
-            return bad("search", "exploration must be >= 0 and ridge > 0");
+        // Finite as well: the options are echoed in the report, and JSON has no infinity or NaN.
+        let (c, ridge) = (self.search.exploration, self.search.ridge);
+        if !(c >= 0.0 && c.is_finite() && ridge > 0.0 && ridge.is_finite()) {
+            return bad("search", "exploration must be a finite number >= 0 and ridge a finite number > 0");
+        }
+        if !self.filter.min_variance.is_finite() {
+            return bad("filter.min_variance", "must be a finite number");
         }
         if self.threads == Some(0) {
             return bad("threads", "must be positive");
+        }
+        // Upper bounds: far above any useful value, low enough that a typo cannot exhaust memory
+        // (every tree, forest batch and thread allocates up front) or spin for hours.
+        if self.threads.is_some_and(|t| t > MAX_THREADS) {
+            return bad("threads", &format!("at most {MAX_THREADS}"));
+        }
+        if self.search.trees > MAX_SEARCH_TREES {
+            return bad("search.trees", &format!("at most {MAX_SEARCH_TREES}"));
+        }
+        if self.evaluate.forest_trees > MAX_FOREST_TREES {
+            return bad("evaluate.forest_trees", &format!("at most {MAX_FOREST_TREES}"));
+        }
+        if self.filter.mi_bins.is_some_and(|b| b > MAX_MI_BINS) {
+            return bad("filter.mi_bins", &format!("at most {MAX_MI_BINS}"));
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ pub fn run(
     cancel: &CancelToken,
 ) -> Result<SelectionReport> {
     opts.validate()?;
+    check_dataset(dataset)?;
     let backend = select_backend(opts.backend)?;
     let pool = match opts.threads {
         Some(n) => Some(
@@ -60,6 +61,8 @@ pub fn run(
             clamps.push(Clamp { option: option.into(), requested: to_u32(requested), used: to_u32(used) });
         }
     };
+    clamp("search.folds", opts.search.folds as usize, n);
+    clamp("evaluate.folds", opts.evaluate.folds as usize, evaluated.folds);
     clamp("filter.keep", filtered.requested, filtered.columns.len());
     clamp("search.keep", opts.search.keep as usize, searched.columns.len());
     clamp(
@@ -166,4 +169,54 @@ pub fn run(
         },
         clamps,
     })
+}
+
+/// Refuses a dataset the stages cannot work on, with the reason in the user's terms. The loaders
+/// never produce one; a [`Dataset`] built in code can (its fields are public).
+fn check_dataset(ds: &Dataset) -> Result<()> {
+    let bad = |reason: String| Err(SelectError::invalid(&ds.source, None, reason));
+    let (n, f) = (ds.n_rows(), ds.n_features());
+    if ds.features.values.len() != n.saturating_mul(f) {
+        return bad(format!(
+            "the feature matrix holds {} values, not {n} rows x {f} columns",
+            ds.features.values.len()
+        ));
+    }
+    if ds.target.len() != n {
+        return bad(format!("the target has {} values for {n} rows", ds.target.len()));
+    }
+    if f == 0 {
+        return Err(SelectError::NoUsableFeatures {
+            path: ds.source.clone(),
+            reason: "the dataset has no feature column".into(),
+        });
+    }
+    if n < 2 {
+        return bad(format!("{n} row(s): cross-validation needs at least 2 rows with a target"));
+    }
+    match &ds.target {
+        Target::Classes { codes, labels } => {
+            if let Some(c) = codes.iter().find(|c| **c as usize >= labels.len()) {
+                return bad(format!(
+                    "class code {c} of target `{}` has no label ({} labels)",
+                    ds.target_name,
+                    labels.len()
+                ));
+            }
+            let first = codes[0];
+            if labels.len() < 2 || codes.iter().all(|c| *c == first) {
+                let value = labels.get(first as usize).cloned().unwrap_or_default();
+                return Err(SelectError::ConstantTarget { target: ds.target_name.clone(), value });
+            }
+        }
+        Target::Continuous(y) => {
+            if y.iter().any(|v| !v.is_finite()) {
+                return bad(format!("target `{}` has NaN or infinite values", ds.target_name));
+            }
+            if y.iter().all(|v| *v == y[0]) {
+                return Err(SelectError::ConstantTarget { target: ds.target_name.clone(), value: y[0].to_string() });
+            }
+        }
+    }
+    Ok(())
 }

@@ -333,7 +333,8 @@ fn print_experiment(e: &Experiment) {
         .collect();
     println!("stages  {}", stages.join("   "));
     for c in &r.clamps {
-        println!("  note: {} asked {}, used {} (the data has fewer columns)", c.option, c.requested, c.used);
+        let why = if c.option.ends_with("folds") { "the data has fewer rows" } else { "the data has fewer columns" };
+        println!("  note: {} asked {}, used {} ({why})", c.option, c.requested, c.used);
     }
     println!("\n{:>4}  {:<32}  {:>10}  {:>10}", "rank", "feature", "importance", "relevance");
     for (i, feat) in f.selected_features.iter().enumerate() {

@@ -147,7 +147,11 @@ fn io_error(path: &Path, e: &std::io::Error) -> ConfigError {
 
 /// 1-based line of `offset` and the dotted key written there (table header + key).
 fn locate(text: &str, offset: usize) -> (usize, String) {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    // A parser's span is a byte offset; never slice inside a character.
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line_no = before.matches('\n').count() + 1;
     let mut table = String::new();
@@ -158,7 +162,7 @@ fn locate(text: &str, offset: usize) -> (usize, String) {
         }
     }
     let line = text.lines().nth(line_no - 1).unwrap_or_default();
-    let key = line.split_once('=').map(|(k, _)| k.trim().to_string()).filter(|k| !k.starts_with('#'));
+    let key = line.split_once('=').map(|(k, _)| k.trim().to_string()).filter(|k| !k.is_empty() && !k.starts_with('#'));
     let full = match (table.is_empty(), key) {
         (_, Some(k)) if !table.is_empty() => format!("{table}.{k}"),
         (_, Some(k)) => k,

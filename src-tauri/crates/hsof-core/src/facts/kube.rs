@@ -56,7 +56,8 @@ pub fn read_kubeconfig(explicit: Option<&Path>, kubeconfig_env: Option<&str>, ho
     }
     let mut merged: Option<kube::config::Kubeconfig> = None;
     for path in &existing {
-        match kube::config::Kubeconfig::read_from(path) {
+        // Through hsof-cluster's reader: a damaged file is an error, never a panic.
+        match hsof_cluster::read_kubeconfig(Some(path)) {
             Ok(k) => {
                 merged = Some(match merged.take() {
                     None => k,

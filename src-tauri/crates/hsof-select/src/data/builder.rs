@@ -63,10 +63,16 @@ impl TableBuilder {
         if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
             return Err(SelectError::invalid(path, Some(1), "the file is empty (no header row)"));
         }
-        let mut seen = HashSet::new();
-        for h in &headers {
-            if !seen.insert(h.as_str()) {
-                return Err(SelectError::invalid(path, Some(1), format!("duplicate column name `{h}`")));
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            if let Some(first) = seen.insert(h.as_str(), i) {
+                let (a, b) = (first + 1, i + 1);
+                let reason = if h.is_empty() {
+                    format!("duplicate column name `` (columns {a} and {b} both have an empty name)")
+                } else {
+                    format!("duplicate column name `{h}` (columns {a} and {b})")
+                };
+                return Err(SelectError::invalid(path, Some(1), reason));
             }
         }
         let Some(target_idx) = headers.iter().position(|h| h == target) else {
@@ -132,7 +138,7 @@ impl TableBuilder {
             Role::Id => {}
             Role::Target => self.target.push(match cell {
                 Cell::Missing => TargetCell::Missing,
-                Cell::Num(v) if v.is_finite() => TargetCell::Num(v),
+                Cell::Num(v) if fits_f32(v) => TargetCell::Num(v),
                 Cell::Num(_) => TargetCell::Missing,
                 Cell::Text(s) => TargetCell::Text(s.to_string()),
             }),
@@ -201,12 +207,17 @@ impl TableBuilder {
             }
         }
         if columns.is_empty() {
-            let reason = format!(
-                "{} all-missing, {} skipped (ids or high-cardinality text) of {} columns",
-                prep.all_missing_columns.len(),
-                prep.skipped_columns.len(),
-                self.headers.len() - 1
-            );
+            let mut why: Vec<String> = prep
+                .all_missing_columns
+                .iter()
+                .map(|c| format!("column `{c}` has no finite values (every cell is empty, NaN or ±Inf)"))
+                .collect();
+            why.extend(prep.skipped_columns.iter().map(|s| format!("column `{}` is skipped ({})", s.name, s.reason)));
+            let reason = if why.is_empty() {
+                "the file has no feature column besides the target".to_string()
+            } else {
+                name_list(&why, "; ")
+            };
             return Err(SelectError::NoUsableFeatures { path, reason });
         }
         Ok(Dataset {
@@ -242,7 +253,7 @@ fn push_feature(f: &mut FeatureCol, cell: Cell<'_>, max_levels: usize) {
     }
     match f {
         FeatureCol::Numeric { values, non_finite } => match cell {
-            Cell::Num(v) if v.is_finite() => values.push(v as f32),
+            Cell::Num(v) if fits_f32(v) => values.push(v as f32),
             Cell::Num(_) => {
                 *non_finite += 1;
                 values.push(f32::NAN);
@@ -262,6 +273,12 @@ fn push_feature(f: &mut FeatureCol, cell: Cell<'_>, max_levels: usize) {
         }
         FeatureCol::HighCardinality => {}
     }
+}
+
+/// True for a number that stays finite as an `f32` (the matrix type): beyond about ±3.4e38 a value
+/// would become infinite, so it counts as non-finite like `inf`.
+fn fits_f32(v: f64) -> bool {
+    v.is_finite() && (v as f32).is_finite()
 }
 
 fn level_code(index: &mut HashMap<String, u32>, levels: &mut Vec<String>, s: &str) -> u32 {
@@ -304,7 +321,9 @@ fn build_target(path: &str, name: &str, cells: &[TargetCell], opts: &LoadOptions
     };
     if regression {
         let first = nums.first().copied().unwrap_or(0.0);
-        if nums.iter().all(|v| *v == first) {
+        // Compared as f32, the type the target is kept in: values that differ only beyond f32's
+        // precision are the same value to the models.
+        if nums.iter().all(|v| *v as f32 == first as f32) {
             return Err(SelectError::ConstantTarget { target: name.to_string(), value: first.to_string() });
         }
         let values = nums.iter().map(|v| *v as f32).collect();
@@ -332,6 +351,16 @@ fn build_target(path: &str, name: &str, cells: &[TargetCell], opts: &LoadOptions
     let problem =
         if labels.len() == 2 { ProblemType::BinaryClassification } else { ProblemType::MulticlassClassification };
     Ok((Target::Classes { codes, labels }, problem))
+}
+
+/// At most the first 10 items joined with `sep`, then how many more there are.
+pub(crate) fn name_list(items: &[String], sep: &str) -> String {
+    const SHOWN: usize = 10;
+    let mut out = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(sep);
+    if items.len() > SHOWN {
+        out.push_str(&format!("{sep}and {} more", items.len() - SHOWN));
+    }
+    out
 }
 
 pub(crate) fn to_u32(n: usize) -> u32 {

@@ -3,7 +3,8 @@
 //!
 //! Preparation rules (the same for every source, see [`builder`]):
 //! - **Missing values**: empty cells, `NA`, `N/A`, `NaN`, `null`, `None`, `?` (any case), SQL `NULL`,
-//!   and non-finite numbers (`inf`, `-inf`) are missing. Numeric features get the column's median
+//!   and non-finite numbers (`inf`, `-inf`, and numbers beyond `f32`'s range of about ±3.4e38, which the
+//!   `f32` matrix cannot hold) are missing. Numeric features get the column's median
 //!   of finite values; each imputed cell is counted in [`PrepSummary::missing_values`]. A feature with
 //!   no finite value at all is dropped and listed in [`PrepSummary::all_missing_columns`].
 //! - **Rows with a missing target** are dropped and counted in [`PrepSummary::rows_dropped_missing_target`].

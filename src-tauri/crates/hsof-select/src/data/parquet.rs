@@ -2,6 +2,8 @@
 //! groups, lists and maps are refused); the crate is built without Arrow and with Snappy as the only
 //! codec, which covers the files pandas and polars write by default.
 
+use std::fs::File;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -15,8 +17,7 @@ use crate::error::{Result, SelectError};
 /// (here rows and columns come from the file's metadata).
 pub fn load_parquet(path: &Path, target: &str, id_columns: &[&str], opts: &LoadOptions) -> Result<Dataset> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| SelectError::io(path, e))?;
-    let reader = SerializedFileReader::new(file).map_err(|e| SelectError::invalid(&shown, None, e.to_string()))?;
+    let reader = open_reader(path, &shown)?;
     let meta = reader.metadata().file_metadata();
     let headers: Vec<String> =
         meta.schema_descr().root_schema().get_fields().iter().map(|f| f.name().to_string()).collect();
@@ -30,9 +31,10 @@ pub fn load_parquet(path: &Path, target: &str, id_columns: &[&str], opts: &LoadO
         });
     }
     let mut builder = TableBuilder::new(&shown, headers, target, id_columns, opts)?;
-    let iter = reader.get_row_iter(None).map_err(|e| SelectError::invalid(&shown, None, e.to_string()))?;
-    for (r, row) in iter.enumerate() {
-        let row = row.map_err(|e| SelectError::invalid(&shown, Some(r as u64 + 1), e.to_string()))?;
+    let mut iter = guard(&shown, || reader.get_row_iter(None).map_err(|e| parquet_error(&shown, None, e)))?;
+    for r in 0u64.. {
+        let Some(row) = guard(&shown, || Ok(iter.next()))? else { break };
+        let row = row.map_err(|e| parquet_error(&shown, Some(r + 1), e))?;
         let mut text;
         for (i, (name, field)) in row.get_column_iter().enumerate() {
             if i >= builder.n_columns() {
@@ -59,7 +61,7 @@ pub fn load_parquet(path: &Path, target: &str, id_columns: &[&str], opts: &LoadO
                 Field::Group(_) | Field::ListInternal(_) | Field::MapInternal(_) => {
                     return Err(SelectError::invalid(
                         &shown,
-                        Some(r as u64 + 1),
+                        Some(r + 1),
                         format!("column `{name}` is nested; only flat tables are supported"),
                     ));
                 }
@@ -74,4 +76,51 @@ pub fn load_parquet(path: &Path, target: &str, id_columns: &[&str], opts: &LoadO
     }
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     builder.finish(&name, &shown)
+}
+
+/// Opens a Parquet file and checks the parts of its metadata that the `parquet` crate's row reader
+/// trusts (it asserts on a negative column offset, for one), so a damaged file is an error.
+pub(crate) fn open_reader(path: &Path, shown: &str) -> Result<SerializedFileReader<File>> {
+    let file = File::open(path).map_err(|e| SelectError::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| SelectError::io(path, e))?.len();
+    let reader = guard(shown, || SerializedFileReader::new(file).map_err(|e| parquet_error(shown, None, e)))?;
+    let meta = reader.metadata();
+    let damaged = |what: String| SelectError::invalid(shown, None, format!("damaged Parquet file: {what}"));
+    if meta.file_metadata().num_rows() < 0 {
+        return Err(damaged(format!("the footer says {} rows", meta.file_metadata().num_rows())));
+    }
+    for (g, rg) in meta.row_groups().iter().enumerate() {
+        if rg.num_rows() < 0 {
+            return Err(damaged(format!("row group {g} says {} rows", rg.num_rows())));
+        }
+        for c in rg.columns() {
+            let start = c.dictionary_page_offset().unwrap_or_else(|| c.data_page_offset());
+            let len = c.compressed_size();
+            let inside = start >= 0 && len >= 0 && (start as u64).saturating_add(len as u64) <= file_len;
+            if !inside {
+                return Err(damaged(format!(
+                    "column `{}` of row group {g} points outside the file (offset {start}, {len} bytes)",
+                    c.column_path()
+                )));
+            }
+        }
+    }
+    Ok(reader)
+}
+
+/// Runs a call into the `parquet` crate, turning a panic on a damaged file (an assertion deep in
+/// its decoder) into an error naming the file.
+pub(crate) fn guard<T>(shown: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no detail".into());
+        Err(SelectError::invalid(shown, None, format!("damaged Parquet file: the reader gave up ({detail})")))
+    })
+}
+
+pub(crate) fn parquet_error(shown: &str, row: Option<u64>, e: parquet::errors::ParquetError) -> SelectError {
+    SelectError::invalid(shown, row, format!("not a readable Parquet file: {e}"))
 }

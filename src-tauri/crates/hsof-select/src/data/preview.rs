@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::reader::FileReader;
 use serde::{Deserialize, Serialize};
 
 use super::is_missing_token;
+use super::parquet::{guard, open_reader, parquet_error};
 use crate::error::{Result, SelectError};
 
 /// Rows read by [`preview_columns`].
@@ -102,14 +103,14 @@ fn read_csv(path: &Path, shown: &str) -> Result<Table> {
 }
 
 fn read_parquet(path: &Path, shown: &str) -> Result<Table> {
-    let file = std::fs::File::open(path).map_err(|e| SelectError::io(path, e))?;
-    let reader = SerializedFileReader::new(file).map_err(|e| SelectError::invalid(shown, None, e.to_string()))?;
+    let reader = open_reader(path, shown)?;
     let schema = reader.metadata().file_metadata().schema_descr().root_schema().get_fields().to_vec();
     let headers = schema.iter().map(|f| f.name().to_string()).collect();
     let mut rows = Vec::new();
-    let iter = reader.get_row_iter(None).map_err(|e| SelectError::invalid(shown, None, e.to_string()))?;
-    for row in iter.take(PREVIEW_ROWS) {
-        let row = row.map_err(|e| SelectError::invalid(shown, None, e.to_string()))?;
+    let mut iter = guard(shown, || reader.get_row_iter(None).map_err(|e| parquet_error(shown, None, e)))?;
+    while rows.len() < PREVIEW_ROWS {
+        let Some(row) = guard(shown, || Ok(iter.next()))? else { break };
+        let row = row.map_err(|e| parquet_error(shown, None, e))?;
         rows.push(
             row.get_column_iter()
                 .map(|(_, f)| match f {

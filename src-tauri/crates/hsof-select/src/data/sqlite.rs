@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Deserialize;
 
 use super::builder::{Cell, TableBuilder};
@@ -64,7 +64,10 @@ pub fn load_dataset_yaml(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
         );
     }
     let conn = open(&db_path)?;
-    let feature_table = config.feature_tables.get("train_features").filter(|t| table_exists(&conn, t));
+    let feature_table = match config.feature_tables.get("train_features") {
+        Some(t) if table_exists(&conn, &db_path, t)? => Some(t),
+        _ => None,
+    };
     let table = feature_table.or_else(|| config.tables.get("train")).ok_or_else(|| {
         SelectError::invalid(&shown, None, "neither feature_tables.train_features nor tables.train names a table")
     })?;
@@ -103,9 +106,14 @@ fn open(db_path: &Path) -> Result<Connection> {
         .map_err(|e| SelectError::invalid(&db_path.display().to_string(), None, e.to_string()))
 }
 
-fn table_exists(conn: &Connection, table: &str) -> bool {
+/// Whether `table` is a table or view; an error when the file is not a readable database at all.
+fn table_exists(conn: &Connection, db_path: &Path, table: &str) -> Result<bool> {
     conn.query_row("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?1", [table], |_| Ok(()))
-        .is_ok()
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(|e| {
+            SelectError::invalid(&db_path.display().to_string(), None, format!("not a readable SQLite database: {e}"))
+        })
 }
 
 fn read_table(
@@ -118,7 +126,7 @@ fn read_table(
 ) -> Result<Dataset> {
     let source = format!("{}#{table}", db_path.display());
     let sql_err = |e: rusqlite::Error| SelectError::invalid(&source, None, e.to_string());
-    if !table_exists(conn, table) {
+    if !table_exists(conn, db_path, table)? {
         return Err(SelectError::invalid(&source, None, format!("table `{table}` does not exist")));
     }
     let quoted = format!("\"{}\"", table.replace('"', "\"\""));

@@ -5,13 +5,16 @@
 //! 2. **Relevance**: [`mi`] (mutual information for classes, F statistic for regression), in parallel
 //!    over columns. Ranking is by relevance, ties by column index, so it is deterministic.
 //! 3. **Redundancy**: [`redundancy`], greedy over the ranked list until `keep` columns are kept.
+//!
+//! When no column passes the variance step the stage fails with [`SelectError::NoUsableFeatures`]
+//! naming the columns: there is nothing to select from.
 
 pub mod mi;
 pub mod redundancy;
 
 use crate::backend::Backend;
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Result, SelectError};
 use crate::options::FilterOptions;
 use crate::progress::{Ctl, Stage};
 
@@ -43,12 +46,38 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
     let cancel = ctl.cancel;
     let stats = ctl.install(|| backend.column_stats(x, cancel))?;
     ctl.check()?;
+    if let Some(j) = (0..x.n_cols).find(|&j| !(stats[j].mean.is_finite() && stats[j].variance.is_finite())) {
+        // The loaders impute these; only a dataset built in code can get here with them.
+        return Err(SelectError::invalid(
+            &ds.source,
+            None,
+            format!("feature column `{}` has NaN or infinite values; impute them first", column_name(ds, j)),
+        ));
+    }
     let means: Vec<f64> = stats.iter().map(|s| s.mean).collect();
     let sds: Vec<f64> = stats.iter().map(|s| s.variance.sqrt()).collect();
     let varied: Vec<usize> = (0..x.n_cols)
         .filter(|&j| stats[j].variance > opts.min_variance.max(1e-12 * (1.0 + stats[j].mean.powi(2))))
         .collect();
     let low_variance = x.n_cols - varied.len();
+    if varied.is_empty() {
+        let names: Vec<String> = (0..x.n_cols).map(|j| format!("`{}`", column_name(ds, j))).collect();
+        let names = crate::data::builder::name_list(&names, ", ");
+        let (one, many) = match opts.min_variance > 0.0 {
+            true => {
+                let v = opts.min_variance;
+                (format!("has variance at most filter.min_variance = {v}"), format!("have variance at most {v}"))
+            }
+            false => ("is constant".to_string(), "are constant".to_string()),
+        };
+        let imputed = "once missing and non-finite cells are imputed with the column median";
+        let reason = if x.n_cols == 1 {
+            format!("the only feature column, {names}, {one} {imputed}: nothing varies to select from")
+        } else {
+            format!("all {} feature columns {many} {imputed} ({names}): nothing varies to select from", x.n_cols)
+        };
+        return Err(SelectError::NoUsableFeatures { path: ds.source.clone(), reason });
+    }
     ctl.report(Stage::Filter, 0.1, format!("relevance of {} columns", varied.len()));
     let bins = match ds.problem.is_classification() {
         true => opts.mi_bins.map(|b| b as usize).unwrap_or_else(|| mi::default_bins(x.n_rows)).max(2),
@@ -80,4 +109,8 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
         requested,
         bins,
     })
+}
+
+fn column_name(ds: &Dataset, j: usize) -> String {
+    ds.feature_names.get(j).cloned().unwrap_or_else(|| format!("#{j}"))
 }

@@ -29,7 +29,7 @@ pub struct SearchOutcome {
     pub columns: Vec<usize>,
     /// The best subset found (dataset columns) and its cross-validated R².
     pub best_subset: Vec<usize>,
-    /// Its score.
+    /// Its score (0 when no subset was evaluated, with `iterations` = 0).
     pub best_score: f64,
     /// Columns the search considered (its pool).
     pub pool: usize,
@@ -131,7 +131,7 @@ pub fn search(
     Ok(SearchOutcome {
         columns,
         best_subset: best_set.iter().map(|&f| pool_cols[f]).collect(),
-        best_score: best.0,
+        best_score: if best.0.is_finite() { best.0 } else { 0.0 },
         pool,
         depth,
         iterations: trees.iter().map(|t| t.iterations).sum(),

@@ -68,6 +68,13 @@ pub fn evaluate(
         FinalSize::Fixed(s) => (s as usize, s as usize),
         FinalSize::Range { min, max } => (min as usize, max as usize),
     };
+    if available == 0 {
+        // Stage 1 refuses to hand on no column; this keeps a direct caller from a panic all the same.
+        return Err(crate::error::SelectError::NoUsableFeatures {
+            path: ds.source.clone(),
+            reason: "the search kept no column to evaluate".into(),
+        });
+    }
     let (lo, hi) = (lo.clamp(1, available), hi.clamp(1, available));
     let folds = stratified_folds(&ds.target, opts.folds as usize, seed.wrapping_add(1));
     ctl.report(Stage::Evaluate, 0.0, "greedy forward path");

@@ -173,8 +173,12 @@ fn ridge_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests
         .map(|j| {
             let c = train.column(j);
             let mean = c.iter().map(|v| f64::from(*v)).sum::<f64>() / n.max(1) as f64;
-            let sd = (c.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
-            (mean, if sd > 0.0 { sd } else { 1.0 })
+            let var = c.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n.max(1) as f64;
+            // Constant in this training fold (within rounding, the tolerance stage 1 uses): not
+            // scaled, or a test value would be divided by a near-zero deviation (1e-45 for a
+            // subnormal spread) and predict beyond f32's range.
+            let constant = var <= 1e-12 * (1.0 + mean * mean);
+            (mean, if constant { 1.0 } else { var.sqrt() })
         })
         .collect();
     let z: Vec<Vec<f64>> =
@@ -225,7 +229,8 @@ fn ridge_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests
                         Target::Classes { .. } => {
                             (0..m).max_by(|x, y| out(*x).total_cmp(&out(*y)).then(y.cmp(x))).unwrap_or(0) as f32
                         }
-                        Target::Continuous(_) => out(0) as f32,
+                        // Clamped: an extrapolation beyond f32's range would be an infinite score.
+                        Target::Continuous(_) => out(0).clamp(-f64::from(f32::MAX), f64::from(f32::MAX)) as f32,
                     }
                 })
                 .collect()
@@ -256,6 +261,14 @@ fn forest_fit_predict(
         match target {
             Target::Classes { codes, .. } => {
                 let y: Vec<u32> = train_rows.iter().map(|r| codes[*r]).collect();
+                if let Some(&only) = y.first().filter(|&&c| y.iter().all(|v| *v == c)) {
+                    // A training fold with a single class (a rare class, tiny data): smartcore refuses
+                    // to fit, and every tree would predict that class anyway.
+                    for (t, m) in tests.iter().enumerate() {
+                        outputs[t].push(vec![only as f32; m.rows]);
+                    }
+                    continue;
+                }
                 let params = RandomForestClassifierParameters::default()
                     .with_n_trees(trees as u16)
                     .with_max_depth(depth)
