@@ -41,12 +41,15 @@ pub fn resources(group: &str, version: &str) -> Option<Value> {
     for r in RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
         list.push(json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind, "verbs": verbs, "shortNames": r.short}));
         for sub in r.subresources {
-            let (kind, extra) = match *sub {
-                "scale" => ("Scale", json!({"group": "autoscaling", "version": "v1"})),
-                "log" => ("Pod", json!({})),
-                _ => (r.kind, json!({})),
+            let (kind, extra, verbs) = match *sub {
+                "scale" => {
+                    ("Scale", json!({"group": "autoscaling", "version": "v1"}), json!(["get", "patch", "update"]))
+                }
+                "log" => ("Pod", json!({}), json!(["get"])),
+                "exec" => ("PodExecOptions", json!({}), json!(["create", "get"])),
+                _ => (r.kind, json!({}), json!(["get", "patch", "update"])),
             };
-            let mut s = json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": kind, "verbs": ["get", "patch", "update"]});
+            let mut s = json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": kind, "verbs": verbs});
             if let (Some(o), Some(e)) = (s.as_object_mut(), extra.as_object()) {
                 o.extend(e.clone());
             }

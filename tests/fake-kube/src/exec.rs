@@ -26,8 +26,9 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{timeout_at, Instant};
 
+use crate::policy::Attributes;
 use crate::resources::find;
-use crate::routes::{admit, param, percent_decode, status, Shared};
+use crate::routes::{admit, authorize, param, percent_decode, status, Shared};
 use crate::spdy::{self, Deflater, Frame, Inflater, FLAG_FIN, REFUSED_STREAM};
 use crate::store::ExecAnswer;
 
@@ -88,6 +89,17 @@ async fn prepare(
         .collect();
     let answer = {
         let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
+        let attrs = Attributes {
+            verb: "create".into(),
+            resource: "pods".into(),
+            subresource: "exec".into(),
+            namespace: ns.into(),
+            name: name.into(),
+            ..Attributes::default()
+        };
+        if let Some(denied) = authorize(&store, headers, &attrs) {
+            return Err(denied);
+        }
         let Some(pods) = find("", "v1", "pods") else { return Err(status(500, "InternalError", "no pods".into())) };
         if store.get(pods, ns, name).is_none() {
             return Err(status(404, "NotFound", format!("pods \"{name}\" not found")));

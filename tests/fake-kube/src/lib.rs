@@ -14,16 +14,22 @@ mod controller;
 mod discovery;
 mod exec;
 mod patch;
+mod policy;
 mod resources;
 mod routes;
 mod seed;
+mod selector;
 mod spdy;
 mod store;
 mod streams;
+#[cfg(test)]
+mod strict_tests;
 
 use std::sync::{Arc, Mutex};
 
+pub use policy::{Attributes, Rule, DEFAULT_TOKEN, DEFAULT_USER};
 pub use seed::seed_hsof;
+pub use selector::{FieldSelector, LabelSelector, Selectors};
 pub use store::{Change, ExecAnswer, Faults, LogLine, Signal, Store, CHANGE_HISTORY};
 
 /// A running fake API server on a free loopback port.

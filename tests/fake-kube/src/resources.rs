@@ -13,7 +13,7 @@ pub struct Resource {
     pub kind: &'static str,
     /// Namespaced or cluster-scoped.
     pub namespaced: bool,
-    /// Subresources offered (`scale`, `log`, `status`).
+    /// Subresources served, and advertised in discovery (`scale`, `log`, `exec`, `status`).
     pub subresources: &'static [&'static str],
     /// Short names kubectl accepts.
     pub short: &'static [&'static str],
@@ -38,7 +38,7 @@ pub const RESOURCES: &[Resource] = &[
         plural: "pods",
         kind: "Pod",
         namespaced: true,
-        subresources: &["log", "status"],
+        subresources: &["exec", "log", "status"],
         short: &["po"],
     },
     Resource {

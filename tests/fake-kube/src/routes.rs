@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::policy::Attributes;
 use crate::resources::{find, Resource};
+use crate::selector::Selectors;
 use crate::store::Store;
 use crate::{controller, discovery, patch, streams};
 
@@ -90,8 +92,53 @@ fn target(path: &str) -> Option<Target> {
     Some(Target { res: find(group, version, plural)?, ns, name, sub })
 }
 
-/// What every request goes through first: it is recorded, delayed and answered with an
-/// injected fault (or 401 for a token the fake does not accept) when the test asks.
+/// The bearer token of a request.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// Who a request acts as: the `Impersonate-User` header (`kubectl --as`, which the fake
+/// grants to everyone; kubectl sends no bearer token over plain http), else the user of
+/// its bearer token.
+pub(crate) fn user(store: &Store, headers: &HeaderMap) -> String {
+    headers
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| store.user_of(bearer(headers)), str::to_string)
+}
+
+/// `403 Forbidden` unless the caller may do `a` under the store's policy.
+pub(crate) fn authorize(store: &Store, headers: &HeaderMap, a: &Attributes) -> Option<Response> {
+    let user = user(store, headers);
+    if store.allows(&user, a) {
+        return None;
+    }
+    let mut details = json!({"group": a.group, "kind": a.resource});
+    if !a.name.is_empty() {
+        details["name"] = json!(a.name);
+    }
+    Some(reply(
+        StatusCode::FORBIDDEN,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": a.forbidden_message(&user),
+               "reason": "Forbidden", "details": details, "code": 403}),
+    ))
+}
+
+/// The API server's `409 Conflict` for a stale `metadata.resourceVersion`.
+fn conflict(res: &Resource, name: &str) -> Response {
+    let gr = if res.group.is_empty() { res.plural.to_string() } else { format!("{}.{}", res.plural, res.group) };
+    reply(
+        StatusCode::CONFLICT,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": format!("Operation cannot be fulfilled on {gr} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"),
+               "reason": "Conflict", "details": {"name": name, "group": res.group, "kind": res.plural}, "code": 409}),
+    )
+}
+
+/// What every request goes through first: it is recorded (with its user), delayed and
+/// answered with an injected fault (or 401 for a token the fake does not accept) when the
+/// test asks.
 pub async fn admit(state: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
     let path = uri.path();
     let query = uri.query().unwrap_or_default();
@@ -99,6 +146,8 @@ pub async fn admit(state: &Shared, method: &Method, uri: &Uri, headers: &HeaderM
         let mut s = state.store.lock().unwrap_or_else(|p| p.into_inner());
         s.requests
             .push(format!("{method} {path}{}", if query.is_empty() { String::new() } else { format!("?{query}") }));
+        let user = user(&s, headers);
+        s.request_users.push(user);
         let token_ok = s.faults.require_token.as_ref().is_none_or(|t| {
             headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(format!("Bearer {t}").as_str())
         });
@@ -127,7 +176,9 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
         ("GET", "/version") => return reply(StatusCode::OK, discovery::version()),
         ("GET", "/api") => return reply(StatusCode::OK, discovery::api(&state.addr)),
         ("GET", "/apis") => return reply(StatusCode::OK, discovery::apis()),
-        ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") => return access_review(&state, &body),
+        ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") => {
+            return access_review(&state, &headers, &body)
+        }
         _ => {}
     }
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -142,34 +193,71 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
         }
     }
     if let Some(rest) = path.strip_prefix("/apis/metrics.k8s.io/v1beta1/") {
-        return metrics(&state, rest);
+        return metrics(&state, &headers, rest);
     }
     let Some(t) = target(&path) else {
         return status(404, "NotFound", format!("the server could not find the requested resource ({path})"));
     };
+    if t.sub.as_deref().is_some_and(|s| !t.res.subresources.contains(&s)) {
+        return status(404, "NotFound", "the server could not find the requested resource".into());
+    }
+    let watching = matches!(param(&query, "watch").as_deref(), Some("true" | "1"));
+    let verb = match (method.as_str(), t.name.is_some()) {
+        ("GET", true) => "get",
+        ("GET", false) if watching => "watch",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => "unknown",
+    };
+    let attrs = Attributes {
+        verb: verb.into(),
+        group: t.res.group.into(),
+        resource: t.res.plural.into(),
+        subresource: t.sub.clone().unwrap_or_default(),
+        namespace: if t.res.namespaced { t.ns.clone().unwrap_or_default() } else { String::new() },
+        name: t.name.clone().unwrap_or_default(),
+    };
     let dry_run = param(&query, "dryRun").as_deref() == Some("All");
     let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string();
     let mut store = state.store.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(denied) = authorize(&store, &headers, &attrs) {
+        return denied;
+    }
     let ns = t.ns.clone().unwrap_or_default();
-    match (method.as_str(), &t.name, t.sub.as_deref()) {
-        ("GET", None, _) if matches!(param(&query, "watch").as_deref(), Some("true" | "1")) => streams::watch(
-            &mut store,
-            t.res,
-            t.ns.as_deref(),
+    let selectors = || {
+        Selectors::parse(
+            t.res.plural,
             param(&query, "labelSelector").as_deref(),
             param(&query, "fieldSelector").as_deref(),
-            param(&query, "resourceVersion").as_deref(),
-            param(&query, "timeoutSeconds").and_then(|s| s.parse().ok()),
-        ),
-        ("GET", None, _) => {
-            let items = store.list(t.res, t.ns.as_deref(), param(&query, "labelSelector").as_deref());
-            let rv = store.rv;
-            reply(
-                StatusCode::OK,
-                json!({"kind": format!("{}List", t.res.kind), "apiVersion": t.res.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": items}),
-            )
+        )
+        .map_err(|e| Box::new(status(400, "BadRequest", e)))
+    };
+    match (method.as_str(), &t.name, t.sub.as_deref()) {
+        ("GET", None, _) if watching => {
+            let sel = match selectors() {
+                Ok(s) => s,
+                Err(e) => return *e,
+            };
+            let opts = streams::WatchOptions {
+                resource_version: param(&query, "resourceVersion"),
+                timeout_secs: param(&query, "timeoutSeconds").and_then(|s| s.parse().ok()),
+                bookmarks: param(&query, "allowWatchBookmarks").as_deref() == Some("true"),
+                initial_events: param(&query, "sendInitialEvents").as_deref() == Some("true"),
+            };
+            streams::watch(&mut store, t.res, t.ns.as_deref(), sel, &opts)
         }
-        ("GET", Some(name), None) => match store.get(t.res, &ns, name) {
+        ("GET", None, _) => {
+            let sel = match selectors() {
+                Ok(s) => s,
+                Err(e) => return *e,
+            };
+            list_page(&store, t.res, t.ns.as_deref(), &sel, &query)
+        }
+        ("GET", Some(name), None | Some("status")) => match store.get(t.res, &ns, name) {
             Some(o) => reply(StatusCode::OK, o.clone()),
             None => not_found(t.res, name),
         },
@@ -200,25 +288,66 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
                 return status(400, "BadRequest", "the request body is not JSON".into());
             };
             let mut next = current.clone();
+            // The resourceVersion the request was made against, when it names one: a PUT's
+            // body, or one a patch sets (both are preconditions on the real server).
+            let mut wanted_rv = None;
             let result = match (method.as_str(), sub) {
-                ("PUT", None) => {
+                ("PUT", None | Some("status")) => {
+                    let body_name = patch_body["metadata"]["name"].as_str().unwrap_or_default();
+                    if body_name != name.as_str() {
+                        return status(
+                            400,
+                            "BadRequest",
+                            format!("the name of the object ({body_name}) does not match the name on the URL ({name})"),
+                        );
+                    }
+                    wanted_rv = patch_body["metadata"]["resourceVersion"].as_str().map(str::to_string);
                     next = patch_body;
+                    next["kind"] = json!(t.res.kind);
+                    if t.res.namespaced {
+                        next["metadata"]["namespace"] = json!(ns);
+                    }
                     Ok(())
                 }
                 ("PUT", Some("scale")) => {
+                    wanted_rv = patch_body["metadata"]["resourceVersion"].as_str().map(str::to_string);
                     next["spec"]["replicas"] = patch_body["spec"]["replicas"].clone();
                     Ok(())
                 }
                 ("PATCH", Some("scale")) => {
                     let mut scale = scale_of(&current);
-                    patch::apply(&mut scale, &ctype, &patch_body)
-                        .map(|()| next["spec"]["replicas"] = scale["spec"]["replicas"].clone())
+                    patch::apply(&mut scale, &ctype, &patch_body).map(|()| {
+                        wanted_rv = scale["metadata"]["resourceVersion"].as_str().map(str::to_string);
+                        next["spec"]["replicas"] = scale["spec"]["replicas"].clone();
+                    })
                 }
-                ("PATCH", None) => patch::apply(&mut next, &ctype, &patch_body),
+                ("PATCH", None | Some("status")) => patch::apply(&mut next, &ctype, &patch_body).map(|()| {
+                    wanted_rv = next["metadata"]["resourceVersion"].as_str().map(str::to_string);
+                }),
                 _ => Err(format!("unsupported subresource {}", sub.unwrap_or_default())),
             };
             if let Err(e) = result {
                 return status(422, "Invalid", e);
+            }
+            if wanted_rv.as_deref().is_some_and(|rv| Some(rv) != current["metadata"]["resourceVersion"].as_str()) {
+                return conflict(t.res, name);
+            }
+            if sub == Some("status") {
+                // Only .status changes through /status.
+                let status = next["status"].take();
+                next = current.clone();
+                next["status"] = status;
+            } else if t.res.subresources.contains(&"status") {
+                // ... and never through the object itself.
+                match current.get("status") {
+                    Some(s) => next["status"] = s.clone(),
+                    None => {
+                        next.as_object_mut().map(|o| o.remove("status"));
+                    }
+                }
+            }
+            if next["metadata"].get("generation").is_none() && current["metadata"].get("generation").is_some() {
+                next["metadata"]["generation"] = current["metadata"]["generation"].clone();
             }
             if let Err(e) = validate(&next) {
                 return status(422, "Invalid", format!("{} \"{name}\" is invalid: {e}", t.res.kind));
@@ -230,7 +359,7 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
                 return reply(StatusCode::OK, if sub == Some("scale") { scale_of(&next) } else { next });
             }
             let stored = store.put(next);
-            if t.res.kind == "Deployment" {
+            if t.res.kind == "Deployment" && sub != Some("status") {
                 controller::reconcile(&mut store, &ns, name);
             }
             let out = store.get(t.res, &ns, name).cloned().unwrap_or(stored);
@@ -296,21 +425,31 @@ fn validate(o: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn access_review(state: &Shared, body: &Bytes) -> Response {
+/// SelfSubjectAccessReview: the caller's rules (and the legacy `denied` list) against the
+/// review's `resourceAttributes`; non-resource reviews are allowed.
+fn access_review(state: &Shared, headers: &HeaderMap, body: &Bytes) -> Response {
     let Ok(mut review) = serde_json::from_slice::<Value>(body) else {
         return status(400, "BadRequest", "the request body is not JSON".into());
     };
-    let a = &review["spec"]["resourceAttributes"];
-    let key = (
-        a["verb"].as_str().unwrap_or_default().to_string(),
-        a["resource"].as_str().unwrap_or_default().to_string(),
-        a["subresource"].as_str().unwrap_or_default().to_string(),
-    );
-    let denied = state.store.lock().unwrap_or_else(|p| p.into_inner()).denied.contains(&key);
-    review["status"] = if denied {
-        json!({"allowed": false, "reason": format!("RBAC: user cannot {} {}", key.0, key.1)})
-    } else {
-        json!({"allowed": true, "reason": "RBAC: allowed by fake"})
+    let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
+    let user = user(&store, headers);
+    review["status"] = match review["spec"].get("resourceAttributes") {
+        None => json!({"allowed": true, "reason": "RBAC: non-resource request allowed by fake"}),
+        Some(a) => {
+            let a = Attributes::from_review(a);
+            let key = (a.verb.clone(), a.resource.clone(), a.subresource.clone());
+            if store.denied.contains(&key) {
+                json!({"allowed": false, "reason": format!("RBAC: user cannot {} {}", key.0, key.1)})
+            } else if !store.allows(&user, &a) {
+                // The API server's RBAC authorizer gives no reason for a denial (kubectl
+                // then prints a bare "no").
+                json!({"allowed": false, "reason": ""})
+            } else if store.policy.contains_key(&user) {
+                json!({"allowed": true, "reason": format!("RBAC: allowed by a rule of user \"{user}\"")})
+            } else {
+                json!({"allowed": true, "reason": "RBAC: allowed by fake"})
+            }
+        }
     };
     review["kind"] = json!("SelfSubjectAccessReview");
     review["apiVersion"] = json!("authorization.k8s.io/v1");
@@ -319,10 +458,27 @@ fn access_review(state: &Shared, body: &Bytes) -> Response {
 
 /// metrics.k8s.io: usage derived from each pod's name, stable across calls; 404 when the
 /// store says metrics-server is not installed, as the real API answers then.
-fn metrics(state: &Shared, rest: &str) -> Response {
+fn metrics(state: &Shared, headers: &HeaderMap, rest: &str) -> Response {
     let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
     if !store.metrics_server {
         return status(404, "NotFound", "the server could not find the requested resource".into());
+    }
+    let parts: Vec<&str> = rest.split('/').collect();
+    let (resource, namespace) = match parts.as_slice() {
+        ["namespaces", ns, r, ..] => (*r, *ns),
+        [r, ..] => (*r, ""),
+        [] => ("", ""),
+    };
+    let verb = if parts.len().is_multiple_of(2) { "get" } else { "list" };
+    let a = Attributes {
+        verb: verb.into(),
+        group: "metrics.k8s.io".into(),
+        resource: resource.into(),
+        namespace: namespace.into(),
+        ..Attributes::default()
+    };
+    if let Some(denied) = authorize(&store, headers, &a) {
+        return denied;
     }
     let usage = |name: &str| {
         let h = name.bytes().fold(7u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
@@ -330,7 +486,6 @@ fn metrics(state: &Shared, rest: &str) -> Response {
     };
     let window = json!("30s");
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let parts: Vec<&str> = rest.split('/').collect();
     match parts.as_slice() {
         ["namespaces", ns, "pods"] => {
             let Some(pods) = find("", "v1", "pods") else { return status(500, "InternalError", "no pods".into()) };
@@ -367,4 +522,58 @@ fn metrics(state: &Shared, rest: &str) -> Response {
         }
         _ => status(404, "NotFound", format!("no metrics resource {rest}")),
     }
+}
+
+/// The message of the API server's `410` for a continue token older than its compaction.
+const CONTINUE_TOO_OLD: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
+/// A continue token: the list's resourceVersion and the last key served, opaque to clients.
+fn continue_token(rv: u64, after: &(String, String)) -> String {
+    hex::encode(json!({"v": "meta.k8s.io/v1", "rv": rv, "ns": after.0, "name": after.1}).to_string())
+}
+
+fn parse_continue(token: &str) -> Option<(u64, (String, String))> {
+    let v: Value = serde_json::from_slice(&hex::decode(token).ok()?).ok()?;
+    Some((v["rv"].as_u64()?, (v["ns"].as_str()?.to_string(), v["name"].as_str()?.to_string())))
+}
+
+/// A list, paged by `limit` and `continue` as the API server pages: at most `limit`
+/// items in key order, `metadata.continue` while more remain (with `remainingItemCount`
+/// when no selector filters), `410 Expired` for a token older than the change history.
+/// Later pages show the objects as they are now, not as of the first page.
+fn list_page(store: &Store, res: &Resource, ns: Option<&str>, sel: &Selectors, query: &str) -> Response {
+    let limit = param(query, "limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let (rv, after) = match param(query, "continue") {
+        None => (store.rv, None),
+        Some(token) => match parse_continue(&token) {
+            None => return status(400, "BadRequest", format!("continue key is not valid: {token}")),
+            Some((rv, _)) if rv < store.oldest_resumable() => {
+                let fresh = parse_continue(&token).map(|(_, after)| continue_token(store.rv, &after));
+                return reply(
+                    StatusCode::GONE,
+                    json!({"kind": "Status", "apiVersion": "v1", "metadata": {"continue": fresh}, "status": "Failure",
+                           "message": CONTINUE_TOO_OLD, "reason": "Expired", "code": 410}),
+                );
+            }
+            Some((rv, after)) => (rv, Some(after)),
+        },
+    };
+    let mut items = store.keyed(res, ns, sel, after.as_ref(), limit.map_or(usize::MAX, |l| l + 1));
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if let Some(l) = limit {
+        if items.len() > l {
+            items.truncate(l);
+            let last = items.last().map(|(k, _)| k.clone()).unwrap_or_default();
+            meta["continue"] = json!(continue_token(rv, &last));
+            if sel.is_empty() {
+                let remaining = store.count_after(res, ns, sel, &last);
+                meta["remainingItemCount"] = json!(remaining);
+            }
+        }
+    }
+    let items: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
+    reply(
+        StatusCode::OK,
+        json!({"kind": format!("{}List", res.kind), "apiVersion": res.api_version(), "metadata": meta, "items": items}),
+    )
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use crate::policy::{Attributes, Rule, DEFAULT_TOKEN, DEFAULT_USER};
 use crate::resources::{by_kind, Resource};
+use crate::selector::{LabelSelector, Selectors};
 
 /// Key of one object: plural, namespace ("" for cluster-scoped), name.
 pub type Key = (String, String, String);
@@ -92,8 +94,16 @@ pub struct Store {
     pub rv: u64,
     /// Objects.
     pub objects: BTreeMap<Key, Value>,
-    /// `(verb, resource, subresource)` triples SelfSubjectAccessReview denies.
+    /// `(verb, resource, subresource)` triples SelfSubjectAccessReview denies (for everyone,
+    /// in every namespace; reviews only, the requests themselves are not refused). For real
+    /// RBAC, use [`Store::policy`].
     pub denied: Vec<(String, String, String)>,
+    /// Allow rules by user name: a user listed here may do only what one of their rules
+    /// allows, in reviews and in requests (`403 Forbidden`); unlisted users may do anything.
+    pub policy: BTreeMap<String, Vec<Rule>>,
+    /// Bearer token to user name. Without an entry, [`DEFAULT_TOKEN`] is [`DEFAULT_USER`],
+    /// any other token is a user of that name, and no token is `system:anonymous`.
+    pub tokens: BTreeMap<String, String>,
     /// Injected faults.
     pub faults: Faults,
     /// Pod logs by (namespace, pod).
@@ -106,6 +116,11 @@ pub struct Store {
     pub exec: BTreeMap<String, ExecAnswer>,
     /// Requests seen, `METHOD path?query`, for assertions.
     pub requests: Vec<String>,
+    /// Who sent each of [`Store::requests`] (same index): the user name.
+    pub request_users: Vec<String>,
+    /// How often a watch with `allowWatchBookmarks=true` sends a `BOOKMARK`, in
+    /// milliseconds (0: every 5 s); one always follows the initial events.
+    pub bookmark_interval_ms: u64,
     /// Serve metrics.k8s.io (as if metrics-server were installed).
     pub metrics_server: bool,
     /// Jobs whose name starts with one of these fail instead of succeeding.
@@ -207,20 +222,81 @@ impl Store {
     }
 
     /// Objects of a resource in a namespace (all namespaces when `ns` is `None`), filtered by
-    /// an equality-based label selector (`a=b,c=d`).
+    /// a label selector in the API server's grammar (`a=b,c in (x,y),!d`); one that does
+    /// not parse selects nothing (the routes answer it with `400`).
     pub fn list(&self, res: &Resource, ns: Option<&str>, selector: Option<&str>) -> Vec<Value> {
-        let wanted: Vec<(&str, &str)> = selector
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().trim_end_matches('='), v.trim())))
-            .collect();
-        self.objects
-            .iter()
-            .filter(|((plural, n, _), _)| plural == res.plural && ns.is_none_or(|ns| !res.namespaced || n == ns))
-            .map(|(_, v)| v)
-            .filter(|v| wanted.iter().all(|(k, val)| v["metadata"]["labels"][*k].as_str() == Some(val)))
-            .cloned()
+        let Ok(labels) = LabelSelector::parse(selector.unwrap_or_default()) else { return Vec::new() };
+        self.select(res, ns, &Selectors { labels, ..Selectors::default() })
+    }
+
+    /// Objects of a resource in a namespace (all when `None`) that `sel` selects, in the
+    /// API server's order (namespace, then name).
+    pub fn select(&self, res: &Resource, ns: Option<&str>, sel: &Selectors) -> Vec<Value> {
+        self.keyed(res, ns, sel, None, usize::MAX).into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// Up to `limit` selected objects after the key `after` (namespace, name), with keys.
+    pub(crate) fn keyed(
+        &self,
+        res: &Resource,
+        ns: Option<&str>,
+        sel: &Selectors,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> Vec<((String, String), Value)> {
+        self.selected(res, ns, sel, after)
+            .take(limit)
+            .map(|((_, n, name), v)| ((n.clone(), name.clone()), v.clone()))
             .collect()
+    }
+
+    /// How many selected objects follow the key `after`.
+    pub(crate) fn count_after(
+        &self,
+        res: &Resource,
+        ns: Option<&str>,
+        sel: &Selectors,
+        after: &(String, String),
+    ) -> usize {
+        self.selected(res, ns, sel, Some(after)).count()
+    }
+
+    fn selected<'a>(
+        &'a self,
+        res: &'a Resource,
+        ns: Option<&'a str>,
+        sel: &'a Selectors,
+        after: Option<&'a (String, String)>,
+    ) -> impl Iterator<Item = (&'a Key, &'a Value)> + 'a {
+        let start = match after {
+            Some((n, name)) => (res.plural.to_string(), n.clone(), name.clone()),
+            None => (res.plural.to_string(), String::new(), String::new()),
+        };
+        self.objects
+            .range(start..)
+            .take_while(move |((plural, _, _), _)| plural == res.plural)
+            .filter(move |((_, n, name), _)| after.is_none_or(|(an, aname)| (n, name) != (an, aname)))
+            .filter(move |((_, n, _), _)| ns.is_none_or(|ns| !res.namespaced || n == ns))
+            .filter(move |(_, v)| sel.matches(v))
+    }
+
+    /// The user a bearer token authenticates as.
+    pub fn user_of(&self, token: Option<&str>) -> String {
+        match token {
+            None => "system:anonymous".into(),
+            Some(t) => self.tokens.get(t).cloned().unwrap_or_else(|| {
+                if t == DEFAULT_TOKEN {
+                    DEFAULT_USER.into()
+                } else {
+                    t.to_string()
+                }
+            }),
+        }
+    }
+
+    /// Whether `user` may do `a` under [`Store::policy`].
+    pub fn allows(&self, user: &str, a: &Attributes) -> bool {
+        self.policy.get(user).is_none_or(|rules| rules.iter().any(|r| r.allows(a)))
     }
 
     /// Removes an object.

@@ -11,22 +11,21 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::resources::Resource;
+use crate::selector::Selectors;
 use crate::store::{Change, LogLine, Signal, Store};
 
 /// Which changes a watch wants.
 struct WatchFilter {
     plural: String,
     ns: Option<String>,
-    labels: Vec<(String, String)>,
-    name: Option<String>,
+    sel: Selectors,
 }
 
 impl WatchFilter {
     fn matches(&self, c: &Change) -> bool {
         c.plural == self.plural
             && self.ns.as_deref().is_none_or(|ns| c.ns.is_empty() || c.ns == ns)
-            && self.name.as_deref().is_none_or(|n| c.object["metadata"]["name"].as_str() == Some(n))
-            && self.labels.iter().all(|(k, v)| c.object["metadata"]["labels"][k].as_str() == Some(v.as_str()))
+            && self.sel.matches(&c.object)
     }
 }
 
@@ -34,36 +33,40 @@ fn event_line(kind: &str, object: &serde_json::Value) -> String {
     format!("{}\n", json!({"type": kind, "object": object}))
 }
 
-/// A watch: without a resourceVersion (or with "0") the current objects as `ADDED`, else
-/// the remembered changes after it; then live changes until `timeoutSeconds` (at most
-/// 600, default 300), a dropped-streams signal or the `drop_watch_after` fault.
-pub fn watch(
-    store: &mut Store,
-    res: &Resource,
-    ns: Option<&str>,
-    label_selector: Option<&str>,
-    field_selector: Option<&str>,
-    resource_version: Option<&str>,
-    timeout_secs: Option<u64>,
-) -> Response {
+/// What a watch request asked for besides its selectors.
+#[derive(Debug, Default)]
+pub struct WatchOptions {
+    /// `resourceVersion`.
+    pub resource_version: Option<String>,
+    /// `timeoutSeconds`.
+    pub timeout_secs: Option<u64>,
+    /// `allowWatchBookmarks=true`.
+    pub bookmarks: bool,
+    /// `sendInitialEvents=true`: the current objects, then a bookmark marking their end.
+    pub initial_events: bool,
+}
+
+/// A watch: without a resourceVersion (or with "0", or with `sendInitialEvents`) the
+/// current objects as `ADDED`, else the remembered changes after it; then live changes
+/// until `timeoutSeconds` (at most 600, default 300), a dropped-streams signal or the
+/// `drop_watch_after` fault (bookmarks do not count). With `allowWatchBookmarks`, a
+/// `BOOKMARK` with the current resourceVersion after the initial events and then every
+/// `bookmark_interval_ms`; with `sendInitialEvents`, the first one carries the
+/// `k8s.io/initial-events-end` annotation, as the API server's does.
+pub fn watch(store: &mut Store, res: &Resource, ns: Option<&str>, sel: Selectors, opts: &WatchOptions) -> Response {
     let filter = WatchFilter {
         plural: res.plural.to_string(),
         ns: if res.namespaced { ns.map(str::to_string) } else { None },
-        labels: label_selector
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().trim_end_matches('=').into(), v.trim().into())))
-            .collect(),
-        name: field_selector.and_then(|f| f.strip_prefix("metadata.name=")).map(str::to_string),
+        sel,
     };
     let mut initial = Vec::new();
     let mut last_rv = store.rv;
-    match resource_version.filter(|v| *v != "0").map(str::parse::<u64>) {
+    let resource_version = opts.resource_version.as_deref();
+    let from = if opts.initial_events { None } else { resource_version.filter(|v| *v != "0") };
+    match from.map(str::parse::<u64>) {
         None => {
-            for o in store.list(res, ns, label_selector) {
-                if filter.name.as_deref().is_none_or(|n| o["metadata"]["name"].as_str() == Some(n)) {
-                    initial.push(event_line("ADDED", &o));
-                }
+            for o in store.select(res, ns, &filter.sel) {
+                initial.push(event_line("ADDED", &o));
             }
         }
         Some(Ok(rv)) if rv >= store.oldest_resumable() => {
@@ -82,11 +85,23 @@ pub fn watch(
             return (StatusCode::BAD_REQUEST, format!("invalid resourceVersion {resource_version:?}")).into_response();
         }
     }
+    let bookmark = opts.bookmarks.then(|| (res.kind.to_string(), res.api_version()));
+    let initial_end = opts.initial_events;
+    let every = Duration::from_millis(if store.bookmark_interval_ms == 0 { 5_000 } else { store.bookmark_interval_ms });
     let limit = store.faults.drop_watch_after;
-    let hold = Duration::from_secs(timeout_secs.unwrap_or(300).min(600));
+    let hold = Duration::from_secs(opts.timeout_secs.unwrap_or(300).min(600));
     let mut bus = store.bus.0.subscribe();
     let (tx, rx) = mpsc::channel::<Result<String, std::io::Error>>(256);
     tokio::spawn(async move {
+        let bookmark_line = |rv: u64, first: bool| {
+            bookmark.as_ref().map(|(kind, api_version)| {
+                let mut meta = json!({"resourceVersion": rv.to_string()});
+                if first && initial_end {
+                    meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+                }
+                event_line("BOOKMARK", &json!({"kind": kind, "apiVersion": api_version, "metadata": meta}))
+            })
+        };
         let mut sent = 0usize;
         let deadline = tokio::time::sleep(hold);
         tokio::pin!(deadline);
@@ -99,6 +114,14 @@ pub fn watch(
         if last_rv == u64::MAX {
             return;
         }
+        // Every change up to here has been sent (or filtered out).
+        let mut seen_rv = last_rv;
+        if let Some(line) = bookmark_line(seen_rv, true) {
+            if tx.send(Ok(line)).await.is_err() {
+                return;
+            }
+        }
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             if limit.is_some_and(|l| sent >= l) {
                 return;
@@ -106,12 +129,22 @@ pub fn watch(
             tokio::select! {
                 () = &mut deadline => return,
                 () = tx.closed() => return,
-                msg = bus.recv() => match msg {
-                    Ok(Signal::Change(c)) if c.rv > last_rv && filter.matches(&c) => {
-                        if tx.send(Ok(event_line(c.kind, &c.object))).await.is_err() {
+                _ = ticks.tick(), if bookmark.is_some() => {
+                    if let Some(line) = bookmark_line(seen_rv, false) {
+                        if tx.send(Ok(line)).await.is_err() {
                             return;
                         }
-                        sent += 1;
+                    }
+                }
+                msg = bus.recv() => match msg {
+                    Ok(Signal::Change(c)) if c.rv > last_rv => {
+                        seen_rv = seen_rv.max(c.rv);
+                        if filter.matches(&c) {
+                            if tx.send(Ok(event_line(c.kind, &c.object))).await.is_err() {
+                                return;
+                            }
+                            sent += 1;
+                        }
                     }
                     Ok(Signal::DropStreams) | Err(RecvError::Closed | RecvError::Lagged(_)) => return,
                     Ok(_) => {}

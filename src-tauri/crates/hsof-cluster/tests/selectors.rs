@@ -111,12 +111,10 @@ async fn a_deployment_with_an_empty_or_invalid_selector_is_an_error_not_every_po
     assert!(matches!(e, ClusterError::Invalid(_)), "{e}");
 }
 
-/// The fake filters lists by equality terms only (`a=b`): `in`, `notin`, `key` and `!key`
-/// are ignored, and a comma inside `in (x,y)` splits the term. The app checks the labels
-/// itself as well (so the test above passes); this one checks the server side and passes
-/// once the fake implements set-based selectors.
+/// The fake filters lists by the API server's whole selector grammar (`in`, `notin`, `key`,
+/// `!key`, commas inside `in (x,y)` belonging to the set), so the server side of the
+/// selection is checked too, not only the app's own label check.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "hsof-fake-kube's Store::list and watch filter ignore set-based selector terms"]
 async fn the_fake_filters_lists_by_set_based_selectors() {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::{Api, ListParams};
