@@ -158,7 +158,7 @@ async fn gates_use_recorded_jobs_and_windows_are_silenced_in_alertmanager() {
     let bad = hsof_core::calendar::NewWindow { end: (start - Duration::hours(1)).to_rfc3339(), ..w };
     assert!(ctx.schedule_window(&bad, "ana", now).await.is_err(), "end before start");
 
-    let ics = ctx.calendar_ics().expect("ics");
+    let ics = ctx.calendar_ics(now).expect("ics");
     assert!(ics.contains("BEGIN:VCALENDAR") && ics.contains("RRULE:"));
 }
 

@@ -90,7 +90,7 @@ pub async fn quality_gates(ctx: State<'_, AppContext>) -> Result<GatesView, IpcE
 #[tauri::command]
 #[specta::specta]
 pub fn calendar_export_ics(ctx: State<'_, AppContext>, path: String) -> Result<String, IpcError> {
-    let ics = ctx.calendar_ics()?;
+    let ics = ctx.calendar_ics(chrono::Utc::now())?;
     hsof_core::calendar::write_atomically(std::path::Path::new(&path), &ics)?;
     Ok(path)
 }

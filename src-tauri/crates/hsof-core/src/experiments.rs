@@ -98,7 +98,7 @@ pub struct DatasetPreview {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ExperimentStatus {
-    /// Started and not finished: still running, or its process stopped mid-run.
+    /// Started and not finished: its process is still running it.
     Running,
     /// Finished with a result.
     Ok,
@@ -418,6 +418,9 @@ impl AppContext {
             request: &request_json,
             out_path: out_path.as_deref(),
         })?;
+        if let Some(owner) = process_identity(std::process::id()) {
+            store.set_experiment_owner(id, &owner)?;
+        }
         let mut pending = Pending { store, id, finished: false };
         // If this future is dropped mid-run, stop the worker too.
         let stop = cancel.clone().drop_guard();
@@ -481,13 +484,57 @@ impl AppContext {
         self.experiment_get(id)
     }
 
-    /// The newest `limit` runs, newest first.
+    /// The newest `limit` runs, newest first. A run whose process died is settled first.
     pub fn experiments_list(&self, limit: u32) -> Result<Vec<ExperimentSummary>, Error> {
+        self.settle_orphaned_experiments(Utc::now());
         Ok(self.store()?.experiments(limit)?.iter().map(summary).collect())
+    }
+
+    /// Marks `running` experiments whose process is gone (killed, crashed, the machine
+    /// restarted) as failed with code `interrupted`, so the history never shows a run as
+    /// running forever. Runs of live processes, this one's included, are left alone.
+    pub fn settle_orphaned_experiments(&self, now: DateTime<Utc>) -> u32 {
+        let Ok(store) = self.store() else { return 0 };
+        let running = match store.running_experiments() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "running experiments could not be read");
+                return 0;
+            }
+        };
+        let mut settled = 0;
+        for (id, owner) in running {
+            let Some(owner) = owner else { continue };
+            let Some(pid) = owner.split(':').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+            if process_identity(pid).as_deref() == Some(owner.as_str()) {
+                continue;
+            }
+            let finished = rfc3339(now);
+            let error = format!(
+                "the process that ran it (pid {pid}) ended before the run finished: killed, crashed or shut down"
+            );
+            let done = store.finish_experiment(
+                id,
+                &ExperimentFinish {
+                    finished_at: &finished,
+                    status: "failed",
+                    error_code: Some("interrupted"),
+                    error: Some(&error),
+                    ..ExperimentFinish::default()
+                },
+            );
+            match done {
+                Ok(true) => settled += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, id, "an interrupted experiment could not be settled"),
+            }
+        }
+        settled
     }
 
     /// Run `id` with its request and report.
     pub fn experiment_get(&self, id: i64) -> Result<Experiment, Error> {
+        self.settle_orphaned_experiments(Utc::now());
         let rec = self.store()?.experiment(id)?.ok_or_else(|| Error::NotFound(format!("no experiment #{id}")))?;
         let report = rec.report.as_deref().and_then(|j| match serde_json::from_str(j) {
             Ok(r) => Some(r),
@@ -498,4 +545,13 @@ impl AppContext {
         });
         Ok(Experiment { summary: summary(&rec), request: serde_json::from_str(&rec.request).ok(), report })
     }
+}
+
+/// `pid:start time` of a live process, which tells it from a later one given the same pid;
+/// `None` when no such process runs.
+pub fn process_identity(pid: u32) -> Option<String> {
+    let pid = sysinfo::Pid::from_u32(pid);
+    let mut sys = sysinfo::System::new().ok()?;
+    sys.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
+    sys.process(pid).map(|p| format!("{pid}:{}", p.start_time()))
 }

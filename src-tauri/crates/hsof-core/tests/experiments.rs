@@ -186,3 +186,45 @@ async fn preview_lists_columns_with_kind_and_first_values() {
     let err = hsof_core::experiments::preview("  ", Utc::now()).await.expect_err("empty");
     assert_eq!(err.code(), ErrorCode::InvalidInput);
 }
+
+#[test]
+fn a_run_whose_process_died_is_settled_as_interrupted_not_running_forever() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = open(dir.path());
+    let store = ctx.store().expect("store");
+    let row = |input: &str| {
+        store
+            .insert_experiment(&hsof_store::NewExperiment {
+                started_at: "2026-11-28T10:00:00.000Z",
+                input,
+                target: "y",
+                request: "null",
+                out_path: None,
+            })
+            .expect("insert")
+    };
+    // A process that ran and is gone (its pid may be reused: the start time tells).
+    let mut child = std::process::Command::new("true").spawn().expect("spawn");
+    let dead_pid = child.id();
+    child.wait().expect("reaped");
+    let dead = row("/data/dead.csv");
+    store.set_experiment_owner(dead, &format!("{dead_pid}:1")).expect("owner");
+    // This very process, alive and (as far as the store knows) still running it.
+    let alive = row("/data/alive.csv");
+    let me = hsof_core::experiments::process_identity(std::process::id()).expect("this process");
+    store.set_experiment_owner(alive, &me).expect("owner");
+    // Same pid, other start time: a reused pid is not the owner.
+    let reused = row("/data/reused.csv");
+    store.set_experiment_owner(reused, &format!("{}:1", std::process::id())).expect("owner");
+
+    let list = ctx.experiments_list(10).expect("list");
+    let status = |id: i64| list.iter().find(|e| e.id == id).expect("listed").clone();
+    assert_eq!(status(alive).status, ExperimentStatus::Running);
+    for id in [dead, reused] {
+        let e = status(id);
+        assert_eq!(e.status, ExperimentStatus::Failed, "{e:?}");
+        assert_eq!(e.error_code.as_deref(), Some("interrupted"));
+        assert!(e.error.unwrap_or_default().contains("ended before the run finished"));
+    }
+    assert_eq!(ctx.settle_orphaned_experiments(Utc::now()), 0, "settled once");
+}

@@ -16,6 +16,11 @@ fn window() -> MaintenanceWindow {
     }
 }
 
+/// When the file is made: every DTSTAMP.
+fn stamp() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 7, 15, 0).single().expect("time")
+}
+
 fn unfolded(ics: &str) -> String {
     ics.replace("\r\n ", "")
 }
@@ -23,7 +28,7 @@ fn unfolded(ics: &str) -> String {
 #[test]
 fn every_procedure_is_one_recurring_event_that_parses_back() {
     let catalog = load_catalog(None).expect("valid");
-    let ics = export_ics(&catalog, Berlin, &[window()]);
+    let ics = export_ics(&catalog, Berlin, &[window()], stamp());
     let parsed: Calendar = ics.parse().expect("the export parses back");
     let events: Vec<_> = parsed.events().collect();
     assert_eq!(events.len(), catalog.procedures.len() + 1);
@@ -61,7 +66,7 @@ fn every_procedure_is_one_recurring_event_that_parses_back() {
 #[test]
 fn the_export_is_valid_rfc_5545_text() {
     let catalog = load_catalog(None).expect("valid");
-    let ics = export_ics(&catalog, Berlin, &[window()]);
+    let ics = export_ics(&catalog, Berlin, &[window()], stamp());
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"));
     assert!(!ics.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
     for line in ics.split("\r\n") {
@@ -94,14 +99,24 @@ fn the_export_is_valid_rfc_5545_text() {
 #[test]
 fn the_export_reads_no_clock_and_other_zones_get_their_own_rules() {
     let catalog = load_catalog(None).expect("valid");
-    assert_eq!(export_ics(&catalog, Berlin, &[]), export_ics(&catalog, Berlin, &[]), "same input, same bytes");
+    assert_eq!(
+        export_ics(&catalog, Berlin, &[], stamp()),
+        export_ics(&catalog, Berlin, &[], stamp()),
+        "same input, same bytes"
+    );
+    // DTSTAMP is the export time, not each event's start, so subscribers see edits as new.
+    let text = unfolded(&export_ics(&catalog, Berlin, &[window()], stamp()));
+    let stamps: Vec<&str> = text.lines().filter(|l| l.starts_with("DTSTAMP:")).collect();
+    assert!(stamps.len() > 20 && stamps.iter().all(|l| *l == "DTSTAMP:20261130T071500Z"), "{stamps:?}");
+    let later = stamp() + chrono::Duration::hours(1);
+    assert!(unfolded(&export_ics(&catalog, Berlin, &[], later)).contains("DTSTAMP:20261130T081500Z"));
 
-    let new_york = unfolded(&export_ics(&catalog, chrono_tz::America::New_York, &[]));
+    let new_york = unfolded(&export_ics(&catalog, chrono_tz::America::New_York, &[], stamp()));
     assert!(new_york.contains("RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU"), "second Sunday of March");
     assert!(new_york.contains("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU"), "first Sunday of November");
     assert!(new_york.contains("DTSTART;TZID=America/New_York:20260105T090000"));
 
-    let kolkata = unfolded(&export_ics(&catalog, chrono_tz::Asia::Kolkata, &[]));
+    let kolkata = unfolded(&export_ics(&catalog, chrono_tz::Asia::Kolkata, &[], stamp()));
     assert!(kolkata.contains("BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0530\r\nTZOFFSETTO:+0530\r\nTZNAME:IST\r\nEND:STANDARD"), "{kolkata}");
     assert!(!kolkata.contains("BEGIN:DAYLIGHT"));
 }

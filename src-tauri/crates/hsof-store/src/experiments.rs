@@ -159,6 +159,20 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Records which process runs experiment `id` (an opaque `pid:start time`).
+    pub fn set_experiment_owner(&self, id: i64, owner: &str) -> Result<(), StoreError> {
+        self.conn().execute("UPDATE experiments SET owner = ?2 WHERE id = ?1", params![id, owner])?;
+        Ok(())
+    }
+
+    /// `running` experiments with their owners (`None` for rows from before owners were kept).
+    pub fn running_experiments(&self) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, owner FROM experiments WHERE status = 'running' ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The newest `limit` runs, newest first, without their reports.
     pub fn experiments(&self, limit: u32) -> Result<Vec<ExperimentRecord>, StoreError> {
         let conn = self.conn();

@@ -243,7 +243,7 @@ pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, E
             Ok(0)
         }
         CalendarCmd::Export { ics: path, every } => loop {
-            let ics = ctx.calendar_ics()?;
+            let ics = ctx.calendar_ics(chrono::Utc::now())?;
             hsof_core::calendar::write_atomically(path, &ics)?;
             out.line_or_json(
                 &format!("wrote {} ({} bytes)", path.display(), ics.len()),

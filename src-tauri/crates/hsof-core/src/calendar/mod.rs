@@ -337,12 +337,12 @@ impl AppContext {
         self.occurrence(key, now)
     }
 
-    /// The .ics of every procedure and maintenance window.
-    pub fn calendar_ics(&self) -> Result<String, Error> {
+    /// The .ics of every procedure and maintenance window, stamped (DTSTAMP) `now`.
+    pub fn calendar_ics(&self, now: DateTime<Utc>) -> Result<String, Error> {
         let (catalog, _, _) = self.catalog();
         let windows: Vec<cal::MaintenanceWindow> =
             self.windows()?.into_iter().filter(|w| w.cancelled_at.is_none()).map(|w| w.window).collect();
-        Ok(cal::export_ics(&catalog, self.team_tz()?, &windows))
+        Ok(cal::export_ics(&catalog, self.team_tz()?, &windows, now))
     }
 
     /// The calendar clock (run by the poller): overdue occurrences of the last 7 days and

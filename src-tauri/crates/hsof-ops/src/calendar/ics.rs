@@ -68,7 +68,7 @@ fn description(p: &Procedure) -> String {
     text
 }
 
-fn procedure_event(p: &Procedure, tz: Tz) -> Option<Event> {
+fn procedure_event(p: &Procedure, tz: Tz, stamp: DateTime<Utc>) -> Option<Event> {
     let start = rule::parse_start(&p.start).ok()?;
     let end = start + Duration::minutes(i64::from(p.duration_minutes));
     let rrule = p.rrule.trim();
@@ -76,8 +76,9 @@ fn procedure_event(p: &Procedure, tz: Tz) -> Option<Event> {
     let mut event = Event::new();
     event
         .uid(&format!("{}@{UID_DOMAIN}", p.id))
-        // A fixed stamp keeps the file identical between rewrites of an unchanged catalog.
-        .timestamp(start.and_utc())
+        // DTSTAMP is when this file was made (RFC 5545 §3.8.7.2), so subscribed calendars
+        // see an edited procedure as newer.
+        .timestamp(stamp)
         .summary(&p.title)
         .description(&description(p))
         .starts(CalendarDateTime::WithTimezone { date_time: start, tzid: tz.name().to_owned() })
@@ -87,10 +88,10 @@ fn procedure_event(p: &Procedure, tz: Tz) -> Option<Event> {
     Some(event.done())
 }
 
-fn window_event(w: &MaintenanceWindow) -> Event {
+fn window_event(w: &MaintenanceWindow, stamp: DateTime<Utc>) -> Event {
     Event::new()
         .uid(&format!("maintenance-{}@{UID_DOMAIN}", w.id))
-        .timestamp(w.start)
+        .timestamp(stamp)
         .summary(&format!("Maintenance: {}", w.title))
         .description(&w.description)
         .starts(w.start)
@@ -103,9 +104,9 @@ fn window_event(w: &MaintenanceWindow) -> Event {
 /// a DESCRIPTION listing the steps, UID `<id>@hsof-control-center`), the `VTIMEZONE` of
 /// the team zone, and one `VEVENT` per maintenance window (UTC times).
 ///
-/// No clock is read: DTSTAMP is the event's start, so an unchanged catalog exports the
-/// same bytes.
-pub fn export_ics(catalog: &Catalog, tz: Tz, windows: &[MaintenanceWindow]) -> String {
+/// No clock is read: every DTSTAMP is `exported_at`, the time the caller makes the file
+/// (so the same input at the same instant gives the same bytes).
+pub fn export_ics(catalog: &Catalog, tz: Tz, windows: &[MaintenanceWindow], exported_at: DateTime<Utc>) -> String {
     let mut calendar = Calendar::empty();
     calendar
         .append_property(("VERSION", "2.0"))
@@ -114,13 +115,13 @@ pub fn export_ics(catalog: &Catalog, tz: Tz, windows: &[MaintenanceWindow]) -> S
         .append_property(("METHOD", "PUBLISH"))
         .append_property(("X-WR-CALNAME", "HSOF operations"))
         .append_property(("X-WR-TIMEZONE", tz.name()));
-    let events: Vec<Event> = catalog.procedures.iter().filter_map(|p| procedure_event(p, tz)).collect();
+    let events: Vec<Event> = catalog.procedures.iter().filter_map(|p| procedure_event(p, tz, exported_at)).collect();
     let first_year = catalog.procedures.iter().filter_map(|p| rule::parse_start(&p.start).ok()).map(|s| s.year()).min();
     for event in events {
         calendar.push(event);
     }
     for w in windows {
-        calendar.push(window_event(w));
+        calendar.push(window_event(w, exported_at));
     }
     let text = calendar.done().to_string();
     match first_year {

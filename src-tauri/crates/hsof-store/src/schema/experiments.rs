@@ -32,3 +32,9 @@ CREATE INDEX experiments_started ON experiments(started_at);
 "#,
     )]
 }
+
+/// Appended at the end of the steps: which process runs a `running` experiment (`pid:start
+/// time`), so one whose process died is settled as failed instead of running forever.
+pub(super) fn owner_steps() -> Vec<M<'static>> {
+    vec![M::up("ALTER TABLE experiments ADD COLUMN owner TEXT;")]
+}

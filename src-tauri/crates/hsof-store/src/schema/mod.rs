@@ -20,6 +20,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(gpu::steps());
     all.extend(incidents::lease_steps());
     all.extend(core::intent_steps());
+    all.extend(experiments::owner_steps());
     all
 }
 
