@@ -71,6 +71,41 @@ pub struct Matcher {
     pub is_equal: bool,
 }
 
+impl Matcher {
+    /// Parses one matcher as AlertManager and amtool write it: `name="value"`, with `=`,
+    /// `!=`, `=~` or `!~`; the value may be quoted (with `\"` inside) or bare.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let bad = || format!("`{text}` is not a matcher: write name=\"value\" (or !=, =~, !~)");
+        let at = text.find(['=', '!']).ok_or_else(bad)?;
+        let (name, rest) = text.split_at(at);
+        let name = name.trim();
+        let (is_equal, is_regex, value) = if let Some(v) = rest.strip_prefix("=~") {
+            (true, true, v)
+        } else if let Some(v) = rest.strip_prefix("!~") {
+            (false, true, v)
+        } else if let Some(v) = rest.strip_prefix("!=") {
+            (false, false, v)
+        } else if let Some(v) = rest.strip_prefix('=') {
+            (true, false, v)
+        } else {
+            return Err(bad());
+        };
+        let valid_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid_name {
+            return Err(format!("`{text}`: `{name}` is not a label name"));
+        }
+        let value = value.trim();
+        let value = match value.strip_prefix('"') {
+            Some(v) => v.strip_suffix('"').ok_or_else(bad)?.replace("\\\"", "\"").replace("\\\\", "\\"),
+            None => value.to_string(),
+        };
+        Ok(Self { name: name.to_string(), value, is_regex, is_equal })
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -208,5 +243,28 @@ impl AlertmanagerClient {
             return Err(self.ep.http_error(&url, status, &body));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod matcher_tests {
+    use super::Matcher;
+
+    #[test]
+    fn matchers_parse_as_amtool_writes_them() {
+        let m = |name: &str, value: &str, is_regex, is_equal| Matcher {
+            name: name.into(),
+            value: value.into(),
+            is_regex,
+            is_equal,
+        };
+        assert_eq!(Matcher::parse(r#"monitor="hsof-monitor""#), Ok(m("monitor", "hsof-monitor", false, true)));
+        assert_eq!(Matcher::parse(r#" team != "ml" "#), Ok(m("team", "ml", false, false)));
+        assert_eq!(Matcher::parse(r#"alertname=~"HSOF.*|GPU.*""#), Ok(m("alertname", "HSOF.*|GPU.*", true, true)));
+        assert_eq!(Matcher::parse("severity!~info"), Ok(m("severity", "info", true, false)));
+        assert_eq!(Matcher::parse(r#"summary="say \"hi\"""#), Ok(m("summary", "say \"hi\"", false, true)));
+        for bad in ["", "monitor", "=x", "9lives=\"x\"", "a-b=\"x\"", "a=\"unterminated", "a<b"] {
+            assert!(Matcher::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1367,6 +1367,11 @@ export type EndpointsConfig_Deserialize = {
 	alertmanager_url?: string,
 	/**  Grafana base URL, for links; empty for none. */
 	grafana_url?: string,
+	/**
+	 *  The AlertManager matchers a maintenance window's silence uses (`name="value"`,
+	 *  `!=`, `=~`, `!~`): HSOF's own alerts, not every team's on a shared AlertManager.
+	 */
+	silence_matchers?: string[],
 	/**  Timeout of one request, seconds. */
 	request_timeout_secs?: number,
 	/**  How often health and metrics are polled, seconds. */
@@ -1383,6 +1388,11 @@ export type EndpointsConfig_Serialize = {
 	alertmanager_url: string,
 	/**  Grafana base URL, for links; empty for none. */
 	grafana_url: string,
+	/**
+	 *  The AlertManager matchers a maintenance window's silence uses (`name="value"`,
+	 *  `!=`, `=~`, `!~`): HSOF's own alerts, not every team's on a shared AlertManager.
+	 */
+	silence_matchers: string[],
 	/**  Timeout of one request, seconds. */
 	request_timeout_secs: number,
 	/**  How often health and metrics are polled, seconds. */
@@ -1546,7 +1556,7 @@ export type ExperimentRequest_Serialize = {
 
 /**  How a run ended (or that it has not yet). */
 export type ExperimentStatus = 
-/**  Started and not finished: still running, or its process stopped mid-run. */
+/**  Started and not finished: its process is still running it. */
 "running" | 
 /**  Finished with a result. */
 "ok" | 

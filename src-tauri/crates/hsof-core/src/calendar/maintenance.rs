@@ -138,9 +138,24 @@ impl AppContext {
     ) -> Result<String, Error> {
         let am = self.monitor().alertmanager.map_err(Error::Unavailable)?;
         let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        // Every alert with a severity: the team's HSOF alerting, for the window only.
+        // HSOF's own alerts (endpoints.silence_matchers), for the window only: on a shared
+        // AlertManager, other teams' alerts are not silenced.
+        let matchers = self
+            .config()
+            .config
+            .endpoints
+            .silence_matchers
+            .iter()
+            .map(|m| Matcher::parse(m))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::InvalidInput(format!("endpoints.silence_matchers: {e}")))?;
+        if matchers.is_empty() {
+            return Err(Error::InvalidInput(
+                "endpoints.silence_matchers is empty: a silence without matchers would hide every alert".into(),
+            ));
+        }
         let silence = NewSilence {
-            matchers: vec![Matcher { name: "severity".into(), value: ".+".into(), is_regex: true, is_equal: true }],
+            matchers,
             starts_at: fmt(start),
             ends_at: fmt(end),
             created_by: actor.into(),

@@ -17,6 +17,7 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("endpoints.prometheus_url", "Prometheus base URL (HTTP API v1)."),
     ("endpoints.alertmanager_url", "AlertManager base URL (API v2)."),
     ("endpoints.grafana_url", "Grafana base URL, used for links only. Empty: no links."),
+    ("endpoints.silence_matchers", "AlertManager matchers a maintenance window's silence uses (=, !=, =~, !~). Default: the HSOF Prometheus's external label, so on a shared AlertManager other teams' alerts stay loud."),
     ("endpoints.request_timeout_secs", "Timeout of one HTTP request, seconds (1-300)."),
     ("endpoints.poll_interval_secs", "How often health and metrics are polled, seconds (5-3600)."),
     ("slack", "Incident channel."),

@@ -83,6 +83,9 @@ pub struct EndpointsConfig {
     pub alertmanager_url: String,
     /// Grafana base URL, for links; empty for none.
     pub grafana_url: String,
+    /// The AlertManager matchers a maintenance window's silence uses (`name="value"`,
+    /// `!=`, `=~`, `!~`): HSOF's own alerts, not every team's on a shared AlertManager.
+    pub silence_matchers: Vec<String>,
     /// Timeout of one request, seconds.
     pub request_timeout_secs: u32,
     /// How often health and metrics are polled, seconds.
@@ -96,6 +99,9 @@ impl Default for EndpointsConfig {
             prometheus_url: "http://prometheus.monitoring.svc:9090".into(),
             alertmanager_url: "https://alertmanager.company.com".into(),
             grafana_url: String::new(),
+            // Prometheus adds its external labels to every alert it sends; the HSOF
+            // deployment's Prometheus labels itself `monitor: hsof-monitor`.
+            silence_matchers: vec![r#"monitor="hsof-monitor""#.into()],
             request_timeout_secs: 10,
             poll_interval_secs: 30,
         }

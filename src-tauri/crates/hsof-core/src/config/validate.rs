@@ -34,6 +34,20 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     p.url("endpoints.prometheus_url", &e.prometheus_url, false);
     p.url("endpoints.alertmanager_url", &e.alertmanager_url, false);
     p.url("endpoints.grafana_url", &e.grafana_url, true);
+    p.check(
+        "endpoints.silence_matchers",
+        !e.silence_matchers.is_empty(),
+        "at least one matcher (an empty silence would match every alert)",
+        "[]",
+    );
+    for m in &e.silence_matchers {
+        p.check(
+            "endpoints.silence_matchers",
+            hsof_monitor::alertmanager::Matcher::parse(m).is_ok(),
+            "matchers such as monitor=\"hsof-monitor\" (=, !=, =~, !~)",
+            m,
+        );
+    }
     p.range_u("endpoints.request_timeout_secs", e.request_timeout_secs, 1, 300);
     p.range_u("endpoints.poll_interval_secs", e.poll_interval_secs, 5, 3600);
 
