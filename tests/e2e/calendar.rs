@@ -61,10 +61,10 @@ async fn calendar_shows_the_runbook_and_runs_a_checklist() {
         .execute("const b = [...document.querySelectorAll('li [data-testid^=run-]')].find(b => b.closest('li').textContent.match(/pod/i)); return b ? b.dataset.testid.slice(4) : null")
         .await;
     let step = pods_step.as_str().expect("a pod-status step in the morning check").to_string();
-    app.wait_enabled(&format!("[data-testid=run-{step}]")).await.click().await.expect("run");
+    app.click(&format!("[data-testid=run-{step}]")).await;
     app.wait_text(&format!("[data-testid=output-{step}]"), "3 pods").await;
     // Every automated step with one click; unreachable features record `unknown`, not a hang.
-    app.wait_enabled("[data-testid=run-all]").await.click().await.expect("run all");
+    app.click("[data-testid=run-all]").await;
     app.wait_enabled("[data-testid=run-all]").await;
     let manual = app
         .execute(
@@ -72,17 +72,17 @@ async fn calendar_shows_the_runbook_and_runs_a_checklist() {
         )
         .await;
     if let Some(m) = manual.as_str() {
-        app.wait_css(&format!("[data-testid=tick-{m}]")).await.click().await.expect("tick");
+        app.click(&format!("[data-testid=tick-{m}]")).await;
         app.wait_text(&format!("[data-testid=step-{m}]"), "ticked by").await;
     }
     app.wait_css("[data-testid=closing-note]").await.send_keys("all good").await.expect("note");
-    app.wait_css("[data-testid=complete]").await.click().await.expect("complete");
+    app.click("[data-testid=complete]").await;
     app.wait_text("[data-testid=completed]", "Completed by").await;
     let status = app.wait_css("[data-testid=occurrence-status]").await.text().await.expect("status");
     assert!(status.contains("partial") || status.contains("done"), "{status}");
     app.screenshot("calendar-checklist").await;
 
-    app.wait_css("[data-testid=gates-evaluate]").await.click().await.expect("gates");
+    app.click("[data-testid=gates-evaluate]").await;
     app.wait_css("[data-testid=gates-deployment]").await;
 
     let ics = profile.data_dir().with_file_name("hsof.ics");

@@ -232,6 +232,35 @@ impl AppSession {
         }
     }
 
+    /// Clicks the enabled element `css` once it can take the click: scrolled to the middle
+    /// of the view first, and tried again while something transient (a toast, a panel
+    /// growing under it) makes WebKit call it not interactable.
+    pub async fn click(&self, css: &str) {
+        let start = Instant::now();
+        loop {
+            let el = self.wait_enabled(css).await;
+            let quoted = serde_json::to_string(css).unwrap_or_default();
+            let _ = self
+                .client
+                .execute(
+                    &format!("const e = document.querySelector({quoted}); if (e) e.scrollIntoView({{block: 'center'}}); return 0"),
+                    vec![],
+                )
+                .await;
+            match el.click().await {
+                Ok(()) => return,
+                Err(e) if start.elapsed() < DEADLINE => {
+                    note_retry(css, &e);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => {
+                    self.screenshot("failed-click").await;
+                    panic!("`{css}` could not be clicked: {e} (screenshot test-output/e2e/failed-click.png)");
+                }
+            }
+        }
+    }
+
     /// Waits until `css` matches an element whose text contains `text`.
     pub async fn wait_text(&self, css: &str, text: &str) -> String {
         let start = Instant::now();
@@ -283,4 +312,9 @@ impl AppSession {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+}
+
+/// A retried click, on stderr (the spec's output shows it when the spec fails).
+fn note_retry(css: &str, e: &fantoccini::error::CmdError) {
+    eprintln!("click on `{css}` retried: {e}");
 }
