@@ -57,12 +57,7 @@ async fn a_p1_through_the_ui_with_slack_updates_and_no_draft_lost_to_a_crash() {
         let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
     }
     drop(app);
-    // Gone, or a zombie its parent has yet to reap.
-    let gone = |pid: &u32| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map_or(true, |s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
-    };
-    until("the app gone", || pids.iter().all(gone)).await;
+    until("the app gone", || pids.iter().all(|&pid| hsof_tests::process_gone(pid))).await;
 
     let app = driver.launch().await;
     app.open("incidents").await;

@@ -64,6 +64,20 @@ pub fn output_dir() -> PathBuf {
     d
 }
 
+/// A process's state letter and parent pid from `/proc/PID/stat` (`pid (comm) state ppid
+/// …`; comm may hold spaces and parentheses); `None` once it is gone.
+fn proc_stat(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    Some((state, rest.next()?.parse().ok()?))
+}
+
+/// True when process `pid` is gone, or a zombie its parent has yet to reap.
+pub fn process_gone(pid: u32) -> bool {
+    proc_stat(pid).is_none_or(|(state, _)| state == 'Z')
+}
+
 /// Private config and data locations of one spec.
 #[derive(Debug)]
 pub struct Profile {
@@ -164,10 +178,7 @@ impl Driver {
             .flatten()
             .filter_map(|e| {
                 let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-                let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-                // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
-                let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
-                Some((pid, ppid))
+                Some((pid, proc_stat(pid)?.1))
             })
             .collect();
         let mut tree = vec![root];
@@ -250,7 +261,8 @@ impl AppSession {
             match el.click().await {
                 Ok(()) => return,
                 Err(e) if start.elapsed() < DEADLINE => {
-                    note_retry(css, &e);
+                    // On stderr: the spec's output shows it when the spec fails.
+                    eprintln!("click on `{css}` retried: {e}");
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
                 Err(e) => {
@@ -312,9 +324,4 @@ impl AppSession {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
-}
-
-/// A retried click, on stderr (the spec's output shows it when the spec fails).
-fn note_retry(css: &str, e: &fantoccini::error::CmdError) {
-    eprintln!("click on `{css}` retried: {e}");
 }
