@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP := target/debug/hsof-control-center
 
-.PHONY: run test bootstrap bootstrap-test app lint unit rust-test test-dates e2e bindings bench clean
+.PHONY: run test bootstrap bootstrap-test app lint unit rust-test test-dates e2e bindings bench soak clean
 
 run: bootstrap app
 	./$(APP)
@@ -46,6 +46,12 @@ e2e: app
 # Regenerate ui/src/lib/ipc/bindings.ts from the Rust commands.
 bindings:
 	UPDATE_BINDINGS=1 cargo test -p hsof-control-center --test bindings
+
+# Ten minutes (HSOF_SOAK_SECS) of the core services under scheduled faults against the
+# fake cluster, real Prometheus/AlertManager and a Slack receiver; figures in
+# test-output/soak.json. Not part of `make test`.
+soak: bootstrap-test
+	cargo test -p hsof-tests --test soak -- --ignored --nocapture
 
 bench:
 	scripts/bench.sh

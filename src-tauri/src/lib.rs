@@ -34,6 +34,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::audit::audit_verify,
             commands::monitoring::health_check,
             commands::monitoring::key_metrics,
+            commands::monitoring::open_grafana,
             commands::monitoring::alerts,
             commands::monitoring::ack_alert,
             commands::monitoring::expire_silence,

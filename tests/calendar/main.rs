@@ -210,3 +210,39 @@ fn a_fresh_install_sees_the_past_as_untracked_not_as_overdue_work() {
     assert!(v.occurrences.iter().any(|o| o.status == OccurrenceStatus::Untracked));
     assert_eq!(e.ctx.overdue_count(now).expect("count"), 0);
 }
+
+/// The evening review's step 2 reads the calendar and the cluster: the maintenance windows
+/// of the coming week (short notice warns) and the backup CronJob's schedule and last runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_evening_review_lists_maintenance_and_the_backup_schedule() {
+    let e = env(None);
+    let ctx = &e.ctx;
+    let now = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).single().expect("time");
+    let step = |c: &hsof_core::monitoring::Checklist| {
+        c.items.iter().find(|i| i.title.starts_with("2. Scheduled maintenance")).expect("step 2").clone()
+    };
+    let quiet = step(&ctx.check_evening(|| now).await.expect("evening"));
+    assert_eq!(quiet.outcome, hsof_core::monitoring::CheckOutcome::Pass, "{}", quiet.evidence);
+    assert!(quiet.evidence.contains("no maintenance window in the next 7 days"), "{}", quiet.evidence);
+    assert!(quiet.evidence.contains("backup CronJob hsof-backup"), "{}", quiet.evidence);
+
+    let window = |title: &str, hours: i64| hsof_core::calendar::NewWindow {
+        title: title.into(),
+        start: (now + Duration::hours(hours)).to_rfc3339(),
+        end: (now + Duration::hours(hours + 2)).to_rfc3339(),
+        description: "x".into(),
+        impact: "none".into(),
+        silence: false,
+    };
+    ctx.schedule_window(&window("Node pool upgrade", 72), "ana", now).await.expect("schedule");
+    let planned = step(&ctx.check_evening(|| now).await.expect("evening"));
+    assert_eq!(planned.outcome, hsof_core::monitoring::CheckOutcome::Pass, "{}", planned.evidence);
+    assert!(planned.evidence.contains("maintenance \"Node pool upgrade\" Thu 03 Dec 18:00"), "{}", planned.evidence);
+
+    ctx.schedule_window(&window("Hotfix", 20), "ana", now).await.expect("schedule");
+    ctx.schedule_window(&window("Far away", 24 * 9), "ana", now).await.expect("schedule");
+    let short = step(&ctx.check_evening(|| now).await.expect("evening"));
+    assert_eq!(short.outcome, hsof_core::monitoring::CheckOutcome::Warn, "{}", short.evidence);
+    assert!(short.evidence.contains("\"Hotfix\"") && short.evidence.contains("less than 48 h"), "{}", short.evidence);
+    assert!(!short.evidence.contains("Far away"), "{}", short.evidence);
+}

@@ -25,6 +25,10 @@ fn rules() -> PathBuf {
 }
 
 fn env(script: Script) -> Env {
+    env_with(script, |_| {})
+}
+
+fn env_with(script: Script, tweak: impl FnOnce(&mut hsof_core::config::Config)) -> Env {
     let exporter = Exporter::start(script);
     let am = servers::alertmanager();
     let prom = servers::prometheus(&format!("127.0.0.1:{}", exporter.port), &[rules()], Some(&am));
@@ -36,6 +40,7 @@ fn env(script: Script) -> Env {
     cfg.endpoints.request_timeout_secs = 3;
     cfg.endpoints.poll_interval_secs = 5;
     cfg.thresholds.critical.system_down_secs = 2;
+    tweak(&mut cfg);
     let cfg_path = dir.path().join("config.toml");
     hsof_core::config::save(&cfg_path, &cfg).expect("config");
     let ctx = AppContext::open(&Options {
@@ -261,6 +266,39 @@ async fn morning_check_tells_the_same_story_and_flags_critical() {
     // Notified once: the next evaluation is quiet for that rule.
     let again = e.ctx.evaluate_thresholds(Utc::now()).expect("thresholds");
     assert!(!again.notify.iter().any(|n| n.rule_id == "error_rate_critical"));
+}
+
+/// `thresholds.critical.backup_failure` decides whether a failed backup pages: on (the
+/// default) the backup step fails critically and the rule is critical; off, both warn.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_backup_pages_only_when_the_threshold_says_so() {
+    for pages in [true, false] {
+        let e = env_with(Script::default(), |c| c.thresholds.critical.backup_failure = pages);
+        // The counter has to move for `increase(...[1d])` to see a failure.
+        eventually("a first scrape", async || {
+            let v = e.ctx.key_metrics(Utc::now()).await.ok()?;
+            v.metrics.iter().any(|m| m.id == "backup_failures_1d" && m.value.is_some()).then_some(())
+        })
+        .await;
+        e.exporter.set(|s| s.backup_failures = 1.0);
+        let want = if pages { Level::Critical } else { Level::Warning };
+        let check = eventually("the failed backup", async || {
+            let c = e.ctx.check_morning(Utc::now).await.ok()?;
+            let item = c.items.iter().find(|i| i.title.contains("Backup completion"))?.clone();
+            (item.outcome != CheckOutcome::Pass).then_some((c, item))
+        })
+        .await;
+        let (_, item) = check;
+        let outcome = if pages { CheckOutcome::Fail } else { CheckOutcome::Warn };
+        assert_eq!(item.outcome, outcome, "pages={pages}: {}", item.evidence);
+        assert_eq!(item.critical, pages, "pages={pages}");
+        let metric = e.ctx.key_metrics(Utc::now()).await.expect("metrics");
+        let m = metric.metrics.iter().find(|m| m.id == "backup_failures_1d").expect("metric");
+        assert_eq!(m.level, want, "{m:?}");
+        let rules = e.ctx.evaluate_thresholds(Utc::now()).expect("thresholds");
+        let rule = rules.states.iter().find(|s| s.rule.id == "backup_failure").expect("rule");
+        assert_eq!(rule.rule.level, want);
+    }
 }
 
 #[test]

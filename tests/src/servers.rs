@@ -58,6 +58,8 @@ pub struct Server {
     /// Port.
     pub port: u16,
     child: Child,
+    /// How to start it again: binary, arguments, log name, readiness path.
+    launch: (PathBuf, Vec<String>, &'static str, &'static str),
     _dir: tempfile::TempDir,
 }
 
@@ -67,6 +69,25 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Starts it again on the same port with the same configuration and storage (a
+    /// restart, as after a crash or an upgrade), and waits until it is ready.
+    pub fn restart(&mut self) {
+        self.kill();
+        let (bin, args, name, ready) = &self.launch;
+        self.child = spawn(bin, args, name, self.port);
+        let url = format!("{}{ready}", self.url);
+        wait_ready(&url, &mut self.child, name);
+    }
+}
+
+fn spawn(bin: &Path, args: &[String], name: &str, port: u16) -> Child {
+    Command::new(bin)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log_file(name, port))
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {name}: {e}"))
 }
 
 impl Drop for Server {
@@ -76,7 +97,11 @@ impl Drop for Server {
 }
 
 fn log_file(name: &str, port: u16) -> std::fs::File {
-    std::fs::File::create(output_dir().join(format!("{name}-{port}.log"))).expect("log file")
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(output_dir().join(format!("{name}-{port}.log")))
+        .expect("log file")
 }
 
 /// AlertManager with one null receiver and fast grouping.
@@ -89,18 +114,17 @@ pub fn alertmanager() -> Server {
         "route:\n  receiver: 'null'\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: 'null'\n",
     )
     .expect("write config");
-    let mut child = Command::new(binary(&["prometheus-alertmanager", "alertmanager"]))
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.path={}", dir.path().join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(Stdio::null())
-        .stderr(log_file("alertmanager", port))
-        .spawn()
-        .expect("start alertmanager");
+    let bin = binary(&["prometheus-alertmanager", "alertmanager"]);
+    let args = vec![
+        format!("--config.file={}", cfg.display()),
+        format!("--storage.path={}", dir.path().join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        "--cluster.listen-address=".to_string(),
+    ];
+    let mut child = spawn(&bin, &args, "alertmanager", port);
     let url = format!("http://127.0.0.1:{port}");
     wait_ready(&format!("{url}/-/ready"), &mut child, "AlertManager");
-    Server { url, port, child, _dir: dir }
+    Server { url, port, child, launch: (bin, args, "alertmanager", "/-/ready"), _dir: dir }
 }
 
 /// Prometheus scraping `target` every second as job `hsof-main`, evaluating `rule_files`
@@ -124,15 +148,14 @@ pub fn prometheus(target: &str, rule_files: &[PathBuf], alertmanager: Option<&Se
     cfg += &format!("scrape_configs:\n  - job_name: hsof-main\n    static_configs:\n      - targets: ['{target}']\n");
     let path = dir.path().join("prometheus.yml");
     std::fs::write(&path, cfg).expect("write config");
-    let mut child = Command::new(binary(&["prometheus"]))
-        .arg(format!("--config.file={}", path.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(log_file("prometheus", port))
-        .spawn()
-        .expect("start prometheus");
+    let bin = binary(&["prometheus"]);
+    let args = vec![
+        format!("--config.file={}", path.display()),
+        format!("--storage.tsdb.path={}", dir.path().join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+    ];
+    let mut child = spawn(&bin, &args, "prometheus", port);
     let url = format!("http://127.0.0.1:{port}");
     wait_ready(&format!("{url}/-/ready"), &mut child, "Prometheus");
-    Server { url, port, child, _dir: dir }
+    Server { url, port, child, launch: (bin, args, "prometheus", "/-/ready"), _dir: dir }
 }

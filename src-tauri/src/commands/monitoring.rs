@@ -26,6 +26,19 @@ pub async fn alerts(ctx: State<'_, AppContext>) -> Result<AlertsView, IpcError> 
     Ok(ctx.alerts(Utc::now()).await?)
 }
 
+/// Opens a Grafana link in the desktop's browser. Only pages of the configured
+/// `endpoints.grafana_url` are opened, so the webview cannot launch arbitrary URLs.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_grafana(ctx: State<'_, AppContext>, url: String) -> Result<(), IpcError> {
+    let base = ctx.config().config.endpoints.grafana_url.clone();
+    if !hsof_monitor::grafana::is_under(&base, &url) {
+        return Err(Error::InvalidInput(format!("not a page of the configured Grafana ({base:?}): {url}")).into());
+    }
+    open::that_detached(&url).map_err(|e| Error::Unavailable(format!("no browser could open {url}: {e}")))?;
+    Ok(())
+}
+
 /// Acknowledges an alert with a silence of `minutes`; returns the silence id.
 #[tauri::command]
 #[specta::specta]

@@ -37,6 +37,8 @@ pub struct Targets {
     pub disk_warn: f64,
     /// Backup older than this is a warning, hours.
     pub backup_max_age_h: f64,
+    /// A failed backup is critical (pages); otherwise it is a warning.
+    pub backup_failure_critical: bool,
 }
 
 /// One key metric, graded.
@@ -58,6 +60,10 @@ pub struct KeyMetric {
     pub query: String,
     /// Why there is no value, when there is none.
     pub error: Option<String>,
+    /// The query graphed in Grafana Explore over the last 6 h (`endpoints.grafana_url`);
+    /// `None` when no Grafana is configured.
+    #[serde(default)]
+    pub grafana: Option<String>,
 }
 
 impl KeyMetric {
@@ -109,7 +115,8 @@ pub fn grade(id: &str, value: Option<f64>, t: &Targets, business_hours: bool) ->
         "memory_pct" => format!("< {} % (warning > {} %)", t.memory_max, t.memory_warn),
         "storage_pct" => format!("< {} % (warning > {} %)", t.storage_max, t.disk_warn),
         "backup_age_secs" => format!("< {} h", t.backup_max_age_h),
-        "backup_failures_1d" => "0 (critical on any failure)".to_string(),
+        "backup_failures_1d" if t.backup_failure_critical => "0 (critical on any failure)".to_string(),
+        "backup_failures_1d" => "0 (warning on any failure)".to_string(),
         _ => String::new(),
     };
     let Some(v) = value.filter(|v| v.is_finite()) else {
@@ -134,7 +141,7 @@ pub fn grade(id: &str, value: Option<f64>, t: &Targets, business_hours: bool) ->
         "memory_pct" => above(v, t.memory_warn.min(t.memory_max), None),
         "storage_pct" => above(v, t.storage_max.min(t.disk_warn), None),
         "backup_age_secs" => above(v / 3600.0, t.backup_max_age_h, None),
-        "backup_failures_1d" => above(v, 0.0, Some(0.0)),
+        "backup_failures_1d" => above(v, 0.0, t.backup_failure_critical.then_some(0.0)),
         _ => Level::Unknown,
     };
     (level, target)

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 mod error;
+pub mod grafana;
 pub mod health;
 mod http;
 pub mod keymetrics;

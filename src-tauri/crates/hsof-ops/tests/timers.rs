@@ -6,7 +6,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{berlin, incident, utc};
-use hsof_ops::incidents::{due_reminders, timers, BusinessHours, Escalation, ReminderKind, Severity, SeverityPolicy};
+use hsof_ops::incidents::{
+    due_reminders, parse_holidays_ics, timers, BusinessHours, Escalation, ReminderKind, Severity, SeverityPolicy,
+};
 use proptest::prelude::*;
 
 fn mins(m: i64) -> Duration {
@@ -123,6 +125,57 @@ fn next_business_day_is_right_across_dst_changes() {
     let t = timers(&i, &SeverityPolicy::runbook(Severity::P3), &hours, utc(2026, 3, 30, 7, 0));
     assert_eq!(t.escalate_at, utc(2026, 3, 30, 7, 0));
     assert!(t.escalation_due);
+}
+
+/// A team holiday calendar as calendar apps export it: all-day events (DTEND exclusive),
+/// one multi-day, one yearly.
+const HOLIDAYS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//team//holidays//EN\r\n\
+BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20251225\r\n\
+DTEND;VALUE=DATE:20251227\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:h2\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Easter Monday\r\nDTSTART;VALUE=DATE:20260406\r\n\
+END:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:h3\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Team offsite\r\nDTSTART;VALUE=DATE:20260330\r\n\
+DTEND;VALUE=DATE:20260401\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+#[test]
+fn next_business_day_skips_the_team_holidays() {
+    let days = parse_holidays_ics(HOLIDAYS).expect("holidays");
+    let d = |y, m, dd| chrono::NaiveDate::from_ymd_opt(y, m, dd).expect("date");
+    for day in [d(2025, 12, 25), d(2025, 12, 26), d(2026, 12, 25), d(2026, 12, 26), d(2040, 12, 26)] {
+        assert!(days.contains(&day), "{day}");
+    }
+    assert!(days.contains(&d(2026, 4, 6)) && days.contains(&d(2026, 3, 30)) && days.contains(&d(2026, 3, 31)));
+    assert!(!days.contains(&d(2026, 4, 1)) && !days.contains(&d(2026, 12, 27)) && !days.contains(&d(2026, 4, 7)));
+    let hours = berlin().with_holidays(days);
+    // Thursday 2026-12-24: Christmas is Friday the 25th and the weekend follows, so Monday
+    // the 28th. Without the calendar: Friday the 25th.
+    assert_eq!(hours.next_business_day_start(utc(2026, 12, 24, 15, 0)), utc(2026, 12, 28, 8, 0));
+    assert_eq!(berlin().next_business_day_start(utc(2026, 12, 24, 15, 0)), utc(2026, 12, 25, 8, 0));
+    // Good Friday is not listed; Easter Monday is: Thursday 2nd → Friday 3rd; Friday 3rd → Tuesday 7th (CEST).
+    assert_eq!(hours.next_business_day_start(utc(2026, 4, 3, 15, 0)), utc(2026, 4, 7, 7, 0));
+    // Friday before the offsite → Wednesday April 1st.
+    assert_eq!(hours.next_business_day_start(utc(2026, 3, 27, 19, 0)), utc(2026, 4, 1, 7, 0));
+    assert!(!hours.is_open(utc(2026, 12, 25, 9, 0)), "Christmas is not open");
+    // A P3 declared on Christmas Eve escalates after the holidays.
+    let i = incident(4, Severity::P3, utc(2026, 12, 24, 15, 0));
+    let t = timers(&i, &SeverityPolicy::runbook(Severity::P3), &hours, utc(2026, 12, 25, 9, 0));
+    assert_eq!(t.escalate_at, utc(2026, 12, 28, 8, 0));
+    assert!(!t.escalation_due);
+}
+
+#[test]
+fn a_holiday_calendar_that_cannot_be_read_says_why() {
+    let err = parse_holidays_ics("hello").expect_err("not ics");
+    assert!(err.to_string().contains("iCalendar"), "{err}");
+    let empty = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nEND:VCALENDAR\r\n";
+    assert!(parse_holidays_ics(empty).expect_err("no events").to_string().contains("no events"));
+    let monthly = HOLIDAYS.replace("RRULE:FREQ=YEARLY", "RRULE:FREQ=MONTHLY;BYDAY=1MO");
+    let err = parse_holidays_ics(&monthly).expect_err("monthly");
+    assert!(err.to_string().contains("Christmas") && err.to_string().contains("FREQ=YEARLY"), "{err}");
+    let counted =
+        parse_holidays_ics(&HOLIDAYS.replace("RRULE:FREQ=YEARLY", "RRULE:FREQ=YEARLY;COUNT=2")).expect("count");
+    let d = |y, m, dd| chrono::NaiveDate::from_ymd_opt(y, m, dd).expect("date");
+    assert!(counted.contains(&d(2026, 12, 25)) && !counted.contains(&d(2027, 12, 25)));
 }
 
 #[test]

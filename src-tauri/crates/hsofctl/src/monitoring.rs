@@ -93,6 +93,9 @@ pub fn print_metrics(k: &KeyMetricsView) {
             m.error.as_ref().map(|e| format!("  ({e})")).unwrap_or_default()
         );
     }
+    if k.metrics.iter().any(|m| m.grafana.is_some()) {
+        println!("  Grafana Explore links for each metric: hsofctl metrics --json (field `grafana`)");
+    }
 }
 
 pub fn print_slo(r: &SloReport) {

@@ -32,6 +32,11 @@ export const commands = {
 	healthCheck: () => typedError<HealthView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("health_check")),
 	/**  The runbook's key metrics (last known, marked stale, when Prometheus is away). */
 	keyMetrics: () => typedError<KeyMetricsView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("key_metrics")),
+	/**
+	 *  Opens a Grafana link in the desktop's browser. Only pages of the configured
+	 *  `endpoints.grafana_url` are opened, so the webview cannot launch arbitrary URLs.
+	 */
+	openGrafana: (url: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("open_grafana", { url })),
 	/**  Active alerts by severity, and silences. */
 	alerts: () => typedError<AlertsView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("alerts")),
 	/**  Acknowledges an alert with a silence of `minutes`; returns the silence id. */
@@ -2630,6 +2635,11 @@ export type KeyMetric_Deserialize = {
 	query: string,
 	/**  Why there is no value, when there is none. */
 	error?: string | null,
+	/**
+	 *  The query graphed in Grafana Explore over the last 6 h (`endpoints.grafana_url`);
+	 *  `None` when no Grafana is configured.
+	 */
+	grafana?: string | null,
 };
 
 /**  One key metric, graded. */
@@ -2650,6 +2660,11 @@ export type KeyMetric_Serialize = {
 	query: string,
 	/**  Why there is no value, when there is none. */
 	error: string | null,
+	/**
+	 *  The query graphed in Grafana Explore over the last 6 h (`endpoints.grafana_url`);
+	 *  `None` when no Grafana is configured.
+	 */
+	grafana: string | null,
 };
 
 /**  Key metrics with their source and age. */
@@ -4180,6 +4195,13 @@ export type TeamConfig_Deserialize = {
 	business_hours_start?: string,
 	/**  End of business hours, `HH:MM` local. */
 	business_hours_end?: string,
+	/**  Holidays, `YYYY-MM-DD` in the team time zone: not business days. */
+	holidays?: string[],
+	/**
+	 *  A holiday calendar (`.ics` file path) whose all-day events are not business days;
+	 *  empty: none.
+	 */
+	holidays_ics?: string,
 };
 
 /**  `[team]` */
@@ -4190,6 +4212,13 @@ export type TeamConfig_Serialize = {
 	business_hours_start: string,
 	/**  End of business hours, `HH:MM` local. */
 	business_hours_end: string,
+	/**  Holidays, `YYYY-MM-DD` in the team time zone: not business days. */
+	holidays: string[],
+	/**
+	 *  A holiday calendar (`.ics` file path) whose all-day events are not business days;
+	 *  empty: none.
+	 */
+	holidays_ics: string,
 };
 
 /**  Colour theme. */

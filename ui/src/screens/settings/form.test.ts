@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { docFor, flatten, setIn } from "./form";
+import { docFor, flatten, listText, parseList, setIn } from "./form";
 
 const cfg = { cluster: { namespace: "hsof", kubeconfig: "" }, thresholds: { cpu: 80, critical: { backup_failure: true } }, ui: { theme: "dark" } };
 
@@ -16,6 +16,13 @@ describe("settings form", () => {
     expect(next.thresholds.critical.backup_failure).toBe(false);
     expect(cfg.thresholds.critical.backup_failure).toBe(true);
     expect(next.cluster).toBe(cfg.cluster);
+  });
+  it("shows lists comma-separated and reads them back as arrays", () => {
+    const g = flatten({ team: { holidays: ["2026-12-25", "2026-12-26"], timezone: "UTC" } });
+    expect(g[0].fields[0]).toMatchObject({ key: "team.holidays", kind: "list" });
+    expect(listText(g[0].fields[0].value)).toBe("2026-12-25, 2026-12-26");
+    expect(parseList(" 2026-12-25 ,,2026-12-26, ")).toEqual(["2026-12-25", "2026-12-26"]);
+    expect(parseList("")).toEqual([]);
   });
   it("finds documentation for severity keys through the wildcard", () => {
     const docs = [{ key: "severities.*.response_minutes", doc: "Acknowledge within" }, { key: "ui.theme", doc: "dark or light" }];

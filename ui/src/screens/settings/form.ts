@@ -1,8 +1,8 @@
 // Turns the nested config into flat, labelled fields and back, so Settings can show
 // every key the file has without a hand-written form per section.
 
-export type Scalar = string | number | boolean;
-export interface Field { key: string; path: string[]; value: Scalar; kind: "text" | "number" | "bool" | "choice"; choices?: string[] }
+export type Scalar = string | number | boolean | string[];
+export interface Field { key: string; path: string[]; value: Scalar; kind: "text" | "number" | "bool" | "choice" | "list"; choices?: string[] }
 export interface Group { key: string; fields: Field[] }
 
 const CHOICES: Record<string, string[]> = { "ui.theme": ["dark", "light"] };
@@ -17,11 +17,20 @@ export function flatten(obj: Record<string, unknown>, prefix: string[] = []): Gr
       groups.push(...flatten(v as Record<string, unknown>, path));
     } else {
       const key = path.join(".");
-      const kind = CHOICES[key] ? "choice" : typeof v === "number" ? "number" : typeof v === "boolean" ? "bool" : "text";
+      const kind = CHOICES[key] ? "choice" : Array.isArray(v) ? "list" : typeof v === "number" ? "number" : typeof v === "boolean" ? "bool" : "text";
       own.push({ key, path, value: v as Scalar, kind, choices: CHOICES[key] });
     }
   }
   return own.length ? [{ key: prefix.join("."), fields: own }, ...groups] : groups;
+}
+
+/** A list key as the form shows it (`a, b`) and back: items split at commas, trimmed,
+ *  empty ones dropped. */
+export function listText(v: Scalar): string {
+  return Array.isArray(v) ? v.join(", ") : String(v);
+}
+export function parseList(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 /** A copy of `obj` with the value at `path` replaced. */

@@ -27,6 +27,8 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("team.timezone", "IANA time zone, e.g. \"Europe/Berlin\"."),
     ("team.business_hours_start", "Start of business hours, HH:MM in the team time zone."),
     ("team.business_hours_end", "End of business hours, HH:MM in the team time zone."),
+    ("team.holidays", "Holidays, dates YYYY-MM-DD in the team time zone: not business days (next-business-day escalation, GPU utilisation target)."),
+    ("team.holidays_ics", "Path of a holiday calendar (.ics, all-day events; FREQ=YEARLY repeats) whose days are not business days. Empty: none."),
     ("thresholds", "Key-metric targets (runbook: Performance Monitoring > Key Metrics)."),
     ("thresholds.cpu_utilization_max_pct", "CPU utilisation: average below this, percent."),
     ("thresholds.memory_utilization_max_pct", "Memory utilisation: average below this, percent."),

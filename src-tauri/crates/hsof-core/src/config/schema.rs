@@ -134,11 +134,44 @@ pub struct TeamConfig {
     pub business_hours_start: String,
     /// End of business hours, `HH:MM` local.
     pub business_hours_end: String,
+    /// Holidays, `YYYY-MM-DD` in the team time zone: not business days.
+    pub holidays: Vec<String>,
+    /// A holiday calendar (`.ics` file path) whose all-day events are not business days;
+    /// empty: none.
+    pub holidays_ics: String,
 }
 
 impl Default for TeamConfig {
     fn default() -> Self {
-        Self { timezone: "UTC".into(), business_hours_start: "09:00".into(), business_hours_end: "18:00".into() }
+        Self {
+            timezone: "UTC".into(),
+            business_hours_start: "09:00".into(),
+            business_hours_end: "18:00".into(),
+            holidays: Vec::new(),
+            holidays_ics: String::new(),
+        }
+    }
+}
+
+impl TeamConfig {
+    /// Every holiday: the listed dates and the calendar file's days. An unreadable date or
+    /// file is an error naming the key.
+    pub fn holiday_dates(&self) -> Result<std::collections::BTreeSet<chrono::NaiveDate>, String> {
+        let mut days = std::collections::BTreeSet::new();
+        for d in &self.holidays {
+            let day = chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                .map_err(|_| format!("team.holidays: `{d}` is not a date YYYY-MM-DD"))?;
+            days.insert(day);
+        }
+        let path = self.holidays_ics.trim();
+        if !path.is_empty() {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("team.holidays_ics: cannot read {path}: {e}"))?;
+            let more = hsof_ops::incidents::parse_holidays_ics(&text)
+                .map_err(|e| format!("team.holidays_ics: {path}: {e}"))?;
+            days.extend(more);
+        }
+        Ok(days)
     }
 }
 

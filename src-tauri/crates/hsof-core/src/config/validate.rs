@@ -84,6 +84,11 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
         );
     }
 
+    if let Err(e) = t.holiday_dates() {
+        let key = if e.starts_with("team.holidays_ics") { "team.holidays_ics" } else { "team.holidays" };
+        p.check(key, false, "dates YYYY-MM-DD / a readable .ics holiday calendar", &e);
+    }
+
     let th = &config.thresholds;
     for (key, v) in [
         ("thresholds.cpu_utilization_max_pct", th.cpu_utilization_max_pct),

@@ -85,7 +85,8 @@ impl AppContext {
     /// The team's business hours and time zone from the config.
     pub fn business_hours_policy(&self) -> Result<BusinessHours, Error> {
         let t = self.config().config.team;
-        Ok(BusinessHours::parse(&t.timezone, &t.business_hours_start, &t.business_hours_end)?)
+        let hours = BusinessHours::parse(&t.timezone, &t.business_hours_start, &t.business_hours_end)?;
+        Ok(hours.with_holidays(self.monitor().holidays.iter().copied()))
     }
 
     /// One incident.

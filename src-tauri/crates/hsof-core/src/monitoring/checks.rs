@@ -230,11 +230,14 @@ impl AppContext {
             &["gpu_utilization_pct", "error_rate_pct", "latency_p95_secs", "throughput_per_hour"],
         );
         let cronjob_failed = backup.as_ref().is_some_and(|b| b.last_run_failed);
-        let backup_failed = cronjob_failed
-            || metrics.metrics.iter().any(|m| m.id == "backup_failures_1d" && m.level == Level::Critical);
+        let backup_failed =
+            cronjob_failed || metrics.metrics.iter().any(|m| m.id == "backup_failures_1d" && m.level >= Level::Warning);
+        // `thresholds.critical.backup_failure`: a failed backup pages (critical) or is shown (warning).
+        let backup_pages = self.config().config.thresholds.critical.backup_failure;
+        let failed_level = if backup_pages { Level::Critical } else { Level::Warning };
         let (b_lvl, b_ev) = match &backup {
             Some(b) => (
-                if cronjob_failed { Level::Critical } else { b_lvl },
+                if cronjob_failed { b_lvl.max(failed_level) } else { b_lvl },
                 format!(
                     "{b_ev}; CronJob {} last success {}, last scheduled {}{}",
                     b.name,
@@ -259,7 +262,7 @@ impl AppContext {
                 );
                 item("3. kubectl top nodes", o, false, ev)
             },
-            item("4. Backup completion", of_level(b_lvl), backup_failed, b_ev),
+            item("4. Backup completion", of_level(b_lvl), backup_failed && backup_pages, b_ev),
             item(
                 "5. Key metrics (GPU > 60 %, errors < 0.1 %, P95 < 30 s, > 100 datasets/h)",
                 of_level(k_lvl),
@@ -285,6 +288,7 @@ impl AppContext {
         let (slo, alerts, health, skew) =
             futures_util::future::join4(self.slo_report(t), self.alerts(t), self.health_check(&now), skew).await;
         let (slo, alerts, health) = (slo?, alerts?, health?);
+        let maintenance = self.maintenance_item(t).await;
         let items = vec![
             slo_item(&slo),
             {
@@ -292,12 +296,7 @@ impl AppContext {
                 let up = health.uptime_24h.map(|u| format!("; uptime 24 h {:.3} %", u * 100.0)).unwrap_or_default();
                 item("1. Incidents and degradations today", o, false, format!("{ev}{up}"))
             },
-            item(
-                "2. Scheduled maintenance and backup schedule",
-                CheckOutcome::Manual,
-                false,
-                "waits for the operations calendar (#6)".into(),
-            ),
+            maintenance,
             monitoring_item(&slo, &alerts, &health, skew),
             item(
                 "3. On-call rotation verified",
@@ -307,6 +306,88 @@ impl AppContext {
             ),
         ];
         Ok(finish("evening", t, items))
+    }
+}
+
+impl AppContext {
+    /// Evening step 2: the maintenance windows of the next seven days from the calendar
+    /// (a window within 48 h scheduled on short notice warns), and the backup CronJob's
+    /// schedule and last runs (a failed last run warns; an unreadable cluster is unknown).
+    async fn maintenance_item(&self, t: DateTime<Utc>) -> CheckItem {
+        const TITLE: &str = "2. Scheduled maintenance and backup schedule";
+        let tz = self.team_tz().unwrap_or(chrono_tz::UTC);
+        let mut outcome = CheckOutcome::Pass;
+        let mut parts = Vec::new();
+        match self.windows() {
+            Ok(ws) => {
+                let soon: Vec<_> = ws
+                    .iter()
+                    .filter(|w| w.cancelled_at.is_none() && w.window.end > t)
+                    .filter(|w| w.window.start <= t + chrono::Duration::days(7))
+                    .collect();
+                if soon.is_empty() {
+                    parts.push("no maintenance window in the next 7 days".to_string());
+                }
+                for w in soon {
+                    let short = !w.notice_ok && w.window.start <= t + chrono::Duration::hours(48);
+                    if short {
+                        outcome = CheckOutcome::Warn;
+                    }
+                    parts.push(format!(
+                        "maintenance \"{}\" {} – {}{}",
+                        w.window.title,
+                        w.window.start.with_timezone(&tz).format("%a %d %b %H:%M"),
+                        w.window.end.with_timezone(&tz).format("%H:%M %Z"),
+                        if short { " (announced with less than 48 h notice)" } else { "" }
+                    ));
+                }
+            }
+            Err(e) => {
+                outcome = CheckOutcome::Unknown;
+                parts.push(format!("maintenance windows could not be read: {e}"));
+            }
+        }
+        let cronjob = self.config().config.cluster.backup_cronjob;
+        let backup = async { self.cluster().await?.backup(&cronjob).await.map_err(Error::from) };
+        match tokio::time::timeout(std::time::Duration::from_secs(10), backup).await {
+            Ok(Ok(b)) => {
+                if b.last_run_failed || b.suspended {
+                    outcome = worse(outcome, CheckOutcome::Warn);
+                }
+                parts.push(format!(
+                    "backup CronJob {} `{}`{}, last success {}{}",
+                    b.name,
+                    b.schedule,
+                    if b.suspended { " (suspended)" } else { "" },
+                    b.last_success.as_deref().unwrap_or("never"),
+                    if b.last_run_failed { " — the last run did not succeed" } else { "" }
+                ));
+            }
+            Ok(Err(e)) => {
+                outcome = worse(outcome, CheckOutcome::Unknown);
+                parts.push(format!("backup CronJob {cronjob} could not be read: {e}"));
+            }
+            Err(_) => {
+                outcome = worse(outcome, CheckOutcome::Unknown);
+                parts.push(format!("backup CronJob {cronjob}: the cluster did not answer in 10 s"));
+            }
+        }
+        item(TITLE, outcome, false, parts.join("; "))
+    }
+}
+
+/// The worse of two outcomes: fail, then warn, then unknown, then pass.
+fn worse(a: CheckOutcome, b: CheckOutcome) -> CheckOutcome {
+    let rank = |o: CheckOutcome| match o {
+        CheckOutcome::Pass | CheckOutcome::Manual => 0,
+        CheckOutcome::Unknown => 1,
+        CheckOutcome::Warn => 2,
+        CheckOutcome::Fail => 3,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
     }
 }
 

@@ -64,6 +64,7 @@ impl AppContext {
                             target,
                             query: query_for(&m, id).into(),
                             error: Some(error.clone()),
+                            grafana: grafana_link(&m, id),
                         }
                     })
                     .collect(),
@@ -71,6 +72,11 @@ impl AppContext {
             }),
         }
     }
+}
+
+/// The metric's query in Grafana Explore, when `endpoints.grafana_url` is set.
+pub(crate) fn grafana_link(m: &Monitor, id: &str) -> Option<String> {
+    hsof_monitor::grafana::explore_url(&m.config.endpoints.grafana_url, query_for(m, id), "6h")
 }
 
 pub(crate) fn query_for<'a>(m: &'a Monitor, id: &str) -> &'a str {
@@ -125,6 +131,7 @@ async fn query_all(
                 target,
                 query: query_for(m, id).into(),
                 error,
+                grafana: grafana_link(m, id),
             }
         })
         .collect())

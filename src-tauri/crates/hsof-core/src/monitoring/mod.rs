@@ -38,6 +38,9 @@ pub struct Monitor {
     pub(crate) alertmanager: Result<AlertmanagerClient, String>,
     pub(crate) limits: HealthLimits,
     pub(crate) targets: Targets,
+    /// The team's holidays (`team.holidays`, `team.holidays_ics`), read once per config;
+    /// one that cannot be read is logged and left out (`config validate` names it).
+    pub(crate) holidays: std::sync::Arc<std::collections::BTreeSet<chrono::NaiveDate>>,
     pub(crate) config: Config,
 }
 
@@ -74,12 +77,17 @@ impl Monitor {
                 storage_max: t.storage_max_pct,
                 disk_warn: t.warning.disk_pct,
                 backup_max_age_h: t.backup_max_age_hours,
+                backup_failure_critical: t.critical.backup_failure,
             },
+            holidays: std::sync::Arc::new(config.team.holiday_dates().unwrap_or_else(|e| {
+                tracing::warn!("holidays left out: {e}");
+                Default::default()
+            })),
             config: config.clone(),
         }
     }
 
-    /// True when `now` falls in the team's business hours (Monday–Friday).
+    /// True when `now` falls in the team's business hours (Monday–Friday, not a holiday).
     pub fn business_hours(&self, now: DateTime<Utc>) -> bool {
         use chrono::Datelike;
         let tz: chrono_tz::Tz = self.config.team.timezone.parse().unwrap_or(chrono_tz::UTC);
@@ -87,7 +95,10 @@ impl Monitor {
         let minute = local.hour() * 60 + local.minute();
         let start = parse_hhmm(&self.config.team.business_hours_start).unwrap_or(9 * 60);
         let end = parse_hhmm(&self.config.team.business_hours_end).unwrap_or(18 * 60);
-        local.weekday().num_days_from_monday() < 5 && minute >= start && minute < end
+        local.weekday().num_days_from_monday() < 5
+            && !self.holidays.contains(&local.date_naive())
+            && minute >= start
+            && minute < end
     }
 }
 

@@ -64,7 +64,16 @@ pub(crate) fn rules(m: &Monitor) -> Vec<Rule> {
             t.critical.error_rate_pct,
             0,
         ),
-        r("backup_failure", "Backup failure".into(), Level::Critical, "backup_failures_1d", Cmp::Above, 0.0, 0),
+        r(
+            "backup_failure",
+            "Backup failure".into(),
+            // `thresholds.critical.backup_failure = false`: a failed backup is shown, not paged.
+            if t.critical.backup_failure { Level::Critical } else { Level::Warning },
+            "backup_failures_1d",
+            Cmp::Above,
+            0.0,
+            0,
+        ),
         r(
             "gpu_utilization_low",
             format!(

@@ -16,7 +16,7 @@ pub mod timers;
 
 pub use error::IncidentError;
 pub use model::{Incident, IncidentStatus, NewIncident, Severity, StatusUpdate, TimelineEvent, TimelineKind};
-pub use policy::{format_duration, parse_duration, BusinessHours, Escalation, SeverityPolicy};
+pub use policy::{format_duration, parse_duration, parse_holidays_ics, BusinessHours, Escalation, SeverityPolicy};
 pub use slack::{
     declared_message, parse_retry_after, resolved_message, retry_after, update_messages, SlackClient, SlackError,
     SlackMessage,

@@ -1,6 +1,7 @@
 //! What each severity demands (response time, escalation, update cadence, post-mortem) and
 //! the team's business hours, which decide when "next business day" is.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
@@ -139,9 +140,9 @@ impl SeverityPolicy {
     }
 }
 
-/// The team's working hours, Monday to Friday, in its time zone. Public holidays are not
-/// known here; a holiday counts as a business day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The team's working hours, Monday to Friday in its time zone, except the team's holidays
+/// (local dates, see [`parse_holidays_ics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessHours {
     /// Team time zone.
     pub tz: chrono_tz::Tz,
@@ -149,6 +150,8 @@ pub struct BusinessHours {
     pub start: NaiveTime,
     /// Local closing time (exclusive).
     pub end: NaiveTime,
+    /// Local dates that are not business days although they fall on a weekday.
+    pub holidays: BTreeSet<NaiveDate>,
 }
 
 impl BusinessHours {
@@ -177,24 +180,36 @@ impl BusinessHours {
                 end.format("%H:%M")
             )));
         }
-        Ok(Self { tz: zone, start, end })
+        Ok(Self { tz: zone, start, end, holidays: BTreeSet::new() })
     }
 
-    /// True when `at` falls on a weekday between opening (inclusive) and closing (exclusive).
+    /// The same hours with `holidays` as days off.
+    pub fn with_holidays(mut self, holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
+        self.holidays.extend(holidays);
+        self
+    }
+
+    /// True for a weekday that is not one of the team's holidays.
+    pub fn is_business_day(&self, day: NaiveDate) -> bool {
+        is_weekday(day) && !self.holidays.contains(&day)
+    }
+
+    /// True when `at` falls on a business day between opening (inclusive) and closing
+    /// (exclusive).
     pub fn is_open(&self, at: DateTime<Utc>) -> bool {
         let local = at.with_timezone(&self.tz);
         let time = local.time();
-        is_weekday(local.date_naive()) && self.start <= time && time < self.end
+        self.is_business_day(local.date_naive()) && self.start <= time && time < self.end
     }
 
     /// Start of business hours on the next business day after `at` (local date + 1 day,
-    /// skipping Sat/Sun), correct across DST.
+    /// skipping weekends and holidays), correct across DST.
     pub fn next_business_day_start(&self, at: DateTime<Utc>) -> DateTime<Utc> {
         let mut day = at.with_timezone(&self.tz).date_naive();
-        // At most three steps: Friday → Saturday → Sunday → Monday.
-        for _ in 0..3 {
+        // Weekends plus at most every listed holiday; bounded either way.
+        for _ in 0..(3 + self.holidays.len()).min(800) {
             day = day.checked_add_days(Days::new(1)).unwrap_or(day);
-            if is_weekday(day) {
+            if self.is_business_day(day) {
                 break;
             }
         }
@@ -213,6 +228,68 @@ impl BusinessHours {
         }
         Utc.from_utc_datetime(&local)
     }
+}
+
+/// The days of a holiday calendar (`.ics`, RFC 5545), as local dates: each `VEVENT`'s
+/// `DTSTART` up to its `DTEND` (exclusive; one day when absent). A yearly rule
+/// (`RRULE:FREQ=YEARLY`, a fixed date such as Christmas) repeats the day for 100 years or
+/// until its `COUNT`/`UNTIL`; any other rule is refused, since guessing would move
+/// escalations.
+pub fn parse_holidays_ics(text: &str) -> Result<BTreeSet<NaiveDate>, IncidentError> {
+    use icalendar::{Calendar, CalendarComponent, Component};
+    let cal: Calendar = text.parse().map_err(|e| IncidentError::invalid(format!("not an iCalendar file: {e}")))?;
+    let mut days = BTreeSet::new();
+    let mut events = 0;
+    for c in &cal.components {
+        let CalendarComponent::Event(ev) = c else { continue };
+        events += 1;
+        let name = ev.get_summary().unwrap_or("an event").to_string();
+        let start: NaiveDate =
+            ev.get_start().ok_or_else(|| IncidentError::invalid(format!("holiday `{name}` has no DTSTART")))?.into();
+        let end: NaiveDate = ev.get_end().map(NaiveDate::from).unwrap_or(start);
+        let span = (end - start).num_days().clamp(1, 366);
+        let (repeat, until) = match ev.property_value("RRULE") {
+            None => (1, None),
+            Some(rule) => yearly(rule).ok_or_else(|| {
+                IncidentError::invalid(format!(
+                    "holiday `{name}` repeats by `{rule}`: only FREQ=YEARLY (with COUNT or UNTIL) is understood; list the dates instead"
+                ))
+            })?,
+        };
+        for year in 0..repeat {
+            let Some(first) = start.with_year(start.year() + year) else { continue };
+            if until.is_some_and(|u| first > u) {
+                break;
+            }
+            for d in 0..span {
+                if let Some(day) = first.checked_add_days(Days::new(d as u64)) {
+                    days.insert(day);
+                }
+            }
+        }
+    }
+    if events == 0 {
+        return Err(IncidentError::invalid("the holiday calendar has no events (VEVENT)"));
+    }
+    Ok(days)
+}
+
+/// `FREQ=YEARLY[;COUNT=n][;UNTIL=date]` → (occurrences, last date); `None` for other rules.
+fn yearly(rule: &str) -> Option<(i32, Option<NaiveDate>)> {
+    let mut yearly = false;
+    let (mut count, mut until) = (100, None);
+    for part in rule.split(';') {
+        let (k, v) = part.split_once('=')?;
+        match k.trim().to_ascii_uppercase().as_str() {
+            "FREQ" => yearly = v.trim().eq_ignore_ascii_case("YEARLY"),
+            "COUNT" => count = v.trim().parse::<i32>().ok()?.clamp(0, 100),
+            "UNTIL" => until = Some(NaiveDate::parse_from_str(v.trim().get(..8)?, "%Y%m%d").ok()?),
+            "INTERVAL" if v.trim() == "1" => {}
+            "WKST" => {}
+            _ => return None,
+        }
+    }
+    yearly.then_some((count, until))
 }
 
 fn is_weekday(day: NaiveDate) -> bool {
