@@ -14,7 +14,7 @@ use hsof_store::{ExperimentFinish, ExperimentRecord, NewExperiment, Store};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use hsof_select::{BackendChoice, ColumnKind, ColumnPreview, Progress, SelectionReport, Stage};
+pub use hsof_select::{BackendChoice, ColumnKind, ColumnPreview, OuterValidation, Progress, SelectionReport, Stage};
 
 use crate::{AppContext, Error};
 
@@ -49,6 +49,10 @@ pub struct ExperimentRequest {
     /// Compute backend.
     #[serde(default)]
     pub backend: BackendChoice,
+    /// Rows held out of the whole selection for the honest score; the engine's `auto` when
+    /// left out (three outer folds below 2,000 rows, a 25 % holdout from there on).
+    #[serde(default)]
+    pub outer: Option<OuterValidation>,
     /// Where to write the report JSON; nothing is written when left out.
     #[serde(default)]
     pub out_path: Option<String>,
@@ -185,6 +189,9 @@ impl ExperimentRequest {
         }
         if let Some(k) = self.k3 {
             o.evaluate.size = FinalSize::Fixed(k);
+        }
+        if let Some(outer) = self.outer {
+            o.evaluate.outer = outer;
         }
         o
     }

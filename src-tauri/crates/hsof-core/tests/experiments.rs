@@ -84,7 +84,14 @@ async fn a_run_finds_the_signal_writes_its_report_and_is_recorded_in_history() {
     let stages: Vec<Stage> = seen.lock().expect("lock").iter().map(|p| p.stage).collect();
     let firsts: Vec<Stage> =
         stages.iter().enumerate().filter(|(i, s)| *i == 0 || stages[i - 1] != **s).map(|(_, s)| *s).collect();
-    assert_eq!(firsts, vec![Stage::Load, Stage::Filter, Stage::Search, Stage::Evaluate]);
+    // Load, then the three stages once per outer fold and once more on every row.
+    let v = &report.final_results.validation;
+    assert_eq!(v.scheme, "nested_folds", "a small table: outer folds");
+    let mut expected = vec![Stage::Load];
+    for _ in 0..=v.fold_scores.len() {
+        expected.extend([Stage::Filter, Stage::Search, Stage::Evaluate]);
+    }
+    assert_eq!(firsts, expected);
 
     let history = ctx.experiments_list(10).expect("history");
     assert_eq!(history.len(), 1);

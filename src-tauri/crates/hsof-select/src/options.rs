@@ -67,11 +67,23 @@ pub struct FilterOptions {
     pub redundancy_threshold: f64,
     /// Histogram bins for mutual information; `None` uses ceil(n^(1/3)) clamped to 4..=32.
     pub mi_bins: Option<u32>,
+    /// Screen column pairs for interactions (columns useful together, not alone). Default on.
+    pub interactions: bool,
+    /// Columns the interaction screen pairs up: every column up to this many, else this many
+    /// most relevant. Default 2000 (about 2 million pairs).
+    pub pair_candidates: u32,
 }
 
 impl Default for FilterOptions {
     fn default() -> Self {
-        Self { keep: KeepCount::Count(500), min_variance: 0.0, redundancy_threshold: 0.95, mi_bins: None }
+        Self {
+            keep: KeepCount::Count(500),
+            min_variance: 0.0,
+            redundancy_threshold: 0.95,
+            mi_bins: None,
+            interactions: true,
+            pair_candidates: 2000,
+        }
     }
 }
 
@@ -87,16 +99,37 @@ pub struct SearchOptions {
     pub iterations: u32,
     /// UCB1 exploration constant c in `mean + c * sqrt(ln N / n)`. Default 0.5 (rewards are CV R² in 0..1).
     pub exploration: f64,
-    /// A node may add only one of the `width` most relevant features not yet in its subset. Default 24.
+    /// Candidates per node, drawn from the whole pool by prior weight. Default 24.
     pub width: u32,
-    /// The search considers the `pool` most relevant stage-1 columns. Default 200.
+    /// The search considers the `pool` most relevant stage-1 columns. Default 5000 (all that
+    /// stage 1 keeps by default).
     pub pool: u32,
+    /// How a subset is scored. Default `boosted`.
+    pub reward: SearchReward,
+    /// Rows (a stratified sample) the boosted reward is computed on. Default 1500.
+    pub rows: u32,
+    /// Wall-time bound of the search in seconds: it stops after the round of iterations that
+    /// passes it (the report says so; a stopped search depends on the machine's speed).
+    /// Default 60.
+    pub max_seconds: f64,
     /// Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range).
     pub depth: Option<u32>,
-    /// Folds of the fast evaluator. Default 3.
+    /// Folds of the reward's cross-validation. Default 2.
     pub folds: u32,
-    /// Ridge penalty of the fast evaluator, per training row, on standardised columns. Default 1e-3.
+    /// Ridge penalty of the linear reward (and of stage 3's greedy path), per training row, on
+    /// standardised columns. Default 1e-3.
     pub ridge: f64,
+}
+
+/// Stage 2's reward: how a candidate subset is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchReward {
+    /// Cross-validated skill of depth-3 boosted trees (sees interactions and nonlinear effects).
+    #[default]
+    Boosted,
+    /// Cross-validated R² of ridge regression (linear; the first round's reward).
+    Ridge,
 }
 
 impl Default for SearchOptions {
@@ -104,12 +137,15 @@ impl Default for SearchOptions {
         Self {
             keep: 50,
             trees: 4,
-            iterations: 400,
+            iterations: 200,
             exploration: 0.5,
             width: 24,
-            pool: 200,
+            pool: 5000,
+            reward: SearchReward::Boosted,
+            rows: 1500,
+            max_seconds: 60.0,
             depth: None,
-            folds: 3,
+            folds: 2,
             ridge: 1e-3,
         }
     }
@@ -140,6 +176,23 @@ impl FinalSize {
     }
 }
 
+/// How the reported score is kept honest: rows held out of the whole selection.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum OuterValidation {
+    /// Three outer folds below [`crate::outer::AUTO_HOLDOUT_ROWS`] (2,000) rows, a 25 %
+    /// holdout from there on.
+    #[default]
+    Auto,
+    /// Nested: the whole selection (stages 1-3) runs on each outer training part and is
+    /// scored on its held-out fold; the features reported come from a last run on every
+    /// row, with their stability across the outer folds. Costs k + 1 selections.
+    Folds(u32),
+    /// The selection runs once on the other rows and is scored on this stratified fraction
+    /// (0.05..=0.5) of the rows; the features reported are that selection's.
+    Holdout(f64),
+}
+
 /// Stage 3 (evaluation) options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(default)]
@@ -154,11 +207,20 @@ pub struct EvaluateOptions {
     pub forest_max_depth: u32,
     /// Candidate subsets (best by the linear model) that also get the random forest. Default 2.
     pub forest_candidates: u32,
+    /// Rows held out of the whole selection for the reported score. Default `auto`.
+    pub outer: OuterValidation,
 }
 
 impl Default for EvaluateOptions {
     fn default() -> Self {
-        Self { size: FinalSize::Fixed(15), folds: 5, forest_trees: 50, forest_max_depth: 12, forest_candidates: 2 }
+        Self {
+            size: FinalSize::Fixed(15),
+            folds: 5,
+            forest_trees: 50,
+            forest_max_depth: 12,
+            forest_candidates: 2,
+            outer: OuterValidation::Auto,
+        }
     }
 }
 
@@ -225,8 +287,23 @@ impl SelectOptions {
         if !(c >= 0.0 && c.is_finite() && ridge > 0.0 && ridge.is_finite()) {
             return bad("search", "exploration must be a finite number >= 0 and ridge a finite number > 0");
         }
+        if !(self.search.max_seconds > 0.0 && self.search.max_seconds.is_finite()) {
+            return bad("search.max_seconds", "must be a finite number of seconds > 0");
+        }
+        if self.search.rows < 20 {
+            return bad("search.rows", "the reward needs at least 20 rows");
+        }
         if !self.filter.min_variance.is_finite() {
             return bad("filter.min_variance", "must be a finite number");
+        }
+        match self.evaluate.outer {
+            OuterValidation::Folds(k) if !(2..=20).contains(&k) => {
+                return bad("evaluate.outer", "outer folds must be between 2 and 20");
+            }
+            OuterValidation::Holdout(f) if !(0.05..=0.5).contains(&f) => {
+                return bad("evaluate.outer", "a holdout fraction must be in 0.05..=0.5");
+            }
+            _ => {}
         }
         if self.threads == Some(0) {
             return bad("threads", "must be positive");

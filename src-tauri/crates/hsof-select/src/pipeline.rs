@@ -2,22 +2,56 @@
 
 use std::time::Instant;
 
-use crate::backend::select_backend;
+use crate::backend::{select_backend, Backend};
 use crate::data::{builder::to_u32, Dataset, Target};
 use crate::error::{Result, SelectError};
 use crate::options::SelectOptions;
 use crate::progress::{CancelToken, Ctl, Progress, Stage};
 use crate::report::{
     CandidateReport, Clamp, DatasetInfo, Detail, FinalResults, Performance, PipelineInfo, SelectedFeature,
-    SelectionReport, StageReport,
+    SelectionReport, StageReport, Validation,
 };
-use crate::{stage1, stage2, stage3};
+use crate::{canonical, outer, stage1, stage2, stage3};
 
-/// Runs stages 1-3 on `dataset` and reports the selected features.
+/// One selection (stages 1-3) on some rows, and its stage timings.
+struct Pass {
+    filtered: stage1::FilterOutcome,
+    searched: stage2::SearchOutcome,
+    evaluated: stage3::EvaluateOutcome,
+    secs: [f64; 3],
+    rows: usize,
+}
+
+fn select_once(ds: &Dataset, opts: &SelectOptions, backend: &dyn Backend, ctl: &Ctl<'_>) -> Result<Pass> {
+    let t = Instant::now();
+    let filtered = stage1::filter(ds, &opts.filter, backend, ctl)?;
+    let filter_secs = t.elapsed().as_secs_f64();
+    let depth = opts.search.depth.unwrap_or_else(|| opts.evaluate.size.max()) as usize;
+    let t = Instant::now();
+    let searched = stage2::search(ds, &filtered, &opts.search, depth, opts.seed, ctl)?;
+    let search_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let evaluated = stage3::evaluate(ds, &filtered, &searched, &opts.evaluate, opts.seed, ctl)?;
+    let evaluate_secs = t.elapsed().as_secs_f64();
+    ctl.check()?;
+    Ok(Pass { filtered, searched, evaluated, secs: [filter_secs, search_secs, evaluate_secs], rows: ds.n_rows() })
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    (mean, (v.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt())
+}
+
+/// Runs stages 1-3 on `dataset` inside the outer validation ([`crate::OuterValidation`]) and
+/// reports the selected features with an honest score.
 ///
-/// `progress` is called from the calling thread only. `cancel` is checked inside every stage's inner
-/// loops; a cancelled run returns [`SelectError::Cancelled`] and produces no report. With the same
-/// `opts.seed` the result is the same, whatever `opts.threads`.
+/// The columns are first put in a seeded, content-defined order ([`crate::canonical`]), so the
+/// same columns in another order give the same report. `progress` is called from the calling
+/// thread only; with outer folds every stage runs once per fold and once more on every row, and
+/// each stage's fraction covers all its passes. `cancel` is checked inside every stage's inner
+/// loops; a cancelled run returns [`SelectError::Cancelled`] and produces no report. With the
+/// same `opts.seed` the result is the same, whatever `opts.threads`.
 pub fn run(
     dataset: &Dataset,
     opts: &SelectOptions,
@@ -37,23 +71,66 @@ pub fn run(
         None => None,
     };
     let threads = pool.as_ref().map(|p| p.current_num_threads()).unwrap_or_else(rayon::current_num_threads);
-    let ctl = Ctl { progress, cancel, pool: pool.as_ref() };
     let start = Instant::now();
     let (n, f) = (dataset.n_rows(), dataset.n_features());
+    let order = canonical::order(dataset, opts.seed);
+    let ds = canonical::permuted(dataset, &order);
 
-    let t = Instant::now();
-    let filtered = stage1::filter(dataset, &opts.filter, backend.as_ref(), &ctl)?;
-    let filter_secs = t.elapsed().as_secs_f64();
-
-    let depth = opts.search.depth.unwrap_or_else(|| opts.evaluate.size.max()) as usize;
-    let t = Instant::now();
-    let searched = stage2::search(dataset, &filtered, &opts.search, depth, opts.seed, &ctl)?;
-    let search_secs = t.elapsed().as_secs_f64();
-
-    let t = Instant::now();
-    let evaluated = stage3::evaluate(dataset, &filtered, &searched, &opts.evaluate, opts.seed, &ctl)?;
-    let evaluate_secs = t.elapsed().as_secs_f64();
-    ctl.check()?;
+    let plan = outer::plan(&ds.target, opts.evaluate.outer, opts.seed);
+    let holdout = plan.scheme == "holdout";
+    let passes = plan.splits.len() + usize::from(!holdout);
+    let forest =
+        stage3::models::ForestParams { trees: opts.evaluate.forest_trees, max_depth: opts.evaluate.forest_max_depth };
+    let mut fold_scores = Vec::new();
+    let mut held_out_rows = Vec::new();
+    let mut outer_choices: Vec<Vec<usize>> = Vec::new();
+    let mut final_pass = None;
+    for (i, (train, test)) in plan.splits.iter().enumerate() {
+        let label = match holdout {
+            true => format!("selection on {} rows ({} held out)", train.len(), test.len()),
+            false => format!("outer fold {}/{}", i + 1, plan.splits.len()),
+        };
+        let wrapped = |p: Progress| {
+            progress(Progress {
+                fraction: (i as f32 + p.fraction) / passes as f32,
+                message: format!("{label}: {}", p.message),
+                ..p
+            })
+        };
+        let ctl = Ctl { progress: &wrapped, cancel, pool: pool.as_ref() };
+        let part = ds.take_rows(train);
+        let pass = select_once(&part, opts, backend.as_ref(), &ctl)?;
+        let best = &pass.evaluated.best;
+        // `part`'s row r is `ds`'s row train[r]: score on the held-out rows of `ds`.
+        let score = ctl.install(|| {
+            stage3::models::holdout_score(&ds, &best.columns, best.family, train, test, forest, opts.seed, cancel)
+        })?;
+        ctl.report(Stage::Evaluate, 1.0, format!("held-out {}: {score:.4}", metric_name(&ds)));
+        fold_scores.push(score);
+        held_out_rows.push(to_u32(test.len()));
+        outer_choices.push(best.columns.clone());
+        if holdout {
+            final_pass = Some(pass);
+        }
+    }
+    let pass = match final_pass {
+        Some(p) => p,
+        None => {
+            let i = plan.splits.len();
+            let label = if passes > 1 { "selection on every row: " } else { "" };
+            let wrapped = |p: Progress| {
+                progress(Progress {
+                    fraction: (i as f32 + p.fraction) / passes as f32,
+                    message: format!("{label}{}", p.message),
+                    ..p
+                })
+            };
+            let ctl = Ctl { progress: &wrapped, cancel, pool: pool.as_ref() };
+            select_once(&ds, opts, backend.as_ref(), &ctl)?
+        }
+    };
+    let Pass { filtered, searched, evaluated, secs, rows: selection_rows } = pass;
+    let [filter_secs, search_secs, evaluate_secs] = secs;
 
     let mut clamps = Vec::new();
     let mut clamp = |option: &str, requested: usize, used: usize| {
@@ -61,7 +138,7 @@ pub fn run(
             clamps.push(Clamp { option: option.into(), requested: to_u32(requested), used: to_u32(used) });
         }
     };
-    clamp("search.folds", opts.search.folds as usize, n);
+    clamp("search.folds", opts.search.folds as usize, selection_rows);
     clamp("evaluate.folds", opts.evaluate.folds as usize, evaluated.folds);
     clamp("filter.keep", filtered.requested, filtered.columns.len());
     clamp("search.keep", opts.search.keep as usize, searched.columns.len());
@@ -70,8 +147,15 @@ pub fn run(
         evaluated.requested,
         evaluated.best.columns.len().max(evaluated.requested.min(searched.columns.len())),
     );
+    if let Some(k) = plan.requested_folds {
+        clamp("evaluate.outer", k, plan.splits.len());
+    }
 
-    let name = |c: usize| dataset.feature_names.get(c).cloned().unwrap_or_default();
+    let name = |c: usize| ds.feature_names.get(c).cloned().unwrap_or_default();
+    let stability = |c: usize| {
+        (!holdout && !outer_choices.is_empty())
+            .then(|| outer_choices.iter().filter(|s| s.contains(&c)).count() as f64 / outer_choices.len() as f64)
+    };
     let mut selected: Vec<SelectedFeature> = evaluated
         .best
         .columns
@@ -79,13 +163,30 @@ pub fn run(
         .zip(&evaluated.importance)
         .map(|(&c, &imp)| SelectedFeature {
             name: name(c),
-            index: to_u32(c),
+            index: to_u32(order[c]),
             importance: imp,
             relevance: filtered.relevance[c],
+            stability: stability(c),
         })
         .collect();
-    selected.sort_by(|a, b| b.importance.total_cmp(&a.importance).then(a.index.cmp(&b.index)));
-    let metric = if dataset.problem.is_classification() { "accuracy" } else { "r2" };
+    selected
+        .sort_by(|a, b| b.importance.total_cmp(&a.importance).then(a.name.cmp(&b.name)).then(a.index.cmp(&b.index)));
+    let (score, score_std) = match fold_scores.is_empty() {
+        true => (evaluated.best.mean, evaluated.best.std),
+        false => mean_std(&fold_scores),
+    };
+    let validation = Validation {
+        scheme: plan.scheme.to_string(),
+        description: plan.describe(evaluated.folds),
+        fold_scores,
+        held_out_rows,
+        inner_score: evaluated.best.mean,
+        inner_score_std: evaluated.best.std,
+    };
+    let reward = match opts.search.reward {
+        crate::options::SearchReward::Boosted => "best_cv_skill_boosted",
+        crate::options::SearchReward::Ridge => "best_cv_r2",
+    };
     let stages = vec![
         StageReport {
             stage: Stage::Filter,
@@ -93,9 +194,14 @@ pub fn run(
             output_features: to_u32(filtered.columns.len()),
             seconds: filter_secs,
             details: vec![
+                Detail::new("rows", to_u32(selection_rows)),
                 Detail::new("low_variance_dropped", to_u32(filtered.low_variance)),
                 Detail::new("redundant_dropped", to_u32(filtered.redundant)),
                 Detail::new("mi_bins", to_u32(filtered.bins)),
+                Detail::new("target_bins", to_u32(filtered.target_bins)),
+                Detail::new("pairs_tested", to_u32(filtered.screen.tested)),
+                Detail::new("interaction_pairs", to_u32(filtered.screen.pairs.len())),
+                Detail::new("interaction_columns", to_u32(filtered.interaction_columns.len())),
             ],
         },
         StageReport {
@@ -105,11 +211,13 @@ pub fn run(
             seconds: search_secs,
             details: vec![
                 Detail::new("pool", to_u32(searched.pool)),
+                Detail::new("reward_rows", to_u32(searched.reward_rows)),
                 Detail::new("iterations", searched.iterations),
                 Detail::new("subsets_evaluated", searched.evaluations),
                 Detail::new("memo_hits", searched.memo_hits),
                 Detail::new("depth", to_u32(searched.depth)),
-                Detail::new("best_cv_r2", searched.best_score),
+                Detail::new(reward, searched.best_score),
+                Detail::new("stopped_by_time", u32::from(searched.stopped_by_time)),
             ],
         },
         StageReport {
@@ -120,6 +228,7 @@ pub fn run(
             details: vec![
                 Detail::new("candidates", to_u32(evaluated.candidates.len())),
                 Detail::new("folds", to_u32(evaluated.folds)),
+                Detail::new("outer_selections", to_u32(plan.splits.len())),
             ],
         },
     ];
@@ -147,10 +256,11 @@ pub fn run(
         final_results: FinalResults {
             selected_features: selected,
             model: evaluated.best.family,
-            metric: metric.to_string(),
-            score: evaluated.best.mean,
-            score_std: evaluated.best.std,
+            metric: metric_name(&ds).to_string(),
+            score,
+            score_std,
             folds: to_u32(evaluated.folds),
+            validation,
             candidates: evaluated
                 .candidates
                 .iter()
@@ -165,10 +275,18 @@ pub fn run(
         },
         performance: Performance {
             total_seconds: start.elapsed().as_secs_f64(),
-            filter_cells_per_second: (n as f64 * f as f64) / filter_secs.max(1e-9),
+            filter_cells_per_second: (selection_rows as f64 * f as f64) / filter_secs.max(1e-9),
         },
         clamps,
     })
+}
+
+fn metric_name(ds: &Dataset) -> &'static str {
+    if ds.problem.is_classification() {
+        "accuracy"
+    } else {
+        "r2"
+    }
 }
 
 /// Refuses a dataset the stages cannot work on, with the reason in the user's terms. The loaders

@@ -104,12 +104,17 @@ pub struct FinalResults {
     pub model: ModelFamily,
     /// `accuracy` or `r2`.
     pub metric: String,
-    /// Mean cross-validated score.
+    /// The honest score: measured on rows no selection decision saw (the mean over
+    /// [`Validation::fold_scores`]); see [`FinalResults::validation`] for the scheme.
     pub score: f64,
-    /// Standard deviation over folds.
+    /// Standard deviation of the outer fold scores (0 for a single holdout).
     pub score_std: f64,
-    /// Folds.
+    /// Stage 3's folds (inner cross-validation).
     pub folds: u32,
+    /// How the score was measured: the outer scheme, per-fold scores, and the inner
+    /// (selection-biased) score of the final subset for comparison.
+    #[serde(default)]
+    pub validation: Validation,
     /// Every (subset, model) pair stage 3 evaluated.
     pub candidates: Vec<CandidateReport>,
 }
@@ -123,8 +128,31 @@ pub struct SelectedFeature {
     pub index: u32,
     /// Permutation importance (mean score drop when shuffled).
     pub importance: f64,
-    /// Stage-1 relevance (mutual information in nats, or F statistic).
+    /// Stage-1 relevance (mutual information in nats).
     pub relevance: f64,
+    /// Share of the outer folds whose own selection also chose this feature (selection
+    /// stability, 0..=1); `None` when there were no outer folds (a single holdout).
+    #[serde(default)]
+    pub stability: Option<f64>,
+}
+
+/// How the reported score was measured.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, specta::Type)]
+pub struct Validation {
+    /// `nested_folds`, `holdout` or `none` (too few rows to hold any out).
+    pub scheme: String,
+    /// The scheme in words, e.g. "3 outer stratified folds around stages 1-3; each
+    /// selection scored on its held-out fold".
+    pub description: String,
+    /// Score on each outer fold's held-out rows (one for a holdout).
+    pub fold_scores: Vec<f64>,
+    /// Rows held out per fold.
+    pub held_out_rows: Vec<u32>,
+    /// Stage 3's own cross-validated score of the final subset. It chose the subset on
+    /// those folds, after stages 1 and 2 saw every row, so it is optimistic.
+    pub inner_score: f64,
+    /// Standard deviation of the inner fold scores.
+    pub inner_score_std: f64,
 }
 
 /// A stage-3 candidate.

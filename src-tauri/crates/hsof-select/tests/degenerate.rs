@@ -119,7 +119,10 @@ fn fewer_rows_than_folds_clamps_the_folds() {
     assert!(clamps.iter().all(|c| c.0 != "search.folds"), "3 search folds fit 3 rows: {clamps:?}");
     let report = select("a,y\n1,0.5\n2,1.5\n").expect("two rows of regression");
     assert_eq!(report.final_results.folds, 2);
-    assert!(report.clamps.iter().any(|c| (c.option.as_str(), c.used) == ("search.folds", 2)), "{:?}", report.clamps);
+    assert!(report.clamps.iter().any(|c| (c.option.as_str(), c.used) == ("evaluate.folds", 2)), "{:?}", report.clamps);
+    // Too few rows to hold any out: the report says the outer split was dropped.
+    assert_eq!(report.final_results.validation.scheme, "none");
+    assert!(report.clamps.iter().any(|c| (c.option.as_str(), c.used) == ("evaluate.outer", 0)), "{:?}", report.clamps);
 }
 
 /// Was the same model failure with enough rows: a class with one row leaves a training fold with a
@@ -389,6 +392,7 @@ fn a_near_zero_spread_in_a_training_fold_gives_finite_scores() {
             forest_trees: 2,
             forest_max_depth: 3,
             forest_candidates: 1,
+            ..EvaluateOptions::default()
         },
         ..quick()
     };

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use hsof_select::{
     load_csv, load_dataset_yaml, load_parquet, load_sqlite_table, preview_columns, run, BackendChoice, CancelToken,
-    Dataset, EvaluateOptions, FilterOptions, FinalSize, KeepCount, LoadOptions, SearchOptions, SelectError,
-    SelectOptions, SelectionReport,
+    Dataset, EvaluateOptions, FilterOptions, FinalSize, KeepCount, LoadOptions, OuterValidation, SearchOptions,
+    SearchReward, SelectError, SelectOptions, SelectionReport,
 };
 use proptest::prelude::*;
 
@@ -136,7 +136,14 @@ fn quick(folds: u32, size: FinalSize, seed: u64) -> SelectOptions {
         threads: None,
         filter: FilterOptions { keep: KeepCount::Count(12), ..FilterOptions::default() },
         search: SearchOptions { trees: 2, iterations: 8, pool: 10, keep: 6, folds, ..SearchOptions::default() },
-        evaluate: EvaluateOptions { size, folds, forest_trees: 2, forest_max_depth: 3, forest_candidates: 1 },
+        evaluate: EvaluateOptions {
+            size,
+            folds,
+            forest_trees: 2,
+            forest_max_depth: 3,
+            forest_candidates: 1,
+            ..EvaluateOptions::default()
+        },
     }
 }
 
@@ -382,39 +389,61 @@ fn options() -> impl Strategy<Value = SelectOptions> {
         prop_oneof![4 => Just(0.0), 1 => real(0.0, 2.0)],
         real(0.5, 1.0),
         prop::option::of(count(0, 64)),
+        any::<bool>(),
+        count(0, 40),
     )
-        .prop_map(|(keep, min_variance, redundancy_threshold, mi_bins)| FilterOptions {
-            keep,
-            min_variance,
-            redundancy_threshold,
-            mi_bins,
+        .prop_map(|(keep, min_variance, redundancy_threshold, mi_bins, interactions, pair_candidates)| {
+            FilterOptions { keep, min_variance, redundancy_threshold, mi_bins, interactions, pair_candidates }
         });
-    let search =
-        (
-            count(1, 20),
-            count(1, 4),
-            prop_oneof![1 => Just(0u32), 8 => 1u32..40],
-            real(0.0, 2.0),
-            count(1, 30),
-            count(1, 30),
-            prop::option::of(count(1, 8)),
-            count(2, 8),
-            real(1e-6, 10.0),
-        )
-            .prop_map(|(keep, trees, iterations, exploration, width, pool, depth, folds, ridge)| {
-                SearchOptions { keep, trees, iterations, exploration, width, pool, depth, folds, ridge }
-            });
+    let search = (
+        count(1, 20),
+        count(1, 4),
+        prop_oneof![1 => Just(0u32), 8 => 1u32..40],
+        real(0.0, 2.0),
+        count(1, 30),
+        count(1, 30),
+        prop::option::of(count(1, 8)),
+        count(2, 8),
+        real(1e-6, 10.0),
+        prop_oneof![Just(SearchReward::Boosted), Just(SearchReward::Ridge)],
+        count(20, 200),
+        real(0.5, 60.0),
+    )
+        .prop_map(
+            |(keep, trees, iterations, exploration, width, pool, depth, folds, ridge, reward, rows, max_seconds)| {
+                SearchOptions {
+                    keep,
+                    trees,
+                    iterations,
+                    exploration,
+                    width,
+                    pool,
+                    reward,
+                    rows,
+                    max_seconds,
+                    depth,
+                    folds,
+                    ridge,
+                }
+            },
+        );
     let size = prop_oneof![
         count(1, 8).prop_map(FinalSize::Fixed),
         (count(1, 4), count(1, 6)).prop_map(|(min, max)| FinalSize::Range { min, max })
     ];
-    let evaluate = (size, count(2, 8), count(0, 4), count(0, 6), count(0, 4)).prop_map(
-        |(size, folds, forest_trees, forest_max_depth, forest_candidates)| EvaluateOptions {
+    let outer = prop_oneof![
+        Just(OuterValidation::Auto),
+        count(2, 6).prop_map(OuterValidation::Folds),
+        real(0.05, 0.5).prop_map(OuterValidation::Holdout)
+    ];
+    let evaluate = (size, count(2, 8), count(0, 4), count(0, 6), count(0, 4), outer).prop_map(
+        |(size, folds, forest_trees, forest_max_depth, forest_candidates, outer)| EvaluateOptions {
             size,
             folds,
             forest_trees,
             forest_max_depth,
             forest_candidates,
+            outer,
         },
     );
     (any::<u64>(), prop::option::of(count(1, 3)), filter, search, evaluate).prop_map(

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
-use hsof_core::experiments::{BackendChoice, Experiment, ExperimentRequest, ExperimentSummary, Progress, Stage};
+use hsof_core::experiments::{
+    BackendChoice, Experiment, ExperimentRequest, ExperimentSummary, OuterValidation, Progress, Stage,
+};
 use hsof_core::{AppContext, Error, Options};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
@@ -72,6 +74,11 @@ struct RunArgs {
     /// Worker threads [default: all cores]
     #[arg(long)]
     threads: Option<u32>,
+    /// Rows held out of the whole selection for the honest score: `auto` (3 outer folds below
+    /// 2,000 rows, a 25 % holdout from there on), `folds:K` (nested, K + 1 selections) or
+    /// `holdout:F` (a fraction 0.05..0.5) [default: auto]
+    #[arg(long, value_name = "SCHEME", value_parser = parse_outer)]
+    outer: Option<OuterValidation>,
     /// Compute backend
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
@@ -97,6 +104,23 @@ impl From<BackendArg> for BackendChoice {
             BackendArg::Cpu => Self::Cpu,
             BackendArg::Gpu => Self::Gpu,
         }
+    }
+}
+
+fn parse_outer(s: &str) -> Result<OuterValidation, String> {
+    let s = s.trim().to_ascii_lowercase();
+    let bad = || format!("`{s}`: use auto, folds:K (K in 2..=20) or holdout:F (F in 0.05..=0.5)");
+    match s.split_once(':') {
+        None if s == "auto" => Ok(OuterValidation::Auto),
+        Some(("folds", k)) => match k.parse::<u32>() {
+            Ok(k) if (2..=20).contains(&k) => Ok(OuterValidation::Folds(k)),
+            _ => Err(bad()),
+        },
+        Some(("holdout", f)) => match f.parse::<f64>() {
+            Ok(f) if (0.05..=0.5).contains(&f) => Ok(OuterValidation::Holdout(f)),
+            _ => Err(bad()),
+        },
+        _ => Err(bad()),
     }
 }
 
@@ -166,6 +190,7 @@ fn request(a: &RunArgs, dataset: Option<PathBuf>) -> Result<ExperimentRequest, E
         k1: a.k1,
         k2: a.k2,
         k3: a.k3,
+        outer: a.outer,
         seed: a.seed,
         threads: a.threads,
         backend: a.backend.into(),
@@ -313,17 +338,30 @@ fn print_experiment(e: &Experiment) {
         d.rows,
         d.features
     );
+    let v = &f.validation;
+    let per_fold: Vec<String> = v.fold_scores.iter().map(|x| format!("{x:.3}")).collect();
+    let scheme = match v.scheme.as_str() {
+        "nested_folds" => format!("{} outer folds: {}", v.fold_scores.len(), per_fold.join(" ")),
+        "holdout" => format!("holdout of {} rows", v.held_out_rows.first().copied().unwrap_or(0)),
+        "" => format!("{}-fold CV", f.folds),
+        other => other.replace('_', " "),
+    };
     println!(
-        "{} {:.3} ± {:.3} ({}-fold CV, {})  backend {}, {} threads, {:.2} s",
+        "{} {:.3} ± {:.3} held out ({scheme}; {})  backend {}, {} threads, {:.2} s",
         f.metric,
         f.score,
         f.score_std,
-        f.folds,
         s.model.as_deref().unwrap_or("?"),
         r.pipeline_info.backend,
         r.pipeline_info.threads,
         r.performance.total_seconds
     );
+    if !v.scheme.is_empty() {
+        println!(
+            "  inner {}-fold CV of the chosen subset: {:.3} ± {:.3} (optimistic: it chose the subset)",
+            f.folds, v.inner_score, v.inner_score_std
+        );
+    }
     let stages: Vec<String> = r
         .stages
         .iter()
@@ -333,12 +371,24 @@ fn print_experiment(e: &Experiment) {
         .collect();
     println!("stages  {}", stages.join("   "));
     for c in &r.clamps {
-        let why = if c.option.ends_with("folds") { "the data has fewer rows" } else { "the data has fewer columns" };
+        let why = match c.option.as_str() {
+            "evaluate.outer" => "too few rows of the smallest class to hold out",
+            o if o.ends_with("folds") => "the data has fewer rows",
+            _ => "the data has fewer columns",
+        };
         println!("  note: {} asked {}, used {} ({why})", c.option, c.requested, c.used);
     }
-    println!("\n{:>4}  {:<32}  {:>10}  {:>10}", "rank", "feature", "importance", "relevance");
+    println!("\n{:>4}  {:<32}  {:>10}  {:>10}  {:>9}", "rank", "feature", "importance", "relevance", "stability");
     for (i, feat) in f.selected_features.iter().enumerate() {
-        println!("{:>4}  {:<32}  {:>10.4}  {:>10.4}", i + 1, feat.name, feat.importance, feat.relevance);
+        let stability = feat.stability.map(|x| format!("{:.0} %", x * 100.0)).unwrap_or_else(|| "—".into());
+        println!(
+            "{:>4}  {:<32}  {:>10.4}  {:>10.4}  {:>9}",
+            i + 1,
+            feat.name,
+            feat.importance,
+            feat.relevance,
+            stability
+        );
     }
     if let Some(p) = &s.out_path {
         println!("\nreport written to {p}");

@@ -1445,6 +1445,8 @@ export type EvaluateOptions_Deserialize = {
 	forest_max_depth?: number,
 	/**  Candidate subsets (best by the linear model) that also get the random forest. Default 2. */
 	forest_candidates?: number,
+	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
+	outer?: OuterValidation,
 };
 
 /**  Stage 3 (evaluation) options. */
@@ -1459,6 +1461,8 @@ export type EvaluateOptions_Serialize = {
 	forest_max_depth: number,
 	/**  Candidate subsets (best by the linear model) that also get the random forest. Default 2. */
 	forest_candidates: number,
+	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
+	outer: OuterValidation,
 };
 
 /**  One event. */
@@ -1528,6 +1532,11 @@ export type ExperimentRequest_Deserialize = {
 	threads?: number | null,
 	/**  Compute backend. */
 	backend?: BackendChoice,
+	/**
+	 *  Rows held out of the whole selection for the honest score; the engine's `auto` when
+	 *  left out (three outer folds below 2,000 rows, a 25 % holdout from there on).
+	 */
+	outer?: OuterValidation | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path?: string | null,
 };
@@ -1555,6 +1564,11 @@ export type ExperimentRequest_Serialize = {
 	threads: number | null,
 	/**  Compute backend. */
 	backend: BackendChoice,
+	/**
+	 *  Rows held out of the whole selection for the honest score; the engine's `auto` when
+	 *  left out (three outer folds below 2,000 rows, a 25 % holdout from there on).
+	 */
+	outer: OuterValidation | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path: string | null,
 };
@@ -1678,6 +1692,13 @@ export type FilterOptions_Deserialize = {
 	redundancy_threshold?: number | null,
 	/**  Histogram bins for mutual information; `None` uses ceil(n^(1/3)) clamped to 4..=32. */
 	mi_bins?: number | null,
+	/**  Screen column pairs for interactions (columns useful together, not alone). Default on. */
+	interactions?: boolean,
+	/**
+	 *  Columns the interaction screen pairs up: every column up to this many, else this many
+	 *  most relevant. Default 2000 (about 2 million pairs).
+	 */
+	pair_candidates?: number,
 };
 
 /**  Stage 1 (filter) options. */
@@ -1690,22 +1711,66 @@ export type FilterOptions_Serialize = {
 	redundancy_threshold: number | null,
 	/**  Histogram bins for mutual information; `None` uses ceil(n^(1/3)) clamped to 4..=32. */
 	mi_bins: number | null,
+	/**  Screen column pairs for interactions (columns useful together, not alone). Default on. */
+	interactions: boolean,
+	/**
+	 *  Columns the interaction screen pairs up: every column up to this many, else this many
+	 *  most relevant. Default 2000 (about 2 million pairs).
+	 */
+	pair_candidates: number,
 };
 
 /**  The answer. */
-export type FinalResults = {
+export type FinalResults = FinalResults_Serialize | FinalResults_Deserialize;
+
+/**  The answer. */
+export type FinalResults_Deserialize = {
 	/**  Selected features, most important first. */
-	selected_features: SelectedFeature[],
+	selected_features: SelectedFeature_Deserialize[],
 	/**  Model family that scored best. */
 	model: ModelFamily,
 	/**  `accuracy` or `r2`. */
 	metric: string,
-	/**  Mean cross-validated score. */
+	/**
+	 *  The honest score: measured on rows no selection decision saw (the mean over
+	 *  [`Validation::fold_scores`]); see [`FinalResults::validation`] for the scheme.
+	 */
 	score: number | null,
-	/**  Standard deviation over folds. */
+	/**  Standard deviation of the outer fold scores (0 for a single holdout). */
 	score_std: number | null,
-	/**  Folds. */
+	/**  Stage 3's folds (inner cross-validation). */
 	folds: number,
+	/**
+	 *  How the score was measured: the outer scheme, per-fold scores, and the inner
+	 *  (selection-biased) score of the final subset for comparison.
+	 */
+	validation?: Validation,
+	/**  Every (subset, model) pair stage 3 evaluated. */
+	candidates: CandidateReport[],
+};
+
+/**  The answer. */
+export type FinalResults_Serialize = {
+	/**  Selected features, most important first. */
+	selected_features: SelectedFeature_Serialize[],
+	/**  Model family that scored best. */
+	model: ModelFamily,
+	/**  `accuracy` or `r2`. */
+	metric: string,
+	/**
+	 *  The honest score: measured on rows no selection decision saw (the mean over
+	 *  [`Validation::fold_scores`]); see [`FinalResults::validation`] for the scheme.
+	 */
+	score: number | null,
+	/**  Standard deviation of the outer fold scores (0 for a single holdout). */
+	score_std: number | null,
+	/**  Stage 3's folds (inner cross-validation). */
+	folds: number,
+	/**
+	 *  How the score was measured: the outer scheme, per-fold scores, and the inner
+	 *  (selection-biased) score of the final subset for comparison.
+	 */
+	validation: Validation,
 	/**  Every (subset, model) pair stage 3 evaluated. */
 	candidates: CandidateReport[],
 };
@@ -2976,7 +3041,9 @@ export type ModelFamily =
 /**  Ridge classifier / ridge regression. */
 "ridge" | 
 /**  Random forest (smartcore). */
-"random_forest";
+"random_forest" | 
+/**  Histogram gradient-boosted trees. */
+"boosted_trees";
 
 /**  `GET /health/model` */
 export type ModelHealth = ModelHealth_Serialize | ModelHealth_Deserialize;
@@ -3220,6 +3287,25 @@ export type OccurrenceView = {
 	/**  Steps in the procedure. */
 	steps_total: number,
 };
+
+/**  How the reported score is kept honest: rows held out of the whole selection. */
+export type OuterValidation = 
+/**
+ *  Three outer folds below [`crate::outer::AUTO_HOLDOUT_ROWS`] (2,000) rows, a 25 %
+ *  holdout from there on.
+ */
+"auto" | 
+/**
+ *  Nested: the whole selection (stages 1-3) runs on each outer training part and is
+ *  scored on its held-out fold; the features reported come from a last run on every
+ *  row, with their stability across the outer folds. Costs k + 1 selections.
+ */
+({ folds: number }) & { holdout?: never } | 
+/**
+ *  The selection runs once on the other rows and is scored on this stratified fraction
+ *  (0.05..=0.5) of the rows; the features reported are that selection's.
+ */
+({ holdout: number | null }) & { folds?: never };
 
 /**  Timings and throughput. */
 export type Performance = {
@@ -3573,15 +3659,31 @@ export type SearchOptions_Deserialize = {
 	iterations?: number,
 	/**  UCB1 exploration constant c in `mean + c * sqrt(ln N / n)`. Default 0.5 (rewards are CV R² in 0..1). */
 	exploration?: number | null,
-	/**  A node may add only one of the `width` most relevant features not yet in its subset. Default 24. */
+	/**  Candidates per node, drawn from the whole pool by prior weight. Default 24. */
 	width?: number,
-	/**  The search considers the `pool` most relevant stage-1 columns. Default 200. */
+	/**
+	 *  The search considers the `pool` most relevant stage-1 columns. Default 5000 (all that
+	 *  stage 1 keeps by default).
+	 */
 	pool?: number,
+	/**  How a subset is scored. Default `boosted`. */
+	reward?: SearchReward,
+	/**  Rows (a stratified sample) the boosted reward is computed on. Default 1500. */
+	rows?: number,
+	/**
+	 *  Wall-time bound of the search in seconds: it stops after the round of iterations that
+	 *  passes it (the report says so; a stopped search depends on the machine's speed).
+	 *  Default 60.
+	 */
+	max_seconds?: number | null,
 	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
 	depth?: number | null,
-	/**  Folds of the fast evaluator. Default 3. */
+	/**  Folds of the reward's cross-validation. Default 2. */
 	folds?: number,
-	/**  Ridge penalty of the fast evaluator, per training row, on standardised columns. Default 1e-3. */
+	/**
+	 *  Ridge penalty of the linear reward (and of stage 3's greedy path), per training row, on
+	 *  standardised columns. Default 1e-3.
+	 */
 	ridge?: number | null,
 };
 
@@ -3595,17 +3697,40 @@ export type SearchOptions_Serialize = {
 	iterations: number,
 	/**  UCB1 exploration constant c in `mean + c * sqrt(ln N / n)`. Default 0.5 (rewards are CV R² in 0..1). */
 	exploration: number | null,
-	/**  A node may add only one of the `width` most relevant features not yet in its subset. Default 24. */
+	/**  Candidates per node, drawn from the whole pool by prior weight. Default 24. */
 	width: number,
-	/**  The search considers the `pool` most relevant stage-1 columns. Default 200. */
+	/**
+	 *  The search considers the `pool` most relevant stage-1 columns. Default 5000 (all that
+	 *  stage 1 keeps by default).
+	 */
 	pool: number,
+	/**  How a subset is scored. Default `boosted`. */
+	reward: SearchReward,
+	/**  Rows (a stratified sample) the boosted reward is computed on. Default 1500. */
+	rows: number,
+	/**
+	 *  Wall-time bound of the search in seconds: it stops after the round of iterations that
+	 *  passes it (the report says so; a stopped search depends on the machine's speed).
+	 *  Default 60.
+	 */
+	max_seconds: number | null,
 	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
 	depth: number | null,
-	/**  Folds of the fast evaluator. Default 3. */
+	/**  Folds of the reward's cross-validation. Default 2. */
 	folds: number,
-	/**  Ridge penalty of the fast evaluator, per training row, on standardised columns. Default 1e-3. */
+	/**
+	 *  Ridge penalty of the linear reward (and of stage 3's greedy path), per training row, on
+	 *  standardised columns. Default 1e-3.
+	 */
 	ridge: number | null,
 };
+
+/**  Stage 2's reward: how a candidate subset is scored. */
+export type SearchReward = 
+/**  Cross-validated skill of depth-3 boosted trees (sees interactions and nonlinear effects). */
+"boosted" | 
+/**  Cross-validated R² of ridge regression (linear; the first round's reward). */
+"ridge";
 
 /**  Where secrets live. */
 export type SecretBackend = 
@@ -3652,15 +3777,40 @@ export type SelectOptions_Serialize = {
 };
 
 /**  A selected feature. */
-export type SelectedFeature = {
+export type SelectedFeature = SelectedFeature_Serialize | SelectedFeature_Deserialize;
+
+/**  A selected feature. */
+export type SelectedFeature_Deserialize = {
 	/**  Column name. */
 	name: string,
 	/**  Column index in the prepared dataset. */
 	index: number,
 	/**  Permutation importance (mean score drop when shuffled). */
 	importance: number | null,
-	/**  Stage-1 relevance (mutual information in nats, or F statistic). */
+	/**  Stage-1 relevance (mutual information in nats). */
 	relevance: number | null,
+	/**
+	 *  Share of the outer folds whose own selection also chose this feature (selection
+	 *  stability, 0..=1); `None` when there were no outer folds (a single holdout).
+	 */
+	stability?: number | null,
+};
+
+/**  A selected feature. */
+export type SelectedFeature_Serialize = {
+	/**  Column name. */
+	name: string,
+	/**  Column index in the prepared dataset. */
+	index: number,
+	/**  Permutation importance (mean score drop when shuffled). */
+	importance: number | null,
+	/**  Stage-1 relevance (mutual information in nats). */
+	relevance: number | null,
+	/**
+	 *  Share of the outer folds whose own selection also chose this feature (selection
+	 *  stability, 0..=1); `None` when there were no outer folds (a single holdout).
+	 */
+	stability: number | null,
 };
 
 /**  Everything a run produced. */
@@ -3675,7 +3825,7 @@ export type SelectionReport_Deserialize = {
 	/**  Stage 1, 2 and 3 in order. */
 	stages: StageReport[],
 	/**  The selected features and their score. */
-	final_results: FinalResults,
+	final_results: FinalResults_Deserialize,
 	/**  Timings and throughput. */
 	performance: Performance,
 	/**  Options whose value had to be reduced to fit the data. */
@@ -3691,7 +3841,7 @@ export type SelectionReport_Serialize = {
 	/**  Stage 1, 2 and 3 in order. */
 	stages: StageReport[],
 	/**  The selected features and their score. */
-	final_results: FinalResults,
+	final_results: FinalResults_Serialize,
 	/**  Timings and throughput. */
 	performance: Performance,
 	/**  Options whose value had to be reduced to fit the data. */
@@ -4463,6 +4613,28 @@ export type UiConfig_Deserialize = {
 export type UiConfig_Serialize = {
 	/**  `dark` or `light`. */
 	theme: Theme,
+};
+
+/**  How the reported score was measured. */
+export type Validation = {
+	/**  `nested_folds`, `holdout` or `none` (too few rows to hold any out). */
+	scheme: string,
+	/**
+	 *  The scheme in words, e.g. "3 outer stratified folds around stages 1-3; each
+	 *  selection scored on its held-out fold".
+	 */
+	description: string,
+	/**  Score on each outer fold's held-out rows (one for a holdout). */
+	fold_scores: (number | null)[],
+	/**  Rows held out per fold. */
+	held_out_rows: number[],
+	/**
+	 *  Stage 3's own cross-validated score of the final subset. It chose the subset on
+	 *  those folds, after stages 1 and 2 saw every row, so it is optimistic.
+	 */
+	inner_score: number | null,
+	/**  Standard deviation of the inner fold scores. */
+	inner_score_std: number | null,
 };
 
 /**  A gate's judgement. */

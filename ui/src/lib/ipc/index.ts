@@ -59,7 +59,8 @@ export type ExperimentRequest = B.ExperimentRequest_Deserialize;
 export type ExperimentSummary = B.ExperimentSummary_Serialize;
 export type SelectionReport = B.SelectionReport_Serialize;
 export type {
-  BackendChoice, ColumnKind, ColumnPreview, DatasetFormat, ExperimentStatus, Progress, SelectedFeature, Stage, StageReport,
+  BackendChoice, ColumnKind, ColumnPreview, DatasetFormat, ExperimentStatus, OuterValidation, Progress, SelectedFeature, Stage, StageReport,
+  Validation,
 } from "./bindings";
 export type GpuView = B.GpuView_Serialize;
 export type GpuHistory = B.GpuHistory_Serialize;

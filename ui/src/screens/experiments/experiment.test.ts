@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
-  allDone, applyProgress, bars, baseName, buildRequest, formatOf, formProblems, initialStages, scoreText, seconds, sizeNote,
-  suggestIds, type Form,
+  allDone, applyProgress, bars, baseName, buildRequest, formatOf, formProblems, initialStages, outerChoice, outerValue,
+  schemeText, scoreText, seconds, sizeNote, suggestIds, type Form,
 } from "./experiment";
 
 const form: Form = {
   path: " /data/titanic.csv ", format: "csv", target: "Survived", ids: ["PassengerId", "Survived"],
-  k1: 500, k2: 50, k3: 15, seed: 42, backend: "auto", outPath: "",
+  k1: 500, k2: 50, k3: 15, seed: 42, backend: "auto", outer: "auto", outPath: "",
 };
 
 describe("experiment progress", () => {
@@ -30,6 +30,23 @@ describe("experiment form", () => {
     const y = buildRequest({ ...form, format: "dataset_yaml" });
     expect(y.target).toBeNull();
     expect(y.id_columns).toEqual([]);
+  });
+  it("sends the outer validation the form chose and reads it back from a stored request", () => {
+    expect(buildRequest(form).outer).toBe("auto");
+    expect(buildRequest({ ...form, outer: "folds:5" }).outer).toEqual({ folds: 5 });
+    expect(buildRequest({ ...form, outer: "holdout:0.25" }).outer).toEqual({ holdout: 0.25 });
+    expect(outerChoice({ folds: 10 })).toBe("folds:10");
+    expect(outerChoice({ holdout: 0.2 })).toBe("holdout:0.2");
+    expect(outerChoice({ folds: 7 })).toBe("auto");
+    expect(outerChoice(null)).toBe("auto");
+    expect(outerValue(outerChoice({ folds: 3 }))).toEqual({ folds: 3 });
+  });
+  it("names how the score was measured", () => {
+    const v = { scheme: "nested_folds", description: "", fold_scores: [0.5, 0.52, 0.48], held_out_rows: [100, 100, 100], inner_score: 0.7, inner_score_std: 0.02 };
+    expect(schemeText(v, 5)).toBe("held out · 3 outer folds");
+    expect(schemeText({ ...v, scheme: "holdout", fold_scores: [0.5], held_out_rows: [250] }, 5)).toBe("held out · holdout of 250 rows");
+    expect(schemeText({ ...v, scheme: "none" }, 3)).toMatch(/no rows held out.*optimistic/);
+    expect(schemeText(undefined, 5)).toBe("5-fold CV");
   });
   it("says what stops a run", () => {
     expect(formProblems({ ...form, ids: ["PassengerId"] })).toEqual([]);

@@ -1,6 +1,6 @@
 // Pure pieces of the Experiments screen: the request from the form, the per-stage progress,
 // the importance chart's geometry, and how a score reads.
-import type { BackendChoice, ExperimentRequest, Progress, Stage } from "../../lib/ipc";
+import type { BackendChoice, ExperimentRequest, OuterValidation, Progress, Stage, Validation } from "../../lib/ipc";
 
 export const STAGES: readonly Stage[] = ["load", "filter", "search", "evaluate"];
 
@@ -45,7 +45,37 @@ export interface Form {
   k3: number;
   seed: number;
   backend: BackendChoice;
+  outer: OuterChoice;
   outPath: string;
+}
+
+/** The outer validation choices the form offers (the CLI's `--outer` takes any). */
+export const OUTER_CHOICES = ["auto", "folds:3", "folds:5", "folds:10", "holdout:0.25", "holdout:0.2"] as const;
+export type OuterChoice = (typeof OUTER_CHOICES)[number];
+
+/** The engine's value for a form choice. */
+export function outerValue(c: OuterChoice): OuterValidation {
+  const [kind, n] = c.split(":");
+  if (kind === "folds") return { folds: Number(n) };
+  if (kind === "holdout") return { holdout: Number(n) };
+  return "auto";
+}
+
+/** The form choice for a stored request's value (auto when it is not one the form offers). */
+export function outerChoice(v: OuterValidation | null | undefined): OuterChoice {
+  if (v && typeof v === "object") {
+    const c = "folds" in v ? `folds:${v.folds}` : `holdout:${v.holdout}`;
+    return (OUTER_CHOICES as readonly string[]).includes(c) ? (c as OuterChoice) : "auto";
+  }
+  return "auto";
+}
+
+/** How the score was measured, in a few words: "3 outer folds", "holdout of 500 rows". */
+export function schemeText(v: Validation | null | undefined, innerFolds: number): string {
+  if (!v || !v.scheme) return `${innerFolds}-fold CV`;
+  if (v.scheme === "nested_folds") return `held out · ${v.fold_scores.length} outer folds`;
+  if (v.scheme === "holdout") return `held out · holdout of ${v.held_out_rows[0] ?? 0} rows`;
+  return `no rows held out · ${innerFolds}-fold CV (optimistic)`;
 }
 
 export const DEFAULT_SIZES = { k1: 500, k2: 50, k3: 15, seed: 42 } as const;
@@ -82,6 +112,7 @@ export function buildRequest(f: Form): ExperimentRequest {
     seed: f.seed,
     threads: null,
     backend: f.backend,
+    outer: outerValue(f.outer),
     out_path: f.outPath.trim() || null,
   };
 }

@@ -186,6 +186,43 @@ impl Dataset {
     pub fn n_features(&self) -> usize {
         self.features.n_cols
     }
+
+    /// Everything but the features (an empty matrix with the same rows), to build a
+    /// variant of this dataset from.
+    pub(crate) fn clone_without_features(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            source: self.source.clone(),
+            feature_names: Vec::new(),
+            features: ColumnMatrix { n_rows: self.n_rows(), n_cols: 0, values: Vec::new() },
+            target_name: self.target_name.clone(),
+            target: self.target.clone(),
+            problem: self.problem,
+            prep: self.prep.clone(),
+        }
+    }
+
+    /// The rows `rows` (in that order) of this dataset: features and target.
+    pub fn take_rows(&self, rows: &[usize]) -> Self {
+        let (n, f) = (self.n_rows(), self.n_features());
+        let mut values = Vec::with_capacity(rows.len() * f);
+        for j in 0..f {
+            let col = &self.features.values[j * n..(j + 1) * n];
+            values.extend(rows.iter().map(|&r| col[r]));
+        }
+        let target = match &self.target {
+            Target::Classes { codes, labels } => {
+                Target::Classes { codes: rows.iter().map(|&r| codes[r]).collect(), labels: labels.clone() }
+            }
+            Target::Continuous(y) => Target::Continuous(rows.iter().map(|&r| y[r]).collect()),
+        };
+        Self {
+            feature_names: self.feature_names.clone(),
+            features: ColumnMatrix { n_rows: rows.len(), n_cols: f, values },
+            target,
+            ..self.clone_without_features()
+        }
+    }
 }
 
 /// Limits and rules for loading; the defaults are documented on each field.

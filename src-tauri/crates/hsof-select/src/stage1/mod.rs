@@ -2,18 +2,25 @@
 //!
 //! 1. **Variance**: columns with variance <= `min_variance` (relative tolerance 1e-12 · (1 + mean²)
 //!    for float rounding) are dropped.
-//! 2. **Relevance**: [`mi`] (mutual information for classes, F statistic for regression), in parallel
-//!    over columns. Ranking is by relevance, ties by column index, so it is deterministic.
-//! 3. **Redundancy**: [`redundancy`], greedy over the ranked list until `keep` columns are kept.
+//! 2. **Relevance**: [`mi`], mutual information with the class, or with the continuous target cut
+//!    into quantile bins (so a purely quadratic or other nonlinear dependence counts, which a
+//!    linear F statistic misses), in parallel over columns.
+//! 3. **Interactions**: [`pairs`], a G-test screen of column pairs that matter together and
+//!    not alone; their columns are ranked by the pair's joint information.
+//! 4. **Redundancy**: [`redundancy`], greedy over the ranked list until `keep` columns are kept.
+//!
+//! Ranking is by relevance, ties by column position; the pipeline hands stage 1 the columns in a
+//! seeded content-defined order ([`crate::canonical`]), so the input's column order never matters.
 //!
 //! When no column passes the variance step the stage fails with [`SelectError::NoUsableFeatures`]
 //! naming the columns: there is nothing to select from.
 
 pub mod mi;
+pub mod pairs;
 pub mod redundancy;
 
 use crate::backend::Backend;
-use crate::data::Dataset;
+use crate::data::{Dataset, Target};
 use crate::error::{Result, SelectError};
 use crate::options::FilterOptions;
 use crate::progress::{Ctl, Stage};
@@ -35,8 +42,14 @@ pub struct FilterOutcome {
     pub redundant: usize,
     /// `keep` as asked, before clamping to the available columns.
     pub requested: usize,
-    /// Mutual-information bins used (0 for regression).
+    /// Mutual-information bins used for the columns.
     pub bins: usize,
+    /// Bins the continuous target was cut into (0 for classes).
+    pub target_bins: usize,
+    /// The interaction screen's result.
+    pub screen: pairs::Screen,
+    /// Columns whose relevance the screen raised.
+    pub interaction_columns: Vec<usize>,
 }
 
 /// Runs stage 1 on every column of `ds`.
@@ -61,7 +74,9 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
         .collect();
     let low_variance = x.n_cols - varied.len();
     if varied.is_empty() {
-        let names: Vec<String> = (0..x.n_cols).map(|j| format!("`{}`", column_name(ds, j))).collect();
+        // By name: the pipeline hands stage 1 the columns in its own canonical order.
+        let mut names: Vec<String> = (0..x.n_cols).map(|j| format!("`{}`", column_name(ds, j))).collect();
+        names.sort();
         let names = crate::data::builder::name_list(&names, ", ");
         let (one, many) = match opts.min_variance > 0.0 {
             true => {
@@ -79,14 +94,61 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
         return Err(SelectError::NoUsableFeatures { path: ds.source.clone(), reason });
     }
     ctl.report(Stage::Filter, 0.1, format!("relevance of {} columns", varied.len()));
-    let bins = match ds.problem.is_classification() {
-        true => opts.mi_bins.map(|b| b as usize).unwrap_or_else(|| mi::default_bins(x.n_rows)).max(2),
-        false => 0,
+    let bins = opts.mi_bins.map(|b| b as usize).unwrap_or_else(|| mi::default_bins(x.n_rows)).max(2);
+    // A continuous target is cut into quantile bins: mutual information then sees any
+    // dependence, not only a linear one.
+    let (classes, target_bins) = match &ds.target {
+        Target::Classes { .. } => (None, 0),
+        Target::Continuous(y) => {
+            let edges = mi::quantile_edges(y, bins);
+            let codes: Vec<u32> = y.iter().map(|v| edges.partition_point(|e| e <= v) as u32).collect();
+            let labels = (0..=edges.len()).map(|b| b.to_string()).collect();
+            (Some(Target::Classes { codes, labels }), edges.len() + 1)
+        }
     };
-    let scores = ctl.install(|| backend.relevance(x, &varied, &stats, &ds.target, bins, cancel))?;
+    let target = classes.as_ref().unwrap_or(&ds.target);
+    let scores = ctl.install(|| backend.relevance(x, &varied, &stats, target, bins, cancel))?;
     let mut relevance = vec![f64::NAN; x.n_cols];
     for (&j, s) in varied.iter().zip(&scores) {
         relevance[j] = *s;
+    }
+    let mut screen = pairs::Screen::default();
+    let mut interaction_columns = Vec::new();
+    if opts.interactions {
+        // The screen's power falls with the number of classes: a continuous target is cut
+        // into quartiles for it.
+        let quartiles = match &ds.target {
+            Target::Continuous(y) => {
+                let edges = mi::quantile_edges(y, 4);
+                Some((y.iter().map(|v| edges.partition_point(|e| e <= v) as u32).collect::<Vec<_>>(), edges.len() + 1))
+            }
+            Target::Classes { .. } => None,
+        };
+        let (codes, k) = match (&quartiles, &ds.target) {
+            (Some((codes, k)), _) => (codes.as_slice(), *k),
+            (None, Target::Classes { codes, labels }) => (codes.as_slice(), labels.len()),
+            (None, Target::Continuous(_)) => unreachable!("quartiles are cut for a continuous target"),
+        };
+        let mut candidates = varied.clone();
+        let limit = opts.pair_candidates as usize;
+        if candidates.len() > limit {
+            candidates.sort_by(|a, b| relevance[*b].total_cmp(&relevance[*a]).then(a.cmp(b)));
+            candidates.truncate(limit);
+            candidates.sort_unstable();
+        }
+        ctl.report(Stage::Filter, 0.3, format!("interaction screen over {} columns", candidates.len()));
+        screen = ctl.install(|| pairs::screen(x, &candidates, codes, k, cancel))?;
+        for p in &screen.pairs {
+            for c in [p.a, p.b] {
+                if p.joint_mi > relevance[c] {
+                    relevance[c] = p.joint_mi;
+                    if !interaction_columns.contains(&c) {
+                        interaction_columns.push(c);
+                    }
+                }
+            }
+        }
+        interaction_columns.sort_unstable();
     }
     let mut ranked = varied;
     ranked.sort_by(|a, b| relevance[*b].total_cmp(&relevance[*a]).then(a.cmp(b)));
@@ -108,6 +170,9 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
         redundant: kept.dropped,
         requested,
         bins,
+        target_bins,
+        screen,
+        interaction_columns,
     })
 }
 

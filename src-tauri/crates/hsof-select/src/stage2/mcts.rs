@@ -1,14 +1,15 @@
 //! Monte Carlo tree search over feature subsets.
 //!
-//! A node is a subset (sorted pool indices); its children add one feature. The pool is ordered by
-//! stage-1 relevance, and a node may only add one of the `width` most relevant features it does not
-//! hold yet (its candidate window), which bounds the branching factor.
+//! A node is a subset (sorted pool indices); its children add one feature. Every feature of the
+//! whole pool can be added anywhere: a node's candidates are `width` features it does not hold,
+//! drawn without replacement with probability proportional to a prior weight (Efraimidis–Spirakis
+//! keys), which bounds the branching factor without fencing off the low-ranked columns.
 //!
 //! One iteration: **select** from the root by UCB1 (`mean + c·sqrt(ln N_parent / n_child)`) while
-//! the node is fully expanded; **expand** one untried candidate (taken in a seeded random order);
-//! **roll out** by random completion, adding features drawn uniformly from the current candidate
-//! window until the subset has `depth` features; **evaluate** it with the cross-validated ridge
-//! evaluator, memoised in a map keyed by the sorted subset; **back-propagate** the score.
+//! the node is fully expanded; **expand** one untried candidate; **roll out** by random completion,
+//! adding features drawn from the whole pool by the prior until the subset has `depth` features;
+//! **evaluate** it with the reward (memoised in a map keyed by the sorted subset);
+//! **back-propagate** the score.
 //!
 //! Each tree owns its RNG (ChaCha8 seeded from the run seed and the tree number), its memo and its
 //! statistics, so trees run in parallel (root parallelism) and the merged result is the same for any
@@ -16,11 +17,8 @@
 
 use std::collections::HashMap;
 
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-use super::evaluator::SubsetEvaluator;
 
 #[derive(Debug, Clone)]
 struct Node {
@@ -55,13 +53,29 @@ pub struct Tree {
 
 /// Search parameters shared by the trees.
 #[derive(Debug, Clone, Copy)]
-pub struct Params {
+pub struct Params<'a> {
     /// Subset size of a rollout (and tree depth).
     pub depth: usize,
-    /// Candidate window.
+    /// Candidates per node.
     pub width: usize,
     /// UCB1 exploration constant.
     pub exploration: f64,
+    /// Prior weight of each pool feature (positive).
+    pub prior: &'a [f64],
+    /// Cumulative sums of `prior`, for drawing one feature.
+    pub cdf: &'a [f64],
+}
+
+/// Cumulative sums of prior weights.
+pub fn cdf(prior: &[f64]) -> Vec<f64> {
+    let mut acc = 0.0;
+    prior
+        .iter()
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect()
 }
 
 impl Tree {
@@ -83,15 +97,14 @@ impl Tree {
     }
 
     /// Runs one select-expand-rollout-backpropagate iteration.
-    pub fn iterate(&mut self, ev: &SubsetEvaluator, p: Params) {
+    pub fn iterate(&mut self, reward_of: &(dyn Fn(&[usize]) -> f64 + Sync), p: Params<'_>) {
         let pool = self.feature_n.len();
         let depth = p.depth.min(pool);
         let mut path = vec![0usize];
         let mut node = 0usize;
         while self.nodes[node].subset.len() < depth {
             if self.nodes[node].untried.is_none() {
-                let mut w = window(&self.nodes[node].subset, pool, p.width);
-                w.shuffle(&mut self.rng);
+                let w = weighted_sample(&self.nodes[node].subset, p.prior, p.width, &mut self.rng);
                 self.nodes[node].untried = Some(w);
             }
             if let Some(f) = self.nodes[node].untried.as_mut().and_then(Vec::pop) {
@@ -117,8 +130,7 @@ impl Tree {
         }
         let mut subset = self.nodes[node].subset.clone();
         while subset.len() < depth {
-            let w = window(&subset, pool, p.width);
-            let Some(&f) = w.get(self.rng.gen_range(0..w.len().max(1))) else { break };
+            let Some(f) = draw(&subset, p.cdf, &mut self.rng) else { break };
             insert_sorted(&mut subset, f);
         }
         let reward = match self.memo.get(&subset) {
@@ -128,7 +140,7 @@ impl Tree {
             }
             None => {
                 let idx: Vec<usize> = subset.iter().map(|&f| usize::from(f)).collect();
-                let r = ev.score(&idx);
+                let r = reward_of(&idx);
                 self.evaluations += 1;
                 self.memo.insert(subset.clone(), r);
                 r
@@ -159,9 +171,36 @@ fn ucb(n: &Node, parent_visits: f64, c: f64) -> f64 {
     n.value / v + c * (parent_visits.ln() / v).sqrt()
 }
 
-/// The `width` lowest pool indices (most relevant) not in the sorted `subset`.
-fn window(subset: &[u16], pool: usize, width: usize) -> Vec<u16> {
-    (0..pool as u16).filter(|f| subset.binary_search(f).is_err()).take(width).collect()
+/// `width` distinct pool features not in the sorted `subset`, drawn without replacement with
+/// probability proportional to `prior` (Efraimidis–Spirakis: the largest `u^(1/w)` keys), in
+/// the order `pop` expands them: the strongest draw first.
+fn weighted_sample(subset: &[u16], prior: &[f64], width: usize, rng: &mut ChaCha8Rng) -> Vec<u16> {
+    let mut keyed: Vec<(f64, u16)> = (0..prior.len() as u16)
+        .filter(|f| subset.binary_search(f).is_err())
+        .map(|f| (rng.gen::<f64>().max(f64::MIN_POSITIVE).ln() / prior[usize::from(f)], f))
+        .collect();
+    let take = width.min(keyed.len());
+    if take == 0 {
+        return Vec::new();
+    }
+    keyed.select_nth_unstable_by(take - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    keyed.truncate(take);
+    keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    keyed.into_iter().map(|(_, f)| f).collect()
+}
+
+/// One pool feature not in `subset`, drawn by the prior (`cdf` its cumulative sums).
+fn draw(subset: &[u16], cdf: &[f64], rng: &mut ChaCha8Rng) -> Option<u16> {
+    let total = *cdf.last()?;
+    for _ in 0..64 {
+        let u = rng.gen::<f64>() * total;
+        let f = cdf.partition_point(|c| *c <= u).min(cdf.len() - 1) as u16;
+        if subset.binary_search(&f).is_err() {
+            return Some(f);
+        }
+    }
+    // The subset holds most of the prior's mass: the first free feature.
+    (0..cdf.len() as u16).find(|f| subset.binary_search(f).is_err())
 }
 
 fn insert_sorted(subset: &mut Vec<u16>, f: u16) {

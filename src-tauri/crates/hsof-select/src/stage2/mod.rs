@@ -1,19 +1,29 @@
-//! Stage 2, the search (default 500 -> 50 columns): Monte Carlo tree search ([`mcts`]) with the fast
-//! cross-validated evaluator ([`evaluator`]).
+//! Stage 2, the search (default 500 -> 50 columns): Monte Carlo tree search ([`mcts`]) over the
+//! whole stage-1 pool.
 //!
-//! Output order (the 50 kept columns): the features of the best subset found, then the other features
-//! the rollouts used, by contribution (mean score of rollouts containing the feature minus the mean
-//! of those without it), then the remaining stage-1 columns by relevance.
+//! 1. **Prior**: one boosted-tree model ([`crate::gbt`]) on every pool column over the reward's
+//!    row sample; each column's prior weight mixes its share of that model's split gain with its
+//!    stage-1 rank (half each, plus a floor so that every column can be drawn).
+//! 2. **Search**: trees draw candidates and rollouts from the whole pool by the prior; the reward
+//!    of a subset is its cross-validated skill with [`SearchReward::Boosted`] (depth-3 boosted
+//!    trees on at most `search.rows` sampled rows: R², or for classes the log-loss gain over the
+//!    prior; trees see interactions) or [`SearchReward::Ridge`] ([`evaluator`], linear R²).
+//!    Memoised per tree; deterministic for a seed; stopped early at `search.max_seconds`.
+//!
+//! Output order (the 50 kept columns): the features of the best subset found, then the other
+//! features the rollouts used, by contribution (mean reward of rollouts containing the feature
+//! minus the mean of those without it), then the rest of the pool by prior weight.
 
 pub mod evaluator;
 pub mod mcts;
 
 use rayon::prelude::*;
 
-use crate::data::Dataset;
+use crate::data::{ColumnMatrix, Dataset, Target};
 use crate::error::{Result, SelectError};
 use crate::folds::stratified_folds;
-use crate::options::SearchOptions;
+use crate::gbt::{self, Binned};
+use crate::options::{SearchOptions, SearchReward};
 use crate::progress::{Ctl, Stage};
 use crate::stage1::FilterOutcome;
 use evaluator::SubsetEvaluator;
@@ -41,6 +51,12 @@ pub struct SearchOutcome {
     pub evaluations: u32,
     /// Rollouts answered from the memo.
     pub memo_hits: u32,
+    /// The pool by prior weight, strongest first (dataset columns).
+    pub prior_order: Vec<usize>,
+    /// Rows the reward was computed on.
+    pub reward_rows: usize,
+    /// True when `search.max_seconds` stopped the search before its iterations.
+    pub stopped_by_time: bool,
 }
 
 /// Runs the search over the stage-1 columns of `ds`.
@@ -52,40 +68,110 @@ pub fn search(
     seed: u64,
     ctl: &Ctl<'_>,
 ) -> Result<SearchOutcome> {
+    let start = std::time::Instant::now();
     let pool_cols: Vec<usize> =
         filtered.columns.iter().copied().take((opts.pool as usize).min(usize::from(u16::MAX))).collect();
     let pool = pool_cols.len();
+    if pool == 0 {
+        return Err(SelectError::NoUsableFeatures {
+            path: ds.source.clone(),
+            reason: "the filter kept no column to search".into(),
+        });
+    }
     let depth = depth.min(pool).max(1);
-    ctl.report(Stage::Search, 0.0, format!("fold statistics of {pool} columns"));
-    let folds = stratified_folds(&ds.target, opts.folds as usize, seed);
     let cancel = ctl.cancel;
-    let ev = ctl.install(|| {
-        SubsetEvaluator::new(
-            &ds.features,
-            &pool_cols,
-            &filtered.means,
-            &filtered.sds,
-            &ds.target,
-            &folds,
-            opts.ridge,
-            cancel,
-        )
-    })?;
-    let params = Params { depth, width: opts.width as usize, exploration: opts.exploration };
+    // The reward's rows: a stratified sample, split into the search's folds.
+    let sample = sample_rows(&ds.target, opts.rows as usize, seed);
+    let sub_target = subset_target(&ds.target, &sample);
+    let folds: Vec<Vec<usize>> = stratified_folds(&sub_target, opts.folds as usize, seed);
+    ctl.report(Stage::Search, 0.0, format!("prior over {pool} columns on {} rows", sample.len()));
+    let sample_x = gather(&ds.features, &pool_cols, &sample);
+    let binned = ctl.install(|| Binned::new(&sample_x, &(0..pool).collect::<Vec<_>>()));
+    let params = gbt::Params::default();
+    let all: Vec<usize> = (0..pool).collect();
+    let train_of = |f: usize| -> Vec<usize> {
+        folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, r)| r.iter().copied()).collect()
+    };
+    // Prior: split gain of one model on the whole pool, fitted on the first training part.
+    let mut gain = vec![0.0; pool];
+    ctl.check()?;
+    let train0 = train_of(0);
+    ctl.install(|| {
+        let p = gbt::Params { rounds: 30, ..params };
+        gbt::fit_predict(&binned, &all, &sub_target, &train0, &[], p, &mut gain)
+    });
+    ctl.check()?;
+    let gain_total: f64 = gain.iter().sum();
+    let rank_w: Vec<f64> = (0..pool).map(|i| 1.0 / (i as f64 + 5.0)).collect();
+    let rank_total: f64 = rank_w.iter().sum();
+    let prior: Vec<f64> = (0..pool)
+        .map(|i| {
+            let g = if gain_total > 0.0 { gain[i] / gain_total } else { rank_w[i] / rank_total };
+            0.5 * g + 0.5 * rank_w[i] / rank_total + 0.05 / pool as f64
+        })
+        .collect();
+    let cdf = mcts::cdf(&prior);
+    let mut prior_rank: Vec<usize> = (0..pool).collect();
+    prior_rank.sort_by(|a, b| prior[*b].total_cmp(&prior[*a]).then(a.cmp(b)));
+
+    let ridge_ev = match opts.reward {
+        SearchReward::Ridge => {
+            ctl.report(Stage::Search, 0.05, format!("fold statistics of {pool} columns"));
+            let folds = stratified_folds(&ds.target, opts.folds as usize, seed);
+            Some(ctl.install(|| {
+                SubsetEvaluator::new(
+                    &ds.features,
+                    &pool_cols,
+                    &filtered.means,
+                    &filtered.sds,
+                    &ds.target,
+                    &folds,
+                    opts.ridge,
+                    cancel,
+                )
+            })?)
+        }
+        SearchReward::Boosted => None,
+    };
+    let trains: Vec<Vec<usize>> = (0..folds.len()).map(train_of).collect();
+    let boosted = |subset: &[usize]| -> f64 {
+        let mut scratch = vec![0.0; subset.len()];
+        let total: f64 = folds
+            .iter()
+            .zip(&trains)
+            .map(|(test, train)| {
+                let pred = gbt::fit_predict(&binned, subset, &sub_target, train, test, params, &mut scratch);
+                gbt::skill(&sub_target, train, test, &pred)
+            })
+            .sum();
+        total / folds.len().max(1) as f64
+    };
+    let reward_of = |subset: &[usize]| -> f64 {
+        match &ridge_ev {
+            Some(ev) => ev.score(subset),
+            None => boosted(subset),
+        }
+    };
+    let params = Params { depth, width: opts.width as usize, exploration: opts.exploration, prior: &prior, cdf: &cdf };
     let mut trees: Vec<Tree> = (0..opts.trees).map(|t| Tree::new(pool, seed, u64::from(t))).collect();
     let mut done = 0;
+    let mut stopped_by_time = false;
     while done < opts.iterations {
         ctl.check()?;
+        if start.elapsed().as_secs_f64() > opts.max_seconds {
+            stopped_by_time = true;
+            break;
+        }
         let step = ROUND.min(opts.iterations - done);
-        let ev = &ev;
         let trees = &mut trees;
+        let reward_of = &reward_of;
         ctl.install(move || {
             trees.par_iter_mut().for_each(|t| {
                 for _ in 0..step {
                     if cancel.is_cancelled() {
                         return;
                     }
-                    t.iterate(ev, params);
+                    t.iterate(reward_of, params);
                 }
             })
         });
@@ -96,9 +182,10 @@ pub fn search(
     let best = trees
         .iter()
         .map(|t| &t.best)
+        .filter(|b| b.0.is_finite())
         .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
         .cloned()
-        .ok_or_else(|| SelectError::InvalidOptions { option: "search.trees", reason: "no tree ran".into() })?;
+        .unwrap_or((0.0, Vec::new()));
     let mut sum = vec![0.0; pool];
     let mut count = vec![0u32; pool];
     let (mut total_sum, mut total_n) = (0.0, 0u32);
@@ -122,20 +209,63 @@ pub fn search(
     };
     let best_set: Vec<usize> = best.1.iter().map(|&f| usize::from(f)).collect();
     let mut order = by_contribution(best_set.clone());
-    order.extend(by_contribution((0..pool).filter(|f| count[*f] > 0 && !best_set.contains(f)).collect()));
-    order.extend((0..pool).filter(|f| count[*f] == 0));
+    // Features that helped the rollouts they were in, then the rest of the pool by prior.
+    order.extend(by_contribution(
+        (0..pool).filter(|f| count[*f] > 0 && !best_set.contains(f) && contribution(*f) > 0.0).collect(),
+    ));
+    for &f in &prior_rank {
+        if !order.contains(&f) {
+            order.push(f);
+        }
+    }
     let mut columns: Vec<usize> = order.iter().map(|&f| pool_cols[f]).collect();
     columns.extend(filtered.columns.iter().skip(pool));
     columns.truncate((opts.keep as usize).min(filtered.columns.len()));
-    ctl.report(Stage::Search, 1.0, format!("best subset of {} scores R² {:.4}", best_set.len(), best.0));
+    ctl.report(Stage::Search, 1.0, format!("best subset of {} scores {:.4}", best_set.len(), best.0));
     Ok(SearchOutcome {
         columns,
         best_subset: best_set.iter().map(|&f| pool_cols[f]).collect(),
-        best_score: if best.0.is_finite() { best.0 } else { 0.0 },
+        best_score: best.0,
         pool,
         depth,
         iterations: trees.iter().map(|t| t.iterations).sum(),
         evaluations: trees.iter().map(|t| t.evaluations).sum(),
         memo_hits: trees.iter().map(|t| t.memo_hits).sum(),
+        prior_order: prior_rank.iter().map(|&f| pool_cols[f]).collect(),
+        reward_rows: sample.len(),
+        stopped_by_time,
     })
+}
+
+/// A stratified sample of at most `m` rows (sorted), the same for a seed.
+pub fn sample_rows(target: &Target, m: usize, seed: u64) -> Vec<usize> {
+    let n = target.len();
+    if n <= m {
+        return (0..n).collect();
+    }
+    // Deal the rows into n/m-ish folds and keep the first: stratified and seeded.
+    let k = n.div_ceil(m.max(1));
+    let mut rows = stratified_folds(target, k, seed ^ 0x5EED).swap_remove(0);
+    rows.truncate(m);
+    rows
+}
+
+/// The target of `rows`, in that order.
+pub fn subset_target(target: &Target, rows: &[usize]) -> Target {
+    match target {
+        Target::Classes { codes, labels } => {
+            Target::Classes { codes: rows.iter().map(|&r| codes[r]).collect(), labels: labels.clone() }
+        }
+        Target::Continuous(y) => Target::Continuous(rows.iter().map(|&r| y[r]).collect()),
+    }
+}
+
+/// Columns `cols` of `x` at `rows`, as a new matrix.
+pub fn gather(x: &ColumnMatrix, cols: &[usize], rows: &[usize]) -> ColumnMatrix {
+    let mut values = Vec::with_capacity(cols.len() * rows.len());
+    for &c in cols {
+        let col = x.column(c);
+        values.extend(rows.iter().map(|&r| col[r]));
+    }
+    ColumnMatrix { n_rows: rows.len(), n_cols: cols.len(), values }
 }

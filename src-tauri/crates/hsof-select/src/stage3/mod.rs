@@ -1,13 +1,18 @@
 //! Stage 3, the evaluation (default 50 -> 15 columns).
 //!
 //! Candidate subsets, for each size asked for (one size, or every size of a range): the greedy
-//! forward path ([`greedy`]), the first columns of the search's order, and the search's best subset
-//! when its size matches. Every candidate is cross-validated (stratified, shuffled k-fold) with the
-//! ridge model; the best [`crate::options::EvaluateOptions::forest_candidates`] of them also with the
-//! random forest ([`models`]).
+//! forward path ([`greedy`]), the first columns of the search's order, of stage 1's ranking
+//! (where interaction pairs rank high) and of the search's prior (the boosted model's split
+//! gain), and the search's best subset when its size matches. Every candidate is
+//! cross-validated (stratified, shuffled k-fold) with the ridge model and the boosted trees; the
+//! best [`crate::options::EvaluateOptions::forest_candidates`] of them also with the random
+//! forest ([`models`]).
 //!
 //! Choice (one-standard-error rule): among the (subset, model) pairs whose mean score is within one
-//! standard error (std / sqrt(k)) of the best mean, the smallest subset wins, then the higher mean.
+//! standard error (std / sqrt(k)) of the best mean, the smallest subset wins, then the subset with
+//! the most stage-1 evidence (summed relevance: of equally good subsets, the one whose columns
+//! matter on their own or in a detected pair, not one that fits fold noise a hair better), then
+//! the higher mean.
 //! Its per-feature importance is the permutation importance over the same folds.
 
 pub mod greedy;
@@ -26,7 +31,8 @@ use models::{cross_validate, ForestParams, ModelFamily};
 /// One evaluated (subset, model) pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    /// Where the subset came from: `greedy`, `search_order` or `search_best`.
+    /// Where the subset came from: `greedy`, `search_order`, `stage1_order`, `search_prior` or
+    /// `search_best`.
     pub origin: &'static str,
     /// Dataset columns, sorted.
     pub columns: Vec<usize>,
@@ -88,10 +94,16 @@ pub fn evaluate(
     let mut subsets: Vec<(&'static str, Vec<usize>)> = Vec::new();
     for size in lo..=hi {
         let mut best = searched.best_subset.clone();
-        let sources = [("greedy", path[..size.min(path.len())].to_vec()), ("search_order", cols[..size].to_vec())];
+        let top = |v: &[usize]| v[..size.min(v.len())].to_vec();
+        let sources = [
+            ("greedy", top(&path)),
+            ("search_order", top(cols)),
+            ("stage1_order", top(&filtered.columns)),
+            ("search_prior", top(&searched.prior_order)),
+        ];
         for (origin, mut s) in sources {
             s.sort_unstable();
-            if !subsets.iter().any(|(_, t)| *t == s) {
+            if s.len() == size && !subsets.iter().any(|(_, t)| *t == s) {
                 subsets.push((origin, s));
             }
         }
@@ -101,38 +113,52 @@ pub fn evaluate(
         }
     }
     let forest = ForestParams { trees: opts.forest_trees, max_depth: opts.forest_max_depth };
-    let total = subsets.len() + opts.forest_candidates as usize + 1;
+    let total = 2 * subsets.len() + opts.forest_candidates as usize + 1;
     let mut candidates = Vec::new();
-    for (i, (origin, s)) in subsets.iter().enumerate() {
-        ctl.check()?;
-        let (scores, _) =
-            ctl.install(|| cross_validate(ds, s, ModelFamily::Ridge, &folds, forest, seed, false, cancel))?;
-        candidates.push(candidate(origin, s.clone(), ModelFamily::Ridge, &scores));
-        ctl.report(Stage::Evaluate, (i + 1) as f32 / total as f32, format!("ridge on {} columns", s.len()));
+    let mut done = 0;
+    for family in [ModelFamily::Ridge, ModelFamily::BoostedTrees] {
+        for (origin, s) in &subsets {
+            ctl.check()?;
+            let (scores, _) = ctl.install(|| cross_validate(ds, s, family, &folds, forest, seed, false, cancel))?;
+            candidates.push(candidate(origin, s.clone(), family, &scores));
+            done += 1;
+            ctl.report(Stage::Evaluate, done as f32 / total as f32, format!("{family:?} on {} columns", s.len()));
+        }
     }
+    // The forest for the best subsets by either model.
     let mut ranked: Vec<Candidate> = candidates.clone();
     ranked.sort_by(|a, b| b.mean.total_cmp(&a.mean));
-    for (i, c) in ranked.iter().take(opts.forest_candidates as usize).enumerate() {
+    let mut forest_sets: Vec<(&'static str, Vec<usize>)> = Vec::new();
+    for c in &ranked {
+        if forest_sets.len() < opts.forest_candidates as usize && !forest_sets.iter().any(|(_, s)| *s == c.columns) {
+            forest_sets.push((c.origin, c.columns.clone()));
+        }
+    }
+    for (origin, cols) in &forest_sets {
         ctl.check()?;
         let family = ModelFamily::RandomForest;
-        let (scores, _) =
-            ctl.install(|| cross_validate(ds, &c.columns, family, &folds, forest, seed, false, cancel))?;
-        candidates.push(candidate(c.origin, c.columns.clone(), ModelFamily::RandomForest, &scores));
-        let done = subsets.len() + i + 1;
-        ctl.report(
-            Stage::Evaluate,
-            done as f32 / total as f32,
-            format!("random forest on {} columns", c.columns.len()),
-        );
+        let (scores, _) = ctl.install(|| cross_validate(ds, cols, family, &folds, forest, seed, false, cancel))?;
+        candidates.push(candidate(origin, cols.clone(), family, &scores));
+        done += 1;
+        ctl.report(Stage::Evaluate, done as f32 / total as f32, format!("random forest on {} columns", cols.len()));
     }
     let k = folds.len() as f64;
+    let evidence = |c: &Candidate| -> f64 {
+        c.columns.iter().map(|&j| filtered.relevance[j]).filter(|r| r.is_finite()).sum::<f64>()
+    };
     let top = candidates.iter().max_by(|a, b| a.mean.total_cmp(&b.mean)).cloned();
     let best = top
         .and_then(|top| {
             candidates
                 .iter()
                 .filter(|c| c.mean >= top.mean - top.std / k.sqrt())
-                .min_by(|a, b| a.columns.len().cmp(&b.columns.len()).then(b.mean.total_cmp(&a.mean)))
+                .min_by(|a, b| {
+                    a.columns
+                        .len()
+                        .cmp(&b.columns.len())
+                        .then(evidence(b).total_cmp(&evidence(a)))
+                        .then(b.mean.total_cmp(&a.mean))
+                })
                 .cloned()
         })
         .ok_or_else(|| crate::error::SelectError::InvalidOptions {

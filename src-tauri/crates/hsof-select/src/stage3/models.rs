@@ -3,6 +3,8 @@
 //! - [`ModelFamily::Ridge`]: ridge least squares on training-fold standardised columns with an
 //!   intercept (penalty 1e-3 per training row); classes are predicted as the arg-max of one
 //!   indicator output per class (scikit-learn's `RidgeClassifier`).
+//! - [`ModelFamily::BoostedTrees`]: the histogram gradient-boosted trees of [`crate::gbt`]
+//!   (depth 3, [`BOOSTED_ROUNDS`] rounds, learning rate 0.1), binned on the training fold.
 //! - [`ModelFamily::RandomForest`]: smartcore's random forest (pure Rust, no BLAS). It is fitted in
 //!   batches of [`FOREST_BATCH`] trees, each with its own seed, so the cancel token is checked between
 //!   batches; batch predictions are combined by majority vote (classes) or mean (regression).
@@ -23,6 +25,9 @@ use crate::data::{Dataset, Target};
 use crate::error::{Result, SelectError};
 use crate::progress::CancelToken;
 
+/// Boosting rounds of [`ModelFamily::BoostedTrees`].
+pub const BOOSTED_ROUNDS: u32 = 100;
+
 /// Trees per forest batch.
 pub const FOREST_BATCH: u32 = 10;
 const RIDGE: f64 = 1e-3;
@@ -35,6 +40,8 @@ pub enum ModelFamily {
     Ridge,
     /// Random forest (smartcore).
     RandomForest,
+    /// Histogram gradient-boosted trees.
+    BoostedTrees,
 }
 
 /// Forest settings.
@@ -130,6 +137,25 @@ pub fn cross_validate(
     Ok((fold_scores, drops))
 }
 
+/// Score of `family` on `cols` fitted on `train` rows and measured on `test` rows: the
+/// outer, honest score of a selection made without the test rows.
+#[allow(clippy::too_many_arguments)]
+pub fn holdout_score(
+    ds: &Dataset,
+    cols: &[usize],
+    family: ModelFamily,
+    train_rows: &[usize],
+    test_rows: &[usize],
+    forest: ForestParams,
+    seed: u64,
+    cancel: &CancelToken,
+) -> Result<f64> {
+    let train = Block::gather(ds, cols, train_rows);
+    let test = Block::gather(ds, cols, test_rows);
+    let preds = fit_predict(ds, family, &train, train_rows, &[test], forest, seed, cancel)?;
+    Ok(score(&ds.target, test_rows, &preds[0]))
+}
+
 /// Accuracy (classes) or R² (continuous) of `pred` against the target at `rows`.
 fn score(target: &Target, rows: &[usize], pred: &[f32]) -> f64 {
     match target {
@@ -164,7 +190,53 @@ fn fit_predict(
     match family {
         ModelFamily::Ridge => ridge_fit_predict(&ds.target, train, train_rows, tests),
         ModelFamily::RandomForest => forest_fit_predict(&ds.target, train, train_rows, tests, forest, seed, cancel),
+        ModelFamily::BoostedTrees => Ok(boosted_fit_predict(&ds.target, train, train_rows, tests)),
     }
+}
+
+/// Bins each training column at its quantiles, applies the same edges to the test blocks, and
+/// boosts on the training rows; classes are the most probable one.
+fn boosted_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests: &[Block]) -> Vec<Vec<f32>> {
+    let p = train.n_cols();
+    let total: usize = train.rows + tests.iter().map(|t| t.rows).sum::<usize>();
+    let mut codes = Vec::with_capacity(p);
+    let mut bins = Vec::with_capacity(p);
+    for j in 0..p {
+        let edges = crate::stage1::mi::quantile_edges(train.column(j), crate::gbt::MAX_BINS);
+        let code = |v: &f32| edges.partition_point(|e| e <= v) as u8;
+        let mut c: Vec<u8> = Vec::with_capacity(total);
+        c.extend(train.column(j).iter().map(code));
+        for t in tests {
+            c.extend(t.column(j).iter().map(code));
+        }
+        codes.push(c);
+        bins.push((edges.len() + 1) as u8);
+    }
+    let binned = crate::gbt::Binned { codes, bins };
+    // The booster reads the target of training rows only: rows 0..train.rows.
+    let sub = crate::stage2::subset_target(target, train_rows);
+    let train_idx: Vec<usize> = (0..train.rows).collect();
+    let eval_idx: Vec<usize> = (train.rows..total).collect();
+    let params = crate::gbt::Params { rounds: BOOSTED_ROUNDS, learning_rate: 0.1, ..crate::gbt::Params::default() };
+    let all: Vec<usize> = (0..p).collect();
+    let mut gain = vec![0.0; p];
+    let pred = crate::gbt::fit_predict(&binned, &all, &sub, &train_idx, &eval_idx, params, &mut gain);
+    let k = target.n_classes();
+    let mut out = Vec::with_capacity(tests.len());
+    let mut at = 0;
+    for t in tests {
+        let rows = (at..at + t.rows)
+            .map(|i| match k {
+                0 => pred[i] as f32,
+                _ => {
+                    (0..k).max_by(|a, b| pred[i * k + a].total_cmp(&pred[i * k + b]).then(b.cmp(a))).unwrap_or(0) as f32
+                }
+            })
+            .collect();
+        out.push(rows);
+        at += t.rows;
+    }
+    out
 }
 
 fn ridge_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests: &[Block]) -> Result<Vec<Vec<f32>>> {

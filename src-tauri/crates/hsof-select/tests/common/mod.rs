@@ -124,3 +124,152 @@ pub fn r_squared(x: &ColumnMatrix, target: usize, predictors: &[usize]) -> f64 {
         .sum();
     1.0 - sse / sst
 }
+
+fn shuffled_dataset(
+    n: usize,
+    cols: Vec<Vec<f32>>,
+    target: Target,
+    problem: ProblemType,
+    rng: &mut ChaCha8Rng,
+) -> (Dataset, Vec<usize>) {
+    let features = cols.len();
+    let mut order: Vec<usize> = (0..features).collect();
+    order.shuffle(rng);
+    let mut position = vec![0; features];
+    for (new, old) in order.iter().enumerate() {
+        position[*old] = new;
+    }
+    let shuffled: Vec<Vec<f32>> = order.iter().map(|&old| cols[old].clone()).collect();
+    let ds = Dataset {
+        name: "synthetic".into(),
+        source: "memory".into(),
+        feature_names: (0..features).map(|j| format!("f{j}")).collect(),
+        features: ColumnMatrix::from_columns(n, shuffled),
+        target_name: "y".into(),
+        target,
+        problem,
+        prep: PrepSummary::default(),
+    };
+    (ds, position)
+}
+
+/// Madelon-like data as scikit-learn's `make_classification` builds it (Guyon's generator):
+/// for each class, `clusters` clusters of unit Gaussian points in `informative` dimensions,
+/// centred on distinct vertices of the hypercube with side 2·`class_sep`, each cluster under
+/// its own random linear map; `redundant` random linear combinations of the informative
+/// columns, `repeated` copies of random informative or redundant ones, `flip` of the labels
+/// flipped at random, the rest Gaussian noise, columns shuffled. `informative` in the result
+/// lists the informative, `redundant` the redundant and repeated positions.
+#[allow(clippy::too_many_arguments)]
+pub fn madelon(
+    n: usize,
+    features: usize,
+    informative: usize,
+    redundant: usize,
+    repeated: usize,
+    clusters: usize,
+    class_sep: f32,
+    flip: f64,
+    seed: u64,
+) -> Synthetic {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let classes = 2;
+    let k = informative;
+    let total_clusters = classes * clusters;
+    // Distinct hypercube vertices.
+    let mut vertices: Vec<u64> = Vec::new();
+    while vertices.len() < total_clusters {
+        let v = rng.gen::<u64>() & ((1u64 << k.min(63)) - 1);
+        if !vertices.contains(&v) {
+            vertices.push(v);
+        }
+    }
+    let mut codes = Vec::with_capacity(n);
+    let mut inf: Vec<Vec<f32>> = vec![Vec::with_capacity(n); k];
+    let maps: Vec<Vec<f32>> =
+        (0..total_clusters).map(|_| (0..k * k).map(|_| rng.gen_range(-1.0f32..1.0)).collect()).collect();
+    for i in 0..n {
+        let cl = i % total_clusters;
+        codes.push((cl / clusters) as u32);
+        let z: Vec<f32> = (0..k).map(|_| normal(&mut rng)).collect();
+        for d in 0..k {
+            let mut v: f32 = (0..k).map(|e| z[e] * maps[cl][e * k + d]).sum();
+            v += if vertices[cl] >> d & 1 == 1 { class_sep } else { -class_sep };
+            inf[d].push(v);
+        }
+    }
+    for c in codes.iter_mut() {
+        if rng.gen_bool(flip) {
+            *c = rng.gen_range(0..classes as u32);
+        }
+    }
+    let mut cols = inf;
+    for _ in 0..redundant {
+        let w: Vec<f32> = (0..k).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+        cols.push((0..n).map(|i| (0..k).map(|j| w[j] * cols[j][i]).sum()).collect());
+    }
+    for _ in 0..repeated {
+        let src = rng.gen_range(0..k + redundant);
+        cols.push(cols[src].clone());
+    }
+    while cols.len() < features {
+        cols.push((0..n).map(|_| normal(&mut rng)).collect());
+    }
+    let target = Target::Classes { codes, labels: vec!["0".into(), "1".into()] };
+    let (ds, position) = shuffled_dataset(n, cols, target, ProblemType::BinaryClassification, &mut rng);
+    Synthetic {
+        ds,
+        informative: (0..k).map(|j| position[j]).collect(),
+        redundant: (k..k + redundant + repeated).map(|j| position[j]).collect(),
+    }
+}
+
+/// A pure interaction: the class is sign(x_a · x_b) (each uniform in ±1, so neither says
+/// anything alone), with `flip` of the labels flipped, among `noise` uniform columns.
+pub fn xor_pair(n: usize, noise: usize, flip: f64, seed: u64) -> Synthetic {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let cols: Vec<Vec<f32>> = (0..noise + 2).map(|_| (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect()).collect();
+    let codes: Vec<u32> = (0..n)
+        .map(|i| {
+            let c = u32::from(cols[0][i] * cols[1][i] > 0.0);
+            if rng.gen_bool(flip) {
+                1 - c
+            } else {
+                c
+            }
+        })
+        .collect();
+    let target = Target::Classes { codes, labels: vec!["neg".into(), "pos".into()] };
+    let (ds, position) = shuffled_dataset(n, cols, target, ProblemType::BinaryClassification, &mut rng);
+    Synthetic { ds, informative: vec![position[0], position[1]], redundant: Vec::new() }
+}
+
+/// Friedman #1 regression: y = 10·sin(π·x0·x1) + 20·(x2 - 0.5)² + 10·x3 + 5·x4 + N(0, noise²)
+/// with every column uniform in 0..1 (x2 only acts through its square, x0 and x1 mostly through
+/// their product), the rest noise.
+pub fn friedman1(n: usize, features: usize, noise: f32, seed: u64) -> Synthetic {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let cols: Vec<Vec<f32>> = (0..features).map(|_| (0..n).map(|_| rng.gen::<f32>()).collect()).collect();
+    let y: Vec<f32> = (0..n)
+        .map(|i| {
+            let x = |j: usize| cols[j][i];
+            10.0 * (std::f32::consts::PI * x(0) * x(1)).sin()
+                + 20.0 * (x(2) - 0.5).powi(2)
+                + 10.0 * x(3)
+                + 5.0 * x(4)
+                + noise * normal(&mut rng)
+        })
+        .collect();
+    let (ds, position) = shuffled_dataset(n, cols, Target::Continuous(y), ProblemType::Regression, &mut rng);
+    Synthetic { ds, informative: (0..5).map(|j| position[j]).collect(), redundant: Vec::new() }
+}
+
+/// Balanced random labels on Gaussian noise: nothing to find.
+pub fn random_labels(n: usize, features: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let cols: Vec<Vec<f32>> = (0..features).map(|_| (0..n).map(|_| normal(&mut rng)).collect()).collect();
+    let mut codes: Vec<u32> = (0..n).map(|i| (i % 2) as u32).collect();
+    codes.shuffle(&mut rng);
+    let target = Target::Classes { codes, labels: vec!["0".into(), "1".into()] };
+    shuffled_dataset(n, cols, target, ProblemType::BinaryClassification, &mut rng).0
+}
