@@ -50,7 +50,7 @@ pub struct ExperimentRequest {
     #[serde(default)]
     pub backend: BackendChoice,
     /// Rows held out of the whole selection for the honest score; the engine's `auto` when
-    /// left out (three outer folds below 2,000 rows, a 25 % holdout from there on).
+    /// left out (three outer folds below 1,000 rows, a 25 % holdout from there on).
     #[serde(default)]
     pub outer: Option<OuterValidation>,
     /// Where to write the report JSON; nothing is written when left out.

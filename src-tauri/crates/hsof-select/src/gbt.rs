@@ -62,7 +62,7 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Self { rounds: 20, depth: 3, learning_rate: 0.3, lambda: 1.0, min_leaf: 5 }
+        Self { rounds: 15, depth: 3, learning_rate: 0.3, lambda: 1.0, min_leaf: 5 }
     }
 }
 

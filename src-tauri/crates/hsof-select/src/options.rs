@@ -106,7 +106,7 @@ pub struct SearchOptions {
     pub pool: u32,
     /// How a subset is scored. Default `boosted`.
     pub reward: SearchReward,
-    /// Rows (a stratified sample) the boosted reward is computed on. Default 1500.
+    /// Rows (a stratified sample) the boosted reward is computed on. Default 1000.
     pub rows: u32,
     /// Wall-time bound of the search in seconds: it stops after the round of iterations that
     /// passes it (the report says so; a stopped search depends on the machine's speed).
@@ -142,7 +142,7 @@ impl Default for SearchOptions {
             width: 24,
             pool: 5000,
             reward: SearchReward::Boosted,
-            rows: 1500,
+            rows: 1000,
             max_seconds: 60.0,
             depth: None,
             folds: 2,
@@ -180,7 +180,7 @@ impl FinalSize {
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum OuterValidation {
-    /// Three outer folds below [`crate::outer::AUTO_HOLDOUT_ROWS`] (2,000) rows, a 25 %
+    /// Three outer folds below [`crate::outer::AUTO_HOLDOUT_ROWS`] (1,000) rows, a 25 %
     /// holdout from there on.
     #[default]
     Auto,
@@ -205,7 +205,7 @@ pub struct EvaluateOptions {
     pub forest_trees: u32,
     /// Depth limit of the forest's trees. Default 12.
     pub forest_max_depth: u32,
-    /// Candidate subsets (best by the linear model) that also get the random forest. Default 2.
+    /// Candidate subsets (best by ridge or boosted trees) that also get the random forest. Default 1.
     pub forest_candidates: u32,
     /// Rows held out of the whole selection for the reported score. Default `auto`.
     pub outer: OuterValidation,
@@ -218,7 +218,7 @@ impl Default for EvaluateOptions {
             folds: 5,
             forest_trees: 50,
             forest_max_depth: 12,
-            forest_candidates: 2,
+            forest_candidates: 1,
             outer: OuterValidation::Auto,
         }
     }

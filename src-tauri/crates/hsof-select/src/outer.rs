@@ -21,7 +21,7 @@ use crate::folds::stratified_folds;
 use crate::options::OuterValidation;
 
 /// From this many rows on, [`OuterValidation::Auto`] holds out 25 % instead of three folds.
-pub const AUTO_HOLDOUT_ROWS: usize = 2000;
+pub const AUTO_HOLDOUT_ROWS: usize = 1000;
 
 /// The outer splits.
 #[derive(Debug, Clone, PartialEq)]

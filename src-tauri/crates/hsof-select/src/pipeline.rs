@@ -217,6 +217,8 @@ pub fn run(
                 Detail::new("memo_hits", searched.memo_hits),
                 Detail::new("depth", to_u32(searched.depth)),
                 Detail::new(reward, searched.best_score),
+                Detail::new("swaps_evaluated", searched.swaps_evaluated),
+                Detail::new("swaps_accepted", searched.swaps_accepted),
                 Detail::new("stopped_by_time", u32::from(searched.stopped_by_time)),
             ],
         },

@@ -75,7 +75,7 @@ struct RunArgs {
     #[arg(long)]
     threads: Option<u32>,
     /// Rows held out of the whole selection for the honest score: `auto` (3 outer folds below
-    /// 2,000 rows, a 25 % holdout from there on), `folds:K` (nested, K + 1 selections) or
+    /// 1,000 rows, a 25 % holdout from there on), `folds:K` (nested, K + 1 selections) or
     /// `holdout:F` (a fraction 0.05..0.5) [default: auto]
     #[arg(long, value_name = "SCHEME", value_parser = parse_outer)]
     outer: Option<OuterValidation>,

@@ -1443,7 +1443,7 @@ export type EvaluateOptions_Deserialize = {
 	forest_trees?: number,
 	/**  Depth limit of the forest's trees. Default 12. */
 	forest_max_depth?: number,
-	/**  Candidate subsets (best by the linear model) that also get the random forest. Default 2. */
+	/**  Candidate subsets (best by ridge or boosted trees) that also get the random forest. Default 1. */
 	forest_candidates?: number,
 	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
 	outer?: OuterValidation,
@@ -1459,7 +1459,7 @@ export type EvaluateOptions_Serialize = {
 	forest_trees: number,
 	/**  Depth limit of the forest's trees. Default 12. */
 	forest_max_depth: number,
-	/**  Candidate subsets (best by the linear model) that also get the random forest. Default 2. */
+	/**  Candidate subsets (best by ridge or boosted trees) that also get the random forest. Default 1. */
 	forest_candidates: number,
 	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
 	outer: OuterValidation,
@@ -1534,7 +1534,7 @@ export type ExperimentRequest_Deserialize = {
 	backend?: BackendChoice,
 	/**
 	 *  Rows held out of the whole selection for the honest score; the engine's `auto` when
-	 *  left out (three outer folds below 2,000 rows, a 25 % holdout from there on).
+	 *  left out (three outer folds below 1,000 rows, a 25 % holdout from there on).
 	 */
 	outer?: OuterValidation | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
@@ -1566,7 +1566,7 @@ export type ExperimentRequest_Serialize = {
 	backend: BackendChoice,
 	/**
 	 *  Rows held out of the whole selection for the honest score; the engine's `auto` when
-	 *  left out (three outer folds below 2,000 rows, a 25 % holdout from there on).
+	 *  left out (three outer folds below 1,000 rows, a 25 % holdout from there on).
 	 */
 	outer: OuterValidation | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
@@ -3291,7 +3291,7 @@ export type OccurrenceView = {
 /**  How the reported score is kept honest: rows held out of the whole selection. */
 export type OuterValidation = 
 /**
- *  Three outer folds below [`crate::outer::AUTO_HOLDOUT_ROWS`] (2,000) rows, a 25 %
+ *  Three outer folds below [`crate::outer::AUTO_HOLDOUT_ROWS`] (1,000) rows, a 25 %
  *  holdout from there on.
  */
 "auto" | 
@@ -3668,7 +3668,7 @@ export type SearchOptions_Deserialize = {
 	pool?: number,
 	/**  How a subset is scored. Default `boosted`. */
 	reward?: SearchReward,
-	/**  Rows (a stratified sample) the boosted reward is computed on. Default 1500. */
+	/**  Rows (a stratified sample) the boosted reward is computed on. Default 1000. */
 	rows?: number,
 	/**
 	 *  Wall-time bound of the search in seconds: it stops after the round of iterations that
@@ -3706,7 +3706,7 @@ export type SearchOptions_Serialize = {
 	pool: number,
 	/**  How a subset is scored. Default `boosted`. */
 	reward: SearchReward,
-	/**  Rows (a stratified sample) the boosted reward is computed on. Default 1500. */
+	/**  Rows (a stratified sample) the boosted reward is computed on. Default 1000. */
 	rows: number,
 	/**
 	 *  Wall-time bound of the search in seconds: it stops after the round of iterations that

@@ -57,6 +57,96 @@ pub struct SearchOutcome {
     pub reward_rows: usize,
     /// True when `search.max_seconds` stopped the search before its iterations.
     pub stopped_by_time: bool,
+    /// Subsets the swap refinement scored.
+    pub swaps_evaluated: u32,
+    /// Swaps it kept.
+    pub swaps_accepted: u32,
+}
+
+/// A swap must raise the reward by this much to be kept (the reward's own noise on a 1,000-row
+/// sample is about this size; smaller gains are fitting that noise).
+pub const MIN_SWAP_GAIN: f64 = 0.005;
+
+struct Refined {
+    score: f64,
+    subset: Vec<usize>,
+    evaluated: u32,
+    accepted: u32,
+}
+
+/// Starts from the best of the tree search's best subset, stage 1's top `depth` and the prior's
+/// top `depth`, then swaps members out (least prior first) for features drawn by the prior,
+/// keeping a swap that raises the reward by [`MIN_SWAP_GAIN`]; stops after a pass without a kept
+/// swap or 8·depth evaluations. Seeded and memoised.
+#[allow(clippy::too_many_arguments)]
+fn refine(
+    reward_of: &(dyn Fn(&[usize]) -> f64 + Sync),
+    mcts: (f64, Vec<usize>),
+    prior_rank: &[usize],
+    prior: &[f64],
+    cdf: &[f64],
+    depth: usize,
+    seed: u64,
+    cancel: &crate::progress::CancelToken,
+) -> Refined {
+    use rand::{Rng, SeedableRng};
+    let pool = prior.len();
+    let mut evaluated = 0u32;
+    let sorted = |mut v: Vec<usize>| {
+        v.sort_unstable();
+        v
+    };
+    let mut memo: std::collections::HashMap<Vec<usize>, f64> = std::collections::HashMap::new();
+    let mut starts = vec![sorted((0..depth.min(pool)).collect()), sorted(prior_rank[..depth.min(pool)].to_vec())];
+    if mcts.1.len() == depth.min(pool) {
+        memo.insert(mcts.1.clone(), mcts.0);
+        starts.insert(0, mcts.1);
+    }
+    let mut score = |s: &[usize], evaluated: &mut u32| -> f64 {
+        *memo.entry(s.to_vec()).or_insert_with(|| {
+            *evaluated += 1;
+            reward_of(s)
+        })
+    };
+    let (mut best, mut subset) = (f64::NEG_INFINITY, Vec::new());
+    for s in starts {
+        let r = score(&s, &mut evaluated);
+        if r > best {
+            (best, subset) = (r, s);
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5_7A95);
+    let budget = 8 * depth as u32 + evaluated;
+    let mut accepted = 0;
+    loop {
+        let mut improved = false;
+        let mut members = subset.clone();
+        members.sort_by(|a, b| prior[*a].total_cmp(&prior[*b]).then(a.cmp(b)));
+        for m in members {
+            if evaluated >= budget || cancel.is_cancelled() {
+                return Refined { score: best, subset, evaluated, accepted };
+            }
+            for _ in 0..2 {
+                let total = cdf.last().copied().unwrap_or(0.0);
+                let f = cdf.partition_point(|c| *c <= rng.gen::<f64>() * total).min(pool - 1);
+                if subset.contains(&f) {
+                    continue;
+                }
+                let mut trial: Vec<usize> = subset.iter().map(|&x| if x == m { f } else { x }).collect();
+                trial.sort_unstable();
+                let r = score(&trial, &mut evaluated);
+                if r > best + MIN_SWAP_GAIN {
+                    (best, subset) = (r, trial);
+                    accepted += 1;
+                    improved = true;
+                    break;
+                }
+            }
+        }
+        if !improved {
+            return Refined { score: best, subset, evaluated, accepted };
+        }
+    }
 }
 
 /// Runs the search over the stage-1 columns of `ds`.
@@ -186,6 +276,12 @@ pub fn search(
         .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
         .cloned()
         .unwrap_or((0.0, Vec::new()));
+    let mcts_best: Vec<usize> = best.1.iter().map(|&f| usize::from(f)).collect();
+    ctl.report(Stage::Search, 1.0, "improving the best subset by swaps");
+    let refined =
+        ctl.install(|| refine(&reward_of, (best.0, mcts_best), &prior_rank, &prior, &cdf, depth, seed, cancel));
+    ctl.check()?;
+    let best: (f64, Vec<u16>) = (refined.score, refined.subset.iter().map(|&f| f as u16).collect());
     let mut sum = vec![0.0; pool];
     let mut count = vec![0u32; pool];
     let (mut total_sum, mut total_n) = (0.0, 0u32);
@@ -232,21 +328,42 @@ pub fn search(
         evaluations: trees.iter().map(|t| t.evaluations).sum(),
         memo_hits: trees.iter().map(|t| t.memo_hits).sum(),
         prior_order: prior_rank.iter().map(|&f| pool_cols[f]).collect(),
+        swaps_evaluated: refined.evaluated,
+        swaps_accepted: refined.accepted,
         reward_rows: sample.len(),
         stopped_by_time,
     })
 }
 
-/// A stratified sample of at most `m` rows (sorted), the same for a seed.
+/// A stratified sample of at most `m` rows (sorted), the same for a seed: each class gives its
+/// share of `m` (at least one row), drawn at random.
 pub fn sample_rows(target: &Target, m: usize, seed: u64) -> Vec<usize> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
     let n = target.len();
     if n <= m {
         return (0..n).collect();
     }
-    // Deal the rows into n/m-ish folds and keep the first: stratified and seeded.
-    let k = n.div_ceil(m.max(1));
-    let mut rows = stratified_folds(target, k, seed ^ 0x5EED).swap_remove(0);
-    rows.truncate(m);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5EED);
+    let groups: Vec<Vec<usize>> = match target {
+        Target::Classes { codes, labels } => {
+            let mut g = vec![Vec::new(); labels.len()];
+            for (i, c) in codes.iter().enumerate() {
+                if let Some(v) = g.get_mut(*c as usize) {
+                    v.push(i);
+                }
+            }
+            g
+        }
+        Target::Continuous(_) => vec![(0..n).collect()],
+    };
+    let mut rows = Vec::with_capacity(m);
+    for mut g in groups.into_iter().filter(|g| !g.is_empty()) {
+        let take = ((g.len() * m) as f64 / n as f64).round().max(1.0) as usize;
+        g.shuffle(&mut rng);
+        rows.extend(g.into_iter().take(take));
+    }
+    rows.sort_unstable();
     rows
 }
 
