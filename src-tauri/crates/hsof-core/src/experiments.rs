@@ -53,6 +53,9 @@ pub struct ExperimentRequest {
     /// left out (three outer folds below 1,000 rows, a 25 % holdout from there on).
     #[serde(default)]
     pub outer: Option<OuterValidation>,
+    /// Wall-time bound of stage 2's search in seconds (the engine's 60 when left out).
+    #[serde(default)]
+    pub search_seconds: Option<f64>,
     /// Where to write the report JSON; nothing is written when left out.
     #[serde(default)]
     pub out_path: Option<String>,
@@ -192,6 +195,9 @@ impl ExperimentRequest {
         }
         if let Some(outer) = self.outer {
             o.evaluate.outer = outer;
+        }
+        if let Some(secs) = self.search_seconds {
+            o.search.max_seconds = secs;
         }
         o
     }

@@ -79,6 +79,10 @@ struct RunArgs {
     /// `holdout:F` (a fraction 0.05..0.5) [default: auto]
     #[arg(long, value_name = "SCHEME", value_parser = parse_outer)]
     outer: Option<OuterValidation>,
+    /// Stop stage 2's search after this many seconds (a stopped search depends on the machine's
+    /// speed; the report says when it stopped) [default: 60]
+    #[arg(long, value_name = "SECS")]
+    search_seconds: Option<f64>,
     /// Compute backend
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
@@ -191,6 +195,7 @@ fn request(a: &RunArgs, dataset: Option<PathBuf>) -> Result<ExperimentRequest, E
         k2: a.k2,
         k3: a.k3,
         outer: a.outer,
+        search_seconds: a.search_seconds,
         seed: a.seed,
         threads: a.threads,
         backend: a.backend.into(),

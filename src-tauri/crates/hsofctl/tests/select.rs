@@ -203,3 +203,29 @@ fn ctrl_c_cancels_with_exit_130_and_leaves_no_report_file() {
     let history = json(&run(dir.path(), &["select", "history", "--json"]));
     assert_eq!(history[0]["status"], "cancelled");
 }
+
+#[test]
+fn outer_validation_is_chosen_on_the_command_line_and_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_csv(dir.path(), "small.csv", 240, 4);
+    let base = ["select", "--input", "small.csv", "--target", "label", "--id-cols", "id", "--k3", "2"];
+    let out = run(dir.path(), &[&base[..], &["--outer", "holdout:0.25", "--search-seconds", "5", "--json"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let validation = &v["report"]["final_results"]["validation"];
+    assert_eq!(validation["scheme"], "holdout");
+    assert_eq!(validation["held_out_rows"][0], 60);
+    assert_eq!(v["report"]["pipeline_info"]["options"]["search"]["max_seconds"], 5.0);
+    // Nested folds: the text says how the score was measured and shows each feature's stability.
+    let out = run(dir.path(), &[&base[..], &["--outer", "folds:4"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("held out (4 outer folds:"), "{text}");
+    assert!(text.contains("inner 5-fold CV"), "{text}");
+    assert!(text.contains("stability"), "{text}");
+    for bad in ["folds:1", "holdout:0.9", "sometimes"] {
+        let out = run(dir.path(), &[&base[..], &["--outer", bad]].concat());
+        assert_eq!(out.status.code(), Some(2), "--outer {bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("folds:K"), "--outer {bad}");
+    }
+}

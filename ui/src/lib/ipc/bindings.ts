@@ -1537,6 +1537,8 @@ export type ExperimentRequest_Deserialize = {
 	 *  left out (three outer folds below 1,000 rows, a 25 % holdout from there on).
 	 */
 	outer?: OuterValidation | null,
+	/**  Wall-time bound of stage 2's search in seconds (the engine's 60 when left out). */
+	search_seconds?: number | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path?: string | null,
 };
@@ -1569,6 +1571,8 @@ export type ExperimentRequest_Serialize = {
 	 *  left out (three outer folds below 1,000 rows, a 25 % holdout from there on).
 	 */
 	outer: OuterValidation | null,
+	/**  Wall-time bound of stage 2's search in seconds (the engine's 60 when left out). */
+	search_seconds: number | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path: string | null,
 };

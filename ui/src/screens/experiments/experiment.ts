@@ -113,6 +113,7 @@ export function buildRequest(f: Form): ExperimentRequest {
     threads: null,
     backend: f.backend,
     outer: outerValue(f.outer),
+    search_seconds: null,
     out_path: f.outPath.trim() || null,
   };
 }
