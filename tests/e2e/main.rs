@@ -397,6 +397,9 @@ async fn experiment_runs_through_the_ui_and_reopens_from_history() {
     let features = app.wait_text("[data-testid=exp-features]", "signal_a").await;
     assert!(features.contains("signal_b") && !features.contains("noise"), "{features}");
     app.wait_text("[data-testid=exp-stage-evaluate]", "100 %").await;
+    // The score shown is the held-out one, with its scheme and the optimistic inner score beside it.
+    app.wait_text("[data-testid=exp-scheme]", "held out").await;
+    app.wait_text("[data-testid=exp-validation]", "optimistic").await;
     app.wait_text("[data-testid=exp-stages]", "filter").await;
     app.wait_text("[data-testid=exp-history]", "synthetic.csv → label").await;
     let file: serde_json::Value =
