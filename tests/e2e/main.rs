@@ -400,6 +400,7 @@ async fn experiment_runs_through_the_ui_and_reopens_from_history() {
     // The score shown is the held-out one, with its scheme and the optimistic inner score beside it.
     app.wait_text("[data-testid=exp-scheme]", "held out").await;
     app.wait_text("[data-testid=exp-validation]", "optimistic").await;
+    app.wait_text("[data-testid=exp-metrics]", "balanced accuracy").await;
     app.wait_text("[data-testid=exp-stages]", "filter").await;
     app.wait_text("[data-testid=exp-history]", "synthetic.csv → label").await;
     let file: serde_json::Value =

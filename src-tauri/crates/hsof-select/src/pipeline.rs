@@ -84,6 +84,7 @@ pub fn run(
     let mut fold_scores = Vec::new();
     let mut held_out_rows = Vec::new();
     let mut outer_choices: Vec<Vec<usize>> = Vec::new();
+    let mut pooled = crate::metrics::Predictions::default();
     let mut final_pass = None;
     for (i, (train, test)) in plan.splits.iter().enumerate() {
         let label = match holdout {
@@ -102,9 +103,10 @@ pub fn run(
         let pass = select_once(&part, opts, backend.as_ref(), &ctl)?;
         let best = &pass.evaluated.best;
         // `part`'s row r is `ds`'s row train[r]: score on the held-out rows of `ds`.
-        let score = ctl.install(|| {
-            stage3::models::holdout_score(&ds, &best.columns, best.family, train, test, forest, opts.seed, cancel)
+        let (score, predictions) = ctl.install(|| {
+            stage3::models::holdout_predict(&ds, &best.columns, best.family, train, test, forest, opts.seed, cancel)
         })?;
+        pooled.extend(predictions);
         ctl.report(Stage::Evaluate, 1.0, format!("held-out {}: {score:.4}", metric_name(&ds)));
         fold_scores.push(score);
         held_out_rows.push(to_u32(test.len()));
@@ -182,6 +184,7 @@ pub fn run(
         held_out_rows,
         inner_score: evaluated.best.mean,
         inner_score_std: evaluated.best.std,
+        metrics: if pooled.rows.is_empty() { Vec::new() } else { crate::metrics::held_out(&ds.target, &pooled) },
     };
     let reward = match opts.search.reward {
         crate::options::SearchReward::Boosted => "best_cv_skill_boosted",

@@ -153,6 +153,11 @@ pub struct Validation {
     pub inner_score: f64,
     /// Standard deviation of the inner fold scores.
     pub inner_score_std: f64,
+    /// Metrics on the pooled held-out predictions ([`crate::metrics`]): accuracy, balanced
+    /// accuracy, and ROC-AUC and log-loss when the model gives probabilities; or R², RMSE and
+    /// MAE. Empty when no rows were held out.
+    #[serde(default)]
+    pub metrics: Vec<Detail>,
 }
 
 /// A stage-3 candidate.

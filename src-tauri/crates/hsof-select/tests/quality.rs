@@ -33,6 +33,13 @@ fn random_labels_score_chance_on_held_out_rows() {
             v.inner_score,
             f.score
         );
+        let metric = |name: &str| v.metrics.iter().find(|m| m.name == name).map(|m| m.value);
+        // Equal folds: the pooled accuracy is the mean of the fold scores.
+        assert!((metric("accuracy").unwrap_or(f64::NAN) - f.score).abs() < 1e-9);
+        assert!(metric("balanced_accuracy") <= Some(0.60), "balanced accuracy {:?}", metric("balanced_accuracy"));
+        if let Some(auc) = metric("roc_auc") {
+            assert!(auc <= 0.65, "ROC-AUC on noise {auc}");
+        }
         // Nothing is stable on noise: no feature chosen by every outer selection and the final one.
         assert!(f.selected_features.iter().all(|s| s.stability.is_some()));
         assert!(f.selected_features.iter().any(|s| s.stability < Some(1.0)));
@@ -75,6 +82,10 @@ fn friedman_one_finds_all_five_informative_columns() {
     let picked = chosen(&r);
     assert!(fr.informative.iter().all(|c| picked.contains(c)), "{:?} not all in {picked:?}", fr.informative);
     assert!(r.final_results.score > 0.8, "held-out R² {}", r.final_results.score);
+    let names: Vec<&str> = r.final_results.validation.metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["r2", "rmse", "mae"]);
+    let r2 = r.final_results.validation.metrics[0].value;
+    assert!((r2 - r.final_results.score).abs() < 1e-9, "one holdout: the pooled R² is the score");
 }
 
 #[test]

@@ -361,6 +361,10 @@ fn print_experiment(e: &Experiment) {
         r.pipeline_info.threads,
         r.performance.total_seconds
     );
+    if !v.metrics.is_empty() {
+        let m: Vec<String> = v.metrics.iter().map(|d| format!("{} {:.3}", d.name, d.value)).collect();
+        println!("  held-out metrics: {}", m.join(" · "));
+    }
     if !v.scheme.is_empty() {
         println!(
             "  inner {}-fold CV of the chosen subset: {:.3} ± {:.3} (optimistic: it chose the subset)",

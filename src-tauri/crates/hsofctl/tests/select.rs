@@ -223,6 +223,7 @@ fn outer_validation_is_chosen_on_the_command_line_and_shown() {
     assert!(text.contains("held out (4 outer folds:"), "{text}");
     assert!(text.contains("inner 5-fold CV"), "{text}");
     assert!(text.contains("stability"), "{text}");
+    assert!(text.contains("held-out metrics: accuracy") && text.contains("balanced_accuracy"), "{text}");
     for bad in ["folds:1", "holdout:0.9", "sometimes"] {
         let out = run(dir.path(), &[&base[..], &["--outer", bad]].concat());
         assert_eq!(out.status.code(), Some(2), "--outer {bad}");

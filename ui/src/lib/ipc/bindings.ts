@@ -1748,7 +1748,7 @@ export type FinalResults_Deserialize = {
 	 *  How the score was measured: the outer scheme, per-fold scores, and the inner
 	 *  (selection-biased) score of the final subset for comparison.
 	 */
-	validation?: Validation,
+	validation?: Validation_Deserialize,
 	/**  Every (subset, model) pair stage 3 evaluated. */
 	candidates: CandidateReport[],
 };
@@ -1774,7 +1774,7 @@ export type FinalResults_Serialize = {
 	 *  How the score was measured: the outer scheme, per-fold scores, and the inner
 	 *  (selection-biased) score of the final subset for comparison.
 	 */
-	validation: Validation,
+	validation: Validation_Serialize,
 	/**  Every (subset, model) pair stage 3 evaluated. */
 	candidates: CandidateReport[],
 };
@@ -4620,7 +4620,10 @@ export type UiConfig_Serialize = {
 };
 
 /**  How the reported score was measured. */
-export type Validation = {
+export type Validation = Validation_Serialize | Validation_Deserialize;
+
+/**  How the reported score was measured. */
+export type Validation_Deserialize = {
 	/**  `nested_folds`, `holdout` or `none` (too few rows to hold any out). */
 	scheme: string,
 	/**
@@ -4639,6 +4642,40 @@ export type Validation = {
 	inner_score: number | null,
 	/**  Standard deviation of the inner fold scores. */
 	inner_score_std: number | null,
+	/**
+	 *  Metrics on the pooled held-out predictions ([`crate::metrics`]): accuracy, balanced
+	 *  accuracy, and ROC-AUC and log-loss when the model gives probabilities; or R², RMSE and
+	 *  MAE. Empty when no rows were held out.
+	 */
+	metrics?: Detail[],
+};
+
+/**  How the reported score was measured. */
+export type Validation_Serialize = {
+	/**  `nested_folds`, `holdout` or `none` (too few rows to hold any out). */
+	scheme: string,
+	/**
+	 *  The scheme in words, e.g. "3 outer stratified folds around stages 1-3; each
+	 *  selection scored on its held-out fold".
+	 */
+	description: string,
+	/**  Score on each outer fold's held-out rows (one for a holdout). */
+	fold_scores: (number | null)[],
+	/**  Rows held out per fold. */
+	held_out_rows: number[],
+	/**
+	 *  Stage 3's own cross-validated score of the final subset. It chose the subset on
+	 *  those folds, after stages 1 and 2 saw every row, so it is optimistic.
+	 */
+	inner_score: number | null,
+	/**  Standard deviation of the inner fold scores. */
+	inner_score_std: number | null,
+	/**
+	 *  Metrics on the pooled held-out predictions ([`crate::metrics`]): accuracy, balanced
+	 *  accuracy, and ROC-AUC and log-loss when the model gives probabilities; or R², RMSE and
+	 *  MAE. Empty when no rows were held out.
+	 */
+	metrics: Detail[],
 };
 
 /**  A gate's judgement. */

@@ -23,6 +23,7 @@ use smartcore::linalg::basic::matrix::DenseMatrix;
 use crate::cholesky;
 use crate::data::{Dataset, Target};
 use crate::error::{Result, SelectError};
+use crate::metrics::Predictions;
 use crate::progress::CancelToken;
 
 /// Boosting rounds of [`ModelFamily::BoostedTrees`].
@@ -137,8 +138,34 @@ pub fn cross_validate(
     Ok((fold_scores, drops))
 }
 
-/// Score of `family` on `cols` fitted on `train` rows and measured on `test` rows: the
-/// outer, honest score of a selection made without the test rows.
+/// `family` on `cols` fitted on `train` rows, predicting `test` rows: the outer, honest
+/// predictions of a selection made without the test rows (class probabilities for the boosted
+/// trees), and their score.
+#[allow(clippy::too_many_arguments)]
+pub fn holdout_predict(
+    ds: &Dataset,
+    cols: &[usize],
+    family: ModelFamily,
+    train_rows: &[usize],
+    test_rows: &[usize],
+    forest: ForestParams,
+    seed: u64,
+    cancel: &CancelToken,
+) -> Result<(f64, Predictions)> {
+    let train = Block::gather(ds, cols, train_rows);
+    let test = Block::gather(ds, cols, test_rows);
+    let (predicted, probabilities) = match family {
+        ModelFamily::BoostedTrees => {
+            let (mut preds, raw) = boosted_fit_predict(&ds.target, &train, train_rows, std::slice::from_ref(&test));
+            (preds.swap_remove(0), ds.problem.is_classification().then_some(raw))
+        }
+        _ => (fit_predict(ds, family, &train, train_rows, &[test], forest, seed, cancel)?.swap_remove(0), None),
+    };
+    let s = score(&ds.target, test_rows, &predicted);
+    Ok((s, Predictions { rows: test_rows.to_vec(), predicted, probabilities }))
+}
+
+/// The score of [`holdout_predict`] alone.
 #[allow(clippy::too_many_arguments)]
 pub fn holdout_score(
     ds: &Dataset,
@@ -150,10 +177,7 @@ pub fn holdout_score(
     seed: u64,
     cancel: &CancelToken,
 ) -> Result<f64> {
-    let train = Block::gather(ds, cols, train_rows);
-    let test = Block::gather(ds, cols, test_rows);
-    let preds = fit_predict(ds, family, &train, train_rows, &[test], forest, seed, cancel)?;
-    Ok(score(&ds.target, test_rows, &preds[0]))
+    Ok(holdout_predict(ds, cols, family, train_rows, test_rows, forest, seed, cancel)?.0)
 }
 
 /// Accuracy (classes) or R² (continuous) of `pred` against the target at `rows`.
@@ -190,13 +214,19 @@ fn fit_predict(
     match family {
         ModelFamily::Ridge => ridge_fit_predict(&ds.target, train, train_rows, tests),
         ModelFamily::RandomForest => forest_fit_predict(&ds.target, train, train_rows, tests, forest, seed, cancel),
-        ModelFamily::BoostedTrees => Ok(boosted_fit_predict(&ds.target, train, train_rows, tests)),
+        ModelFamily::BoostedTrees => Ok(boosted_fit_predict(&ds.target, train, train_rows, tests).0),
     }
 }
 
 /// Bins each training column at its quantiles, applies the same edges to the test blocks, and
-/// boosts on the training rows; classes are the most probable one.
-fn boosted_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests: &[Block]) -> Vec<Vec<f32>> {
+/// boosts on the training rows; classes are the most probable one. Also returns the raw
+/// output over all test rows in order: class probabilities (row-major) or values.
+fn boosted_fit_predict(
+    target: &Target,
+    train: &Block,
+    train_rows: &[usize],
+    tests: &[Block],
+) -> (Vec<Vec<f32>>, Vec<f64>) {
     let p = train.n_cols();
     let total: usize = train.rows + tests.iter().map(|t| t.rows).sum::<usize>();
     let mut codes = Vec::with_capacity(p);
@@ -236,7 +266,7 @@ fn boosted_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tes
         out.push(rows);
         at += t.rows;
     }
-    out
+    (out, pred)
 }
 
 fn ridge_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests: &[Block]) -> Result<Vec<Vec<f32>>> {
