@@ -14,7 +14,9 @@ use hsof_store::{ExperimentFinish, ExperimentRecord, NewExperiment, Store};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use hsof_select::{BackendChoice, ColumnKind, ColumnPreview, OuterValidation, Progress, SelectionReport, Stage};
+pub use hsof_select::{
+    BackendChoice, ClassWeight, ColumnKind, ColumnPreview, OuterValidation, Progress, SelectionReport, Stage,
+};
 
 use crate::{AppContext, Error};
 
@@ -56,6 +58,9 @@ pub struct ExperimentRequest {
     /// Wall-time bound of stage 2's search in seconds (the engine's 60 when left out).
     #[serde(default)]
     pub search_seconds: Option<f64>,
+    /// Class weights of the boosted trees (`balanced` for imbalanced targets); none when left out.
+    #[serde(default)]
+    pub class_weight: Option<ClassWeight>,
     /// Where to write the report JSON; nothing is written when left out.
     #[serde(default)]
     pub out_path: Option<String>,
@@ -198,6 +203,9 @@ impl ExperimentRequest {
         }
         if let Some(secs) = self.search_seconds {
             o.search.max_seconds = secs;
+        }
+        if let Some(w) = self.class_weight {
+            o.evaluate.class_weight = w;
         }
         o
     }

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Instant;
 
-use hsof_select::stage3::models::{holdout_score, ForestParams};
+use hsof_select::stage3::models::{holdout_predict, ForestParams};
 use hsof_select::{
     outer, run, stage1, stage2, CancelToken, CpuBackend, Ctl, Dataset, ModelFamily, OuterValidation, SelectOptions,
     SelectionReport,
@@ -24,15 +24,15 @@ fn ablation(label: &str, ds: &Dataset, useful: &[usize], opts: &SelectOptions) {
     let ctl = Ctl::new(&|_| {}, &cancel);
     let filtered = stage1::filter(&part, &opts.filter, &CpuBackend, &ctl).expect("filter");
     let k = opts.evaluate.size.max() as usize;
-    let searched = stage2::search(&part, &filtered, &opts.search, k, opts.seed, &ctl).expect("search");
-    let forest = ForestParams { trees: 100, max_depth: 12 };
+    let searched = stage2::search(&part, &filtered, &opts.search, k, opts.seed, false, &ctl).expect("search");
+    let forest = ForestParams { trees: 100, max_depth: 12, balanced: false };
     let sets = [
         ("stage-1 top 15", filtered.columns[..k.min(filtered.columns.len())].to_vec()),
         ("stage-2 best subset", searched.best_subset.clone()),
         ("stage-2 top 15", searched.columns[..k.min(searched.columns.len())].to_vec()),
     ];
     for (name, cols) in sets {
-        let score = |f| holdout_score(ds, &cols, f, train, test, forest, opts.seed, &cancel).expect("score");
+        let score = |f| holdout_predict(ds, &cols, f, train, test, forest, opts.seed, &cancel).expect("score").0;
         let hits = cols.iter().filter(|c| useful.contains(c)).count();
         println!(
             "  ablation {label}: {name}: boosted {:.3}, forest {:.3}, {hits}/{} useful",

@@ -47,8 +47,8 @@ pub use data::sqlite::{load_dataset_yaml, load_sqlite_table, DatasetConfig};
 pub use data::{ColumnMatrix, Dataset, LoadOptions, PrepSummary, ProblemType, Target};
 pub use error::{Result, SelectError};
 pub use options::{
-    BackendChoice, EvaluateOptions, FilterOptions, FinalSize, KeepCount, OuterValidation, SearchOptions, SearchReward,
-    SelectOptions,
+    BackendChoice, ClassWeight, EvaluateOptions, FilterOptions, FinalSize, KeepCount, OuterValidation, SearchOptions,
+    SearchReward, SelectOptions,
 };
 pub use pipeline::run;
 pub use progress::{CancelToken, Ctl, Progress, Stage};

@@ -209,6 +209,21 @@ pub struct EvaluateOptions {
     pub forest_candidates: u32,
     /// Rows held out of the whole selection for the reported score. Default `auto`.
     pub outer: OuterValidation,
+    /// Class weights of the boosted trees (stage 2's reward, stage 3's boosted model and its
+    /// held-out refit): `balanced` weighs each class by n / (k · n_class), for imbalanced
+    /// targets; ridge and the forest stay unweighted. Default `none`.
+    pub class_weight: ClassWeight,
+}
+
+/// Class weights for imbalanced targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every row counts once.
+    #[default]
+    None,
+    /// Each class weighs n / (k · n_class): every class counts as much in total.
+    Balanced,
 }
 
 impl Default for EvaluateOptions {
@@ -220,6 +235,7 @@ impl Default for EvaluateOptions {
             forest_max_depth: 12,
             forest_candidates: 1,
             outer: OuterValidation::Auto,
+            class_weight: ClassWeight::None,
         }
     }
 }

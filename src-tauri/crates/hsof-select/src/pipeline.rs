@@ -28,7 +28,8 @@ fn select_once(ds: &Dataset, opts: &SelectOptions, backend: &dyn Backend, ctl: &
     let filter_secs = t.elapsed().as_secs_f64();
     let depth = opts.search.depth.unwrap_or_else(|| opts.evaluate.size.max()) as usize;
     let t = Instant::now();
-    let searched = stage2::search(ds, &filtered, &opts.search, depth, opts.seed, ctl)?;
+    let balanced = opts.evaluate.class_weight == crate::options::ClassWeight::Balanced;
+    let searched = stage2::search(ds, &filtered, &opts.search, depth, opts.seed, balanced, ctl)?;
     let search_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let evaluated = stage3::evaluate(ds, &filtered, &searched, &opts.evaluate, opts.seed, ctl)?;
@@ -79,8 +80,11 @@ pub fn run(
     let plan = outer::plan(&ds.target, opts.evaluate.outer, opts.seed);
     let holdout = plan.scheme == "holdout";
     let passes = plan.splits.len() + usize::from(!holdout);
-    let forest =
-        stage3::models::ForestParams { trees: opts.evaluate.forest_trees, max_depth: opts.evaluate.forest_max_depth };
+    let forest = stage3::models::ForestParams {
+        trees: opts.evaluate.forest_trees,
+        max_depth: opts.evaluate.forest_max_depth,
+        balanced: opts.evaluate.class_weight == crate::options::ClassWeight::Balanced,
+    };
     let mut fold_scores = Vec::new();
     let mut held_out_rows = Vec::new();
     let mut outer_choices: Vec<Vec<usize>> = Vec::new();

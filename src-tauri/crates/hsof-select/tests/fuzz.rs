@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use hsof_select::{
     load_csv, load_dataset_yaml, load_parquet, load_sqlite_table, preview_columns, run, BackendChoice, CancelToken,
-    Dataset, EvaluateOptions, FilterOptions, FinalSize, KeepCount, LoadOptions, OuterValidation, SearchOptions,
-    SearchReward, SelectError, SelectOptions, SelectionReport,
+    ClassWeight, Dataset, EvaluateOptions, FilterOptions, FinalSize, KeepCount, LoadOptions, OuterValidation,
+    SearchOptions, SearchReward, SelectError, SelectOptions, SelectionReport,
 };
 use proptest::prelude::*;
 
@@ -436,14 +436,16 @@ fn options() -> impl Strategy<Value = SelectOptions> {
         count(2, 6).prop_map(OuterValidation::Folds),
         real(0.05, 0.5).prop_map(OuterValidation::Holdout)
     ];
-    let evaluate = (size, count(2, 8), count(0, 4), count(0, 6), count(0, 4), outer).prop_map(
-        |(size, folds, forest_trees, forest_max_depth, forest_candidates, outer)| EvaluateOptions {
+    let weight = prop_oneof![Just(ClassWeight::None), Just(ClassWeight::Balanced)];
+    let evaluate = (size, count(2, 8), count(0, 4), count(0, 6), count(0, 4), outer, weight).prop_map(
+        |(size, folds, forest_trees, forest_max_depth, forest_candidates, outer, class_weight)| EvaluateOptions {
             size,
             folds,
             forest_trees,
             forest_max_depth,
             forest_candidates,
             outer,
+            class_weight,
         },
     );
     (any::<u64>(), prop::option::of(count(1, 3)), filter, search, evaluate).prop_map(

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
 use hsof_core::experiments::{
-    BackendChoice, Experiment, ExperimentRequest, ExperimentSummary, OuterValidation, Progress, Stage,
+    BackendChoice, ClassWeight, Experiment, ExperimentRequest, ExperimentSummary, OuterValidation, Progress, Stage,
 };
 use hsof_core::{AppContext, Error, Options};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -83,12 +83,24 @@ struct RunArgs {
     /// speed; the report says when it stopped) [default: 60]
     #[arg(long, value_name = "SECS")]
     search_seconds: Option<f64>,
+    /// Class weights of the boosted trees: `balanced` weighs each class by n / (k · n_class),
+    /// for imbalanced targets [default: none]
+    #[arg(long, value_enum)]
+    class_weight: Option<ClassWeightArg>,
     /// Compute backend
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
     /// Write the report JSON here (atomically, only when the run succeeds)
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ClassWeightArg {
+    /// Every row counts once
+    None,
+    /// Each class counts as much in total
+    Balanced,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -196,6 +208,10 @@ fn request(a: &RunArgs, dataset: Option<PathBuf>) -> Result<ExperimentRequest, E
         k3: a.k3,
         outer: a.outer,
         search_seconds: a.search_seconds,
+        class_weight: a.class_weight.map(|w| match w {
+            ClassWeightArg::None => ClassWeight::None,
+            ClassWeightArg::Balanced => ClassWeight::Balanced,
+        }),
         seed: a.seed,
         threads: a.threads,
         backend: a.backend.into(),

@@ -209,13 +209,18 @@ fn outer_validation_is_chosen_on_the_command_line_and_shown() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_csv(dir.path(), "small.csv", 240, 4);
     let base = ["select", "--input", "small.csv", "--target", "label", "--id-cols", "id", "--k3", "2"];
-    let out = run(dir.path(), &[&base[..], &["--outer", "holdout:0.25", "--search-seconds", "5", "--json"]].concat());
+    let out = run(
+        dir.path(),
+        &[&base[..], &["--outer", "holdout:0.25", "--search-seconds", "5", "--class-weight", "balanced", "--json"]]
+            .concat(),
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v = json(&out);
     let validation = &v["report"]["final_results"]["validation"];
     assert_eq!(validation["scheme"], "holdout");
     assert_eq!(validation["held_out_rows"][0], 60);
     assert_eq!(v["report"]["pipeline_info"]["options"]["search"]["max_seconds"], 5.0);
+    assert_eq!(v["report"]["pipeline_info"]["options"]["evaluate"]["class_weight"], "balanced");
     // Nested folds: the text says how the score was measured and shows each feature's stability.
     let out = run(dir.path(), &[&base[..], &["--outer", "folds:4"]].concat());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

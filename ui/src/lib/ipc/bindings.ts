@@ -701,6 +701,13 @@ export type Clamp = {
 	used: number,
 };
 
+/**  Class weights for imbalanced targets. */
+export type ClassWeight = 
+/**  Every row counts once. */
+"none" | 
+/**  Each class weighs n / (k · n_class): every class counts as much in total. */
+"balanced";
+
 /**  Sent (at most every 300 ms) when the live watches see a change. */
 export type ClusterChanged = {
 	/**  The watches' generation counter. */
@@ -1447,6 +1454,12 @@ export type EvaluateOptions_Deserialize = {
 	forest_candidates?: number,
 	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
 	outer?: OuterValidation,
+	/**
+	 *  Class weights of the boosted trees (stage 2's reward, stage 3's boosted model and its
+	 *  held-out refit): `balanced` weighs each class by n / (k · n_class), for imbalanced
+	 *  targets; ridge and the forest stay unweighted. Default `none`.
+	 */
+	class_weight?: ClassWeight,
 };
 
 /**  Stage 3 (evaluation) options. */
@@ -1463,6 +1476,12 @@ export type EvaluateOptions_Serialize = {
 	forest_candidates: number,
 	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
 	outer: OuterValidation,
+	/**
+	 *  Class weights of the boosted trees (stage 2's reward, stage 3's boosted model and its
+	 *  held-out refit): `balanced` weighs each class by n / (k · n_class), for imbalanced
+	 *  targets; ridge and the forest stay unweighted. Default `none`.
+	 */
+	class_weight: ClassWeight,
 };
 
 /**  One event. */
@@ -1539,6 +1558,8 @@ export type ExperimentRequest_Deserialize = {
 	outer?: OuterValidation | null,
 	/**  Wall-time bound of stage 2's search in seconds (the engine's 60 when left out). */
 	search_seconds?: number | null,
+	/**  Class weights of the boosted trees (`balanced` for imbalanced targets); none when left out. */
+	class_weight?: ClassWeight | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path?: string | null,
 };
@@ -1573,6 +1594,8 @@ export type ExperimentRequest_Serialize = {
 	outer: OuterValidation | null,
 	/**  Wall-time bound of stage 2's search in seconds (the engine's 60 when left out). */
 	search_seconds: number | null,
+	/**  Class weights of the boosted trees (`balanced` for imbalanced targets); none when left out. */
+	class_weight: ClassWeight | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path: string | null,
 };

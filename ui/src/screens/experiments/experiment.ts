@@ -114,6 +114,7 @@ export function buildRequest(f: Form): ExperimentRequest {
     backend: f.backend,
     outer: outerValue(f.outer),
     search_seconds: null,
+    class_weight: null,
     out_path: f.outPath.trim() || null,
   };
 }

@@ -156,6 +156,7 @@ pub fn search(
     opts: &SearchOptions,
     depth: usize,
     seed: u64,
+    balanced: bool,
     ctl: &Ctl<'_>,
 ) -> Result<SearchOutcome> {
     let start = std::time::Instant::now();
@@ -177,7 +178,7 @@ pub fn search(
     ctl.report(Stage::Search, 0.0, format!("prior over {pool} columns on {} rows", sample.len()));
     let sample_x = gather(&ds.features, &pool_cols, &sample);
     let binned = ctl.install(|| Binned::new(&sample_x, &(0..pool).collect::<Vec<_>>()));
-    let params = gbt::Params::default();
+    let params = gbt::Params { balanced, ..gbt::Params::default() };
     let all: Vec<usize> = (0..pool).collect();
     let train_of = |f: usize| -> Vec<usize> {
         folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, r)| r.iter().copied()).collect()

@@ -112,7 +112,8 @@ pub fn evaluate(
             subsets.push(("search_best", best));
         }
     }
-    let forest = ForestParams { trees: opts.forest_trees, max_depth: opts.forest_max_depth };
+    let balanced = opts.class_weight == crate::options::ClassWeight::Balanced;
+    let forest = ForestParams { trees: opts.forest_trees, max_depth: opts.forest_max_depth, balanced };
     let total = 2 * subsets.len() + opts.forest_candidates as usize + 1;
     let mut candidates = Vec::new();
     let mut done = 0;

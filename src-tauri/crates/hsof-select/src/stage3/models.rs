@@ -52,6 +52,8 @@ pub struct ForestParams {
     pub trees: u32,
     /// Depth limit.
     pub max_depth: u32,
+    /// Balanced class weights for the boosted trees (the forest and ridge ignore it).
+    pub balanced: bool,
 }
 
 /// Column-major rows x cols block of selected features.
@@ -156,28 +158,14 @@ pub fn holdout_predict(
     let test = Block::gather(ds, cols, test_rows);
     let (predicted, probabilities) = match family {
         ModelFamily::BoostedTrees => {
-            let (mut preds, raw) = boosted_fit_predict(&ds.target, &train, train_rows, std::slice::from_ref(&test));
+            let (mut preds, raw) =
+                boosted_fit_predict(&ds.target, &train, train_rows, std::slice::from_ref(&test), forest.balanced);
             (preds.swap_remove(0), ds.problem.is_classification().then_some(raw))
         }
         _ => (fit_predict(ds, family, &train, train_rows, &[test], forest, seed, cancel)?.swap_remove(0), None),
     };
     let s = score(&ds.target, test_rows, &predicted);
     Ok((s, Predictions { rows: test_rows.to_vec(), predicted, probabilities }))
-}
-
-/// The score of [`holdout_predict`] alone.
-#[allow(clippy::too_many_arguments)]
-pub fn holdout_score(
-    ds: &Dataset,
-    cols: &[usize],
-    family: ModelFamily,
-    train_rows: &[usize],
-    test_rows: &[usize],
-    forest: ForestParams,
-    seed: u64,
-    cancel: &CancelToken,
-) -> Result<f64> {
-    Ok(holdout_predict(ds, cols, family, train_rows, test_rows, forest, seed, cancel)?.0)
 }
 
 /// Accuracy (classes) or R² (continuous) of `pred` against the target at `rows`.
@@ -214,7 +202,7 @@ fn fit_predict(
     match family {
         ModelFamily::Ridge => ridge_fit_predict(&ds.target, train, train_rows, tests),
         ModelFamily::RandomForest => forest_fit_predict(&ds.target, train, train_rows, tests, forest, seed, cancel),
-        ModelFamily::BoostedTrees => Ok(boosted_fit_predict(&ds.target, train, train_rows, tests).0),
+        ModelFamily::BoostedTrees => Ok(boosted_fit_predict(&ds.target, train, train_rows, tests, forest.balanced).0),
     }
 }
 
@@ -226,6 +214,7 @@ fn boosted_fit_predict(
     train: &Block,
     train_rows: &[usize],
     tests: &[Block],
+    balanced: bool,
 ) -> (Vec<Vec<f32>>, Vec<f64>) {
     let p = train.n_cols();
     let total: usize = train.rows + tests.iter().map(|t| t.rows).sum::<usize>();
@@ -247,7 +236,8 @@ fn boosted_fit_predict(
     let sub = crate::stage2::subset_target(target, train_rows);
     let train_idx: Vec<usize> = (0..train.rows).collect();
     let eval_idx: Vec<usize> = (train.rows..total).collect();
-    let params = crate::gbt::Params { rounds: BOOSTED_ROUNDS, learning_rate: 0.1, ..crate::gbt::Params::default() };
+    let params =
+        crate::gbt::Params { rounds: BOOSTED_ROUNDS, learning_rate: 0.1, balanced, ..crate::gbt::Params::default() };
     let all: Vec<usize> = (0..p).collect();
     let mut gain = vec![0.0; p];
     let pred = crate::gbt::fit_predict(&binned, &all, &sub, &train_idx, &eval_idx, params, &mut gain);
