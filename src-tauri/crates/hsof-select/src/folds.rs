@@ -14,18 +14,7 @@ use crate::data::Target;
 /// fold per row (never an empty fold), so the result may have fewer than `k` folds.
 pub fn stratified_folds(target: &Target, k: usize, seed: u64) -> Vec<Vec<usize>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let groups: Vec<Vec<usize>> = match target {
-        Target::Classes { codes, labels } => {
-            let mut g = vec![Vec::new(); labels.len()];
-            for (i, c) in codes.iter().enumerate() {
-                if let Some(v) = g.get_mut(*c as usize) {
-                    v.push(i);
-                }
-            }
-            g
-        }
-        Target::Continuous(y) => vec![(0..y.len()).collect()],
-    };
+    let groups = class_groups(target);
     let k = k.clamp(1, target.len().max(1));
     let mut folds = vec![Vec::new(); k];
     let mut next = 0;
@@ -40,6 +29,23 @@ pub fn stratified_folds(target: &Target, k: usize, seed: u64) -> Vec<Vec<usize>>
         f.sort_unstable();
     }
     folds
+}
+
+/// Rows of each class (codes beyond the labels are left out); all rows as one group for a
+/// continuous target.
+pub fn class_groups(target: &Target) -> Vec<Vec<usize>> {
+    match target {
+        Target::Classes { codes, labels } => {
+            let mut g = vec![Vec::new(); labels.len()];
+            for (i, c) in codes.iter().enumerate() {
+                if let Some(v) = g.get_mut(*c as usize) {
+                    v.push(i);
+                }
+            }
+            g
+        }
+        Target::Continuous(y) => vec![(0..y.len()).collect()],
+    }
 }
 
 #[cfg(test)]

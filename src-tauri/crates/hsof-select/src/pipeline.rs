@@ -38,10 +38,16 @@ fn select_once(ds: &Dataset, opts: &SelectOptions, backend: &dyn Backend, ctl: &
     Ok(Pass { filtered, searched, evaluated, secs: [filter_secs, search_secs, evaluate_secs], rows: ds.n_rows() })
 }
 
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    (mean, (v.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt())
+/// Progress of pass `i` of `passes`: each stage's fraction spread over the passes, the
+/// message after `label`.
+fn pass_progress<'a>(progress: &'a dyn Fn(Progress), i: usize, passes: usize, label: String) -> impl Fn(Progress) + 'a {
+    move |p: Progress| {
+        progress(Progress {
+            fraction: (i as f32 + p.fraction) / passes as f32,
+            message: format!("{label}{}", p.message),
+            ..p
+        })
+    }
 }
 
 /// Runs stages 1-3 on `dataset` inside the outer validation ([`crate::OuterValidation`]) and
@@ -92,16 +98,10 @@ pub fn run(
     let mut final_pass = None;
     for (i, (train, test)) in plan.splits.iter().enumerate() {
         let label = match holdout {
-            true => format!("selection on {} rows ({} held out)", train.len(), test.len()),
-            false => format!("outer fold {}/{}", i + 1, plan.splits.len()),
+            true => format!("selection on {} rows ({} held out): ", train.len(), test.len()),
+            false => format!("outer fold {}/{}: ", i + 1, plan.splits.len()),
         };
-        let wrapped = |p: Progress| {
-            progress(Progress {
-                fraction: (i as f32 + p.fraction) / passes as f32,
-                message: format!("{label}: {}", p.message),
-                ..p
-            })
-        };
+        let wrapped = pass_progress(progress, i, passes, label);
         let ctl = Ctl { progress: &wrapped, cancel, pool: pool.as_ref() };
         let part = ds.take_rows(train);
         let pass = select_once(&part, opts, backend.as_ref(), &ctl)?;
@@ -122,15 +122,8 @@ pub fn run(
     let pass = match final_pass {
         Some(p) => p,
         None => {
-            let i = plan.splits.len();
             let label = if passes > 1 { "selection on every row: " } else { "" };
-            let wrapped = |p: Progress| {
-                progress(Progress {
-                    fraction: (i as f32 + p.fraction) / passes as f32,
-                    message: format!("{label}{}", p.message),
-                    ..p
-                })
-            };
+            let wrapped = pass_progress(progress, plan.splits.len(), passes, label.to_string());
             let ctl = Ctl { progress: &wrapped, cancel, pool: pool.as_ref() };
             select_once(&ds, opts, backend.as_ref(), &ctl)?
         }
@@ -179,7 +172,7 @@ pub fn run(
         .sort_by(|a, b| b.importance.total_cmp(&a.importance).then(a.name.cmp(&b.name)).then(a.index.cmp(&b.index)));
     let (score, score_std) = match fold_scores.is_empty() {
         true => (evaluated.best.mean, evaluated.best.std),
-        false => mean_std(&fold_scores),
+        false => stage3::mean_std(&fold_scores),
     };
     let validation = Validation {
         scheme: plan.scheme.to_string(),

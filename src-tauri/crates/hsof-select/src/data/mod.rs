@@ -116,6 +116,16 @@ impl Target {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The values at `rows`, in that order.
+    pub fn take(&self, rows: &[usize]) -> Self {
+        match self {
+            Self::Classes { codes, labels } => {
+                Self::Classes { codes: rows.iter().map(|&r| codes[r]).collect(), labels: labels.clone() }
+            }
+            Self::Continuous(y) => Self::Continuous(rows.iter().map(|&r| y[r]).collect()),
+        }
+    }
 }
 
 /// What preparation did to the raw table; copied into the report.
@@ -210,12 +220,7 @@ impl Dataset {
             let col = &self.features.values[j * n..(j + 1) * n];
             values.extend(rows.iter().map(|&r| col[r]));
         }
-        let target = match &self.target {
-            Target::Classes { codes, labels } => {
-                Target::Classes { codes: rows.iter().map(|&r| codes[r]).collect(), labels: labels.clone() }
-            }
-            Target::Continuous(y) => Target::Continuous(rows.iter().map(|&r| y[r]).collect()),
-        };
+        let target = self.target.take(rows);
         Self {
             feature_names: self.feature_names.clone(),
             features: ColumnMatrix { n_rows: rows.len(), n_cols: f, values },

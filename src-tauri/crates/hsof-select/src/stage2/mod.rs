@@ -173,7 +173,7 @@ pub fn search(
     let cancel = ctl.cancel;
     // The reward's rows: a stratified sample, split into the search's folds.
     let sample = sample_rows(&ds.target, opts.rows as usize, seed);
-    let sub_target = subset_target(&ds.target, &sample);
+    let sub_target = ds.target.take(&sample);
     let folds: Vec<Vec<usize>> = stratified_folds(&sub_target, opts.folds as usize, seed);
     ctl.report(Stage::Search, 0.0, format!("prior over {pool} columns on {} rows", sample.len()));
     let sample_x = gather(&ds.features, &pool_cols, &sample);
@@ -346,18 +346,7 @@ pub fn sample_rows(target: &Target, m: usize, seed: u64) -> Vec<usize> {
         return (0..n).collect();
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5EED);
-    let groups: Vec<Vec<usize>> = match target {
-        Target::Classes { codes, labels } => {
-            let mut g = vec![Vec::new(); labels.len()];
-            for (i, c) in codes.iter().enumerate() {
-                if let Some(v) = g.get_mut(*c as usize) {
-                    v.push(i);
-                }
-            }
-            g
-        }
-        Target::Continuous(_) => vec![(0..n).collect()],
-    };
+    let groups = crate::folds::class_groups(target);
     let mut rows = Vec::with_capacity(m);
     for mut g in groups.into_iter().filter(|g| !g.is_empty()) {
         let take = ((g.len() * m) as f64 / n as f64).round().max(1.0) as usize;
@@ -366,16 +355,6 @@ pub fn sample_rows(target: &Target, m: usize, seed: u64) -> Vec<usize> {
     }
     rows.sort_unstable();
     rows
-}
-
-/// The target of `rows`, in that order.
-pub fn subset_target(target: &Target, rows: &[usize]) -> Target {
-    match target {
-        Target::Classes { codes, labels } => {
-            Target::Classes { codes: rows.iter().map(|&r| codes[r]).collect(), labels: labels.clone() }
-        }
-        Target::Continuous(y) => Target::Continuous(rows.iter().map(|&r| y[r]).collect()),
-    }
 }
 
 /// Columns `cols` of `x` at `rows`, as a new matrix.

@@ -178,8 +178,13 @@ pub fn evaluate(
 }
 
 fn candidate(origin: &'static str, columns: Vec<usize>, family: ModelFamily, scores: &[f64]) -> Candidate {
-    let n = scores.len().max(1) as f64;
-    let mean = scores.iter().sum::<f64>() / n;
-    let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let (mean, std) = mean_std(scores);
     Candidate { origin, columns, family, mean, std }
+}
+
+/// Mean and (population) standard deviation of fold scores.
+pub(crate) fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    (mean, (v.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt())
 }

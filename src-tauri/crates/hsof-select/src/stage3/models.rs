@@ -233,7 +233,7 @@ fn boosted_fit_predict(
     }
     let binned = crate::gbt::Binned { codes, bins };
     // The booster reads the target of training rows only: rows 0..train.rows.
-    let sub = crate::stage2::subset_target(target, train_rows);
+    let sub = target.take(train_rows);
     let train_idx: Vec<usize> = (0..train.rows).collect();
     let eval_idx: Vec<usize> = (train.rows..total).collect();
     let params =

@@ -55,24 +55,9 @@ pub fn make_classification(
     while cols.len() < features {
         cols.push((0..n).map(|_| normal(&mut rng)).collect());
     }
-    let mut order: Vec<usize> = (0..features).collect();
-    order.shuffle(&mut rng);
-    // order[new] = old; find where each old column went.
-    let mut position = vec![0; features];
-    for (new, old) in order.iter().enumerate() {
-        position[*old] = new;
-    }
-    let shuffled: Vec<Vec<f32>> = order.iter().map(|&old| cols[old].clone()).collect();
-    let ds = Dataset {
-        name: "synthetic".into(),
-        source: "memory".into(),
-        feature_names: (0..features).map(|j| format!("f{j}")).collect(),
-        features: ColumnMatrix::from_columns(n, shuffled),
-        target_name: "y".into(),
-        target: Target::Classes { codes, labels: (0..classes).map(|c| c.to_string()).collect() },
-        problem: if classes == 2 { ProblemType::BinaryClassification } else { ProblemType::MulticlassClassification },
-        prep: PrepSummary::default(),
-    };
+    let target = Target::Classes { codes, labels: (0..classes).map(|c| c.to_string()).collect() };
+    let problem = if classes == 2 { ProblemType::BinaryClassification } else { ProblemType::MulticlassClassification };
+    let (ds, position) = shuffled_dataset(n, cols, target, problem, &mut rng);
     Synthetic {
         ds,
         informative: (0..informative).map(|j| position[j]).collect(),
