@@ -28,30 +28,15 @@ import tempfile
 import time
 from pathlib import Path
 
-VENV = Path.home() / ".cache" / "hsof-peers-venv"
+import benchvenv
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ["scikit-learn", "numpy", "pandas", "mrmr_selection", "Boruta"]
-
-
-def ensure_venv():
-    try:
-        import boruta  # noqa: F401
-        import mrmr  # noqa: F401
-        import sklearn  # noqa: F401
-        return
-    except ImportError:
-        pass
-    python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        sys.exit("a peer package is missing from the venv and could not be installed")
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *PACKAGES], check=True)
-    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+MODULES = ["sklearn", "pandas", "mrmr", "boruta"]
 
 
 def main():
-    ensure_venv()
+    benchvenv.ensure("hsof-peers-venv", PACKAGES, MODULES, __file__)
     import numpy as np
     import pandas as pd
     from sklearn.datasets import make_classification

@@ -18,33 +18,17 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-VENV = Path.home() / ".cache" / "hsof-bench-venv"
+import benchvenv
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def ensure_venv():
-    try:
-        import numpy  # noqa: F401
-        import sklearn  # noqa: F401
-        return
-    except ImportError:
-        pass
-    python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        sys.exit("scikit-learn is missing from the bench venv and could not be installed")
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "scikit-learn", "numpy"], check=True)
-    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
-
-
 def main():
-    ensure_venv()
+    benchvenv.ensure("hsof-bench-venv", ["scikit-learn", "numpy"], ["numpy", "sklearn"], __file__)
     import numpy as np
     from sklearn.datasets import make_classification
     from sklearn.feature_selection import SelectKBest, f_classif, mutual_info_classif
