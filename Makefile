@@ -5,16 +5,25 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP := target/debug/hsof-control-center
 
-.PHONY: run test bootstrap bootstrap-test app lint unit rust-test test-dates e2e bindings bench soak clean
+.PHONY: run demo test bootstrap bootstrap-demo bootstrap-test app lint unit rust-test test-dates e2e bindings bench soak package clean
 
 run: bootstrap app
 	./$(APP)
+
+# A simulated HSOF (fake cluster, exporter, Prometheus with the runbook rules, AlertManager)
+# in a profile of its own, the app opened on it; closing the app stops it all.
+demo: bootstrap-demo app
+	cargo build -p hsofctl
+	scripts/demo.sh
 
 test: bootstrap-test lint unit rust-test test-dates app e2e
 	@echo "make test: all suites passed"
 
 bootstrap:
 	@scripts/bootstrap.sh run
+
+bootstrap-demo:
+	@scripts/bootstrap.sh demo
 
 bootstrap-test:
 	@scripts/bootstrap.sh test

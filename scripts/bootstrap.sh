@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian/Ubuntu machine lacks to build (`run`) or test (`test`)
+# Installs what a fresh Debian/Ubuntu machine lacks to build (`run`), run the demo
+# environment (`demo`: `run` plus Prometheus and AlertManager) or test (`test`)
 # HSOF Control Center. Idempotent: every step checks first and skips what is there.
 # Only package registries are used (apt, crates.io, npm, PyPI); nothing is downloaded elsewhere.
 set -euo pipefail
@@ -22,6 +23,7 @@ test_pkgs=(xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager pytho
   gnome-keyring dbus-bin)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+[ "$mode" = demo ] && pkgs+=(prometheus prometheus-alertmanager)
 # kubectl: Debian's kubernetes-client, unless a kubectl is already installed (a cloud
 # SDK's, say), whose /usr/bin/kubectl the package would collide with.
 if [ "$mode" = test ] && ! command -v kubectl >/dev/null; then

@@ -180,7 +180,7 @@ async fn core_services_survive_scheduled_faults() {
                 .await
             }
             Fault::PrometheusRestart => {
-                prom.restart();
+                prom.restart().expect("restart Prometheus");
                 recovered(async || {
                     let call = ctx.key_metrics(Utc::now());
                     match tokio::time::timeout(Duration::from_secs(2), call).await {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-pub mod exporter;
+pub use hsof_demo::exporter;
 pub mod proxy;
 pub mod servers;
 pub mod webhook;

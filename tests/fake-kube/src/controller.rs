@@ -12,7 +12,7 @@ use crate::store::Store;
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 
-fn template_hash(template: &Value) -> String {
+pub(crate) fn template_hash(template: &Value) -> String {
     let mut t = template.clone();
     if let Some(labels) = t["metadata"]["labels"].as_object_mut() {
         labels.remove("pod-template-hash");

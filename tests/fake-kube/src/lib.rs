@@ -19,6 +19,7 @@ mod resources;
 mod routes;
 mod seed;
 mod selector;
+pub mod sim;
 mod spdy;
 mod store;
 mod streams;

@@ -1,5 +1,7 @@
 //! Links into the team's Grafana (`endpoints.grafana_url`): a PromQL expression opened in
-//! Explore over a time range, so a number on screen leads to its graph (pure).
+//! Explore over a time range, and the HSOF deployment's two dashboards (production and
+//! SLO, panel ids as in its `grafana-dashboards.json` / `slo-dashboard.json`), so a number
+//! or chart on screen leads to its graph (pure).
 
 use url::Url;
 
@@ -26,6 +28,55 @@ pub fn explore_url(base: &str, expr: &str, range: &str) -> Option<String> {
         path.pop_if_empty().push("explore");
     }
     url.query_pairs_mut().append_pair("schemaVersion", "1").append_pair("panes", &panes.to_string());
+    Some(url.into())
+}
+
+/// The HSOF deployment's dashboards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dashboard {
+    /// "HSOF Production Dashboard": GPU, pipeline, backups, errors.
+    Production,
+    /// "HSOF SLO Dashboard": SLOs, error budgets, burn rate.
+    Slo,
+}
+
+impl Dashboard {
+    /// The dashboard's title, as the reference JSON names it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dashboard::Production => "HSOF Production Dashboard",
+            Dashboard::Slo => "HSOF SLO Dashboard",
+        }
+    }
+}
+
+/// The link to `panel` of `dashboard` over the last `range`: `BASE/d/UID?viewPanel=N` when
+/// the dashboard's uid is known (`uid` non-empty), else Grafana's dashboard search for its
+/// title (the reference dashboards carry no uid, so an import gives them a random one).
+/// `None` without a Grafana or with a base that is not http(s).
+pub fn dashboard_url(base: &str, uid: &str, dashboard: Dashboard, panel: Option<u32>, range: &str) -> Option<String> {
+    let base = base.trim();
+    if base.is_empty() {
+        return None;
+    }
+    let mut url = Url::parse(base).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let uid = uid.trim();
+    if uid.is_empty() {
+        url.path_segments_mut().ok()?.pop_if_empty().push("dashboards");
+        url.query_pairs_mut().append_pair("query", dashboard.title());
+        return Some(url.into());
+    }
+    url.path_segments_mut().ok()?.pop_if_empty().push("d").push(uid);
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("from", &format!("now-{range}")).append_pair("to", "now");
+        if let Some(p) = panel {
+            q.append_pair("viewPanel", &p.to_string());
+        }
+    }
     Some(url.into())
 }
 
@@ -59,6 +110,23 @@ mod tests {
         assert!(is_under("https://grafana.example.com/g/", &u));
         let u = explore_url("http://localhost:3000", "up", "1h").expect("url");
         assert!(u.starts_with("http://localhost:3000/explore?"), "{u}");
+    }
+
+    #[test]
+    fn dashboard_links_by_uid_with_the_panel_or_by_title_search() {
+        let u =
+            dashboard_url("https://g.example.com/grafana/", "hsof-slo", Dashboard::Slo, Some(5), "24h").expect("url");
+        let p = Url::parse(&u).expect("parse");
+        assert_eq!(p.path(), "/grafana/d/hsof-slo");
+        let q: std::collections::HashMap<_, _> = p.query_pairs().into_owned().collect();
+        assert_eq!((q["viewPanel"].as_str(), q["from"].as_str(), q["to"].as_str()), ("5", "now-24h", "now"));
+        assert!(is_under("https://g.example.com/grafana", &u));
+        let u = dashboard_url("http://localhost:3000", "", Dashboard::Production, Some(6), "6h").expect("url");
+        assert_eq!(u, "http://localhost:3000/dashboards?query=HSOF+Production+Dashboard");
+        let u = dashboard_url("http://localhost:3000", "a/b", Dashboard::Production, None, "6h").expect("url");
+        assert!(u.starts_with("http://localhost:3000/d/a%2Fb?"), "{u}");
+        assert_eq!(dashboard_url("", "x", Dashboard::Slo, None, "1h"), None);
+        assert_eq!(dashboard_url("ftp://g", "x", Dashboard::Slo, None, "1h"), None);
     }
 
     #[test]

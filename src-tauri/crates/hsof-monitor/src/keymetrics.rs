@@ -64,6 +64,9 @@ pub struct KeyMetric {
     /// `None` when no Grafana is configured.
     #[serde(default)]
     pub grafana: Option<String>,
+    /// Its panel on the HSOF dashboards in Grafana; `None` without a Grafana.
+    #[serde(default)]
+    pub dashboard: Option<String>,
 }
 
 impl KeyMetric {

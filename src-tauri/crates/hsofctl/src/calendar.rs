@@ -15,13 +15,13 @@ pub enum CalendarCmd {
     Today,
     /// Occurrences of the next 7 days
     Week,
-    /// Occurrences starting in a range (RFC 3339)
+    /// Occurrences starting in a range: dates (team time zone, the end day included), RFC 3339, or -7d / +2w
     List {
         /// From
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         from: String,
         /// To
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         to: String,
     },
     /// One occurrence's checklist with each step's newest result
@@ -86,11 +86,11 @@ pub enum MaintenanceCmd {
         /// Title
         #[arg(long)]
         title: String,
-        /// Start (RFC 3339)
-        #[arg(long)]
+        /// Start: YYYY-MM-DD HH:MM (team time zone), RFC 3339, or +2d
+        #[arg(long, allow_hyphen_values = true)]
         start: String,
-        /// End (RFC 3339)
-        #[arg(long)]
+        /// End: same forms (a bare date means the end of that day)
+        #[arg(long, allow_hyphen_values = true)]
         end: String,
         /// What will be done
         #[arg(long, default_value = "")]
@@ -109,7 +109,7 @@ pub enum MaintenanceCmd {
     },
 }
 
-use hsof_core::time::parse_time as parse;
+use hsof_core::time::Bound;
 
 fn print_view(ctx: &AppContext, v: &CalendarView) -> Result<(), Error> {
     let tz = ctx.team_tz()?;
@@ -174,7 +174,9 @@ pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, E
             range(start, start + Duration::days(1))
         }
         CalendarCmd::Week => range(now - Duration::hours(12), now + Duration::days(7)),
-        CalendarCmd::List { from, to } => range(parse(from, "from")?, parse(to, "to")?),
+        CalendarCmd::List { from, to } => {
+            range(ctx.parse_when(from, "from", now, Bound::Start)?, ctx.parse_when(to, "to", now, Bound::End)?)
+        }
         CalendarCmd::Show { key } => {
             let d = ctx.occurrence(key, now)?;
             if out.json {
@@ -335,8 +337,8 @@ pub enum ProcedureCmd {
     Show {
         /// Procedure id, e.g. morning-health-check (see `hsofctl calendar`)
         id: String,
-        /// The occurrence's day (YYYY-MM-DD, team time zone) or time (RFC 3339)
-        #[arg(long)]
+        /// The occurrence's day (YYYY-MM-DD, team time zone, or yesterday / -1d) or time (RFC 3339)
+        #[arg(long, allow_hyphen_values = true)]
         occurrence: Option<String>,
     },
     /// Run the automated steps of one occurrence (or one step) and record the results;
@@ -344,8 +346,8 @@ pub enum ProcedureCmd {
     Run {
         /// Procedure id
         id: String,
-        /// The occurrence's day (YYYY-MM-DD) or time (RFC 3339)
-        #[arg(long)]
+        /// The occurrence's day (YYYY-MM-DD, team time zone, or yesterday / -1d) or time (RFC 3339)
+        #[arg(long, allow_hyphen_values = true)]
         occurrence: Option<String>,
         /// Only this step
         #[arg(long)]

@@ -79,11 +79,11 @@ pub enum IncidentCmd {
         /// Only this status: open, acknowledged, resolved
         #[arg(long)]
         status: Option<String>,
-        /// Declared at or after (RFC 3339)
-        #[arg(long)]
+        /// Declared at or after: a date (team time zone), RFC 3339, or -7d
+        #[arg(long, allow_hyphen_values = true)]
         from: Option<String>,
-        /// Declared before (RFC 3339)
-        #[arg(long)]
+        /// Declared before: same forms (a bare date counts in whole)
+        #[arg(long, allow_hyphen_values = true)]
         to: Option<String>,
     },
     /// One incident with its timers, timeline and Slack posts

@@ -5,6 +5,7 @@
 
 mod calendar;
 mod cluster;
+mod demo;
 mod gpu;
 mod incident;
 mod monitoring;
@@ -91,11 +92,11 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         cmd: Option<calendar::CalendarCmd>,
-        /// From (RFC 3339)
-        #[arg(long)]
+        /// From: a date (team time zone), RFC 3339, or -7d
+        #[arg(long, allow_hyphen_values = true)]
         from: Option<String>,
-        /// To (RFC 3339)
-        #[arg(long)]
+        /// To: same forms (a bare date counts in whole)
+        #[arg(long, allow_hyphen_values = true)]
         to: Option<String>,
     },
     /// A procedure of the catalog: show or run one occurrence's checklist
@@ -123,6 +124,11 @@ enum Command {
     /// Feature selection on a local CSV / Parquet file or dataset YAML (filter → search →
     /// evaluate); `select history` lists past runs. Ctrl-C cancels (exit 130, no file)
     Select(select::SelectArgs),
+    /// A simulated HSOF to try the app on or rehearse with: start, status, stop, scenario
+    Demo {
+        #[command(subcommand)]
+        cmd: demo::DemoCmd,
+    },
     /// The local NVIDIA GPUs: utilisation, memory, temperature, power, clocks, throttling,
     /// processes; without a GPU, says why and exits 0
     Gpu(gpu::GpuArgs),
@@ -217,6 +223,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         out.line_or_json(&msg, &serde_json::json!({ "path": paths.config_file, "valid": true }));
         return Ok(ExitCode::SUCCESS);
     }
+    // The demo keeps a profile of its own; it never opens the user's.
+    if let Command::Demo { cmd } = &cli.command {
+        return Ok(ExitCode::from(demo::run(cmd, out)?));
+    }
     // `select` opens the context itself: a dataset YAML may arrive through --config.
     if let Command::Select(args) = &cli.command {
         return select::run(args, cli.config.as_deref(), opts, out);
@@ -243,7 +253,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 print!("{}", config::render(&cfg));
             }
         }
-        Command::Config(_) | Command::Select(_) => unreachable!("handled above"),
+        Command::Config(_) | Command::Select(_) | Command::Demo { .. } => unreachable!("handled above"),
         Command::Audit(AuditCmd::List { limit }) => {
             let rows = ctx.audit_list(*limit)?;
             if out.json {
@@ -275,7 +285,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 (Some(c), None, None) => c,
                 (None, Some(f), Some(t)) => &calendar::CalendarCmd::List { from: f.clone(), to: t.clone() },
                 (None, None, None) => &calendar::CalendarCmd::Week,
-                _ => return Err(Error::InvalidInput("give both --from and --to (RFC 3339), or a subcommand".into())),
+                _ => return Err(Error::InvalidInput("give both --from and --to (e.g. --from 2027-01-01 --to 2027-03-31, or --from -7d --to now), or a subcommand".into())),
             };
             let code = block_on(calendar::run(&ctx, cmd, out))?;
             return Ok(ExitCode::from(code));

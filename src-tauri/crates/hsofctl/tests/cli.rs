@@ -160,3 +160,36 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn times_are_taken_as_dates_in_the_team_zone_and_relative_forms() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("config.toml"), "[team]\ntimezone = \"Europe/Berlin\"\n").expect("config");
+    let o = hsofctl(dir.path(), &["--json", "calendar", "--from", "2027-01-01", "--to", "2027-03-31"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let starts: Vec<chrono::DateTime<chrono::Utc>> = v["occurrences"]
+        .as_array()
+        .expect("occurrences")
+        .iter()
+        .map(|o| o["occurrence"]["start"].as_str().expect("start").parse().expect("time"))
+        .collect();
+    let (first, last) = (starts.iter().min().expect("some"), starts.iter().max().expect("some"));
+    // Berlin's 1 January starts at 23:00 UTC the day before; 31 March is included whole.
+    assert!(first.to_rfc3339() >= "2026-12-31T23:00:00+00:00".to_string(), "{first}");
+    assert!(last.to_rfc3339() < "2027-03-31T22:00:00+00:00".to_string(), "{last}");
+    assert!(last.to_rfc3339() >= "2027-03-30T22:00:00+00:00".to_string(), "31 March missing: {last}");
+
+    for args in [["--from", "-7d", "--to", "now"], ["--from", "yesterday", "--to", "+2w"]] {
+        let mut all = vec!["--json", "calendar"];
+        all.extend_from_slice(&args);
+        let o = hsofctl(dir.path(), &all, None);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = hsofctl(dir.path(), &["calendar", "--from", "last tuesday", "--to", "now"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("from") && err.contains("-7d") && err.contains("YYYY-MM-DD"), "{err}");
+    let o = hsofctl(dir.path(), &["--json", "incident", "list", "--from", "-30d", "--to", "today"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

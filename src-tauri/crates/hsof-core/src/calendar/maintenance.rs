@@ -90,7 +90,10 @@ impl AppContext {
         if w.title.trim().is_empty() {
             return Err(Error::InvalidInput("a maintenance window needs a title".into()));
         }
-        let (start, end) = (parse(&w.start, "start")?, parse(&w.end, "end")?);
+        let (start, end) = (
+            self.parse_when(&w.start, "start", now, crate::time::Bound::Start)?,
+            self.parse_when(&w.end, "end", now, crate::time::Bound::End)?,
+        );
         let check = cal::check_window(start, end, now).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let mut warnings = check.warnings.clone();
         let id = self.store()?.insert_window(&WindowRecord {

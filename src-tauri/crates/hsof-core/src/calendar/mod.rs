@@ -387,8 +387,8 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), Error>
 }
 
 impl AppContext {
-    /// The occurrence of `procedure` on `date` (`YYYY-MM-DD` in the team time zone, or an
-    /// RFC 3339 time), or without a date the latest one that has started (else the next).
+    /// The occurrence of `procedure` on `date` (`YYYY-MM-DD` in the team time zone, or any
+    /// time `parse_when` takes), or without a date the latest one that has started (else the next).
     pub fn find_occurrence(&self, procedure: &str, date: Option<&str>, now: DateTime<Utc>) -> Result<String, Error> {
         let tz = self.team_tz()?;
         let (catalog, _, _) = self.catalog();
@@ -408,9 +408,7 @@ impl AppContext {
                         .map(|t| t.with_timezone(&Utc))
                         .ok_or_else(|| Error::InvalidInput(format!("{d}: no such local day")))?
                 } else {
-                    DateTime::parse_from_rfc3339(d).map(|t| t.with_timezone(&Utc)).map_err(|_| {
-                        Error::InvalidInput(format!("{d:?}: give a date (YYYY-MM-DD) or an RFC 3339 time"))
-                    })?
+                    crate::time::parse_when(d, "occurrence", now, tz, crate::time::Bound::Start)?
                 };
                 (start, start + Duration::days(1))
             }

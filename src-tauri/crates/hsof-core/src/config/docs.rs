@@ -17,6 +17,8 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("endpoints.prometheus_url", "Prometheus base URL (HTTP API v1)."),
     ("endpoints.alertmanager_url", "AlertManager base URL (API v2)."),
     ("endpoints.grafana_url", "Grafana base URL, used for links only. Empty: no links."),
+    ("endpoints.grafana_production_uid", "Uid of the HSOF Production Dashboard in that Grafana (the /d/UID/ part of its URL): charts link to their panel. Empty: links search the dashboard by title."),
+    ("endpoints.grafana_slo_uid", "Uid of the HSOF SLO Dashboard: SLO rows and charts link to their panel. Empty: links search the dashboard by title."),
     ("endpoints.silence_matchers", "AlertManager matchers a maintenance window's silence uses (=, !=, =~, !~). Default: the HSOF Prometheus's external label, so on a shared AlertManager other teams' alerts stay loud."),
     ("endpoints.request_timeout_secs", "Timeout of one HTTP request, seconds (1-300)."),
     ("endpoints.poll_interval_secs", "How often health and metrics are polled, seconds (5-3600)."),

@@ -83,6 +83,11 @@ pub struct EndpointsConfig {
     pub alertmanager_url: String,
     /// Grafana base URL, for links; empty for none.
     pub grafana_url: String,
+    /// The uid the team's Grafana gave the HSOF production dashboard; empty: links search
+    /// for it by title.
+    pub grafana_production_uid: String,
+    /// The uid of the HSOF SLO dashboard; empty: links search for it by title.
+    pub grafana_slo_uid: String,
     /// The AlertManager matchers a maintenance window's silence uses (`name="value"`,
     /// `!=`, `=~`, `!~`): HSOF's own alerts, not every team's on a shared AlertManager.
     pub silence_matchers: Vec<String>,
@@ -99,6 +104,8 @@ impl Default for EndpointsConfig {
             prometheus_url: "http://prometheus.monitoring.svc:9090".into(),
             alertmanager_url: "https://alertmanager.company.com".into(),
             grafana_url: String::new(),
+            grafana_production_uid: String::new(),
+            grafana_slo_uid: String::new(),
             // Prometheus adds its external labels to every alert it sends; the HSOF
             // deployment's Prometheus labels itself `monitor: hsof-monitor`.
             silence_matchers: vec![r#"monitor="hsof-monitor""#.into()],

@@ -49,14 +49,20 @@ pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
     /// Only unresolved ones.
     pub open_only: bool,
-    /// Declared at or after (RFC 3339).
+    /// Declared at or after (RFC 3339, a team-time-zone date, or relative such as `-7d`).
     pub from: Option<String>,
-    /// Declared before (RFC 3339).
+    /// Declared before (same forms; a date counts in whole).
     pub to: Option<String>,
 }
 
-fn when(s: Option<&str>, what: &str) -> Result<Option<DateTime<Utc>>, Error> {
-    s.filter(|s| !s.is_empty()).map(|s| crate::time::parse_time(s, what)).transpose()
+fn when(
+    ctx: &AppContext,
+    s: Option<&str>,
+    what: &str,
+    now: DateTime<Utc>,
+    bound: crate::time::Bound,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    s.filter(|s| !s.is_empty()).map(|s| ctx.parse_when(s, what, now, bound)).transpose()
 }
 
 impl AppContext {
@@ -123,8 +129,8 @@ impl AppContext {
     /// Incidents matching `filter`: unresolved first (most severe first), then the rest,
     /// newest first.
     pub fn incidents(&self, filter: &IncidentFilter, now: DateTime<Utc>) -> Result<Vec<IncidentView>, Error> {
-        let from = when(filter.from.as_deref(), "from")?;
-        let to = when(filter.to.as_deref(), "to")?;
+        let from = when(self, filter.from.as_deref(), "from", now, crate::time::Bound::Start)?;
+        let to = when(self, filter.to.as_deref(), "to", now, crate::time::Bound::End)?;
         let mut out = Vec::new();
         for rec in self.store()?.incidents()? {
             let i = records::incident(&rec)?;

@@ -57,6 +57,8 @@ pub struct ChartView {
     pub points: u32,
     /// Source and age.
     pub freshness: Freshness,
+    /// The matching panel on the HSOF dashboards in Grafana; `None` without a Grafana.
+    pub grafana: Option<String>,
 }
 
 struct LineSpec {
@@ -274,6 +276,7 @@ impl AppContext {
                 stale: error.is_some() || m.prom.is_err(),
                 error,
             },
+            grafana: super::grafana::chart_link(&m, kind, &format!("{range}s")),
         })
     }
 }

@@ -65,6 +65,7 @@ impl AppContext {
                             query: query_for(&m, id).into(),
                             error: Some(error.clone()),
                             grafana: grafana_link(&m, id),
+                            dashboard: super::grafana::metric_link(&m, id),
                         }
                     })
                     .collect(),
@@ -132,6 +133,7 @@ async fn query_all(
                 query: query_for(m, id).into(),
                 error,
                 grafana: grafana_link(m, id),
+                dashboard: super::grafana::metric_link(m, id),
             }
         })
         .collect())

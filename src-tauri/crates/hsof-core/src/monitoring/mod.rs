@@ -6,6 +6,7 @@
 mod alerts;
 mod charts;
 mod checks;
+mod grafana;
 mod health;
 mod metrics;
 mod slo;

@@ -43,6 +43,9 @@ pub struct SloStatus {
     pub recording_rule: Option<RecordingRuleValue>,
     /// Why it could not be computed.
     pub error: Option<String>,
+    /// Its panel on the HSOF SLO dashboard in Grafana; `None` without a Grafana.
+    #[serde(default)]
+    pub dashboard: Option<String>,
 }
 
 /// A burn rate over one window.
@@ -225,6 +228,7 @@ async fn evaluate(prom: &PromClient, id: &str, m: &Monitor, at: DateTime<Utc>) -
         level,
         recording_rule: recorded.ok().flatten().map(|value| RecordingRuleValue { name: rule.into(), value }),
         error,
+        dashboard: super::grafana::slo_link(m, id),
     }
 }
 

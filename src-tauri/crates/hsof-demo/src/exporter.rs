@@ -1,5 +1,5 @@
-//! A test HSOF exporter: the four health endpoints and `/metrics`, with values a test
-//! scripts over time. Counters advance in real time from configured rates, so
+//! A simulated HSOF exporter: the four health endpoints and `/metrics`, with values a
+//! test or a demo scenario scripts over time. Counters advance in real time from configured rates, so
 //! Prometheus's `rate()` and `increase()` see realistic series.
 
 use std::sync::{Arc, Mutex};
@@ -35,6 +35,10 @@ pub struct Script {
     pub model_body: Option<String>,
     /// Answer HTTP 500 with a non-JSON body on every path when false (a broken service).
     pub serving: bool,
+    /// `kube_deployment_status_observed_generation` of `hsof-main` (kube-state-metrics).
+    pub generation: f64,
+    /// `kube_deployment_spec_replicas` of `hsof-main`.
+    pub replicas: f64,
 }
 
 impl Default for Script {
@@ -58,6 +62,8 @@ impl Default for Script {
             overall: "HEALTHY".into(),
             model_body: None,
             serving: true,
+            generation: 2.0,
+            replicas: 3.0,
         }
     }
 }
@@ -81,10 +87,20 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// Starts serving `script`.
+    /// Starts serving `script`; panics when no loopback port can be bound (tests).
     pub fn start(script: Script) -> Self {
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind exporter");
-        let port = server.server_addr().to_ip().map(|a| a.port()).expect("port");
+        Self::try_start(script).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts serving `script` on a free loopback port.
+    pub fn try_start(script: Script) -> Result<Self, String> {
+        let server =
+            tiny_http::Server::http("127.0.0.1:0").map_err(|e| format!("the exporter cannot bind a port: {e}"))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| "the exporter's listener has no IP address".to_string())?;
         let script = Arc::new(Mutex::new(script));
         let counters = Arc::new(Mutex::new(Counters::default()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -130,12 +146,17 @@ impl Exporter {
                 }
             });
         }
-        Self { port, script, stop }
+        Ok(Self { port, script, stop })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:40000`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The script now.
+    pub fn script(&self) -> Script {
+        self.script.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Changes the script.
@@ -246,6 +267,8 @@ fn metrics(s: &Script, c: &Counters) -> String {
     m += "# TYPE container_cpu_usage_seconds_total counter\n";
     m +=
         &format!("container_cpu_usage_seconds_total{{namespace=\"hsof\",container=\"hsof\"}} {}\n", total / 50.0 * 1.2);
+    m += &format!("# TYPE kube_deployment_status_observed_generation gauge\nkube_deployment_status_observed_generation{{namespace=\"hsof\",deployment=\"hsof-main\"}} {}\n", s.generation);
+    m += &format!("# TYPE kube_deployment_spec_replicas gauge\nkube_deployment_spec_replicas{{namespace=\"hsof\",deployment=\"hsof-main\"}} {}\n", s.replicas);
     m += "# TYPE kubelet_volume_stats_used_bytes gauge\nkubelet_volume_stats_used_bytes{namespace=\"hsof\"} 4.0e10\n";
     m += "# TYPE kubelet_volume_stats_capacity_bytes gauge\nkubelet_volume_stats_capacity_bytes{namespace=\"hsof\"} 1.0e11\n";
     m

@@ -1,0 +1,133 @@
+//! The demo server: everything the simulated HSOF is, in one process, until asked to stop.
+
+use std::time::{Duration, Instant};
+
+use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+
+use crate::exporter::{Exporter, Script};
+use crate::scenario::{Scenario, NAMESPACE};
+use crate::{servers, Profile, State, RUNBOOK_RULES};
+
+/// How often the simulated HSOF logs, churns pods and repeats a scenario's symptoms.
+const TICK: Duration = Duration::from_secs(5);
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("rename to {}: {e}", path.display()))
+}
+
+/// The kubeconfig of the fake cluster: one context, `hsof-demo`, namespace `hsof`.
+fn kubeconfig(url: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: hsof-demo\nclusters:\n- name: hsof-demo\n  cluster:\n    server: {url}\nusers:\n- name: demo-operator\n  user:\n    token: {}\ncontexts:\n- name: hsof-demo\n  context:\n    cluster: hsof-demo\n    user: demo-operator\n    namespace: {NAMESPACE}\n",
+        hsof_fake_kube::DEFAULT_TOKEN
+    )
+}
+
+/// The profile's config: the user's own edits to it are kept; endpoints, cluster and
+/// Slack are pointed at the demo (Slack at a secret name nobody has, so a drill or a
+/// demo incident never reaches a real channel).
+fn write_config(p: &Profile, state: &State) -> Result<(), String> {
+    let loaded = hsof_core::config::load_or_create(&p.config_file());
+    let mut cfg = loaded.config;
+    cfg.endpoints.hsof_health_url = state.hsof_url.clone();
+    cfg.endpoints.prometheus_url = state.prometheus_url.clone();
+    cfg.endpoints.alertmanager_url = state.alertmanager_url.clone();
+    cfg.endpoints.poll_interval_secs = 5;
+    cfg.cluster.kubeconfig = state.kubeconfig.clone();
+    cfg.cluster.context = "hsof-demo".into();
+    cfg.cluster.namespace = NAMESPACE.into();
+    cfg.cluster.proxy_url = String::new();
+    cfg.slack.channel = "#hsof-demo".into();
+    cfg.slack.webhook_secret = "demo-slack-webhook".into();
+    hsof_core::config::save(&p.config_file(), &cfg).map_err(|e| format!("write {}: {e}", p.config_file().display()))
+}
+
+/// Runs the demo in this process until `POST /stop` (or a signal): the fake cluster, the
+/// exporter, AlertManager, Prometheus with the runbook rules, and the control endpoint.
+pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
+    let p = profile;
+    for d in [p.dir.clone(), p.data_dir(), p.log_dir()] {
+        std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    let mut store = Store::default();
+    seed_hsof(&mut store, 3, 0);
+    let kube = FakeKube::start(store);
+    std::fs::write(p.kubeconfig(), kubeconfig(&kube.url)).map_err(|e| format!("write kubeconfig: {e}"))?;
+    let exporter = Exporter::try_start(scenario.script(&Script::default()))?;
+    let am = servers::alertmanager(&p.log_dir())?;
+    let rules = p.dir.join("hsof-runbook-rules.yml");
+    std::fs::write(&rules, RUNBOOK_RULES).map_err(|e| format!("write {}: {e}", rules.display()))?;
+    let prom = servers::prometheus(&format!("127.0.0.1:{}", exporter.port), &[rules], Some(&am), &p.log_dir())?;
+    let control = tiny_http::Server::http("127.0.0.1:0").map_err(|e| format!("control endpoint: {e}"))?;
+    let control_port = control.server_addr().to_ip().map(|a| a.port()).ok_or("control endpoint has no port")?;
+    kube.with(|s| scenario.apply_cluster(s, None));
+    let mut state = State {
+        pid: std::process::id(),
+        dir: p.dir.display().to_string(),
+        config: p.config_file().display().to_string(),
+        data_dir: p.data_dir().display().to_string(),
+        kubeconfig: p.kubeconfig().display().to_string(),
+        kube_url: kube.url.clone(),
+        hsof_url: exporter.url(),
+        prometheus_url: prom.url.clone(),
+        alertmanager_url: am.url.clone(),
+        control_url: format!("http://127.0.0.1:{control_port}"),
+        scenario,
+        scenario_since: now_text(),
+        started_at: now_text(),
+    };
+    write_config(p, &state)?;
+    let json = |s: &State| serde_json::to_string_pretty(s).unwrap_or_default();
+    write_atomic(&p.state_file(), &json(&state))?;
+    println!("{} demo ready: scenario {scenario}\n{}", now_text(), json(&state));
+
+    let mut last_tick = Instant::now();
+    let mut n: u64 = 0;
+    loop {
+        if last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            n += 1;
+            let current = state.scenario;
+            kube.with(|s| current.tick(s, n));
+        }
+        let Ok(Some(req)) = control.recv_timeout(Duration::from_millis(500)) else { continue };
+        let url = req.url().trim_end_matches('/').to_string();
+        let method = req.method().as_str().to_string();
+        let (code, body, stop) = match (method.as_str(), url.as_str()) {
+            ("GET", "/status") => (200, json(&state), false),
+            ("POST", "/stop") => (200, "stopping".to_string(), true),
+            ("POST", path) if path.starts_with("/scenario/") => match path["/scenario/".len()..].parse::<Scenario>() {
+                Ok(next) => {
+                    let previous = state.scenario;
+                    exporter.set(|s| *s = next.script(s));
+                    kube.with(|s| next.apply_cluster(s, Some(previous)));
+                    state.scenario = next;
+                    state.scenario_since = now_text();
+                    let _ = write_atomic(&p.state_file(), &json(&state));
+                    println!("{} scenario {previous} → {next}", now_text());
+                    (200, json(&state), false)
+                }
+                Err(e) => (400, e, false),
+            },
+            _ => (404, format!("no {method} {url}: GET /status, POST /scenario/NAME, POST /stop"), false),
+        };
+        let header = tiny_http::Header::from_bytes("Content-Type", "application/json").map_err(|_| "header")?;
+        let _ = req.respond(tiny_http::Response::from_string(body).with_status_code(code).with_header(header));
+        if stop {
+            break;
+        }
+    }
+    println!("{} demo stopping", now_text());
+    let _ = std::fs::remove_file(p.state_file());
+    drop(prom);
+    drop(am);
+    drop(exporter);
+    drop(kube);
+    Ok(())
+}

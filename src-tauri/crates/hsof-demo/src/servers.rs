@@ -1,0 +1,197 @@
+//! Real Prometheus and AlertManager (Debian's packages) on free loopback ports, with
+//! temporary configuration and storage, stopped when dropped. The demo runs them; the
+//! test suites run them through `hsof-tests`' panicking wrappers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to answer its readiness probe.
+pub const READY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free loopback port: {e}"))
+}
+
+fn binary(names: &[&str]) -> Result<PathBuf, String> {
+    for n in names {
+        for dir in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
+            let p = Path::new(dir).join(n);
+            if p.exists() {
+                return Ok(p);
+            }
+        }
+    }
+    Err(format!(
+        "{} not found: install Debian's prometheus and prometheus-alertmanager (`apt-get install prometheus prometheus-alertmanager`; `make demo` and `make test` do)",
+        names.join(" / ")
+    ))
+}
+
+fn wait_ready(url: &str, child: &mut Child, what: &str, log: &Path) -> Result<(), String> {
+    let start = Instant::now();
+    loop {
+        if probe::http_ok(url).unwrap_or(false) {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("{what} exited with {status} before it was ready; its log: {}", log.display()));
+        }
+        if start.elapsed() > READY_DEADLINE {
+            let _ = child.kill();
+            return Err(format!(
+                "{what} not ready at {url} within {} s; its log: {}",
+                READY_DEADLINE.as_secs(),
+                log.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A tiny blocking HTTP/1.0 GET, so launchers and the demo's client need no runtime.
+pub mod probe {
+    use std::io::{Read, Write};
+
+    /// True when `url` (`http://HOST:PORT/PATH`) answers 200.
+    pub fn http_ok(url: &str) -> std::io::Result<bool> {
+        request("GET", url).map(|(status, _)| status == 200)
+    }
+
+    /// Sends `method` to `url` and returns the status and body.
+    pub fn request(method: &str, url: &str) -> std::io::Result<(u16, String)> {
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let mut s = std::net::TcpStream::connect(host)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        write!(s, "{method} /{path} HTTP/1.0\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n")?;
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        Ok((status, body))
+    }
+}
+
+/// A running server process.
+#[derive(Debug)]
+pub struct Server {
+    /// Base URL.
+    pub url: String,
+    /// Port.
+    pub port: u16,
+    child: Child,
+    /// How to start it again: binary, arguments, name, readiness path, log.
+    launch: (PathBuf, Vec<String>, &'static str, &'static str, PathBuf),
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Stops the process (to test an unreachable server).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Starts it again on the same port with the same configuration and storage (a
+    /// restart, as after a crash or an upgrade), and waits until it is ready.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        let (bin, args, name, ready, log) = &self.launch;
+        self.child = spawn(bin, args, name, log)?;
+        let url = format!("{}{ready}", self.url);
+        wait_ready(&url, &mut self.child, name, log)
+    }
+}
+
+fn spawn(bin: &Path, args: &[String], name: &str, log: &Path) -> Result<Child, String> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+    Command::new(bin)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .map_err(|e| format!("cannot start {name} ({}): {e}", bin.display()))
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// AlertManager with one null receiver and fast grouping, logging to `log_dir`.
+pub fn alertmanager(log_dir: &Path) -> Result<Server, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    let port = free_port()?;
+    let cfg = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &cfg,
+        "route:\n  receiver: 'null'\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: 'null'\n",
+    )
+    .map_err(|e| format!("write {}: {e}", cfg.display()))?;
+    let bin = binary(&["prometheus-alertmanager", "alertmanager"])?;
+    let args = vec![
+        format!("--config.file={}", cfg.display()),
+        format!("--storage.path={}", dir.path().join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        "--cluster.listen-address=".to_string(),
+    ];
+    let log = log_dir.join(format!("alertmanager-{port}.log"));
+    let mut child = spawn(&bin, &args, "alertmanager", &log)?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_ready(&format!("{url}/-/ready"), &mut child, "AlertManager", &log)?;
+    Ok(Server { url, port, child, launch: (bin, args, "alertmanager", "/-/ready", log), _dir: dir })
+}
+
+/// Prometheus scraping `target` every second as job `hsof-main`, evaluating `rule_files`
+/// every second and sending alerts to `alertmanager`, logging to `log_dir`.
+pub fn prometheus(
+    target: &str,
+    rule_files: &[PathBuf],
+    alertmanager: Option<&Server>,
+    log_dir: &Path,
+) -> Result<Server, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    let port = free_port()?;
+    let mut cfg = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
+    if !rule_files.is_empty() {
+        cfg += "rule_files:\n";
+        for r in rule_files {
+            cfg += &format!("  - {}\n", r.display());
+        }
+    }
+    if let Some(am) = alertmanager {
+        cfg += &format!(
+            "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{}']\n",
+            am.port
+        );
+    }
+    cfg += &format!("scrape_configs:\n  - job_name: hsof-main\n    static_configs:\n      - targets: ['{target}']\n");
+    let path = dir.path().join("prometheus.yml");
+    std::fs::write(&path, cfg).map_err(|e| format!("write {}: {e}", path.display()))?;
+    let bin = binary(&["prometheus"])?;
+    let args = vec![
+        format!("--config.file={}", path.display()),
+        format!("--storage.tsdb.path={}", dir.path().join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+    ];
+    let log = log_dir.join(format!("prometheus-{port}.log"));
+    let mut child = spawn(&bin, &args, "prometheus", &log)?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_ready(&format!("{url}/-/ready"), &mut child, "Prometheus", &log)?;
+    Ok(Server { url, port, child, launch: (bin, args, "prometheus", "/-/ready", log), _dir: dir })
+}

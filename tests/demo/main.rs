@@ -1,0 +1,156 @@
+//! `hsofctl demo` as a user runs it: start in a profile of its own, every scenario producing
+//! within a minute the alerts and cluster state a real HSOF in that trouble would, the
+//! profile usable by any `hsofctl --config … --data-dir …` command, and stop leaving no
+//! process behind. Real Prometheus (with the runbook rules) and AlertManager underneath.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+struct Demo {
+    dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn ctl(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(hsof_tests::hsofctl())
+            .args(args)
+            .env("HSOF_DEMO_DIR", self.dir.path())
+            // A user's own profile that nothing here may create or touch.
+            .env("HSOF_CONTROL_CONFIG", self.dir.path().join("users-own/config.toml"))
+            .env("HSOF_CONTROL_DATA_DIR", self.dir.path().join("users-own/data"))
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .output()
+            .expect("run hsofctl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let (code, out, err) = self.ctl(args);
+        assert_eq!(code, 0, "hsofctl {args:?}: {err}{out}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("hsofctl {args:?} printed no JSON ({e}): {out}"))
+    }
+
+    /// `hsofctl --config C --data-dir D ARGS --json` against the demo's profile.
+    fn app(&self, args: &[&str]) -> Value {
+        let c = self.dir.path().join("config.toml").display().to_string();
+        let d = self.dir.path().join("data").display().to_string();
+        let mut all = vec!["--config", &c, "--data-dir", &d, "--json"];
+        all.extend_from_slice(args);
+        self.json(&all)
+    }
+
+    fn until(&self, what: &str, mut ok: impl FnMut(&Demo) -> bool) {
+        let start = Instant::now();
+        while !ok(self) {
+            assert!(start.elapsed() < Duration::from_secs(75), "not within 75 s: {what}");
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+
+    fn firing(&self, alert: &str) -> bool {
+        let v = self.app(&["alerts"]);
+        v["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["alerts"].as_array().into_iter().flatten())
+            .any(|a| a["labels"]["alertname"] == alert && a["status"]["state"] == "active")
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.ctl(&["demo", "stop"]);
+    }
+}
+
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit_once(')').is_some_and(|(_, r)| !r.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+#[test]
+fn demo_starts_once_plays_every_scenario_and_stops_clean() {
+    let demo = Demo { dir: tempfile::tempdir().expect("tempdir") };
+    let (code, _, _) = demo.ctl(&["demo", "status"]);
+    assert_eq!(code, 1, "no demo yet");
+
+    let v = demo.json(&["demo", "start", "--json"]);
+    assert_eq!(v["started"], true);
+    let root = demo.dir.path();
+    assert_eq!(Path::new(v["config"].as_str().expect("config")), root.join("config.toml"));
+    assert_eq!(Path::new(v["data_dir"].as_str().expect("data_dir")), root.join("data"));
+    let pid = v["demo"]["pid"].as_u64().expect("pid");
+    // A second start finds it running.
+    let again = demo.json(&["demo", "start", "--json"]);
+    assert_eq!((again["started"].clone(), again["demo"]["pid"].as_u64()), (Value::Bool(false), Some(pid)));
+    assert!(!root.join("users-own").exists(), "the user's profile was created");
+
+    // Healthy: every source answers through the demo profile.
+    let h = demo.app(&["health"]);
+    assert_eq!(h["report"]["overall"], "HEALTHY", "{h}");
+    let pods = demo.app(&["cluster", "pods"]);
+    assert_eq!(
+        pods.as_array().map(|p| p.iter().filter(|p| p["name"].as_str().unwrap_or("").starts_with("hsof-main")).count()),
+        Some(3)
+    );
+
+    // A name that is not a scenario: refused with the list.
+    let (code, _, err) = demo.ctl(&["demo", "scenario", "gpu-cold"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("rollout-stuck") && err.contains("node-lost"), "{err}");
+
+    demo.json(&["--json", "demo", "scenario", "error-burst"]);
+    demo.until("HSOFErrorRateCritical fires", |d| d.firing("HSOFErrorRateCritical"));
+    demo.until("the availability SLO burns", |d| {
+        let s = d.app(&["slo"]);
+        s["slos"].as_array().into_iter().flatten().any(|s| s["id"] == "availability" && s["level"] == "CRITICAL")
+    });
+
+    demo.json(&["--json", "demo", "scenario", "gpu-hot"]);
+    demo.until("HSOFGPUTemperatureCritical fires", |d| d.firing("HSOFGPUTemperatureCritical"));
+
+    demo.json(&["--json", "demo", "scenario", "rollout-stuck"]);
+    let pods = demo.app(&["cluster", "pods"]);
+    let stuck: Vec<&Value> =
+        pods.as_array().into_iter().flatten().filter(|p| p["images"][0] == "hsof/hsof:1.6.0-rc1").collect();
+    assert!(stuck.len() == 1 && stuck[0]["phase"] == "Pending", "{pods}");
+    let events = demo.app(&["cluster", "events"]).to_string();
+    assert!(events.contains("Failed to pull image"), "{events}");
+    demo.until("HSOFDeploymentEvent fires", |d| d.firing("HSOFDeploymentEvent"));
+
+    demo.json(&["--json", "demo", "scenario", "node-lost"]);
+    let nodes = demo.app(&["cluster", "nodes"]);
+    let lost = nodes.as_array().into_iter().flatten().find(|n| n["name"] == "gpu-node-2").expect("gpu-node-2");
+    assert_eq!(lost["ready"], false, "{nodes}");
+    // The stuck rollout was repaired on the way: back on 1.5.0 only.
+    let pods = demo.app(&["cluster", "pods"]).to_string();
+    assert!(!pods.contains("1.6.0-rc1"), "{pods}");
+
+    demo.json(&["--json", "demo", "scenario", "backup-failed"]);
+    let b = demo.app(&["cluster", "backup"]);
+    assert_eq!(b["last_run_failed"], true, "{b}");
+    demo.until("HSOFBackupFailure fires", |d| d.firing("HSOFBackupFailure"));
+    let st = demo.json(&["--json", "demo", "status"]);
+    assert_eq!(st["demo"]["scenario"], "backup-failed");
+
+    let (code, out, err) = demo.ctl(&["demo", "stop"]);
+    assert!(code == 0 && out.contains("demo stopped"), "{err}{out}");
+    let start = Instant::now();
+    while alive(pid) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(pid), "the demo server is still running");
+    let (code, _, _) = demo.ctl(&["demo", "status"]);
+    assert_eq!(code, 1);
+    assert!(!root.join("state.json").exists());
+    assert!(!root.join("users-own").exists(), "the user's profile was created");
+}

@@ -1,0 +1,20 @@
+// Cross-screen requests: one screen asks the shell to show another, with what to open there.
+import type { SectionId } from "./sections";
+
+export const nav = $state<{ section: SectionId | null; declareFromAlert: string | null }>({
+  section: null,
+  declareFromAlert: null,
+});
+
+/** Show Incidents with the declare form prefilled from the alert `fingerprint`. */
+export function declareFromAlert(fingerprint: string) {
+  nav.declareFromAlert = fingerprint;
+  nav.section = "incidents";
+}
+
+/** The alert a declare form should start from, once. */
+export function takeDeclareAlert(): string | null {
+  const fp = nav.declareFromAlert;
+  nav.declareFromAlert = null;
+  return fp;
+}
