@@ -16,7 +16,7 @@ demo: bootstrap-demo app
 	cargo build -p hsofctl
 	scripts/demo.sh
 
-test: bootstrap-test lint unit rust-test test-dates app e2e
+test: bootstrap-test lint unit rust-test test-dates app e2e package-check
 	@echo "make test: all suites passed"
 
 bootstrap:
@@ -64,6 +64,22 @@ soak: bootstrap-test
 
 bench:
 	scripts/bench.sh
+
+# The Debian package of a release build, hsofctl on the PATH beside the app:
+# target/release/bundle/deb/*.deb (`sudo apt install ./target/release/bundle/deb/*.deb`).
+package: bootstrap
+	cargo build --release -p hsofctl
+	mkdir -p target/package && cp target/release/hsofctl target/package/hsofctl
+	npx tauri build --bundles deb
+	scripts/package-check.sh target/release/bundle/deb
+
+# What CI checks of the package: the same bundle from the debug build `make app` made,
+# unpacked into a temporary root, its hsofctl and app run (scripts/package-check.sh).
+package-check: app
+	cargo build -p hsofctl
+	mkdir -p target/package && cp target/debug/hsofctl target/package/hsofctl
+	npx tauri build --debug --bundles deb
+	scripts/package-check.sh target/debug/bundle/deb
 
 clean:
 	cargo clean

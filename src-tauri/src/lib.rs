@@ -65,6 +65,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::incidents::incident_get,
             commands::incidents::incident_from_alert,
             commands::incidents::incident_declare,
+            commands::incidents::drill_scenarios,
+            commands::incidents::incident_drill,
             commands::incidents::incident_ack,
             commands::incidents::incident_snapshot,
             commands::incidents::incident_update_preview,

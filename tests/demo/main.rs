@@ -142,6 +142,36 @@ fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     let st = demo.json(&["--json", "demo", "status"]);
     assert_eq!(st["demo"]["scenario"], "backup-failed");
 
+    // A drill on the running demo: marked, timed, not posted, not counted, scored.
+    let d = demo.app(&["incident", "drill", "error-burst"]);
+    let id = d["view"]["incident"]["id"].as_i64().expect("id");
+    assert_eq!(d["view"]["incident"]["drill"], "error-burst", "{d}");
+    assert_eq!(d["view"]["incident"]["severity"], "P1");
+    assert_eq!(demo.json(&["--json", "demo", "status"])["demo"]["scenario"], "error-burst");
+    let id_s = id.to_string();
+    demo.app(&["incident", "ack", &id_s]);
+    demo.app(&[
+        "incident",
+        "update",
+        &id_s,
+        "--conditions",
+        "errors at 7 %",
+        "--actions",
+        "rolled back",
+        "--needs",
+        "none",
+    ]);
+    let done = demo.app(&["incident", "resolve", &id_s, "--note", "drill over"]);
+    assert_eq!(done["slack"].as_array().map(Vec::len), Some(0), "a drill queued a Slack post: {done}");
+    let stats = demo.app(&["incident", "stats"]);
+    assert!(stats.as_array().expect("stats").iter().all(|s| s["count"] == 0), "a drill counted: {stats}");
+    let c = root.join("config.toml").display().to_string();
+    let dd = root.join("data").display().to_string();
+    let (code, summary, err) = demo.ctl(&["--config", &c, "--data-dir", &dd, "incident", "summary", &id_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(summary.starts_with("# [DRILL] [P1]") && summary.contains("## Drill summary"), "{summary}");
+    assert!(summary.contains("Steps taken:"), "{summary}");
+
     let (code, out, err) = demo.ctl(&["demo", "stop"]);
     assert!(code == 0 && out.contains("demo stopped"), "{err}{out}");
     let start = Instant::now();
@@ -153,4 +183,8 @@ fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     assert_eq!(code, 1);
     assert!(!root.join("state.json").exists());
     assert!(!root.join("users-own").exists(), "the user's profile was created");
+    // No demo: a drill is refused with the command that fixes it.
+    let (code, _, err) = demo.ctl(&["--config", &c, "--data-dir", &dd, "incident", "drill", "gpu-hot"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("hsofctl demo start"), "{err}");
 }

@@ -45,6 +45,7 @@ fn p1(title: &str) -> NewIncident {
         components: vec!["stage2".into()],
         description: "tree search throughput fell by half".into(),
         source_alert: None,
+        drill: None,
     }
 }
 

@@ -154,6 +154,7 @@ async fn core_services_survive_scheduled_faults() {
             components: vec!["stage2".into()],
             description: "declared by the soak".into(),
             source_alert: None,
+            drill: None,
         };
         ctx.incident_declare(&new, "soak", Utc::now()).expect("declare: the store is local and must work");
         declared.push(title);

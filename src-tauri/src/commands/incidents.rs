@@ -54,6 +54,29 @@ pub fn incident_declare(
     Ok(d)
 }
 
+/// The scenarios a drill can rehearse, and whether the demo environment runs.
+#[tauri::command]
+#[specta::specta]
+pub fn drill_scenarios() -> (Vec<hsof_demo::drill::DrillScenario>, bool) {
+    let running = hsof_demo::Profile::resolve(None)
+        .map(|p| matches!(hsof_demo::status(&p), hsof_demo::Status::Running(_)))
+        .unwrap_or(false);
+    (hsof_demo::drill::scenarios(), running)
+}
+
+/// Starts a drill: the demo environment switches to `scenario` and a drill incident is
+/// declared (never posted to Slack, kept out of the statistics).
+#[tauri::command]
+#[specta::specta]
+pub fn incident_drill(
+    ctx: State<'_, AppContext>,
+    scenario: String,
+    severity: Option<hsof_ops::incidents::Severity>,
+) -> Result<IncidentDetail, IpcError> {
+    let profile = hsof_demo::Profile::resolve(None).map_err(|e| IpcError::from(&hsof_core::Error::Unavailable(e)))?;
+    Ok(hsof_demo::drill::start(&ctx, &profile, &scenario, severity, &os_user(), Utc::now())?)
+}
+
 /// Acknowledges; optionally silences the source alert for `silence_minutes`.
 #[tauri::command]
 #[specta::specta]

@@ -9,6 +9,7 @@
 //! and [`stop`] ends it. [`start`] runs it in the background and waits until it is ready;
 //! its state (pid, URLs, scenario) is in `state.json` in the profile.
 
+pub mod drill;
 pub mod exporter;
 pub mod scenario;
 pub mod servers;

@@ -85,6 +85,7 @@ fn a_new_incident_needs_a_short_title() {
         components: vec![],
         description: String::new(),
         source_alert: None,
+        drill: None,
     };
     assert_eq!(new("Model server crash-looping").validate(), Ok(()));
     assert_eq!(new("   ").validate(), Err(IncidentError::InvalidInput("an incident needs a title".into())));

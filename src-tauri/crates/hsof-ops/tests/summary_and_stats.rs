@@ -120,3 +120,23 @@ fn stats_average_per_severity_within_the_range_only() {
     let p3 = by(Severity::P3);
     assert_eq!((p3.count, p3.mtta_secs, p3.mttr_secs), (0, None, None));
 }
+
+#[test]
+fn a_drill_is_marked_scored_and_kept_out_of_the_statistics() {
+    let (mut i, timeline) = resolved_p1();
+    i.drill = Some("error-burst".into());
+    let md = summary_markdown(&i, &timeline, &SeverityPolicy::runbook(Severity::P1), chrono_tz::Europe::Berlin);
+    assert!(md.starts_with("# [DRILL] [P1] Incident #7:"), "{md}");
+    assert!(md.contains("demo scenario `error-burst`"), "{md}");
+    let card = md.split("## Drill summary").nth(1).expect("scorecard");
+    assert!(card.contains("**Time to acknowledge:** 4 min (target 15 min, met)"), "{card}");
+    assert!(card.contains("**Time to resolve:** 1 h 30 min"), "{card}");
+    // Acknowledged, two updates, an escalation, a change, resolved: six steps.
+    assert!(card.contains("**Steps taken:** 6"), "{card}");
+
+    let (real, _) = resolved_p1();
+    let d = real.declared_at;
+    let s = stats(&[real, i], d - mins(1), d + mins(1));
+    let p1 = s.iter().find(|x| x.severity == Severity::P1).expect("P1");
+    assert_eq!(p1.count, 1, "the drill was counted");
+}

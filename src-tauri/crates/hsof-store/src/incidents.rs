@@ -37,6 +37,8 @@ pub struct IncidentRecord {
     pub source_alert: Option<String>,
     /// The saved post-incident summary (Markdown).
     pub summary: Option<String>,
+    /// The demo scenario of a drill; `None` for a real incident.
+    pub drill: Option<String>,
 }
 
 /// Columns an incident transition sets (the others stay).
@@ -131,7 +133,7 @@ pub struct ReviewRecord {
 }
 
 const INCIDENT_COLUMNS: &str = "id, title, severity, status, components, description, declared_at, declared_by, \
-     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary";
+     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill";
 
 fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
     Ok(IncidentRecord {
@@ -149,6 +151,7 @@ fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
         last_update_at: r.get(11)?,
         source_alert: r.get(12)?,
         summary: r.get(13)?,
+        drill: r.get(14)?,
     })
 }
 
@@ -184,8 +187,8 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO incidents (title, severity, status, components, description, declared_at, declared_by, \
-             acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 i.title,
                 i.severity,
@@ -199,7 +202,8 @@ impl Store {
                 i.resolved_at,
                 i.last_update_at,
                 i.source_alert,
-                i.summary
+                i.summary,
+                i.drill
             ],
         )?;
         let id = tx.last_insert_rowid();

@@ -30,6 +30,19 @@ pub enum IncidentCmd {
         #[arg(long)]
         from_alert: Option<String>,
     },
+    /// Start a drill (game day): switch the running demo to SCENARIO and declare an
+    /// incident marked as a drill — timed like a real one, never posted to Slack, kept out
+    /// of `incident stats`; `incident summary ID` ends with the drill's scorecard
+    Drill {
+        /// healthy, gpu-hot, error-burst, rollout-stuck, backup-failed, node-lost
+        scenario: String,
+        /// P0 … P3 [default: the runbook's severity for what the scenario does]
+        #[arg(long)]
+        severity: Option<String>,
+        /// The demo profile directory [default: $HSOF_DEMO_DIR or the platform data dir]
+        #[arg(long, value_name = "PATH")]
+        demo_dir: Option<std::path::PathBuf>,
+    },
     /// Acknowledge (stops the response timer)
     Ack {
         /// Incident id
@@ -134,9 +147,10 @@ fn print_view(v: &IncidentView) {
         parts.join(" · ")
     });
     println!(
-        "#{:<4} {}  {:<12} {}  {}{}",
+        "#{:<4} {}{}  {:<12} {}  {}{}",
         i.id,
         i.severity,
+        if i.drill.is_some() { " DRILL" } else { "" },
         i.status.to_string(),
         i.declared_at.format("%Y-%m-%d %H:%M"),
         i.title,
@@ -179,6 +193,7 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
                     components: vec![],
                     description: String::new(),
                     source_alert: None,
+                    drill: None,
                 },
             };
             if let Some(s) = severity {
@@ -196,6 +211,11 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
                 new.description = description.clone();
             }
             ctx.incident_declare(&new, &actor, now)?
+        }
+        IncidentCmd::Drill { scenario, severity, demo_dir } => {
+            let severity = severity.as_deref().map(parse::<Severity>).transpose()?;
+            let profile = hsof_demo::Profile::resolve(demo_dir.clone()).map_err(Error::Unavailable)?;
+            hsof_demo::drill::start(ctx, &profile, scenario, severity, &actor, now)?
         }
         IncidentCmd::Ack { id, silence_minutes } => ctx.incident_ack(*id, *silence_minutes, &actor, now).await?,
         IncidentCmd::Snapshot { id } => ctx.incident_snapshot(*id, &actor, now).await?,

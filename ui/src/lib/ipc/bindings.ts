@@ -97,6 +97,13 @@ export const commands = {
 	incidentFromAlert: (fingerprint: string) => typedError<NewIncident_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_from_alert", { fingerprint })),
 	/**  Declares an incident (stored before the form closes; the draft is dropped). */
 	incidentDeclare: (incident: NewIncident_Deserialize) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_declare", { incident })),
+	/**  The scenarios a drill can rehearse, and whether the demo environment runs. */
+	drillScenarios: () => __TAURI_INVOKE<[DrillScenario[], boolean]>("drill_scenarios"),
+	/**
+	 *  Starts a drill: the demo environment switches to `scenario` and a drill incident is
+	 *  declared (never posted to Slack, kept out of the statistics).
+	 */
+	incidentDrill: (scenario: string, severity: Severity | null) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_drill", { scenario, severity })),
 	/**  Acknowledges; optionally silences the source alert for `silence_minutes`. */
 	incidentAck: (id: number | null, silenceMinutes: number | null) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_ack", { id, silenceMinutes })),
 	/**  Takes an impact snapshot onto the timeline. */
@@ -640,6 +647,8 @@ export type ChartView_Deserialize = {
 	points: number,
 	/**  Source and age. */
 	freshness: Freshness_Deserialize,
+	/**  The matching panel on the HSOF dashboards in Grafana; `None` without a Grafana. */
+	grafana?: string | null,
 };
 
 /**  A drawn chart. */
@@ -652,6 +661,8 @@ export type ChartView_Serialize = {
 	points: number,
 	/**  Source and age. */
 	freshness: Freshness_Serialize,
+	/**  The matching panel on the HSOF dashboards in Grafana; `None` without a Grafana. */
+	grafana: string | null,
 };
 
 /**  One item of a checklist. */
@@ -1323,6 +1334,16 @@ export type Doctor_Serialize = {
 	host: HostFacts_Serialize,
 };
 
+/**  A scenario as the drill dialog offers it. */
+export type DrillScenario = {
+	/**  The name commands take. */
+	name: string,
+	/**  What the simulated HSOF does. */
+	description: string,
+	/**  The severity a drill on it is declared with unless chosen. */
+	severity: Severity,
+};
+
 /**  Volatile ECC error counts (since the driver loaded). */
 export type EccErrors = {
 	/**  Single-bit errors the hardware corrected. */
@@ -1380,6 +1401,13 @@ export type EndpointsConfig_Deserialize = {
 	/**  Grafana base URL, for links; empty for none. */
 	grafana_url?: string,
 	/**
+	 *  The uid the team's Grafana gave the HSOF production dashboard; empty: links search
+	 *  for it by title.
+	 */
+	grafana_production_uid?: string,
+	/**  The uid of the HSOF SLO dashboard; empty: links search for it by title. */
+	grafana_slo_uid?: string,
+	/**
 	 *  The AlertManager matchers a maintenance window's silence uses (`name="value"`,
 	 *  `!=`, `=~`, `!~`): HSOF's own alerts, not every team's on a shared AlertManager.
 	 */
@@ -1400,6 +1428,13 @@ export type EndpointsConfig_Serialize = {
 	alertmanager_url: string,
 	/**  Grafana base URL, for links; empty for none. */
 	grafana_url: string,
+	/**
+	 *  The uid the team's Grafana gave the HSOF production dashboard; empty: links search
+	 *  for it by title.
+	 */
+	grafana_production_uid: string,
+	/**  The uid of the HSOF SLO dashboard; empty: links search for it by title. */
+	grafana_slo_uid: string,
 	/**
 	 *  The AlertManager matchers a maintenance window's silence uses (`name="value"`,
 	 *  `!=`, `=~`, `!~`): HSOF's own alerts, not every team's on a shared AlertManager.
@@ -2488,9 +2523,9 @@ export type IncidentFilter_Deserialize = {
 	status?: IncidentStatus | null,
 	/**  Only unresolved ones. */
 	open_only: boolean,
-	/**  Declared at or after (RFC 3339). */
+	/**  Declared at or after (RFC 3339, a team-time-zone date, or relative such as `-7d`). */
 	from?: string | null,
-	/**  Declared before (RFC 3339). */
+	/**  Declared before (same forms; a date counts in whole). */
 	to?: string | null,
 };
 
@@ -2502,9 +2537,9 @@ export type IncidentFilter_Serialize = {
 	status: IncidentStatus | null,
 	/**  Only unresolved ones. */
 	open_only: boolean,
-	/**  Declared at or after (RFC 3339). */
+	/**  Declared at or after (RFC 3339, a team-time-zone date, or relative such as `-7d`). */
 	from: string | null,
-	/**  Declared before (RFC 3339). */
+	/**  Declared before (same forms; a date counts in whole). */
 	to: string | null,
 };
 
@@ -2574,6 +2609,11 @@ export type Incident_Deserialize = {
 	last_update_at?: string | null,
 	/**  The alert it was declared from, as AlertManager sent it. */
 	source_alert?: unknown | null,
+	/**
+	 *  A drill on this demo scenario: rehearsal, never posted to Slack, kept out of the
+	 *  response-time statistics. `None` for a real incident.
+	 */
+	drill?: string | null,
 };
 
 /**  An incident. */
@@ -2604,6 +2644,11 @@ export type Incident_Serialize = {
 	last_update_at: string | null,
 	/**  The alert it was declared from, as AlertManager sent it. */
 	source_alert: unknown | null,
+	/**
+	 *  A drill on this demo scenario: rehearsal, never posted to Slack, kept out of the
+	 *  response-time statistics. `None` for a real incident.
+	 */
+	drill: string | null,
 };
 
 /**  An error as it crosses the IPC boundary or prints with `--json`. */
@@ -2732,6 +2777,8 @@ export type KeyMetric_Deserialize = {
 	 *  `None` when no Grafana is configured.
 	 */
 	grafana?: string | null,
+	/**  Its panel on the HSOF dashboards in Grafana; `None` without a Grafana. */
+	dashboard?: string | null,
 };
 
 /**  One key metric, graded. */
@@ -2757,6 +2804,8 @@ export type KeyMetric_Serialize = {
 	 *  `None` when no Grafana is configured.
 	 */
 	grafana: string | null,
+	/**  Its panel on the HSOF dashboards in Grafana; `None` without a Grafana. */
+	dashboard: string | null,
 };
 
 /**  Key metrics with their source and age. */
@@ -3168,6 +3217,8 @@ export type NewIncident_Deserialize = {
 	description: string,
 	/**  The alert it comes from, if any. */
 	source_alert?: unknown | null,
+	/**  Declared as a drill on this demo scenario (see [`Incident::drill`]). */
+	drill?: string | null,
 };
 
 /**  What the engineer enters to declare an incident. */
@@ -3182,6 +3233,8 @@ export type NewIncident_Serialize = {
 	description: string,
 	/**  The alert it comes from, if any. */
 	source_alert: unknown | null,
+	/**  Declared as a drill on this demo scenario (see [`Incident::drill`]). */
+	drill: string | null,
 };
 
 /**  A window to schedule. */
@@ -4176,6 +4229,8 @@ export type SloStatus_Deserialize = {
 	recording_rule?: RecordingRuleValue | null,
 	/**  Why it could not be computed. */
 	error?: string | null,
+	/**  Its panel on the HSOF SLO dashboard in Grafana; `None` without a Grafana. */
+	dashboard?: string | null,
 };
 
 /**  One SLO, evaluated. */
@@ -4206,6 +4261,8 @@ export type SloStatus_Serialize = {
 	recording_rule: RecordingRuleValue | null,
 	/**  Why it could not be computed. */
 	error: string | null,
+	/**  Its panel on the HSOF SLO dashboard in Grafana; `None` without a Grafana. */
+	dashboard: string | null,
 };
 
 /**  A pipeline stage, as reported in [`Progress`] and in the report. */

@@ -17,6 +17,7 @@ export type LoadedConfig = B.LoadedConfig_Serialize;
 export type Alert = B.Alert_Serialize;
 export type AlertsView = B.AlertsView_Serialize;
 export type ChartView = B.ChartView_Serialize;
+export type DrillScenario = B.DrillScenario;
 export type Freshness = B.Freshness_Serialize;
 export type HealthView = B.HealthView_Serialize;
 export type KeyMetric = B.KeyMetric_Serialize;

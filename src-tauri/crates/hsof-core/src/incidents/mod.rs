@@ -64,9 +64,16 @@ impl AppContext {
             declared_at: at.clone(),
             declared_by: actor.to_string(),
             source_alert: new.source_alert.as_ref().map(serde_json::Value::to_string),
+            drill: new.drill.as_ref().map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
             ..Default::default()
         };
-        let text = format!("declared {}: {}", new.severity, rec.title);
+        let text = match &rec.drill {
+            Some(d) => format!(
+                "declared {} (drill on the demo scenario {d}; Slack posts held back): {}",
+                new.severity, rec.title
+            ),
+            None => format!("declared {}: {}", new.severity, rec.title),
+        };
         let data = json!({"severity": new.severity, "components": new.components,
             "source_alert": new.source_alert.as_ref().map(|a| a["fingerprint"].clone())})
         .to_string();
@@ -112,6 +119,7 @@ impl AppContext {
             components,
             description: description.trim().to_string(),
             source_alert: serde_json::to_value(alert).ok(),
+            drill: None,
         })
     }
 

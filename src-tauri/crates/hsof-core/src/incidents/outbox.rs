@@ -103,6 +103,12 @@ impl AppContext {
         m: &SlackMessage,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        // A drill rehearses everything but the real channel.
+        if let Some(id) = incident_id {
+            if self.incident(id)?.drill.is_some() {
+                return Ok(());
+            }
+        }
         let payload = serde_json::to_string(m).map_err(|e| Error::InvalidInput(format!("Slack message: {e}")))?;
         self.store()?.enqueue_slack(incident_id, &payload, &ts(now))?;
         Ok(())

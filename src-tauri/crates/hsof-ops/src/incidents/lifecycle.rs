@@ -27,6 +27,7 @@ impl Incident {
             resolved_at: None,
             last_update_at: None,
             source_alert: new.source_alert,
+            drill: new.drill,
         })
     }
 
@@ -113,6 +114,7 @@ mod tests {
             components: vec!["gpu".into(), " ".into()],
             description: String::new(),
             source_alert: None,
+            drill: None,
         };
         Incident::declare(7, new, "alice", t(10, 0)).expect("valid")
     }

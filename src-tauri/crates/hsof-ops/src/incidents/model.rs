@@ -232,6 +232,10 @@ pub struct Incident {
     /// The alert it was declared from, as AlertManager sent it.
     #[specta(type = Option<specta_typescript::Unknown>)]
     pub source_alert: Option<serde_json::Value>,
+    /// A drill on this demo scenario: rehearsal, never posted to Slack, kept out of the
+    /// response-time statistics. `None` for a real incident.
+    #[serde(default)]
+    pub drill: Option<String>,
 }
 
 impl Incident {
@@ -281,6 +285,9 @@ pub struct NewIncident {
     /// The alert it comes from, if any.
     #[specta(type = Option<specta_typescript::Unknown>)]
     pub source_alert: Option<serde_json::Value>,
+    /// Declared as a drill on this demo scenario (see [`Incident::drill`]).
+    #[serde(default)]
+    pub drill: Option<String>,
 }
 
 impl NewIncident {

@@ -26,7 +26,7 @@ pub fn stats(incidents: &[Incident], from: DateTime<Utc>, to: DateTime<Utc>) -> 
         .map(|severity| {
             let chosen: Vec<&Incident> = incidents
                 .iter()
-                .filter(|i| i.severity == severity && i.declared_at >= from && i.declared_at < to)
+                .filter(|i| i.drill.is_none() && i.severity == severity && i.declared_at >= from && i.declared_at < to)
                 .collect();
             let mean = |pick: fn(&Incident) -> Option<DateTime<Utc>>| {
                 let secs: Vec<f64> = chosen

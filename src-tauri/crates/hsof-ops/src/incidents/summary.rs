@@ -20,7 +20,15 @@ pub fn summary_markdown(
 ) -> String {
     let mut events: Vec<&TimelineEvent> = timeline.iter().collect();
     events.sort_by_key(|e| e.at);
-    let mut md = format!("# [{}] Incident #{}: {}\n\n", i.severity, i.id, i.title.trim());
+    let mut md = match &i.drill {
+        Some(scenario) => format!(
+            "# [DRILL] [{}] Incident #{}: {}\n\n_A rehearsal on the demo scenario `{scenario}`: not posted to Slack, not in the response-time statistics._\n\n",
+            i.severity,
+            i.id,
+            i.title.trim()
+        ),
+        None => format!("# [{}] Incident #{}: {}\n\n", i.severity, i.id, i.title.trim()),
+    };
     let components = if i.components.is_empty() { "—".to_string() } else { i.components.join(", ") };
     md.push_str(&format!("**Status:** {} · **Components:** {components}\n\n", i.status));
     if !i.description.trim().is_empty() {
@@ -54,6 +62,9 @@ pub fn summary_markdown(
     md.push_str(&updates_row(i, &events, policy));
     let resolve = i.resolved_at.map_or_else(|| "ongoing".to_string(), |r| human_duration(r - i.declared_at));
     md.push_str(&format!("| Time to resolve | {resolve} | — | — |\n\n"));
+    if i.drill.is_some() {
+        md.push_str(&drill_summary(i, &events, policy));
+    }
 
     md.push_str("## Timeline\n\n| Time | Author | Kind | Text |\n|---|---|---|---|\n");
     for e in &events {
@@ -81,6 +92,54 @@ pub fn summary_markdown(
     if policy.postmortem {
         md.push_str("- [ ] Schedule post-mortem\n");
     }
+    md
+}
+
+/// A drill's scorecard: how long each step of the response took and what was done.
+fn drill_summary(i: &Incident, events: &[&TimelineEvent], policy: &SeverityPolicy) -> String {
+    let steps: Vec<&&TimelineEvent> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                TimelineKind::Acknowledged
+                    | TimelineKind::Snapshot
+                    | TimelineKind::Update
+                    | TimelineKind::Change
+                    | TimelineKind::Escalated
+                    | TimelineKind::Note
+                    | TimelineKind::Resolved
+            )
+        })
+        .collect();
+    let mut md = String::from("## Drill summary\n\n");
+    let mtta = i.acknowledged_at.map(|a| a - i.declared_at);
+    let mttr = i.resolved_at.map(|r| r - i.declared_at);
+    md.push_str(&format!(
+        "- **Time to acknowledge:** {} (target {}{})\n",
+        mtta.map_or_else(|| "not acknowledged".into(), human_duration),
+        human_duration(policy.response),
+        match mtta {
+            Some(d) if d <= policy.response => ", met",
+            Some(_) => ", missed",
+            None => "",
+        }
+    ));
+    md.push_str(&format!("- **Time to resolve:** {}\n", mttr.map_or_else(|| "not resolved".into(), human_duration)));
+    md.push_str(&format!("- **Steps taken:** {}", steps.len()));
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for e in &steps {
+        let k = e.kind.to_string();
+        match kinds.iter_mut().find(|(n, _)| *n == k) {
+            Some((_, c)) => *c += 1,
+            None => kinds.push((k, 1)),
+        }
+    }
+    if !kinds.is_empty() {
+        let list: Vec<String> = kinds.iter().map(|(k, c)| format!("{c} {k}")).collect();
+        md.push_str(&format!(" ({})", list.join(", ")));
+    }
+    md.push_str("\n\n");
     md
 }
 

@@ -22,6 +22,7 @@ pub fn incident(id: i64, severity: Severity, at: DateTime<Utc>) -> Incident {
         components: vec!["model".into(), "gpu".into()],
         description: "p99 latency 2.3 s, target 500 ms".into(),
         source_alert: None,
+        drill: None,
     };
     Incident::declare(id, new, "alice", at).expect("valid incident")
 }

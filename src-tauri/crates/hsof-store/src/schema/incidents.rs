@@ -94,3 +94,9 @@ ALTER TABLE slack_outbox ADD COLUMN claimed_by TEXT;
 "#,
     )]
 }
+
+/// A drill (a rehearsal on the demo environment) is an incident whose `drill` names the
+/// scenario; NULL for a real one.
+pub(super) fn drill_steps() -> Vec<M<'static>> {
+    vec![M::up("ALTER TABLE incidents ADD COLUMN drill TEXT;")]
+}

@@ -21,6 +21,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(incidents::lease_steps());
     all.extend(core::intent_steps());
     all.extend(experiments::owner_steps());
+    all.extend(incidents::drill_steps());
     all
 }
 
