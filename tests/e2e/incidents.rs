@@ -105,3 +105,44 @@ async fn a_p1_through_the_ui_with_slack_updates_and_no_draft_lost_to_a_crash() {
     app.close().await;
     driver.stop().await;
 }
+
+/// `hsofctl demo ARGS` for the spec's own demo profile.
+fn demo(profile: &Profile, args: &[&str]) -> String {
+    let out = std::process::Command::new(hsof_tests::hsofctl())
+        .arg("demo")
+        .args(args)
+        .env("HSOF_DEMO_DIR", profile.demo_dir())
+        .output()
+        .expect("hsofctl demo");
+    assert!(out.status.success(), "hsofctl demo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn a_drill_started_from_the_incidents_screen_switches_the_demo_and_stays_off_slack() {
+    let hook = Webhook::start(Answer::Ok);
+    let profile = Profile::new();
+    profile.write_config(&hsof_core::config::Config::default());
+    set_secret(&profile, "slack-webhook", &hook.url);
+    let driver = Driver::start(&profile).await;
+    let app = driver.launch().await;
+    app.open("incidents").await;
+    app.wait_css("[data-testid=drill-open]").await.click().await.expect("drill");
+    app.wait_text("[data-testid=drill-no-demo]", "hsofctl demo start").await;
+    app.wait_css("[data-testid=drill-start]").await.click().await.expect("start without a demo");
+    app.wait_text("[data-testid=drill-form]", "no demo is running").await;
+
+    demo(&profile, &["start"]);
+    app.wait_css("[data-testid=drill-start]").await.click().await.expect("start");
+    let banner = app.wait_text("[data-testid=drill-banner]", "gpu-hot").await;
+    assert!(banner.contains("never posted to Slack"), "{banner}");
+    app.wait_text("[data-testid=incident-list]", "DRILL").await;
+    app.wait_text("[data-testid=incident-stats]", "drills excluded").await;
+    app.screenshot("incident-drill").await;
+    let status = demo(&profile, &["status", "--json"]);
+    assert!(status.contains("\"scenario\": \"gpu-hot\""), "{status}");
+    // Nothing reached the webhook, and the outbox holds nothing for the drill.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(hook.requests(), 0, "a drill reached Slack");
+    demo(&profile, &["stop"]);
+}

@@ -178,6 +178,23 @@ async fn overview_and_slo_screens_with_live_data_and_an_alert_silenced_from_the_
     assert!(err_tile.contains("target < 0.1 %"), "{err_tile}");
     app.screenshot("overview-live").await;
 
+    // Open incident on the alert: Incidents opens with the declaration prefilled from it.
+    app.wait_css("[data-testid=panel-alerts] [data-testid=alert-open-incident]").await.click().await.expect("open");
+    app.wait_css("[data-testid=screen-incidents] [data-testid=declare-form]").await;
+    let start = std::time::Instant::now();
+    loop {
+        let v = app.execute("return [document.querySelector('[data-testid=declare-title]').value, document.querySelector('[data-testid=sev-P1]').checked, document.querySelector('[data-testid=declare-description]').value]").await;
+        if v[0].as_str().is_some_and(|t| !t.is_empty()) {
+            assert_eq!(v[1], true, "a critical alert is declared P1: {v}");
+            assert!(v[2].as_str().is_some_and(|d| d.contains("Runbook")), "{v}");
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the declaration was not prefilled: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    app.screenshot("incident-from-alert").await;
+    app.open("overview").await;
+
     // Acknowledge from the UI; AlertManager's own API shows the silence.
     app.wait_css("[data-testid=panel-alerts] [data-testid=ack]").await.click().await.expect("ack");
     app.wait_css("[data-testid=ack-comment]").await.send_keys("looking into the 500s").await.expect("type");

@@ -98,6 +98,11 @@ impl Profile {
         self.dir.path().join("data")
     }
 
+    /// The demo environment's profile directory for this spec (`HSOF_DEMO_DIR`).
+    pub fn demo_dir(&self) -> PathBuf {
+        self.dir.path().join("demo")
+    }
+
     /// Writes `config` as the profile's config file.
     pub fn write_config(&self, config: &hsof_core::config::Config) {
         hsof_core::config::save(&self.config_file(), config).expect("write config");
@@ -137,6 +142,8 @@ impl Driver {
             .env("HSOF_CONTROL_CONFIG", profile.config_file())
             .env("HSOF_CONTROL_DATA_DIR", profile.data_dir())
             .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            // The demo environment of this spec alone, never the machine's.
+            .env("HSOF_DEMO_DIR", profile.demo_dir())
             .stdout(Stdio::null())
             .stderr(log)
             .kill_on_drop(true)
