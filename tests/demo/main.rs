@@ -71,12 +71,6 @@ impl Drop for Demo {
     }
 }
 
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit_once(')').is_some_and(|(_, r)| !r.trim_start().starts_with('Z')))
-        .unwrap_or(false)
-}
-
 #[test]
 fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     let demo = Demo { dir: tempfile::tempdir().expect("tempdir") };
@@ -88,10 +82,10 @@ fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     let root = demo.dir.path();
     assert_eq!(Path::new(v["config"].as_str().expect("config")), root.join("config.toml"));
     assert_eq!(Path::new(v["data_dir"].as_str().expect("data_dir")), root.join("data"));
-    let pid = v["demo"]["pid"].as_u64().expect("pid");
+    let pid = v["demo"]["pid"].as_u64().and_then(|p| u32::try_from(p).ok()).expect("pid");
     // A second start finds it running.
     let again = demo.json(&["demo", "start", "--json"]);
-    assert_eq!((again["started"].clone(), again["demo"]["pid"].as_u64()), (Value::Bool(false), Some(pid)));
+    assert_eq!((again["started"].clone(), again["demo"]["pid"].as_u64()), (Value::Bool(false), Some(u64::from(pid))));
     assert!(!root.join("users-own").exists(), "the user's profile was created");
 
     // Healthy: every source answers through the demo profile.
@@ -175,10 +169,10 @@ fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     let (code, out, err) = demo.ctl(&["demo", "stop"]);
     assert!(code == 0 && out.contains("demo stopped"), "{err}{out}");
     let start = Instant::now();
-    while alive(pid) && start.elapsed() < Duration::from_secs(10) {
+    while !hsof_tests::process_gone(pid) && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(!alive(pid), "the demo server is still running");
+    assert!(hsof_tests::process_gone(pid), "the demo server is still running");
     let (code, _, _) = demo.ctl(&["demo", "status"]);
     assert_eq!(code, 1);
     assert!(!root.join("state.json").exists());

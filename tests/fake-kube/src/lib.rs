@@ -77,8 +77,14 @@ impl FakeKube {
 
     /// A kubeconfig with one context, `fake`, pointing at this server, namespace `hsof`.
     pub fn kubeconfig(&self) -> String {
+        self.kubeconfig_named("fake", "tester", "hsof")
+    }
+
+    /// A kubeconfig with one context (and cluster) named `context`, user `user` with the
+    /// default token, pointing at this server, namespace `namespace`.
+    pub fn kubeconfig_named(&self, context: &str, user: &str, namespace: &str) -> String {
         format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster:\n    server: {}\nusers:\n- name: tester\n  user:\n    token: fake-token\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: tester\n    namespace: hsof\n",
+            "apiVersion: v1\nkind: Config\ncurrent-context: {context}\nclusters:\n- name: {context}\n  cluster:\n    server: {}\nusers:\n- name: {user}\n  user:\n    token: {DEFAULT_TOKEN}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {user}\n    namespace: {namespace}\n",
             self.url
         )
     }

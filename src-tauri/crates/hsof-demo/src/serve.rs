@@ -21,14 +21,6 @@ fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("rename to {}: {e}", path.display()))
 }
 
-/// The kubeconfig of the fake cluster: one context, `hsof-demo`, namespace `hsof`.
-fn kubeconfig(url: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: hsof-demo\nclusters:\n- name: hsof-demo\n  cluster:\n    server: {url}\nusers:\n- name: demo-operator\n  user:\n    token: {}\ncontexts:\n- name: hsof-demo\n  context:\n    cluster: hsof-demo\n    user: demo-operator\n    namespace: {NAMESPACE}\n",
-        hsof_fake_kube::DEFAULT_TOKEN
-    )
-}
-
 /// The profile's config: the user's own edits to it are kept; endpoints, cluster and
 /// Slack are pointed at the demo (Slack at a secret name nobody has, so a drill or a
 /// demo incident never reaches a real channel).
@@ -58,7 +50,8 @@ pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
     let mut store = Store::default();
     seed_hsof(&mut store, 3, 0);
     let kube = FakeKube::start(store);
-    std::fs::write(p.kubeconfig(), kubeconfig(&kube.url)).map_err(|e| format!("write kubeconfig: {e}"))?;
+    std::fs::write(p.kubeconfig(), kube.kubeconfig_named("hsof-demo", "demo-operator", NAMESPACE))
+        .map_err(|e| format!("write kubeconfig: {e}"))?;
     let exporter = Exporter::try_start(scenario.script(&Script::default()))?;
     let am = servers::alertmanager(&p.log_dir())?;
     let rules = p.dir.join("hsof-runbook-rules.yml");

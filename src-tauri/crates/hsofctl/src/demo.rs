@@ -55,10 +55,6 @@ fn parse_scenario(s: &str) -> Result<Scenario, String> {
     s.parse()
 }
 
-fn unavailable(e: String) -> Error {
-    Error::Unavailable(e)
-}
-
 fn print_state(s: &State, headline: &str) {
     println!("{headline}");
     println!("  scenario      {} (since {})", s.scenario, s.scenario_since);
@@ -77,14 +73,15 @@ fn print_state(s: &State, headline: &str) {
 pub fn run(cmd: &DemoCmd, out: &Out) -> Result<u8, Error> {
     match cmd {
         DemoCmd::Start { scenario, dir } => {
-            let profile = Profile::resolve(dir.clone()).map_err(unavailable)?;
+            let profile = Profile::resolve(dir.clone()).map_err(Error::Unavailable)?;
             let exe =
                 std::env::current_exe().map_err(|e| Error::Unavailable(format!("cannot find hsofctl itself: {e}")))?;
             let mut daemon = std::process::Command::new(exe);
             daemon.args(["demo", "serve", "--scenario", scenario.name(), "--dir"]).arg(&profile.dir);
-            let (state, started) = hsof_demo::start(&profile, daemon, Duration::from_secs(90)).map_err(unavailable)?;
+            let (state, started) =
+                hsof_demo::start(&profile, daemon, Duration::from_secs(90)).map_err(Error::Unavailable)?;
             let state = if !started && state.scenario != *scenario {
-                hsof_demo::set_scenario(&profile, *scenario).map_err(unavailable)?
+                hsof_demo::set_scenario(&profile, *scenario).map_err(Error::Unavailable)?
             } else {
                 state
             };
@@ -96,7 +93,7 @@ pub fn run(cmd: &DemoCmd, out: &Out) -> Result<u8, Error> {
             Ok(0)
         }
         DemoCmd::Status { dir } => {
-            let profile = Profile::resolve(dir.clone()).map_err(unavailable)?;
+            let profile = Profile::resolve(dir.clone()).map_err(Error::Unavailable)?;
             let st = hsof_demo::status(&profile);
             if out.json {
                 let v = match &st {
@@ -120,8 +117,8 @@ pub fn run(cmd: &DemoCmd, out: &Out) -> Result<u8, Error> {
             Ok(u8::from(!matches!(st, Status::Running(_))))
         }
         DemoCmd::Stop { dir } => {
-            let profile = Profile::resolve(dir.clone()).map_err(unavailable)?;
-            let stopped = hsof_demo::stop(&profile, Duration::from_secs(15)).map_err(unavailable)?;
+            let profile = Profile::resolve(dir.clone()).map_err(Error::Unavailable)?;
+            let stopped = hsof_demo::stop(&profile, Duration::from_secs(15)).map_err(Error::Unavailable)?;
             let msg = if stopped { "demo stopped" } else { "no demo was running" };
             out.line_or_json(msg, &serde_json::json!({ "stopped": stopped }));
             Ok(0)
@@ -141,8 +138,8 @@ pub fn run(cmd: &DemoCmd, out: &Out) -> Result<u8, Error> {
             Ok(0)
         }
         DemoCmd::Scenario { name: Some(s), dir } => {
-            let profile = Profile::resolve(dir.clone()).map_err(unavailable)?;
-            let state = hsof_demo::set_scenario(&profile, *s).map_err(unavailable)?;
+            let profile = Profile::resolve(dir.clone()).map_err(Error::Unavailable)?;
+            let state = hsof_demo::set_scenario(&profile, *s).map_err(Error::Unavailable)?;
             if out.json {
                 out.json_value(&state);
             } else {
@@ -151,8 +148,8 @@ pub fn run(cmd: &DemoCmd, out: &Out) -> Result<u8, Error> {
             Ok(0)
         }
         DemoCmd::Serve { scenario, dir } => {
-            let profile = Profile::resolve(dir.clone()).map_err(unavailable)?;
-            hsof_demo::serve(&profile, *scenario).map_err(unavailable)?;
+            let profile = Profile::resolve(dir.clone()).map_err(Error::Unavailable)?;
+            hsof_demo::serve(&profile, *scenario).map_err(Error::Unavailable)?;
             Ok(0)
         }
     }
