@@ -6,6 +6,7 @@ pub mod audit;
 pub mod calendar;
 pub mod cluster;
 pub mod config;
+pub mod connect;
 pub mod experiments;
 pub mod gpu;
 pub mod incidents;

@@ -47,6 +47,7 @@ pub fn resources(group: &str, version: &str) -> Option<Value> {
                 }
                 "log" => ("Pod", json!({}), json!(["get"])),
                 "exec" => ("PodExecOptions", json!({}), json!(["create", "get"])),
+                "proxy" => ("ServiceProxyOptions", json!({}), json!(["create", "delete", "get", "patch", "update"])),
                 _ => (r.kind, json!({}), json!(["get", "patch", "update"])),
             };
             let mut s = json!({"name": format!("{}/{sub}", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": kind, "verbs": verbs});

@@ -8,6 +8,9 @@
 //! Watches resume from a resourceVersion (or answer `410 Gone`), log follows honour
 //! `sinceTime`, and exec answers scripted commands such as `df -h` over the websocket channel
 //! protocols (v4, v5) and over SPDY/3.1 (v4 down to v1), as older `kubectl` speaks it.
+//! Services are served with the API server's service proxy
+//! (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/PATH`): the fake has no pod
+//! network, so a service's endpoint is `127.0.0.1:targetPort` (see `svcproxy`).
 //! Faults: status codes, delays, dropped streams, bad tokens.
 
 mod controller;
@@ -25,6 +28,7 @@ mod store;
 mod streams;
 #[cfg(test)]
 mod strict_tests;
+mod svcproxy;
 
 use std::sync::{Arc, Mutex};
 

@@ -62,6 +62,15 @@ pub const RESOURCES: &[Resource] = &[
     Resource {
         group: "",
         version: "v1",
+        plural: "services",
+        kind: "Service",
+        namespaced: true,
+        subresources: &["proxy", "status"],
+        short: &["svc"],
+    },
+    Resource {
+        group: "",
+        version: "v1",
         plural: "nodes",
         kind: "Node",
         namespaced: false,

@@ -170,6 +170,9 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
     if let Some(answer) = admit(&state, &method, &uri, &headers).await {
         return answer;
     }
+    if let Some(answer) = crate::svcproxy::serve(&state, &method, &uri, &headers, &body).await {
+        return answer;
+    }
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or_default().to_string();
     match (method.as_str(), path.as_str()) {

@@ -281,3 +281,20 @@ pub fn restart_pods(store: &mut Store, ns: &str, name: &str) {
 pub fn pods(store: &Store, ns: &str) -> Vec<Value> {
     find("", "v1", "pods").map(|p| store.list(p, Some(ns), None)).unwrap_or_default()
 }
+
+/// A Service `name` in `ns` (and the namespace, when it is new) with `labels` and `ports`
+/// (`name`, `port`, loopback `targetPort`): the service proxy reaches `127.0.0.1:targetPort`
+/// behind each port, so a test or the demo can put a real server behind a real-looking Service.
+pub fn service(store: &mut Store, ns: &str, name: &str, labels: &[(&str, &str)], ports: &[(&str, u16, u16)]) {
+    if find("", "v1", "namespaces").is_some_and(|r| store.get(r, "", ns).is_none()) {
+        store.put(json!({"kind": "Namespace", "metadata": {"name": ns}}));
+    }
+    let labels: serde_json::Map<String, Value> = labels.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect();
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|(n, port, target)| json!({"name": n, "port": port, "targetPort": target, "protocol": "TCP"}))
+        .collect();
+    store.put(json!({"kind": "Service", "apiVersion": "v1",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {"type": "ClusterIP", "clusterIP": format!("10.96.0.{}", 10 + store.rv % 200), "selector": labels, "ports": ports}}));
+}

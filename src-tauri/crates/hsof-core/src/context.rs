@@ -158,7 +158,8 @@ impl AppContext {
             }
         };
         let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
-        let monitor = RwLock::new(Monitor::from_config(&loaded.config));
+        let cluster = crate::cluster::ClusterState::default();
+        let monitor = RwLock::new(build_monitor(&cluster, &loaded.config));
         Self {
             paths,
             config: RwLock::new(loaded),
@@ -166,7 +167,7 @@ impl AppContext {
             last_morning: RwLock::new(None),
             store,
             secrets,
-            cluster: crate::cluster::ClusterState::default(),
+            cluster,
             operations: crate::operations::Operations::default(),
             gpu: hsof_gpu::GpuReader::new(),
         }
@@ -244,7 +245,7 @@ impl AppContext {
         };
         let loaded = guard.clone();
         drop(guard);
-        *self.monitor.write().unwrap_or_else(|p| p.into_inner()) = Monitor::from_config(&loaded.config);
+        *self.monitor.write().unwrap_or_else(|p| p.into_inner()) = build_monitor(&self.cluster, &loaded.config);
         self.record_event(now, "config.saved", &format!("configuration saved to {}", path.display()));
         Ok(loaded)
     }
@@ -345,4 +346,10 @@ impl AppContext {
             host: read_host(),
         }
     }
+}
+
+/// The monitor for `config`, with service references resolved through the cluster's
+/// forwarder (started only when an endpoint is one).
+fn build_monitor(cluster: &crate::cluster::ClusterState, config: &crate::config::Config) -> Monitor {
+    Monitor::from_config_with(config, &|u: &str| crate::cluster::resolve(u, &|| cluster.proxies.for_config(config)))
 }

@@ -60,6 +60,13 @@ pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
     let control = tiny_http::Server::http("127.0.0.1:0").map_err(|e| format!("control endpoint: {e}"))?;
     let control_port = control.server_addr().to_ip().map(|a| a.port()).ok_or("control endpoint has no port")?;
     kube.with(|s| scenario.apply_cluster(s, None));
+    // The Services a real install has, so first-run discovery finds the demo's HSOF,
+    // Prometheus and AlertManager through the service proxy.
+    let port_of = |url: &str| url.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse::<u16>().ok());
+    let (Some(prom_port), Some(am_port)) = (port_of(&prom.url), port_of(&am.url)) else {
+        return Err(format!("no port in {} or {}", prom.url, am.url));
+    };
+    kube.with(|s| expose(s, exporter.port, prom_port, am_port));
     let mut state = State {
         pid: std::process::id(),
         dir: p.dir.display().to_string(),
@@ -123,4 +130,16 @@ pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
     drop(exporter);
     drop(kube);
     Ok(())
+}
+
+/// The HSOF reference's `hsof-api` (health port) and `hsof-metrics` Services in `hsof`, and
+/// Prometheus and AlertManager as their charts name them in `monitoring`.
+fn expose(s: &mut Store, exporter: u16, prometheus: u16, alertmanager: u16) {
+    use hsof_fake_kube::sim::service;
+    let hsof = |component| [("app.kubernetes.io/name", "hsof"), ("app.kubernetes.io/component", component)];
+    service(s, NAMESPACE, "hsof-api", &hsof("api-service"), &[("api", 80, exporter), ("health", 8080, exporter)]);
+    service(s, NAMESPACE, "hsof-metrics", &hsof("metrics-service"), &[("metrics", 9090, exporter)]);
+    let named = |n| [("app.kubernetes.io/name", n)];
+    service(s, "monitoring", "prometheus", &named("prometheus"), &[("web", 9090, prometheus)]);
+    service(s, "monitoring", "alertmanager", &named("alertmanager"), &[("web", 9093, alertmanager)]);
 }

@@ -95,3 +95,12 @@ pub fn clock_skew_secs(date_header: Option<&str>, now: chrono::DateTime<chrono::
     let server = chrono::DateTime::parse_from_rfc2822(date_header?).ok()?;
     Some((server.with_timezone(&chrono::Utc) - now).num_milliseconds() as f64 / 1000.0)
 }
+
+/// One GET of `path` below `base` with `timeout`: the status and body, for probing whether a
+/// URL answers (first-run onboarding checks what is configured before it proposes a change).
+pub async fn probe(base: &str, path: &str, timeout: Duration) -> Result<(u16, String), MonitorError> {
+    let e = Endpoint::new("source", base, timeout)?;
+    let url = e.url(path);
+    let (status, body, _) = e.send(&url, e.http.get(url.clone())).await?;
+    Ok((status, body))
+}

@@ -12,7 +12,7 @@ pub mod slo;
 pub mod thresholds;
 
 pub use error::MonitorError;
-pub use http::clock_skew_secs;
+pub use http::{clock_skew_secs, probe};
 
 use serde::{Deserialize, Serialize};
 

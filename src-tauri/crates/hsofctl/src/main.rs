@@ -5,6 +5,7 @@
 
 mod calendar;
 mod cluster;
+mod connect;
 mod demo;
 mod gpu;
 mod incident;
@@ -42,6 +43,10 @@ struct Cli {
 enum Command {
     /// The facts Overview shows: app, config, store, kubeconfig, GPUs, this machine
     Doctor,
+    /// First run: find HSOF, Prometheus and AlertManager in a kubeconfig context, test each
+    /// through the API server's service proxy, and with --save use them (audited); exits 1
+    /// when a source answers neither as configured nor as found
+    Connect(connect::ConnectArgs),
     /// Show, locate or validate the configuration
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -235,12 +240,31 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     match &cli.command {
         Command::Doctor => {
             let d = ctx.doctor(Utc::now());
+            // Discovery and the service proxy path, when there is a context to look in.
+            let sources = if d.kube.contexts.is_empty() {
+                None
+            } else {
+                Some(block_on(ctx.discover_sources(None, Utc::now())).map_err(|e| e.to_string()))
+            };
             if out.json {
-                out.json_value(&d);
+                let mut v = serde_json::to_value(&d).unwrap_or_default();
+                v["sources"] = match &sources {
+                    Some(Ok(r)) => serde_json::to_value(r).unwrap_or_default(),
+                    Some(Err(e)) => serde_json::json!({ "error": e }),
+                    None => serde_json::Value::Null,
+                };
+                out.json_value(&v);
             } else {
                 print_doctor(&d);
+                println!("\nSources (discovery through the API server's service proxy)");
+                match &sources {
+                    Some(Ok(r)) => connect::print_report(r),
+                    Some(Err(e)) => println!("  cannot discover: {e}"),
+                    None => println!("  no kubeconfig context to discover in; endpoints are used as configured"),
+                }
             }
         }
+        Command::Connect(args) => return Ok(ExitCode::from(block_on(connect::run(&ctx, args, out))?)),
         Command::Config(ConfigCmd::Show { defaults }) => {
             let loaded = ctx.config();
             let cfg = if *defaults { config::Config::default() } else { loaded.config };

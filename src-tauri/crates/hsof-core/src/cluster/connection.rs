@@ -32,6 +32,8 @@ pub struct ClusterState {
     live: Mutex<Option<(Key, Arc<Live>)>>,
     /// Answers per server, context, namespace and identity (hsof-cluster's cache).
     permissions: hsof_cluster::PermissionCache,
+    /// The loopback forwarder `k8s-service://` endpoints are reached through.
+    pub(crate) proxies: super::ProxyState,
 }
 
 impl std::fmt::Debug for ClusterState {

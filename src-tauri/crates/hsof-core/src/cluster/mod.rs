@@ -11,9 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::{AppContext, Error};
 
 mod connection;
+mod sources;
 mod view;
 
 pub use connection::{ClusterState, PERMISSION_TTL};
+pub(crate) use sources::resolve;
+pub use sources::{ConnectChoice, ConnectReport, ProxyState, SourceReport};
 pub use view::ClusterView;
 
 /// A change the runbook makes to the main deployment.

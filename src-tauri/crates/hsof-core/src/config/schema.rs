@@ -54,6 +54,8 @@ pub struct ClusterConfig {
     /// Proxy for the API server (`http://`, `https://`, `socks5://`); empty means the
     /// kubeconfig's `proxy-url`, else the `HTTPS_PROXY` / `NO_PROXY` environment.
     pub proxy_url: String,
+    /// Namespaces first-run discovery looks for HSOF, Prometheus and AlertManager in.
+    pub discovery_namespaces: Vec<String>,
 }
 
 impl Default for ClusterConfig {
@@ -67,6 +69,7 @@ impl Default for ClusterConfig {
             configmap: "hsof-config".into(),
             read_only: false,
             proxy_url: String::new(),
+            discovery_namespaces: vec!["hsof".into(), "monitoring".into()],
         }
     }
 }
@@ -75,11 +78,12 @@ impl Default for ClusterConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(deny_unknown_fields, default)]
 pub struct EndpointsConfig {
-    /// Base URL of the HSOF health endpoints (`/health`, `/health/gpu`, ...).
+    /// Base URL of the HSOF health endpoints (`/health`, `/health/gpu`, ...), or a service
+    /// reached through the API server's service proxy (`k8s-service://NS/NAME:PORT`).
     pub hsof_health_url: String,
-    /// Prometheus base URL (HTTP API v1).
+    /// Prometheus base URL (HTTP API v1), or `k8s-service://NS/NAME:PORT`.
     pub prometheus_url: String,
-    /// AlertManager base URL (API v2).
+    /// AlertManager base URL (API v2), or `k8s-service://NS/NAME:PORT`.
     pub alertmanager_url: String,
     /// Grafana base URL, for links; empty for none.
     pub grafana_url: String,

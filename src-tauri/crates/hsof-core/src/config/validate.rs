@@ -28,11 +28,17 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
         p.check("cluster.proxy_url", ok, "an http://, https:// or socks5:// URL with a host", &c.proxy_url);
     }
     p.dns_name("cluster.configmap", &c.configmap);
+    if c.discovery_namespaces.is_empty() {
+        p.check("cluster.discovery_namespaces", false, "at least one namespace", "[]");
+    }
+    for ns in &c.discovery_namespaces {
+        p.dns_label("cluster.discovery_namespaces", ns);
+    }
 
     let e = &config.endpoints;
-    p.url("endpoints.hsof_health_url", &e.hsof_health_url, false);
-    p.url("endpoints.prometheus_url", &e.prometheus_url, false);
-    p.url("endpoints.alertmanager_url", &e.alertmanager_url, false);
+    p.source("endpoints.hsof_health_url", &e.hsof_health_url);
+    p.source("endpoints.prometheus_url", &e.prometheus_url);
+    p.source("endpoints.alertmanager_url", &e.alertmanager_url);
     p.url("endpoints.grafana_url", &e.grafana_url, true);
     p.check(
         "endpoints.silence_matchers",
@@ -239,6 +245,16 @@ impl Problems {
         }
         let ok = url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         self.check(key, ok, "an http:// or https:// URL", v);
+    }
+    /// An http(s) URL or a service reference (`k8s-service://NS/NAME:PORT`).
+    fn source(&mut self, key: &str, v: &str) {
+        if v.starts_with(hsof_cluster::SERVICE_SCHEME) {
+            if let Err(e) = hsof_cluster::ServiceRef::parse(v) {
+                self.check(key, false, &format!("an http:// or https:// URL, or a service reference ({e})"), v);
+            }
+            return;
+        }
+        self.url(key, v, false);
     }
     fn dns_label(&mut self, key: &str, v: &str) {
         let ok = !v.is_empty()

@@ -47,15 +47,31 @@ pub struct Monitor {
 
 impl Monitor {
     /// Builds clients from `config`; a bad URL becomes that client's error, not a panic.
+    /// Service references (`k8s-service://…`) need a cluster: built this way they are that
+    /// client's error; [`Monitor::from_config_with`] resolves them.
     pub fn from_config(config: &Config) -> Self {
+        Self::from_config_with(config, &|u: &str| {
+            if u.starts_with(hsof_cluster::SERVICE_SCHEME) {
+                Err(format!("{u}: a service reference is reached through the cluster, which is not connected here"))
+            } else {
+                Ok(u.to_string())
+            }
+        })
+    }
+
+    /// Builds clients from `config`, each endpoint passed through `resolve` first (a service
+    /// reference becomes the service proxy forwarder's loopback URL). Sources shown to the
+    /// user keep the configured value.
+    pub fn from_config_with(config: &Config, resolve: &dyn Fn(&str) -> Result<String, String>) -> Self {
         let timeout = Duration::from_secs(u64::from(config.endpoints.request_timeout_secs.max(1)));
         let e = &config.endpoints;
         let h = &config.health;
         let t = &config.thresholds;
         Self {
-            health: HealthClient::new(&e.hsof_health_url, timeout).map_err(|e| e.to_string()),
-            prom: PromClient::new(&e.prometheus_url, timeout).map_err(|e| e.to_string()),
-            alertmanager: AlertmanagerClient::new(&e.alertmanager_url, timeout).map_err(|e| e.to_string()),
+            health: resolve(&e.hsof_health_url).and_then(|u| HealthClient::new(&u, timeout).map_err(|e| e.to_string())),
+            prom: resolve(&e.prometheus_url).and_then(|u| PromClient::new(&u, timeout).map_err(|e| e.to_string())),
+            alertmanager: resolve(&e.alertmanager_url)
+                .and_then(|u| AlertmanagerClient::new(&u, timeout).map_err(|e| e.to_string())),
             limits: HealthLimits {
                 gpu_memory_pct: (h.gpu_memory_warn_pct, h.gpu_memory_crit_pct),
                 gpu_temperature_c: (h.gpu_temperature_warn_c, h.gpu_temperature_crit_c),
