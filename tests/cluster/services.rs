@@ -36,7 +36,7 @@ fn backend_with(apis: bool) -> Backend {
             let auth = req.headers().iter().any(|x| x.field.equiv("Authorization"));
             let body = match req.url() {
                 _ if !apis => format!(r#"{{"echo":"{}"}}"#, req.url()),
-                "/health" => r#"{"status":"healthy"}"#.to_string(),
+                "/health" => r#"{"overall_status":"HEALTHY","components":{}}"#.to_string(),
                 "/api/v1/status/buildinfo" => r#"{"status":"success","data":{"version":"2.45.0"}}"#.to_string(),
                 "/api/v2/status" => r#"{"versionInfo":{"version":"0.25.0"},"cluster":{"status":"ready"}}"#.to_string(),
                 other => format!(r#"{{"echo":"{other}","method":"{}","authorization":{auth}}}"#, req.method()),

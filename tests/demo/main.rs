@@ -182,3 +182,82 @@ fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("hsofctl demo start"), "{err}");
 }
+
+/// First run from a kubeconfig alone: a fresh profile that knows only the demo's kubeconfig
+/// finds HSOF, Prometheus and AlertManager through the API server's service proxy, saves
+/// them (audited), and every monitoring command then answers through the forwarder.
+#[test]
+fn a_fresh_profile_connects_to_the_demo_through_the_service_proxy() {
+    let demo = Demo { dir: tempfile::tempdir().expect("tempdir") };
+    let v = demo.json(&["demo", "start", "--json"]);
+    let kubeconfig = v["demo"]["kubeconfig"].as_str().expect("kubeconfig").to_string();
+    let prometheus_url = v["demo"]["prometheus_url"].as_str().expect("prometheus").to_string();
+    let fresh = demo.dir.path().join("fresh");
+    std::fs::create_dir_all(&fresh).expect("fresh");
+    let config = fresh.join("config.toml");
+    std::fs::write(&config, format!("[cluster]\nkubeconfig = {kubeconfig:?}\n")).expect("config");
+    let c = config.display().to_string();
+    let d = fresh.join("data").display().to_string();
+    let ctl = |args: &[&str]| {
+        let mut all = vec!["--config", &c, "--data-dir", &d];
+        all.extend_from_slice(args);
+        demo.ctl(&all)
+    };
+    let json = |args: &[&str]| {
+        let (code, out, err) = ctl(args);
+        (code, serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{args:?} ({e}): {err}{out}")))
+    };
+
+    // Nothing configured answers: the shipped defaults point nowhere.
+    let (code, r) = json(&["connect", "--json"]);
+    assert_eq!(code, 0, "every source is found and answers: {r}");
+    assert_eq!(r["context"], "hsof-demo");
+    let sources = r["sources"].as_array().expect("sources");
+    let decision = |role: &str| {
+        sources.iter().find(|s| s["role"] == role).map(|s| s["decision"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(decision("hsof").as_deref(), Some("k8s-service://hsof/hsof-api:health"));
+    assert_eq!(decision("prometheus").as_deref(), Some("k8s-service://monitoring/prometheus:web"));
+    assert_eq!(decision("alertmanager").as_deref(), Some("k8s-service://monitoring/alertmanager:web"));
+    for s in sources {
+        assert_eq!(s["configured_probe"]["ok"], false, "{s}");
+        assert_eq!(s["proposed_probe"]["ok"], true, "{s}");
+        assert!(s["proposed_probe"]["path"].as_str().unwrap_or("").contains("/proxy/"), "{s}");
+    }
+    assert!(!config.exists() || !std::fs::read_to_string(&config).expect("read").contains("k8s-service"));
+
+    let (code, saved) = json(&["connect", "--save", "--json"]);
+    assert_eq!(code, 0, "{saved}");
+    let text = std::fs::read_to_string(&config).expect("config written");
+    assert!(
+        text.contains("k8s-service://monitoring/prometheus:web") && text.contains("context = \"hsof-demo\""),
+        "{text}"
+    );
+    let (_, audit) = json(&["audit", "list", "--json"]);
+    assert!(audit.to_string().contains("k8s-service://monitoring/alertmanager:web"), "the save is audited: {audit}");
+
+    // Every source now answers through the forwarder.
+    let (code, h) = json(&["health", "--json"]);
+    assert_eq!((code, h["report"]["overall"].as_str()), (0, Some("HEALTHY")), "{h}");
+    assert_eq!(h["freshness"]["stale"], false, "{h}");
+    let (code, a) = json(&["alerts", "--json"]);
+    assert_eq!((code, a["freshness"]["stale"].as_bool()), (0, Some(false)), "{a}");
+    assert!(a["freshness"]["source"].as_str().unwrap_or("").contains("k8s-service://monitoring/alertmanager:web"));
+    let (code, m) = json(&["metrics", "--json"]);
+    assert_eq!((code, m["freshness"]["stale"].as_bool()), (0, Some(false)), "{m}");
+    let (code, doctor, err) = ctl(&["doctor"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(doctor.contains("/api/v1/namespaces/monitoring/services/prometheus:web/proxy"), "{doctor}");
+
+    // A URL typed by hand that answers wins over what discovery finds.
+    let typed = text.replace("k8s-service://monitoring/prometheus:web", &prometheus_url);
+    std::fs::write(&config, typed).expect("type a URL");
+    let (_, r) = json(&["connect", "--json"]);
+    let p = r["sources"].as_array().and_then(|s| s.iter().find(|s| s["role"] == "prometheus").cloned()).expect("p");
+    assert_eq!((p["typed_by_hand"].as_bool(), p["decision"].as_str()), (Some(true), Some(prometheus_url.as_str())));
+
+    // A context the kubeconfig does not have: refused with the ones it has.
+    let (code, _, err) = ctl(&["connect", "--context", "nope"]);
+    assert_eq!(code, 3, "an invalid configuration choice: {err}");
+    assert!(err.contains("hsof-demo"), "{err}");
+}

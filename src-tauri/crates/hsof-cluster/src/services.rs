@@ -353,9 +353,10 @@ pub fn judge(role: SourceRole, status: u16, json: Option<&serde_json::Value>, bo
         (SourceRole::Alertmanager, Some(j)) if status == 200 && j.get("versionInfo").is_some() => {
             (true, format!("AlertManager {}", j["versionInfo"]["version"].as_str().unwrap_or("(version not given)")))
         }
-        // HSOF answers /health with 503 while unhealthy: that is an answer too.
-        (SourceRole::Hsof, Some(j)) if (status == 200 || status == 503) && j.get("status").is_some() => {
-            (true, format!("HSOF health: {}", j["status"].as_str().unwrap_or("?")))
+        // `{overall_status, components, timestamp}`; HSOF answers 503 while unhealthy, which
+        // is an answer too.
+        (SourceRole::Hsof, Some(j)) if (status == 200 || status == 503) && j.get("overall_status").is_some() => {
+            (true, format!("HSOF health: {}", j["overall_status"].as_str().unwrap_or("?")))
         }
         _ => (false, format!("{status}: not the {} API: {}", role.label(), text())),
     }
@@ -431,7 +432,7 @@ mod tests {
         let refusal = serde_json::json!({"kind": "Status", "apiVersion": "v1", "message": "no endpoints available for service \"x\""});
         let (ok, why) = judge(SourceRole::Prometheus, 503, Some(&refusal), b"");
         assert!(!ok && why.contains("no endpoints"), "{why}");
-        let unhealthy = serde_json::json!({"status": "unhealthy"});
+        let unhealthy = serde_json::json!({"overall_status": "CRITICAL", "components": {}});
         assert!(judge(SourceRole::Hsof, 503, Some(&unhealthy), b"").0);
         assert!(!judge(SourceRole::Hsof, 200, None, b"<html>").0);
     }

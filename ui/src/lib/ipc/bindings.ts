@@ -24,6 +24,15 @@ export const commands = {
 	validateConfig: (config: Config_Deserialize) => __TAURI_INVOKE<ConfigProblem[]>("validate_config", { config }),
 	/**  Validates, saves (keeping `.bak`), audits and applies a configuration. */
 	saveConfig: (config: Config_Deserialize) => typedError<LoadedConfig_Serialize, IpcError_Serialize>(__TAURI_INVOKE("save_config", { config })),
+	/**  Probes what is configured (HSOF health, Prometheus, AlertManager) and lists the contexts. */
+	connectStatus: () => typedError<ConnectStatus_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_status")),
+	/**
+	 *  Discovers HSOF, Prometheus and AlertManager in `context` and probes each through the
+	 *  API server's service proxy.
+	 */
+	connectDiscover: (context: string) => typedError<ConnectReport_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_discover", { context })),
+	/**  Saves the chosen context and services to the configuration (audited). */
+	connectSave: (choice: ConnectChoice_Deserialize) => typedError<LoadedConfig_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_save", { choice })),
 	/**  Newest audit rows first. */
 	auditList: (limit: number) => typedError<AuditEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("audit_list", { limit })),
 	/**  Walks the audit hash chain. */
@@ -528,6 +537,18 @@ export type CalendarView_Serialize = {
 	catalog_problem: string | null,
 };
 
+/**  A service that looks like one of the sources. */
+export type Candidate = {
+	/**  What it would be. */
+	role: SourceRole,
+	/**  The service port. */
+	service: ServiceRef,
+	/**  How well it matched (higher first); informational. */
+	score: number,
+	/**  Why it matched: the label or name that did. */
+	reason: string,
+};
+
 /**  A stage-3 candidate. */
 export type CandidateReport = {
 	/**  `greedy`, `search_order` or `search_best`. */
@@ -749,6 +770,8 @@ export type ClusterConfig_Deserialize = {
 	 *  kubeconfig's `proxy-url`, else the `HTTPS_PROXY` / `NO_PROXY` environment.
 	 */
 	proxy_url?: string,
+	/**  Namespaces first-run discovery looks for HSOF, Prometheus and AlertManager in. */
+	discovery_namespaces?: string[],
 };
 
 /**  `[cluster]` */
@@ -772,6 +795,8 @@ export type ClusterConfig_Serialize = {
 	 *  kubeconfig's `proxy-url`, else the `HTTPS_PROXY` / `NO_PROXY` environment.
 	 */
 	proxy_url: string,
+	/**  Namespaces first-run discovery looks for HSOF, Prometheus and AlertManager in. */
+	discovery_namespaces: string[],
 };
 
 /**  Pods, deployments, nodes and events of the namespace. */
@@ -988,6 +1013,127 @@ export type Config_Serialize = {
 	jobs: JobsConfig_Serialize,
 	/**  Look and feel. */
 	ui: UiConfig_Serialize,
+};
+
+/**  One source as configured. */
+export type ConfiguredSource = ConfiguredSource_Serialize | ConfiguredSource_Deserialize;
+
+/**  One source as configured. */
+export type ConfiguredSource_Deserialize = {
+	/**  Which. */
+	role: SourceRole,
+	/**  The configured value. */
+	configured: string,
+	/**  Whether it answered. */
+	probe: Probe_Deserialize,
+};
+
+/**  One source as configured. */
+export type ConfiguredSource_Serialize = {
+	/**  Which. */
+	role: SourceRole,
+	/**  The configured value. */
+	configured: string,
+	/**  Whether it answered. */
+	probe: Probe_Serialize,
+};
+
+/**  What to save: a context and, per source, the service to use (`None` keeps the current value). */
+export type ConnectChoice = ConnectChoice_Serialize | ConnectChoice_Deserialize;
+
+/**  What to save: a context and, per source, the service to use (`None` keeps the current value). */
+export type ConnectChoice_Deserialize = {
+	/**  The kubeconfig context. */
+	context: string,
+	/**  HSOF's health endpoints. */
+	hsof?: ServiceRef | null,
+	/**  Prometheus. */
+	prometheus?: ServiceRef | null,
+	/**  AlertManager. */
+	alertmanager?: ServiceRef | null,
+};
+
+/**  What to save: a context and, per source, the service to use (`None` keeps the current value). */
+export type ConnectChoice_Serialize = {
+	/**  The kubeconfig context. */
+	context: string,
+	/**  HSOF's health endpoints. */
+	hsof: ServiceRef | null,
+	/**  Prometheus. */
+	prometheus: ServiceRef | null,
+	/**  AlertManager. */
+	alertmanager: ServiceRef | null,
+};
+
+/**  What discovery found in one context. */
+export type ConnectReport = ConnectReport_Serialize | ConnectReport_Deserialize;
+
+/**  What discovery found in one context. */
+export type ConnectReport_Deserialize = {
+	/**  When it was made (RFC 3339). */
+	generated_at: string,
+	/**  The context looked in. */
+	context: string,
+	/**  Its API server. */
+	server: string,
+	/**  The namespaces listed and what was seen. */
+	discovery: Discovery,
+	/**  Per source. */
+	sources: SourceReport_Deserialize[],
+	/**  The API server path every discovered source is reached through. */
+	proxy_path: string,
+};
+
+/**  What discovery found in one context. */
+export type ConnectReport_Serialize = {
+	/**  When it was made (RFC 3339). */
+	generated_at: string,
+	/**  The context looked in. */
+	context: string,
+	/**  Its API server. */
+	server: string,
+	/**  The namespaces listed and what was seen. */
+	discovery: Discovery,
+	/**  Per source. */
+	sources: SourceReport_Serialize[],
+	/**  The API server path every discovered source is reached through. */
+	proxy_path: string,
+};
+
+/**
+ *  Whether onboarding is needed: what is configured for each source and whether it answers,
+ *  and the kubeconfig's contexts to pick from.
+ */
+export type ConnectStatus = ConnectStatus_Serialize | ConnectStatus_Deserialize;
+
+/**
+ *  Whether onboarding is needed: what is configured for each source and whether it answers,
+ *  and the kubeconfig's contexts to pick from.
+ */
+export type ConnectStatus_Deserialize = {
+	/**  True when no configured source answers: onboarding is shown. */
+	needed: boolean,
+	/**  Per source: the configured value's probe. */
+	sources: ConfiguredSource_Deserialize[],
+	/**  Contexts in the kubeconfig. */
+	contexts: string[],
+	/**  `cluster.context`, else the kubeconfig's current context. */
+	current_context?: string | null,
+};
+
+/**
+ *  Whether onboarding is needed: what is configured for each source and whether it answers,
+ *  and the kubeconfig's contexts to pick from.
+ */
+export type ConnectStatus_Serialize = {
+	/**  True when no configured source answers: onboarding is shown. */
+	needed: boolean,
+	/**  Per source: the configured value's probe. */
+	sources: ConfiguredSource_Serialize[],
+	/**  Contexts in the kubeconfig. */
+	contexts: string[],
+	/**  `cluster.context`, else the kubeconfig's current context. */
+	current_context: string | null,
 };
 
 /**  One container of a pod. */
@@ -1283,6 +1429,18 @@ export type DfRow = {
 	mounted_on: string,
 };
 
+/**  What discovery found in the namespaces it looked in. */
+export type Discovery = {
+	/**  Every candidate, best first within each role. */
+	candidates: Candidate[],
+	/**  Namespaces looked in. */
+	namespaces: string[],
+	/**  Services seen in all. */
+	services_seen: number,
+	/**  What could not be looked at (a namespace the identity may not list, say). */
+	notes: string[],
+};
+
 /**  Everything Overview and `hsofctl doctor` show. */
 export type Doctor = Doctor_Serialize | Doctor_Deserialize;
 
@@ -1392,11 +1550,14 @@ export type EndpointsConfig = EndpointsConfig_Serialize | EndpointsConfig_Deseri
 
 /**  `[endpoints]` */
 export type EndpointsConfig_Deserialize = {
-	/**  Base URL of the HSOF health endpoints (`/health`, `/health/gpu`, ...). */
+	/**
+	 *  Base URL of the HSOF health endpoints (`/health`, `/health/gpu`, ...), or a service
+	 *  reached through the API server's service proxy (`k8s-service://NS/NAME:PORT`).
+	 */
 	hsof_health_url?: string,
-	/**  Prometheus base URL (HTTP API v1). */
+	/**  Prometheus base URL (HTTP API v1), or `k8s-service://NS/NAME:PORT`. */
 	prometheus_url?: string,
-	/**  AlertManager base URL (API v2). */
+	/**  AlertManager base URL (API v2), or `k8s-service://NS/NAME:PORT`. */
 	alertmanager_url?: string,
 	/**  Grafana base URL, for links; empty for none. */
 	grafana_url?: string,
@@ -1420,11 +1581,14 @@ export type EndpointsConfig_Deserialize = {
 
 /**  `[endpoints]` */
 export type EndpointsConfig_Serialize = {
-	/**  Base URL of the HSOF health endpoints (`/health`, `/health/gpu`, ...). */
+	/**
+	 *  Base URL of the HSOF health endpoints (`/health`, `/health/gpu`, ...), or a service
+	 *  reached through the API server's service proxy (`k8s-service://NS/NAME:PORT`).
+	 */
 	hsof_health_url: string,
-	/**  Prometheus base URL (HTTP API v1). */
+	/**  Prometheus base URL (HTTP API v1), or `k8s-service://NS/NAME:PORT`. */
 	prometheus_url: string,
-	/**  AlertManager base URL (API v2). */
+	/**  AlertManager base URL (API v2), or `k8s-service://NS/NAME:PORT`. */
 	alertmanager_url: string,
 	/**  Grafana base URL, for links; empty for none. */
 	grafana_url: string,
@@ -3526,6 +3690,37 @@ export type PrepSummary = {
 	all_missing_columns: string[],
 };
 
+/**  The answer to one probe through the service proxy. */
+export type Probe = Probe_Serialize | Probe_Deserialize;
+
+/**  The answer to one probe through the service proxy. */
+export type Probe_Deserialize = {
+	/**  True when the source answered as the role's API should. */
+	ok: boolean,
+	/**  HTTP status, when an answer came. */
+	status?: number | null,
+	/**  What answered (`Prometheus 2.45.0`) or what went wrong. */
+	detail: string,
+	/**  Round trip, milliseconds. */
+	millis: number,
+	/**  The URL path probed (API server path). */
+	path: string,
+};
+
+/**  The answer to one probe through the service proxy. */
+export type Probe_Serialize = {
+	/**  True when the source answered as the role's API should. */
+	ok: boolean,
+	/**  HTTP status, when an answer came. */
+	status: number | null,
+	/**  What answered (`Prometheus 2.45.0`) or what went wrong. */
+	detail: string,
+	/**  Round trip, milliseconds. */
+	millis: number,
+	/**  The URL path probed (API server path). */
+	path: string,
+};
+
 /**  What kind of learning problem the target defines. */
 export type ProblemType = 
 /**  Two classes. */
@@ -3928,6 +4123,19 @@ export type SelectionReport_Serialize = {
 	clamps: Clamp[],
 };
 
+/**
+ *  A service port, written `k8s-service://NAMESPACE/NAME:PORT` (PORT a number or a port
+ *  name; without it, the service's one unnamed port).
+ */
+export type ServiceRef = {
+	/**  Namespace. */
+	namespace: string,
+	/**  Service name. */
+	name: string,
+	/**  Port number or name; empty for the one unnamed port. */
+	port: string,
+};
+
 /**  `[severities]` */
 export type Severities = Severities_Serialize | Severities_Deserialize;
 
@@ -4264,6 +4472,68 @@ export type SloStatus_Serialize = {
 	/**  Its panel on the HSOF SLO dashboard in Grafana; `None` without a Grafana. */
 	dashboard: string | null,
 };
+
+/**  One source as onboarding and `hsofctl doctor` report it. */
+export type SourceReport = SourceReport_Serialize | SourceReport_Deserialize;
+
+/**  One source as onboarding and `hsofctl doctor` report it. */
+export type SourceReport_Deserialize = {
+	/**  Which source. */
+	role: SourceRole,
+	/**  `HSOF health`, `Prometheus`, `AlertManager`. */
+	label: string,
+	/**  What the configuration says now. */
+	configured: string,
+	/**  Whether what is configured answers (and what it said). */
+	configured_probe: Probe_Deserialize,
+	/**
+	 *  True when the configured value is an http(s) URL typed by hand (not the shipped
+	 *  default): saving keeps it if it answers.
+	 */
+	typed_by_hand: boolean,
+	/**  The discovered service proposed for it, best first; empty when none was found. */
+	candidates: Candidate[],
+	/**  The probe of the first candidate that answered, else of the best one. */
+	proposed?: ServiceRef | null,
+	/**  That probe. */
+	proposed_probe?: Probe_Deserialize | null,
+	/**  What saving would write: the proposal, or the configured value when that wins. */
+	decision: string,
+};
+
+/**  One source as onboarding and `hsofctl doctor` report it. */
+export type SourceReport_Serialize = {
+	/**  Which source. */
+	role: SourceRole,
+	/**  `HSOF health`, `Prometheus`, `AlertManager`. */
+	label: string,
+	/**  What the configuration says now. */
+	configured: string,
+	/**  Whether what is configured answers (and what it said). */
+	configured_probe: Probe_Serialize,
+	/**
+	 *  True when the configured value is an http(s) URL typed by hand (not the shipped
+	 *  default): saving keeps it if it answers.
+	 */
+	typed_by_hand: boolean,
+	/**  The discovered service proposed for it, best first; empty when none was found. */
+	candidates: Candidate[],
+	/**  The probe of the first candidate that answered, else of the best one. */
+	proposed: ServiceRef | null,
+	/**  That probe. */
+	proposed_probe: Probe_Serialize | null,
+	/**  What saving would write: the proposal, or the configured value when that wins. */
+	decision: string,
+};
+
+/**  What a discovered service is to the app. */
+export type SourceRole = 
+/**  HSOF's health endpoints (`/health`, `/health/gpu`, ...). */
+"hsof" | 
+/**  Prometheus (HTTP API v1). */
+"prometheus" | 
+/**  AlertManager (API v2). */
+"alertmanager";
 
 /**  A pipeline stage, as reported in [`Progress`] and in the report. */
 export type Stage = 
