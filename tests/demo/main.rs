@@ -240,6 +240,7 @@ fn a_fresh_profile_connects_to_the_demo_through_the_service_proxy() {
     let (code, h) = json(&["health", "--json"]);
     assert_eq!((code, h["report"]["overall"].as_str()), (0, Some("HEALTHY")), "{h}");
     assert_eq!(h["freshness"]["stale"], false, "{h}");
+    assert!(!h.to_string().contains("/proxy"), "reports name the service, not the forwarder: {h}");
     let (code, a) = json(&["alerts", "--json"]);
     assert_eq!((code, a["freshness"]["stale"].as_bool()), (0, Some(false)), "{a}");
     assert!(a["freshness"]["source"].as_str().unwrap_or("").contains("k8s-service://monitoring/alertmanager:web"));

@@ -107,7 +107,7 @@ async fn a_p1_through_the_ui_with_slack_updates_and_no_draft_lost_to_a_crash() {
 }
 
 /// `hsofctl demo ARGS` for the spec's own demo profile.
-fn demo(profile: &Profile, args: &[&str]) -> String {
+pub(crate) fn demo(profile: &Profile, args: &[&str]) -> String {
     let out = std::process::Command::new(hsof_tests::hsofctl())
         .arg("demo")
         .args(args)

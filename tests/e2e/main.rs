@@ -7,6 +7,7 @@ use hsof_tests::exporter::{Exporter, Script};
 use hsof_tests::{servers, Driver, Profile};
 
 mod calendar;
+mod connect;
 mod gpu;
 mod incidents;
 

@@ -199,6 +199,12 @@ impl AlertmanagerClient {
         Ok(Self { ep: Endpoint::new("AlertManager", base, timeout)? })
     }
 
+    /// Messages name the server `shown` (the configured `k8s-service://…`) instead of its base.
+    pub fn shown_as(mut self, shown: &str) -> Self {
+        self.ep.shown = Some(shown.to_string());
+        self
+    }
+
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,

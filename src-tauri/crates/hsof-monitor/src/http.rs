@@ -14,6 +14,9 @@ pub(crate) struct Endpoint {
     pub base: url::Url,
     pub http: reqwest::Client,
     pub timeout: Duration,
+    /// What to call the base in messages when it is not what the user configured (the
+    /// service proxy forwarder's loopback URL stands for `k8s-service://NS/NAME:PORT`).
+    pub shown: Option<String>,
 }
 
 impl Endpoint {
@@ -33,7 +36,15 @@ impl Endpoint {
             .user_agent(concat!("hsof-control-center/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| bad(e.to_string()))?;
-        Ok(Self { service, base, http, timeout })
+        Ok(Self { service, base, http, timeout, shown: None })
+    }
+
+    /// `url` as messages show it: under the configured name when there is one.
+    pub fn show(&self, url: &url::Url) -> String {
+        match &self.shown {
+            Some(name) => url.as_str().replacen(self.base.as_str(), &format!("{}/", name.trim_end_matches('/')), 1),
+            None => url.to_string(),
+        }
     }
 
     /// `path` relative to the base (no leading slash).
@@ -44,7 +55,7 @@ impl Endpoint {
     /// Maps a transport error.
     pub fn transport(&self, url: &url::Url, e: reqwest::Error) -> MonitorError {
         if e.is_timeout() {
-            MonitorError::Timeout { service: self.service, url: url.to_string(), secs: self.timeout.as_secs_f64() }
+            MonitorError::Timeout { service: self.service, url: self.show(url), secs: self.timeout.as_secs_f64() }
         } else {
             // reqwest's own text repeats the URL; the innermost causes say what happened.
             let mut causes = Vec::new();
@@ -54,7 +65,7 @@ impl Endpoint {
                 src = s.source();
             }
             let message = causes.last().cloned().unwrap_or_else(|| e.to_string());
-            MonitorError::Unreachable { service: self.service, url: url.to_string(), message }
+            MonitorError::Unreachable { service: self.service, url: self.show(url), message }
         }
     }
 
@@ -75,7 +86,7 @@ impl Endpoint {
     pub fn decode<T: DeserializeOwned>(&self, url: &url::Url, body: &str) -> Result<T, MonitorError> {
         serde_json::from_str(body).map_err(|e| MonitorError::Malformed {
             service: self.service,
-            url: url.to_string(),
+            url: self.show(url),
             message: e.to_string(),
         })
     }
@@ -83,7 +94,7 @@ impl Endpoint {
     pub fn http_error(&self, url: &url::Url, status: u16, body: &str) -> MonitorError {
         MonitorError::Http {
             service: self.service,
-            url: url.to_string(),
+            url: self.show(url),
             status,
             body: body.chars().take(300).collect(),
         }

@@ -116,6 +116,12 @@ impl PromClient {
         Ok(Self { ep: Endpoint::new("Prometheus", base, timeout)? })
     }
 
+    /// Messages name the server `shown` (the configured `k8s-service://…`) instead of its base.
+    pub fn shown_as(mut self, shown: &str) -> Self {
+        self.ep.shown = Some(shown.to_string());
+        self
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
@@ -135,7 +141,7 @@ impl PromClient {
         }
         let data = env.data.ok_or_else(|| MonitorError::Malformed {
             service: "Prometheus",
-            url: url.to_string(),
+            url: self.ep.show(&url),
             message: "no data".into(),
         })?;
         Ok((data, date))

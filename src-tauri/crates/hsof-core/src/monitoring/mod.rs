@@ -68,10 +68,19 @@ impl Monitor {
         let h = &config.health;
         let t = &config.thresholds;
         Self {
-            health: resolve(&e.hsof_health_url).and_then(|u| HealthClient::new(&u, timeout).map_err(|e| e.to_string())),
-            prom: resolve(&e.prometheus_url).and_then(|u| PromClient::new(&u, timeout).map_err(|e| e.to_string())),
-            alertmanager: resolve(&e.alertmanager_url)
-                .and_then(|u| AlertmanagerClient::new(&u, timeout).map_err(|e| e.to_string())),
+            // A resolved reference keeps its configured name in every message and report.
+            health: resolve(&e.hsof_health_url).and_then(|u| {
+                let c = HealthClient::new(&u, timeout).map_err(|e| e.to_string())?;
+                Ok(if u == e.hsof_health_url { c } else { c.shown_as(&e.hsof_health_url) })
+            }),
+            prom: resolve(&e.prometheus_url).and_then(|u| {
+                let c = PromClient::new(&u, timeout).map_err(|e| e.to_string())?;
+                Ok(if u == e.prometheus_url { c } else { c.shown_as(&e.prometheus_url) })
+            }),
+            alertmanager: resolve(&e.alertmanager_url).and_then(|u| {
+                let c = AlertmanagerClient::new(&u, timeout).map_err(|e| e.to_string())?;
+                Ok(if u == e.alertmanager_url { c } else { c.shown_as(&e.alertmanager_url) })
+            }),
             limits: HealthLimits {
                 gpu_memory_pct: (h.gpu_memory_warn_pct, h.gpu_memory_crit_pct),
                 gpu_temperature_c: (h.gpu_temperature_warn_c, h.gpu_temperature_crit_c),

@@ -68,6 +68,12 @@ impl HealthClient {
         Ok(Self { ep: Endpoint::new("HSOF health", base, timeout)? })
     }
 
+    /// Reports and messages name the service `shown` (the configured `k8s-service://…`).
+    pub fn shown_as(mut self, shown: &str) -> Self {
+        self.ep.shown = Some(shown.to_string());
+        self
+    }
+
     async fn fetch<T: serde::de::DeserializeOwned>(&self, path: &str) -> (EndpointResult, Parsed<T>) {
         let url = self.ep.url(path);
         let start = Instant::now();
@@ -96,7 +102,8 @@ impl HealthClient {
             self.fetch::<ModelHealth>("health/model"),
             self.fetch::<PipelineHealth>("health/pipeline"),
         );
-        judge(self.ep.base.as_str(), now(), o, g, m, p, limits)
+        let base = self.ep.shown.clone().unwrap_or_else(|| self.ep.base.to_string());
+        judge(&base, now(), o, g, m, p, limits)
     }
 }
 
