@@ -61,7 +61,8 @@ async fn a_p1_through_the_ui_with_slack_updates_and_no_draft_lost_to_a_crash() {
 
     let app = driver.launch().await;
     app.open("incidents").await;
-    app.wait_css("[data-testid=declare-form]").await;
+    // The form is drawn before its draft is read back; `data-ready` says when it has been.
+    app.wait_css("[data-testid=declare-form][data-ready=true]").await;
     let restored = app.execute("return [document.querySelector('[data-testid=declare-title]').value, document.querySelector('[data-testid=declare-description]').value, document.querySelector('[data-testid=sev-P1]').checked]").await;
     assert_eq!(restored, serde_json::json!(["Stage 2 stalls after 1.5.0", "half the workers idle", true]));
     app.screenshot("incident-draft-restored").await;
