@@ -38,16 +38,11 @@ pub async fn connect_status(ctx: State<'_, AppContext>) -> Result<ConnectStatus,
     let cfg = ctx.config().config;
     let probes = ctx.probe_configured().await;
     let (contexts, current) = ctx.connect_contexts();
-    let configured = |role| match role {
-        SourceRole::Hsof => cfg.endpoints.hsof_health_url.clone(),
-        SourceRole::Prometheus => cfg.endpoints.prometheus_url.clone(),
-        SourceRole::Alertmanager => cfg.endpoints.alertmanager_url.clone(),
-    };
     Ok(ConnectStatus {
-        needed: probes.iter().all(|(_, p)| !p.ok),
+        needed: probes.iter().all(|(_, _, p)| !p.ok),
         sources: probes
             .into_iter()
-            .map(|(role, probe)| ConfiguredSource { role, configured: configured(role), probe })
+            .map(|(role, configured, probe)| ConfiguredSource { role, configured, probe })
             .collect(),
         contexts,
         current_context: Some(cfg.cluster.context.clone()).filter(|c| !c.is_empty()).or(current),

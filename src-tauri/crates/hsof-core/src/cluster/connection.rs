@@ -49,22 +49,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl AppContext {
     fn cluster_key(&self) -> Key {
         let cfg = self.config().config;
-        let kubeconfig = Some(cfg.cluster.kubeconfig.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
+        let t = super::target_of(&cfg, None);
         // The file kube will read, for its modification time.
-        let file = kubeconfig.clone().or_else(|| {
+        let file = t.kubeconfig.clone().or_else(|| {
             std::env::var_os("KUBECONFIG")
                 .and_then(|v| std::env::split_paths(&v).next())
                 .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().join(".kube").join("config")))
         });
         Key {
             modified: file.and_then(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok()),
-            kubeconfig,
-            context: Some(cfg.cluster.context.clone()).filter(|s| !s.is_empty()),
+            kubeconfig: t.kubeconfig,
+            context: t.context,
             namespace: cfg.cluster.namespace.clone(),
-            options: ConnectOptions {
-                timeout: Duration::from_secs(u64::from(cfg.endpoints.request_timeout_secs.max(1))),
-                proxy_url: Some(cfg.cluster.proxy_url.clone()).filter(|s| !s.is_empty()),
-            },
+            options: t.options,
         }
     }
 

@@ -15,7 +15,7 @@ mod sources;
 mod view;
 
 pub use connection::{ClusterState, PERMISSION_TTL};
-pub(crate) use sources::resolve;
+pub(crate) use sources::{resolve, target_of};
 pub use sources::{ConnectChoice, ConnectReport, ProxyState, SourceReport};
 pub use view::ClusterView;
 

@@ -88,7 +88,9 @@ impl std::fmt::Debug for ProxyState {
     }
 }
 
-fn target_of(cfg: &Config, context: Option<&str>) -> ProxyTarget {
+/// The cluster `cfg` names (with `context` instead of `cluster.context` when given): kubeconfig
+/// file, context, timeout and proxy, as every connection of the app reads them.
+pub(crate) fn target_of(cfg: &Config, context: Option<&str>) -> ProxyTarget {
     ProxyTarget {
         kubeconfig: Some(cfg.cluster.kubeconfig.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from),
         context: context.map(str::to_string).or_else(|| Some(cfg.cluster.context.clone())).filter(|s| !s.is_empty()),
@@ -172,8 +174,9 @@ impl AppContext {
     }
 
     /// Probes what is configured for every source (through the forwarder for service
-    /// references): whether anything answers at all decides if onboarding is shown.
-    pub async fn probe_configured(&self) -> Vec<(SourceRole, Probe)> {
+    /// references): the role, the configured value and its probe. Whether anything answers
+    /// at all decides if onboarding is shown.
+    pub async fn probe_configured(&self) -> Vec<(SourceRole, String, Probe)> {
         let cfg = self.config().config;
         let mut out = Vec::new();
         for role in SourceRole::ALL {
@@ -182,7 +185,7 @@ impl AppContext {
                 Ok(base) => probe_url(role, &base, &value).await,
                 Err(e) => Probe { ok: false, status: None, detail: e, millis: 0, path: value.clone() },
             };
-            out.push((role, probe));
+            out.push((role, value, probe));
         }
         out
     }
@@ -206,7 +209,7 @@ impl AppContext {
         let discovery = cluster.discover(&cfg.cluster.discovery_namespaces).await?;
         let configured_probes = self.probe_configured().await;
         let mut sources = Vec::new();
-        for (role, configured_probe) in configured_probes {
+        for (role, value, configured_probe) in configured_probes {
             let candidates: Vec<Candidate> = discovery.candidates.iter().filter(|c| c.role == role).cloned().collect();
             // The best one that answers; probing stops at the first answer (at most three tried).
             let mut proposed = None;
@@ -220,7 +223,6 @@ impl AppContext {
                     break;
                 }
             }
-            let value = configured(&cfg.endpoints, role).to_string();
             let by_hand = typed_by_hand(&value, role);
             let decision = match &proposed {
                 _ if by_hand && configured_probe.ok => value.clone(),
