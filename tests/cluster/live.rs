@@ -23,6 +23,33 @@ fn pod_count(live: &Live) -> Option<usize> {
     live.pods().map(|p| p.iter().filter(|p| p.name.starts_with("hsof-main-")).count())
 }
 
+/// A screen's copy of the pods, kept only from what changed since its last read (as the
+/// Cluster screen keeps it): after each read it must equal the whole table.
+#[derive(Default)]
+struct Mirror {
+    rows: std::collections::BTreeMap<String, hsof_cluster::PodRow>,
+    seq: Option<u64>,
+}
+
+impl Mirror {
+    /// Reads what changed; returns whether the answer was the whole table.
+    fn follow(&mut self, live: &Live) -> bool {
+        let d = live.pods_since(self.seq).expect("synced");
+        if d.full {
+            self.rows.clear();
+        }
+        for name in &d.removed {
+            assert!(self.rows.remove(name).is_some(), "{name} removed but never seen");
+        }
+        for r in d.rows {
+            self.rows.insert(r.name.clone(), r);
+        }
+        self.seq = Some(d.seq);
+        assert_eq!(self.rows.values().cloned().collect::<Vec<_>>(), live.pods().expect("synced"));
+        d.full
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn watches_follow_changes_and_survive_dropped_streams_errors_and_compaction() {
     let f = fake();
@@ -30,14 +57,22 @@ async fn watches_follow_changes_and_survive_dropped_streams_errors_and_compactio
     assert!(live.wait_synced(Duration::from_secs(10)).await, "watches synced: {:?}", live.states());
     assert_eq!(pod_count(&live), Some(3));
     assert_eq!(live.nodes().map(|n| n.len()), Some(2));
+    let mut screen = Mirror::default();
+    assert!(screen.follow(&live), "the first read is the whole table");
+    assert!(!screen.follow(&live));
 
     kubectl(&f, &["scale", "deployment/hsof-main", "--replicas=5"]);
     until("5 pods seen by the watch", || pod_count(&live) == Some(5)).await;
+    let before = screen.seq;
+    assert!(!screen.follow(&live), "a redraw gets only what changed");
+    let d = live.pods_since(before).expect("synced");
+    assert!(d.rows.len() >= 2 && d.rows.len() < 5 && d.removed.is_empty(), "{} rows", d.rows.len());
 
     // A dropped stream: the watcher resumes from its resourceVersion and misses nothing.
     f.server.with(|s| s.drop_streams());
     kubectl(&f, &["scale", "deployment/hsof-main", "--replicas=2"]);
     until("2 pods after a dropped watch", || pod_count(&live) == Some(2)).await;
+    assert!(!screen.follow(&live), "removals arrive as such");
 
     // The server fails for a while: the state says so, the cache is still served.
     f.server.with(|s| {
@@ -58,6 +93,9 @@ async fn watches_follow_changes_and_survive_dropped_streams_errors_and_compactio
     })
     .await;
     assert!(live.states().iter().any(|s| s.reconnects > 0));
+    // The re-list after the compaction is compared with what was held: the screen's copy
+    // still converges from the changes alone.
+    assert!(!screen.follow(&live));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -203,7 +241,7 @@ async fn permission_answers_are_cached_and_the_connection_reused() {
     assert_eq!(reviews(), 2);
 
     // The live view comes from the watches once they have synced.
-    let (view, started) = ctx.cluster_view(Duration::from_secs(10), chrono::Utc::now()).await.expect("view");
+    let (view, started) = ctx.cluster_view(Duration::from_secs(10), chrono::Utc::now(), None).await.expect("view");
     assert!(started.is_some());
     assert_eq!(view.source, "watch");
     assert_eq!(view.pods.len(), 3);

@@ -2,7 +2,7 @@
 //! WebKitWebDriver. Run with `make e2e` (after `make` builds the app).
 
 use fantoccini::Locator;
-use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use hsof_fake_kube::{seed_hsof, sim, FakeKube, Store};
 use hsof_tests::exporter::{Exporter, Script};
 use hsof_tests::{servers, Driver, Profile};
 
@@ -358,6 +358,14 @@ async fn cluster_table_stays_usable_with_5000_pods() {
     // Filtering narrows 5,003 rows to one.
     app.wait_css("[data-testid=pod-filter]").await.send_keys("worker-02500").await.expect("filter");
     app.wait_text(".pods", "1 of 5003 shown").await;
+    // A change in the cluster redraws incrementally: the filtered row shows the pod's new
+    // restart count and a deletion drops it, each from the watch's delta.
+    kube.with(|s| assert!(sim::bump_restarts(s, "hsof", "hsof-worker-02500")));
+    app.wait_css(".pods td.lvl-warn").await;
+    let ms = app.execute("return document.querySelector('[data-testid=redraw]').dataset.ms").await;
+    eprintln!("cluster screen: last read and redraw of 5,003 pods after one change: {ms} ms");
+    kube.with(|s| assert!(sim::delete_pod(s, "hsof", "hsof-worker-02500")));
+    app.wait_text(".pods", "0 of 5002 shown").await;
     let errors = app.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     app.close().await;

@@ -59,7 +59,7 @@ async fn poll_forever(ctx: Arc<AppContext>, stop: Arc<AtomicBool>, rounds: Arc<A
             let _ = ctx.key_metrics(now).await;
             let _ = ctx.alerts(now).await;
             let _ = ctx.evaluate_thresholds(now);
-            let _ = ctx.cluster_view(Duration::from_secs(2), now).await;
+            let _ = ctx.cluster_view(Duration::from_secs(2), now, None).await;
             let _ = ctx.flush_slack(now).await;
         };
         if tokio::time::timeout(HANG, calls).await.is_err() {
@@ -172,7 +172,7 @@ async fn core_services_survive_scheduled_faults() {
                 let marker = format!("soak-after-{n}");
                 kube.with(|s| s.put(pod(&marker)));
                 recovered(async || {
-                    let call = ctx.cluster_view(Duration::from_secs(2), Utc::now());
+                    let call = ctx.cluster_view(Duration::from_secs(2), Utc::now(), None);
                     match tokio::time::timeout(Duration::from_secs(2), call).await {
                         Ok(Ok((v, _))) => v.pods.iter().any(|p| p.name == marker),
                         _ => false,

@@ -13,11 +13,17 @@ pub struct ClusterChanged {
 }
 
 /// Pods, deployments, nodes and events from the live watches (started on first use and
-/// kept running; their changes arrive as `ClusterChanged` events).
+/// kept running; their changes arrive as `ClusterChanged` events). With `pods_since` (the
+/// last view's `pods_seq`) only the pods changed since come back, for an incremental redraw.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_view(app: tauri::AppHandle, ctx: State<'_, AppContext>) -> Result<ClusterView, IpcError> {
-    let (view, started) = ctx.cluster_view(std::time::Duration::from_secs(5), Utc::now()).await?;
+pub async fn cluster_view(
+    app: tauri::AppHandle,
+    ctx: State<'_, AppContext>,
+    pods_since: Option<f64>,
+) -> Result<ClusterView, IpcError> {
+    let since = pods_since.filter(|s| s.is_finite() && *s >= 0.0).map(|s| s as u64);
+    let (view, started) = ctx.cluster_view(std::time::Duration::from_secs(5), Utc::now(), since).await?;
     if let Some(mut rx) = started {
         tauri::async_runtime::spawn(async move {
             use tauri_specta::Event;

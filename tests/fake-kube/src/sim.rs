@@ -277,6 +277,22 @@ pub fn restart_pods(store: &mut Store, ns: &str, name: &str) {
     }
 }
 
+/// Adds one to the restart count of pod `name`'s first container (a status update, as the
+/// kubelet makes them); false when there is no such pod.
+pub fn bump_restarts(store: &mut Store, ns: &str, name: &str) -> bool {
+    let Some(pods) = find("", "v1", "pods") else { return false };
+    let Some(mut p) = store.get(pods, ns, name).cloned() else { return false };
+    let n = p["status"]["containerStatuses"][0]["restartCount"].as_i64().unwrap_or(0) + 1;
+    p["status"]["containerStatuses"][0]["restartCount"] = json!(n);
+    store.put(p);
+    true
+}
+
+/// Deletes pod `name` (as its node or a user would); false when there is no such pod.
+pub fn delete_pod(store: &mut Store, ns: &str, name: &str) -> bool {
+    find("", "v1", "pods").is_some_and(|pods| store.delete(pods, ns, name).is_some())
+}
+
 /// The JSON of every pod of `ns`, for assertions.
 pub fn pods(store: &Store, ns: &str) -> Vec<Value> {
     find("", "v1", "pods").map(|p| store.list(p, Some(ns), None)).unwrap_or_default()

@@ -14,6 +14,7 @@ mod permissions;
 pub mod proxy;
 mod read;
 mod rollout;
+mod rows;
 mod selector;
 mod services;
 mod storage;
@@ -33,6 +34,7 @@ pub use live::{Live, WatchState};
 pub use permissions::{PermissionCache, PermissionScope};
 pub use read::{age, ContainerRow, DeploymentRow, NodeRow, PodRow, Revision};
 pub use rollout::RolloutStatus;
+pub use rows::{RowCache, RowDelta};
 pub use selector::{Requirement, Selection, SelectorOp};
 pub use services::{classify, judge, Candidate, Discovery, Probe, ServiceRef, SourceRole, SERVICE_SCHEME};
 pub use storage::{parse_df, DfReport, DfRow};
@@ -82,6 +84,12 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
+    /// The kube client this connection uses (for callers that need an API this crate does
+    /// not wrap, such as a benchmark's baseline).
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
     /// Connects with `kubeconfig` (or `$KUBECONFIG` / `~/.kube/config` when `None`), using
     /// `context` (or the current context) and `namespace`, with `options` (timeout, proxy).
     pub async fn connect(

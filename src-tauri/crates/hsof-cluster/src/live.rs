@@ -1,7 +1,10 @@
-//! Live views: kube-runtime reflectors over pods, deployments, events (namespace-scoped)
-//! and nodes, reconnecting with a short capped backoff ([`WatchBackoff`]). Readers get the cached objects as
-//! table rows, the state of each watch (synced, reconnecting and why), and a generation
-//! counter that moves on every change so a screen knows when to redraw.
+//! Live views: kube-runtime watchers over pods, deployments, events (namespace-scoped)
+//! and nodes, reconnecting with a short capped backoff ([`WatchBackoff`]). Each event is
+//! turned into its table row as it arrives and only the rows are kept ([`RowCache`]: at
+//! 50,000 pods the objects themselves would hold hundreds of MiB). Readers get the rows,
+//! what changed since their last read, the state of each watch (synced, reconnecting and
+//! why), and a generation counter that moves on every change so a screen knows when to
+//! redraw.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -10,12 +13,12 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
-use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
-use kube::Api;
+use kube::{Api, ResourceExt};
 use serde::Serialize;
 
 use crate::read::{deployment_row, node_row, pod_row};
+use crate::rows::{RowCache, RowDelta};
 use crate::workload::event_row;
 use crate::{Cluster, DeploymentRow, EventRow, NodeRow, PodRow};
 
@@ -34,12 +37,18 @@ pub struct WatchState {
     pub last_event: Option<String>,
 }
 
-/// Reflectors for the namespace, running on the current tokio runtime until dropped.
+type Shared<R> = Arc<Mutex<RowCache<R>>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Watches of the namespace, running on the current tokio runtime until dropped.
 pub struct Live {
-    pods: Store<Pod>,
-    deployments: Store<Deployment>,
-    events: Store<Event>,
-    nodes: Store<Node>,
+    pods: Shared<PodRow>,
+    deployments: Shared<DeploymentRow>,
+    events: Shared<EventRow>,
+    nodes: Shared<NodeRow>,
     states: Arc<Mutex<BTreeMap<&'static str, WatchState>>>,
     generation: tokio::sync::watch::Sender<u64>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -71,11 +80,12 @@ impl Live {
         let mut tasks = Vec::new();
         let c = cluster.client.clone();
         let ns = cluster.namespace.as_str();
-        let pods = spawn(Api::<Pod>::namespaced(c.clone(), ns), "pods", &states, &generation, &mut tasks);
-        let deployments =
-            spawn(Api::<Deployment>::namespaced(c.clone(), ns), "deployments", &states, &generation, &mut tasks);
-        let events = spawn(Api::<Event>::namespaced(c.clone(), ns), "events", &states, &generation, &mut tasks);
-        let nodes = spawn(Api::<Node>::all(c), "nodes", &states, &generation, &mut tasks);
+        let mut watch = Spawner { states: &states, generation: &generation, tasks: &mut tasks };
+        let pods = watch.rows(Api::<Pod>::namespaced(c.clone(), ns), "pods", |p| (p.name_any(), pod_row(p)));
+        let deployments = watch
+            .rows(Api::<Deployment>::namespaced(c.clone(), ns), "deployments", |d| (d.name_any(), deployment_row(d)));
+        let events = watch.rows(Api::<Event>::namespaced(c.clone(), ns), "events", |e| (e.name_any(), event_row(e)));
+        let nodes = watch.rows(Api::<Node>::all(c), "nodes", |n| (n.name_any(), node_row(n)));
         Self {
             pods,
             deployments,
@@ -91,24 +101,35 @@ impl Live {
 
     /// Pods, sorted by name; `None` until the first list has arrived.
     pub fn pods(&self) -> Option<Vec<PodRow>> {
-        self.synced("pods").then(|| sorted(self.pods.state().iter().map(|p| pod_row(p)).collect(), |r| &r.name))
+        self.synced("pods").then(|| lock(&self.pods).rows())
+    }
+
+    /// The pods that changed after `since` (a `seq` an earlier call returned), or all of
+    /// them for `None` or a reader too far behind; `None` until synced. This is what a
+    /// redraw needs: at 50,000 pods a handful of rows instead of the whole table.
+    pub fn pods_since(&self, since: Option<u64>) -> Option<RowDelta<PodRow>> {
+        self.synced("pods").then(|| lock(&self.pods).since(since))
+    }
+
+    /// Number of pods held (0 until synced).
+    pub fn pod_count(&self) -> usize {
+        lock(&self.pods).len()
     }
 
     /// Deployments, sorted by name; `None` until synced.
     pub fn deployments(&self) -> Option<Vec<DeploymentRow>> {
-        self.synced("deployments")
-            .then(|| sorted(self.deployments.state().iter().map(|d| deployment_row(d)).collect(), |r| &r.name))
+        self.synced("deployments").then(|| lock(&self.deployments).rows())
     }
 
     /// Nodes, sorted by name; `None` until synced (or when nodes may not be watched).
     pub fn nodes(&self) -> Option<Vec<NodeRow>> {
-        self.synced("nodes").then(|| sorted(self.nodes.state().iter().map(|n| node_row(n)).collect(), |r| &r.name))
+        self.synced("nodes").then(|| lock(&self.nodes).rows())
     }
 
     /// Events, newest first; `None` until synced.
     pub fn events(&self) -> Option<Vec<EventRow>> {
         self.synced("events").then(|| {
-            let mut rows: Vec<EventRow> = self.events.state().iter().map(|e| event_row(e)).collect();
+            let mut rows = lock(&self.events).rows();
             rows.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
             rows
         })
@@ -144,11 +165,6 @@ impl Live {
         .await
         .unwrap_or(false)
     }
-}
-
-fn sorted<T>(mut v: Vec<T>, key: impl Fn(&T) -> &String) -> Vec<T> {
-    v.sort_by(|a, b| key(a).cmp(key(b)));
-    v
 }
 
 /// How long a watch waits after an error before it tries again: 250 ms, doubling, at most
@@ -189,50 +205,61 @@ impl kube::runtime::utils::Backoff for WatchBackoff {
     }
 }
 
-fn spawn<K>(
-    api: Api<K>,
-    resource: &'static str,
-    states: &Arc<Mutex<BTreeMap<&'static str, WatchState>>>,
-    generation: &tokio::sync::watch::Sender<u64>,
-    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
-) -> Store<K>
-where
-    K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
-{
-    let (reader, writer) = reflector::store::<K>();
-    states.lock().unwrap_or_else(|p| p.into_inner()).insert(
-        resource,
-        WatchState { resource: resource.into(), synced: false, error: None, reconnects: 0, last_event: None },
-    );
-    let states = states.clone();
-    let generation = generation.clone();
-    tasks.push(tokio::spawn(async move {
-        // After each error the watcher waits (doubling, capped, reset by any good event)
-        // before it lists or watches again; errors still reach us to show.
-        let mut stream =
-            watcher(api, watcher::Config::default()).backoff(WatchBackoff::default()).reflect(writer).boxed();
-        while let Some(item) = stream.next().await {
-            {
-                let mut all = states.lock().unwrap_or_else(|p| p.into_inner());
-                let Some(st) = all.get_mut(resource) else { return };
-                match item {
-                    Ok(ev) => {
-                        if matches!(ev, watcher::Event::InitDone) {
-                            st.synced = true;
+struct Spawner<'a> {
+    states: &'a Arc<Mutex<BTreeMap<&'static str, WatchState>>>,
+    generation: &'a tokio::sync::watch::Sender<u64>,
+    tasks: &'a mut Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Spawner<'_> {
+    /// Starts a watch whose objects are kept only as the rows `row` makes of them.
+    fn rows<K, R>(&mut self, api: Api<K>, resource: &'static str, row: fn(&K) -> (String, R)) -> Shared<R>
+    where
+        K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+        R: Clone + PartialEq + Send + Sync + 'static,
+    {
+        let cache: Shared<R> = Arc::default();
+        lock(self.states).insert(
+            resource,
+            WatchState { resource: resource.into(), synced: false, error: None, reconnects: 0, last_event: None },
+        );
+        let states = self.states.clone();
+        let generation = self.generation.clone();
+        let rows = cache.clone();
+        self.tasks.push(tokio::spawn(async move {
+            // After each error the watcher waits (doubling, capped, reset by any good event)
+            // before it lists or watches again; errors still reach us to show.
+            let mut stream = watcher(api, watcher::Config::default()).backoff(WatchBackoff::default()).boxed();
+            while let Some(item) = stream.next().await {
+                let changed = {
+                    let mut all = lock(&states);
+                    let Some(st) = all.get_mut(resource) else { return };
+                    match item {
+                        Ok(ev) => {
+                            // Synced from the end of the first list on; a re-list after a
+                            // gap keeps the last known rows until it completes.
+                            let done = matches!(ev, watcher::Event::InitDone);
+                            let changed = lock(&rows).apply(ev, row);
+                            let recovered = st.error.take().is_some();
+                            st.synced |= done;
+                            st.last_event = Some(Utc::now().to_rfc3339());
+                            changed || done || recovered
                         }
-                        st.error = None;
-                        st.last_event = Some(Utc::now().to_rfc3339());
+                        Err(e) => {
+                            st.error = Some(crate::chain(&e));
+                            st.reconnects += 1;
+                            true
+                        }
                     }
-                    Err(e) => {
-                        st.error = Some(crate::chain(&e));
-                        st.reconnects += 1;
-                    }
+                };
+                // Rows fed from a re-list in progress are not visible yet: no redraw.
+                if changed {
+                    generation.send_modify(|g| *g += 1);
                 }
             }
-            generation.send_modify(|g| *g += 1);
-        }
-    }));
-    reader
+        }));
+        cache
+    }
 }
 
 #[cfg(test)]

@@ -232,6 +232,12 @@ pub(crate) fn node_row(n: &Node) -> NodeRow {
 }
 
 /// The table row of a pod.
+impl From<&Pod> for PodRow {
+    fn from(p: &Pod) -> Self {
+        pod_row(p)
+    }
+}
+
 pub(crate) fn pod_row(p: &Pod) -> PodRow {
     let st = p.status.clone().unwrap_or_default();
     let cs = st.container_statuses.unwrap_or_default();

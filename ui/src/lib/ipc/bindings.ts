@@ -139,9 +139,10 @@ export const commands = {
 	draftDelete: (key: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("draft_delete", { key })),
 	/**
 	 *  Pods, deployments, nodes and events from the live watches (started on first use and
-	 *  kept running; their changes arrive as `ClusterChanged` events).
+	 *  kept running; their changes arrive as `ClusterChanged` events). With `pods_since` (the
+	 *  last view's `pods_seq`) only the pods changed since come back, for an incremental redraw.
 	 */
-	clusterView: () => typedError<ClusterView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cluster_view")),
+	clusterView: (podsSince: number | null) => typedError<ClusterView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cluster_view", { podsSince })),
 	/**  `df -h` in a running pod of the main deployment, parsed. */
 	clusterDf: () => typedError<DfReport, IpcError_Serialize>(__TAURI_INVOKE("cluster_df")),
 	/**
@@ -812,8 +813,20 @@ export type ClusterView_Deserialize = {
 	source: string,
 	/**  When this view was assembled (RFC 3339). */
 	read_at: string,
-	/**  Pods, by name. */
+	/**
+	 *  Pods, by name: all of them when `pods_full`, else only those added or changed
+	 *  since the `pods_since` the caller passed.
+	 */
 	pods: PodRow_Deserialize[],
+	/**  True when `pods` is the whole table. */
+	pods_full: boolean,
+	/**  Pods gone since `pods_since` (empty when `pods_full`). */
+	pods_removed: string[],
+	/**
+	 *  Pass this as the next call's `pods_since` to get only what changed; absent when
+	 *  the pods were listed (the watch not synced yet).
+	 */
+	pods_seq?: number | null,
 	/**  Deployments, by name. */
 	deployments: DeploymentRow[],
 	/**  Nodes, by name (empty when nodes may not be read). */
@@ -838,8 +851,20 @@ export type ClusterView_Serialize = {
 	source: string,
 	/**  When this view was assembled (RFC 3339). */
 	read_at: string,
-	/**  Pods, by name. */
+	/**
+	 *  Pods, by name: all of them when `pods_full`, else only those added or changed
+	 *  since the `pods_since` the caller passed.
+	 */
 	pods: PodRow_Serialize[],
+	/**  True when `pods` is the whole table. */
+	pods_full: boolean,
+	/**  Pods gone since `pods_since` (empty when `pods_full`). */
+	pods_removed: string[],
+	/**
+	 *  Pass this as the next call's `pods_since` to get only what changed; absent when
+	 *  the pods were listed (the watch not synced yet).
+	 */
+	pods_seq: number | null,
 	/**  Deployments, by name. */
 	deployments: DeploymentRow[],
 	/**  Nodes, by name (empty when nodes may not be read). */

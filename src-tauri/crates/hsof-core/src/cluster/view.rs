@@ -20,8 +20,17 @@ pub struct ClusterView {
     pub source: String,
     /// When this view was assembled (RFC 3339).
     pub read_at: String,
-    /// Pods, by name.
+    /// Pods, by name: all of them when `pods_full`, else only those added or changed
+    /// since the `pods_since` the caller passed.
     pub pods: Vec<PodRow>,
+    /// True when `pods` is the whole table.
+    pub pods_full: bool,
+    /// Pods gone since `pods_since` (empty when `pods_full`).
+    pub pods_removed: Vec<String>,
+    /// Pass this as the next call's `pods_since` to get only what changed; absent when
+    /// the pods were listed (the watch not synced yet).
+    #[specta(type = Option<f64>)]
+    pub pods_seq: Option<u64>,
     /// Deployments, by name.
     pub deployments: Vec<DeploymentRow>,
     /// Nodes, by name (empty when nodes may not be read).
@@ -39,12 +48,15 @@ pub struct ClusterView {
 
 impl AppContext {
     /// Starts the watches if needed (waiting up to `first_sync` for their first lists) and
-    /// assembles the view; what is not synced yet is read with a list. The flag is true
-    /// when the watches were started by this call (the caller forwards their changes).
+    /// assembles the view; what is not synced yet is read with a list. With `pods_since`
+    /// (the `pods_seq` of an earlier view) the pods are only those that changed since. The
+    /// flag is true when the watches were started by this call (the caller forwards their
+    /// changes).
     pub async fn cluster_view(
         &self,
         first_sync: Duration,
         now: DateTime<Utc>,
+        pods_since: Option<u64>,
     ) -> Result<(ClusterView, Option<tokio::sync::watch::Receiver<u64>>), Error> {
         let (live, started) = self.live().await?;
         if started {
@@ -53,11 +65,14 @@ impl AppContext {
         let cluster = self.cluster().await?;
         let generation = *live.subscribe().borrow();
         let mut source = "watch";
-        let pods = match live.pods() {
-            Some(p) => p,
+        let (pods, pods_seq) = match live.pods_since(pods_since) {
+            Some(d) => {
+                let seq = d.seq;
+                (d, Some(seq))
+            }
             None => {
                 source = "list";
-                cluster.pods().await?
+                (hsof_cluster::RowDelta { seq: 0, full: true, rows: cluster.pods().await?, removed: vec![] }, None)
             }
         };
         let deployments = match live.deployments() {
@@ -85,7 +100,10 @@ impl AppContext {
             namespace: cluster.namespace.clone(),
             source: source.into(),
             read_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            pods,
+            pods_full: pods.full,
+            pods_removed: pods.removed,
+            pods_seq,
+            pods: pods.rows,
             deployments,
             nodes,
             nodes_error,
