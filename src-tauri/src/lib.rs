@@ -5,6 +5,7 @@ pub mod commands;
 mod login_path;
 mod poller;
 mod tray;
+pub mod webview;
 
 use std::time::Instant;
 
@@ -124,10 +125,19 @@ pub fn typescript() -> specta_typescript::Typescript {
 pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
     let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
-    login_path::adopt();
-    let ctx = AppContext::open(&opts);
-    tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
-    ctx.record_event(Utc::now(), "app.start", &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION));
+    // The store (migrations on a first run), the config and the login shell's PATH are
+    // read on another thread while GTK and the window are set up; setup waits for them.
+    let asking = std::thread::spawn(login_path::ask);
+    let opening = std::thread::spawn(move || {
+        let ctx = AppContext::open(&opts);
+        tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
+        ctx.record_event(
+            Utc::now(),
+            "app.start",
+            &format!("{} {} started", hsof_core::PRODUCT_NAME, hsof_core::VERSION),
+        );
+        ctx
+    });
 
     let builder = specta_builder();
     tauri::Builder::default()
@@ -135,12 +145,23 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
+            let ctx = opening.join().map_err(|_| "opening the app's store and configuration panicked")?;
+            if let Some(path) = asking.join().ok().flatten() {
+                login_path::apply(path);
+            }
             builder.mount_events(app);
             app.manage(ctx);
             app.manage(StartedAt(started));
             if let Err(e) = tray::install(app.handle()) {
                 // No status-notifier host (a bare X server, some desktops): the window still works.
                 tracing::warn!(error = %e, "tray icon unavailable");
+            }
+            // The main window is created here rather than from the config at start-up, so
+            // that its web view is tuned before the UI has loaded anything.
+            let config = app.config().app.windows.iter().find(|w| w.label == "main").cloned();
+            if let Some(config) = config {
+                let window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+                webview::tune(&window);
             }
             poller::start(app.handle().clone());
             Ok(())

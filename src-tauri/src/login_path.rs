@@ -5,9 +5,17 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Replaces PATH with the login shell's when that one is longer (it extends ours).
-pub fn adopt() {
-    let Ok(shell) = std::env::var("SHELL") else { return };
+/// Sets PATH to what [`ask`] found; call on the main thread before the window (and the
+/// web view's processes) exist.
+pub fn apply(path: String) {
+    tracing::info!("using the login shell's PATH for kubeconfig exec plugins");
+    std::env::set_var("PATH", path);
+}
+
+/// The login shell's PATH when it is longer than ours (it extends ours); reads only, so
+/// it may run on another thread while the window is being set up.
+pub fn ask() -> Option<String> {
+    let Ok(shell) = std::env::var("SHELL") else { return None };
     let Ok(mut child) = Command::new(&shell)
         .args(["-l", "-c", "printf %s \"$PATH\""])
         .stdin(Stdio::null())
@@ -15,26 +23,23 @@ pub fn adopt() {
         .stderr(Stdio::null())
         .spawn()
     else {
-        return;
+        return None;
     };
     let start = Instant::now();
     loop {
         match child.try_wait() {
             Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() < Duration::from_secs(2) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) if start.elapsed() < Duration::from_secs(2) => std::thread::sleep(Duration::from_millis(5)),
             _ => {
                 // A slow or interactive profile must not hold up the window.
                 let _ = child.kill();
                 tracing::warn!(shell, "login shell did not report its PATH within 2 s; keeping the inherited PATH");
-                return;
+                return None;
             }
         }
     }
-    let Ok(out) = child.wait_with_output() else { return };
+    let out = child.wait_with_output().ok()?;
     let login = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let current = std::env::var("PATH").unwrap_or_default();
-    if !login.is_empty() && login.len() > current.len() {
-        tracing::info!("using the login shell's PATH for kubeconfig exec plugins");
-        std::env::set_var("PATH", login);
-    }
+    (!login.is_empty() && login.len() > current.len()).then_some(login)
 }
