@@ -11,6 +11,7 @@ use serde_json::Value;
 
 mod live;
 mod services;
+mod team;
 
 struct Fake {
     server: FakeKube,

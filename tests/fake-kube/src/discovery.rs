@@ -2,7 +2,13 @@
 
 use serde_json::{json, Value};
 
-use crate::resources::RESOURCES;
+use crate::resources::{Resource, RESOURCES};
+use crate::store::Store;
+
+/// Built-in resources and the custom ones the store's CRDs serve.
+fn all(store: &Store) -> Vec<&'static Resource> {
+    RESOURCES.iter().chain(store.crds.iter().map(|c| c.res)).collect()
+}
 
 const EXTRA_GROUPS: &[(&str, &str)] = &[("authorization.k8s.io", "v1"), ("metrics.k8s.io", "v1beta1")];
 
@@ -18,11 +24,12 @@ pub fn api(addr: &str) -> Value {
 }
 
 /// `GET /apis`
-pub fn apis() -> Value {
+pub fn apis(store: &Store) -> Value {
     let mut groups: Vec<(&str, &str)> =
-        RESOURCES.iter().filter(|r| !r.group.is_empty()).map(|r| (r.group, r.version)).collect();
+        all(store).iter().filter(|r| !r.group.is_empty()).map(|r| (r.group, r.version)).collect();
     groups.extend_from_slice(EXTRA_GROUPS);
-    groups.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    groups.retain(|g| seen.insert(*g));
     let groups: Vec<Value> = groups
         .iter()
         .map(|(g, v)| {
@@ -34,11 +41,11 @@ pub fn apis() -> Value {
 }
 
 /// `GET /api/v1` or `GET /apis/{group}/{version}`; `None` for an unknown group.
-pub fn resources(group: &str, version: &str) -> Option<Value> {
+pub fn resources(store: &Store, group: &str, version: &str) -> Option<Value> {
     let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
     let verbs = json!(["create", "delete", "get", "list", "patch", "update", "watch"]);
     let mut list: Vec<Value> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
+    for r in all(store).into_iter().filter(|r| r.group == group && r.version == version) {
         list.push(json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind, "verbs": verbs, "shortNames": r.short}));
         for sub in r.subresources {
             let (kind, extra, verbs) = match *sub {
@@ -69,4 +76,37 @@ pub fn resources(group: &str, version: &str) -> Option<Value> {
     }
     (!list.is_empty())
         .then(|| json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": list}))
+}
+
+/// `GET /openapi/v3`: one entry per served group-version. kubectl reads it before
+/// `apply` to learn that the server validates fields itself (`fieldValidation`), which
+/// spares it the client-side schema check against `/openapi/v2` (not served).
+pub fn openapi_root(store: &Store) -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in all(store) {
+        let gv =
+            if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
+        paths.insert(gv.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash=0")}));
+    }
+    json!({"paths": paths})
+}
+
+/// `GET /openapi/v3/api/v1` or `/openapi/v3/apis/{group}/{version}`: the patch operation
+/// of each resource, with the group-version-kind extension and the `fieldValidation`
+/// parameter (no schemas: the fake does not validate fields).
+pub fn openapi_group(store: &Store, group: &str, version: &str) -> Option<Value> {
+    let mut paths = serde_json::Map::new();
+    let param = json!([{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}}]);
+    for r in all(store).into_iter().filter(|r| r.group == group && r.version == version) {
+        let base = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
+        let path = if r.namespaced {
+            format!("{base}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
+        } else {
+            format!("{base}/{}/{{name}}", r.plural)
+        };
+        let op = json!({"x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": r.kind},
+                        "x-kubernetes-action": "patch", "parameters": param, "responses": {"200": {"description": "OK"}}});
+        paths.insert(path, json!({"patch": op, "parameters": param}));
+    }
+    (!paths.is_empty()).then(|| json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.30.0"}, "paths": paths, "components": {"schemas": {}}}))
 }

@@ -14,6 +14,7 @@
 //! Faults: status codes, delays, dropped streams, bad tokens.
 
 mod controller;
+pub mod crd;
 mod discovery;
 mod exec;
 mod patch;

@@ -5,7 +5,9 @@ use serde_json::Value;
 /// Applies `patch` of `content_type` to `doc`.
 pub fn apply(doc: &mut Value, content_type: &str, patch: &Value) -> Result<(), String> {
     match content_type.split(';').next().unwrap_or_default().trim() {
-        "application/merge-patch+json" => {
+        // Server-side apply, as far as one field manager goes: the applied configuration
+        // merges into the object (no managed-field bookkeeping, so nothing is removed).
+        "application/merge-patch+json" | "application/apply-patch+yaml" => {
             json_patch::merge(doc, patch);
             Ok(())
         }

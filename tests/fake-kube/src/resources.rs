@@ -122,6 +122,33 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &["status"],
         short: &["cj"],
     },
+    Resource {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        plural: "roles",
+        kind: "Role",
+        namespaced: true,
+        subresources: &[],
+        short: &[],
+    },
+    Resource {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        plural: "clusterroles",
+        kind: "ClusterRole",
+        namespaced: false,
+        subresources: &[],
+        short: &[],
+    },
+    Resource {
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        plural: "customresourcedefinitions",
+        kind: "CustomResourceDefinition",
+        namespaced: false,
+        subresources: &["status"],
+        short: &["crd", "crds"],
+    },
 ];
 
 /// Looks up a resource by group, version and plural.

@@ -13,7 +13,7 @@ use crate::policy::Attributes;
 use crate::resources::{find, Resource};
 use crate::selector::Selectors;
 use crate::store::Store;
-use crate::{controller, discovery, patch, streams};
+use crate::{controller, crd, discovery, patch, streams};
 
 /// Shared state.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ struct Target {
 }
 
 /// Parses `/api/v1/...` and `/apis/{g}/{v}/...` paths.
-fn target(path: &str) -> Option<Target> {
+fn target(path: &str, store: &Store) -> Option<Target> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match parts.as_slice() {
         ["api", v, rest @ ..] => ("", *v, rest),
@@ -89,7 +89,7 @@ fn target(path: &str) -> Option<Target> {
         [p, n, s] => (*p, Some(n.to_string()), Some(s.to_string())),
         _ => return None,
     };
-    Some(Target { res: find(group, version, plural)?, ns, name, sub })
+    Some(Target { res: store.resource(group, version, plural)?, ns, name, sub })
 }
 
 /// The bearer token of a request.
@@ -166,6 +166,10 @@ pub async fn admit(state: &Shared, method: &Method, uri: &Uri, headers: &HeaderM
 }
 
 /// The whole API.
+fn lock(state: &Shared) -> std::sync::MutexGuard<'_, Store> {
+    state.store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(answer) = admit(&state, &method, &uri, &headers).await {
         return answer;
@@ -178,7 +182,7 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
     match (method.as_str(), path.as_str()) {
         ("GET", "/version") => return reply(StatusCode::OK, discovery::version()),
         ("GET", "/api") => return reply(StatusCode::OK, discovery::api(&state.addr)),
-        ("GET", "/apis") => return reply(StatusCode::OK, discovery::apis()),
+        ("GET", "/apis") => return reply(StatusCode::OK, discovery::apis(&lock(&state))),
         ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") => {
             return access_review(&state, &headers, &body)
         }
@@ -187,8 +191,11 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     if method == Method::GET {
         let doc = match parts.as_slice() {
-            ["api", v] => discovery::resources("", v),
-            ["apis", g, v] => discovery::resources(g, v),
+            ["openapi", "v3"] => Some(discovery::openapi_root(&lock(&state))),
+            ["openapi", "v3", "api", v] => discovery::openapi_group(&lock(&state), "", v),
+            ["openapi", "v3", "apis", g, v] => discovery::openapi_group(&lock(&state), g, v),
+            ["api", v] => discovery::resources(&lock(&state), "", v),
+            ["apis", g, v] => discovery::resources(&lock(&state), g, v),
             _ => None,
         };
         if let Some(d) = doc {
@@ -198,7 +205,8 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
     if let Some(rest) = path.strip_prefix("/apis/metrics.k8s.io/v1beta1/") {
         return metrics(&state, &headers, rest);
     }
-    let Some(t) = target(&path) else {
+    let found = target(&path, &lock(&state));
+    let Some(t) = found else {
         return status(404, "NotFound", format!("the server could not find the requested resource ({path})"));
     };
     if t.sub.as_deref().is_some_and(|s| !t.res.subresources.contains(&s)) {
@@ -226,6 +234,10 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
     };
     let dry_run = param(&query, "dryRun").as_deref() == Some("All");
     let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string();
+    let table = crd::wants_table(headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default());
+    let is_crd = t.res.plural == "customresourcedefinitions";
+    // Server-side apply creates what does not exist yet.
+    let applying = ctype.starts_with("application/apply-patch");
     let mut store = state.store.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(denied) = authorize(&store, &headers, &attrs) {
         return denied;
@@ -258,10 +270,13 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
                 Ok(s) => s,
                 Err(e) => return *e,
             };
-            list_page(&store, t.res, t.ns.as_deref(), &sel, &query)
+            list_page(&store, t.res, t.ns.as_deref(), &sel, &query, table)
         }
         ("GET", Some(name), None | Some("status")) => match store.get(t.res, &ns, name) {
-            Some(o) => reply(StatusCode::OK, o.clone()),
+            Some(o) => match store.custom(t.res.plural).filter(|_| table) {
+                Some(custom) => reply(StatusCode::OK, crd::table(custom, std::slice::from_ref(o), json!({}))),
+                None => reply(StatusCode::OK, o.clone()),
+            },
             None => not_found(t.res, name),
         },
         ("GET", Some(name), Some("log")) => {
@@ -285,6 +300,27 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             Some(o) => reply(StatusCode::OK, scale_of(o)),
             None => not_found(t.res, name),
         },
+        ("PATCH", Some(name), None) if applying && store.get(t.res, &ns, name).is_none() => {
+            let Ok(mut obj) = serde_json::from_slice::<Value>(&body) else {
+                return status(
+                    400,
+                    "BadRequest",
+                    "the apply body is not JSON (YAML is not parsed by this server)".into(),
+                );
+            };
+            if obj["metadata"]["name"].as_str() != Some(name.as_str()) {
+                return status(
+                    400,
+                    "BadRequest",
+                    format!("the name of the object does not match the name on the URL ({name})"),
+                );
+            }
+            obj["kind"] = json!(t.res.kind);
+            if t.res.namespaced {
+                obj["metadata"]["namespace"] = json!(ns);
+            }
+            create(&mut store, t.res, &ns, obj, dry_run, is_crd)
+        }
         ("PATCH" | "PUT", Some(name), sub) => {
             let Some(current) = store.get(t.res, &ns, name).cloned() else { return not_found(t.res, name) };
             let Ok(patch_body) = serde_json::from_slice::<Value>(&body) else {
@@ -355,6 +391,16 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             if let Err(e) = validate(&next) {
                 return status(422, "Invalid", format!("{} \"{name}\" is invalid: {e}", t.res.kind));
             }
+            if is_crd && sub != Some("status") {
+                if let Err(e) = crd::served(&next) {
+                    return status(
+                        422,
+                        "Invalid",
+                        format!("CustomResourceDefinition.apiextensions.k8s.io \"{name}\" is invalid: {e}"),
+                    );
+                }
+                next = crd::established(next);
+            }
             if current["spec"] != next["spec"] && t.res.kind == "Deployment" {
                 next["metadata"]["generation"] = json!(current["metadata"]["generation"].as_i64().unwrap_or(1) + 1);
             }
@@ -365,6 +411,9 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             if t.res.kind == "Deployment" && sub != Some("status") {
                 controller::reconcile(&mut store, &ns, name);
             }
+            if is_crd {
+                store.sync_crds();
+            }
             let out = store.get(t.res, &ns, name).cloned().unwrap_or(stored);
             reply(StatusCode::OK, if sub == Some("scale") { scale_of(&out) } else { out })
         }
@@ -373,31 +422,66 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
                 return status(400, "BadRequest", "the request body is not JSON".into());
             };
             obj["kind"] = json!(t.res.kind);
-            obj["metadata"]["namespace"] = json!(ns);
-            let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
-            if name.is_empty() {
-                return status(422, "Invalid", "metadata.name: Required value".into());
+            if t.res.namespaced {
+                obj["metadata"]["namespace"] = json!(ns);
             }
-            if store.get(t.res, &ns, &name).is_some() {
-                return status(409, "AlreadyExists", format!("{} \"{name}\" already exists", t.res.plural));
-            }
-            if dry_run {
-                return reply(StatusCode::CREATED, obj);
-            }
-            let stored = store.put(obj);
-            match t.res.kind {
-                "Deployment" => controller::reconcile(&mut store, &ns, &name),
-                "Job" => controller::run_job(&mut store, &ns, &name),
-                _ => {}
-            }
-            reply(StatusCode::CREATED, stored)
+            create(&mut store, t.res, &ns, obj, dry_run, is_crd)
         }
         ("DELETE", Some(name), None) => match store.delete(t.res, &ns, name) {
-            Some(_) => reply(StatusCode::OK, json!({"kind": "Status", "apiVersion": "v1", "status": "Success"})),
+            Some(_) => {
+                if is_crd {
+                    store.sync_crds();
+                }
+                reply(StatusCode::OK, json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}))
+            }
             None => not_found(t.res, name),
         },
         _ => status(405, "MethodNotAllowed", format!("{method} is not supported on {path}")),
     }
+}
+
+/// Creates `obj` (a POST, or a server-side apply of something new).
+fn create(
+    store: &mut Store,
+    res: &'static Resource,
+    ns: &str,
+    mut obj: Value,
+    dry_run: bool,
+    is_crd: bool,
+) -> Response {
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    if name.is_empty() {
+        return status(422, "Invalid", "metadata.name: Required value".into());
+    }
+    if store.get(res, ns, &name).is_some() {
+        return status(409, "AlreadyExists", format!("{} \"{name}\" already exists", res.plural));
+    }
+    if is_crd {
+        if let Err(e) = crd::served(&obj) {
+            return status(
+                422,
+                "Invalid",
+                format!("CustomResourceDefinition.apiextensions.k8s.io \"{name}\" is invalid: {e}"),
+            );
+        }
+        obj = crd::established(obj);
+    } else if res.subresources.contains(&"status") && store.custom(res.plural).is_some() {
+        // A custom resource's status is set through /status only.
+        obj.as_object_mut().map(|o| o.remove("status"));
+    }
+    if dry_run {
+        return reply(StatusCode::CREATED, obj);
+    }
+    let stored = store.put(obj);
+    match res.kind {
+        "Deployment" => controller::reconcile(store, ns, &name),
+        "Job" => controller::run_job(store, ns, &name),
+        _ => {}
+    }
+    if is_crd {
+        store.sync_crds();
+    }
+    reply(StatusCode::CREATED, stored)
 }
 
 fn not_found(res: &Resource, name: &str) -> Response {
@@ -544,7 +628,7 @@ fn parse_continue(token: &str) -> Option<(u64, (String, String))> {
 /// items in key order, `metadata.continue` while more remain (with `remainingItemCount`
 /// when no selector filters), `410 Expired` for a token older than the change history.
 /// Later pages show the objects as they are now, not as of the first page.
-fn list_page(store: &Store, res: &Resource, ns: Option<&str>, sel: &Selectors, query: &str) -> Response {
+fn list_page(store: &Store, res: &Resource, ns: Option<&str>, sel: &Selectors, query: &str, table: bool) -> Response {
     let limit = param(query, "limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
     let (rv, after) = match param(query, "continue") {
         None => (store.rv, None),
@@ -575,6 +659,9 @@ fn list_page(store: &Store, res: &Resource, ns: Option<&str>, sel: &Selectors, q
         }
     }
     let items: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
+    if let Some(custom) = store.custom(res.plural).filter(|_| table) {
+        return reply(StatusCode::OK, crd::table(custom, &items, meta));
+    }
     reply(
         StatusCode::OK,
         json!({"kind": format!("{}List", res.kind), "apiVersion": res.api_version(), "metadata": meta, "items": items}),

@@ -125,9 +125,23 @@ pub struct Store {
     pub metrics_server: bool,
     /// Jobs whose name starts with one of these fail instead of succeeding.
     pub failing_jobs: Vec<String>,
+    /// Custom resources served, from the stored CRDs ([`Store::sync_crds`]).
+    pub crds: Vec<crate::crd::Served>,
 }
 
 impl Store {
+    /// A served resource, built-in or custom, by group, version and plural.
+    pub fn resource(&self, group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
+        crate::resources::find(group, version, plural).or_else(|| {
+            self.crds.iter().map(|c| c.res).find(|r| r.group == group && r.version == version && r.plural == plural)
+        })
+    }
+
+    /// A served resource by kind.
+    pub fn kind(&self, kind: &str) -> Option<&'static Resource> {
+        by_kind(kind).or_else(|| self.crds.iter().map(|c| c.res).find(|r| r.kind == kind))
+    }
+
     /// Next resource version.
     pub fn next_rv(&mut self) -> u64 {
         self.rv += 1;
@@ -141,7 +155,7 @@ impl Store {
         // `creationTimestamp: null`, say) do not survive a round trip.
         prune_nulls(&mut obj);
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
-        let Some(res) = by_kind(&kind) else { return obj };
+        let Some(res) = self.kind(&kind) else { return obj };
         let ns = if res.namespaced {
             obj["metadata"]["namespace"].as_str().unwrap_or("default").to_string()
         } else {

@@ -40,7 +40,9 @@ pub enum ClusterError {
 }
 
 impl ClusterError {
-    pub(crate) fn from_kube(e: kube::Error, what: &str) -> Self {
+    /// The error of a kube call made to `what` (`get pods/x`); public for crates that call
+    /// kube APIs this crate does not wrap, like the team store.
+    pub fn from_kube(e: kube::Error, what: &str) -> Self {
         match e {
             kube::Error::Api(s) => {
                 let message = format!("{what}: {}", s.message);

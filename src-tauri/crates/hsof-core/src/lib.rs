@@ -19,6 +19,7 @@ pub mod operations;
 mod paths;
 pub mod reports;
 pub mod secrets;
+pub mod team;
 pub mod time;
 
 pub use context::{os_user, AppContext, AppFacts, ConfigFacts, Doctor, Options, StoreStatus};

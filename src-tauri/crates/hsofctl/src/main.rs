@@ -12,6 +12,7 @@ mod incident;
 mod monitoring;
 mod output;
 mod select;
+mod team;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -47,6 +48,12 @@ enum Command {
     /// through the API server's service proxy, and with --save use them (audited); exits 1
     /// when a source answers neither as configured nor as found
     Connect(connect::ConnectArgs),
+    /// The team store: incidents, procedure runs and maintenance windows shared through
+    /// the cluster as custom resources; `install`, `status`, `manifests`
+    Team {
+        #[command(subcommand)]
+        cmd: team::TeamCmd,
+    },
     /// Show, locate or validate the configuration
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -265,6 +272,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             }
         }
         Command::Connect(args) => return Ok(ExitCode::from(block_on(connect::run(&ctx, args, out))?)),
+        Command::Team { cmd } => return Ok(ExitCode::from(block_on(team::run(&ctx, cmd, out))?)),
         Command::Config(ConfigCmd::Show { defaults }) => {
             let loaded = ctx.config();
             let cfg = if *defaults { config::Config::default() } else { loaded.config };

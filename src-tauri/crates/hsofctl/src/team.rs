@@ -1,0 +1,72 @@
+//! `hsofctl team`: the team store (incidents, procedure runs and maintenance windows as
+//! custom resources in the cluster): install it, check it, print its manifests.
+
+use chrono::Utc;
+use clap::Subcommand;
+use hsof_core::{os_user, AppContext, Error};
+
+use crate::output::Out;
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCmd {
+    /// Apply the definitions (ops.hsof.io/v1) and the hsof-team-member / -viewer cluster
+    /// roles with server-side apply (idempotent, audited); needs a cluster administrator
+    Install {
+        /// Have the API server check everything and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Whether the store is installed, of this app's version, and readable and writable
+    /// for this identity in the namespace; exits 1 when it cannot be used
+    Status,
+    /// Print the manifests (for `kubectl apply -f -` by an administrator)
+    Manifests,
+}
+
+pub async fn run(ctx: &AppContext, cmd: &TeamCmd, out: &Out) -> Result<u8, Error> {
+    match cmd {
+        TeamCmd::Manifests => {
+            print!("{}", hsof_team::manifests_yaml());
+            Ok(0)
+        }
+        TeamCmd::Install { dry_run } => {
+            let applied = ctx.team_install(*dry_run, &os_user(), Utc::now()).await?;
+            if out.json {
+                out.json_value(&applied);
+            } else {
+                for a in &applied {
+                    println!("{:<26} {:<34} {}", a.kind, a.name, a.outcome);
+                }
+                if !dry_run {
+                    println!("Next: `hsofctl team status` with each teammate's identity.");
+                }
+            }
+            Ok(0)
+        }
+        TeamCmd::Status => {
+            let s = ctx.team_status().await?;
+            if out.json {
+                out.json_value(&s);
+            } else {
+                println!("Context {} · namespace {}", s.context, s.namespace);
+                for k in &s.kinds {
+                    let version = k.version.as_deref().unwrap_or("not installed");
+                    let access = match (k.readable, k.writable) {
+                        (true, true) => "read + write",
+                        (true, false) => "read only",
+                        _ => "no access",
+                    };
+                    println!(
+                        "  {:<18} {:<14} {:<12} {}",
+                        k.kind,
+                        version,
+                        access,
+                        k.problem.as_deref().unwrap_or("ok")
+                    );
+                }
+                println!("{}", s.summary);
+            }
+            Ok(if s.installed && s.readable && s.writable { 0 } else { 1 })
+        }
+    }
+}
