@@ -2,7 +2,8 @@
 # Launch-to-first-paint and idle memory of the desktop app under Xvfb, beside the floor:
 # an empty Tauri window (src-tauri/examples/empty_window.rs), each with WebKit's default
 # compositing and with HSOF_CONTROL_COMPOSITING=off, in one run.
-# Usage: scripts/bench.sh [path-to-app-binary] [runs]   (IDLE=seconds before memory, default 60)
+# Usage: scripts/bench.sh [path-to-app-binary] [runs]   (IDLE=seconds before memory, default 60;
+#        COMPARE=path-to-another-app-binary adds its rows, e.g. a build of the previous commit)
 # First paint is the time from process start to the page's second animation frame after
 # load: the app records it as an `app.first_paint` event (read with hsofctl), the empty
 # window prints it. Idle memory is read IDLE seconds after the last launch: RSS and PSS
@@ -35,9 +36,9 @@ kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/$3" 2>/dev/null || echo 
 mib() { echo $(( ($1 + 512) / 1024 )); }
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "none"}'; }
 
-# measure LABEL COMPOSITING KIND: KIND is app or empty.
+# measure LABEL COMPOSITING KIND [APP]: KIND is app or empty.
 measure() {
-  local label="$1" comp="$2" kind="$3" times="" pid="" ms i
+  local label="$1" comp="$2" kind="$3" app="${4:-$app}" times="" pid="" ms i
   for i in $(seq 1 "$runs"); do
     local dir="$work/$label-$i"
     mkdir -p "$dir"
@@ -93,6 +94,9 @@ echo "|---|---|---|---|---|---|---|---|"
 if [ -n "$empty" ]; then
   measure "empty Tauri window" "" empty
   measure "empty window, app settings, compositing off" off empty
+fi
+if [ -n "${COMPARE:-}" ]; then
+  measure "compared: $(basename "$COMPARE")" "" app "$COMPARE"
 fi
 measure "app" "" app
 measure "app, compositing off" off app

@@ -34,6 +34,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::connect::connect_status,
             commands::connect::connect_discover,
             commands::connect::connect_save,
+            commands::team::team_status,
             commands::audit::audit_list,
             commands::audit::audit_verify,
             commands::monitoring::health_check,

@@ -81,6 +81,14 @@ async fn the_team_store_installs_idempotently_and_kubectl_reads_and_writes_it() 
 
     let after = hsof_team::status(&c).await.expect("status");
     assert!(after.installed && after.readable && after.writable, "{after:?}");
+    // The identity is the API server's SelfSubjectReview answer, which kubectl auth whoami
+    // reads too (kubectl sends no token over plain http, so it impersonates the same user).
+    assert_eq!(after.identity.as_deref(), Some(hsof_fake_kube::DEFAULT_USER), "{after:?}");
+    let whoami = kubectl(
+        &f,
+        &["--as", hsof_fake_kube::DEFAULT_USER, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"],
+    );
+    assert_eq!(whoami.trim(), hsof_fake_kube::DEFAULT_USER);
     assert!(cli(&f, dir.path(), &["team", "status"]).status.success());
 
     // Discovery and kubectl, as a teammate would use them.

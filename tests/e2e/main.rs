@@ -360,10 +360,18 @@ async fn cluster_table_stays_usable_with_5000_pods() {
     app.wait_text(".pods", "1 of 5003 shown").await;
     // A change in the cluster redraws incrementally: the filtered row shows the pod's new
     // restart count and a deletion drops it, each from the watch's delta.
-    kube.with(|s| assert!(sim::bump_restarts(s, "hsof", "hsof-worker-02500")));
-    app.wait_css(".pods td.lvl-warn").await;
-    let ms = app.execute("return document.querySelector('[data-testid=redraw]').dataset.ms").await;
-    eprintln!("cluster screen: last read and redraw of 5,003 pods after one change: {ms} ms");
+    let restarts =
+        |n: u64| format!("document.querySelector('[data-testid=pod-row] td:nth-child(4)').textContent === '{n}'");
+    let cell =
+        app.execute("return Number(document.querySelector('[data-testid=pod-row] td:nth-child(4)').textContent)").await;
+    let before = cell.as_u64().expect("restart count");
+    for n in 1..=2 {
+        kube.with(|s| assert!(sim::bump_restarts(s, "hsof", "hsof-worker-02500")));
+        app.wait_until(&restarts(before + n)).await;
+    }
+    let r = app.execute("const d = document.querySelector('[data-testid=redraw]').dataset; return [d.ms, d.readMs, d.drawMs, d.rows]").await;
+    eprintln!("cluster screen, 5,003 pods, one change: [total, backend read, merge + draw] ms, rows sent: {r}");
+    assert_eq!(r[3], "1", "only the changed pod crosses IPC");
     kube.with(|s| assert!(sim::delete_pod(s, "hsof", "hsof-worker-02500")));
     app.wait_text(".pods", "0 of 5002 shown").await;
     let errors = app.console_errors().await;

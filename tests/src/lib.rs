@@ -304,6 +304,22 @@ impl AppSession {
         }
     }
 
+    /// Waits until the JavaScript expression `condition` is true in the page.
+    pub async fn wait_until(&self, condition: &str) {
+        let start = Instant::now();
+        let script = format!("return Boolean({condition})");
+        loop {
+            if self.client.execute(&script, vec![]).await.ok().and_then(|v| v.as_bool()) == Some(true) {
+                return;
+            }
+            if start.elapsed() > DEADLINE {
+                self.screenshot("failed-wait-until").await;
+                panic!("never true: {condition} (screenshot test-output/e2e/failed-wait-until.png)");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Clicks the sidebar entry of `section` and waits for its screen.
     pub async fn open(&self, section: &str) {
         self.wait_css(&format!("nav [data-section={section}]")).await.click().await.expect("click section");

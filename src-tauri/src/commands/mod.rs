@@ -11,3 +11,4 @@ pub mod experiments;
 pub mod gpu;
 pub mod incidents;
 pub mod monitoring;
+pub mod team;

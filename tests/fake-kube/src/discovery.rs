@@ -10,7 +10,8 @@ fn all(store: &Store) -> Vec<&'static Resource> {
     RESOURCES.iter().chain(store.crds.iter().map(|c| c.res)).collect()
 }
 
-const EXTRA_GROUPS: &[(&str, &str)] = &[("authorization.k8s.io", "v1"), ("metrics.k8s.io", "v1beta1")];
+const EXTRA_GROUPS: &[(&str, &str)] =
+    &[("authentication.k8s.io", "v1"), ("authorization.k8s.io", "v1"), ("metrics.k8s.io", "v1beta1")];
 
 /// `GET /version`
 pub fn version() -> Value {
@@ -65,6 +66,9 @@ pub fn resources(store: &Store, group: &str, version: &str) -> Option<Value> {
         }
     }
     match (group, version) {
+        ("authentication.k8s.io", "v1") => {
+            list.push(json!({"name": "selfsubjectreviews", "singularName": "", "namespaced": false, "kind": "SelfSubjectReview", "verbs": ["create"]}));
+        }
         ("authorization.k8s.io", "v1") => {
             list.push(json!({"name": "selfsubjectaccessreviews", "singularName": "", "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]}));
         }

@@ -183,6 +183,20 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
         ("GET", "/version") => return reply(StatusCode::OK, discovery::version()),
         ("GET", "/api") => return reply(StatusCode::OK, discovery::api(&state.addr)),
         ("GET", "/apis") => return reply(StatusCode::OK, discovery::apis(&lock(&state))),
+        ("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews") => {
+            // Who the request authenticated as (`kubectl auth whoami`).
+            let user = user(&lock(&state), &headers);
+            let groups = if user == "system:anonymous" {
+                json!(["system:unauthenticated"])
+            } else {
+                json!(["system:authenticated"])
+            };
+            return reply(
+                StatusCode::CREATED,
+                json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1", "metadata": {},
+                       "status": {"userInfo": {"username": user, "groups": groups}}}),
+            );
+        }
         ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") => {
             return access_review(&state, &headers, &body)
         }

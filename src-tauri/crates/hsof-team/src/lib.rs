@@ -186,11 +186,27 @@ pub struct KindStatus {
     pub problem: Option<String>,
 }
 
+/// The Kubernetes user this connection authenticates as (a SelfSubjectReview, what
+/// `kubectl auth whoami` asks): the actor the team's records name. `None` when the API
+/// server does not answer it (before 1.28, or the API disabled).
+pub async fn whoami(cluster: &Cluster) -> Result<Option<String>, TeamError> {
+    use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+    let api: Api<SelfSubjectReview> = Api::all(cluster.client().clone());
+    match api.create(&kube::api::PostParams::default(), &SelfSubjectReview::default()).await {
+        Ok(r) => Ok(r.status.and_then(|s| s.user_info).and_then(|u| u.username)),
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 403 => Ok(None),
+        Err(e) => Err(ClusterError::from_kube(e, "create selfsubjectreviews").into()),
+    }
+}
+
 /// Whether the team store can be used, for this identity, in this namespace.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct TeamStatus {
     /// Context.
     pub context: String,
+    /// The Kubernetes user of this connection, when the API server says
+    /// (SelfSubjectReview): the name the team's records carry.
+    pub identity: Option<String>,
     /// Namespace the team's records live in.
     pub namespace: String,
     /// Every kind is installed at [`VERSION`] and established.
@@ -262,6 +278,7 @@ pub async fn status(cluster: &Cluster) -> Result<TeamStatus, TeamError> {
     };
     Ok(TeamStatus {
         context: cluster.context.clone(),
+        identity: whoami(cluster).await?,
         namespace: cluster.namespace.clone(),
         installed,
         readable,

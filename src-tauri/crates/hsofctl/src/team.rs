@@ -48,7 +48,12 @@ pub async fn run(ctx: &AppContext, cmd: &TeamCmd, out: &Out) -> Result<u8, Error
             if out.json {
                 out.json_value(&s);
             } else {
-                println!("Context {} · namespace {}", s.context, s.namespace);
+                println!(
+                    "Context {} · namespace {} · you are {}",
+                    s.context,
+                    s.namespace,
+                    s.identity.as_deref().unwrap_or("(the API server does not say: no SelfSubjectReview)")
+                );
                 for k in &s.kinds {
                     let version = k.version.as_deref().unwrap_or("not installed");
                     let access = match (k.readable, k.writable) {

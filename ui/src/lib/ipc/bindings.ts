@@ -33,6 +33,11 @@ export const commands = {
 	connectDiscover: (context: string) => typedError<ConnectReport_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_discover", { context })),
 	/**  Saves the chosen context and services to the configuration (audited). */
 	connectSave: (choice: ConnectChoice_Deserialize) => typedError<LoadedConfig_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_save", { choice })),
+	/**
+	 *  Whether the team store (ops.hsof.io custom resources) is installed, of this app's
+	 *  version, and readable and writable for this identity; with the one line to show.
+	 */
+	teamStatus: () => typedError<TeamStatus_Serialize, IpcError_Serialize>(__TAURI_INVOKE("team_status")),
 	/**  Newest audit rows first. */
 	auditList: (limit: number) => typedError<AuditEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("audit_list", { limit })),
 	/**  Walks the audit hash chain. */
@@ -3016,6 +3021,41 @@ export type KeyMetricsView_Serialize = {
 	freshness: Freshness_Serialize,
 };
 
+/**  One kind of the store. */
+export type KindStatus = KindStatus_Serialize | KindStatus_Deserialize;
+
+/**  One kind of the store. */
+export type KindStatus_Deserialize = {
+	/**  `Incident`, `ProcedureRun`, `MaintenanceWindow`. */
+	kind: string,
+	/**  The storage version found, when the definition exists. */
+	version?: string | null,
+	/**  The API server accepts its names and serves it. */
+	established: boolean,
+	/**  This identity may list and watch it in the namespace. */
+	readable: boolean,
+	/**  This identity may create and update it (and its status) in the namespace. */
+	writable: boolean,
+	/**  What is wrong, when something is. */
+	problem?: string | null,
+};
+
+/**  One kind of the store. */
+export type KindStatus_Serialize = {
+	/**  `Incident`, `ProcedureRun`, `MaintenanceWindow`. */
+	kind: string,
+	/**  The storage version found, when the definition exists. */
+	version: string | null,
+	/**  The API server accepts its names and serves it. */
+	established: boolean,
+	/**  This identity may list and watch it in the namespace. */
+	readable: boolean,
+	/**  This identity may create and update it (and its status) in the namespace. */
+	writable: boolean,
+	/**  What is wrong, when something is. */
+	problem: string | null,
+};
+
 /**  One kubeconfig context. */
 export type KubeContext = KubeContext_Serialize | KubeContext_Deserialize;
 
@@ -4748,6 +4788,61 @@ export type TeamConfig_Serialize = {
 	 *  empty: none.
 	 */
 	holidays_ics: string,
+};
+
+/**  Whether the team store can be used, for this identity, in this namespace. */
+export type TeamStatus = TeamStatus_Serialize | TeamStatus_Deserialize;
+
+/**  Whether the team store can be used, for this identity, in this namespace. */
+export type TeamStatus_Deserialize = {
+	/**  Context. */
+	context: string,
+	/**
+	 *  The Kubernetes user of this connection, when the API server says
+	 *  (SelfSubjectReview): the name the team's records carry.
+	 */
+	identity?: string | null,
+	/**  Namespace the team's records live in. */
+	namespace: string,
+	/**  Every kind is installed at [`VERSION`] and established. */
+	installed: boolean,
+	/**  Every kind is readable. */
+	readable: boolean,
+	/**  Every kind is writable. */
+	writable: boolean,
+	/**  Per kind. */
+	kinds: KindStatus_Deserialize[],
+	/**
+	 *  One line: what this means and, when the store cannot be used, the command that
+	 *  fixes it.
+	 */
+	summary: string,
+};
+
+/**  Whether the team store can be used, for this identity, in this namespace. */
+export type TeamStatus_Serialize = {
+	/**  Context. */
+	context: string,
+	/**
+	 *  The Kubernetes user of this connection, when the API server says
+	 *  (SelfSubjectReview): the name the team's records carry.
+	 */
+	identity: string | null,
+	/**  Namespace the team's records live in. */
+	namespace: string,
+	/**  Every kind is installed at [`VERSION`] and established. */
+	installed: boolean,
+	/**  Every kind is readable. */
+	readable: boolean,
+	/**  Every kind is writable. */
+	writable: boolean,
+	/**  Per kind. */
+	kinds: KindStatus_Serialize[],
+	/**
+	 *  One line: what this means and, when the store cannot be used, the command that
+	 *  fixes it.
+	 */
+	summary: string,
 };
 
 /**  Colour theme. */
