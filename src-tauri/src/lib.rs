@@ -126,9 +126,12 @@ pub fn typescript() -> specta_typescript::Typescript {
 pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
     let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
-    // The store (migrations on a first run), the config and the login shell's PATH are
-    // read on another thread while GTK and the window are set up; setup waits for them.
-    let asking = std::thread::spawn(login_path::ask);
+    // The login shell's PATH (for kubeconfig exec plugins) can take a few hundred ms; the
+    // window does not wait for it: hsof-cluster gets it when it comes (a connection with an
+    // exec plugin waits for it). The store (migrations on a first run) and the config are
+    // read on another thread while GTK starts; setup waits for them.
+    hsof_cluster::exec_path_pending();
+    std::thread::spawn(|| hsof_cluster::set_exec_path(login_path::ask()));
     let opening = std::thread::spawn(move || {
         let ctx = AppContext::open(&opts);
         tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
@@ -147,9 +150,6 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             let ctx = opening.join().map_err(|_| "opening the app's store and configuration panicked")?;
-            if let Some(path) = asking.join().ok().flatten() {
-                login_path::apply(path);
-            }
             builder.mount_events(app);
             app.manage(ctx);
             app.manage(StartedAt(started));

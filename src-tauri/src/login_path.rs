@@ -1,19 +1,13 @@
 //! A desktop launcher starts the app with a minimal PATH, where kubeconfig exec plugins
 //! (`gke-gcloud-auth-plugin`, `aws`, `kubelogin`) are not found. Ask the user's login
-//! shell for its PATH once at start-up, with a deadline, and adopt it.
+//! shell for its PATH once at start-up, with a deadline, for those plugins.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Sets PATH to what [`ask`] found; call on the main thread before the window (and the
-/// web view's processes) exist.
-pub fn apply(path: String) {
-    tracing::info!("using the login shell's PATH for kubeconfig exec plugins");
-    std::env::set_var("PATH", path);
-}
-
 /// The login shell's PATH when it is longer than ours (it extends ours); reads only, so
-/// it may run on another thread while the window is being set up.
+/// it runs on another thread while the window is being set up, and is handed to
+/// hsof-cluster for exec plugins rather than set in the process environment.
 pub fn ask() -> Option<String> {
     let Ok(shell) = std::env::var("SHELL") else { return None };
     let Ok(mut child) = Command::new(&shell)
@@ -41,5 +35,9 @@ pub fn ask() -> Option<String> {
     let out = child.wait_with_output().ok()?;
     let login = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let current = std::env::var("PATH").unwrap_or_default();
-    (!login.is_empty() && login.len() > current.len()).then_some(login)
+    let longer = !login.is_empty() && login.len() > current.len();
+    if longer {
+        tracing::info!("using the login shell's PATH for kubeconfig exec plugins");
+    }
+    longer.then_some(login)
 }

@@ -195,14 +195,21 @@ async fn oidc_and_exec_plugin_credentials_reach_the_server_and_expired_ones_say_
     let c = Cluster::connect(Some(&path), None, "hsof", &opts(5)).await.expect("connect oidc");
     assert_eq!(c.pods().await.expect("pods with the OIDC token").len(), 3);
 
-    // An exec plugin found on PATH (the login shell's PATH is adopted at start-up).
+    // An exec plugin named without a path, found on the PATH handed over for plugins (the
+    // login shell's, which the app asks for at start-up) and not on the process's own.
     let plugin = dir.path().join("hsof-test-credential");
     std::fs::write(&plugin, format!("#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{jwt}\"}}}}'\n")).expect("plugin");
     std::process::Command::new("chmod").arg("+x").arg(&plugin).status().expect("chmod");
     let exec = f.server.kubeconfig().replace(
         "    token: fake-token\n",
-        &format!("    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n", plugin.display()),
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: hsof-test-credential\n      interactiveMode: Never\n",
     );
+    hsof_cluster::exec_path_pending();
+    let login_path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        hsof_cluster::set_exec_path(Some(login_path));
+    });
     let path = dir.path().join("exec");
     std::fs::write(&path, exec).expect("write");
     let c = Cluster::connect(Some(&path), None, "hsof", &opts(5)).await.expect("connect exec");

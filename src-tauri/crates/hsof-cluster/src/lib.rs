@@ -6,6 +6,7 @@
 mod changes;
 mod config_changes;
 mod error;
+mod exec_path;
 mod follow;
 mod forward;
 mod jobs;
@@ -27,6 +28,7 @@ use std::time::Duration;
 pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use config_changes::Resources;
 pub use error::ClusterError;
+pub use exec_path::{exec_path_pending, set_exec_path};
 pub use follow::{split_timestamped, FollowEvent, LogCursor, LogLine};
 pub use forward::{ProxyTarget, ServiceProxy};
 pub use jobs::{JobOutcome, JobTemplate};
@@ -98,7 +100,8 @@ impl Cluster {
         namespace: &str,
         options: &ConnectOptions,
     ) -> Result<Self, ClusterError> {
-        let kc = read_kubeconfig(kubeconfig)?;
+        let mut kc = read_kubeconfig(kubeconfig)?;
+        exec_path::apply(&mut kc).await;
         let context_name = context.map(str::to_string).or_else(|| kc.current_context.clone()).unwrap_or_default();
         if !kc.contexts.iter().any(|c| c.name == context_name) {
             let known: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
