@@ -149,6 +149,16 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
+            // The main window first, created here rather than from the config so that its
+            // web view is tuned before the UI loads: WebKit starts its processes while the
+            // store is still opening. No command can run before setup returns (IPC and the
+            // page's own assets are served by the main loop this runs on), so the context is
+            // always managed before the UI can ask for it.
+            let config = app.config().app.windows.iter().find(|w| w.label == "main").cloned();
+            if let Some(config) = config {
+                let window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+                webview::tune(&window);
+            }
             let ctx = opening.join().map_err(|_| "opening the app's store and configuration panicked")?;
             builder.mount_events(app);
             app.manage(ctx);
@@ -156,13 +166,6 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
             if let Err(e) = tray::install(app.handle()) {
                 // No status-notifier host (a bare X server, some desktops): the window still works.
                 tracing::warn!(error = %e, "tray icon unavailable");
-            }
-            // The main window is created here rather than from the config at start-up, so
-            // that its web view is tuned before the UI has loaded anything.
-            let config = app.config().app.windows.iter().find(|w| w.label == "main").cloned();
-            if let Some(config) = config {
-                let window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
-                webview::tune(&window);
             }
             poller::start(app.handle().clone());
             Ok(())
