@@ -37,14 +37,19 @@ async fn connect(f: &Fake) -> Cluster {
     Cluster::connect(Some(&f.kubeconfig), None, "hsof", &opts(5)).await.expect("connect")
 }
 
-fn kubectl(f: &Fake, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
+/// The real kubectl against the fake, in namespace hsof; its output whether it succeeded or not.
+fn kubectl_output(f: &Fake, args: &[&str]) -> std::process::Output {
+    Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(&f.kubeconfig)
         .args(["-n", "hsof"])
         .args(args)
         .output()
-        .expect("kubectl: `make test` installs Debian's kubernetes-client when no kubectl is present");
+        .expect("kubectl: `make test` installs Debian's kubernetes-client when no kubectl is present")
+}
+
+fn kubectl(f: &Fake, args: &[&str]) -> String {
+    let out = kubectl_output(f, args);
     assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -3,7 +3,6 @@
 //! stale resourceVersion), `hsofctl team install` (dry run, idempotent, audited) and
 //! `team status`, and the refusals (no permission, a foreign version).
 
-use std::process::Command;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -11,10 +10,9 @@ use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 use kube::runtime::watcher;
 use serde_json::json;
 
-use crate::{cli, connect, fake, kubectl, Fake};
+use crate::{cli, connect, fake, kubectl, kubectl_output, Fake};
 
-fn incidents(f: &Fake, client: kube::Client) -> Api<DynamicObject> {
-    let _ = f;
+fn incidents(client: kube::Client) -> Api<DynamicObject> {
     let ar = ApiResource {
         group: "ops.hsof.io".into(),
         version: "v1".into(),
@@ -26,13 +24,7 @@ fn incidents(f: &Fake, client: kube::Client) -> Api<DynamicObject> {
 }
 
 fn kubectl_fails(f: &Fake, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&f.kubeconfig)
-        .args(["-n", "hsof"])
-        .args(args)
-        .output()
-        .expect("kubectl");
+    let out = kubectl_output(f, args);
     assert!(!out.status.success(), "kubectl {args:?} should fail");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -126,7 +118,7 @@ async fn the_team_store_installs_idempotently_and_kubectl_reads_and_writes_it() 
     assert!(kubectl(&f, &["get", "incidents"]).contains("Acknowledged"));
 
     // A write against a stale resourceVersion is refused with 409, as the API server does.
-    let api = incidents(&f, c.client().clone());
+    let api = incidents(c.client().clone());
     let mut obj = api.get("inc-gpu-hot").await.expect("get");
     let stale = obj.clone();
     obj.data["spec"]["title"] = json!("GPU temperature over 90 C");

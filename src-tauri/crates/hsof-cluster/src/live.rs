@@ -111,11 +111,6 @@ impl Live {
         self.synced("pods").then(|| lock(&self.pods).since(since))
     }
 
-    /// Number of pods held (0 until synced).
-    pub fn pod_count(&self) -> usize {
-        lock(&self.pods).len()
-    }
-
     /// Deployments, sorted by name; `None` until synced.
     pub fn deployments(&self) -> Option<Vec<DeploymentRow>> {
         self.synced("deployments").then(|| lock(&self.deployments).rows())

@@ -115,16 +115,6 @@ impl<R: Clone + PartialEq> RowCache<R> {
         self.rows.values().map(|r| R::clone(r)).collect()
     }
 
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// True when there are no rows.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The sequence number of the last change.
     pub fn seq(&self) -> u64 {
         self.seq

@@ -194,6 +194,18 @@ fn pick_port(svc: &Service, names: &[&str], number: i32) -> Option<String> {
 
 const NAME_KEYS: &[&str] = &["app.kubernetes.io/name", "app", "k8s-app", "name"];
 
+/// A role's base score and why: 20 when the service's name label is `want`, 12 when only
+/// its name fits (`name_fits`), else not this role.
+fn matched(app: &str, want: &str, name_fits: bool, name: &str) -> Option<(u32, String)> {
+    if app == want {
+        Some((20, format!("label app.kubernetes.io/name={want}")))
+    } else if name_fits {
+        Some((12, format!("name {name}")))
+    } else {
+        None
+    }
+}
+
 /// Scores `svc` for each role it could be.
 pub fn classify(svc: &Service) -> Vec<Candidate> {
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
@@ -219,13 +231,7 @@ pub fn classify(svc: &Service) -> Vec<Candidate> {
     // Prometheus (the old community chart labels its AlertManager `app=prometheus` too)
     let lcomponent = component.to_ascii_lowercase();
     let not_server = NOT_THE_SERVER.iter().any(|w| lname.contains(w) || lcomponent.contains(w));
-    let prom = if app == "prometheus" && !not_server {
-        Some((20, "label app.kubernetes.io/name=prometheus".to_string()))
-    } else if lname.contains("prometheus") && !not_server {
-        Some((12, format!("name {name}")))
-    } else {
-        None
-    };
+    let prom = matched(&app, "prometheus", lname.contains("prometheus"), &name).filter(|_| !not_server);
     if let Some((score, why)) = prom {
         let bonus = match lname.as_str() {
             "prometheus" => 5,
@@ -236,13 +242,7 @@ pub fn classify(svc: &Service) -> Vec<Candidate> {
         push(SourceRole::Prometheus, score + bonus, pick_port(svc, &["web", "http", "http-web"], 9090), why);
     }
     // AlertManager
-    let am = if app == "alertmanager" {
-        Some((20, "label app.kubernetes.io/name=alertmanager".to_string()))
-    } else if lname.contains("alertmanager") && !lname.contains("operator") {
-        Some((12, format!("name {name}")))
-    } else {
-        None
-    };
+    let am = matched(&app, "alertmanager", lname.contains("alertmanager") && !lname.contains("operator"), &name);
     if let Some((score, why)) = am {
         let bonus = match lname.as_str() {
             "alertmanager" => 5,
@@ -254,13 +254,7 @@ pub fn classify(svc: &Service) -> Vec<Candidate> {
     }
     // HSOF: the reference's services carry app.kubernetes.io/name=hsof; the health port is
     // named `health` (8080). Only a service with that port serves /health.
-    let hsof = if app == "hsof" {
-        Some((20, "label app.kubernetes.io/name=hsof".to_string()))
-    } else if lname.starts_with("hsof") {
-        Some((12, format!("name {name}")))
-    } else {
-        None
-    };
+    let hsof = matched(&app, "hsof", lname.starts_with("hsof"), &name);
     if let Some((score, why)) = hsof {
         let bonus = match component {
             "api-service" => 4,

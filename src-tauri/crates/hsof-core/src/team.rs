@@ -30,9 +30,7 @@ impl AppContext {
     /// `dry_run` has the API server check everything and write nothing (not audited);
     /// otherwise the install is in the audit trail with what each object became.
     pub async fn team_install(&self, dry_run: bool, actor: &str, now: DateTime<Utc>) -> Result<Vec<Applied>, Error> {
-        if self.config().config.cluster.read_only {
-            return Err(Error::Forbidden("read-only mode (cluster.read_only = true): changes are disabled".into()));
-        }
+        self.ensure_writable()?;
         let cluster = self.cluster().await?;
         let result = hsof_team::install(&cluster, dry_run).await;
         if dry_run {

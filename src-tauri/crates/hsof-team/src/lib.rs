@@ -10,8 +10,7 @@
 use hsof_cluster::{Cluster, ClusterError};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
-use serde::Deserialize;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// API group of the team store.

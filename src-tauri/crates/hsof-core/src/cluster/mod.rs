@@ -100,12 +100,18 @@ impl ChangeRequest {
 }
 
 impl AppContext {
-    /// Whether `request` may be made now: read-only mode and RBAC (the API's answer is
-    /// cached for [`PERMISSION_TTL`]). `Err` says why not.
-    pub async fn change_allowed(&self, cluster: &Cluster, request: &ChangeRequest) -> Result<(), Error> {
+    /// `Err` in read-only mode (`cluster.read_only`): nothing may be written to the cluster.
+    pub fn ensure_writable(&self) -> Result<(), Error> {
         if self.config().config.cluster.read_only {
             return Err(Error::Forbidden("read-only mode (cluster.read_only = true): changes are disabled".into()));
         }
+        Ok(())
+    }
+
+    /// Whether `request` may be made now: read-only mode and RBAC (the API's answer is
+    /// cached for [`PERMISSION_TTL`]). `Err` says why not.
+    pub async fn change_allowed(&self, cluster: &Cluster, request: &ChangeRequest) -> Result<(), Error> {
+        self.ensure_writable()?;
         let (verb, group, resource, sub) = request.permission();
         let (allowed, reason) = self.can_i(cluster, verb, group, resource, sub).await?;
         if allowed {
