@@ -12,6 +12,7 @@ use serde_json::Value;
 mod live;
 mod services;
 mod team;
+mod team_sync;
 
 struct Fake {
     server: FakeKube,

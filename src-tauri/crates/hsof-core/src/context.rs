@@ -43,6 +43,7 @@ pub struct AppContext {
     cluster: crate::cluster::ClusterState,
     operations: crate::operations::Operations,
     gpu: hsof_gpu::GpuReader,
+    team: crate::team::TeamState,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -170,10 +171,15 @@ impl AppContext {
             cluster,
             operations: crate::operations::Operations::default(),
             gpu: hsof_gpu::GpuReader::new(),
+            team: crate::team::TeamState::default(),
         }
     }
 
     /// The cluster connection cache, live watches and permission answers.
+    pub(crate) fn team_state(&self) -> &crate::team::TeamState {
+        &self.team
+    }
+
     pub(crate) fn cluster_state(&self) -> &crate::cluster::ClusterState {
         &self.cluster
     }

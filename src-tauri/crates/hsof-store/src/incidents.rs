@@ -3,6 +3,7 @@
 
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::{Store, StoreError};
 
@@ -39,6 +40,8 @@ pub struct IncidentRecord {
     pub summary: Option<String>,
     /// The demo scenario of a drill; `None` for a real incident.
     pub drill: Option<String>,
+    /// Its name in the team store when shared (read only: set by the store).
+    pub team_name: Option<String>,
 }
 
 /// Columns an incident transition sets (the others stay).
@@ -90,6 +93,9 @@ pub struct TimelineRecord {
     pub text: String,
     /// Data, JSON.
     pub data: String,
+    /// Unique across desktops (the team store appends an entry once); `None` for entries
+    /// written before it existed.
+    pub uid: Option<String>,
 }
 
 /// A message in the Slack outbox.
@@ -132,10 +138,11 @@ pub struct ReviewRecord {
     pub done_at: Option<String>,
 }
 
-const INCIDENT_COLUMNS: &str = "id, title, severity, status, components, description, declared_at, declared_by, \
-     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill";
+pub(crate) const INCIDENT_COLUMNS: &str =
+    "id, title, severity, status, components, description, declared_at, declared_by, \
+     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill, team_name";
 
-fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
+pub(crate) fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
     Ok(IncidentRecord {
         id: r.get(0)?,
         title: r.get(1)?,
@@ -152,6 +159,7 @@ fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
         source_alert: r.get(12)?,
         summary: r.get(13)?,
         drill: r.get(14)?,
+        team_name: r.get(15)?,
     })
 }
 
@@ -172,12 +180,26 @@ fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRecord> {
 const OUTBOX_COLUMNS: &str =
     "id, incident_id, payload, created_at, attempts, next_attempt_at, last_error, posted_at, gave_up";
 
-fn append(tx: &rusqlite::Transaction<'_>, incident_id: i64, e: &NewTimelineEvent<'_>) -> Result<i64, StoreError> {
+/// Appends `e` with a new unique id; returns its row id and that uid.
+fn append_row(
+    tx: &rusqlite::Transaction<'_>,
+    incident_id: i64,
+    e: &NewTimelineEvent<'_>,
+) -> Result<(i64, String), StoreError> {
+    let uid = crate::team::new_uid(tx)?;
     tx.execute(
-        "INSERT INTO incident_timeline (incident_id, at, author, kind, text, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![incident_id, e.at, e.author, e.kind, e.text, e.data],
+        "INSERT INTO incident_timeline (incident_id, at, author, kind, text, data, uid) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![incident_id, e.at, e.author, e.kind, e.text, e.data, uid],
     )?;
-    Ok(tx.last_insert_rowid())
+    Ok((tx.last_insert_rowid(), uid))
+}
+
+/// Appends `e`; a shared incident's outbox gets the entry.
+fn append(tx: &rusqlite::Transaction<'_>, incident_id: i64, e: &NewTimelineEvent<'_>) -> Result<i64, StoreError> {
+    let (id, uid) = append_row(tx, incident_id, e)?;
+    crate::team::record_op(tx, incident_id, &json!({"op": "event", "event": crate::team::event_json(&uid, e)}))?;
+    Ok(id)
 }
 
 impl Store {
@@ -207,7 +229,16 @@ impl Store {
             ],
         )?;
         let id = tx.last_insert_rowid();
-        append(&tx, id, first)?;
+        let (_, uid) = append_row(&tx, id, first)?;
+        // While the team store is on, a new incident is shared: named, and its declaration
+        // queued for the cluster in this same transaction.
+        if crate::team::enabled(&tx)? {
+            let name = crate::team::new_incident_name(&tx, &i.declared_at)?;
+            tx.execute("UPDATE incidents SET team_name = ?2 WHERE id = ?1", params![id, name])?;
+            let op = json!({"op": "declare", "incident": crate::team::incident_json(i),
+                "event": crate::team::event_json(&uid, first)});
+            crate::team::record_op(&tx, id, &op)?;
+        }
         tx.commit()?;
         Ok(id)
     }
@@ -239,7 +270,13 @@ impl Store {
         if n == 0 {
             return Ok(None);
         }
-        let ev = append(&tx, id, event)?;
+        let (ev, uid) = append_row(&tx, id, event)?;
+        let op = json!({"op": "update", "changes": {
+            "status": changes.status, "acknowledged_at": changes.acknowledged_at,
+            "escalated_at": changes.escalated_at, "resolved_at": changes.resolved_at,
+            "last_update_at": changes.last_update_at, "summary": changes.summary,
+        }, "event": crate::team::event_json(&uid, event)});
+        crate::team::record_op(&tx, id, &op)?;
         tx.commit()?;
         Ok(Some(ev))
     }
@@ -273,7 +310,8 @@ impl Store {
     pub fn timeline(&self, incident_id: i64) -> Result<Vec<TimelineRecord>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, incident_id, at, author, kind, text, data FROM incident_timeline WHERE incident_id = ?1 ORDER BY id",
+            "SELECT id, incident_id, at, author, kind, text, data, uid FROM incident_timeline \
+             WHERE incident_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([incident_id], |r| {
             Ok(TimelineRecord {
@@ -284,6 +322,7 @@ impl Store {
                 kind: r.get(4)?,
                 text: r.get(5)?,
                 data: r.get(6)?,
+                uid: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -17,6 +17,7 @@ mod gpu;
 mod incidents;
 mod monitor;
 pub mod schema;
+mod team;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -29,6 +30,7 @@ pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};
 pub use gpu::{GpuBucket, GpuDeviceRow, GpuSampleRow};
 pub use incidents::{IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord};
 pub use monitor::{Bucket, ThresholdRecord};
+pub use team::{CachedRecord, Mirrored, SharedEntry, TeamOpRecord};
 
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;

@@ -7,6 +7,9 @@
 //! current identity. It has its own reason to change (the team's shared schema), so it is
 //! not part of hsof-cluster or hsof-core.
 
+pub mod incident;
+pub mod sync;
+
 use hsof_cluster::{Cluster, ClusterError};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
@@ -40,6 +43,9 @@ pub enum TeamError {
     /// A definition of another version or owner is in the way.
     #[error("{0}")]
     Conflict(String),
+    /// The write cannot be applied to the shared record as it is (it stays queued).
+    #[error("{0}")]
+    Refused(String),
     /// The shipped manifests do not parse (a build defect).
     #[error("the team store manifests do not parse: {0}")]
     Manifests(String),

@@ -183,6 +183,9 @@ fn print_detail(d: &IncidentDetail) {
 pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), Error> {
     let now = Utc::now();
     let actor = os_user();
+    // A desktop where the team store was never found looks again (at most hourly), so a
+    // declaration made here is shared once an administrator installed it.
+    ctx.team_connect_if_due(now).await;
     let detail = match cmd {
         IncidentCmd::Declare { severity, title, components, description, from_alert } => {
             let mut new = match from_alert {
@@ -291,6 +294,11 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
             return Ok(());
         }
     };
+    // A shared incident's write goes to the team now if the cluster answers; otherwise it
+    // waits in the outbox (the app, or `hsofctl team sync`, sends it later).
+    if let Err(e) = ctx.team_sync(Utc::now()).await {
+        eprintln!("Team store: not shared yet ({e}); kept and sent by the next sync");
+    }
     // What this command queued for Slack goes now if it can; otherwise it waits in the
     // outbox and the app (or `hsofctl incident flush`) sends it later.
     let (_, failed) = ctx.flush_slack(Utc::now()).await?;

@@ -21,6 +21,15 @@ pub enum TeamCmd {
     Status,
     /// Print the manifests (for `kubectl apply -f -` by an administrator)
     Manifests,
+    /// Send this desktop's writes that wait (in the order they were made) and read every
+    /// shared incident; exits 1 when writes still wait
+    Sync,
+    /// Share the incidents this desktop kept before the team store (offered once)
+    Upload {
+        /// Keep them on this desktop and stop offering
+        #[arg(long)]
+        decline: bool,
+    },
 }
 
 pub async fn run(ctx: &AppContext, cmd: &TeamCmd, out: &Out) -> Result<u8, Error> {
@@ -43,8 +52,51 @@ pub async fn run(ctx: &AppContext, cmd: &TeamCmd, out: &Out) -> Result<u8, Error
             }
             Ok(0)
         }
+        TeamCmd::Sync => {
+            // Sharing turns on here once the store is found installed and writable.
+            let status = ctx.team_connect().await?;
+            let r = ctx.team_sync(Utc::now()).await?;
+            if out.json {
+                out.json_value(&r);
+            } else if !r.enabled {
+                println!("{}", status.summary);
+            } else {
+                println!(
+                    "as {} · {} write(s) sent · {} waiting · {} shared incident(s) read, {} changed here",
+                    r.identity.as_deref().unwrap_or("?"),
+                    r.sent,
+                    r.pending,
+                    r.read,
+                    r.changed
+                );
+                for e in &r.errors {
+                    println!("  waiting: {e}");
+                }
+                for (name, why) in &r.invalid {
+                    println!("  invalid: {name}: {why} (fix it with `kubectl edit incident {name}`; this app does not write over it)");
+                }
+                let offer = ctx.team_upload_offer()?;
+                if !offer.is_empty() {
+                    println!("{} incident(s) on this desktop are not shared: `hsofctl team upload` shares them (`--decline` keeps them here)", offer.len());
+                }
+            }
+            Ok(if r.pending == 0 && r.enabled { 0 } else { 1 })
+        }
+        TeamCmd::Upload { decline } => {
+            let n = ctx.team_upload(!decline)?;
+            let sent = if *decline { None } else { ctx.team_sync(Utc::now()).await.ok() };
+            let text = match (decline, &sent) {
+                (true, _) => "kept on this desktop; not offered again".to_string(),
+                (false, Some(r)) => format!("{n} incident(s) queued; {} write(s) sent, {} waiting", r.sent, r.pending),
+                (false, None) => {
+                    format!("{n} incident(s) queued; the cluster did not answer: they wait, not shared yet")
+                }
+            };
+            out.line_or_json(&text, &serde_json::json!({"queued": n, "declined": decline}));
+            Ok(0)
+        }
         TeamCmd::Status => {
-            let s = ctx.team_status().await?;
+            let s = ctx.team_connect().await?;
             if out.json {
                 out.json_value(&s);
             } else {

@@ -18,7 +18,7 @@ use serde_json::json;
 
 pub use outbox::{ReminderNotice, SlackPost};
 use records::ts;
-pub use views::{IncidentDetail, IncidentFilter, IncidentView};
+pub use views::{IncidentDetail, IncidentFilter, IncidentView, Shared};
 
 use crate::{AppContext, Error};
 

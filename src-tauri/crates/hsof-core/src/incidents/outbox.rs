@@ -65,6 +65,22 @@ pub struct SlackPost {
 }
 
 impl SlackPost {
+    /// A message of a shared incident, from its shared record (id 0: retried in the record).
+    pub(crate) fn from_shared(m: &serde_json::Value) -> Self {
+        let s = |k: &str| m[k].as_str().map(str::to_string);
+        let posted_at = s("postedAt");
+        Self {
+            id: 0,
+            created_at: s("createdAt").unwrap_or_default(),
+            text: s("text").unwrap_or_default(),
+            attempts: u32::try_from(m["attempts"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX),
+            next_attempt_at: if posted_at.is_none() { s("claimedUntil") } else { None },
+            posted_at,
+            last_error: s("error"),
+            gave_up: m["gaveUp"] == serde_json::Value::Bool(true),
+        }
+    }
+
     pub(crate) fn from_record(r: &OutboxRecord) -> Self {
         let text = serde_json::from_str::<serde_json::Value>(&r.payload)
             .ok()
@@ -110,7 +126,16 @@ impl AppContext {
             }
         }
         let payload = serde_json::to_string(m).map_err(|e| Error::InvalidInput(format!("Slack message: {e}")))?;
-        self.store()?.enqueue_slack(incident_id, &payload, &ts(now))?;
+        let store = self.store()?;
+        // A shared incident's messages live in its shared record: whichever app claims one
+        // first posts it, so the team's channel hears it once.
+        if let Some(id) = incident_id.filter(|_| store.team_enabled().unwrap_or(false)) {
+            let op = json!({"op": "slack", "id": unique_id(), "text": m.text, "blocks": m.blocks.to_string(), "at": ts(now)});
+            if store.team_queue(id, &op)?.is_some() {
+                return Ok(());
+            }
+        }
+        store.enqueue_slack(incident_id, &payload, &ts(now))?;
         Ok(())
     }
 
@@ -137,6 +162,13 @@ impl AppContext {
     /// when the message is tried again.
     pub async fn flush_slack(&self, now: DateTime<Utc>) -> Result<(u32, u32), Error> {
         let _one_per_process = FLUSHER.lock().await;
+        let (team_posted, team_failed) = match self.flush_team_slack(now).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared Slack messages could not be sent now");
+                (0, 0)
+            }
+        };
         let store = self.store()?;
         let holder = lease_holder();
         let started = std::time::Instant::now();
@@ -210,6 +242,110 @@ impl AppContext {
                 }
             }
         }
+        Ok((posted + team_posted, failed + team_failed))
+    }
+
+    /// Posts the shared incidents' Slack messages this app claims first (a
+    /// resourceVersion-guarded update of the shared record), recording each outcome there;
+    /// returns `(posted, failed)`. Without the cluster nothing is claimed: the messages
+    /// wait in the shared record (or in this desktop's outbox until they reach it).
+    async fn flush_team_slack(&self, now: DateTime<Utc>) -> Result<(u32, u32), Error> {
+        let store = self.store()?;
+        if !store.team_enabled()? {
+            return Ok((0, 0));
+        }
+        let Ok(cluster) = self.cluster().await else { return Ok((0, 0)) };
+        let actor = self.team_actor(&cluster).await;
+        let holder = format!("{} ({})", actor.user, lease_holder());
+        let (client, ns) = (cluster.client().clone(), cluster.namespace.clone());
+        let mut slack: Option<Result<SlackClient, String>> = None;
+        let (mut posted, mut failed) = (0, 0);
+        let started = std::time::Instant::now();
+        for (name, cached) in store.team_cache_all("incident")? {
+            let Ok(obj) = serde_json::from_str::<serde_json::Value>(&cached.object) else { continue };
+            if cached.invalid.is_some() || obj["spec"]["drill"].is_string() {
+                continue;
+            }
+            let ids: Vec<String> = obj["status"]["slack"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| m["postedAt"].is_null() && m["gaveUp"] != json!(true))
+                .filter_map(|m| m["id"].as_str().map(str::to_string))
+                .collect();
+            for id in ids {
+                let t = now + Duration::from_std(started.elapsed()).unwrap_or_default();
+                let (at, until) = (ts(t), ts(t + Duration::seconds(LEASE_SECS)));
+                let claim = |o: &mut serde_json::Value| hsof_team::incident::claim_slack(o, &id, &holder, &at, &until);
+                let Some(claimed) = hsof_team::sync::update(&client, &ns, &name, claim).await? else { continue };
+                let Some(m) = claimed["status"]["slack"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|m| m["id"] == id.as_str()))
+                    .cloned()
+                else {
+                    continue;
+                };
+                let c = slack.get_or_insert_with(|| {
+                    self.webhook_url().and_then(|url| SlackClient::new(&url, SLACK_TIMEOUT).map_err(|e| e.to_string()))
+                });
+                let message = SlackMessage {
+                    text: m["text"].as_str().unwrap_or_default().to_string(),
+                    blocks: m["blocks"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default(),
+                };
+                let result = match &*c {
+                    Ok(c) => c.post(&message).await.map_err(|e| (e.is_retryable(), e.retry_after(), e.to_string())),
+                    Err(e) => Err((true, None, e.clone())),
+                };
+                let done = ts(now + Duration::from_std(started.elapsed()).unwrap_or_default());
+                let attempts = u32::try_from(m["attempts"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX);
+                let (outcome, entry_kind, entry_text) = match &result {
+                    Ok(()) => {
+                        posted += 1;
+                        (
+                            Ok(done.clone()),
+                            TimelineKind::SlackPosted,
+                            format!("posted to {}", self.config().config.slack.channel),
+                        )
+                    }
+                    Err((retryable, asked, error)) => {
+                        failed += 1;
+                        let retry = retryable.then(|| {
+                            let wait = if c.is_err() {
+                                std::time::Duration::from_secs(UNCONFIGURED_RETRY_SECS as u64)
+                            } else {
+                                let backoff = ops::retry_after(attempts + 1);
+                                asked
+                                    .map(|a| a.min(std::time::Duration::from_secs(MAX_RETRY_AFTER_SECS)))
+                                    .map_or(backoff, |a| a.max(backoff))
+                            };
+                            ts(t + Duration::from_std(wait).unwrap_or(Duration::minutes(15)))
+                        });
+                        let text = match &retry {
+                            Some(r) => format!("Slack post failed ({error}); retrying at {r}"),
+                            None => format!("Slack refused the post ({error}); kept, retry it by hand"),
+                        };
+                        (Err((error.clone(), retry)), TimelineKind::SlackFailed, text)
+                    }
+                };
+                // A failure goes on the timeline the first time, and when it is for good.
+                let entry = match &outcome {
+                    Err((_, Some(_))) if attempts > 0 => serde_json::Value::Null,
+                    _ => {
+                        json!({"id": unique_id(), "at": done, "by": "hsof", "byLocal": holder, "kind": entry_kind.as_str(), "text": entry_text})
+                    }
+                };
+                let record = |o: &mut serde_json::Value| {
+                    let r = match &outcome {
+                        Ok(at) => Ok(at.as_str()),
+                        Err((e, retry)) => Err((e.as_str(), retry.as_deref())),
+                    };
+                    hsof_team::incident::slack_result(o, &id, &holder, r, entry.clone())
+                };
+                if let Some(after) = hsof_team::sync::update(&client, &ns, &name, record).await? {
+                    self.team_mirror_one(&after, &actor, now)?;
+                }
+            }
+        }
         Ok((posted, failed))
     }
 
@@ -223,11 +359,13 @@ impl AppContext {
         let store = self.store()?;
         let hours = self.business_hours_policy()?;
         let mut out = Vec::new();
+        let team = store.team_enabled()?;
         for rec in store.incidents()? {
             let i = records::incident(&rec)?;
             if i.is_resolved() {
                 continue;
             }
+            let shared = team && rec.team_name.is_some();
             let policy = self.incident_policy(i.severity)?;
             for r in ops::due_reminders(&i, &policy, &hours, now) {
                 let kind =
@@ -235,17 +373,35 @@ impl AppContext {
                 if !store.mark_reminder(i.id, &kind, &ts(r.due_at), &ts(now))? {
                     continue;
                 }
+                // A shared incident's reminder is claimed in its shared record: only the app
+                // that claims it first shows it (the sync hands it back).
+                if shared {
+                    let op = json!({"op": "reminder", "key": format!("{kind}@{}", ts(r.due_at)), "title": r.title,
+                        "body": r.body, "at": ts(now)});
+                    store.team_queue(i.id, &op)?;
+                }
                 if r.kind == ReminderKind::Escalate && i.escalated_at.is_none() {
                     let at = ts(now);
                     let changes = IncidentChanges { escalated_at: Some(&at), ..Default::default() };
                     let ev = self.timeline_event(&at, TimelineKind::Escalated, &r.body, &serde_json::Value::Null);
                     store.update_incident(i.id, &changes, &ev.as_new_by("hsof"))?;
                 }
-                out.push(ReminderNotice { incident_id: i.id, title: r.title, body: r.body });
+                if !shared {
+                    out.push(ReminderNotice { incident_id: i.id, title: r.title, body: r.body });
+                }
             }
         }
         Ok(out)
     }
+}
+
+/// An id unique across desktops and processes (time, process, count).
+pub(crate) fn unique_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{nanos:x}-{:x}-{:x}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A timeline event owned for the time of a write.

@@ -23,6 +23,21 @@ pub struct IncidentView {
     pub timers: Option<Timers>,
     /// Its level's targets.
     pub policy: SeverityTargets,
+    /// Where it is shared, when it is.
+    pub shared: Option<Shared>,
+}
+
+/// A shared incident's state in the team store.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct Shared {
+    /// Its name in the team store (`kubectl get incident NAME`).
+    pub name: String,
+    /// Writes made here and not in the cluster yet (not shared yet).
+    pub pending: u32,
+    /// Why they wait, when the last attempt failed.
+    pub error: Option<String>,
+    /// When this desktop last read it from the cluster (the offline view's age).
+    pub read_at: Option<String>,
 }
 
 /// Everything an incident's page shows.
@@ -38,6 +53,9 @@ pub struct IncidentDetail {
     pub summary: Option<String>,
     /// When the post-mortem is scheduled (RFC 3339).
     pub postmortem_due: Option<String>,
+    /// Timeline entries (ids) made here and not shared with the team yet.
+    #[specta(type = Vec<f64>)]
+    pub unshared: Vec<i64>,
 }
 
 /// Which incidents a list shows.
@@ -101,13 +119,26 @@ impl AppContext {
         records::incident(&rec)
     }
 
-    fn view(&self, incident: Incident, now: DateTime<Utc>) -> Result<IncidentView, Error> {
+    fn view(&self, incident: Incident, shared: Option<Shared>, now: DateTime<Utc>) -> Result<IncidentView, Error> {
         let timers = if incident.is_resolved() {
             None
         } else {
             Some(ops::timers(&incident, &self.incident_policy(incident.severity)?, &self.business_hours_policy()?, now))
         };
-        Ok(IncidentView { policy: self.targets(incident.severity), incident, timers })
+        Ok(IncidentView { policy: self.targets(incident.severity), incident, timers, shared })
+    }
+
+    /// The shared state of `rec` given the outbox.
+    fn shared(&self, rec: &hsof_store::IncidentRecord, outbox: &[hsof_store::TeamOpRecord]) -> Option<Shared> {
+        let name = rec.team_name.clone()?;
+        let mine: Vec<_> = outbox.iter().filter(|o| o.name == name).collect();
+        let read_at = self.store().ok()?.team_cache_get("incident", &name).ok().flatten().map(|c| c.read_at);
+        Some(Shared {
+            pending: mine.len() as u32,
+            error: mine.iter().find_map(|o| o.last_error.clone()),
+            read_at,
+            name,
+        })
     }
 
     /// An incident's page: timers, timeline, Slack messages, summary, post-mortem.
@@ -115,14 +146,39 @@ impl AppContext {
         let store = self.store()?;
         let rec = store.incident(id)?.ok_or(IncidentError::NotFound(id))?;
         let timeline = store.timeline(id)?.iter().map(records::event).collect::<Result<_, _>>()?;
-        let slack = store.slack_outbox(Some(id))?.iter().map(SlackPost::from_record).collect();
+        let mut slack: Vec<SlackPost> = store.slack_outbox(Some(id))?.iter().map(SlackPost::from_record).collect();
+        let outbox = store.team_outbox()?;
+        let shared = self.shared(&rec, &outbox);
+        let mut unshared = Vec::new();
+        if let Some(name) = &rec.team_name {
+            let pending: Vec<serde_json::Value> =
+                outbox.iter().filter(|o| &o.name == name).filter_map(|o| serde_json::from_str(&o.op).ok()).collect();
+            let waiting: Vec<&str> = pending.iter().filter_map(|o| o["event"]["uid"].as_str()).collect();
+            unshared = store
+                .timeline(id)?
+                .iter()
+                .filter(|e| e.uid.as_deref().is_some_and(|u| waiting.contains(&u)))
+                .map(|e| e.id)
+                .collect();
+            let cached = store.team_cache_get("incident", name)?;
+            let obj = cached.and_then(|c| serde_json::from_str::<serde_json::Value>(&c.object).ok());
+            let in_record = obj.as_ref().and_then(|o| o["status"]["slack"].as_array().cloned()).unwrap_or_default();
+            let queued =
+                pending.iter().filter(|o| o["op"] == "slack").filter(|o| !in_record.iter().any(|m| m["id"] == o["id"]));
+            slack.extend(in_record.iter().map(SlackPost::from_shared));
+            slack.extend(queued.map(|o| {
+                SlackPost::from_shared(&serde_json::json!({"text": o["text"], "createdAt": o["at"],
+                "error": "not shared yet: waits in this desktop's outbox for the cluster"}))
+            }));
+        }
         let postmortem_due = store.reviews()?.into_iter().find(|r| r.incident_id == id).map(|r| r.due_at);
         Ok(IncidentDetail {
-            view: self.view(records::incident(&rec)?, now)?,
+            view: self.view(records::incident(&rec)?, shared, now)?,
             timeline,
             slack,
             summary: rec.summary,
             postmortem_due,
+            unshared,
         })
     }
 
@@ -132,7 +188,9 @@ impl AppContext {
         let from = when(self, filter.from.as_deref(), "from", now, crate::time::Bound::Start)?;
         let to = when(self, filter.to.as_deref(), "to", now, crate::time::Bound::End)?;
         let mut out = Vec::new();
-        for rec in self.store()?.incidents()? {
+        let store = self.store()?;
+        let outbox = store.team_outbox()?;
+        for rec in store.incidents()? {
             let i = records::incident(&rec)?;
             if filter.severity.is_some_and(|s| s != i.severity)
                 || filter.status.as_ref().is_some_and(|s| *s != i.status)
@@ -142,7 +200,7 @@ impl AppContext {
             {
                 continue;
             }
-            out.push(self.view(i, now)?);
+            out.push(self.view(i, self.shared(&rec, &outbox), now)?);
         }
         out.sort_by(|a, b| {
             let (ia, ib) = (&a.incident, &b.incident);

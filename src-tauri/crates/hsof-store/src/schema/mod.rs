@@ -7,6 +7,7 @@ mod experiments;
 mod gpu;
 mod incidents;
 mod monitor;
+mod team;
 
 use rusqlite_migration::{Migrations, M};
 
@@ -22,6 +23,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(core::intent_steps());
     all.extend(experiments::owner_steps());
     all.extend(incidents::drill_steps());
+    all.extend(team::steps());
     all
 }
 

@@ -7,12 +7,17 @@ use hsof_team::{Applied, TeamError, TeamStatus};
 
 use crate::{AppContext, Error};
 
+mod sync;
+
+pub use sync::{TeamChange, TeamState, TeamSync};
+
 impl From<TeamError> for Error {
     fn from(e: TeamError) -> Self {
         match e {
             TeamError::Cluster(c) => Error::Cluster(c),
             TeamError::Forbidden(m) => Error::Forbidden(m),
             TeamError::Conflict(m) => Error::InvalidInput(m),
+            TeamError::Refused(m) => Error::InvalidInput(m),
             TeamError::Manifests(m) => Error::Unavailable(m),
         }
     }

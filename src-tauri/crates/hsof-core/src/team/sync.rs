@@ -1,0 +1,326 @@
+//! Sharing incidents through the team store. The local store stays what every screen
+//! reads; for a shared incident it is a cache of the cluster's record with this desktop's
+//! unsent writes applied on top (the offline view). Writes go to the outbox in the same
+//! transaction as the local write (hsof-store), are sent in the order they were made when
+//! the cluster answers (hsof-team applies each to the record as it is then, re-reading on
+//! 409), and what comes back (by the sync's list or the watch) is mirrored into the local
+//! rows. A teammate's new declaration comes back as a [`TeamChange`] with a notice.
+
+use chrono::{DateTime, Duration, Utc};
+use hsof_store::{CachedRecord, Mirrored, TeamOpRecord};
+use hsof_team::incident::{self as shared, Actor};
+use hsof_team::TeamError;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::incidents::ReminderNotice;
+use crate::{AppContext, Error};
+
+/// The team store's per-process state: who this app is there, one sync at a time.
+#[derive(Debug, Default)]
+pub struct TeamState {
+    /// (context, Kubernetes user) of the last SelfSubjectReview.
+    identity: std::sync::Mutex<Option<(String, String)>>,
+    sync: tokio::sync::Mutex<()>,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, specta::Type)]
+pub struct TeamSync {
+    /// Sharing is on (the store was found installed and writable once).
+    pub enabled: bool,
+    /// The Kubernetes user this app writes as.
+    pub identity: Option<String>,
+    /// Writes sent.
+    pub sent: u32,
+    /// Writes still waiting (not shared yet).
+    pub pending: u32,
+    /// Shared records read.
+    pub read: u32,
+    /// Records that changed here.
+    pub changed: u32,
+    /// Why writes are waiting, one line each.
+    pub errors: Vec<String>,
+    /// Shared records this app cannot read (edited into another shape): name and why.
+    pub invalid: Vec<(String, String)>,
+    /// Teammates' new declarations.
+    pub notices: Vec<ReminderNotice>,
+    /// Reminders and escalations this app claimed (it alone shows them).
+    pub reminders: Vec<ReminderNotice>,
+}
+
+/// A shared incident that changed here, from the watch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamChange {
+    /// Its local id.
+    pub incident_id: i64,
+    /// A teammate declared it (a notification is due).
+    pub notice: Option<ReminderNotice>,
+}
+
+/// A teammate's declaration is announced when it is this recent and unresolved (not the
+/// whole history on a desktop's first sync).
+const ANNOUNCE_WITHIN_MINUTES: i64 = 60;
+/// A reminder claimed this late (its app was offline) is recorded, not shown.
+const REMINDER_STALE_MINUTES: i64 = 15;
+
+fn op_value(o: &TeamOpRecord) -> Value {
+    serde_json::from_str(&o.op).unwrap_or(Value::Null)
+}
+
+impl AppContext {
+    /// The Kubernetes user this app writes as (SelfSubjectReview), else the OS user.
+    pub(crate) async fn team_actor(&self, cluster: &hsof_cluster::Cluster) -> Actor {
+        let cached = self.team_state().identity.lock().map(|g| g.clone()).unwrap_or_default();
+        if let Some((ctx, user)) = cached.filter(|(c, _)| *c == cluster.context) {
+            let _ = ctx;
+            return Actor { user };
+        }
+        let user = match hsof_team::whoami(cluster).await {
+            Ok(Some(u)) => u,
+            _ => crate::os_user(),
+        };
+        if let Ok(mut g) = self.team_state().identity.lock() {
+            *g = Some((cluster.context.clone(), user.clone()));
+        }
+        Actor { user }
+    }
+
+    /// Reads the team store's status and turns sharing on when it is installed and
+    /// writable for this identity (and the app is not read-only). Sharing stays on while
+    /// the cluster is unreachable: writes wait in the outbox.
+    pub async fn team_connect(&self) -> Result<hsof_team::TeamStatus, Error> {
+        let status = self.team_status().await?;
+        if status.installed && status.writable && !self.config().config.cluster.read_only {
+            self.store()?.set_team_meta("enabled", "true")?;
+        }
+        Ok(status)
+    }
+
+    /// [`Self::team_connect`] when sharing is off and the store was not looked for in the
+    /// last hour (a desktop without the team store does not ask the cluster every time).
+    /// Whatever it finds is the answer; failures leave the desktop local-only.
+    pub async fn team_connect_if_due(&self, now: DateTime<Utc>) {
+        let Ok(store) = self.store() else { return };
+        if store.team_enabled().unwrap_or(true) {
+            return;
+        }
+        let last = store.team_meta("checked_at").ok().flatten();
+        let due = last
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .is_none_or(|t| now - t.with_timezone(&Utc) >= Duration::hours(1) || t.with_timezone(&Utc) > now);
+        if !due {
+            return;
+        }
+        let _ = store.set_team_meta("checked_at", &crate::time::ts(now));
+        if let Err(e) = self.team_connect().await {
+            tracing::debug!(error = %e, "the team store could not be looked for");
+        }
+    }
+
+    /// Sends this desktop's waiting writes in the order they were made, then reads every
+    /// shared incident into the local cache. Without the cluster, nothing is lost: the
+    /// writes wait and the error says why.
+    pub async fn team_sync(&self, now: DateTime<Utc>) -> Result<TeamSync, Error> {
+        let _one = self.team_state().sync.lock().await;
+        let store = self.store()?;
+        let mut out = TeamSync { enabled: store.team_enabled()?, ..Default::default() };
+        if !out.enabled {
+            return Ok(out);
+        }
+        let pending_count = |s: &hsof_store::Store| s.team_outbox().map(|o| o.len() as u32).unwrap_or(0);
+        out.pending = pending_count(&store);
+        let cluster = self.cluster().await?;
+        let actor = self.team_actor(&cluster).await;
+        out.identity = Some(actor.user.clone());
+        let client = cluster.client().clone();
+        let ns = cluster.namespace.clone();
+        let read_only = self.config().config.cluster.read_only;
+        // One record's writes at a time, records in the order of their oldest write.
+        let outbox = store.team_outbox()?;
+        let mut names: Vec<&str> = Vec::new();
+        for o in &outbox {
+            if !names.contains(&o.name.as_str()) {
+                names.push(&o.name);
+            }
+        }
+        for name in names {
+            let mine: Vec<&TeamOpRecord> = outbox.iter().filter(|o| o.name == name).collect();
+            if read_only {
+                out.errors.push(format!("{name}: the app is read-only (cluster.read_only); its writes wait"));
+                continue;
+            }
+            let ops: Vec<Value> = mine.iter().map(|o| op_value(o)).collect();
+            match hsof_team::sync::push(&client, &ns, name, &ops, &actor).await {
+                Ok(p) => {
+                    if p.applied > 0 {
+                        store.team_outbox_sent("incident", name, mine[p.applied - 1].seq)?;
+                        out.sent += p.applied as u32;
+                    }
+                    if let Some(why) = p.refused {
+                        store.team_outbox_failed("incident", name, &why)?;
+                        out.errors.push(format!("{name}: {why}"));
+                    }
+                    for c in p.claimed {
+                        let created = c.op["at"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+                        if created
+                            .is_some_and(|t| now - t.with_timezone(&Utc) < Duration::minutes(REMINDER_STALE_MINUTES))
+                        {
+                            out.reminders.push(ReminderNotice {
+                                incident_id: store.incident_by_team_name(name)?.unwrap_or_default(),
+                                title: c.op["title"].as_str().unwrap_or_default().to_string(),
+                                body: c.op["body"].as_str().unwrap_or_default().to_string(),
+                            });
+                        }
+                    }
+                    self.team_mirror(&p.object, &actor, now, &mut out)?;
+                }
+                Err(TeamError::Refused(why)) => {
+                    store.team_outbox_failed("incident", name, &why)?;
+                    out.errors.push(format!("{name}: {why}"));
+                }
+                Err(e) => {
+                    // The cluster did not take it: this and every later write wait, in order.
+                    let why = e.to_string();
+                    store.team_outbox_failed("incident", name, &why)?;
+                    out.errors.push(format!("{name}: {why}"));
+                    out.pending = pending_count(&store);
+                    return Err(Error::from(e));
+                }
+            }
+        }
+        for obj in hsof_team::sync::list(&client, &ns).await? {
+            self.team_mirror(&obj, &actor, now, &mut out)?;
+        }
+        out.pending = pending_count(&store);
+        out.invalid = store.team_cache_invalid("incident")?;
+        Ok(out)
+    }
+
+    /// Writes a shared record read from the cluster into the local cache (with this
+    /// desktop's unsent writes to it applied on top). A record this app cannot read is
+    /// kept aside as invalid, never mirrored and never written over.
+    fn team_mirror(&self, obj: &Value, actor: &Actor, now: DateTime<Utc>, out: &mut TeamSync) -> Result<(), Error> {
+        out.read += 1;
+        if let Some(change) = self.team_mirror_one(obj, actor, now)? {
+            out.changed += 1;
+            out.notices.extend(change.notice);
+        }
+        Ok(())
+    }
+
+    /// Mirrors one record; `Some` when something here changed.
+    pub(crate) fn team_mirror_one(
+        &self,
+        obj: &Value,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TeamChange>, Error> {
+        let store = self.store()?;
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or_default();
+        let checked = shared::to_local(obj).and_then(|_| {
+            // Every entry must be of a kind this app knows, or its page could not show it.
+            let tl = obj["status"]["timeline"].as_array().cloned().unwrap_or_default();
+            for (n, e) in tl.iter().enumerate() {
+                let k = e["kind"].as_str().unwrap_or_default();
+                k.parse::<hsof_ops::incidents::TimelineKind>()
+                    .map_err(|_| format!("status.timeline[{n}].kind: {k:?} is not a kind of entry this app knows"))?;
+            }
+            Ok(())
+        });
+        let cached = CachedRecord {
+            resource_version: rv.to_string(),
+            object: obj.to_string(),
+            read_at: crate::time::ts(now),
+            invalid: checked.clone().err(),
+        };
+        store.team_cache_put("incident", name, &cached)?;
+        if let Err(why) = checked {
+            tracing::warn!(incident = name, %why, "a shared incident cannot be read; it is shown as invalid");
+            return Ok(None);
+        }
+        for _ in 0..3 {
+            let pending: Vec<TeamOpRecord> =
+                store.team_outbox()?.into_iter().filter(|o| o.kind == "incident" && o.name == name).collect();
+            let through = pending.last().map_or(0, |o| o.seq);
+            let mut folded = obj.clone();
+            for o in &pending {
+                // A write the record refuses stays queued (and named by the sync); the view
+                // shows the rest.
+                let _ = shared::apply(&mut folded, &op_value(o), actor);
+            }
+            let (rec, entries) = shared::to_local(&folded).map_err(Error::InvalidInput)?;
+            match store.team_mirror_incident(name, through, &rec, &entries)? {
+                Mirrored::Stale => continue,
+                Mirrored::Written { id, created, changed } => {
+                    if !changed {
+                        return Ok(None);
+                    }
+                    let recent = DateTime::parse_from_rfc3339(&rec.declared_at)
+                        .is_ok_and(|t| now - t.with_timezone(&Utc) < Duration::minutes(ANNOUNCE_WITHIN_MINUTES));
+                    let notice = (created && recent && rec.resolved_at.is_none()).then(|| ReminderNotice {
+                        incident_id: id,
+                        title: format!("{} declared by {}", rec.severity, rec.declared_by),
+                        body: rec.title.clone(),
+                    });
+                    return Ok(Some(TeamChange { incident_id: id, notice }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Follows the shared incidents as they change (kube-runtime's watcher), mirroring
+    /// each change as it arrives and handing it to `on_change`. Runs until the watch
+    /// stream ends (it retries by itself with backoff while the cluster is away).
+    pub async fn team_watch(&self, mut on_change: impl FnMut(TeamChange)) -> Result<(), Error> {
+        use futures_util::StreamExt;
+        if !self.store()?.team_enabled()? {
+            return Ok(());
+        }
+        let cluster = self.cluster().await?;
+        let actor = self.team_actor(&cluster).await;
+        let stream = hsof_team::sync::watch(cluster.client(), &cluster.namespace);
+        futures_util::pin_mut!(stream);
+        while let Some(obj) = stream.next().await {
+            match self.team_mirror_one(&obj, &actor, Utc::now()) {
+                Ok(Some(c)) => on_change(c),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "a shared incident could not be written here"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Local-only incidents (made before the team store, or while it was off) not yet
+    /// offered for upload; empty once the offer was answered.
+    pub fn team_upload_offer(&self) -> Result<Vec<i64>, Error> {
+        let store = self.store()?;
+        if !store.team_enabled()? || store.team_meta("upload")?.is_some() {
+            return Ok(vec![]);
+        }
+        Ok(store.team_local_only_incidents()?)
+    }
+
+    /// Answers the upload offer: `accept` shares every local-only incident (their
+    /// declarations and timelines go to the outbox, in order); either way the offer is
+    /// not made again. Returns how many were queued.
+    pub fn team_upload(&self, accept: bool) -> Result<usize, Error> {
+        let store = self.store()?;
+        if !store.team_enabled()? {
+            return Err(Error::InvalidInput(format!(
+                "the team store is not on for this desktop: `hsofctl team status` says why ({})",
+                hsof_team::INSTALL_HINT
+            )));
+        }
+        let mut n = 0;
+        if accept {
+            for id in store.team_local_only_incidents()? {
+                n += usize::from(store.team_share_incident(id)?.is_some());
+            }
+        }
+        store.set_team_meta("upload", if accept { "done" } else { "declined" })?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,294 @@
+//! Two desktops sharing incidents through the team store: two app contexts with their
+//! own data directories and their own Kubernetes users against one fake API server.
+//! Declarations, acknowledgements and updates reach the other desktop (by its watch,
+//! within seconds); simultaneous acknowledgements make one; an offline desktop's writes
+//! arrive once, in order, when it returns; Slack hears each message once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hsof_core::{AppContext, BackendChoice, Options, SecretValue};
+use hsof_ops::incidents::{NewIncident, Severity, StatusUpdate};
+use hsof_tests::webhook::{Answer, Webhook};
+
+use crate::{connect, fake, kubectl, Fake};
+
+struct Desktop {
+    ctx: Arc<AppContext>,
+    dir: tempfile::TempDir,
+}
+
+impl Desktop {
+    /// `hsofctl` on this desktop's profile.
+    fn cli(&self, f: &Fake, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(hsof_tests::hsofctl());
+        c.args(args)
+            .env("HSOF_CONTROL_CONFIG", self.dir.path().join("config.toml"))
+            .env("HSOF_CONTROL_DATA_DIR", self.dir.path().join("data"))
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .env("KUBECONFIG", &f.kubeconfig)
+            .stdout(std::process::Stdio::null());
+        c
+    }
+}
+
+/// A desktop whose kubeconfig authenticates as `user` (the fake takes the token as the name).
+fn desktop(f: &Fake, user: &str, webhook: Option<&str>) -> Desktop {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let text = f.server.kubeconfig_named("fake", user, "hsof").replace(hsof_fake_kube::DEFAULT_TOKEN, user);
+    std::fs::write(&kubeconfig, text).expect("kubeconfig");
+    let mut cfg = hsof_core::config::Config::default();
+    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
+    let config = dir.path().join("config.toml");
+    hsof_core::config::save(&config, &cfg).expect("config");
+    let ctx = AppContext::open(&Options {
+        config: Some(config),
+        data_dir: Some(dir.path().join("data")),
+        secrets: BackendChoice::File,
+    });
+    if let Some(url) = webhook {
+        ctx.secrets().set("slack-webhook", &SecretValue::new(url.to_string())).expect("secret");
+    }
+    Desktop { ctx: Arc::new(ctx), dir }
+}
+
+async fn installed(f: &Fake) {
+    hsof_team::install(&connect(f).await, false).await.expect("install");
+}
+
+async fn connected(d: &Desktop) {
+    let s = d.ctx.team_connect().await.expect("team status");
+    assert!(s.installed && s.writable, "{s:?}");
+    assert!(d.ctx.store().expect("store").team_enabled().expect("enabled"));
+}
+
+/// Starts `d`'s watch, as the app does.
+fn watching(d: &Desktop) -> tokio::task::JoinHandle<()> {
+    let ctx = d.ctx.clone();
+    tokio::spawn(async move {
+        let _ = ctx.team_watch(|_| {}).await;
+    })
+}
+
+fn p1(title: &str) -> NewIncident {
+    NewIncident {
+        title: title.into(),
+        severity: Severity::P1,
+        components: vec!["stage2".into()],
+        description: "tree search throughput fell by half".into(),
+        source_alert: None,
+        drill: None,
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// The incident named `name` on `d`, waited for up to `within`.
+async fn arrives(
+    d: &Desktop,
+    name: &str,
+    within: Duration,
+    what: impl Fn(&hsof_core::incidents::IncidentDetail) -> bool,
+) -> hsof_core::incidents::IncidentDetail {
+    let start = std::time::Instant::now();
+    loop {
+        let store = d.ctx.store().expect("store");
+        if let Some(id) = store.incident_by_team_name(name).expect("read") {
+            let detail = d.ctx.incident_detail(id, now()).expect("detail");
+            if what(&detail) {
+                return detail;
+            }
+        }
+        assert!(start.elapsed() < within, "{name} did not arrive as expected within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn name_of(d: &Desktop, id: i64) -> String {
+    d.ctx.store().expect("store").incident(id).expect("read").expect("there").team_name.expect("shared")
+}
+
+fn kinds(detail: &hsof_core::incidents::IncidentDetail) -> Vec<String> {
+    detail.timeline.iter().map(|e| e.kind.as_str().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declaration_and_an_acknowledgement_reach_the_other_desktop_within_seconds() {
+    let f = fake();
+    installed(&f).await;
+    let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
+    connected(&a).await;
+    connected(&b).await;
+    let (wa, wb) = (watching(&a), watching(&b));
+
+    let declared = a.ctx.incident_declare(&p1("GPU OOM in stage 2"), "ali", now()).expect("declare");
+    let name = name_of(&a, declared.view.incident.id);
+    assert_eq!(declared.view.shared.as_ref().map(|s| s.pending), Some(2), "declaration and its Slack message wait");
+    let sent = a.ctx.team_sync(now()).await.expect("sync");
+    assert!(sent.sent >= 1 && sent.pending == 0 && sent.errors.is_empty(), "{sent:?}");
+    assert_eq!(sent.identity.as_deref(), Some("alice"));
+
+    let on_b = arrives(&b, &name, Duration::from_secs(2), |_| true).await;
+    assert_eq!(on_b.view.incident.title, "GPU OOM in stage 2");
+    assert_eq!(on_b.view.incident.declared_by, "alice (ali)", "the Kubernetes user, with the local one beside it");
+
+    b.ctx.incident_ack(on_b.view.incident.id, None, "bo", now()).await.expect("ack");
+    b.ctx.team_sync(now()).await.expect("sync");
+    let on_a = arrives(&a, &name, Duration::from_secs(2), |d| d.view.incident.acknowledged_at.is_some()).await;
+    assert!(
+        on_a.timeline.iter().any(|e| e.author == "bob (bo)" && e.kind.as_str() == "acknowledged"),
+        "{:?}",
+        on_a.timeline
+    );
+    assert!(on_a.unshared.is_empty());
+
+    let table = kubectl(&f, &["get", "incidents"]);
+    assert!(table.contains(&name) && table.contains("Acknowledged") && table.contains("alice"), "{table}");
+    wa.abort();
+    wb.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn simultaneous_acknowledgements_make_one_and_lose_no_entry() {
+    let f = fake();
+    installed(&f).await;
+    let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
+    connected(&a).await;
+    connected(&b).await;
+    let declared = a.ctx.incident_declare(&p1("stage 3 stalled"), "ali", now()).expect("declare");
+    let name = name_of(&a, declared.view.incident.id);
+    a.ctx.team_sync(now()).await.expect("sync");
+    b.ctx.team_sync(now()).await.expect("sync");
+    let id_b = b.ctx.store().expect("store").incident_by_team_name(&name).expect("read").expect("on b");
+
+    let t = now();
+    a.ctx.incident_ack(declared.view.incident.id, None, "ali", t).await.expect("ack a");
+    b.ctx.incident_ack(id_b, None, "bo", t).await.expect("ack b");
+    let (ra, rb) = tokio::join!(a.ctx.team_sync(now()), b.ctx.team_sync(now()));
+    ra.expect("sync a");
+    rb.expect("sync b");
+    a.ctx.team_sync(now()).await.expect("sync a again");
+    b.ctx.team_sync(now()).await.expect("sync b again");
+
+    let on_a = a.ctx.incident_detail(declared.view.incident.id, now()).expect("a");
+    let on_b = b.ctx.incident_detail(id_b, now()).expect("b");
+    assert_eq!(kinds(&on_a), kinds(&on_b), "both desktops show one timeline");
+    assert_eq!(on_a.timeline.len(), on_b.timeline.len());
+    assert_eq!(kinds(&on_a).iter().filter(|k| *k == "acknowledged").count(), 1, "{:?}", on_a.timeline);
+    let also: Vec<_> = on_a.timeline.iter().filter(|e| e.text.starts_with("also acknowledged by")).collect();
+    assert_eq!(also.len(), 1, "the second acknowledgement is kept as a note: {:?}", on_a.timeline);
+    assert_eq!(on_a.view.incident.acknowledged_at, on_b.view.incident.acknowledged_at);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offline_desktop_sends_its_writes_once_and_in_order_when_it_returns() {
+    let f = fake();
+    installed(&f).await;
+    let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
+    connected(&a).await;
+    connected(&b).await;
+
+    f.server.with(|s| s.faults.status = Some(503));
+    let declared = a.ctx.incident_declare(&p1("backup job failed"), "ali", now()).expect("declare offline");
+    let id = declared.view.incident.id;
+    let update = StatusUpdate {
+        conditions: "backups of 04:00 failed".into(),
+        actions: "rerunning".into(),
+        needs: String::new(),
+    };
+    a.ctx.incident_update(id, &update, "ali", now()).expect("update offline");
+    assert!(a.ctx.team_sync(now()).await.is_err(), "the cluster is away");
+    let waiting = a.ctx.incident_detail(id, now()).expect("detail");
+    let shared = waiting.view.shared.clone().expect("shared");
+    assert!(shared.pending >= 3 && shared.error.is_some(), "{shared:?}");
+    assert_eq!(waiting.unshared.len(), waiting.timeline.len(), "every entry is marked not shared yet");
+    let name = shared.name;
+
+    f.server.with(|s| s.faults.status = None);
+    let sent = a.ctx.team_sync(now()).await.expect("back");
+    assert_eq!(sent.pending, 0, "{sent:?}");
+    a.ctx.team_sync(now()).await.expect("again: nothing twice");
+    b.ctx.team_sync(now()).await.expect("b");
+    let on_b = arrives(&b, &name, Duration::from_secs(2), |_| true).await;
+    assert_eq!(kinds(&on_b), ["declared", "update"], "in order, once: {:?}", on_b.timeline);
+    assert!(on_b.view.incident.last_update_at.is_some());
+    assert!(a.ctx.incident_detail(id, now()).expect("a").unshared.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_hears_each_message_once_with_two_apps_running() {
+    let f = fake();
+    installed(&f).await;
+    let hook = Webhook::start(Answer::Slow(Duration::from_millis(300)));
+    let (a, b) = (desktop(&f, "alice", Some(&hook.url)), desktop(&f, "bob", Some(&hook.url)));
+    connected(&a).await;
+    connected(&b).await;
+    let declared = a.ctx.incident_declare(&p1("GPU node lost"), "ali", now()).expect("declare");
+    let update =
+        StatusUpdate { conditions: "node gpu-2 NotReady".into(), actions: "cordoned".into(), needs: String::new() };
+    a.ctx.incident_update(declared.view.incident.id, &update, "ali", now()).expect("update");
+    a.ctx.team_sync(now()).await.expect("sync a");
+    b.ctx.team_sync(now()).await.expect("sync b");
+    // Both desktops flush at once (two processes, as two apps), twice, as their clocks would.
+    for _ in 0..2 {
+        let flushes: Vec<_> =
+            [&a, &b].iter().map(|d| d.cli(&f, &["incident", "flush"]).spawn().expect("hsofctl")).collect();
+        for mut p in flushes {
+            assert!(p.wait().expect("wait").success());
+        }
+        a.ctx.team_sync(now()).await.expect("sync a");
+        b.ctx.team_sync(now()).await.expect("sync b");
+    }
+    let bodies = hook.bodies();
+    let texts: Vec<&str> = bodies.iter().filter_map(|b| b["text"].as_str()).collect();
+    assert_eq!(texts.len(), 2, "the declaration and the update, each once: {texts:?}");
+    assert_ne!(texts[0], texts[1]);
+    let name = name_of(&a, declared.view.incident.id);
+    let on_b = arrives(&b, &name, Duration::from_secs(2), |d| d.slack.iter().all(|m| m.posted_at.is_some())).await;
+    assert_eq!(on_b.slack.len(), 2);
+    assert_eq!(kinds(&on_b).iter().filter(|k| *k == "slack_posted").count(), 2, "{:?}", on_b.timeline);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_edited_by_hand_into_another_shape_is_named_and_never_overwritten() {
+    let f = fake();
+    installed(&f).await;
+    let a = desktop(&f, "alice", None);
+    connected(&a).await;
+    let declared = a.ctx.incident_declare(&p1("exporter down"), "ali", now()).expect("declare");
+    let name = name_of(&a, declared.view.incident.id);
+    a.ctx.team_sync(now()).await.expect("sync");
+    kubectl(&f, &["patch", "incident", &name, "--type=merge", "-p", r#"{"spec":{"severity":"P9"}}"#]);
+    let report = a.ctx.team_sync(now()).await.expect("sync");
+    assert!(report.invalid.iter().any(|(n, why)| *n == name && why.contains("spec.severity")), "{report:?}");
+    // The view still reads (the last good copy), and nothing wrote over the hand edit.
+    assert_eq!(
+        a.ctx.incident_detail(declared.view.incident.id, now()).expect("detail").view.incident.title,
+        "exporter down"
+    );
+    let sev = kubectl(&f, &["get", "incident", &name, "-o", "jsonpath={.spec.severity}"]);
+    assert_eq!(sev.trim(), "P9");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn older_local_records_are_offered_for_upload_once() {
+    let f = fake();
+    installed(&f).await;
+    let a = desktop(&f, "alice", None);
+    let old = a.ctx.incident_declare(&p1("from before the team store"), "ali", now()).expect("declare");
+    assert!(old.view.shared.is_none(), "local-only while the store is off");
+    connected(&a).await;
+    assert_eq!(a.ctx.team_upload_offer().expect("offer"), vec![old.view.incident.id]);
+    assert_eq!(a.ctx.team_upload(true).expect("upload"), 1);
+    assert!(a.ctx.team_upload_offer().expect("offer").is_empty(), "offered once");
+    a.ctx.team_sync(now()).await.expect("sync");
+    let name = name_of(&a, old.view.incident.id);
+    let table = kubectl(&f, &["get", "incidents"]);
+    assert!(table.contains(&name) && table.contains("from before the team store"), "{table}");
+    let detail = a.ctx.incident_detail(old.view.incident.id, now()).expect("detail");
+    assert_eq!(kinds(&detail), ["declared"]);
+}
