@@ -136,9 +136,72 @@ fn start_gpu_sampler(app: AppHandle) {
     });
 }
 
+fn notify(app: &AppHandle, title: &str, body: &str) {
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(error = %e, "desktop notification failed");
+    }
+}
+
+fn incident_tick(app: &AppHandle) {
+    let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if let Err(e) = (IncidentTick { at }).emit(app) {
+        tracing::warn!(error = %e, "could not send the incident tick");
+    }
+}
+
+/// The team store: every 5 s this desktop's waiting writes go to the cluster (in order)
+/// and the shared incidents are read back; a teammate's declaration and the reminders
+/// this app claimed are shown as desktop notifications. Beside it, the watch mirrors a
+/// teammate's change as it happens (the screens hear an `IncidentTick`).
+fn start_team_sync(app: AppHandle) {
+    let watcher = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let ctx = watcher.state::<AppContext>();
+            if ctx.store().is_ok_and(|s| s.team_enabled().unwrap_or(false)) {
+                let handle = watcher.clone();
+                let result = ctx
+                    .team_watch(move |change| {
+                        if let Some(n) = &change.notice {
+                            notify(&handle, &n.title, &n.body);
+                        }
+                        incident_tick(&handle);
+                    })
+                    .await;
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "team store watch not running");
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let ctx = app.state::<AppContext>();
+            if ctx.store().is_ok() {
+                let now = Utc::now();
+                ctx.team_connect_if_due(now).await;
+                match ctx.team_sync(now).await {
+                    Ok(r) => {
+                        for n in r.notices.iter().chain(&r.reminders) {
+                            notify(&app, &n.title, &n.body);
+                        }
+                        if r.sent + r.changed > 0 {
+                            incident_tick(&app);
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "team store sync waits for the cluster"),
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+}
+
 /// Starts the loops; they run until the app exits.
 pub fn start(app: AppHandle) {
     start_incident_clock(app.clone());
+    start_team_sync(app.clone());
     start_gpu_sampler(app.clone());
     tauri::async_runtime::spawn(async move {
         loop {

@@ -10,6 +10,7 @@ mod calendar;
 mod connect;
 mod gpu;
 mod incidents;
+mod team;
 
 const SECTIONS: &[&str] =
     &["overview", "cluster", "slos", "calendar", "incidents", "changes", "gpu", "experiments", "reports", "settings"];

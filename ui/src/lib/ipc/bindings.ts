@@ -38,6 +38,18 @@ export const commands = {
 	 *  version, and readable and writable for this identity; with the one line to show.
 	 */
 	teamStatus: () => typedError<TeamStatus_Serialize, IpcError_Serialize>(__TAURI_INVOKE("team_status")),
+	/**
+	 *  The team store as this desktop sees it (no cluster call): sharing on, writes waiting,
+	 *  the cache's age, the upload offer, records that cannot be read.
+	 */
+	teamOverview: () => typedError<TeamOverview_Serialize, IpcError_Serialize>(__TAURI_INVOKE("team_overview")),
+	/**  Sends the waiting writes and reads the shared incidents now. */
+	teamSyncNow: () => typedError<TeamSync_Serialize, IpcError_Serialize>(__TAURI_INVOKE("team_sync_now")),
+	/**
+	 *  Answers the offer to share the incidents kept here before the team store: `accept`
+	 *  queues them (sent by the next sync); either way it is not offered again.
+	 */
+	teamUpload: (accept: boolean) => typedError<number, IpcError_Serialize>(__TAURI_INVOKE("team_upload", { accept })),
 	/**  Newest audit rows first. */
 	auditList: (limit: number) => typedError<AuditEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("audit_list", { limit })),
 	/**  Walks the audit hash chain. */
@@ -2690,6 +2702,8 @@ export type IncidentDetail_Deserialize = {
 	summary?: string | null,
 	/**  When the post-mortem is scheduled (RFC 3339). */
 	postmortem_due?: string | null,
+	/**  Timeline entries (ids) made here and not shared with the team yet. */
+	unshared: (number | null)[],
 };
 
 /**  Everything an incident's page shows. */
@@ -2704,6 +2718,8 @@ export type IncidentDetail_Serialize = {
 	summary: string | null,
 	/**  When the post-mortem is scheduled (RFC 3339). */
 	postmortem_due: string | null,
+	/**  Timeline entries (ids) made here and not shared with the team yet. */
+	unshared: (number | null)[],
 };
 
 /**  Which incidents a list shows. */
@@ -2763,6 +2779,8 @@ export type IncidentView_Deserialize = {
 	timers?: Timers_Deserialize | null,
 	/**  Its level's targets. */
 	policy: SeverityTargets,
+	/**  Where it is shared, when it is. */
+	shared?: Shared_Deserialize | null,
 };
 
 /**  An incident with its live timers (none once resolved). */
@@ -2773,6 +2791,8 @@ export type IncidentView_Serialize = {
 	timers: Timers_Serialize | null,
 	/**  Its level's targets. */
 	policy: SeverityTargets,
+	/**  Where it is shared, when it is. */
+	shared: Shared_Serialize | null,
 };
 
 /**  An incident. */
@@ -3813,6 +3833,16 @@ export type RecordingRuleValue = {
 	value: number | null,
 };
 
+/**  A reminder that has just come due, for a desktop notification. */
+export type ReminderNotice = {
+	/**  The incident. */
+	incident_id: number | null,
+	/**  Notification title. */
+	title: string,
+	/**  Notification body. */
+	body: string,
+};
+
 /**  A saved report. */
 export type Report = {
 	/**  File name, e.g. `weekly-2026-11-28.md`. */
@@ -4281,6 +4311,33 @@ export type SeverityTargets = {
 	status_update_minutes: number,
 	/**  Whether a post-mortem is required. */
 	postmortem: boolean,
+};
+
+/**  A shared incident's state in the team store. */
+export type Shared = Shared_Serialize | Shared_Deserialize;
+
+/**  A shared incident's state in the team store. */
+export type Shared_Deserialize = {
+	/**  Its name in the team store (`kubectl get incident NAME`). */
+	name: string,
+	/**  Writes made here and not in the cluster yet (not shared yet). */
+	pending: number,
+	/**  Why they wait, when the last attempt failed. */
+	error?: string | null,
+	/**  When this desktop last read it from the cluster (the offline view's age). */
+	read_at?: string | null,
+};
+
+/**  A shared incident's state in the team store. */
+export type Shared_Serialize = {
+	/**  Its name in the team store (`kubectl get incident NAME`). */
+	name: string,
+	/**  Writes made here and not in the cluster yet (not shared yet). */
+	pending: number,
+	/**  Why they wait, when the last attempt failed. */
+	error: string | null,
+	/**  When this desktop last read it from the cluster (the offline view's age). */
+	read_at: string | null,
 };
 
 /**  A silence. */
@@ -4790,6 +4847,41 @@ export type TeamConfig_Serialize = {
 	holidays_ics: string,
 };
 
+/**  The team store as this desktop sees it, without asking the cluster (for the screens). */
+export type TeamOverview = TeamOverview_Serialize | TeamOverview_Deserialize;
+
+/**  The team store as this desktop sees it, without asking the cluster (for the screens). */
+export type TeamOverview_Deserialize = {
+	/**  Sharing is on. */
+	enabled: boolean,
+	/**  Writes made here and not in the cluster yet. */
+	pending: number,
+	/**  Why the oldest waiting write waits, when an attempt failed. */
+	error?: string | null,
+	/**  When this desktop last read a shared record (the offline view's age). */
+	read_at?: string | null,
+	/**  Local-only incidents offered for upload (zero once answered). */
+	upload_offer: number,
+	/**  Shared records this app cannot read: name and why. */
+	invalid: ([string, string])[],
+};
+
+/**  The team store as this desktop sees it, without asking the cluster (for the screens). */
+export type TeamOverview_Serialize = {
+	/**  Sharing is on. */
+	enabled: boolean,
+	/**  Writes made here and not in the cluster yet. */
+	pending: number,
+	/**  Why the oldest waiting write waits, when an attempt failed. */
+	error: string | null,
+	/**  When this desktop last read a shared record (the offline view's age). */
+	read_at: string | null,
+	/**  Local-only incidents offered for upload (zero once answered). */
+	upload_offer: number,
+	/**  Shared records this app cannot read: name and why. */
+	invalid: ([string, string])[],
+};
+
 /**  Whether the team store can be used, for this identity, in this namespace. */
 export type TeamStatus = TeamStatus_Serialize | TeamStatus_Deserialize;
 
@@ -4843,6 +4935,57 @@ export type TeamStatus_Serialize = {
 	 *  fixes it.
 	 */
 	summary: string,
+};
+
+/**  What one sync did. */
+export type TeamSync = TeamSync_Serialize | TeamSync_Deserialize;
+
+/**  What one sync did. */
+export type TeamSync_Deserialize = {
+	/**  Sharing is on (the store was found installed and writable once). */
+	enabled: boolean,
+	/**  The Kubernetes user this app writes as. */
+	identity?: string | null,
+	/**  Writes sent. */
+	sent: number,
+	/**  Writes still waiting (not shared yet). */
+	pending: number,
+	/**  Shared records read. */
+	read: number,
+	/**  Records that changed here. */
+	changed: number,
+	/**  Why writes are waiting, one line each. */
+	errors: string[],
+	/**  Shared records this app cannot read (edited into another shape): name and why. */
+	invalid: ([string, string])[],
+	/**  Teammates' new declarations. */
+	notices: ReminderNotice[],
+	/**  Reminders and escalations this app claimed (it alone shows them). */
+	reminders: ReminderNotice[],
+};
+
+/**  What one sync did. */
+export type TeamSync_Serialize = {
+	/**  Sharing is on (the store was found installed and writable once). */
+	enabled: boolean,
+	/**  The Kubernetes user this app writes as. */
+	identity: string | null,
+	/**  Writes sent. */
+	sent: number,
+	/**  Writes still waiting (not shared yet). */
+	pending: number,
+	/**  Shared records read. */
+	read: number,
+	/**  Records that changed here. */
+	changed: number,
+	/**  Why writes are waiting, one line each. */
+	errors: string[],
+	/**  Shared records this app cannot read (edited into another shape): name and why. */
+	invalid: ([string, string])[],
+	/**  Teammates' new declarations. */
+	notices: ReminderNotice[],
+	/**  Reminders and escalations this app claimed (it alone shows them). */
+	reminders: ReminderNotice[],
 };
 
 /**  Colour theme. */

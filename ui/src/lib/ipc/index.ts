@@ -46,6 +46,7 @@ export type Incident = B.Incident_Serialize;
 export type { TimelineEvent } from "./bindings";
 export type SlackPost = B.SlackPost_Serialize;
 export type SeverityStats = B.SeverityStats_Serialize;
+export type TeamOverview = B.TeamOverview_Serialize;
 export type NewIncident = B.NewIncident_Deserialize;
 export type IncidentFilter = B.IncidentFilter_Deserialize;
 export type { IncidentStatus, Severity, SlackMessage, StatusUpdate } from "./bindings";

@@ -35,6 +35,7 @@ pub(crate) fn incident(r: &IncidentRecord) -> Result<Incident, Error> {
         last_update_at: parse_opt(r.last_update_at.as_ref(), "last_update_at")?,
         source_alert: r.source_alert.as_deref().and_then(|s| serde_json::from_str(s).ok()),
         drill: r.drill.clone(),
+        shared_name: r.team_name.clone(),
     })
 }
 

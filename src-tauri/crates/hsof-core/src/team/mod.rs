@@ -9,7 +9,7 @@ use crate::{AppContext, Error};
 
 mod sync;
 
-pub use sync::{TeamChange, TeamState, TeamSync};
+pub use sync::{TeamChange, TeamOverview, TeamState, TeamSync};
 
 impl From<TeamError> for Error {
     fn from(e: TeamError) -> Self {

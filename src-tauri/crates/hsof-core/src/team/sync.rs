@@ -49,6 +49,23 @@ pub struct TeamSync {
     pub reminders: Vec<ReminderNotice>,
 }
 
+/// The team store as this desktop sees it, without asking the cluster (for the screens).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, specta::Type)]
+pub struct TeamOverview {
+    /// Sharing is on.
+    pub enabled: bool,
+    /// Writes made here and not in the cluster yet.
+    pub pending: u32,
+    /// Why the oldest waiting write waits, when an attempt failed.
+    pub error: Option<String>,
+    /// When this desktop last read a shared record (the offline view's age).
+    pub read_at: Option<String>,
+    /// Local-only incidents offered for upload (zero once answered).
+    pub upload_offer: u32,
+    /// Shared records this app cannot read: name and why.
+    pub invalid: Vec<(String, String)>,
+}
+
 /// A shared incident that changed here, from the watch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamChange {
@@ -291,6 +308,20 @@ impl AppContext {
             }
         }
         Ok(())
+    }
+
+    /// The team store as this desktop sees it (local reads only).
+    pub fn team_overview(&self) -> Result<TeamOverview, Error> {
+        let store = self.store()?;
+        let outbox = store.team_outbox()?;
+        Ok(TeamOverview {
+            enabled: store.team_enabled()?,
+            pending: outbox.len() as u32,
+            error: outbox.iter().find_map(|o| o.last_error.clone()),
+            read_at: store.team_cache_read_at()?,
+            upload_offer: self.team_upload_offer()?.len() as u32,
+            invalid: store.team_cache_invalid("incident")?,
+        })
     }
 
     /// Local-only incidents (made before the team store, or while it was off) not yet

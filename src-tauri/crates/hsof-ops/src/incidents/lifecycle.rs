@@ -28,6 +28,7 @@ impl Incident {
             last_update_at: None,
             source_alert: new.source_alert,
             drill: new.drill,
+            shared_name: None,
         })
     }
 

@@ -236,9 +236,18 @@ pub struct Incident {
     /// response-time statistics. `None` for a real incident.
     #[serde(default)]
     pub drill: Option<String>,
+    /// Its name in the team store when shared (`inc-…`): how teammates, whose local ids
+    /// differ, refer to it.
+    #[serde(default)]
+    pub shared_name: Option<String>,
 }
 
 impl Incident {
+    /// How messages refer to it: the shared name, else `#id`.
+    pub fn reference(&self) -> String {
+        self.shared_name.clone().unwrap_or_else(|| format!("#{}", self.id))
+    }
+
     /// True once resolved (by status or by a resolution time).
     pub fn is_resolved(&self) -> bool {
         self.status == IncidentStatus::Resolved || self.resolved_at.is_some()

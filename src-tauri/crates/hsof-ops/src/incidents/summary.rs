@@ -22,12 +22,12 @@ pub fn summary_markdown(
     events.sort_by_key(|e| e.at);
     let mut md = match &i.drill {
         Some(scenario) => format!(
-            "# [DRILL] [{}] Incident #{}: {}\n\n_A rehearsal on the demo scenario `{scenario}`: not posted to Slack, not in the response-time statistics._\n\n",
+            "# [DRILL] [{}] Incident {}: {}\n\n_A rehearsal on the demo scenario `{scenario}`: not posted to Slack, not in the response-time statistics._\n\n",
             i.severity,
-            i.id,
+            i.reference(),
             i.title.trim()
         ),
-        None => format!("# [{}] Incident #{}: {}\n\n", i.severity, i.id, i.title.trim()),
+        None => format!("# [{}] Incident {}: {}\n\n", i.severity, i.reference(), i.title.trim()),
     };
     let components = if i.components.is_empty() { "—".to_string() } else { i.components.join(", ") };
     md.push_str(&format!("**Status:** {} · **Components:** {components}\n\n", i.status));

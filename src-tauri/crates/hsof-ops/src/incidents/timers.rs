@@ -118,13 +118,13 @@ pub fn due_reminders(
     }
     let t = timers(incident, policy, hours, now);
     let tz = hours.tz;
-    let name = format!("{} incident #{} “{}”", incident.severity, incident.id, incident.title);
+    let name = format!("{} incident {} “{}”", incident.severity, incident.reference(), incident.title);
     let mut out = Vec::new();
     if !incident.is_acknowledged() && now >= t.ack_due {
         out.push(Reminder {
             kind: ReminderKind::Acknowledge,
             due_at: t.ack_due,
-            title: format!("Acknowledge {} incident #{}", incident.severity, incident.id),
+            title: format!("Acknowledge {} incident {}", incident.severity, incident.reference()),
             body: format!(
                 "{name} was due for acknowledgement at {} ({} after declaration).",
                 local_time(t.ack_due, tz),
@@ -141,7 +141,7 @@ pub fn due_reminders(
         out.push(Reminder {
             kind: ReminderKind::Escalate,
             due_at: t.escalate_at,
-            title: format!("Escalate {} incident #{}", incident.severity, incident.id),
+            title: format!("Escalate {} incident {}", incident.severity, incident.reference()),
             body: format!("{name} must be escalated {rule} (due {}).", local_time(t.escalate_at, tz)),
         });
     }
@@ -153,7 +153,7 @@ pub fn due_reminders(
         out.push(Reminder {
             kind: ReminderKind::StatusUpdate,
             due_at: due,
-            title: format!("Status update due for incident #{}", incident.id),
+            title: format!("Status update due for incident {}", incident.reference()),
             body: format!("{last}; {name} needs an update (due {}).", local_time(due, tz)),
         });
     }

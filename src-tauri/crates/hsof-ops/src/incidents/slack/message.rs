@@ -56,12 +56,12 @@ pub fn declared_message(i: &Incident, app_link: Option<&str>) -> SlackMessage {
     }
     blocks.extend(free_text_sections(&i.description));
     if let Some(link) = app_link {
-        blocks.push(section(&format!("<{}|Open incident #{} in HSOF Control Center>", escape(link), i.id)));
+        blocks.push(section(&format!("<{}|Open incident {} in HSOF Control Center>", escape(link), i.reference())));
     }
     let text = format!(
-        ":rotating_light: {} incident #{} declared by {}: {}",
+        ":rotating_light: {} incident {} declared by {}: {}",
         i.severity,
-        i.id,
+        i.reference(),
         escape(&i.declared_by),
         escape(&i.title)
     );
@@ -89,9 +89,9 @@ pub fn update_messages(i: &Incident, u: &StatusUpdate, author: &str, at: DateTim
                 ]),
             ];
             let mut text = format!(
-                ":memo: {} incident #{} update by {}{part}: {}",
+                ":memo: {} incident {} update by {}{part}: {}",
                 i.severity,
-                i.id,
+                i.reference(),
                 escape(author),
                 escape(&i.title)
             );
@@ -118,7 +118,8 @@ pub fn resolved_message(i: &Incident, summary_first_lines: &str) -> SlackMessage
     let mut blocks = vec![header(&format!("✅ [{}] Resolved: ", i.severity), &i.title, ""), context(&facts)];
     blocks.extend(free_text_sections(summary_first_lines));
     let after = took.map(|t| format!(" after {t}")).unwrap_or_default();
-    let text = format!(":white_check_mark: {} incident #{} resolved{after}: {}", i.severity, i.id, escape(&i.title));
+    let text =
+        format!(":white_check_mark: {} incident {} resolved{after}: {}", i.severity, i.reference(), escape(&i.title));
     SlackMessage { text, blocks: Value::Array(blocks) }
 }
 
