@@ -292,3 +292,92 @@ async fn older_local_records_are_offered_for_upload_once() {
     let detail = a.ctx.incident_detail(old.view.incident.id, now()).expect("detail");
     assert_eq!(kinds(&detail), ["declared"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checklist_done_on_one_desktop_is_done_on_the_other_and_windows_are_shared() {
+    use hsof_ops::calendar::OccurrenceStatus;
+    let f = fake();
+    installed(&f).await;
+    let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
+    connected(&a).await;
+    connected(&b).await;
+    let (wa, wb) = (watching(&a), watching(&b));
+
+    // Today's latest started morning check, whatever day this runs.
+    let t = now();
+    let key = a
+        .ctx
+        .find_occurrence("morning-health-check", None, t)
+        .or_else(|_| {
+            let day = a.ctx.calendar(t - chrono::Duration::days(3), t, t).expect("calendar");
+            day.occurrences
+                .iter()
+                .find(|o| o.occurrence.procedure_id.contains("morning"))
+                .map(|o| o.occurrence.key.clone())
+                .ok_or(hsof_core::Error::NotFound("a morning check".into()))
+        })
+        .expect("an occurrence");
+    let detail = a.ctx.occurrence(&key, t).expect("checklist");
+    let first = detail.steps[0].step.id.clone();
+    a.ctx.tick_step(&key, &first, "looked at it", "ali", t).expect("tick");
+    a.ctx.complete_occurrence(&key, "all good", "ali", t).expect("complete");
+    a.ctx.team_sync(now()).await.expect("sync a");
+
+    let start = std::time::Instant::now();
+    let on_b = loop {
+        let d = b.ctx.occurrence(&key, now()).expect("b's checklist");
+        if d.completed_at.is_some() {
+            break d;
+        }
+        assert!(start.elapsed() < Duration::from_secs(2), "b's calendar never showed the run done");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(on_b.completed_by.as_deref(), Some("alice (ali)"));
+    assert_ne!(on_b.view.status, OccurrenceStatus::Overdue);
+    let ticked =
+        on_b.steps.iter().find(|s| s.step.id == first).and_then(|s| s.result.clone()).expect("the step result");
+    assert_eq!(ticked.by, "alice (ali)");
+
+    // A window scheduled on B is on A's calendar; A cancels it and B sees that.
+    let w = hsof_core::calendar::NewWindow {
+        title: "GPU node pool upgrade".into(),
+        start: (now() + chrono::Duration::days(2)).to_rfc3339(),
+        end: (now() + chrono::Duration::days(2) + chrono::Duration::hours(2)).to_rfc3339(),
+        description: "driver 550 → 560".into(),
+        impact: "stage 2 paused".into(),
+        silence: false,
+    };
+    b.ctx.schedule_window(&w, "bo", now()).await.expect("schedule");
+    b.ctx.team_sync(now()).await.expect("sync b");
+    let start = std::time::Instant::now();
+    let id_on_a = loop {
+        if let Some(v) =
+            a.ctx.windows().expect("windows").into_iter().find(|v| v.window.title == "GPU node pool upgrade")
+        {
+            assert_eq!(v.created_by, "bob (bo)");
+            break v.window.id;
+        }
+        assert!(start.elapsed() < Duration::from_secs(2), "a's calendar never showed the window");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    a.ctx.cancel_window(id_on_a, "ali", now()).await.expect("cancel");
+    a.ctx.team_sync(now()).await.expect("sync a");
+    let start = std::time::Instant::now();
+    while !b
+        .ctx
+        .windows()
+        .expect("windows")
+        .iter()
+        .any(|v| v.window.title == "GPU node pool upgrade" && v.cancelled_at.is_some())
+    {
+        assert!(start.elapsed() < Duration::from_secs(2), "b never saw the cancellation");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let table = kubectl(&f, &["get", "procedureruns,maintenancewindows"]);
+    assert!(
+        table.contains("Completed") && table.contains("Cancelled") && table.contains("GPU node pool upgrade"),
+        "{table}"
+    );
+    wa.abort();
+    wb.abort();
+}

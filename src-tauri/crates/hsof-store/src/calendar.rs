@@ -111,7 +111,7 @@ pub struct JobRecord {
     pub summary: String,
 }
 
-fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
+pub(crate) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
         occurrence_key: r.get(0)?,
         procedure_id: r.get(1)?,
@@ -123,7 +123,7 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
     })
 }
 
-fn window_row(r: &Row<'_>) -> rusqlite::Result<WindowRecord> {
+pub(crate) fn window_row(r: &Row<'_>) -> rusqlite::Result<WindowRecord> {
     Ok(WindowRecord {
         id: r.get(0)?,
         title: r.get(1)?,
@@ -138,7 +138,8 @@ fn window_row(r: &Row<'_>) -> rusqlite::Result<WindowRecord> {
     })
 }
 
-const RUN_COLUMNS: &str = "occurrence_key, procedure_id, starts_at, completed_at, completed_by, skipped, note";
+pub(crate) const RUN_COLUMNS: &str =
+    "occurrence_key, procedure_id, starts_at, completed_at, completed_by, skipped, note";
 const WINDOW_COLUMNS: &str =
     "id, title, starts_at, ends_at, description, impact, created_at, created_by, silence_id, cancelled_at";
 
@@ -157,6 +158,7 @@ impl Store {
             params![s.occurrence_key, s.step_id, s.at, s.by, s.automated, s.verdict, s.output, s.note],
         )?;
         let id = tx.last_insert_rowid();
+        crate::team_calendar::step_recorded(&tx, id, s)?;
         tx.commit()?;
         Ok(id)
     }
@@ -185,7 +187,9 @@ impl Store {
 
     /// Marks an occurrence completed (or skipped, with the reason in `note`).
     pub fn finish_run(&self, run: &RunRecord) -> Result<(), StoreError> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO procedure_runs (occurrence_key, procedure_id, starts_at, completed_at, completed_by, skipped, note) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(occurrence_key) DO UPDATE SET \
              completed_at = excluded.completed_at, completed_by = excluded.completed_by, \
@@ -200,6 +204,8 @@ impl Store {
                 run.note
             ],
         )?;
+        crate::team_calendar::run_finished(&tx, run)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -228,27 +234,42 @@ impl Store {
 
     /// Stores a maintenance window; returns its id.
     pub fn insert_window(&self, w: &WindowRecord) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO maintenance_windows (title, starts_at, ends_at, description, impact, created_at, created_by, silence_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![w.title, w.starts_at, w.ends_at, w.description, w.impact, w.created_at, w.created_by, w.silence_id],
         )?;
-        Ok(conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        crate::team_calendar::window_scheduled(&tx, id, w)?;
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Sets the silence of window `id`.
     pub fn set_window_silence(&self, id: i64, silence_id: &str) -> Result<(), StoreError> {
-        self.conn().execute("UPDATE maintenance_windows SET silence_id = ?2 WHERE id = ?1", params![id, silence_id])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE maintenance_windows SET silence_id = ?2 WHERE id = ?1", params![id, silence_id])?;
+        crate::team_calendar::window_changed(&tx, id, "silence", serde_json::json!(silence_id))?;
+        tx.commit()?;
         Ok(())
     }
 
     /// Cancels window `id`; false when it does not exist or was cancelled already.
     pub fn cancel_window(&self, id: i64, at: &str) -> Result<bool, StoreError> {
-        Ok(self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE maintenance_windows SET cancelled_at = ?2 WHERE id = ?1 AND cancelled_at IS NULL",
             params![id, at],
-        )? > 0)
+        )?;
+        if n > 0 {
+            crate::team_calendar::window_changed(&tx, id, "cancel", serde_json::json!(at))?;
+        }
+        tx.commit()?;
+        Ok(n > 0)
     }
 
     /// Maintenance windows (cancelled ones too), soonest first.

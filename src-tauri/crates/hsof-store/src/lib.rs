@@ -18,6 +18,7 @@ mod incidents;
 mod monitor;
 pub mod schema;
 mod team;
+mod team_calendar;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -30,7 +31,8 @@ pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};
 pub use gpu::{GpuBucket, GpuDeviceRow, GpuSampleRow};
 pub use incidents::{IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord};
 pub use monitor::{Bucket, ThresholdRecord};
-pub use team::{CachedRecord, Mirrored, SharedEntry, TeamOpRecord};
+pub use team::{run_name, CachedRecord, Mirrored, SharedEntry, TeamOpRecord};
+pub use team_calendar::SharedStep;
 
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;

@@ -110,6 +110,33 @@ pub(crate) fn event_json(uid: &str, e: &NewTimelineEvent<'_>) -> Value {
     json!({"uid": uid, "at": e.at, "author": e.author, "kind": e.kind, "text": e.text, "data": e.data})
 }
 
+/// Queues `op` for the shared record `kind`/`name`.
+pub(crate) fn queue(tx: &Transaction<'_>, kind: &str, name: &str, op: &Value) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO team_outbox (kind, name, op, created_at) \
+         VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+        params![kind, name, op.to_string()],
+    )?;
+    Ok(())
+}
+
+/// The shared name of an occurrence's run: readable, DNS-safe, the same on every desktop.
+pub fn run_name(occurrence_key: &str) -> String {
+    use sha2::Digest as _;
+    let mut slug = String::new();
+    for c in occurrence_key.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_matches('-').chars().take(40).collect();
+    let hash = hex::encode(&sha2::Sha256::digest(occurrence_key.as_bytes())[..4]);
+    format!("run-{}-{hash}", slug.trim_end_matches('-'))
+}
+
 /// Queues `op` when incident `incident_id` is shared.
 pub(crate) fn record_op(tx: &Transaction<'_>, incident_id: i64, op: &Value) -> Result<(), StoreError> {
     let name: Option<String> = tx
@@ -117,11 +144,7 @@ pub(crate) fn record_op(tx: &Transaction<'_>, incident_id: i64, op: &Value) -> R
         .optional()?
         .flatten();
     if let Some(name) = name {
-        tx.execute(
-            "INSERT INTO team_outbox (kind, name, op, created_at) \
-             VALUES ('incident', ?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-            params![name, op.to_string()],
-        )?;
+        queue(tx, "incident", &name, op)?;
     }
     Ok(())
 }

@@ -9,7 +9,6 @@
 
 use chrono::DateTime;
 use hsof_store::{IncidentRecord, SharedEntry};
-use kube::discovery::ApiResource;
 use serde_json::{json, Map, Value};
 
 use crate::{GROUP, VERSION};
@@ -26,17 +25,6 @@ pub const MAX_FIELD: usize = 2048;
 pub struct Actor {
     /// The Kubernetes user; the local user when the API server does not say.
     pub user: String,
-}
-
-/// The Incident resource.
-pub fn resource() -> ApiResource {
-    ApiResource {
-        group: GROUP.into(),
-        version: VERSION.into(),
-        api_version: format!("{GROUP}/{VERSION}"),
-        kind: "Incident".into(),
-        plural: "incidents".into(),
-    }
 }
 
 /// A reminder this app claimed in the shared record (only its claimant shows it).
@@ -404,7 +392,7 @@ mod tests {
         let mut obj = new_object("inc-1", "hsof", &incident, &alice());
         let op = json!({"op": "declare", "incident": incident, "event": {"uid": "e1", "at": "2026-12-05T10:00:00Z",
             "author": "ali", "kind": "declared", "text": "declared P1: GPU OOM", "data": "null"}});
-        apply(&mut obj, &op, &alice()).unwrap();
+        apply(&mut obj, &op, &alice()).expect("ok");
         obj
     }
 
@@ -415,7 +403,7 @@ mod tests {
 
     #[test]
     fn a_declaration_reads_back_with_both_identities() {
-        let (rec, entries) = to_local(&declared()).unwrap();
+        let (rec, entries) = to_local(&declared()).expect("ok");
         assert_eq!(rec.severity, "P1");
         assert_eq!(rec.status, "open");
         assert_eq!(rec.declared_by, "alice@example.org (ali)");
@@ -427,13 +415,13 @@ mod tests {
     #[test]
     fn two_acknowledgements_make_one_and_keep_both_entries() {
         let mut obj = declared();
-        apply(&mut obj, &ack("a", "2026-12-05T10:01:00Z", "ali"), &alice()).unwrap();
-        apply(&mut obj, &ack("b", "2026-12-05T10:01:00Z", "bo"), &bob()).unwrap();
-        let (rec, entries) = to_local(&obj).unwrap();
+        apply(&mut obj, &ack("a", "2026-12-05T10:01:00Z", "ali"), &alice()).expect("ok");
+        apply(&mut obj, &ack("b", "2026-12-05T10:01:00Z", "bo"), &bob()).expect("ok");
+        let (rec, entries) = to_local(&obj).expect("ok");
         assert_eq!(rec.acknowledged_at.as_deref(), Some("2026-12-05T10:01:00Z"));
         assert_eq!(obj["status"]["acknowledged"]["by"], "alice@example.org");
         assert_eq!(entries.iter().filter(|e| e.kind == "acknowledged").count(), 1);
-        let note = entries.iter().find(|e| e.uid == "b").unwrap();
+        let note = entries.iter().find(|e| e.uid == "b").expect("ok");
         assert_eq!(note.kind, "note");
         assert!(note.text.starts_with("also acknowledged by bob@example.org"), "{}", note.text);
         assert_eq!(obj["status"]["state"], "Acknowledged");
@@ -443,9 +431,9 @@ mod tests {
     fn applying_a_write_again_changes_nothing() {
         let mut obj = declared();
         let op = ack("a", "2026-12-05T10:01:00Z", "ali");
-        apply(&mut obj, &op, &alice()).unwrap();
+        apply(&mut obj, &op, &alice()).expect("ok");
         let once = obj.clone();
-        apply(&mut obj, &op, &alice()).unwrap();
+        apply(&mut obj, &op, &alice()).expect("ok");
         assert_eq!(obj, once);
     }
 
@@ -456,22 +444,22 @@ mod tests {
             json!({"op": "update", "changes": {"escalated_at": "2026-12-05T10:15:00Z"}, "event": {"uid": uid,
                 "at": "2026-12-05T10:15:00Z", "author": "hsof", "kind": "escalated", "text": "escalate", "data": "null"}})
         };
-        apply(&mut obj, &esc("x1"), &alice()).unwrap();
-        apply(&mut obj, &esc("x2"), &bob()).unwrap();
-        let (_, entries) = to_local(&obj).unwrap();
+        apply(&mut obj, &esc("x1"), &alice()).expect("ok");
+        apply(&mut obj, &esc("x2"), &bob()).expect("ok");
+        let (_, entries) = to_local(&obj).expect("ok");
         assert_eq!(entries.iter().filter(|e| e.kind == "escalated").count(), 1);
         let rem = json!({"op": "reminder", "key": "update@2026-12-05T10:30:00Z", "at": "2026-12-05T10:30:00Z"});
-        assert!(apply(&mut obj, &rem, &alice()).unwrap().is_some());
-        assert!(apply(&mut obj, &rem, &bob()).unwrap().is_none());
+        assert!(apply(&mut obj, &rem, &alice()).expect("ok").is_some());
+        assert!(apply(&mut obj, &rem, &bob()).expect("ok").is_none());
     }
 
     #[test]
     fn entries_stay_in_time_order_whoever_sends_first() {
         let mut obj = declared();
         let note = |uid: &str, at: &str| json!({"op": "event", "event": {"uid": uid, "at": at, "author": "x", "kind": "note", "text": uid, "data": "null"}});
-        apply(&mut obj, &note("late", "2026-12-05T10:05:00Z"), &alice()).unwrap();
-        apply(&mut obj, &note("early", "2026-12-05T10:02:00Z"), &bob()).unwrap();
-        let (_, entries) = to_local(&obj).unwrap();
+        apply(&mut obj, &note("late", "2026-12-05T10:05:00Z"), &alice()).expect("ok");
+        apply(&mut obj, &note("early", "2026-12-05T10:02:00Z"), &bob()).expect("ok");
+        let (_, entries) = to_local(&obj).expect("ok");
         let order: Vec<&str> = entries.iter().map(|e| e.uid.as_str()).collect();
         assert_eq!(order, ["e1", "early", "late"]);
     }
@@ -480,10 +468,10 @@ mod tests {
     fn a_record_edited_into_another_shape_is_named_not_read() {
         let mut obj = declared();
         obj["spec"]["severity"] = json!("P9");
-        assert!(to_local(&obj).unwrap_err().contains("spec.severity"));
+        assert!(to_local(&obj).expect_err("refused").contains("spec.severity"));
         let mut obj = declared();
         obj["status"]["timeline"][0]["at"] = json!("yesterday");
-        assert!(to_local(&obj).unwrap_err().contains("status.timeline[0].at"));
+        assert!(to_local(&obj).expect_err("refused").contains("status.timeline[0].at"));
     }
 
     #[test]
@@ -491,9 +479,9 @@ mod tests {
         let mut obj = declared();
         let op =
             json!({"op": "slack", "id": "s1", "text": "P1 declared", "blocks": "null", "at": "2026-12-05T10:00:00Z"});
-        apply(&mut obj, &op, &alice()).unwrap();
-        apply(&mut obj, &op, &bob()).unwrap();
-        assert_eq!(obj["status"]["slack"].as_array().unwrap().len(), 1);
+        apply(&mut obj, &op, &alice()).expect("ok");
+        apply(&mut obj, &op, &bob()).expect("ok");
+        assert_eq!(obj["status"]["slack"].as_array().expect("ok").len(), 1);
         let now = "2026-12-05T10:00:01Z";
         let mut a = obj.clone();
         assert!(claim_slack(&mut a, "s1", "A", now, "2026-12-05T10:00:31Z"));
@@ -515,10 +503,10 @@ mod tests {
         for n in 1..MAX_TIMELINE {
             let op = json!({"op": "event", "event": {"uid": format!("n{n}"), "at": "2026-12-05T10:05:00Z",
                 "author": "x", "kind": "note", "text": "n", "data": "null"}});
-            apply(&mut obj, &op, &alice()).unwrap();
+            apply(&mut obj, &op, &alice()).expect("ok");
         }
         let op = json!({"op": "event", "event": {"uid": "over", "at": "2026-12-05T11:00:00Z", "author": "x",
             "kind": "note", "text": "n", "data": "null"}});
-        assert!(apply(&mut obj, &op, &alice()).unwrap_err().contains("holds 200 entries"));
+        assert!(apply(&mut obj, &op, &alice()).expect_err("refused").contains("holds 200 entries"));
     }
 }

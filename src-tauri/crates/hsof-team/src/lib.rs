@@ -7,6 +7,7 @@
 //! current identity. It has its own reason to change (the team's shared schema), so it is
 //! not part of hsof-cluster or hsof-core.
 
+pub mod calendar;
 pub mod incident;
 pub mod sync;
 

@@ -10,13 +10,79 @@ use kube::runtime::watcher;
 use serde_json::Value;
 
 use crate::incident::{self, Actor, Claimed};
-use crate::TeamError;
+use crate::{calendar, TeamError, GROUP, VERSION};
+
+/// The kinds of the team store, as the outbox and the API server name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `Incident`.
+    Incident,
+    /// `ProcedureRun`.
+    ProcedureRun,
+    /// `MaintenanceWindow`.
+    MaintenanceWindow,
+}
+
+impl Kind {
+    /// All three.
+    pub const ALL: [Kind; 3] = [Kind::Incident, Kind::ProcedureRun, Kind::MaintenanceWindow];
+
+    /// The outbox's name for it.
+    pub fn outbox(self) -> &'static str {
+        match self {
+            Kind::Incident => "incident",
+            Kind::ProcedureRun => "procedurerun",
+            Kind::MaintenanceWindow => "maintenancewindow",
+        }
+    }
+
+    /// From the outbox's name.
+    pub fn from_outbox(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.outbox() == s)
+    }
+
+    /// Its resource.
+    pub fn resource(self) -> kube::discovery::ApiResource {
+        let (plural, kind) = match self {
+            Kind::Incident => ("incidents", "Incident"),
+            Kind::ProcedureRun => ("procedureruns", "ProcedureRun"),
+            Kind::MaintenanceWindow => ("maintenancewindows", "MaintenanceWindow"),
+        };
+        kube::discovery::ApiResource {
+            group: GROUP.into(),
+            version: VERSION.into(),
+            api_version: format!("{GROUP}/{VERSION}"),
+            kind: kind.into(),
+            plural: plural.into(),
+        }
+    }
+
+    /// The new record the writes `ops` create, when one of them can.
+    fn create_from(self, name: &str, namespace: &str, ops: &[Value], actor: &Actor) -> Option<Value> {
+        match self {
+            Kind::Incident => ops
+                .iter()
+                .find(|o| o["op"] == "declare")
+                .map(|d| incident::new_object(name, namespace, &d["incident"], actor)),
+            Kind::ProcedureRun => ops.first().map(|o| calendar::new_run(name, namespace, o)),
+            Kind::MaintenanceWindow => ops.first().map(|o| calendar::new_window(name, namespace, o, actor)),
+        }
+    }
+
+    fn apply(self, obj: &mut Value, op: &Value, actor: &Actor) -> Result<Option<Claimed>, String> {
+        match self {
+            Kind::Incident => incident::apply(obj, op, actor),
+            Kind::ProcedureRun => calendar::apply_run(obj, op, actor).map(|()| None),
+            Kind::MaintenanceWindow => calendar::apply_window(obj, op, actor).map(|()| None),
+        }
+    }
+}
 
 /// Attempts of one guarded write before giving up (each a 409: the record kept changing).
 const TRIES: usize = 20;
 
-fn api(client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
-    Api::namespaced_with(client.clone(), namespace, &incident::resource())
+fn api(client: &kube::Client, namespace: &str, kind: Kind) -> Api<DynamicObject> {
+    Api::namespaced_with(client.clone(), namespace, &kind.resource())
 }
 
 fn value(o: DynamicObject) -> Value {
@@ -40,39 +106,40 @@ pub struct Pushed {
     pub claimed: Vec<Claimed>,
 }
 
-/// Sends `ops` (one record's queued writes, oldest first) to the shared incident `name`,
-/// creating it from its declaration when it is not there yet.
+/// Sends `ops` (one record's queued writes, oldest first) to the shared record `name`,
+/// creating it (an incident from its declaration) when it is not there yet.
 pub async fn push(
     client: &kube::Client,
     namespace: &str,
+    kind: Kind,
     name: &str,
     ops: &[Value],
     actor: &Actor,
 ) -> Result<Pushed, TeamError> {
-    let api = api(client, namespace);
+    let api = api(client, namespace, kind);
+    let plural = kind.resource().plural;
     for _ in 0..TRIES {
         let current =
-            api.get_opt(name).await.map_err(|e| ClusterError::from_kube(e, &format!("get incidents/{name}")))?;
+            api.get_opt(name).await.map_err(|e| ClusterError::from_kube(e, &format!("get {plural}/{name}")))?;
         let mut obj = match current {
             Some(o) => value(o),
             None => {
-                let Some(decl) = ops.iter().find(|o| o["op"] == "declare") else {
+                let Some(new) = kind.create_from(name, namespace, ops, actor) else {
                     return Err(TeamError::Refused(format!(
-                        "incident {name} is no longer in the team store (deleted there); its writes stay on this desktop"
+                        "{plural}/{name} is no longer in the team store (deleted there); its writes stay on this desktop"
                     )));
                 };
-                let new = incident::new_object(name, namespace, &decl["incident"], actor);
                 match api.create(&PostParams::default(), &object(&new)?).await {
                     Ok(o) => value(o),
                     Err(kube::Error::Api(e)) if e.code == 409 => continue,
-                    Err(e) => return Err(ClusterError::from_kube(e, &format!("create incidents/{name}")).into()),
+                    Err(e) => return Err(ClusterError::from_kube(e, &format!("create {plural}/{name}")).into()),
                 }
             }
         };
         let before = obj["status"].clone();
         let (mut applied, mut refused, mut claimed) = (0, None, Vec::new());
         for op in ops {
-            match incident::apply(&mut obj, op, actor) {
+            match kind.apply(&mut obj, op, actor) {
                 Ok(c) => {
                     applied += 1;
                     claimed.extend(c);
@@ -89,11 +156,11 @@ pub async fn push(
         match api.replace_status(name, &PostParams::default(), &object(&obj)?).await {
             Ok(o) => return Ok(Pushed { object: value(o), applied, refused, claimed }),
             Err(kube::Error::Api(e)) if e.code == 409 => continue,
-            Err(e) => return Err(ClusterError::from_kube(e, &format!("update incidents/{name}/status")).into()),
+            Err(e) => return Err(ClusterError::from_kube(e, &format!("update {plural}/{name}/status")).into()),
         }
     }
     Err(TeamError::Refused(format!(
-        "incident {name} kept changing under {TRIES} attempts to write it; tried again later"
+        "{plural}/{name} kept changing under {TRIES} attempts to write it; tried again later"
     )))
 }
 
@@ -106,7 +173,7 @@ pub async fn update(
     name: &str,
     mut change: impl FnMut(&mut Value) -> bool,
 ) -> Result<Option<Value>, TeamError> {
-    let api = api(client, namespace);
+    let api = api(client, namespace, Kind::Incident);
     for _ in 0..TRIES {
         let Some(current) =
             api.get_opt(name).await.map_err(|e| ClusterError::from_kube(e, &format!("get incidents/{name}")))?
@@ -126,12 +193,12 @@ pub async fn update(
     Err(TeamError::Refused(format!("incident {name} kept changing under {TRIES} attempts to write it")))
 }
 
-/// Every shared incident in the namespace.
-pub async fn list(client: &kube::Client, namespace: &str) -> Result<Vec<Value>, TeamError> {
-    let list = api(client, namespace)
+/// Every shared record of `kind` in the namespace.
+pub async fn list(client: &kube::Client, namespace: &str, kind: Kind) -> Result<Vec<Value>, TeamError> {
+    let list = api(client, namespace, kind)
         .list(&ListParams::default())
         .await
-        .map_err(|e| ClusterError::from_kube(e, "list incidents"))?;
+        .map_err(|e| ClusterError::from_kube(e, &format!("list {}", kind.resource().plural)))?;
     Ok(list.items.into_iter().map(value).collect())
 }
 
@@ -139,11 +206,11 @@ pub async fn list(client: &kube::Client, namespace: &str) -> Result<Vec<Value>, 
 /// resumed from where it stopped, re-listed after a gap, with backoff while the cluster
 /// is away): each record as it is after a change. Removals are not reported (a desktop
 /// keeps its copy of a record deleted in the cluster).
-pub fn watch(client: &kube::Client, namespace: &str) -> impl Stream<Item = Value> + Send + 'static {
+pub fn watch(client: &kube::Client, namespace: &str, kind: Kind) -> impl Stream<Item = Value> + Send + 'static {
     use futures_util::StreamExt;
     use kube::runtime::watcher::Event;
     use kube::runtime::WatchStreamExt;
-    watcher(api(client, namespace), watcher::Config::default()).default_backoff().filter_map(|ev| async move {
+    watcher(api(client, namespace, kind), watcher::Config::default()).default_backoff().filter_map(|ev| async move {
         match ev {
             Ok(Event::Apply(o) | Event::InitApply(o)) => Some(value(o)),
             Ok(_) => None,

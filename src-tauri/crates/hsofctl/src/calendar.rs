@@ -151,7 +151,21 @@ fn print_detail(d: &OccurrenceDetail) {
 }
 
 /// Runs one calendar command; the exit code is 1 when gates fail or a run step fails.
+/// With the team store on, the shared runs and windows are read first and what this
+/// command wrote is sent after (or waits in the outbox when the cluster does not answer).
 pub async fn run(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, Error> {
+    ctx.team_connect_if_due(Utc::now()).await;
+    let _ = ctx.team_sync(Utc::now()).await;
+    let code = run_here(ctx, cmd, out).await?;
+    if ctx.team_overview().is_ok_and(|o| o.pending > 0) {
+        if let Err(e) = ctx.team_sync(Utc::now()).await {
+            eprintln!("Team store: not shared yet ({e}); kept and sent by the next sync");
+        }
+    }
+    Ok(code)
+}
+
+async fn run_here(ctx: &AppContext, cmd: &CalendarCmd, out: &Out) -> Result<u8, Error> {
     let now = Utc::now();
     let actor = os_user();
     let range = |from: DateTime<Utc>, to: DateTime<Utc>| -> Result<u8, Error> {

@@ -186,6 +186,8 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
     // A desktop where the team store was never found looks again (at most hourly), so a
     // declaration made here is shared once an administrator installed it.
     ctx.team_connect_if_due(now).await;
+    // Reads show the team's records as the cluster has them now.
+    let _ = ctx.team_sync(now).await;
     let detail = match cmd {
         IncidentCmd::Declare { severity, title, components, description, from_alert } => {
             let mut new = match from_alert {

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use hsof_store::{CachedRecord, Mirrored, TeamOpRecord};
 use hsof_team::incident::{self as shared, Actor};
+use hsof_team::sync::Kind;
 use hsof_team::TeamError;
 use serde::Serialize;
 use serde_json::Value;
@@ -66,11 +67,13 @@ pub struct TeamOverview {
     pub invalid: Vec<(String, String)>,
 }
 
-/// A shared incident that changed here, from the watch.
+/// A shared record that changed here, from the watch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamChange {
-    /// Its local id.
-    pub incident_id: i64,
+    /// `incident`, `procedurerun`, `maintenancewindow`.
+    pub kind: &'static str,
+    /// Its local id (a run's row id).
+    pub id: i64,
     /// A teammate declared it (a notification is due).
     pub notice: Option<ReminderNotice>,
 }
@@ -146,7 +149,7 @@ impl AppContext {
             return Ok(out);
         }
         let pending_count = |s: &hsof_store::Store| s.team_outbox().map(|o| o.len() as u32).unwrap_or(0);
-        out.pending = pending_count(&store);
+        out.pending = pending_count(store);
         let cluster = self.cluster().await?;
         let actor = self.team_actor(&cluster).await;
         out.identity = Some(actor.user.clone());
@@ -155,27 +158,28 @@ impl AppContext {
         let read_only = self.config().config.cluster.read_only;
         // One record's writes at a time, records in the order of their oldest write.
         let outbox = store.team_outbox()?;
-        let mut names: Vec<&str> = Vec::new();
+        let mut records: Vec<(&str, &str)> = Vec::new();
         for o in &outbox {
-            if !names.contains(&o.name.as_str()) {
-                names.push(&o.name);
+            if !records.contains(&(o.kind.as_str(), o.name.as_str())) {
+                records.push((&o.kind, &o.name));
             }
         }
-        for name in names {
-            let mine: Vec<&TeamOpRecord> = outbox.iter().filter(|o| o.name == name).collect();
+        for (kind_name, name) in records {
+            let Some(kind) = Kind::from_outbox(kind_name) else { continue };
+            let mine: Vec<&TeamOpRecord> = outbox.iter().filter(|o| o.kind == kind_name && o.name == name).collect();
             if read_only {
                 out.errors.push(format!("{name}: the app is read-only (cluster.read_only); its writes wait"));
                 continue;
             }
             let ops: Vec<Value> = mine.iter().map(|o| op_value(o)).collect();
-            match hsof_team::sync::push(&client, &ns, name, &ops, &actor).await {
+            match hsof_team::sync::push(&client, &ns, kind, name, &ops, &actor).await {
                 Ok(p) => {
                     if p.applied > 0 {
-                        store.team_outbox_sent("incident", name, mine[p.applied - 1].seq)?;
+                        store.team_outbox_sent(kind_name, name, mine[p.applied - 1].seq)?;
                         out.sent += p.applied as u32;
                     }
                     if let Some(why) = p.refused {
-                        store.team_outbox_failed("incident", name, &why)?;
+                        store.team_outbox_failed(kind_name, name, &why)?;
                         out.errors.push(format!("{name}: {why}"));
                     }
                     for c in p.claimed {
@@ -190,36 +194,49 @@ impl AppContext {
                             });
                         }
                     }
-                    self.team_mirror(&p.object, &actor, now, &mut out)?;
+                    self.team_mirror(kind, &p.object, &actor, now, &mut out)?;
                 }
                 Err(TeamError::Refused(why)) => {
-                    store.team_outbox_failed("incident", name, &why)?;
+                    store.team_outbox_failed(kind_name, name, &why)?;
                     out.errors.push(format!("{name}: {why}"));
                 }
                 Err(e) => {
                     // The cluster did not take it: this and every later write wait, in order.
                     let why = e.to_string();
-                    store.team_outbox_failed("incident", name, &why)?;
+                    store.team_outbox_failed(kind_name, name, &why)?;
                     out.errors.push(format!("{name}: {why}"));
-                    out.pending = pending_count(&store);
+                    out.pending = pending_count(store);
                     return Err(Error::from(e));
                 }
             }
         }
-        for obj in hsof_team::sync::list(&client, &ns).await? {
-            self.team_mirror(&obj, &actor, now, &mut out)?;
+        for kind in Kind::ALL {
+            for obj in hsof_team::sync::list(&client, &ns, kind).await? {
+                self.team_mirror(kind, &obj, &actor, now, &mut out)?;
+            }
         }
-        out.pending = pending_count(&store);
-        out.invalid = store.team_cache_invalid("incident")?;
+        out.pending = pending_count(store);
+        out.invalid = self.team_invalid()?;
         Ok(out)
     }
 
     /// Writes a shared record read from the cluster into the local cache (with this
     /// desktop's unsent writes to it applied on top). A record this app cannot read is
     /// kept aside as invalid, never mirrored and never written over.
-    fn team_mirror(&self, obj: &Value, actor: &Actor, now: DateTime<Utc>, out: &mut TeamSync) -> Result<(), Error> {
+    fn team_mirror(
+        &self,
+        kind: Kind,
+        obj: &Value,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        out: &mut TeamSync,
+    ) -> Result<(), Error> {
         out.read += 1;
-        if let Some(change) = self.team_mirror_one(obj, actor, now)? {
+        let change = match kind {
+            Kind::Incident => self.team_mirror_one(obj, actor, now)?,
+            Kind::ProcedureRun | Kind::MaintenanceWindow => self.team_mirror_calendar(kind, obj, actor, now)?,
+        };
+        if let Some(change) = change {
             out.changed += 1;
             out.notices.extend(change.notice);
         }
@@ -281,14 +298,83 @@ impl AppContext {
                         title: format!("{} declared by {}", rec.severity, rec.declared_by),
                         body: rec.title.clone(),
                     });
-                    return Ok(Some(TeamChange { incident_id: id, notice }));
+                    return Ok(Some(TeamChange { kind: "incident", id, notice }));
                 }
             }
         }
         Ok(None)
     }
 
-    /// Follows the shared incidents as they change (kube-runtime's watcher), mirroring
+    /// Shared records of every kind this app cannot read: name and why.
+    fn team_invalid(&self) -> Result<Vec<(String, String)>, Error> {
+        let store = self.store()?;
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            out.extend(store.team_cache_invalid(kind.outbox())?);
+        }
+        Ok(out)
+    }
+
+    /// Mirrors a procedure run or a maintenance window; `Some` when something here changed.
+    fn team_mirror_calendar(
+        &self,
+        kind: Kind,
+        obj: &Value,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TeamChange>, Error> {
+        use hsof_team::calendar;
+        let store = self.store()?;
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let check = |o: &Value| match kind {
+            Kind::ProcedureRun => calendar::run_to_local(o).map(|_| ()),
+            _ => calendar::window_to_local(o).map(|_| ()),
+        };
+        let checked = check(obj);
+        let cached = CachedRecord {
+            resource_version: obj["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string(),
+            object: obj.to_string(),
+            read_at: crate::time::ts(now),
+            invalid: checked.clone().err(),
+        };
+        store.team_cache_put(kind.outbox(), name, &cached)?;
+        if let Err(why) = checked {
+            tracing::warn!(record = name, %why, "a shared calendar record cannot be read; it is shown as invalid");
+            return Ok(None);
+        }
+        for _ in 0..3 {
+            let pending: Vec<TeamOpRecord> =
+                store.team_outbox()?.into_iter().filter(|o| o.kind == kind.outbox() && o.name == name).collect();
+            let through = pending.last().map_or(0, |o| o.seq);
+            let mut folded = obj.clone();
+            for o in &pending {
+                let op = op_value(o);
+                let _ = match kind {
+                    Kind::ProcedureRun => calendar::apply_run(&mut folded, &op, actor),
+                    _ => calendar::apply_window(&mut folded, &op, actor),
+                };
+            }
+            let written = match kind {
+                Kind::ProcedureRun => {
+                    let (run, steps) = calendar::run_to_local(&folded).map_err(Error::InvalidInput)?;
+                    store.team_mirror_run(name, through, &run, &steps)?
+                }
+                _ => {
+                    let w = calendar::window_to_local(&folded).map_err(Error::InvalidInput)?;
+                    store.team_mirror_window(name, through, &w)?
+                }
+            };
+            match written {
+                Mirrored::Stale => continue,
+                Mirrored::Written { id, changed, .. } => {
+                    return Ok(changed.then_some(TeamChange { kind: kind.outbox(), id, notice: None }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Follows the shared records as they change (kube-runtime's watcher), mirroring
     /// each change as it arrives and handing it to `on_change`. Runs until the watch
     /// stream ends (it retries by itself with backoff while the cluster is away).
     pub async fn team_watch(&self, mut on_change: impl FnMut(TeamChange)) -> Result<(), Error> {
@@ -298,13 +384,19 @@ impl AppContext {
         }
         let cluster = self.cluster().await?;
         let actor = self.team_actor(&cluster).await;
-        let stream = hsof_team::sync::watch(cluster.client(), &cluster.namespace);
-        futures_util::pin_mut!(stream);
-        while let Some(obj) = stream.next().await {
-            match self.team_mirror_one(&obj, &actor, Utc::now()) {
+        let streams = Kind::ALL.map(|kind| {
+            hsof_team::sync::watch(cluster.client(), &cluster.namespace, kind).map(move |obj| (kind, obj)).boxed()
+        });
+        let mut stream = futures_util::stream::select_all(streams);
+        while let Some((kind, obj)) = stream.next().await {
+            let mirrored = match kind {
+                Kind::Incident => self.team_mirror_one(&obj, &actor, Utc::now()),
+                _ => self.team_mirror_calendar(kind, &obj, &actor, Utc::now()),
+            };
+            match mirrored {
                 Ok(Some(c)) => on_change(c),
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "a shared incident could not be written here"),
+                Err(e) => tracing::warn!(error = %e, "a shared record could not be written here"),
             }
         }
         Ok(())
@@ -320,7 +412,7 @@ impl AppContext {
             error: outbox.iter().find_map(|o| o.last_error.clone()),
             read_at: store.team_cache_read_at()?,
             upload_offer: self.team_upload_offer()?.len() as u32,
-            invalid: store.team_cache_invalid("incident")?,
+            invalid: self.team_invalid()?,
         })
     }
 

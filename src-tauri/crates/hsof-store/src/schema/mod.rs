@@ -24,6 +24,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(experiments::owner_steps());
     all.extend(incidents::drill_steps());
     all.extend(team::steps());
+    all.extend(team::calendar_steps());
     all
 }
 

@@ -54,3 +54,18 @@ CREATE TABLE team_cache (
 "#,
     )]
 }
+
+/// The operations calendar shared too: procedure runs are named after their occurrence (the
+/// same on every desktop), maintenance windows like incidents; step results get unique ids.
+pub(super) fn calendar_steps() -> Vec<M<'static>> {
+    vec![M::up(
+        r#"
+ALTER TABLE procedure_runs ADD COLUMN team_name TEXT;
+CREATE UNIQUE INDEX procedure_runs_team_name ON procedure_runs(team_name) WHERE team_name IS NOT NULL;
+ALTER TABLE step_results ADD COLUMN uid TEXT;
+CREATE UNIQUE INDEX step_results_uid ON step_results(uid) WHERE uid IS NOT NULL;
+ALTER TABLE maintenance_windows ADD COLUMN team_name TEXT;
+CREATE UNIQUE INDEX maintenance_windows_team_name ON maintenance_windows(team_name) WHERE team_name IS NOT NULL;
+"#,
+    )]
+}
