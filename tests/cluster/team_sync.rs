@@ -381,3 +381,85 @@ async fn a_checklist_done_on_one_desktop_is_done_on_the_other_and_windows_are_sh
     wa.abort();
     wb.abort();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_write_is_kept_and_named_and_other_kinds_still_go() {
+    let f = fake();
+    installed(&f).await;
+    let b = desktop(&f, "bob", None);
+    connected(&b).await;
+    // Bob's role is taken back for incidents only: he may read them, and write the calendar.
+    f.server.with(|s| {
+        s.policy.insert(
+            "bob".into(),
+            vec![
+                hsof_fake_kube::Rule::new(&["get", "list", "watch"], &["*"], &["*"]),
+                hsof_fake_kube::Rule::new(
+                    &["*"],
+                    &["ops.hsof.io"],
+                    &["procedureruns", "procedureruns/status", "maintenancewindows", "maintenancewindows/status"],
+                ),
+                hsof_fake_kube::Rule::new(&["create"], &["authorization.k8s.io", "authentication.k8s.io"], &["*"]),
+            ],
+        );
+    });
+    let declared = b.ctx.incident_declare(&p1("exporter flapping"), "bo", now()).expect("declare");
+    let w = hsof_core::calendar::NewWindow {
+        title: "etcd defrag".into(),
+        start: (now() + chrono::Duration::days(3)).to_rfc3339(),
+        end: (now() + chrono::Duration::days(3) + chrono::Duration::hours(1)).to_rfc3339(),
+        description: String::new(),
+        impact: "none expected".into(),
+        silence: false,
+    };
+    b.ctx.schedule_window(&w, "bo", now()).await.expect("schedule");
+    let report = b.ctx.team_sync(now()).await.expect("sync");
+    assert!(
+        report.errors.iter().any(|e| e.contains("may not write incidents") && e.contains("kept on this desktop")),
+        "{report:?}"
+    );
+    assert!(kubectl(&f, &["get", "maintenancewindows"]).contains("etcd defrag"), "the window went");
+    assert!(kubectl(&f, &["get", "incidents", "-o", "name"]).trim().is_empty(), "the incident did not");
+    let detail = b.ctx.incident_detail(declared.view.incident.id, now()).expect("detail");
+    let shared = detail.view.shared.expect("shared");
+    assert!(
+        shared.pending > 0 && shared.error.as_deref().is_some_and(|e| e.contains("may not write incidents")),
+        "{shared:?}"
+    );
+
+    // The role comes back: what waited goes, once.
+    f.server.with(|s| s.policy.remove("bob"));
+    let report = b.ctx.team_sync(now()).await.expect("sync");
+    assert_eq!(report.pending, 0, "{report:?}");
+    assert!(kubectl(&f, &["get", "incidents"]).contains("exporter flapping"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_timers_run_by_the_api_servers_clock_not_a_skewed_desktops() {
+    let f = fake();
+    installed(&f).await;
+    let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
+    connected(&a).await;
+    connected(&b).await;
+    let t = now();
+    a.ctx.incident_declare(&p1("queue backlog"), "ali", t).expect("declare");
+    a.ctx.team_sync(t).await.expect("sync a");
+    // Bob's clock runs 20 minutes fast: the P1's 15-minute acknowledgement is not due yet.
+    let fast = t + chrono::Duration::minutes(20);
+    let report = b.ctx.team_sync(fast).await.expect("sync b");
+    assert!(report.clock_skew_secs.is_some_and(|s| (-1210..=-1190).contains(&s)), "{report:?}");
+    let reminders = |d: &Desktop| {
+        d.ctx
+            .store()
+            .expect("store")
+            .team_outbox()
+            .expect("outbox")
+            .iter()
+            .filter(|o| o.op.contains("\"reminder\""))
+            .count()
+    };
+    b.ctx.incidents_tick(fast).expect("tick");
+    assert_eq!(reminders(&b), 0, "nothing is due by the server's clock");
+    b.ctx.incidents_tick(fast + chrono::Duration::minutes(20)).expect("tick");
+    assert!(reminders(&b) > 0, "20 minutes later by the server's clock, the acknowledgement is overdue");
+}

@@ -193,6 +193,24 @@ pub async fn update(
     Err(TeamError::Refused(format!("incident {name} kept changing under {TRIES} attempts to write it")))
 }
 
+/// The API server's clock (the `Date` of its answer to `GET /version`, to the second):
+/// timers of shared records run by it, so desktops whose clocks disagree still agree on
+/// when a reminder is due.
+pub async fn server_time(client: &kube::Client) -> Result<chrono::DateTime<chrono::Utc>, TeamError> {
+    let request = http::Request::get("/version")
+        .body(kube::client::Body::empty())
+        .map_err(|e| TeamError::Refused(format!("GET /version: {e}")))?;
+    let response = client.send(request).await.map_err(|e| ClusterError::from_kube(e, "GET /version"))?;
+    let date = response
+        .headers()
+        .get(http::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .ok_or_else(|| TeamError::Refused("the API server's answer has no Date header".into()))?;
+    chrono::DateTime::parse_from_rfc2822(date)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| TeamError::Refused(format!("the API server's Date {date:?} is not a time: {e}")))
+}
+
 /// Every shared record of `kind` in the namespace.
 pub async fn list(client: &kube::Client, namespace: &str, kind: Kind) -> Result<Vec<Value>, TeamError> {
     let list = api(client, namespace, kind)

@@ -72,6 +72,12 @@ pub async fn run(ctx: &AppContext, cmd: &TeamCmd, out: &Out) -> Result<u8, Error
                 for e in &r.errors {
                     println!("  waiting: {e}");
                 }
+                if let Some(s) = r.clock_skew_secs {
+                    let (n, way) = if s > 0 { (s, "behind") } else { (-s, "ahead of") };
+                    println!(
+                        "  this desktop's clock is {n} s {way} the API server's; shared timers run by the server's"
+                    );
+                }
                 for (name, why) in &r.invalid {
                     println!("  invalid: {name}: {why} (fix it with `kubectl edit incident {name}`; this app does not write over it)");
                 }

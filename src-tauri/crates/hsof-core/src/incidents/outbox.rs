@@ -366,6 +366,8 @@ impl AppContext {
                 continue;
             }
             let shared = team && rec.team_name.is_some();
+            // A shared incident's timers run by the API server's clock, as on every desktop.
+            let now = if shared { self.team_clock(now) } else { now };
             let policy = self.incident_policy(i.severity)?;
             for r in ops::due_reminders(&i, &policy, &hours, now) {
                 let kind =

@@ -22,6 +22,8 @@ use crate::{AppContext, Error};
 pub struct TeamState {
     /// (context, Kubernetes user) of the last SelfSubjectReview.
     identity: std::sync::Mutex<Option<(String, String)>>,
+    /// The API server's clock minus this desktop's, and when that was measured (local).
+    skew: std::sync::Mutex<Option<(DateTime<Utc>, Duration)>>,
     sync: tokio::sync::Mutex<()>,
 }
 
@@ -44,6 +46,9 @@ pub struct TeamSync {
     pub errors: Vec<String>,
     /// Shared records this app cannot read (edited into another shape): name and why.
     pub invalid: Vec<(String, String)>,
+    /// The API server's clock minus this desktop's, in seconds, when it is off by 2 s or
+    /// more (shared timers run by the server's clock).
+    pub clock_skew_secs: Option<i64>,
     /// Teammates' new declarations.
     pub notices: Vec<ReminderNotice>,
     /// Reminders and escalations this app claimed (it alone shows them).
@@ -81,6 +86,10 @@ pub struct TeamChange {
 /// A teammate's declaration is announced when it is this recent and unresolved (not the
 /// whole history on a desktop's first sync).
 const ANNOUNCE_WITHIN_MINUTES: i64 = 60;
+/// How often the API server's clock is read again.
+const SKEW_EVERY_MINUTES: i64 = 10;
+/// Clock differences below this are the Date header's rounding, not skew.
+const SKEW_MIN_SECS: i64 = 2;
 /// A reminder claimed this late (its app was offline) is recorded, not shown.
 const REMINDER_STALE_MINUTES: i64 = 15;
 
@@ -104,6 +113,17 @@ impl AppContext {
             *g = Some((cluster.context.clone(), user.clone()));
         }
         Actor { user }
+    }
+
+    /// The API server's clock minus this desktop's, when measured and 2 s or more.
+    fn team_skew(&self) -> Option<Duration> {
+        let (_, skew) = self.team_state().skew.lock().ok().and_then(|g| *g)?;
+        (skew.num_seconds().abs() >= SKEW_MIN_SECS).then_some(skew)
+    }
+
+    /// `now` by the API server's clock (as last measured): the time shared timers run by.
+    pub fn team_clock(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.team_skew().map_or(now, |s| now + s)
     }
 
     /// Reads the team store's status and turns sharing on when it is installed and
@@ -156,6 +176,18 @@ impl AppContext {
         let client = cluster.client().clone();
         let ns = cluster.namespace.clone();
         let read_only = self.config().config.cluster.read_only;
+        let measured = self.team_state().skew.lock().ok().and_then(|g| *g);
+        if measured.is_none_or(|(at, _)| (now - at).num_minutes().abs() >= SKEW_EVERY_MINUTES) {
+            match hsof_team::sync::server_time(&client).await {
+                Ok(server) => {
+                    if let Ok(mut g) = self.team_state().skew.lock() {
+                        *g = Some((now, server - now));
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "the API server's clock could not be read"),
+            }
+        }
+        out.clock_skew_secs = self.team_skew().map(|d| d.num_seconds());
         // One record's writes at a time, records in the order of their oldest write.
         let outbox = store.team_outbox()?;
         let mut records: Vec<(&str, &str)> = Vec::new();
@@ -164,8 +196,12 @@ impl AppContext {
                 records.push((&o.kind, &o.name));
             }
         }
+        let mut forbidden: Vec<Kind> = Vec::new();
         for (kind_name, name) in records {
             let Some(kind) = Kind::from_outbox(kind_name) else { continue };
+            if forbidden.contains(&kind) {
+                continue;
+            }
             let mine: Vec<&TeamOpRecord> = outbox.iter().filter(|o| o.kind == kind_name && o.name == name).collect();
             if read_only {
                 out.errors.push(format!("{name}: the app is read-only (cluster.read_only); its writes wait"));
@@ -199,6 +235,17 @@ impl AppContext {
                 Err(TeamError::Refused(why)) => {
                     store.team_outbox_failed(kind_name, name, &why)?;
                     out.errors.push(format!("{name}: {why}"));
+                }
+                Err(TeamError::Cluster(hsof_cluster::ClusterError::Forbidden(m))) => {
+                    // Local-only for this kind until the role is granted; the others go on.
+                    let plural = kind.resource().plural;
+                    let why = format!(
+                        "this identity ({}) may not write {plural} in {ns}: {m}; kept on this desktop until the hsof-team-member role (or edit on the namespace) is granted",
+                        actor.user
+                    );
+                    store.team_outbox_failed(kind_name, name, &why)?;
+                    out.errors.push(format!("{name}: {why}"));
+                    forbidden.push(kind);
                 }
                 Err(e) => {
                     // The cluster did not take it: this and every later write wait, in order.
