@@ -463,3 +463,44 @@ async fn shared_timers_run_by_the_api_servers_clock_not_a_skewed_desktops() {
     b.ctx.incidents_tick(fast + chrono::Duration::minutes(20)).expect("tick");
     assert!(reminders(&b) > 0, "20 minutes later by the server's clock, the acknowledgement is overdue");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_timeline_moves_its_oldest_entries_to_configmaps_and_reads_back_whole() {
+    let f = fake();
+    installed(&f).await;
+    let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
+    connected(&a).await;
+    connected(&b).await;
+    let declared = a.ctx.incident_declare(&p1("long night"), "ali", now()).expect("declare");
+    let id = declared.view.incident.id;
+    let store = a.ctx.store().expect("store");
+    let t0 = now();
+    for n in 0..260 {
+        let at = hsof_core::time::ts(t0 + chrono::Duration::seconds(n + 1));
+        let text = format!("note {n:03}");
+        let ev = hsof_store::NewTimelineEvent { at: &at, author: "ali", kind: "note", text: &text, data: "null" };
+        store.append_timeline(id, &ev).expect("append");
+        // Sent in batches, as a long incident's syncs would.
+        if n % 90 == 89 {
+            a.ctx.team_sync(now()).await.expect("sync");
+        }
+    }
+    a.ctx.team_sync(now()).await.expect("sync");
+    a.ctx.team_sync(now()).await.expect("sync again");
+    let name = name_of(&a, id);
+    let pages =
+        kubectl(&f, &["get", "incident", &name, "-o", "jsonpath={.status.timelinePages} {.status.timeline[*].id}"]);
+    let (count, ids) = pages.split_once(' ').expect("pages and ids");
+    assert!(count.parse::<u32>().expect("a number") >= 1, "{pages}");
+    assert!(ids.split_whitespace().count() <= 200, "the record stays under its limit");
+    assert!(kubectl(&f, &["get", "configmap", &format!("{name}-timeline-1"), "-o", "name"]).contains("configmap"));
+
+    b.ctx.team_sync(now()).await.expect("sync b");
+    let on_b = arrives(&b, &name, Duration::from_secs(2), |_| true).await;
+    let notes: Vec<&str> =
+        on_b.timeline.iter().filter(|e| e.kind.as_str() == "note").map(|e| e.text.as_str()).collect();
+    assert_eq!(notes.len(), 260, "every entry once");
+    assert!(notes.windows(2).all(|w| w[0] < w[1]), "in order");
+    let on_a = a.ctx.incident_detail(id, now()).expect("a");
+    assert_eq!(on_a.timeline.len(), on_b.timeline.len());
+}

@@ -206,7 +206,7 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<Option<Claime
         let timeline = array_mut(status, "timeline");
         if timeline.len() >= MAX_TIMELINE {
             return Err(format!(
-                "the shared timeline of {name} holds {MAX_TIMELINE} entries: this entry stays on this desktop (moving older entries out is not built yet)"
+                "the shared timeline of {name} holds {MAX_TIMELINE} entries: this entry waits until older ones are moved to a timeline page"
             ));
         }
         timeline.push(entry);

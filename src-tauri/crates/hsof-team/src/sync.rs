@@ -93,6 +93,88 @@ fn object(v: &Value) -> Result<DynamicObject, TeamError> {
     serde_json::from_value(v.clone()).map_err(|e| TeamError::Refused(format!("not an object: {e}")))
 }
 
+/// Timeline entries moved out of an Incident at a time, when it would hold more than
+/// [`incident::MAX_TIMELINE`].
+pub const PAGE: usize = 100;
+
+fn page_name(name: &str, page: u64) -> String {
+    format!("{name}-timeline-{page}")
+}
+
+/// Keeps an Incident under etcd's object size limit: when `incoming` more entries would
+/// take its timeline past [`incident::MAX_TIMELINE`], its oldest entries (at least
+/// [`PAGE`]) move to the ConfigMap `<name>-timeline-<n>` (owned by the Incident) and
+/// `status.timelinePages` counts it. The page is written before the record: a record whose
+/// update then meets a 409 is paged again from what it holds, into the same page name.
+async fn page_out(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    obj: &mut Value,
+    incoming: usize,
+) -> Result<(), TeamError> {
+    let timeline = obj["status"]["timeline"].as_array().cloned().unwrap_or_default();
+    if timeline.len() + incoming <= incident::MAX_TIMELINE {
+        return Ok(());
+    }
+    let n = (timeline.len() + incoming - incident::MAX_TIMELINE).max(PAGE).min(timeline.len());
+    if n == 0 {
+        return Ok(());
+    }
+    let page = obj["status"]["timelinePages"].as_u64().unwrap_or(0) + 1;
+    let cm_name = page_name(name, page);
+    let owner = serde_json::json!([{"apiVersion": format!("{GROUP}/{VERSION}"), "kind": "Incident", "name": name,
+        "uid": obj["metadata"]["uid"], "blockOwnerDeletion": false}]);
+    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": cm_name, "namespace": namespace, "ownerReferences": owner,
+            "labels": {"app.kubernetes.io/part-of": "hsof-control-center", "ops.hsof.io/incident": name}},
+        "data": {"entries": Value::Array(timeline[..n].to_vec()).to_string()}});
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let typed: k8s_openapi::api::core::v1::ConfigMap =
+        serde_json::from_value(cm).map_err(|e| TeamError::Refused(format!("timeline page: {e}")))?;
+    match cms.create(&PostParams::default(), &typed).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            // Left by an attempt whose record update lost a race: written again from now.
+            let mut current = cms
+                .get(&cm_name)
+                .await
+                .map_err(|e| ClusterError::from_kube(e, &format!("get configmaps/{cm_name}")))?;
+            current.data = typed.data.clone();
+            cms.replace(&cm_name, &PostParams::default(), &current)
+                .await
+                .map_err(|e| ClusterError::from_kube(e, &format!("update configmaps/{cm_name}")))?;
+        }
+        Err(e) => return Err(ClusterError::from_kube(e, &format!("create configmaps/{cm_name}")).into()),
+    }
+    obj["status"]["timeline"] = Value::Array(timeline[n..].to_vec());
+    obj["status"]["timelinePages"] = serde_json::json!(page);
+    Ok(())
+}
+
+/// The entries moved out of the Incident `obj` to its timeline pages, oldest first, so a
+/// desktop shows the whole timeline. A page that cannot be read is left out and logged.
+pub async fn paged_entries(client: &kube::Client, namespace: &str, obj: &Value) -> Vec<Value> {
+    let pages = obj["status"]["timelinePages"].as_u64().unwrap_or(0);
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let mut entries = Vec::new();
+    for page in 1..=pages {
+        let cm_name = page_name(name, page);
+        match cms.get(&cm_name).await {
+            Ok(cm) => {
+                let text = cm.data.and_then(|d| d.get("entries").cloned()).unwrap_or_default();
+                match serde_json::from_str::<Vec<Value>>(&text) {
+                    Ok(e) => entries.extend(e),
+                    Err(e) => tracing::warn!(page = cm_name, error = %e, "a timeline page is not a list of entries"),
+                }
+            }
+            Err(e) => tracing::warn!(page = cm_name, error = %e, "a timeline page could not be read"),
+        }
+    }
+    entries
+}
+
 /// What sending a record's writes did.
 #[derive(Debug, Clone)]
 pub struct Pushed {
@@ -137,6 +219,10 @@ pub async fn push(
             }
         };
         let before = obj["status"].clone();
+        if kind == Kind::Incident {
+            let incoming = ops.iter().filter(|o| o["event"].is_object()).count();
+            page_out(client, namespace, name, &mut obj, incoming).await?;
+        }
         let (mut applied, mut refused, mut claimed) = (0, None, Vec::new());
         for op in ops {
             match kind.apply(&mut obj, op, actor) {

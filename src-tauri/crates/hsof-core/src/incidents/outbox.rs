@@ -342,7 +342,8 @@ impl AppContext {
                     hsof_team::incident::slack_result(o, &id, &holder, r, entry.clone())
                 };
                 if let Some(after) = hsof_team::sync::update(&client, &ns, &name, record).await? {
-                    self.team_mirror_one(&after, &actor, now)?;
+                    let older = hsof_team::sync::paged_entries(&client, &ns, &after).await;
+                    self.team_mirror_one(&after, &older, &actor, now)?;
                 }
             }
         }

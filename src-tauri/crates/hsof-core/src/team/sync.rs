@@ -230,7 +230,7 @@ impl AppContext {
                             });
                         }
                     }
-                    self.team_mirror(kind, &p.object, &actor, now, &mut out)?;
+                    self.team_mirror(&cluster, kind, &p.object, &actor, now, &mut out).await?;
                 }
                 Err(TeamError::Refused(why)) => {
                     store.team_outbox_failed(kind_name, name, &why)?;
@@ -259,7 +259,7 @@ impl AppContext {
         }
         for kind in Kind::ALL {
             for obj in hsof_team::sync::list(&client, &ns, kind).await? {
-                self.team_mirror(kind, &obj, &actor, now, &mut out)?;
+                self.team_mirror(&cluster, kind, &obj, &actor, now, &mut out).await?;
             }
         }
         out.pending = pending_count(store);
@@ -270,8 +270,9 @@ impl AppContext {
     /// Writes a shared record read from the cluster into the local cache (with this
     /// desktop's unsent writes to it applied on top). A record this app cannot read is
     /// kept aside as invalid, never mirrored and never written over.
-    fn team_mirror(
+    async fn team_mirror(
         &self,
+        cluster: &hsof_cluster::Cluster,
         kind: Kind,
         obj: &Value,
         actor: &Actor,
@@ -280,7 +281,10 @@ impl AppContext {
     ) -> Result<(), Error> {
         out.read += 1;
         let change = match kind {
-            Kind::Incident => self.team_mirror_one(obj, actor, now)?,
+            Kind::Incident => {
+                let older = hsof_team::sync::paged_entries(cluster.client(), &cluster.namespace, obj).await;
+                self.team_mirror_one(obj, &older, actor, now)?
+            }
             Kind::ProcedureRun | Kind::MaintenanceWindow => self.team_mirror_calendar(kind, obj, actor, now)?,
         };
         if let Some(change) = change {
@@ -294,6 +298,7 @@ impl AppContext {
     pub(crate) fn team_mirror_one(
         &self,
         obj: &Value,
+        older: &[Value],
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Option<TeamChange>, Error> {
@@ -330,6 +335,12 @@ impl AppContext {
                 // A write the record refuses stays queued (and named by the sync); the view
                 // shows the rest.
                 let _ = shared::apply(&mut folded, &op_value(o), actor);
+            }
+            // Entries moved to the record's timeline pages go in front.
+            if !older.is_empty() {
+                let mut all = older.to_vec();
+                all.extend(folded["status"]["timeline"].as_array().cloned().unwrap_or_default());
+                folded["status"]["timeline"] = Value::Array(all);
             }
             let (rec, entries) = shared::to_local(&folded).map_err(Error::InvalidInput)?;
             match store.team_mirror_incident(name, through, &rec, &entries)? {
@@ -437,7 +448,10 @@ impl AppContext {
         let mut stream = futures_util::stream::select_all(streams);
         while let Some((kind, obj)) = stream.next().await {
             let mirrored = match kind {
-                Kind::Incident => self.team_mirror_one(&obj, &actor, Utc::now()),
+                Kind::Incident => {
+                    let older = hsof_team::sync::paged_entries(cluster.client(), &cluster.namespace, &obj).await;
+                    self.team_mirror_one(&obj, &older, &actor, Utc::now())
+                }
                 _ => self.team_mirror_calendar(kind, &obj, &actor, Utc::now()),
             };
             match mirrored {
