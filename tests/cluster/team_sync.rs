@@ -427,8 +427,10 @@ async fn a_refused_write_is_kept_and_named_and_other_kinds_still_go() {
         "{shared:?}"
     );
 
-    // The role comes back: what waited goes, once.
+    // The role comes back: what waited goes, once (after the access reviews' cache, five
+    // minutes at most, or at once when the permissions are read again).
     f.server.with(|s| s.policy.remove("bob"));
+    b.ctx.forget_permissions();
     let report = b.ctx.team_sync(now()).await.expect("sync");
     assert_eq!(report.pending, 0, "{report:?}");
     assert!(kubectl(&f, &["get", "incidents"]).contains("exporter flapping"));

@@ -207,6 +207,30 @@ impl AppContext {
                 out.errors.push(format!("{name}: the app is read-only (cluster.read_only); its writes wait"));
                 continue;
             }
+            // Permission first (SelfSubjectAccessReview, through the context's cache): a
+            // kind this identity may not write stays local, named, without a refused request.
+            let plural = kind.resource().plural;
+            let mut denied = None;
+            for (verb, sub) in [("create", ""), ("update", "status")] {
+                if let Ok((false, reason)) = self.can_i(&cluster, verb, hsof_team::GROUP, &plural, sub).await {
+                    let what = if sub.is_empty() { plural.clone() } else { format!("{plural}/{sub}") };
+                    denied = Some(format!(
+                        "may not {verb} {what}{}",
+                        if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+                    ));
+                    break;
+                }
+            }
+            if let Some(m) = denied {
+                let why = format!(
+                    "this identity ({}) may not write {plural} in {ns}: {m}; kept on this desktop until the hsof-team-member role (or edit on the namespace) is granted",
+                    actor.user
+                );
+                store.team_outbox_failed(kind_name, name, &why)?;
+                out.errors.push(format!("{name}: {why}"));
+                forbidden.push(kind);
+                continue;
+            }
             let ops: Vec<Value> = mine.iter().map(|o| op_value(o)).collect();
             match hsof_team::sync::push(&client, &ns, kind, name, &ops, &actor).await {
                 Ok(p) => {
@@ -238,7 +262,8 @@ impl AppContext {
                 }
                 Err(TeamError::Cluster(hsof_cluster::ClusterError::Forbidden(m))) => {
                     // Local-only for this kind until the role is granted; the others go on.
-                    let plural = kind.resource().plural;
+                    // The review said yes and the request no: its cached answer is stale.
+                    self.forget_permissions();
                     let why = format!(
                         "this identity ({}) may not write {plural} in {ns}: {m}; kept on this desktop until the hsof-team-member role (or edit on the namespace) is granted",
                         actor.user
