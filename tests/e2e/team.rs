@@ -65,6 +65,28 @@ async fn a_teammates_p1_appears_in_the_window_without_a_reload() {
     .await;
     app.wait_text("[data-testid=incident-timeline]", "bob (bo)").await;
     app.screenshot("team-teammate-p1").await;
+
+    // The cluster goes away: an acknowledgement made here is kept and shown as not shared
+    // yet, then goes when the cluster is back.
+    kube.with(|s| s.faults.status = Some(503));
+    app.click("[data-testid=incident-ack]").await;
+    app.wait_css("[data-testid=unshared-tag]").await;
+    app.wait_css("[data-testid=entry-unshared]").await;
+    app.wait_text("[data-testid=team-pending]", "not shared yet").await;
+    app.screenshot("team-not-shared-yet").await;
+    kube.with(|s| s.faults.status = None);
+    app.wait_until("!document.querySelector('[data-testid=unshared-tag]')").await;
+    let state = String::from_utf8_lossy(
+        &std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["-n", "hsof", "get", "incidents", "-o", "jsonpath={.items[0].status.state}"])
+            .output()
+            .expect("kubectl")
+            .stdout,
+    )
+    .into_owned();
+    assert_eq!(state, "Acknowledged");
     assert!(app.console_errors().await.is_empty(), "{:?}", app.console_errors().await);
     eprintln!("the teammate's P1 was on screen {} ms after hsofctl started", shown.as_millis());
     app.close().await;
