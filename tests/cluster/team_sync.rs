@@ -64,11 +64,21 @@ async fn connected(d: &Desktop) {
     assert!(d.ctx.store().expect("store").team_enabled().expect("enabled"));
 }
 
-/// Starts `d`'s watch, as the app does.
+/// Starts `d`'s watch, as the app does; the notifications it would show are collected.
 fn watching(d: &Desktop) -> tokio::task::JoinHandle<()> {
+    watching_into(d, Arc::default())
+}
+
+fn watching_into(d: &Desktop, notices: Arc<std::sync::Mutex<Vec<String>>>) -> tokio::task::JoinHandle<()> {
     let ctx = d.ctx.clone();
     tokio::spawn(async move {
-        let _ = ctx.team_watch(|_| {}).await;
+        let _ = ctx
+            .team_watch(move |c| {
+                if let Some(n) = c.notice {
+                    notices.lock().expect("lock").push(format!("{} — {}", n.title, n.body));
+                }
+            })
+            .await;
     })
 }
 
@@ -123,7 +133,8 @@ async fn a_declaration_and_an_acknowledgement_reach_the_other_desktop_within_sec
     let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
     connected(&a).await;
     connected(&b).await;
-    let (wa, wb) = (watching(&a), watching(&b));
+    let notices_b: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let (wa, wb) = (watching(&a), watching_into(&b, notices_b.clone()));
 
     let declared = a.ctx.incident_declare(&p1("GPU OOM in stage 2"), "ali", now()).expect("declare");
     let name = name_of(&a, declared.view.incident.id);
@@ -135,6 +146,15 @@ async fn a_declaration_and_an_acknowledgement_reach_the_other_desktop_within_sec
     let on_b = arrives(&b, &name, Duration::from_secs(2), |_| true).await;
     assert_eq!(on_b.view.incident.title, "GPU OOM in stage 2");
     assert_eq!(on_b.view.incident.declared_by, "alice (ali)", "the Kubernetes user, with the local one beside it");
+    let start = std::time::Instant::now();
+    while notices_b.lock().expect("lock").is_empty() && start.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        *notices_b.lock().expect("lock"),
+        ["P1 declared by alice (ali) — GPU OOM in stage 2"],
+        "one notification on B, naming who declared it"
+    );
 
     b.ctx.incident_ack(on_b.view.incident.id, None, "bo", now()).await.expect("ack");
     b.ctx.team_sync(now()).await.expect("sync");
