@@ -2828,6 +2828,11 @@ export type Incident_Deserialize = {
 	 *  response-time statistics. `None` for a real incident.
 	 */
 	drill?: string | null,
+	/**
+	 *  Its name in the team store when shared (`inc-…`): how teammates, whose local ids
+	 *  differ, refer to it.
+	 */
+	shared_name?: string | null,
 };
 
 /**  An incident. */
@@ -2863,6 +2868,11 @@ export type Incident_Serialize = {
 	 *  response-time statistics. `None` for a real incident.
 	 */
 	drill: string | null,
+	/**
+	 *  Its name in the team store when shared (`inc-…`): how teammates, whose local ids
+	 *  differ, refer to it.
+	 */
+	shared_name: string | null,
 };
 
 /**  An error as it crosses the IPC boundary or prints with `--json`. */
@@ -4958,6 +4968,11 @@ export type TeamSync_Deserialize = {
 	errors: string[],
 	/**  Shared records this app cannot read (edited into another shape): name and why. */
 	invalid: ([string, string])[],
+	/**
+	 *  The API server's clock minus this desktop's, in seconds, when it is off by 2 s or
+	 *  more (shared timers run by the server's clock).
+	 */
+	clock_skew_secs?: number | null,
 	/**  Teammates' new declarations. */
 	notices: ReminderNotice[],
 	/**  Reminders and escalations this app claimed (it alone shows them). */
@@ -4982,6 +4997,11 @@ export type TeamSync_Serialize = {
 	errors: string[],
 	/**  Shared records this app cannot read (edited into another shape): name and why. */
 	invalid: ([string, string])[],
+	/**
+	 *  The API server's clock minus this desktop's, in seconds, when it is off by 2 s or
+	 *  more (shared timers run by the server's clock).
+	 */
+	clock_skew_secs: number | null,
 	/**  Teammates' new declarations. */
 	notices: ReminderNotice[],
 	/**  Reminders and escalations this app claimed (it alone shows them). */

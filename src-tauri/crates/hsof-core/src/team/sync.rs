@@ -48,6 +48,7 @@ pub struct TeamSync {
     pub invalid: Vec<(String, String)>,
     /// The API server's clock minus this desktop's, in seconds, when it is off by 2 s or
     /// more (shared timers run by the server's clock).
+    #[specta(type = Option<f64>)]
     pub clock_skew_secs: Option<i64>,
     /// Teammates' new declarations.
     pub notices: Vec<ReminderNotice>,
