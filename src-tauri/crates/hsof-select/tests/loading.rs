@@ -197,6 +197,45 @@ fn parquet_loads_like_the_same_csv() {
     assert_eq!(preview[2].kind, ColumnKind::Text);
 }
 
+/// Files pandas (through pyarrow) and polars wrote, with each codec they offer
+/// (`tests/fixtures/make_parquet.py`): the same table reads the same from all of them —
+/// dictionary-encoded categoricals, nullable floats, booleans, and timestamps in seconds
+/// whatever unit the writer stored.
+#[test]
+fn parquet_written_by_pandas_and_polars_loads_with_every_codec() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut first: Option<Dataset> = None;
+    for writer in ["pandas", "polars"] {
+        for codec in ["snappy", "gzip", "zstd", "lz4"] {
+            let path = dir.join(format!("{writer}-{codec}.parquet"));
+            let ds = load_parquet(&path, "y", &[], &LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(ds.n_rows(), 48, "{writer} {codec}");
+            assert_eq!(ds.prep.missing_values, 7, "{writer} {codec}: the nulls of `temperature`");
+            for name in ["temperature", "restarts", "degraded", "seen"] {
+                assert!(ds.feature_names.iter().any(|f| f == name), "{writer} {codec}: {:?}", ds.feature_names);
+            }
+            assert!(
+                ds.feature_names.iter().any(|f| f.contains("zone")),
+                "the categorical is encoded: {:?}",
+                ds.feature_names
+            );
+            let seen = ds.feature_names.iter().position(|f| f == "seen").expect("seen");
+            // Features are f32: seconds since 1970 are kept to about two minutes.
+            let t0 = f64::from(ds.features.column(seen)[0]);
+            assert!((t0 - 1_793_491_200.0).abs() <= 256.0, "{writer} {codec}: 2026-11-01 in seconds, read {t0}");
+            match &first {
+                None => first = Some(ds),
+                Some(f) => {
+                    assert_eq!(ds.feature_names, f.feature_names, "{writer} {codec}");
+                    assert_eq!(ds.features, f.features, "{writer} {codec}: the same values");
+                    assert_eq!(ds.target, f.target, "{writer} {codec}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn dataset_yaml_loads_the_feature_table_from_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,27 +1,124 @@
-//! Parquet loading through the `parquet` crate's row API. Only flat files are supported (nested
-//! groups, lists and maps are refused); the crate is built without Arrow and with Snappy as the only
-//! codec, which covers the files pandas and polars write by default.
+//! Parquet loading, column-wise through Arrow: the `parquet` crate's Arrow reader decodes
+//! record batches (Snappy, zstd, LZ4 and gzip pages; dictionary-encoded columns as pandas and
+//! polars write categoricals and strings), and `arrow-cast` turns each column into numbers or
+//! text once per batch. Only flat files are supported (nested structs, lists and maps are
+//! refused, naming the column).
 
 use std::fs::File;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
-use parquet::record::Field;
 
 use super::builder::{Cell, TableBuilder};
 use super::{estimate_bytes, Dataset, LoadOptions};
 use crate::error::{Result, SelectError};
 
+/// Rows decoded at a time.
+const BATCH_ROWS: usize = 8192;
+
+/// One column of a batch, ready to hand out cell by cell.
+enum Col {
+    Num(arrow_array::Float64Array),
+    Text(arrow_array::StringArray),
+}
+
+fn is_nested(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Struct(_)
+            | DataType::List(_)
+            | DataType::LargeList(_)
+            | DataType::ListView(_)
+            | DataType::LargeListView(_)
+            | DataType::FixedSizeList(..)
+            | DataType::Map(..)
+            | DataType::Union(..)
+    )
+}
+
+fn is_text(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_text(v),
+        _ => false,
+    }
+}
+
+/// Seconds per tick of a temporal type: times, dates and durations become seconds (since the
+/// epoch, or of the day), whatever unit the writer chose (pandas nanoseconds, polars
+/// microseconds, Spark's dates in days), so the same data reads the same.
+fn seconds_per_tick(t: &DataType) -> Option<f64> {
+    use arrow_schema::TimeUnit;
+    let unit = |u: &TimeUnit| match u {
+        TimeUnit::Second => 1.0,
+        TimeUnit::Millisecond => 1e-3,
+        TimeUnit::Microsecond => 1e-6,
+        TimeUnit::Nanosecond => 1e-9,
+    };
+    match t {
+        DataType::Date32 => Some(86_400.0),
+        DataType::Date64 => Some(1e-3),
+        DataType::Timestamp(u, _) | DataType::Time32(u) | DataType::Time64(u) | DataType::Duration(u) => Some(unit(u)),
+        _ => None,
+    }
+}
+
+/// The column as numbers (numeric, boolean, decimal; temporal ones in seconds) or as text
+/// (strings, dictionary-encoded strings, anything else arrow can print).
+fn prepare(shown: &str, name: &str, a: &ArrayRef) -> Result<Col> {
+    let cast_err = |e: arrow_schema::ArrowError| {
+        SelectError::invalid(shown, None, format!("column `{name}` ({}) cannot be read: {e}", a.data_type()))
+    };
+    if is_text(a.data_type()) {
+        let t = arrow_cast::cast(a, &DataType::Utf8).map_err(cast_err)?;
+        return Ok(Col::Text(t.as_string::<i32>().clone()));
+    }
+    if let Some(scale) = seconds_per_tick(a.data_type()) {
+        let ticks = match a.data_type() {
+            DataType::Date32 | DataType::Time32(_) => arrow_cast::cast(a, &DataType::Int32),
+            _ => arrow_cast::cast(a, &DataType::Int64),
+        }
+        .and_then(|x| arrow_cast::cast(&x, &DataType::Float64))
+        .map_err(cast_err)?;
+        let secs: arrow_array::Float64Array =
+            ticks.as_primitive::<arrow_array::types::Float64Type>().unary(|v| v * scale);
+        return Ok(Col::Num(secs));
+    }
+    match arrow_cast::cast(a, &DataType::Float64) {
+        Ok(n) => Ok(Col::Num(n.as_primitive::<arrow_array::types::Float64Type>().clone())),
+        Err(_) => {
+            let t = arrow_cast::cast(a, &DataType::Utf8).map_err(cast_err)?;
+            Ok(Col::Text(t.as_string::<i32>().clone()))
+        }
+    }
+}
+
 /// Loads a flat Parquet file; see [`crate::load_csv`] for `target`, `id_columns` and the memory check
 /// (here rows and columns come from the file's metadata).
 pub fn load_parquet(path: &Path, target: &str, id_columns: &[&str], opts: &LoadOptions) -> Result<Dataset> {
     let shown = path.display().to_string();
-    let reader = open_reader(path, &shown)?;
-    let meta = reader.metadata().file_metadata();
-    let headers: Vec<String> =
-        meta.schema_descr().root_schema().get_fields().iter().map(|f| f.name().to_string()).collect();
-    let rows = u64::try_from(meta.num_rows()).unwrap_or(0);
+    // The footer is checked first: the decoder trusts offsets a damaged file may get wrong.
+    let rows = {
+        let reader = open_reader(path, &shown)?;
+        u64::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0)
+    };
+    let file = File::open(path).map_err(|e| SelectError::io(path, e))?;
+    let builder =
+        guard(&shown, || ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&shown, None, e)))?;
+    let schema = builder.schema().clone();
+    if let Some(f) = schema.fields().iter().find(|f| is_nested(f.data_type())) {
+        return Err(SelectError::invalid(
+            &shown,
+            Some(1),
+            format!("column `{}` is nested ({}); only flat tables are supported", f.name(), f.data_type()),
+        ));
+    }
+    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let estimated = estimate_bytes(rows, headers.len() as u64);
     if estimated > opts.memory_limit_bytes {
         return Err(SelectError::TooLarge {
@@ -30,52 +127,33 @@ pub fn load_parquet(path: &Path, target: &str, id_columns: &[&str], opts: &LoadO
             limit_bytes: opts.memory_limit_bytes,
         });
     }
-    let mut builder = TableBuilder::new(&shown, headers, target, id_columns, opts)?;
-    let mut iter = guard(&shown, || reader.get_row_iter(None).map_err(|e| parquet_error(&shown, None, e)))?;
-    for r in 0u64.. {
-        let Some(row) = guard(&shown, || Ok(iter.next()))? else { break };
-        let row = row.map_err(|e| parquet_error(&shown, Some(r + 1), e))?;
-        let mut text;
-        for (i, (name, field)) in row.get_column_iter().enumerate() {
-            if i >= builder.n_columns() {
-                break;
+    let mut table = TableBuilder::new(&shown, headers.clone(), target, id_columns, opts)?;
+    let reader =
+        guard(&shown, || builder.with_batch_size(BATCH_ROWS).build().map_err(|e| parquet_error(&shown, None, e)))?;
+    let mut row = 0u64;
+    let mut batches = reader.into_iter();
+    loop {
+        let Some(batch) = guard(&shown, || Ok(batches.next()))? else { break };
+        let batch = batch
+            .map_err(|e| SelectError::invalid(&shown, Some(row + 1), format!("not a readable Parquet file: {e}")))?;
+        let n = table.n_columns().min(batch.num_columns());
+        let cols: Vec<Col> = (0..n).map(|i| prepare(&shown, &headers[i], batch.column(i))).collect::<Result<_>>()?;
+        for r in 0..batch.num_rows() {
+            for (i, c) in cols.iter().enumerate() {
+                let cell = match c {
+                    Col::Num(a) if a.is_null(r) => Cell::Missing,
+                    Col::Num(a) => Cell::Num(a.value(r)),
+                    Col::Text(a) if a.is_null(r) => Cell::Missing,
+                    Col::Text(a) => Cell::Text(a.value(r)),
+                };
+                table.push(i, cell);
             }
-            let cell = match field {
-                Field::Null => Cell::Missing,
-                Field::Bool(b) => Cell::Num(f64::from(u8::from(*b))),
-                Field::Byte(v) => Cell::Num(f64::from(*v)),
-                Field::Short(v) => Cell::Num(f64::from(*v)),
-                Field::Int(v) => Cell::Num(f64::from(*v)),
-                Field::Long(v) => Cell::Num(*v as f64),
-                Field::UByte(v) => Cell::Num(f64::from(*v)),
-                Field::UShort(v) => Cell::Num(f64::from(*v)),
-                Field::UInt(v) => Cell::Num(f64::from(*v)),
-                Field::ULong(v) => Cell::Num(*v as f64),
-                Field::Float16(v) => Cell::Num(f64::from(*v)),
-                Field::Float(v) => Cell::Num(f64::from(*v)),
-                Field::Double(v) => Cell::Num(*v),
-                Field::Date(v) => Cell::Num(f64::from(*v)),
-                Field::TimestampMillis(v) | Field::TimestampMicros(v) | Field::TimeMicros(v) => Cell::Num(*v as f64),
-                Field::TimeMillis(v) => Cell::Num(f64::from(*v)),
-                Field::Str(s) => Cell::Text(s),
-                Field::Group(_) | Field::ListInternal(_) | Field::MapInternal(_) => {
-                    return Err(SelectError::invalid(
-                        &shown,
-                        Some(r + 1),
-                        format!("column `{name}` is nested; only flat tables are supported"),
-                    ));
-                }
-                other => {
-                    text = other.to_string();
-                    Cell::Text(&text)
-                }
-            };
-            builder.push(i, cell);
+            table.end_row();
         }
-        builder.end_row();
+        row += batch.num_rows() as u64;
     }
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    builder.finish(&name, &shown)
+    table.finish(&name, &shown)
 }
 
 /// Opens a Parquet file and checks the parts of its metadata that the `parquet` crate's row reader
