@@ -32,6 +32,14 @@ pub struct ExperimentRequest {
     /// Columns that identify rows and are not features.
     #[serde(default)]
     pub id_columns: Vec<String>,
+    /// A column naming each row's group (not a feature): no group is on both sides of a
+    /// validation split. A dataset YAML's `group_column` when left out.
+    #[serde(default)]
+    pub group_column: Option<String>,
+    /// A column giving each row's time (not a feature): held-out rows are later than the rows
+    /// their selection saw. A dataset YAML's `time_column` when left out.
+    #[serde(default)]
+    pub time_column: Option<String>,
     /// Columns kept by stage 1 (filter).
     #[serde(default)]
     pub k1: Option<u32>,
@@ -176,6 +184,8 @@ struct Plan {
     format: DatasetFormat,
     target: String,
     id_columns: Vec<String>,
+    group_column: Option<String>,
+    time_column: Option<String>,
     options: SelectOptions,
     out: Option<PathBuf>,
 }
@@ -253,7 +263,19 @@ impl ExperimentRequest {
                 Some(out)
             }
         };
-        Ok(Plan { input, format, target, id_columns, options, out })
+        let named = |c: &Option<String>| c.clone().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        let (group_column, time_column) = (named(&self.group_column), named(&self.time_column));
+        if group_column.is_some() && time_column.is_some() {
+            return Err(Error::InvalidInput("give a group column or a time column, not both".into()));
+        }
+        for c in group_column.iter().chain(&time_column) {
+            if *c == target || id_columns.contains(c) {
+                return Err(Error::InvalidInput(format!(
+                    "`{c}` cannot be both the group / time column and the target or an id column"
+                )));
+            }
+        }
+        Ok(Plan { input, format, target, id_columns, group_column, time_column, options, out })
     }
 }
 
@@ -275,7 +297,12 @@ fn execute(
     progress: &dyn Fn(Progress),
     cancel: &CancellationToken,
 ) -> Result<SelectionReport, SelectError> {
-    let load = LoadOptions { memory_limit_bytes: memory_limit, ..LoadOptions::default() };
+    let load = LoadOptions {
+        memory_limit_bytes: memory_limit,
+        group_column: plan.group_column.clone(),
+        time_column: plan.time_column.clone(),
+        ..LoadOptions::default()
+    };
     let report = |fraction: f32, message: String| progress(Progress { stage: Stage::Load, fraction, message });
     report(0.0, format!("reading {}", plan.input.display()));
     let ids: Vec<&str> = plan.id_columns.iter().map(String::as_str).collect();

@@ -17,7 +17,7 @@ use hsof_select::{
 /// Ablation: on a 25 % holdout, the held-out score of stage 1's top 15 against stage 2's best
 /// subset and its top 15, each refitted on the other rows (boosted trees and a random forest).
 fn ablation(label: &str, ds: &Dataset, useful: &[usize], opts: &SelectOptions) {
-    let plan = outer::plan(&ds.target, OuterValidation::Holdout(0.25), opts.seed);
+    let plan = outer::plan(&ds.target, &ds.rows, OuterValidation::Holdout(0.25), opts.seed);
     let (train, test) = &plan.splits[0];
     let part = ds.take_rows(train);
     let cancel = CancelToken::new();

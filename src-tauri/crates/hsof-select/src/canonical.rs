@@ -81,6 +81,7 @@ mod tests {
             target: Target::Continuous((0..n).map(|i| i as f32).collect()),
             problem: ProblemType::Regression,
             prep: PrepSummary::default(),
+            rows: Default::default(),
         }
     }
 

@@ -3,12 +3,80 @@
 //! Classification: the rows of each class are shuffled and dealt round-robin into the folds, the
 //! deal continuing where the previous class stopped, so every fold gets each class in proportion and
 //! fold sizes differ by at most one. Regression: all rows are shuffled and dealt the same way.
+//!
+//! When the rows have groups, whole groups are dealt instead (the largest first, each to the
+//! fold with the fewest rows so far), so no group is on both sides of a split; when they have
+//! times, the groups are contiguous blocks of time, so a fold is a stretch of time and rows
+//! from the same moment stay together.
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::data::Target;
+use crate::data::{RowOrder, Target};
+
+/// The folds for these rows: by group or time block when the rows have them, else stratified.
+pub fn folds(target: &Target, rows: &RowOrder, k: usize, seed: u64) -> Vec<Vec<usize>> {
+    match blocks(rows, k) {
+        Some(b) => group_folds(&b, k, seed),
+        None => stratified_folds(target, k, seed),
+    }
+}
+
+/// Each row's block: its group, or its stretch of time (`k` stretches of about equal rows,
+/// rows with equal times in one); `None` for rows with neither.
+pub fn blocks(rows: &RowOrder, k: usize) -> Option<Vec<u32>> {
+    if let Some((_, g)) = &rows.groups {
+        return Some(g.clone());
+    }
+    let (_, t) = rows.times.as_ref()?;
+    Some(time_blocks(t, k))
+}
+
+/// `k` contiguous stretches of time with about as many rows each; equal times share a stretch.
+pub fn time_blocks(times: &[f64], k: usize) -> Vec<u32> {
+    let n = times.len();
+    let k = k.clamp(1, n.max(1));
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|a, b| times[*a].total_cmp(&times[*b]).then(a.cmp(b)));
+    let mut out = vec![0u32; n];
+    let mut prev: Option<(f64, u32)> = None;
+    for (p, &r) in order.iter().enumerate() {
+        let b = match prev {
+            Some((t, b)) if t == times[r] => b,
+            _ => ((p * k) / n.max(1)) as u32,
+        };
+        out[r] = b;
+        prev = Some((times[r], b));
+    }
+    out
+}
+
+/// Row indices of at most `k` folds made of whole blocks (each sorted ascending): blocks are
+/// shuffled (seeded), then dealt largest first to the fold with the fewest rows so far.
+pub fn group_folds(blocks: &[u32], k: usize, seed: u64) -> Vec<Vec<usize>> {
+    let n_blocks = blocks.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_blocks];
+    for (r, b) in blocks.iter().enumerate() {
+        members[*b as usize].push(r);
+    }
+    members.retain(|m| !m.is_empty());
+    let k = k.clamp(1, members.len().max(1));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    members.shuffle(&mut rng);
+    // Stable: equal sizes keep the shuffled order.
+    members.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    let mut folds: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for m in members {
+        let smallest = (0..k).min_by_key(|f| (folds[*f].len(), *f)).unwrap_or(0);
+        folds[smallest].extend(m);
+    }
+    for f in &mut folds {
+        f.sort_unstable();
+    }
+    folds.retain(|f| !f.is_empty());
+    folds
+}
 
 /// Row indices of each of `k` folds (each sorted ascending). With fewer rows than `k`, there is one
 /// fold per row (never an empty fold), so the result may have fewer than `k` folds.
@@ -51,6 +119,34 @@ pub fn class_groups(target: &Target) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_group_is_on_both_sides_and_time_blocks_are_stretches() {
+        let groups: Vec<u32> = (0..97).map(|i| (i * 7 % 13) as u32).collect();
+        let folds = group_folds(&groups, 5, 3);
+        assert_eq!(folds.len(), 5);
+        let mut all: Vec<usize> = folds.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..97).collect::<Vec<_>>());
+        for (a, fa) in folds.iter().enumerate() {
+            for fb in folds.iter().skip(a + 1) {
+                assert!(fa.iter().all(|r| fb.iter().all(|q| groups[*r] != groups[*q])), "a group split across folds");
+            }
+        }
+        let times: Vec<f64> = (0..100).map(|i| f64::from((i * 37) % 100 / 2)).collect();
+        let b = time_blocks(&times, 4);
+        for r in 0..100 {
+            for q in 0..100 {
+                if times[r] < times[q] {
+                    assert!(b[r] <= b[q], "blocks follow time");
+                }
+                if times[r] == times[q] {
+                    assert_eq!(b[r], b[q], "equal times share a block");
+                }
+            }
+        }
+        assert_eq!(group_folds(&[0, 0, 0], 5, 1).len(), 1, "one group: one fold");
+    }
 
     #[test]
     fn folds_partition_rows_and_keep_class_balance() {

@@ -44,7 +44,7 @@ pub use data::csv::load_csv;
 pub use data::parquet::load_parquet;
 pub use data::preview::{preview_columns, ColumnKind, ColumnPreview};
 pub use data::sqlite::{load_dataset_yaml, load_sqlite_table, DatasetConfig};
-pub use data::{ColumnMatrix, Dataset, LoadOptions, PrepSummary, ProblemType, Target};
+pub use data::{ColumnMatrix, Dataset, LoadOptions, PrepSummary, ProblemType, RowOrder, Target};
 pub use error::{Result, SelectError};
 pub use options::{
     BackendChoice, ClassWeight, EvaluateOptions, FilterOptions, FinalSize, KeepCount, OuterValidation, SearchOptions,

@@ -16,8 +16,8 @@
 //! holdout would be small and its score noisy) and a 25 % holdout from there on (where one
 //! selection is what costs, and a quarter of the rows scores it to about ±1/√n).
 
-use crate::data::Target;
-use crate::folds::stratified_folds;
+use crate::data::{RowOrder, Target};
+use crate::folds::{group_folds, stratified_folds, time_blocks};
 use crate::options::OuterValidation;
 
 /// From this many rows on, [`OuterValidation::Auto`] holds out 25 % instead of three folds.
@@ -32,11 +32,21 @@ pub struct Plan {
     pub splits: Vec<(Vec<usize>, Vec<usize>)>,
     /// Outer folds asked for (`None` for a holdout or no outer split), before clamping.
     pub requested_folds: Option<usize>,
+    /// How rows were kept apart, in words, when not by class (`grouped by `g``).
+    pub by: Option<String>,
 }
 
 impl Plan {
     /// The scheme in words.
     pub fn describe(&self, inner_folds: usize) -> String {
+        let text = self.describe_scheme(inner_folds);
+        match &self.by {
+            Some(by) => format!("{text}; {by}"),
+            None => text,
+        }
+    }
+
+    fn describe_scheme(&self, inner_folds: usize) -> String {
         match self.scheme {
             "nested_folds" => format!(
                 "{} outer stratified folds around stages 1-3: each fold's selection ran on the other rows and \
@@ -74,8 +84,72 @@ fn smallest_class(target: &Target) -> usize {
     }
 }
 
-/// The outer splits for `target` under `scheme`, seeded.
-pub fn plan(target: &Target, scheme: OuterValidation, seed: u64) -> Plan {
+/// The outer splits for `target` under `scheme`, seeded. Rows with groups are split by whole
+/// groups; rows with times are split in time: nested folds train on the stretches before the
+/// one they score (forward chaining), a holdout is the latest rows.
+pub fn plan(target: &Target, rows: &RowOrder, scheme: OuterValidation, seed: u64) -> Plan {
+    let n = target.len();
+    let resolved = match scheme {
+        OuterValidation::Auto if n < AUTO_HOLDOUT_ROWS => OuterValidation::Folds(3),
+        OuterValidation::Auto => OuterValidation::Holdout(0.25),
+        s => s,
+    };
+    let outer_seed = seed ^ 0x0075_7465_725F_6376;
+    let split = |test: &[usize]| {
+        let mut train: Vec<usize> = (0..n).filter(|r| test.binary_search(r).is_err()).collect();
+        train.sort_unstable();
+        (train, test.to_vec())
+    };
+    if let Some((name, g)) = &rows.groups {
+        let by = Some(format!(
+            "grouped by `{name}`: no group is on both sides of a split, and stage 3's inner folds are whole groups too"
+        ));
+        let (k, scheme_name, requested) = match resolved {
+            OuterValidation::Folds(k) => (k as usize, "nested_folds", Some(k as usize)),
+            OuterValidation::Holdout(frac) => ((1.0 / frac).round().max(2.0) as usize, "holdout", None),
+            OuterValidation::Auto => unreachable!("resolved above"),
+        };
+        let folds = group_folds(g, k, outer_seed);
+        if folds.len() < 2 || n < 8 {
+            return Plan { scheme: "none", splits: Vec::new(), requested_folds: requested, by };
+        }
+        let splits = match scheme_name {
+            "holdout" => vec![split(&folds[0])],
+            _ => folds.iter().map(|f| split(f)).collect(),
+        };
+        return Plan { scheme: scheme_name, splits, requested_folds: requested, by };
+    }
+    if let Some((name, t)) = &rows.times {
+        let by = Some(format!(
+            "in time order by `{name}`: every held-out row is later than every row its selection saw \
+             (stage 3's inner folds are stretches of time)"
+        ));
+        let (parts, scheme_name, requested) = match resolved {
+            OuterValidation::Folds(k) => (k as usize + 1, "nested_folds", Some(k as usize)),
+            OuterValidation::Holdout(frac) => ((1.0 / frac).round().max(2.0) as usize, "holdout", None),
+            OuterValidation::Auto => unreachable!("resolved above"),
+        };
+        let blocks = time_blocks(t, parts);
+        let used = blocks.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let members = |b: u32| -> Vec<usize> { (0..n).filter(|r| blocks[*r] == b).collect() };
+        if used < 2 || n < 8 {
+            return Plan { scheme: "none", splits: Vec::new(), requested_folds: requested, by };
+        }
+        let splits: Vec<(Vec<usize>, Vec<usize>)> = match scheme_name {
+            // The latest stretch is held out; everything before it is seen.
+            "holdout" => {
+                let test = members(used as u32 - 1);
+                vec![((0..n).filter(|r| blocks[*r] < used as u32 - 1).collect(), test)]
+            }
+            // Forward chaining: stretch i+1 is scored by a selection on stretches 0..=i.
+            _ => (1..used as u32).map(|b| ((0..n).filter(|r| blocks[*r] < b).collect(), members(b))).collect(),
+        };
+        return Plan { scheme: scheme_name, splits, requested_folds: requested, by };
+    }
+    plan_stratified(target, scheme, seed)
+}
+
+fn plan_stratified(target: &Target, scheme: OuterValidation, seed: u64) -> Plan {
     let n = target.len();
     let scheme = match scheme {
         OuterValidation::Auto if n < AUTO_HOLDOUT_ROWS => OuterValidation::Folds(3),
@@ -85,7 +159,7 @@ pub fn plan(target: &Target, scheme: OuterValidation, seed: u64) -> Plan {
     // Every outer training part must keep two rows of each class for the inner folds, and every
     // held-out part one; rows of the smallest class bound the folds.
     let smallest = smallest_class(target);
-    let none = |requested| Plan { scheme: "none", splits: Vec::new(), requested_folds: requested };
+    let none = |requested| Plan { scheme: "none", splits: Vec::new(), requested_folds: requested, by: None };
     let outer_seed = seed ^ 0x0075_7465_725F_6376;
     match scheme {
         OuterValidation::Folds(k) => {
@@ -103,7 +177,7 @@ pub fn plan(target: &Target, scheme: OuterValidation, seed: u64) -> Plan {
                     (train, folds[f].clone())
                 })
                 .collect();
-            Plan { scheme: "nested_folds", splits, requested_folds: Some(k) }
+            Plan { scheme: "nested_folds", splits, requested_folds: Some(k), by: None }
         }
         OuterValidation::Holdout(frac) => {
             // Deal the rows into 1/frac folds and hold out the first: stratified, seeded.
@@ -115,7 +189,7 @@ pub fn plan(target: &Target, scheme: OuterValidation, seed: u64) -> Plan {
             let test = folds[0].clone();
             let mut train: Vec<usize> = folds[1..].concat();
             train.sort_unstable();
-            Plan { scheme: "holdout", splits: vec![(train, test)], requested_folds: None }
+            Plan { scheme: "holdout", splits: vec![(train, test)], requested_folds: None, by: None }
         }
         OuterValidation::Auto => unreachable!("resolved above"),
     }
@@ -128,7 +202,7 @@ mod tests {
     #[test]
     fn auto_takes_folds_on_small_data_and_a_holdout_on_large() {
         let small = Target::Continuous((0..300).map(|i| i as f32).collect());
-        let p = plan(&small, OuterValidation::Auto, 1);
+        let p = plan(&small, &RowOrder::default(), OuterValidation::Auto, 1);
         assert_eq!((p.scheme, p.splits.len()), ("nested_folds", 3));
         let mut seen: Vec<usize> = p.splits.iter().flat_map(|s| s.1.clone()).collect();
         seen.sort_unstable();
@@ -137,8 +211,32 @@ mod tests {
             assert!(test.iter().all(|r| train.binary_search(r).is_err()), "no row both sides");
         }
         let large = Target::Continuous((0..4000).map(|i| i as f32).collect());
-        let p = plan(&large, OuterValidation::Auto, 1);
+        let p = plan(&large, &RowOrder::default(), OuterValidation::Auto, 1);
         assert_eq!((p.scheme, p.splits[0].1.len(), p.splits[0].0.len()), ("holdout", 1000, 3000));
+    }
+
+    #[test]
+    fn time_ordered_splits_score_only_later_rows_and_grouped_ones_never_share_a_group() {
+        let n = 120;
+        let y = Target::Continuous((0..n).map(|i| i as f32).collect());
+        let times: Vec<f64> = (0..n).map(|i| f64::from(((i * 53) % n) as u32 / 3)).collect();
+        let rows = RowOrder { groups: None, times: Some(("t".into(), times.clone())) };
+        for scheme in [OuterValidation::Folds(4), OuterValidation::Holdout(0.25)] {
+            let p = plan(&y, &rows, scheme, 9);
+            assert!(!p.splits.is_empty() && p.by.is_some(), "{p:?}");
+            for (train, test) in &p.splits {
+                let latest_seen = train.iter().map(|r| times[*r]).fold(f64::MIN, f64::max);
+                assert!(test.iter().all(|r| times[*r] > latest_seen), "{scheme:?}: a held-out row is not later");
+            }
+        }
+        let groups: Vec<u32> = (0..n).map(|i| (i % 17) as u32).collect();
+        let rows = RowOrder { groups: Some(("g".into(), groups.clone())), times: None };
+        let p = plan(&y, &rows, OuterValidation::Folds(5), 9);
+        assert_eq!(p.splits.len(), 5);
+        for (train, test) in &p.splits {
+            assert!(test.iter().all(|r| train.iter().all(|q| groups[*q] != groups[*r])));
+        }
+        assert!(p.describe(3).contains("grouped by `g`"));
     }
 
     #[test]
@@ -148,13 +246,13 @@ mod tests {
             *c = 1;
         }
         let t = Target::Classes { codes, labels: vec!["a".into(), "b".into()] };
-        let p = plan(&t, OuterValidation::Folds(5), 3);
+        let p = plan(&t, &RowOrder::default(), OuterValidation::Folds(5), 3);
         assert_eq!((p.scheme, p.splits.len()), ("nested_folds", 2));
         let mut codes = vec![0u32; 200];
         codes[0] = 1;
         codes[1] = 1;
         codes[2] = 1;
         let t = Target::Classes { codes, labels: vec!["a".into(), "b".into()] };
-        assert_eq!(plan(&t, OuterValidation::Folds(3), 3).scheme, "none");
+        assert_eq!(plan(&t, &RowOrder::default(), OuterValidation::Folds(3), 3).scheme, "none");
     }
 }

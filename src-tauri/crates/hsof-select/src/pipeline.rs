@@ -83,7 +83,7 @@ pub fn run(
     let order = canonical::order(dataset, opts.seed);
     let ds = canonical::permuted(dataset, &order);
 
-    let plan = outer::plan(&ds.target, opts.evaluate.outer, opts.seed);
+    let plan = outer::plan(&ds.target, &ds.rows, opts.evaluate.outer, opts.seed);
     let holdout = plan.scheme == "holdout";
     let passes = plan.splits.len() + usize::from(!holdout);
     let forest = stage3::models::ForestParams {

@@ -63,6 +63,7 @@ fn make_regression(n: usize, f: usize) -> Dataset {
         target: Target::Continuous(y),
         problem: ProblemType::Regression,
         prep: PrepSummary::default(),
+        rows: Default::default(),
     }
 }
 

@@ -297,6 +297,7 @@ fn dataset(n: usize, columns: Vec<Vec<f32>>, target: Target) -> Dataset {
         target,
         problem,
         prep: PrepSummary::default(),
+        rows: Default::default(),
     }
 }
 

@@ -47,6 +47,7 @@ fn regression_target_selects_the_driving_columns() {
         target: Target::Continuous(y),
         problem: ProblemType::Regression,
         prep: PrepSummary::default(),
+        rows: Default::default(),
     };
     let opts = SelectOptions {
         evaluate: hsof_select::EvaluateOptions { size: FinalSize::Fixed(2), forest_trees: 10, ..Default::default() },

@@ -59,6 +59,14 @@ struct RunArgs {
     /// Columns that identify rows and are not features, comma separated
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     id_cols: Vec<String>,
+    /// A column naming each row's group (a patient, a machine): validation never splits a
+    /// group; not a feature [default: the dataset YAML's group_column]
+    #[arg(long, value_name = "COL", conflicts_with = "time_col")]
+    group_col: Option<String>,
+    /// A column giving each row's time (numbers, dates or RFC 3339): held-out rows are later
+    /// than the rows their selection saw; not a feature [default: the dataset YAML's time_column]
+    #[arg(long, value_name = "COL")]
+    time_col: Option<String>,
     /// Columns kept by stage 1, the filter [default: 500]
     #[arg(long)]
     k1: Option<u32>,
@@ -203,6 +211,8 @@ fn request(a: &RunArgs, dataset: Option<PathBuf>) -> Result<ExperimentRequest, E
         input: input.display().to_string(),
         target: a.target.clone(),
         id_columns: a.id_cols.clone(),
+        group_column: a.group_col.clone(),
+        time_column: a.time_col.clone(),
         k1: a.k1,
         k2: a.k2,
         k3: a.k3,

@@ -1237,7 +1237,10 @@ export type DatasetFormat =
 "dataset_yaml";
 
 /**  What the run ran on. */
-export type DatasetInfo = {
+export type DatasetInfo = DatasetInfo_Serialize | DatasetInfo_Deserialize;
+
+/**  What the run ran on. */
+export type DatasetInfo_Deserialize = {
 	/**  Dataset name. */
 	name: string,
 	/**  Path (or `path#table`). */
@@ -1253,7 +1256,27 @@ export type DatasetInfo = {
 	/**  Class labels (empty for regression). */
 	classes: string[],
 	/**  What preparation did (missing values, encoded and skipped columns). */
-	preparation: PrepSummary,
+	preparation: PrepSummary_Deserialize,
+};
+
+/**  What the run ran on. */
+export type DatasetInfo_Serialize = {
+	/**  Dataset name. */
+	name: string,
+	/**  Path (or `path#table`). */
+	source: string,
+	/**  Rows used. */
+	rows: number,
+	/**  Feature columns after preparation. */
+	features: number,
+	/**  Target column. */
+	target: string,
+	/**  Problem type. */
+	problem_type: ProblemType,
+	/**  Class labels (empty for regression). */
+	classes: string[],
+	/**  What preparation did (missing values, encoded and skipped columns). */
+	preparation: PrepSummary_Serialize,
 };
 
 /**  A look at a file before running: its columns from the first rows. */
@@ -1780,6 +1803,16 @@ export type ExperimentRequest_Deserialize = {
 	target?: string | null,
 	/**  Columns that identify rows and are not features. */
 	id_columns?: string[],
+	/**
+	 *  A column naming each row's group (not a feature): no group is on both sides of a
+	 *  validation split. A dataset YAML's `group_column` when left out.
+	 */
+	group_column?: string | null,
+	/**
+	 *  A column giving each row's time (not a feature): held-out rows are later than the rows
+	 *  their selection saw. A dataset YAML's `time_column` when left out.
+	 */
+	time_column?: string | null,
 	/**  Columns kept by stage 1 (filter). */
 	k1?: number | null,
 	/**  Columns kept by stage 2 (search). */
@@ -1816,6 +1849,16 @@ export type ExperimentRequest_Serialize = {
 	target: string | null,
 	/**  Columns that identify rows and are not features. */
 	id_columns: string[],
+	/**
+	 *  A column naming each row's group (not a feature): no group is on both sides of a
+	 *  validation split. A dataset YAML's `group_column` when left out.
+	 */
+	group_column: string | null,
+	/**
+	 *  A column giving each row's time (not a feature): held-out rows are later than the rows
+	 *  their selection saw. A dataset YAML's `time_column` when left out.
+	 */
+	time_column: string | null,
 	/**  Columns kept by stage 1 (filter). */
 	k1: number | null,
 	/**  Columns kept by stage 2 (search). */
@@ -3768,7 +3811,10 @@ export type PodRow_Serialize = {
 };
 
 /**  What preparation did to the raw table; copied into the report. */
-export type PrepSummary = {
+export type PrepSummary = PrepSummary_Serialize | PrepSummary_Deserialize;
+
+/**  What preparation did to the raw table; copied into the report. */
+export type PrepSummary_Deserialize = {
 	/**  Data rows read from the source. */
 	rows_read: number,
 	/**  Rows dropped because their target was missing. */
@@ -3783,6 +3829,34 @@ export type PrepSummary = {
 	skipped_columns: SkippedColumn[],
 	/**  Feature columns with no finite value at all (dropped). */
 	all_missing_columns: string[],
+	/**
+	 *  Numeric columns with some missing cells that got a `<name>=missing` indicator
+	 *  column beside them (so missingness that carries signal can be selected).
+	 */
+	missing_indicators?: string[],
+};
+
+/**  What preparation did to the raw table; copied into the report. */
+export type PrepSummary_Serialize = {
+	/**  Data rows read from the source. */
+	rows_read: number,
+	/**  Rows dropped because their target was missing. */
+	rows_dropped_missing_target: number,
+	/**  Feature cells that were missing or non-finite and imputed (median for numeric). */
+	missing_values: number,
+	/**  Numeric feature cells that were `inf`/`-inf` (also counted in `missing_values`). */
+	non_finite_values: number,
+	/**  Text columns one-hot encoded, with the number of indicator columns each produced. */
+	encoded_columns: EncodedColumn[],
+	/**  Columns left out, with the reason (high cardinality, all missing, id column). */
+	skipped_columns: SkippedColumn[],
+	/**  Feature columns with no finite value at all (dropped). */
+	all_missing_columns: string[],
+	/**
+	 *  Numeric columns with some missing cells that got a `<name>=missing` indicator
+	 *  column beside them (so missingness that carries signal can be selected).
+	 */
+	missing_indicators: string[],
 };
 
 /**  The answer to one probe through the service proxy. */
@@ -4201,7 +4275,7 @@ export type SelectionReport_Deserialize = {
 	/**  How the pipeline ran. */
 	pipeline_info: PipelineInfo_Deserialize,
 	/**  What it ran on. */
-	dataset_info: DatasetInfo,
+	dataset_info: DatasetInfo_Deserialize,
 	/**  Stage 1, 2 and 3 in order. */
 	stages: StageReport[],
 	/**  The selected features and their score. */
@@ -4217,7 +4291,7 @@ export type SelectionReport_Serialize = {
 	/**  How the pipeline ran. */
 	pipeline_info: PipelineInfo_Serialize,
 	/**  What it ran on. */
-	dataset_info: DatasetInfo,
+	dataset_info: DatasetInfo_Serialize,
 	/**  Stage 1, 2 and 3 in order. */
 	stages: StageReport[],
 	/**  The selected features and their score. */

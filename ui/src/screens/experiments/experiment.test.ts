@@ -5,7 +5,7 @@ import {
 } from "./experiment";
 
 const form: Form = {
-  path: " /data/titanic.csv ", format: "csv", target: "Survived", ids: ["PassengerId", "Survived"],
+  path: " /data/titanic.csv ", format: "csv", target: "Survived", ids: ["PassengerId", "Survived"], split: "",
   k1: 500, k2: 50, k3: 15, seed: 42, backend: "auto", outer: "auto", outPath: "",
 };
 
@@ -101,5 +101,19 @@ describe("numbers", () => {
     expect(seconds(3.21)).toBe("3.2 s");
     expect(seconds(125)).toBe("2 min 5 s");
     expect(seconds(null)).toBe("—");
+  });
+});
+
+describe("the held-out split choice", () => {
+  const base = { path: "/d.csv", format: "csv" as const, target: "y", ids: ["id"], split: "", k1: 5, k2: 3, k3: 2, seed: 1, backend: "auto" as const, outer: "auto" as const, outPath: "" };
+  it("names the group or time column in the request, and nothing by default", () => {
+    expect(buildRequest(base)).toMatchObject({ group_column: null, time_column: null });
+    expect(buildRequest({ ...base, split: "group:site" })).toMatchObject({ group_column: "site", time_column: null });
+    expect(buildRequest({ ...base, split: "time:ts:utc" })).toMatchObject({ group_column: null, time_column: "ts:utc" });
+  });
+  it("refuses a split column that is the target or an ID", () => {
+    expect(formProblems({ ...base, split: "group:y" })).toEqual(["y cannot be both the group column and the target or an ID column."]);
+    expect(formProblems({ ...base, split: "time:id" })).toHaveLength(1);
+    expect(formProblems({ ...base, split: "group:site" })).toEqual([]);
   });
 });

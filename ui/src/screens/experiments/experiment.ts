@@ -40,6 +40,8 @@ export interface Form {
   format: Format;
   target: string;
   ids: string[];
+  /** How rows relate for validation: "" (by class), "group:COL" or "time:COL". */
+  split: string;
   k1: number;
   k2: number;
   k3: number;
@@ -86,6 +88,10 @@ export function formProblems(f: Form): string[] {
   if (!f.path.trim()) out.push("Choose a file.");
   if (f.format !== "dataset_yaml" && !f.target) out.push("Choose the target column.");
   if (f.target && f.ids.includes(f.target)) out.push(`${f.target} cannot be both the target and an ID column.`);
+  const { column } = splitOf(f.split);
+  if (column && (column === f.target || f.ids.includes(column))) {
+    out.push(`${column} cannot be both the ${splitOf(f.split).kind} column and the target or an ID column.`);
+  }
   for (const [k, v] of [["k1", f.k1], ["k2", f.k2], ["k3", f.k3]] as const) {
     if (!Number.isInteger(v) || v < 1) out.push(`${k} must be a whole number ≥ 1.`);
   }
@@ -99,13 +105,24 @@ export function sizeNote(f: Pick<Form, "k1" | "k2" | "k3">): string {
   return "";
 }
 
+/** The form's split choice as kind and column ("group" / "time"; empty when by class). */
+export function splitOf(split: string): { kind: "" | "group" | "time"; column: string } {
+  const i = split.indexOf(":");
+  const kind = split.slice(0, i);
+  if (i < 0 || (kind !== "group" && kind !== "time")) return { kind: "", column: "" };
+  return { kind, column: split.slice(i + 1) };
+}
+
 /** The IPC request for a valid form. */
 export function buildRequest(f: Form): ExperimentRequest {
   const yaml = f.format === "dataset_yaml";
+  const { kind, column } = splitOf(f.split);
   return {
     input: f.path.trim(),
     target: yaml ? null : f.target,
     id_columns: yaml ? [] : f.ids.filter((c) => c !== f.target),
+    group_column: !yaml && kind === "group" ? column : null,
+    time_column: !yaml && kind === "time" ? column : null,
     k1: f.k1,
     k2: f.k2,
     k3: f.k3,

@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    is_missing_token, ColumnMatrix, Dataset, EncodedColumn, LoadOptions, PrepSummary, ProblemType, SkippedColumn,
-    Target,
+    is_missing_token, ColumnMatrix, Dataset, EncodedColumn, LoadOptions, PrepSummary, ProblemType, RowOrder,
+    SkippedColumn, Target,
 };
 use crate::error::{Result, SelectError};
 
@@ -24,6 +24,34 @@ enum Role {
     Feature(FeatureCol),
     Target,
     Id,
+    /// The group column: each row's group, as text.
+    Group(Vec<Option<String>>),
+    /// The time column: each row's time in seconds (`None`: missing or not a time).
+    Time(Vec<Option<f64>>),
+}
+
+/// A time cell in seconds: a number as it is, or a date / date-time (RFC 3339, or
+/// `YYYY-MM-DD[ HH:MM[:SS]]` taken as UTC).
+fn time_of(cell: Cell<'_>) -> Option<f64> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    match cell {
+        Cell::Missing => None,
+        Cell::Num(v) => v.is_finite().then_some(v),
+        Cell::Text(s) => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                return Some(t.timestamp() as f64 + f64::from(t.timestamp_subsec_millis()) / 1000.0);
+            }
+            for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+                if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+                    return Some(t.and_utc().timestamp() as f64);
+                }
+            }
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc().timestamp() as f64)
+        }
+    }
 }
 
 enum FeatureCol {
@@ -93,12 +121,36 @@ impl TableBuilder {
                 "only one column: a dataset needs a target and at least one feature column",
             ));
         }
+        if opts.group_column.is_some() && opts.time_column.is_some() {
+            return Err(SelectError::InvalidOptions {
+                option: "time_column",
+                reason: "give a group column or a time column, not both".into(),
+            });
+        }
+        for (what, col) in [("group", &opts.group_column), ("time", &opts.time_column)] {
+            if let Some(c) = col {
+                if !headers.iter().any(|h| h == c) {
+                    return Err(SelectError::invalid(
+                        path,
+                        Some(1),
+                        format!("the {what} column `{c}` is not in the file"),
+                    ));
+                }
+                if c == target {
+                    return Err(SelectError::invalid(path, Some(1), format!("the {what} column `{c}` is the target")));
+                }
+            }
+        }
         let roles = headers
             .iter()
             .enumerate()
             .map(|(i, h)| {
                 if i == target_idx {
                     Role::Target
+                } else if opts.group_column.as_deref() == Some(h.as_str()) {
+                    Role::Group(Vec::new())
+                } else if opts.time_column.as_deref() == Some(h.as_str()) {
+                    Role::Time(Vec::new())
                 } else if id_columns.contains(&h.as_str()) {
                     Role::Id
                 } else {
@@ -136,6 +188,12 @@ impl TableBuilder {
         let max_levels = self.opts.one_hot_max_levels as usize;
         match &mut self.roles[col] {
             Role::Id => {}
+            Role::Group(g) => g.push(match cell {
+                Cell::Missing => None,
+                Cell::Num(v) => Some(v.to_string()),
+                Cell::Text(s) => Some(s.to_string()),
+            }),
+            Role::Time(t) => t.push(time_of(cell)),
             Role::Target => self.target.push(match cell {
                 Cell::Missing => TargetCell::Missing,
                 Cell::Num(v) if fits_f32(v) => TargetCell::Num(v),
@@ -173,9 +231,53 @@ impl TableBuilder {
         let (target, problem) = build_target(&path, &self.target_name, &self.target, &self.opts)?;
         let mut names = Vec::new();
         let mut columns: Vec<Vec<f32>> = Vec::new();
+        let mut rows = RowOrder::default();
+        // The source's line of a kept row (the header is line 1), for messages.
+        let lines: Vec<u64> = keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i as u64 + 2).collect();
         for (h, role) in self.headers.iter().zip(self.roles) {
             match role {
                 Role::Target => {}
+                Role::Group(values) => {
+                    let kept: Vec<Option<String>> =
+                        values.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect();
+                    let mut index: HashMap<String, u32> = HashMap::new();
+                    let mut codes = Vec::with_capacity(kept.len());
+                    for (r, v) in kept.into_iter().enumerate() {
+                        let v = v.ok_or_else(|| {
+                            SelectError::invalid(
+                                &path,
+                                lines.get(r).copied(),
+                                format!("the group column `{h}` is empty"),
+                            )
+                        })?;
+                        let next = index.len() as u32;
+                        codes.push(*index.entry(v).or_insert(next));
+                    }
+                    if index.len() < 2 {
+                        let only = index.keys().next().cloned().unwrap_or_default();
+                        return Err(SelectError::invalid(
+                            &path,
+                            None,
+                            format!("the group column `{h}` has one group (`{only}`): grouped validation needs at least two"),
+                        ));
+                    }
+                    rows.groups = Some((h.clone(), codes));
+                }
+                Role::Time(values) => {
+                    let kept: Vec<Option<f64>> =
+                        values.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect();
+                    let mut times = Vec::with_capacity(kept.len());
+                    for (r, v) in kept.into_iter().enumerate() {
+                        times.push(v.ok_or_else(|| {
+                            SelectError::invalid(
+                                &path,
+                                lines.get(r).copied(),
+                                format!("the time column `{h}` is empty or not a time (a number, a date or an RFC 3339 time)"),
+                            )
+                        })?);
+                    }
+                    rows.times = Some((h.clone(), times));
+                }
                 Role::Id => prep.skipped_columns.push(SkippedColumn { name: h.clone(), reason: "id column".into() }),
                 Role::Feature(FeatureCol::HighCardinality) => prep.skipped_columns.push(SkippedColumn {
                     name: h.clone(),
@@ -189,11 +291,23 @@ impl TableBuilder {
                         prep.all_missing_columns.push(h.clone());
                         continue;
                     };
+                    // Missingness can carry signal (a sensor that drops out when it overheats):
+                    // a column missing on at least 1 % of rows, and on at least 5 rows while
+                    // present on 5 (fewer cannot show a pattern), gets an indicator beside it;
+                    // the filter keeps it only when it is relevant.
+                    let present = col.len() - missing;
+                    let indicator = (missing * 100 >= col.len() && missing >= 5 && present >= 5)
+                        .then(|| col.iter().map(|v| if v.is_nan() { 1.0 } else { 0.0 }).collect::<Vec<f32>>());
                     col.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = median);
                     prep.missing_values += to_u32(missing);
                     prep.non_finite_values += non_finite;
                     names.push(h.clone());
                     columns.push(col);
+                    if let Some(ind) = indicator {
+                        prep.missing_indicators.push(h.clone());
+                        names.push(format!("{h}=missing"));
+                        columns.push(ind);
+                    }
                 }
                 Role::Feature(FeatureCol::Text { levels, codes, .. }) => {
                     let codes: Vec<u32> = codes.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| c).collect();
@@ -229,6 +343,7 @@ impl TableBuilder {
             target,
             problem,
             prep,
+            rows,
         })
     }
 }

@@ -145,6 +145,10 @@ pub struct PrepSummary {
     pub skipped_columns: Vec<SkippedColumn>,
     /// Feature columns with no finite value at all (dropped).
     pub all_missing_columns: Vec<String>,
+    /// Numeric columns with some missing cells that got a `<name>=missing` indicator
+    /// column beside them (so missingness that carries signal can be selected).
+    #[serde(default)]
+    pub missing_indicators: Vec<String>,
 }
 
 /// A one-hot encoded text column.
@@ -184,6 +188,34 @@ pub struct Dataset {
     pub problem: ProblemType,
     /// What preparation did.
     pub prep: PrepSummary,
+    /// How rows relate for validation (groups, or time order), when the source says.
+    pub rows: RowOrder,
+}
+
+/// How the rows of a dataset relate, for validation: rows of one group (a patient, a
+/// machine, a customer) are never split between training and held-out rows; rows in time
+/// are held out after the rows they were trained on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowOrder {
+    /// The group column's name and each row's group code (0-based, by first appearance).
+    pub groups: Option<(String, Vec<u32>)>,
+    /// The time column's name and each row's time (seconds; any monotone unit).
+    pub times: Option<(String, Vec<f64>)>,
+}
+
+impl RowOrder {
+    /// The rows `rows` (in that order).
+    pub fn take(&self, rows: &[usize]) -> Self {
+        Self {
+            groups: self.groups.as_ref().map(|(n, g)| (n.clone(), rows.iter().map(|&r| g[r]).collect())),
+            times: self.times.as_ref().map(|(n, t)| (n.clone(), rows.iter().map(|&r| t[r]).collect())),
+        }
+    }
+
+    /// Whether neither groups nor times are known.
+    pub fn is_plain(&self) -> bool {
+        self.groups.is_none() && self.times.is_none()
+    }
 }
 
 impl Dataset {
@@ -209,6 +241,7 @@ impl Dataset {
             target: self.target.clone(),
             problem: self.problem,
             prep: self.prep.clone(),
+            rows: self.rows.clone(),
         }
     }
 
@@ -225,6 +258,7 @@ impl Dataset {
             feature_names: self.feature_names.clone(),
             features: ColumnMatrix { n_rows: rows.len(), n_cols: f, values },
             target,
+            rows: self.rows.take(rows),
             ..self.clone_without_features()
         }
     }
@@ -244,11 +278,24 @@ pub struct LoadOptions {
     pub max_auto_classes: u32,
     /// The problem type; `None` detects it (see the module documentation).
     pub problem: Option<ProblemType>,
+    /// A column naming each row's group (not a feature): validation never puts rows of one
+    /// group on both sides of a split.
+    pub group_column: Option<String>,
+    /// A column giving each row's time (numbers, or dates / RFC 3339 times; not a feature):
+    /// validation scores on rows later than those it trained on.
+    pub time_column: Option<String>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { memory_limit_bytes: 4 << 30, one_hot_max_levels: 16, max_auto_classes: 20, problem: None }
+        Self {
+            memory_limit_bytes: 4 << 30,
+            one_hot_max_levels: 16,
+            max_auto_classes: 20,
+            problem: None,
+            group_column: None,
+            time_column: None,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! SQLite tables, found through HSOF's dataset YAML (`name`, `database.path`, `tables`,
-//! `feature_tables`, `target_column`, `id_columns`, `problem_type`).
+//! `feature_tables`, `target_column`, `id_columns`, `problem_type`, `time_column`,
+//! `group_column`).
 //!
 //! The YAML is read with `serde_norway`, a maintained fork of the deprecated `serde_yaml` with the
 //! same API (the `serde_yml` fork was abandoned and is not trusted).
@@ -36,6 +37,12 @@ pub struct DatasetConfig {
     /// `binary_classification`, `multiclass_classification` or `regression`; absent detects it.
     #[serde(default)]
     pub problem_type: Option<String>,
+    /// Rows in time: validation scores on later rows than it trained on.
+    #[serde(default)]
+    pub time_column: Option<String>,
+    /// Rows in groups: validation keeps each group on one side of a split.
+    #[serde(default)]
+    pub group_column: Option<String>,
 }
 
 /// The `database` block of a dataset YAML.
@@ -57,6 +64,11 @@ pub fn load_dataset_yaml(path: &Path, opts: &LoadOptions) -> Result<Dataset> {
     })?;
     let db_path = resolve(path, &config.database.path);
     let mut opts = opts.clone();
+    // The YAML's time / group column unless the caller named one.
+    if opts.time_column.is_none() && opts.group_column.is_none() {
+        opts.time_column = config.time_column.clone().filter(|c| !c.is_empty());
+        opts.group_column = config.group_column.clone().filter(|c| !c.is_empty());
+    }
     if let Some(p) = config.problem_type.as_deref() {
         opts.problem = Some(
             ProblemType::parse(p)

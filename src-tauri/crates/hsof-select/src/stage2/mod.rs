@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::data::{ColumnMatrix, Dataset, Target};
 use crate::error::{Result, SelectError};
-use crate::folds::stratified_folds;
+use crate::folds;
 use crate::gbt::{self, Binned};
 use crate::options::{SearchOptions, SearchReward};
 use crate::progress::{Ctl, Stage};
@@ -174,7 +174,7 @@ pub fn search(
     // The reward's rows: a stratified sample, split into the search's folds.
     let sample = sample_rows(&ds.target, opts.rows as usize, seed);
     let sub_target = ds.target.take(&sample);
-    let folds: Vec<Vec<usize>> = stratified_folds(&sub_target, opts.folds as usize, seed);
+    let folds: Vec<Vec<usize>> = folds::folds(&sub_target, &ds.rows.take(&sample), opts.folds as usize, seed);
     ctl.report(Stage::Search, 0.0, format!("prior over {pool} columns on {} rows", sample.len()));
     let sample_x = gather(&ds.features, &pool_cols, &sample);
     let binned = ctl.install(|| Binned::new(&sample_x, &(0..pool).collect::<Vec<_>>()));
@@ -208,7 +208,7 @@ pub fn search(
     let ridge_ev = match opts.reward {
         SearchReward::Ridge => {
             ctl.report(Stage::Search, 0.05, format!("fold statistics of {pool} columns"));
-            let folds = stratified_folds(&ds.target, opts.folds as usize, seed);
+            let folds = folds::folds(&ds.target, &ds.rows, opts.folds as usize, seed);
             Some(ctl.install(|| {
                 SubsetEvaluator::new(
                     &ds.features,

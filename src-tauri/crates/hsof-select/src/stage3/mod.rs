@@ -20,7 +20,7 @@ pub mod models;
 
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::folds::stratified_folds;
+use crate::folds;
 use crate::options::{EvaluateOptions, FinalSize};
 use crate::progress::{Ctl, Stage};
 use crate::stage1::FilterOutcome;
@@ -82,7 +82,7 @@ pub fn evaluate(
         });
     }
     let (lo, hi) = (lo.clamp(1, available), hi.clamp(1, available));
-    let folds = stratified_folds(&ds.target, opts.folds as usize, seed.wrapping_add(1));
+    let folds = folds::folds(&ds.target, &ds.rows, opts.folds as usize, seed.wrapping_add(1));
     ctl.report(Stage::Evaluate, 0.0, "greedy forward path");
     let cancel = ctl.cancel;
     let ev = ctl.install(|| {

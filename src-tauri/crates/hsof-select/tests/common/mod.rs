@@ -134,6 +134,7 @@ fn shuffled_dataset(
         target,
         problem,
         prep: PrepSummary::default(),
+        rows: Default::default(),
     };
     (ds, position)
 }
