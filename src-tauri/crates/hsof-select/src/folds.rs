@@ -23,6 +23,61 @@ pub fn folds(target: &Target, rows: &RowOrder, k: usize, seed: u64) -> Vec<Vec<u
     }
 }
 
+/// With groups or times, a training part can miss a class (every row of it in one group, or
+/// in one stretch of time): that is refused in words, before any model meets it. `parts` are
+/// (what, training rows) pairs; `source` names the data.
+pub fn check_training_classes<'a>(
+    target: &Target,
+    rows: &RowOrder,
+    parts: impl IntoIterator<Item = (String, &'a [usize])>,
+    source: &str,
+) -> crate::error::Result<()> {
+    let Target::Classes { codes, labels } = target else { return Ok(()) };
+    let by = match (&rows.groups, &rows.times) {
+        (Some((g, _)), _) => format!("grouped by `{g}`"),
+        (None, Some((t, _))) => format!("in time order by `{t}`"),
+        (None, None) => return Ok(()),
+    };
+    let present: Vec<bool> = {
+        let mut p = vec![false; labels.len()];
+        for c in codes {
+            if let Some(x) = p.get_mut(*c as usize) {
+                *x = true;
+            }
+        }
+        p
+    };
+    for (what, train) in parts {
+        let mut seen = vec![false; labels.len()];
+        for r in train {
+            if let Some(x) = codes.get(*r).and_then(|c| seen.get_mut(*c as usize)) {
+                *x = true;
+            }
+        }
+        if let Some(missing) = (0..labels.len()).find(|c| present[*c] && !seen[*c]) {
+            return Err(crate::error::SelectError::invalid(
+                source,
+                None,
+                format!(
+                    "validation {by}: {what} trains without class `{}` (its rows are all in the held-out part); \
+                     give each class rows in several groups or stretches of time, or ask for fewer folds",
+                    labels[missing]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The training rows of each fold (all rows of the other folds), with a name for messages.
+pub fn training_parts<'a>(folds: &'a [Vec<usize>], what: &'a str) -> impl Iterator<Item = (String, Vec<usize>)> + 'a {
+    (0..folds.len()).map(move |f| {
+        let train: Vec<usize> =
+            folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, r)| r.iter().copied()).collect();
+        (format!("{what} {} of {}", f + 1, folds.len()), train)
+    })
+}
+
 /// Each row's block: its group, or its stretch of time (`k` stretches of about equal rows,
 /// rows with equal times in one); `None` for rows with neither.
 pub fn blocks(rows: &RowOrder, k: usize) -> Option<Vec<u32>> {

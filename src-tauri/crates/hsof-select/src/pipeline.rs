@@ -84,6 +84,15 @@ pub fn run(
     let ds = canonical::permuted(dataset, &order);
 
     let plan = outer::plan(&ds.target, &ds.rows, opts.evaluate.outer, opts.seed);
+    crate::folds::check_training_classes(
+        &ds.target,
+        &ds.rows,
+        plan.splits
+            .iter()
+            .enumerate()
+            .map(|(i, (train, _))| (format!("outer split {} of {}", i + 1, plan.splits.len()), train.as_slice())),
+        &ds.source,
+    )?;
     let holdout = plan.scheme == "holdout";
     let passes = plan.splits.len() + usize::from(!holdout);
     let forest = stage3::models::ForestParams {

@@ -139,3 +139,25 @@ fn missingness_that_carries_signal_is_selected_through_its_indicator() {
     assert!(names.contains(&"temp=missing"), "{names:?}");
     assert!(r.final_results.score >= 0.8, "{}", r.final_results.score);
 }
+
+#[test]
+fn groups_that_each_hold_one_class_never_panic() {
+    // Every group is one class: some training parts and inner folds see a single class.
+    for (groups, seed) in [(2u32, 1u64), (3, 2), (4, 3), (5, 4)] {
+        let mut ds = grouped_noise(seed);
+        let codes: Vec<u32> = match &ds.target {
+            Target::Classes { codes, .. } => codes.clone(),
+            Target::Continuous(_) => unreachable!(),
+        };
+        // Group = class, split further into `groups` groups in all.
+        ds.rows.groups =
+            Some(("g".into(), (0..300).map(|r| codes[r] + 2 * ((r as u32 * 7) % (groups / 2).max(1))).collect()));
+        match run(&ds, &quick(), &|_| {}, &CancelToken::new()) {
+            Ok(r) => assert!(r.final_results.score.is_finite()),
+            Err(e) => assert!(
+                matches!(&e, SelectError::InvalidDataset { reason, .. } if reason.contains("trains without class")),
+                "a clear error, got {e:?}"
+            ),
+        }
+    }
+}

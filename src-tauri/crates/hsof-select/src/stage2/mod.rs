@@ -174,7 +174,15 @@ pub fn search(
     // The reward's rows: a stratified sample, split into the search's folds.
     let sample = sample_rows(&ds.target, opts.rows as usize, seed);
     let sub_target = ds.target.take(&sample);
-    let folds: Vec<Vec<usize>> = folds::folds(&sub_target, &ds.rows.take(&sample), opts.folds as usize, seed);
+    let sub_rows = ds.rows.take(&sample);
+    let folds: Vec<Vec<usize>> = folds::folds(&sub_target, &sub_rows, opts.folds as usize, seed);
+    let parts: Vec<(String, Vec<usize>)> = folds::training_parts(&folds, "stage 2's search fold").collect();
+    folds::check_training_classes(
+        &sub_target,
+        &sub_rows,
+        parts.iter().map(|(w, t)| (w.clone(), t.as_slice())),
+        &ds.source,
+    )?;
     ctl.report(Stage::Search, 0.0, format!("prior over {pool} columns on {} rows", sample.len()));
     let sample_x = gather(&ds.features, &pool_cols, &sample);
     let binned = ctl.install(|| Binned::new(&sample_x, &(0..pool).collect::<Vec<_>>()));

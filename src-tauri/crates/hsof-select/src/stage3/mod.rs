@@ -83,6 +83,13 @@ pub fn evaluate(
     }
     let (lo, hi) = (lo.clamp(1, available), hi.clamp(1, available));
     let folds = folds::folds(&ds.target, &ds.rows, opts.folds as usize, seed.wrapping_add(1));
+    let parts: Vec<(String, Vec<usize>)> = folds::training_parts(&folds, "stage 3's inner fold").collect();
+    folds::check_training_classes(
+        &ds.target,
+        &ds.rows,
+        parts.iter().map(|(w, t)| (w.clone(), t.as_slice())),
+        &ds.source,
+    )?;
     ctl.report(Stage::Evaluate, 0.0, "greedy forward path");
     let cancel = ctl.cancel;
     let ev = ctl.install(|| {
