@@ -301,14 +301,21 @@ async fn older_local_records_are_offered_for_upload_once() {
     let a = desktop(&f, "alice", None);
     let old = a.ctx.incident_declare(&p1("from before the team store"), "ali", now()).expect("declare");
     assert!(old.view.shared.is_none(), "local-only while the store is off");
+    let t = now();
+    let before_key = a.ctx.find_occurrence("morning-health-check", None, t).expect("an occurrence");
+    a.ctx.complete_occurrence(&before_key, "done before", "ali", t).expect("complete");
     connected(&a).await;
-    assert_eq!(a.ctx.team_upload_offer().expect("offer"), vec![old.view.incident.id]);
-    assert_eq!(a.ctx.team_upload(true).expect("upload"), 1);
+    let offer = a.ctx.team_upload_offer().expect("offer");
+    assert_eq!(offer.incidents, vec![old.view.incident.id]);
+    assert_eq!(offer.runs, vec![before_key.clone()]);
+    assert_eq!(a.ctx.team_upload(true).expect("upload"), 2);
     assert!(a.ctx.team_upload_offer().expect("offer").is_empty(), "offered once");
     a.ctx.team_sync(now()).await.expect("sync");
     let name = name_of(&a, old.view.incident.id);
     let table = kubectl(&f, &["get", "incidents"]);
     assert!(table.contains(&name) && table.contains("from before the team store"), "{table}");
+    let runs = kubectl(&f, &["get", "procedureruns"]);
+    assert!(runs.contains(&hsof_store::run_name(&before_key)) && runs.contains("Completed"), "{runs}");
     let detail = a.ctx.incident_detail(old.view.incident.id, now()).expect("detail");
     assert_eq!(kinds(&detail), ["declared"]);
 }

@@ -195,6 +195,64 @@ fn newer_write(tx: &Transaction<'_>, kind: &str, name: &str, through_seq: i64) -
 }
 
 impl Store {
+    /// Procedure runs (occurrence keys) and maintenance windows (ids) that are not shared.
+    pub fn team_local_only_calendar(&self) -> Result<(Vec<String>, Vec<i64>), StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT occurrence_key FROM procedure_runs WHERE team_name IS NULL ORDER BY starts_at")?;
+        let runs = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        let mut stmt = conn.prepare("SELECT id FROM maintenance_windows WHERE team_name IS NULL ORDER BY id")?;
+        let windows = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+        Ok((runs, windows))
+    }
+
+    /// Shares a local-only run: names it and queues its step results and its completion.
+    /// `None` while sharing is off, or when it is shared already or does not exist.
+    pub fn team_share_run(&self, occurrence_key: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let run = tx
+            .query_row(
+                &format!(
+                    "SELECT {}, team_name FROM procedure_runs WHERE occurrence_key = ?1",
+                    crate::calendar::RUN_COLUMNS
+                ),
+                [occurrence_key],
+                |r| Ok((crate::calendar::run_row(r)?, r.get::<_, Option<String>>(7)?)),
+            )
+            .optional()?;
+        let Some((run, None)) = run else { return Ok(None) };
+        let name = run_shared(&tx, &run.occurrence_key, &run.procedure_id, &run.starts_at)?;
+        if name.is_some() && run.completed_at.is_some() {
+            run_finished(&tx, &run)?;
+        }
+        tx.commit()?;
+        Ok(name)
+    }
+
+    /// Shares a local-only window: names it and queues it (and its cancellation).
+    pub fn team_share_window(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let w = tx
+            .query_row(
+                "SELECT id, title, starts_at, ends_at, description, impact, created_at, created_by, silence_id, cancelled_at \
+                 FROM maintenance_windows WHERE id = ?1 AND team_name IS NULL",
+                [id],
+                crate::calendar::window_row,
+            )
+            .optional()?;
+        let Some(w) = w else { return Ok(None) };
+        window_scheduled(&tx, id, &w)?;
+        if let Some(at) = &w.cancelled_at {
+            window_changed(&tx, id, "cancel", json!(at))?;
+        }
+        let name: Option<String> =
+            tx.query_row("SELECT team_name FROM maintenance_windows WHERE id = ?1", [id], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(name)
+    }
+
     /// Writes the shared run `name` as the cluster (with this desktop's unsent writes up to
     /// `through_seq`) has it: its completion, and the step results this desktop lacks.
     pub fn team_mirror_run(

@@ -83,7 +83,12 @@ pub async fn run(ctx: &AppContext, cmd: &TeamCmd, out: &Out) -> Result<u8, Error
                 }
                 let offer = ctx.team_upload_offer()?;
                 if !offer.is_empty() {
-                    println!("{} incident(s) on this desktop are not shared: `hsofctl team upload` shares them (`--decline` keeps them here)", offer.len());
+                    println!(
+                        "kept only on this desktop: {} incident(s), {} checklist run(s), {} maintenance window(s); `hsofctl team upload` shares them (`--decline` keeps them here)",
+                        offer.incidents.len(),
+                        offer.runs.len(),
+                        offer.windows.len()
+                    );
                 }
             }
             Ok(if r.pending == 0 && r.enabled { 0 } else { 1 })

@@ -9,7 +9,7 @@ use crate::{AppContext, Error};
 
 mod sync;
 
-pub use sync::{TeamChange, TeamOverview, TeamState, TeamSync};
+pub use sync::{TeamChange, TeamOverview, TeamState, TeamSync, UploadOffer};
 
 impl From<TeamError> for Error {
     fn from(e: TeamError) -> Self {
