@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP := target/debug/hsof-control-center
 
-.PHONY: run demo test bootstrap bootstrap-demo bootstrap-test app lint unit rust-test test-dates e2e bindings bench soak package clean
+.PHONY: run demo test bootstrap bootstrap-demo bootstrap-test app lint unit rust-test test-dates e2e bindings bench soak package clean image image-offline
 
 run: bootstrap app
 	./$(APP)
@@ -16,7 +16,7 @@ demo: bootstrap-demo app
 	cargo build -p hsofctl
 	scripts/demo.sh
 
-test: bootstrap-test lint unit rust-test test-dates app e2e package-check
+test: bootstrap-test lint unit rust-test test-dates app e2e package-check image-offline
 	@echo "make test: all suites passed"
 
 bootstrap:
@@ -80,6 +80,18 @@ package-check: app
 	mkdir -p target/package && cp target/debug/hsofctl target/package/hsofctl
 	npx tauri build --debug --bundles deb
 	scripts/package-check.sh target/debug/bundle/deb
+
+# The engine image for `[experiments.cluster] image` (image/Containerfile, CUDA runtime base)
+# with Debian's buildah; pulling the base needs a registry.
+image:
+	cargo build --release -p hsofctl
+	scripts/image.sh
+
+# What CI checks without a registry: the debug hsofctl and its libraries on a scratch base,
+# committed to target/image/hsof-engine.tar and run from the image's own files.
+image-offline:
+	cargo build -p hsofctl
+	scripts/image.sh offline
 
 clean:
 	cargo clean

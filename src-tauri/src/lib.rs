@@ -105,6 +105,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::cluster::change_apply,
             commands::experiments::experiment_preview,
             commands::experiments::experiment_run,
+            commands::experiments::experiment_attach,
             commands::experiments::experiments_list,
             commands::experiments::experiment_get,
             commands::gpu::gpu_status,

@@ -37,6 +37,29 @@ pub async fn experiment_run(
         .await?)
 }
 
+/// Follows a cluster run still running (its Job) to its end, as `experiment_run` does;
+/// `cancel_operation(id)` cancels it (deletes the Job).
+#[tauri::command]
+#[specta::specta]
+pub async fn experiment_attach(
+    ctx: State<'_, AppContext>,
+    id: String,
+    experiment: f64,
+    on_progress: tauri::ipc::Channel<Progress>,
+) -> Result<Experiment, IpcError> {
+    let op = ctx.begin_operation(&id)?;
+    Ok(ctx
+        .experiment_attach(
+            experiment as i64,
+            move |p| {
+                let _ = on_progress.send(p);
+            },
+            &op.token,
+            Utc::now,
+        )
+        .await?)
+}
+
 /// Past runs, newest first.
 #[tauri::command]
 #[specta::specta]

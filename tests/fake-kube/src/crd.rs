@@ -182,6 +182,49 @@ pub fn table(served: &Served, objects: &[Value], list_meta: Value) -> Value {
     json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "columnDefinitions": defs, "rows": rows})
 }
 
+/// Jobs as the API server prints them for `kubectl get jobs`: status, completions
+/// (`succeeded/completions`), duration and age.
+pub fn job_table(objects: &[Value], list_meta: Value) -> Value {
+    let defs = json!([
+        {"name": "Name", "type": "string", "format": "name", "description": "", "priority": 0},
+        {"name": "Status", "type": "string", "format": "", "description": "Status of the job.", "priority": 0},
+        {"name": "Completions", "type": "string", "format": "", "description": "The desired number of successfully finished pods the job should be run with.", "priority": 0},
+        {"name": "Duration", "type": "string", "format": "", "description": "Time required to complete the job.", "priority": 0},
+        {"name": "Age", "type": "string", "format": "", "description": "", "priority": 0}
+    ]);
+    let rows: Vec<Value> = objects
+        .iter()
+        .map(|o| {
+            let st = &o["status"];
+            let cond = |t: &str| {
+                st["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == t && c["status"] == "True")
+            };
+            let status = if cond("Complete") {
+                "Complete"
+            } else if cond("Failed") {
+                "Failed"
+            } else {
+                "Running"
+            };
+            let completions = format!(
+                "{}/{}",
+                st["succeeded"].as_u64().unwrap_or(0),
+                o["spec"]["completions"].as_u64().unwrap_or(1)
+            );
+            let parse = |v: &Value| v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+            let duration = match (parse(&st["startTime"]), parse(&st["completionTime"])) {
+                (Some(a), Some(b)) => format!("{}s", (b - a).num_seconds().max(0)),
+                (Some(a), None) => format!("{}s", (chrono::Utc::now() - a.with_timezone(&chrono::Utc)).num_seconds().max(0)),
+                _ => String::new(),
+            };
+            let age = o["metadata"]["creationTimestamp"].as_str().map(age).unwrap_or_default();
+            json!({"cells": [o["metadata"]["name"], status, completions, duration, age],
+                   "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}})
+        })
+        .collect();
+    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "columnDefinitions": defs, "rows": rows})
+}
+
 /// True when the request asks for a Table.
 pub fn wants_table(accept: &str) -> bool {
     accept.split(',').any(|a| a.contains("as=Table"))

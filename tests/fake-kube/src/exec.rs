@@ -26,6 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{timeout_at, Instant};
 
+use crate::kubelet::{local_run, LocalRun};
 use crate::policy::Attributes;
 use crate::resources::find;
 use crate::routes::{admit, authorize, param, percent_decode, status, Shared};
@@ -55,6 +56,27 @@ pub async fn handle(
         Ok(answer) => answer,
         Err(refused) => return refused,
     };
+    let answer = match answer {
+        Exec::Scripted(a) => a,
+        Exec::Local(run) => {
+            if wants_spdy(req.headers()) {
+                return status(
+                    400,
+                    "BadRequest",
+                    "the fake kubelet runs exec over websockets (v4/v5.channel.k8s.io) only".into(),
+                );
+            }
+            let stdin = matches!(param(req.uri().query().unwrap_or_default(), "stdin").as_deref(), Some("true" | "1"));
+            let (mut parts, _) = req.into_parts();
+            let Ok(ws) = WebSocketUpgrade::from_request_parts(&mut parts, &state).await else {
+                return status(400, "BadRequest", "exec needs an upgrade: websocket (v4/v5.channel.k8s.io)".into());
+            };
+            return ws
+                .protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"])
+                .on_upgrade(move |socket| run_local(socket, run, stdin))
+                .into_response();
+        }
+    };
     if wants_spdy(req.headers()) {
         return upgrade_spdy(&mut req, answer);
     }
@@ -67,6 +89,110 @@ pub async fn handle(
         .into_response()
 }
 
+/// What an exec runs: a scripted answer, or (kubelet mode) a local process.
+enum Exec {
+    Scripted(ExecAnswer),
+    Local(LocalRun),
+}
+
+/// Runs a kubelet-mode exec: channel 0 feeds the process's stdin (a v5 close of channel 0,
+/// or the connection closing, ends it), its stdout and stderr go out on channels 1 and 2,
+/// then the Status with its exit code. A client that goes away kills the process. It sees
+/// the pod's volumes (its emptyDir folders are the pod's own).
+async fn run_local(socket: WebSocket, run: LocalRun, stdin: bool) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::AsyncReadExt;
+    let mut cmd = tokio::process::Command::new(&run.program);
+    cmd.args(&run.args)
+        .env_clear()
+        .envs(run.env.iter().cloned())
+        .stdin(if stdin { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let (mut sink, mut stream) = socket.split();
+    let frame = |channel: u8, data: &[u8]| {
+        let mut v = Vec::with_capacity(data.len() + 1);
+        v.push(channel);
+        v.extend_from_slice(data);
+        Message::Binary(v.into())
+    };
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let answer = ExecAnswer { exit: 126, stdout: String::new(), stderr: format!("exec: {e}\n") };
+            let _ = sink.send(frame(2, answer.stderr.as_bytes())).await;
+            let _ = sink.send(frame(3, exit_status(&answer).to_string().as_bytes())).await;
+            let _ = sink.send(Message::Close(Some(CloseFrame { code: 1000, reason: "".into() }))).await;
+            return;
+        }
+    };
+    let (out_tx, mut out_rx) = mpsc::channel::<(u8, Vec<u8>)>(64);
+    for (channel, pipe) in [
+        (1u8, child.stdout.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>)),
+        (2u8, child.stderr.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>)),
+    ] {
+        let Some(mut pipe) = pipe else { continue };
+        let tx = out_tx.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 32 * 1024];
+            while let Ok(n) = pipe.read(&mut buf).await {
+                if n == 0 || tx.send((channel, buf[..n].to_vec())).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(out_tx);
+    let mut child_stdin = child.stdin.take();
+    let mut client_gone = false;
+    let mut outputs_open = true;
+    loop {
+        tokio::select! {
+            msg = stream.next(), if !client_gone => match msg {
+                Some(Ok(Message::Binary(b))) if !b.is_empty() => match b[0] {
+                    0 => {
+                        if let Some(w) = child_stdin.as_mut() {
+                            if w.write_all(&b[1..]).await.is_err() {
+                                child_stdin = None;
+                            }
+                        }
+                    }
+                    // v5: CLOSE of channel 0 is the end of stdin.
+                    255 if b.get(1) == Some(&0) => child_stdin = None,
+                    _ => {}
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    // The client went away: a cut upload. The process dies with it.
+                    client_gone = true;
+                    let _ = child.start_kill();
+                    child_stdin = None;
+                }
+                Some(Ok(_)) => {}
+            },
+            out = out_rx.recv(), if outputs_open => match out {
+                Some((channel, data)) => {
+                    if !client_gone && sink.send(frame(channel, &data)).await.is_err() {
+                        client_gone = true;
+                        let _ = child.start_kill();
+                    }
+                }
+                None => outputs_open = false,
+            },
+            st = child.wait(), if !outputs_open => {
+                let exit = st.ok().and_then(|s| s.code()).unwrap_or(137);
+                if !client_gone {
+                    let answer = ExecAnswer { exit, stdout: String::new(), stderr: String::new() };
+                    let _ = sink.send(frame(3, exit_status(&answer).to_string().as_bytes())).await;
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code: 1000, reason: "".into() }))).await;
+                }
+                break;
+            }
+        }
+    }
+    // The pod's folders (emptyDir, HOME) are the pod's: they go when it ends.
+}
+
 /// What both transports share: admission, the pod, the command and its scripted answer.
 async fn prepare(
     state: &Shared,
@@ -75,7 +201,7 @@ async fn prepare(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-) -> Result<ExecAnswer, Response> {
+) -> Result<Exec, Response> {
     if let Some(answer) = admit(state, method, uri, headers).await {
         return Err(answer);
     }
@@ -101,8 +227,25 @@ async fn prepare(
             return Err(denied);
         }
         let Some(pods) = find("", "v1", "pods") else { return Err(status(500, "InternalError", "no pods".into())) };
-        if store.get(pods, ns, name).is_none() {
+        let Some(pod) = store.get(pods, ns, name) else {
             return Err(status(404, "NotFound", format!("pods \"{name}\" not found")));
+        };
+        if let Some(k) = store.kubelet.as_ref().filter(|k| k.runs(&pod["spec"])) {
+            if command.is_empty() {
+                return Err(status(
+                    400,
+                    "BadRequest",
+                    "you must specify at least one command for the container".into(),
+                ));
+            }
+            if pod["status"]["phase"].as_str() != Some("Running") {
+                return Err(status(
+                    400,
+                    "BadRequest",
+                    format!("unable to upgrade connection: container not found (\"{name}\" is not running)"),
+                ));
+            }
+            return local_run(k, pod, Some(&command)).map(Exec::Local).map_err(|e| status(500, "InternalError", e));
         }
         let line = command.join(" ");
         store.exec.get(&line).cloned().unwrap_or_else(|| ExecAnswer {
@@ -117,7 +260,7 @@ async fn prepare(
     if command.is_empty() {
         return Err(status(400, "BadRequest", "you must specify at least one command for the container".into()));
     }
-    Ok(answer)
+    Ok(Exec::Scripted(answer))
 }
 
 /// What the kubelet says of a command that exited non-zero.

@@ -12,11 +12,13 @@
 //! (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/PATH`): the fake has no pod
 //! network, so a service's endpoint is `127.0.0.1:targetPort` (see `svcproxy`).
 //! Faults: status codes, delays, dropped streams, bad tokens.
+//! In kubelet mode ([`kubelet`]) Jobs and pods of mapped images run as local processes.
 
 mod controller;
 pub mod crd;
 mod discovery;
 mod exec;
+pub mod kubelet;
 mod patch;
 mod policy;
 mod resources;
@@ -33,6 +35,7 @@ mod svcproxy;
 
 use std::sync::{Arc, Mutex};
 
+pub use kubelet::{Kubelet, KubeletFaults};
 pub use policy::{Attributes, Rule, DEFAULT_TOKEN, DEFAULT_USER};
 pub use seed::seed_hsof;
 pub use selector::{FieldSelector, LabelSelector, Selectors};
@@ -62,6 +65,7 @@ impl FakeKube {
             let rt =
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
             rt.block_on(async move {
+                tokio::spawn(crate::kubelet::run(shared.store.clone()));
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
                 let fallback = shared.clone();
                 let app = axum::Router::new()

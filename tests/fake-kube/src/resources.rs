@@ -44,6 +44,15 @@ pub const RESOURCES: &[Resource] = &[
     Resource {
         group: "",
         version: "v1",
+        plural: "persistentvolumeclaims",
+        kind: "PersistentVolumeClaim",
+        namespaced: true,
+        subresources: &["status"],
+        short: &["pvc"],
+    },
+    Resource {
+        group: "",
+        version: "v1",
         plural: "configmaps",
         kind: "ConfigMap",
         namespaced: true,

@@ -287,6 +287,9 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             list_page(&store, t.res, t.ns.as_deref(), &sel, &query, table)
         }
         ("GET", Some(name), None | Some("status")) => match store.get(t.res, &ns, name) {
+            Some(o) if table && t.res.plural == "jobs" && t.sub.is_none() => {
+                reply(StatusCode::OK, crd::job_table(std::slice::from_ref(o), json!({})))
+            }
             Some(o) => match store.custom(t.res.plural).filter(|_| table) {
                 Some(custom) => reply(StatusCode::OK, crd::table(custom, std::slice::from_ref(o), json!({}))),
                 None => reply(StatusCode::OK, o.clone()),
@@ -442,15 +445,52 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             create(&mut store, t.res, &ns, obj, dry_run, is_crd)
         }
         ("DELETE", Some(name), None) => match store.delete(t.res, &ns, name) {
-            Some(_) => {
+            Some(gone) => {
                 if is_crd {
                     store.sync_crds();
+                }
+                // The garbage collector: dependents go with their owner unless orphaned
+                // (`propagationPolicy: Orphan`; kubectl's default is Background).
+                let policy = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|b| b["propagationPolicy"].as_str().map(str::to_string))
+                    .or_else(|| param(&query, "propagationPolicy"));
+                if policy.as_deref() != Some("Orphan") {
+                    delete_dependents(&mut store, &gone);
                 }
                 reply(StatusCode::OK, json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}))
             }
             None => not_found(t.res, name),
         },
         _ => status(405, "MethodNotAllowed", format!("{method} is not supported on {path}")),
+    }
+}
+
+/// Deletes the pods (and ReplicaSets) whose controller owner is `owner`, as the garbage
+/// collector does.
+fn delete_dependents(store: &mut Store, owner: &Value) {
+    let uid = owner["metadata"]["uid"].as_str().unwrap_or_default();
+    let name = owner["metadata"]["name"].as_str().unwrap_or_default();
+    let ns = owner["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
+    for res in [crate::resources::find("apps", "v1", "replicasets"), crate::resources::find("", "v1", "pods")]
+        .into_iter()
+        .flatten()
+    {
+        let owned: Vec<String> = store
+            .list(res, Some(&ns), None)
+            .into_iter()
+            .filter(|o| {
+                o["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|r| {
+                    r["controller"] == json!(true)
+                        && r["name"].as_str() == Some(name)
+                        && r["uid"].as_str().is_none_or(|u| u == uid)
+                })
+            })
+            .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
+            .collect();
+        for n in owned {
+            store.delete(res, &ns, &n);
+        }
     }
 }
 
@@ -486,10 +526,12 @@ fn create(
     if dry_run {
         return reply(StatusCode::CREATED, obj);
     }
+    let kubelet = crate::kubelet::takes(store, &obj);
     let stored = store.put(obj);
     match res.kind {
         "Deployment" => controller::reconcile(store, ns, &name),
-        "Job" => controller::run_job(store, ns, &name),
+        // The kubelet mode runs its Jobs from the watch bus, as a controller does.
+        "Job" if !kubelet => controller::run_job(store, ns, &name),
         _ => {}
     }
     if is_crd {
@@ -675,6 +717,9 @@ fn list_page(store: &Store, res: &Resource, ns: Option<&str>, sel: &Selectors, q
     let items: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
     if let Some(custom) = store.custom(res.plural).filter(|_| table) {
         return reply(StatusCode::OK, crd::table(custom, &items, meta));
+    }
+    if table && res.plural == "jobs" {
+        return reply(StatusCode::OK, crd::job_table(&items, meta));
     }
     reply(
         StatusCode::OK,

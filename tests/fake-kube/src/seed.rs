@@ -20,7 +20,7 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
     for n in 1..=2 {
         store.put(json!({
             "kind": "Node",
-            "metadata": {"name": format!("gpu-node-{n}"), "labels": {"nvidia.com/gpu.present": "true"}},
+            "metadata": {"name": format!("gpu-node-{n}"), "labels": {"nvidia.com/gpu.present": "true", "nvidia.com/gpu.count": "4", "nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}},
             "status": {
                 "capacity": {"cpu": "32", "memory": "256Gi", "nvidia.com/gpu": "4"},
                 "allocatable": {"cpu": "31", "memory": "250Gi", "nvidia.com/gpu": "4"},
@@ -28,6 +28,10 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
             }
         }));
     }
+    // The deployment's shared data volume (k8s/persistentvolume.yaml).
+    store.put(json!({"kind": "PersistentVolumeClaim", "metadata": {"name": "hsof-data-storage", "namespace": "hsof", "labels": {"app.kubernetes.io/name": "hsof"}},
+        "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "200Gi"}}, "storageClassName": "nfs-client", "volumeMode": "Filesystem"},
+        "status": {"phase": "Bound", "accessModes": ["ReadWriteMany"], "capacity": {"storage": "200Gi"}}}));
     store.put(json!({"kind": "ConfigMap", "metadata": {"name": "hsof-config", "namespace": "hsof"},
         "data": {"log_level": "info", "stage1_keep": "500", "stage2_keep": "50", "stage3_keep": "15"}}));
     store.put(json!({"kind": "CronJob", "metadata": {"name": "hsof-backup", "namespace": "hsof"},

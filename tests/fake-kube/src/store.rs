@@ -127,6 +127,8 @@ pub struct Store {
     pub failing_jobs: Vec<String>,
     /// Custom resources served, from the stored CRDs ([`Store::sync_crds`]).
     pub crds: Vec<crate::crd::Served>,
+    /// Kubelet mode: Jobs and bare pods of these images run as local processes.
+    pub kubelet: Option<crate::kubelet::Kubelet>,
 }
 
 impl Store {

@@ -228,7 +228,18 @@ fn status_is_its_own_subresource() {
         .filter_map(|r| r["name"].as_str())
         .filter(|n| n.contains('/'))
         .collect();
-    assert_eq!(subs, ["pods/exec", "pods/log", "pods/status", "services/proxy", "services/status", "nodes/status"]);
+    assert_eq!(
+        subs,
+        [
+            "pods/exec",
+            "pods/log",
+            "pods/status",
+            "persistentvolumeclaims/status",
+            "services/proxy",
+            "services/status",
+            "nodes/status"
+        ]
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! runbook's changes (rollout restart, scale, undo) with server-side dry run first.
 //! No Tauri here; every change returns what it did so the caller can audit it.
 
+mod batch;
 mod changes;
 mod config_changes;
 mod error;
@@ -25,6 +26,7 @@ mod workload;
 use std::path::Path;
 use std::time::Duration;
 
+pub use batch::{is_quantity, job_state, parse_selector, parse_toleration, EngineSpec, JobState, WORK_DIR};
 pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use config_changes::Resources;
 pub use error::ClusterError;

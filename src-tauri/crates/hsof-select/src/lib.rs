@@ -50,7 +50,7 @@ pub use options::{
     BackendChoice, ClassWeight, EvaluateOptions, FilterOptions, FinalSize, KeepCount, OuterValidation, SearchOptions,
     SearchReward, SelectOptions,
 };
-pub use pipeline::run;
+pub use pipeline::{run, run_with_facts};
 pub use progress::{CancelToken, Ctl, Progress, Stage};
 pub use report::{write_report_json, SelectionReport};
 pub use stage3::models::ModelFamily;

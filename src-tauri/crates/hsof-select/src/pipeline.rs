@@ -22,9 +22,15 @@ struct Pass {
     rows: usize,
 }
 
-fn select_once(ds: &Dataset, opts: &SelectOptions, backend: &dyn Backend, ctl: &Ctl<'_>) -> Result<Pass> {
+fn select_once(
+    ds: &Dataset,
+    opts: &SelectOptions,
+    backend: &dyn Backend,
+    ctl: &Ctl<'_>,
+    facts: Option<&stage1::shard::PassFacts>,
+) -> Result<Pass> {
     let t = Instant::now();
-    let filtered = stage1::filter(ds, &opts.filter, backend, ctl)?;
+    let filtered = stage1::filter_with(ds, &opts.filter, backend, ctl, facts)?;
     let filter_secs = t.elapsed().as_secs_f64();
     let depth = opts.search.depth.unwrap_or_else(|| opts.evaluate.size.max()) as usize;
     let t = Instant::now();
@@ -65,6 +71,19 @@ pub fn run(
     progress: &dyn Fn(Progress),
     cancel: &CancelToken,
 ) -> Result<SelectionReport> {
+    run_with_facts(dataset, opts, None, progress, cancel)
+}
+
+/// [`run`] with stage 1's per-column part given, one [`stage1::shard::PassFacts`] per pass
+/// (merged from the shards that computed it, [`stage1::shard::read_merged`]); the result
+/// is the one [`run`] gives.
+pub fn run_with_facts(
+    dataset: &Dataset,
+    opts: &SelectOptions,
+    facts: Option<&[stage1::shard::PassFacts]>,
+    progress: &dyn Fn(Progress),
+    cancel: &CancelToken,
+) -> Result<SelectionReport> {
     opts.validate()?;
     check_dataset(dataset)?;
     let backend = select_backend(opts.backend)?;
@@ -95,6 +114,15 @@ pub fn run(
     )?;
     let holdout = plan.scheme == "holdout";
     let passes = plan.splits.len() + usize::from(!holdout);
+    if let Some(f) = facts {
+        if f.len() != passes {
+            return Err(SelectError::InvalidOptions {
+                option: "stage1 shards",
+                reason: format!("the shards computed {} selection passes, this run makes {passes}: were they run with the same options?", f.len()),
+            });
+        }
+    }
+    let pass_facts = |i: usize| facts.and_then(|f| f.get(i));
     let forest = stage3::models::ForestParams {
         trees: opts.evaluate.forest_trees,
         max_depth: opts.evaluate.forest_max_depth,
@@ -113,7 +141,7 @@ pub fn run(
         let wrapped = pass_progress(progress, i, passes, label);
         let ctl = Ctl { progress: &wrapped, cancel, pool: pool.as_ref() };
         let part = ds.take_rows(train);
-        let pass = select_once(&part, opts, backend.as_ref(), &ctl)?;
+        let pass = select_once(&part, opts, backend.as_ref(), &ctl, pass_facts(i))?;
         let best = &pass.evaluated.best;
         // `part`'s row r is `ds`'s row train[r]: score on the held-out rows of `ds`.
         let (score, predictions) = ctl.install(|| {
@@ -134,7 +162,7 @@ pub fn run(
             let label = if passes > 1 { "selection on every row: " } else { "" };
             let wrapped = pass_progress(progress, plan.splits.len(), passes, label.to_string());
             let ctl = Ctl { progress: &wrapped, cancel, pool: pool.as_ref() };
-            select_once(&ds, opts, backend.as_ref(), &ctl)?
+            select_once(&ds, opts, backend.as_ref(), &ctl, pass_facts(plan.splits.len()))?
         }
     };
     let Pass { filtered, searched, evaluated, secs, rows: selection_rows } = pass;

@@ -91,10 +91,12 @@ pub struct ExperimentRecord {
     pub backend: Option<String>,
     /// Engine time.
     pub seconds: Option<f64>,
+    /// The Kubernetes Job of a cluster run (JSON: context, namespace, job), once created.
+    pub cluster_job: Option<String>,
 }
 
 const COLUMNS: &str = "id, started_at, finished_at, input, target, request, status, error_code, error, out_path, \
-     selected, score, score_std, metric, model, backend, seconds";
+     selected, score, score_std, metric, model, backend, seconds, cluster_job";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<ExperimentRecord> {
     Ok(ExperimentRecord {
@@ -116,6 +118,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<ExperimentRecord> {
         model: r.get(14)?,
         backend: r.get(15)?,
         seconds: r.get(16)?,
+        cluster_job: r.get(17)?,
     })
 }
 
@@ -165,6 +168,12 @@ impl Store {
         Ok(())
     }
 
+    /// Records the Kubernetes Job a cluster run became (JSON), so it can be followed again.
+    pub fn set_experiment_job(&self, id: i64, job: &str) -> Result<(), StoreError> {
+        self.conn().execute("UPDATE experiments SET cluster_job = ?2 WHERE id = ?1", params![id, job])?;
+        Ok(())
+    }
+
     /// `running` experiments with their owners (`None` for rows from before owners were kept).
     pub fn running_experiments(&self) -> Result<Vec<(i64, Option<String>)>, StoreError> {
         let conn = self.conn();
@@ -187,7 +196,7 @@ impl Store {
         Ok(conn
             .query_row(&format!("SELECT {COLUMNS}, report FROM experiments WHERE id = ?1"), [id], |r| {
                 let mut rec = record(r)?;
-                rec.report = r.get(17)?;
+                rec.report = r.get(18)?;
                 Ok(rec)
             })
             .optional()?)

@@ -6,6 +6,7 @@
 mod calendar;
 mod cluster;
 mod connect;
+mod dataset;
 mod demo;
 mod gpu;
 mod incident;
@@ -135,7 +136,13 @@ enum Command {
     },
     /// Feature selection on a local CSV / Parquet file or dataset YAML (filter → search →
     /// evaluate); `select history` lists past runs. Ctrl-C cancels (exit 130, no file)
-    Select(select::SelectArgs),
+    Select(Box<select::SelectArgs>),
+    /// The engine image's side of an upload to the cluster: receive a file on stdin
+    /// (checked, atomic), or idle as the upload pod's main process
+    Dataset {
+        #[command(subcommand)]
+        cmd: dataset::DatasetCmd,
+    },
     /// A simulated HSOF to try the app on or rehearse with: start, status, stop, scenario
     Demo {
         #[command(subcommand)]
@@ -239,6 +246,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     if let Command::Demo { cmd } = &cli.command {
         return Ok(ExitCode::from(demo::run(cmd, out)?));
     }
+    // Inside the engine image: no configuration, no store.
+    if let Command::Dataset { cmd } = &cli.command {
+        return Ok(ExitCode::from(dataset::run(cmd, out)?));
+    }
     // `select` opens the context itself: a dataset YAML may arrive through --config.
     if let Command::Select(args) = &cli.command {
         return select::run(args, cli.config.as_deref(), opts, out);
@@ -285,7 +296,9 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 print!("{}", config::render(&cfg));
             }
         }
-        Command::Config(_) | Command::Select(_) | Command::Demo { .. } => unreachable!("handled above"),
+        Command::Config(_) | Command::Select(_) | Command::Demo { .. } | Command::Dataset { .. } => {
+            unreachable!("handled above")
+        }
         Command::Audit(AuditCmd::List { limit }) => {
             let rows = ctx.audit_list(*limit)?;
             if out.json {

@@ -11,7 +11,8 @@ use std::time::Duration;
 use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
 use hsof_core::experiments::{
-    BackendChoice, ClassWeight, Experiment, ExperimentRequest, ExperimentSummary, OuterValidation, Progress, Stage,
+    BackendChoice, ClassWeight, ClusterRun, Experiment, ExperimentRequest, ExperimentSummary, OuterValidation,
+    Progress, Stage, Stage1Shards,
 };
 use hsof_core::{AppContext, Error, Options};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -39,6 +40,12 @@ enum SelectCmd {
     },
     /// One past run with its ranked features
     Show {
+        /// The run's id (from `select history`)
+        id: i64,
+    },
+    /// Follow a cluster run that is still running (after a restart) to its end; Ctrl-C
+    /// cancels it (deletes its Job)
+    Attach {
         /// The run's id (from `select history`)
         id: i64,
     },
@@ -101,6 +108,51 @@ struct RunArgs {
     /// Write the report JSON here (atomically, only when the run succeeds)
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Run on the cluster as a Kubernetes Job of the engine image ([experiments.cluster]):
+    /// the file is uploaded to the data claim first (or give --input pvc:PATH for one
+    /// already there); progress, cancel and the report work as for a local run
+    #[arg(long)]
+    cluster: bool,
+    /// GPUs per pod on the cluster [default: experiments.cluster.gpus]
+    #[arg(long, requires = "cluster")]
+    gpus: Option<u32>,
+    /// Shard stage 1 over N pods on the cluster: an Indexed Job whose pod i computes the
+    /// stage-1 statistics of column block i, then one Job that merges them and runs stages
+    /// 2 and 3 (same kept columns and features as one process) [default: 1]
+    #[arg(long, requires = "cluster", value_name = "N")]
+    shards: Option<u32>,
+    /// Compute one shard of stage 1 (what a shard pod runs): the column block of index
+    /// --shard-index (or $JOB_COMPLETION_INDEX) of N, written to --stage1-out
+    #[arg(long, value_name = "N", requires = "stage1_out", conflicts_with_all = ["cluster", "stage1_from"])]
+    stage1_shards: Option<u32>,
+    /// The shard's index, from 0 [default: $JOB_COMPLETION_INDEX]
+    #[arg(long, value_name = "I", requires = "stage1_shards")]
+    shard_index: Option<u32>,
+    /// Where the stage-1 shards write their files
+    #[arg(long, value_name = "DIR")]
+    stage1_out: Option<PathBuf>,
+    /// Run stages 2 and 3 on the stage-1 statistics N shards left in DIR (with --shard-count N)
+    #[arg(long, value_name = "DIR", requires = "shard_count", conflicts_with = "cluster")]
+    stage1_from: Option<PathBuf>,
+    /// How many shard files --stage1-from holds
+    #[arg(long, value_name = "N")]
+    shard_count: Option<u32>,
+    /// How progress is shown: bars on a terminal, plain lines otherwise, or `jsonl` (one
+    /// JSON object per line on stdout, then the report as one line: what the cluster's
+    /// Job prints for the app to follow)
+    #[arg(long, value_enum)]
+    progress: Option<ProgressArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProgressArg {
+    /// A bar per stage (a terminal)
+    Bars,
+    /// A line per stage and every 10 %
+    Lines,
+    /// JSON lines on stdout: {"event":"progress",…}, then {"event":"report",…} or
+    /// {"event":"error",…}; --out's folder is created (a Job's results folder on the claim)
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -183,9 +235,87 @@ pub fn run(args: &SelectArgs, global_config: Option<&Path>, mut opts: Options, o
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(SelectCmd::Attach { id }) => {
+            let exp = crate::block_on(attach_with_ctrl_c(&ctx, *id, out.json))?;
+            if out.json {
+                out.json_value(&exp);
+            } else {
+                print_experiment(&exp);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        None if args.run.stage1_shards.is_some() => {
+            let n = args.run.stage1_shards.unwrap_or(1);
+            let index = match args.run.shard_index {
+                Some(i) => i,
+                None => std::env::var("JOB_COMPLETION_INDEX").ok().and_then(|v| v.parse().ok()).ok_or_else(|| {
+                    Error::InvalidInput(
+                        "give --shard-index I (or run as an Indexed Job's pod, with $JOB_COMPLETION_INDEX)".into(),
+                    )
+                })?,
+            };
+            let dir = args.run.stage1_out.clone().unwrap_or_default();
+            let request = request(&args.run, dataset)?;
+            let mode = match args.run.progress {
+                Some(ProgressArg::Jsonl) => Mode::Jsonl,
+                Some(ProgressArg::Lines) => Mode::Lines,
+                Some(ProgressArg::Bars) => Mode::Bars,
+                None => Mode::Auto { json: out.json },
+            };
+            let display = ProgressDisplay::new(mode);
+            let sink = display.clone();
+            let result = crate::block_on(async {
+                let token = CancellationToken::new();
+                let signal = cancel_on_signal(&token);
+                let r =
+                    hsof_core::experiments::run_stage1_shard(request, index, n, &dir, move |p| sink.update(&p), &token)
+                        .await;
+                signal.abort();
+                r
+            });
+            display.finish();
+            let written = result?;
+            if mode == Mode::Jsonl {
+                let mut line = serde_json::to_value(&written).unwrap_or_default();
+                line["event"] = serde_json::json!("shard");
+                println!("{line}");
+            } else {
+                out.line_or_json(
+                    &format!(
+                        "shard {} of {}: {} columns, {} passes → {}",
+                        written.shard, written.shards, written.columns, written.passes, written.path
+                    ),
+                    &written,
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        None if args.run.progress == Some(ProgressArg::Jsonl) => {
+            // The machine mode a Job runs: its results folder on the claim may be new.
+            if let Some(dir) = args.run.out.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::InvalidInput(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            let request = request(&args.run, dataset)?;
+            let result = crate::block_on(run_with_ctrl_c(&ctx, request, Mode::Jsonl));
+            let line = match &result {
+                Ok(exp) => serde_json::json!({"event": "report", "experiment": exp.summary.id, "report": exp.report}),
+                Err(e) => {
+                    let ipc = hsof_core::IpcError::from(e);
+                    serde_json::json!({"event": "error", "code": ipc.code, "message": ipc.message})
+                }
+            };
+            println!("{line}");
+            result.map(|_| ExitCode::SUCCESS)
+        }
         None => {
             let request = request(&args.run, dataset)?;
-            let exp = crate::block_on(run_with_ctrl_c(&ctx, request, out.json))?;
+            let mode = match args.run.progress {
+                Some(ProgressArg::Lines) => Mode::Lines,
+                Some(ProgressArg::Bars) => Mode::Bars,
+                _ => Mode::Auto { json: out.json },
+            };
+            let exp = crate::block_on(run_with_ctrl_c(&ctx, request, mode))?;
             if out.json {
                 out.json_value(&exp);
             } else {
@@ -226,21 +356,67 @@ fn request(a: &RunArgs, dataset: Option<PathBuf>) -> Result<ExperimentRequest, E
         threads: a.threads,
         backend: a.backend.into(),
         out_path: a.out.as_ref().map(|p| p.display().to_string()),
+        cluster: a.cluster.then_some(ClusterRun { gpus: a.gpus, shards: a.shards }),
+        stage1_from: a
+            .stage1_from
+            .as_ref()
+            .map(|d| Stage1Shards { dir: d.display().to_string(), shards: a.shard_count.unwrap_or(1) }),
     })
 }
 
-async fn run_with_ctrl_c(ctx: &AppContext, request: ExperimentRequest, quiet_lines: bool) -> Result<Experiment, Error> {
-    let token = CancellationToken::new();
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Bars on a terminal, else lines (none under --json).
+    Auto {
+        json: bool,
+    },
+    Bars,
+    Lines,
+    Jsonl,
+}
+
+/// Cancels `token` on Ctrl-C (and SIGTERM, as Kubernetes stops a pod).
+fn cancel_on_signal(token: &CancellationToken) -> tokio::task::JoinHandle<()> {
     let on_signal = token.clone();
-    let signal = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("hsofctl: cancelling…");
-            on_signal.cancel();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => if r.is_err() { return },
+            () = term => {}
         }
-    });
-    let display = ProgressDisplay::new(quiet_lines);
+        eprintln!("hsofctl: cancelling…");
+        on_signal.cancel();
+    })
+}
+
+async fn run_with_ctrl_c(ctx: &AppContext, request: ExperimentRequest, mode: Mode) -> Result<Experiment, Error> {
+    let token = CancellationToken::new();
+    let signal = cancel_on_signal(&token);
+    let display = ProgressDisplay::new(mode);
     let sink = display.clone();
     let result = ctx.run_experiment(request, move |p| sink.update(&p), &token, Utc::now).await;
+    display.finish();
+    signal.abort();
+    result
+}
+
+async fn attach_with_ctrl_c(ctx: &AppContext, id: i64, json: bool) -> Result<Experiment, Error> {
+    let token = CancellationToken::new();
+    let signal = cancel_on_signal(&token);
+    let display = ProgressDisplay::new(Mode::Auto { json });
+    let sink = display.clone();
+    let result = ctx.experiment_attach(id, move |p| sink.update(&p), &token, Utc::now).await;
     display.finish();
     signal.abort();
     result
@@ -257,6 +433,9 @@ fn stage_name(s: Stage) -> &'static str {
     }
 }
 
+/// The stage, fraction and time of the last JSON progress line.
+type LastJsonl = Arc<Mutex<(Option<Stage>, f32, std::time::Instant)>>;
+
 /// The stage and fraction last printed as a plain line.
 type LastLine = Arc<Mutex<(Option<Stage>, f32)>>;
 
@@ -266,11 +445,22 @@ type LastLine = Arc<Mutex<(Option<Stage>, f32)>>;
 struct ProgressDisplay {
     bars: Option<Arc<Vec<ProgressBar>>>,
     lines: Option<LastLine>,
+    /// JSON lines on stdout: the last (stage, fraction, when) printed.
+    jsonl: Option<LastJsonl>,
 }
 
 impl ProgressDisplay {
-    fn new(json: bool) -> Self {
-        if std::io::stderr().is_terminal() {
+    fn new(mode: Mode) -> Self {
+        let none = Self { bars: None, lines: None, jsonl: None };
+        let json = match mode {
+            Mode::Jsonl => {
+                return Self { jsonl: Some(Arc::new(Mutex::new((None, 0.0, std::time::Instant::now())))), ..none }
+            }
+            Mode::Lines => return Self { lines: Some(Arc::new(Mutex::new((None, 0.0)))), ..none },
+            Mode::Bars => false,
+            Mode::Auto { json } => json,
+        };
+        if mode == Mode::Bars || std::io::stderr().is_terminal() {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template("{prefix:>9} [{bar:32.cyan/blue}] {percent:>3}% {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -284,15 +474,30 @@ impl ProgressDisplay {
                     b
                 })
                 .collect();
-            Self { bars: Some(Arc::new(bars)), lines: None }
+            Self { bars: Some(Arc::new(bars)), ..none }
         } else if json {
-            Self { bars: None, lines: None }
+            none
         } else {
-            Self { bars: None, lines: Some(Arc::new(Mutex::new((None, 0.0)))) }
+            Self { lines: Some(Arc::new(Mutex::new((None, 0.0)))), ..none }
         }
     }
 
     fn update(&self, p: &Progress) {
+        if let Some(state) = &self.jsonl {
+            // A line per stage change, per whole percent or per second, whichever is less
+            // often: a pod log stays small and the follower still moves.
+            let mut s = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = s.0 != Some(p.stage)
+                || p.fraction - s.1 >= 0.01
+                || (p.fraction >= 1.0 && s.1 < 1.0)
+                || s.2.elapsed() >= Duration::from_secs(1);
+            if due {
+                *s = (Some(p.stage), p.fraction, std::time::Instant::now());
+                let mut line = serde_json::to_value(p).unwrap_or_default();
+                line["event"] = serde_json::json!("progress");
+                println!("{line}");
+            }
+        }
         let i = STAGES.iter().position(|s| *s == p.stage).unwrap_or(0);
         if let Some(bars) = &self.bars {
             for done in &bars[..i] {

@@ -203,6 +203,11 @@ export const commands = {
 	 *  and `cancel_operation(id)` stops it (recorded as cancelled, no report file).
 	 */
 	experimentRun: (id: string, request: ExperimentRequest_Deserialize, onProgress: Channel<Progress>) => typedError<Experiment_Serialize, IpcError_Serialize>(__TAURI_INVOKE("experiment_run", { id, request, onProgress })),
+	/**
+	 *  Follows a cluster run still running (its Job) to its end, as `experiment_run` does;
+	 *  `cancel_operation(id)` cancels it (deletes the Job).
+	 */
+	experimentAttach: (id: string, experiment: number | null, onProgress: Channel<Progress>) => typedError<Experiment_Serialize, IpcError_Serialize>(__TAURI_INVOKE("experiment_attach", { id, experiment, onProgress })),
 	/**  Past runs, newest first. */
 	experimentsList: (limit: number) => typedError<ExperimentSummary_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("experiments_list", { limit })),
 	/**  One past run with its request and report. */
@@ -817,6 +822,31 @@ export type ClusterConfig_Serialize = {
 	discovery_namespaces: string[],
 };
 
+/**  Where a run goes on the cluster (part of [`ExperimentRequest`]). */
+export type ClusterRun = ClusterRun_Serialize | ClusterRun_Deserialize;
+
+/**  Where a run goes on the cluster (part of [`ExperimentRequest`]). */
+export type ClusterRun_Deserialize = {
+	/**  GPUs per pod; `experiments.cluster.gpus` when left out. */
+	gpus?: number | null,
+	/**
+	 *  Stage 1 sharded over this many pods (an Indexed Job) before the Job that runs
+	 *  stages 2 and 3; one Job when left out or 1.
+	 */
+	shards?: number | null,
+};
+
+/**  Where a run goes on the cluster (part of [`ExperimentRequest`]). */
+export type ClusterRun_Serialize = {
+	/**  GPUs per pod; `experiments.cluster.gpus` when left out. */
+	gpus: number | null,
+	/**
+	 *  Stage 1 sharded over this many pods (an Indexed Job) before the Job that runs
+	 *  stages 2 and 3; one Job when left out or 1.
+	 */
+	shards: number | null,
+};
+
 /**  Pods, deployments, nodes and events of the namespace. */
 export type ClusterView = ClusterView_Serialize | ClusterView_Deserialize;
 
@@ -1027,6 +1057,8 @@ export type Config_Deserialize = {
 	metrics?: MetricQueries_Deserialize,
 	/**  Images and commands of the runbook's Jobs. */
 	jobs?: JobsConfig_Deserialize,
+	/**  Feature-selection experiments. */
+	experiments?: ExperimentsConfig_Deserialize,
 	/**  Look and feel. */
 	ui?: UiConfig_Deserialize,
 };
@@ -1053,6 +1085,8 @@ export type Config_Serialize = {
 	metrics: MetricQueries_Serialize,
 	/**  Images and commands of the runbook's Jobs. */
 	jobs: JobsConfig_Serialize,
+	/**  Feature-selection experiments. */
+	experiments: ExperimentsConfig_Serialize,
 	/**  Look and feel. */
 	ui: UiConfig_Serialize,
 };
@@ -1836,6 +1870,17 @@ export type ExperimentRequest_Deserialize = {
 	class_weight?: ClassWeight | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path?: string | null,
+	/**
+	 *  Run on the cluster as a Kubernetes Job (`[experiments.cluster]`) instead of here;
+	 *  the input may then be `pvc:PATH`, a file already on the data claim.
+	 */
+	cluster?: ClusterRun_Deserialize | null,
+	/**
+	 *  Stage 1's per-column part was computed by shards (`hsofctl select --stage1-shards N
+	 *  --stage1-out DIR`): read it from there instead of computing it (the merging run of a
+	 *  sharded cluster run).
+	 */
+	stage1_from?: Stage1Shards | null,
 };
 
 /**
@@ -1882,6 +1927,17 @@ export type ExperimentRequest_Serialize = {
 	class_weight: ClassWeight | null,
 	/**  Where to write the report JSON; nothing is written when left out. */
 	out_path: string | null,
+	/**
+	 *  Run on the cluster as a Kubernetes Job (`[experiments.cluster]`) instead of here;
+	 *  the input may then be `pvc:PATH`, a file already on the data claim.
+	 */
+	cluster: ClusterRun_Serialize | null,
+	/**
+	 *  Stage 1's per-column part was computed by shards (`hsofctl select --stage1-shards N
+	 *  --stage1-out DIR`): read it from there instead of computing it (the merging run of a
+	 *  sharded cluster run).
+	 */
+	stage1_from: Stage1Shards | null,
 };
 
 /**  How a run ended (or that it has not yet). */
@@ -1932,6 +1988,8 @@ export type ExperimentSummary_Deserialize = {
 	backend?: string | null,
 	/**  The engine's total time, seconds. */
 	seconds?: number | null,
+	/**  A cluster run's Job, `namespace/name` (a running one can be attached to). */
+	cluster_job?: string | null,
 };
 
 /**  One run in the history. */
@@ -1968,6 +2026,8 @@ export type ExperimentSummary_Serialize = {
 	backend: string | null,
 	/**  The engine's total time, seconds. */
 	seconds: number | null,
+	/**  A cluster run's Job, `namespace/name` (a running one can be attached to). */
+	cluster_job: string | null,
 };
 
 /**  One run with everything it produced. */
@@ -1988,6 +2048,85 @@ export type Experiment_Serialize = {
 	request: ExperimentRequest_Serialize | null,
 	/**  The engine's report (ok runs). */
 	report: SelectionReport_Serialize | null,
+};
+
+/**
+ *  `[experiments.cluster]`: how a selection run becomes a Job on the team's GPU nodes. The
+ *  defaults match the HSOF deployment (its data claim, its GPU node label and taint).
+ */
+export type ExperimentsClusterConfig = ExperimentsClusterConfig_Serialize | ExperimentsClusterConfig_Deserialize;
+
+/**
+ *  `[experiments.cluster]`: how a selection run becomes a Job on the team's GPU nodes. The
+ *  defaults match the HSOF deployment (its data claim, its GPU node label and taint).
+ */
+export type ExperimentsClusterConfig_Deserialize = {
+	/**  The engine image (`make image`): `hsofctl` with the CPU and CUDA backends. */
+	image?: string,
+	/**  Namespace of the Jobs; empty means `cluster.namespace`. */
+	namespace?: string,
+	/**  The ReadWriteMany claim datasets and results live on. */
+	data_claim?: string,
+	/**  Where the claim is mounted in the engine's pods. */
+	mount_path?: string,
+	/**  GPUs per pod (`nvidia.com/gpu`); 0 runs on the CPU backend. */
+	gpus?: number,
+	/**  CPU request per pod (Kubernetes quantity). */
+	cpu_request?: string,
+	/**  Memory request per pod, also its limit (Kubernetes quantity). */
+	memory_request?: string,
+	/**  Node selector, `key=value` each. */
+	node_selector?: string[],
+	/**  Tolerations, `key[=value]:Effect` each (no value: operator Exists). */
+	tolerations?: string[],
+	/**  A Job running (or waiting) longer than this is stopped by Kubernetes, seconds. */
+	active_deadline_seconds?: number,
+	/**  A finished Job (and its pods, with their logs) is removed after this many seconds. */
+	ttl_seconds_after_finished?: number,
+};
+
+/**
+ *  `[experiments.cluster]`: how a selection run becomes a Job on the team's GPU nodes. The
+ *  defaults match the HSOF deployment (its data claim, its GPU node label and taint).
+ */
+export type ExperimentsClusterConfig_Serialize = {
+	/**  The engine image (`make image`): `hsofctl` with the CPU and CUDA backends. */
+	image: string,
+	/**  Namespace of the Jobs; empty means `cluster.namespace`. */
+	namespace: string,
+	/**  The ReadWriteMany claim datasets and results live on. */
+	data_claim: string,
+	/**  Where the claim is mounted in the engine's pods. */
+	mount_path: string,
+	/**  GPUs per pod (`nvidia.com/gpu`); 0 runs on the CPU backend. */
+	gpus: number,
+	/**  CPU request per pod (Kubernetes quantity). */
+	cpu_request: string,
+	/**  Memory request per pod, also its limit (Kubernetes quantity). */
+	memory_request: string,
+	/**  Node selector, `key=value` each. */
+	node_selector: string[],
+	/**  Tolerations, `key[=value]:Effect` each (no value: operator Exists). */
+	tolerations: string[],
+	/**  A Job running (or waiting) longer than this is stopped by Kubernetes, seconds. */
+	active_deadline_seconds: number,
+	/**  A finished Job (and its pods, with their logs) is removed after this many seconds. */
+	ttl_seconds_after_finished: number,
+};
+
+/**  `[experiments]` */
+export type ExperimentsConfig = ExperimentsConfig_Serialize | ExperimentsConfig_Deserialize;
+
+/**  `[experiments]` */
+export type ExperimentsConfig_Deserialize = {
+	/**  Runs sent to the cluster as Kubernetes Jobs. */
+	cluster?: ExperimentsClusterConfig_Deserialize,
+};
+
+/**  `[experiments]` */
+export type ExperimentsConfig_Serialize = {
+	/**  Runs sent to the cluster as Kubernetes Jobs. */
+	cluster: ExperimentsClusterConfig_Serialize,
 };
 
 /**  Stage 1 (filter) options. */
@@ -4751,6 +4890,14 @@ export type Stage =
 "search" | 
 /**  Stage 3: cross-validated evaluation of candidate subsets. */
 "evaluate";
+
+/**  Where a sharded stage 1 left its files. */
+export type Stage1Shards = {
+	/**  The folder with `stage1-shard-I-of-N.json`. */
+	dir: string,
+	/**  How many shards. */
+	shards: number,
+};
 
 /**  One stage's counts and time. */
 export type StageReport = {

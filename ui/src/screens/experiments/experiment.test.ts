@@ -1,13 +1,29 @@
 import { describe, expect, it } from "vitest";
 import {
   allDone, applyProgress, bars, baseName, buildRequest, formatOf, formProblems, initialStages, outerChoice, outerValue,
-  schemeText, scoreText, seconds, sizeNote, suggestIds, type Form,
+  schemeText, scoreText, seconds, sizeNote, suggestIds, tooLargeHere, type Form,
 } from "./experiment";
 
 const form: Form = {
   path: " /data/titanic.csv ", format: "csv", target: "Survived", ids: ["PassengerId", "Survived"], split: "",
-  k1: 500, k2: 50, k3: 15, seed: 42, backend: "auto", outer: "auto", outPath: "",
+  k1: 500, k2: 50, k3: 15, seed: 42, backend: "auto", outer: "auto", outPath: "", place: "here", gpus: null,
 };
+
+describe("running on the cluster", () => {
+  it("asks for a Job only when chosen, with the GPUs given or the configured default", () => {
+    expect(buildRequest(form).cluster).toBeNull();
+    expect(buildRequest({ ...form, place: "cluster" }).cluster).toEqual({ gpus: null });
+    expect(buildRequest({ ...form, place: "cluster", gpus: 2 }).cluster).toEqual({ gpus: 2 });
+  });
+  it("refuses what the cluster cannot run and offers it when this machine refused the file for memory", () => {
+    expect(formProblems({ ...form, place: "cluster", format: "dataset_yaml", target: "" })[0]).toMatch(/dataset YAML/);
+    expect(formProblems({ ...form, place: "cluster", gpus: 0, backend: "gpu" })).toContain("The GPU backend needs at least one GPU per pod.");
+    expect(formProblems({ ...form, ids: ["PassengerId"], place: "cluster", gpus: 2 })).toEqual([]);
+    expect(tooLargeHere({ code: "invalid_input", message: "/d/big.csv is too large: loading it needs about 90000 MiB but the limit is 12000 MiB" })).toBe(true);
+    expect(tooLargeHere({ code: "invalid_input", message: "target column `y` not found" })).toBe(false);
+    expect(tooLargeHere(null)).toBe(false);
+  });
+});
 
 describe("experiment progress", () => {
   it("marks earlier stages done, the current one running and later ones waiting", () => {
@@ -105,7 +121,7 @@ describe("numbers", () => {
 });
 
 describe("the held-out split choice", () => {
-  const base = { path: "/d.csv", format: "csv" as const, target: "y", ids: ["id"], split: "", k1: 5, k2: 3, k3: 2, seed: 1, backend: "auto" as const, outer: "auto" as const, outPath: "" };
+  const base = { path: "/d.csv", format: "csv" as const, target: "y", ids: ["id"], split: "", k1: 5, k2: 3, k3: 2, seed: 1, backend: "auto" as const, outer: "auto" as const, outPath: "", place: "here" as const, gpus: null };
   it("names the group or time column in the request, and nothing by default", () => {
     expect(buildRequest(base)).toMatchObject({ group_column: null, time_column: null });
     expect(buildRequest({ ...base, split: "group:site" })).toMatchObject({ group_column: "site", time_column: null });

@@ -49,6 +49,17 @@ export interface Form {
   backend: BackendChoice;
   outer: OuterChoice;
   outPath: string;
+  /** Where it runs: here, or as a Kubernetes Job on the team's GPU nodes. */
+  place: Place;
+  /** GPUs per pod on the cluster; null: the configuration's `experiments.cluster.gpus`. */
+  gpus: number | null;
+}
+
+export type Place = "here" | "cluster";
+
+/** Whether a failed local run was refused for memory: the cluster is then offered. */
+export function tooLargeHere(err: { code: string; message: string } | null): boolean {
+  return !!err && err.code === "invalid_input" && /is too large: loading it needs/.test(err.message);
 }
 
 /** The outer validation choices the form offers (the CLI's `--outer` takes any). */
@@ -96,6 +107,11 @@ export function formProblems(f: Form): string[] {
     if (!Number.isInteger(v) || v < 1) out.push(`${k} must be a whole number ≥ 1.`);
   }
   if (!Number.isInteger(f.seed) || f.seed < 0) out.push("seed must be a whole number ≥ 0.");
+  if (f.place === "cluster") {
+    if (f.format === "dataset_yaml") out.push("A dataset YAML names a SQLite file on this desktop: run a CSV or Parquet file on the cluster.");
+    if (f.gpus !== null && (!Number.isInteger(f.gpus) || f.gpus < 0 || f.gpus > 16)) out.push("GPUs per pod must be 0 to 16.");
+    if (f.gpus === 0 && f.backend === "gpu") out.push("The GPU backend needs at least one GPU per pod.");
+  }
   return out;
 }
 
@@ -133,6 +149,7 @@ export function buildRequest(f: Form): ExperimentRequest {
     search_seconds: null,
     class_weight: null,
     out_path: f.outPath.trim() || null,
+    cluster: f.place === "cluster" ? { gpus: f.gpus } : null,
   };
 }
 

@@ -29,6 +29,8 @@ pub struct Config {
     pub metrics: MetricQueries,
     /// Images and commands of the runbook's Jobs.
     pub jobs: JobsConfig,
+    /// Feature-selection experiments.
+    pub experiments: ExperimentsConfig,
     /// Look and feel.
     pub ui: UiConfig,
 }
@@ -489,6 +491,61 @@ impl Default for JobsConfig {
             integration_tests_command: s("pytest -q tests/integration"),
             load_tests_image: s("grafana/k6:0.54.0"),
             load_tests_command: s("k6 run /scripts/hsof-load.js"),
+        }
+    }
+}
+
+/// `[experiments]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExperimentsConfig {
+    /// Runs sent to the cluster as Kubernetes Jobs.
+    pub cluster: ExperimentsClusterConfig,
+}
+
+/// `[experiments.cluster]`: how a selection run becomes a Job on the team's GPU nodes. The
+/// defaults match the HSOF deployment (its data claim, its GPU node label and taint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExperimentsClusterConfig {
+    /// The engine image (`make image`): `hsofctl` with the CPU and CUDA backends.
+    pub image: String,
+    /// Namespace of the Jobs; empty means `cluster.namespace`.
+    pub namespace: String,
+    /// The ReadWriteMany claim datasets and results live on.
+    pub data_claim: String,
+    /// Where the claim is mounted in the engine's pods.
+    pub mount_path: String,
+    /// GPUs per pod (`nvidia.com/gpu`); 0 runs on the CPU backend.
+    pub gpus: u32,
+    /// CPU request per pod (Kubernetes quantity).
+    pub cpu_request: String,
+    /// Memory request per pod, also its limit (Kubernetes quantity).
+    pub memory_request: String,
+    /// Node selector, `key=value` each.
+    pub node_selector: Vec<String>,
+    /// Tolerations, `key[=value]:Effect` each (no value: operator Exists).
+    pub tolerations: Vec<String>,
+    /// A Job running (or waiting) longer than this is stopped by Kubernetes, seconds.
+    pub active_deadline_seconds: u32,
+    /// A finished Job (and its pods, with their logs) is removed after this many seconds.
+    pub ttl_seconds_after_finished: u32,
+}
+
+impl Default for ExperimentsClusterConfig {
+    fn default() -> Self {
+        Self {
+            image: "hsof/hsof-engine:0.1.0".into(),
+            namespace: String::new(),
+            data_claim: "hsof-data-storage".into(),
+            mount_path: "/data".into(),
+            gpus: 1,
+            cpu_request: "4".into(),
+            memory_request: "16Gi".into(),
+            node_selector: vec!["nvidia.com/gpu.present=true".into()],
+            tolerations: vec!["nvidia.com/gpu:NoSchedule".into()],
+            active_deadline_seconds: 6 * 3600,
+            ttl_seconds_after_finished: 86_400,
         }
     }
 }

@@ -35,6 +35,50 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
         p.dns_label("cluster.discovery_namespaces", ns);
     }
 
+    let x = &config.experiments.cluster;
+    p.check(
+        "experiments.cluster.image",
+        !x.image.trim().is_empty() && !x.image.contains(char::is_whitespace),
+        "an image reference such as hsof/hsof-engine:0.1.0",
+        &x.image,
+    );
+    if !x.namespace.is_empty() {
+        p.dns_label("experiments.cluster.namespace", &x.namespace);
+    }
+    p.dns_name("experiments.cluster.data_claim", &x.data_claim);
+    p.check(
+        "experiments.cluster.mount_path",
+        x.mount_path.starts_with('/') && x.mount_path.trim_end_matches('/').len() > 1,
+        "an absolute path other than /",
+        &x.mount_path,
+    );
+    p.range_u("experiments.cluster.gpus", x.gpus, 0, 16);
+    p.check(
+        "experiments.cluster.cpu_request",
+        hsof_cluster::is_quantity(&x.cpu_request),
+        "a Kubernetes quantity such as 4 or 500m",
+        &x.cpu_request,
+    );
+    p.check(
+        "experiments.cluster.memory_request",
+        hsof_cluster::is_quantity(&x.memory_request),
+        "a Kubernetes quantity such as 16Gi",
+        &x.memory_request,
+    );
+    for s in &x.node_selector {
+        p.check("experiments.cluster.node_selector", hsof_cluster::parse_selector(s).is_ok(), "key=value", s);
+    }
+    for t in &x.tolerations {
+        p.check(
+            "experiments.cluster.tolerations",
+            hsof_cluster::parse_toleration(t).is_ok(),
+            "key[=value]:Effect (NoSchedule, PreferNoSchedule, NoExecute)",
+            t,
+        );
+    }
+    p.range_u("experiments.cluster.active_deadline_seconds", x.active_deadline_seconds, 1, 604_800);
+    p.range_u("experiments.cluster.ttl_seconds_after_finished", x.ttl_seconds_after_finished, 60, 2_592_000);
+
     let e = &config.endpoints;
     p.source("endpoints.hsof_health_url", &e.hsof_health_url);
     p.source("endpoints.prometheus_url", &e.prometheus_url);

@@ -20,6 +20,13 @@ pub use hsof_select::{
 
 use crate::{AppContext, Error};
 
+mod cluster;
+
+pub use cluster::{ClusterRun, EngineLine, JobRef, PVC_PREFIX};
+pub use shard::{run_stage1_shard, ShardWritten};
+
+mod shard;
+
 /// What to run: the file, the target and the engine's main knobs. Everything left out takes
 /// the engine's default (k1 500, k2 50, k3 15, seed 42, all cores, backend auto).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -72,6 +79,24 @@ pub struct ExperimentRequest {
     /// Where to write the report JSON; nothing is written when left out.
     #[serde(default)]
     pub out_path: Option<String>,
+    /// Run on the cluster as a Kubernetes Job (`[experiments.cluster]`) instead of here;
+    /// the input may then be `pvc:PATH`, a file already on the data claim.
+    #[serde(default)]
+    pub cluster: Option<ClusterRun>,
+    /// Stage 1's per-column part was computed by shards (`hsofctl select --stage1-shards N
+    /// --stage1-out DIR`): read it from there instead of computing it (the merging run of a
+    /// sharded cluster run).
+    #[serde(default)]
+    pub stage1_from: Option<Stage1Shards>,
+}
+
+/// Where a sharded stage 1 left its files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Stage1Shards {
+    /// The folder with `stage1-shard-I-of-N.json`.
+    pub dir: String,
+    /// How many shards.
+    pub shards: u32,
 }
 
 /// The kind of input file, by its extension.
@@ -164,6 +189,8 @@ pub struct ExperimentSummary {
     pub backend: Option<String>,
     /// The engine's total time, seconds.
     pub seconds: Option<f64>,
+    /// A cluster run's Job, `namespace/name` (a running one can be attached to).
+    pub cluster_job: Option<String>,
 }
 
 /// One run with everything it produced.
@@ -188,6 +215,7 @@ struct Plan {
     time_column: Option<String>,
     options: SelectOptions,
     out: Option<PathBuf>,
+    stage1_from: Option<Stage1Shards>,
 }
 
 impl ExperimentRequest {
@@ -275,13 +303,31 @@ impl ExperimentRequest {
                 )));
             }
         }
-        Ok(Plan { input, format, target, id_columns, group_column, time_column, options, out })
+        if let Some(s) = &self.stage1_from {
+            if s.shards < 1 || !Path::new(&s.dir).is_dir() {
+                return Err(Error::InvalidInput(format!(
+                    "the stage-1 shards' folder {} does not exist (or no shard count was given)",
+                    s.dir
+                )));
+            }
+        }
+        Ok(Plan {
+            input,
+            format,
+            target,
+            id_columns,
+            group_column,
+            time_column,
+            options,
+            out,
+            stage1_from: self.stage1_from.clone(),
+        })
     }
 }
 
 /// Memory the loader may use: 80 % of what the OS says is available now (read at this edge;
 /// the engine never reads system memory), or the engine's default when the OS does not say.
-fn memory_limit_bytes() -> u64 {
+pub fn memory_limit_bytes() -> u64 {
     let available = crate::facts::read_host().memory_available_bytes;
     if available > 0.0 {
         (available * 0.8) as u64
@@ -315,7 +361,14 @@ fn execute(
         return Err(SelectError::Cancelled);
     }
     report(1.0, format!("{} rows × {} features", dataset.n_rows(), dataset.n_features()));
-    let result = hsof_select::run(&dataset, &plan.options, progress, cancel)?;
+    let facts = match &plan.stage1_from {
+        Some(s) => {
+            report(1.0, format!("reading {} stage-1 shards from {}", s.shards, s.dir));
+            Some(hsof_select::stage1::shard::read_merged(Path::new(&s.dir), s.shards, plan.options.seed)?)
+        }
+        None => None,
+    };
+    let result = hsof_select::run_with_facts(&dataset, &plan.options, facts.as_deref(), progress, cancel)?;
     if let Some(out) = &plan.out {
         hsof_select::write_report_json(out, &result)?;
     }
@@ -407,6 +460,11 @@ fn summary(r: &ExperimentRecord) -> ExperimentSummary {
         model: r.model.clone(),
         backend: r.backend.clone(),
         seconds: r.seconds,
+        cluster_job: r
+            .cluster_job
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<JobRef>(j).ok())
+            .map(|j| format!("{}/{}", j.namespace, j.job)),
     }
 }
 
@@ -445,14 +503,18 @@ impl AppContext {
     /// on a worker thread (progress goes to `progress`, from that thread), writes the report
     /// file when asked, and records the outcome. A cancelled (`cancel`) or failed run is
     /// recorded as such, writes no file, and returns the error (`ErrorCode::Cancelled` for a
-    /// cancellation). `now` stamps the start and the end.
+    /// cancellation). `now` stamps the start and the end. A request with `cluster` set runs as
+    /// a Kubernetes Job instead (see `cluster.rs`), recorded and reported the same way.
     pub async fn run_experiment(
         &self,
         request: ExperimentRequest,
-        progress: impl Fn(Progress) + Send + 'static,
+        progress: impl Fn(Progress) + Send + Sync + 'static,
         cancel: &CancellationToken,
-        now: impl Fn() -> DateTime<Utc>,
+        now: impl Fn() -> DateTime<Utc> + Send + Sync,
     ) -> Result<Experiment, Error> {
+        if request.cluster.is_some() {
+            return self.run_cluster_experiment(request, progress, cancel, now).await;
+        }
         let plan = request.plan()?;
         let store = self.store()?;
         let started = rfc3339(now());

@@ -24,6 +24,8 @@ enum Role {
     Feature(FeatureCol),
     Target,
     Id,
+    /// A feature left to another process ([`LoadOptions::features`]): not read.
+    Elsewhere,
     /// The group column: each row's group, as text.
     Group(Vec<Option<String>>),
     /// The time column: each row's time in seconds (`None`: missing or not a time).
@@ -153,6 +155,8 @@ impl TableBuilder {
                     Role::Time(Vec::new())
                 } else if id_columns.contains(&h.as_str()) {
                     Role::Id
+                } else if opts.features.as_ref().is_some_and(|f| !f.iter().any(|c| c == h)) {
+                    Role::Elsewhere
                 } else {
                     Role::Feature(FeatureCol::Numeric { values: Vec::new(), non_finite: 0 })
                 }
@@ -187,7 +191,7 @@ impl TableBuilder {
         };
         let max_levels = self.opts.one_hot_max_levels as usize;
         match &mut self.roles[col] {
-            Role::Id => {}
+            Role::Id | Role::Elsewhere => {}
             Role::Group(g) => g.push(match cell {
                 Cell::Missing => None,
                 Cell::Num(v) => Some(v.to_string()),
@@ -236,7 +240,7 @@ impl TableBuilder {
         let lines: Vec<u64> = keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i as u64 + 2).collect();
         for (h, role) in self.headers.iter().zip(self.roles) {
             match role {
-                Role::Target => {}
+                Role::Target | Role::Elsewhere => {}
                 Role::Group(values) => {
                     let kept: Vec<Option<String>> =
                         values.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect();

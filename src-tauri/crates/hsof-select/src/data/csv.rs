@@ -47,6 +47,8 @@ fn check_memory(path: &Path, size: u64, opts: &LoadOptions) -> Result<()> {
     let cols = head.split(|b| *b == b'\n').next().map(|h| h.iter().filter(|b| **b == b',').count() + 1).unwrap_or(1);
     let avg_line = (head.len() as u64 / lines).max(1);
     let rows = size / avg_line;
+    // A shard keeps only its columns (and the target, ids, group and time).
+    let cols = opts.features.as_ref().map_or(cols, |f| (f.len() + 4).min(cols));
     let estimated = estimate_bytes(rows, cols as u64);
     if estimated > opts.memory_limit_bytes {
         return Err(SelectError::TooLarge {

@@ -284,6 +284,10 @@ pub struct LoadOptions {
     /// A column giving each row's time (numbers, or dates / RFC 3339 times; not a feature):
     /// validation scores on rows later than those it trained on.
     pub time_column: Option<String>,
+    /// Only these source columns are read as features (the others are left to another
+    /// process: a shard of stage 1); `None` reads every column.
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
 }
 
 impl Default for LoadOptions {
@@ -295,6 +299,7 @@ impl Default for LoadOptions {
             problem: None,
             group_column: None,
             time_column: None,
+            features: None,
         }
     }
 }

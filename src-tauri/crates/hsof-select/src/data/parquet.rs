@@ -118,7 +118,22 @@ pub fn load_parquet(path: &Path, target: &str, id_columns: &[&str], opts: &LoadO
             format!("column `{}` is nested ({}); only flat tables are supported", f.name(), f.data_type()),
         ));
     }
-    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut builder = builder;
+    if let Some(features) = &opts.features {
+        // Column-wise: a shard reads its own columns (and the target, ids, group and time).
+        let wanted = |h: &String| {
+            h == target
+                || id_columns.contains(&h.as_str())
+                || opts.group_column.as_ref() == Some(h)
+                || opts.time_column.as_ref() == Some(h)
+                || features.contains(h)
+        };
+        let keep: Vec<usize> = (0..headers.len()).filter(|i| wanted(&headers[*i])).collect();
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), keep.iter().copied());
+        builder = builder.with_projection(mask);
+        headers = keep.iter().map(|i| headers[*i].clone()).collect();
+    }
     let estimated = estimate_bytes(rows, headers.len() as u64);
     if estimated > opts.memory_limit_bytes {
         return Err(SelectError::TooLarge {

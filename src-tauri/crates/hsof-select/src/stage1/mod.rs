@@ -18,6 +18,7 @@
 pub mod mi;
 pub mod pairs;
 pub mod redundancy;
+pub mod shard;
 
 use crate::backend::Backend;
 use crate::data::{Dataset, Target};
@@ -54,10 +55,82 @@ pub struct FilterOutcome {
 
 /// Runs stage 1 on every column of `ds`.
 pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &Ctl<'_>) -> Result<FilterOutcome> {
+    filter_with(ds, opts, backend, ctl, None)
+}
+
+/// The per-column part of stage 1 — each column's statistics and its relevance to the
+/// target (`NaN` for columns without enough variance) — which shards compute on their own
+/// column blocks ([`shard`]). The same code serves a whole run, so the two agree exactly.
+pub fn column_facts(
+    ds: &Dataset,
+    opts: &FilterOptions,
+    backend: &dyn Backend,
+    ctl: &Ctl<'_>,
+) -> Result<(Vec<crate::backend::ColumnStats>, Vec<f64>)> {
     let x = &ds.features;
-    ctl.report(Stage::Filter, 0.0, format!("column statistics of {} columns", x.n_cols));
     let cancel = ctl.cancel;
     let stats = ctl.install(|| backend.column_stats(x, cancel))?;
+    ctl.check()?;
+    let varied = varied_columns(&stats, opts);
+    if varied.is_empty() || stats.iter().any(|s| !(s.mean.is_finite() && s.variance.is_finite())) {
+        return Ok((stats, vec![f64::NAN; x.n_cols]));
+    }
+    let bins = bins_of(ds, opts);
+    let classes = binned_target(ds, bins);
+    let target = classes.as_ref().map_or(&ds.target, |(t, _)| t);
+    let scores = ctl.install(|| backend.relevance(x, &varied, &stats, target, bins, cancel))?;
+    let mut relevance = vec![f64::NAN; x.n_cols];
+    for (&j, s) in varied.iter().zip(&scores) {
+        relevance[j] = *s;
+    }
+    Ok((stats, relevance))
+}
+
+fn varied_columns(stats: &[crate::backend::ColumnStats], opts: &FilterOptions) -> Vec<usize> {
+    (0..stats.len())
+        .filter(|&j| stats[j].variance > opts.min_variance.max(1e-12 * (1.0 + stats[j].mean.powi(2))))
+        .collect()
+}
+
+fn bins_of(ds: &Dataset, opts: &FilterOptions) -> usize {
+    opts.mi_bins.map(|b| b as usize).unwrap_or_else(|| mi::default_bins(ds.features.n_rows)).max(2)
+}
+
+/// A continuous target cut into quantile bins (mutual information then sees any dependence,
+/// not only a linear one), with the number of bins; `None` for classes.
+fn binned_target(ds: &Dataset, bins: usize) -> Option<(Target, usize)> {
+    match &ds.target {
+        Target::Classes { .. } => None,
+        Target::Continuous(y) => {
+            let edges = mi::quantile_edges(y, bins);
+            let codes: Vec<u32> = y.iter().map(|v| edges.partition_point(|e| e <= v) as u32).collect();
+            let labels = (0..=edges.len()).map(|b| b.to_string()).collect();
+            Some((Target::Classes { codes, labels }, edges.len() + 1))
+        }
+    }
+}
+
+/// Stage 1 with the per-column part given (`facts`, from [`shard`]s) or computed here.
+pub fn filter_with(
+    ds: &Dataset,
+    opts: &FilterOptions,
+    backend: &dyn Backend,
+    ctl: &Ctl<'_>,
+    facts: Option<&shard::PassFacts>,
+) -> Result<FilterOutcome> {
+    let x = &ds.features;
+    ctl.report(Stage::Filter, 0.0, format!("column statistics of {} columns", x.n_cols));
+    let (stats, given) = match facts {
+        Some(f) => {
+            let (stats, relevance) = f.for_columns(&ds.feature_names, &ds.source)?;
+            (stats, Some(relevance))
+        }
+        None => {
+            let cancel = ctl.cancel;
+            let stats = ctl.install(|| backend.column_stats(x, cancel))?;
+            (stats, None)
+        }
+    };
     ctl.check()?;
     if let Some(j) = (0..x.n_cols).find(|&j| !(stats[j].mean.is_finite() && stats[j].variance.is_finite())) {
         // The loaders impute these; only a dataset built in code can get here with them.
@@ -69,9 +142,7 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
     }
     let means: Vec<f64> = stats.iter().map(|s| s.mean).collect();
     let sds: Vec<f64> = stats.iter().map(|s| s.variance.sqrt()).collect();
-    let varied: Vec<usize> = (0..x.n_cols)
-        .filter(|&j| stats[j].variance > opts.min_variance.max(1e-12 * (1.0 + stats[j].mean.powi(2))))
-        .collect();
+    let varied = varied_columns(&stats, opts);
     let low_variance = x.n_cols - varied.len();
     if varied.is_empty() {
         // By name: the pipeline hands stage 1 the columns in its own canonical order.
@@ -94,24 +165,30 @@ pub fn filter(ds: &Dataset, opts: &FilterOptions, backend: &dyn Backend, ctl: &C
         return Err(SelectError::NoUsableFeatures { path: ds.source.clone(), reason });
     }
     ctl.report(Stage::Filter, 0.1, format!("relevance of {} columns", varied.len()));
-    let bins = opts.mi_bins.map(|b| b as usize).unwrap_or_else(|| mi::default_bins(x.n_rows)).max(2);
-    // A continuous target is cut into quantile bins: mutual information then sees any
-    // dependence, not only a linear one.
-    let (classes, target_bins) = match &ds.target {
-        Target::Classes { .. } => (None, 0),
-        Target::Continuous(y) => {
-            let edges = mi::quantile_edges(y, bins);
-            let codes: Vec<u32> = y.iter().map(|v| edges.partition_point(|e| e <= v) as u32).collect();
-            let labels = (0..=edges.len()).map(|b| b.to_string()).collect();
-            (Some(Target::Classes { codes, labels }), edges.len() + 1)
+    let bins = bins_of(ds, opts);
+    let classes = binned_target(ds, bins);
+    let target_bins = classes.as_ref().map_or(0, |(_, k)| *k);
+    let mut relevance = match given {
+        Some(r) => r,
+        None => {
+            let target = classes.as_ref().map_or(&ds.target, |(t, _)| t);
+            let cancel = ctl.cancel;
+            let scores = ctl.install(|| backend.relevance(x, &varied, &stats, target, bins, cancel))?;
+            let mut relevance = vec![f64::NAN; x.n_cols];
+            for (&j, s) in varied.iter().zip(&scores) {
+                relevance[j] = *s;
+            }
+            relevance
         }
     };
-    let target = classes.as_ref().unwrap_or(&ds.target);
-    let scores = ctl.install(|| backend.relevance(x, &varied, &stats, target, bins, cancel))?;
-    let mut relevance = vec![f64::NAN; x.n_cols];
-    for (&j, s) in varied.iter().zip(&scores) {
-        relevance[j] = *s;
+    if let Some(j) = varied.iter().copied().find(|&j| relevance[j].is_nan()) {
+        return Err(SelectError::invalid(
+            &ds.source,
+            None,
+            format!("the stage-1 shard statistics give column `{}` no relevance", column_name(ds, j)),
+        ));
     }
+    let cancel = ctl.cancel;
     let mut screen = pairs::Screen::default();
     let mut interaction_columns = Vec::new();
     if opts.interactions {

@@ -38,3 +38,9 @@ CREATE INDEX experiments_started ON experiments(started_at);
 pub(super) fn owner_steps() -> Vec<M<'static>> {
     vec![M::up("ALTER TABLE experiments ADD COLUMN owner TEXT;")]
 }
+
+/// Appended after the team store's steps: the Kubernetes Job a cluster run is (context,
+/// namespace, name as JSON), so a restarted app or CLI reattaches to it.
+pub(super) fn cluster_steps() -> Vec<M<'static>> {
+    vec![M::up("ALTER TABLE experiments ADD COLUMN cluster_job TEXT;")]
+}

@@ -25,6 +25,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(incidents::drill_steps());
     all.extend(team::steps());
     all.extend(team::calendar_steps());
+    all.extend(experiments::cluster_steps());
     all
 }
 

@@ -1,0 +1,116 @@
+//! `hsofctl dataset …`: what the engine image runs on the cluster's side of an upload. A
+//! short-lived pod of the engine image runs `dataset idle`; the desktop execs
+//! `dataset receive PATH --sha256 H --size N` in it and streams the file on stdin.
+//!
+//! `receive` writes to a temporary name beside PATH while hashing, and renames only when
+//! all N bytes arrived and their SHA-256 is H: a cut or corrupted upload never leaves a
+//! file at PATH. `--check` only says whether PATH is already there (exit 0) or not (exit 1).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Subcommand;
+use hsof_core::Error;
+use sha2::{Digest, Sha256};
+
+use crate::output::Out;
+
+/// `hsofctl dataset`
+#[derive(Debug, Subcommand)]
+pub enum DatasetCmd {
+    /// Receive a file on standard input into PATH (atomically, checked against its SHA-256)
+    Receive {
+        /// Where the file goes (its folder is created)
+        path: PathBuf,
+        /// The file's SHA-256, hex
+        #[arg(long)]
+        sha256: String,
+        /// The file's size in bytes
+        #[arg(long)]
+        size: u64,
+        /// Only say whether PATH is already there with that size: exit 0 if so, 1 if not
+        #[arg(long)]
+        check: bool,
+    },
+    /// Wait, doing nothing (the upload pod's main process); exits after SECONDS
+    Idle {
+        /// How long
+        #[arg(long, default_value_t = 900)]
+        seconds: u64,
+    },
+}
+
+/// Runs a `dataset` command; returns the exit status.
+pub fn run(cmd: &DatasetCmd, out: &Out) -> Result<u8, Error> {
+    match cmd {
+        DatasetCmd::Idle { seconds } => {
+            std::thread::sleep(Duration::from_secs(*seconds));
+            Ok(0)
+        }
+        DatasetCmd::Receive { path, sha256, size, check } => {
+            let want = sha256.trim().to_ascii_lowercase();
+            if want.len() != 64 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::InvalidInput(format!("`{sha256}` is not a SHA-256 in hex")));
+            }
+            if *check {
+                let present = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == *size);
+                out.line_or_json(
+                    &format!("{}: {}", path.display(), if present { "present" } else { "absent" }),
+                    &serde_json::json!({"path": path, "present": present}),
+                );
+                return Ok(u8::from(!present));
+            }
+            let got = receive(path, &want, *size, &mut std::io::stdin().lock())?;
+            out.line_or_json(
+                &format!("received {} bytes into {} (sha256 {got})", size, path.display()),
+                &serde_json::json!({"path": path, "bytes": size, "sha256": got}),
+            );
+            Ok(0)
+        }
+    }
+}
+
+/// Streams exactly `size` bytes from `input` into `path` through a temporary file in the
+/// same folder, checking the SHA-256; the file appears at `path` only when whole and right.
+pub fn receive(path: &Path, sha256: &str, size: u64, input: &mut impl Read) -> Result<String, Error> {
+    let io = |what: &str, e: std::io::Error| Error::Unavailable(format!("{what}: {e}"));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| io(&dir.display().to_string(), e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".upload-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| io(&format!("a temporary file in {}", dir.display()), e))?;
+    let mut hasher = Sha256::new();
+    let mut left = size;
+    let mut buf = vec![0u8; 1 << 20];
+    while left > 0 {
+        let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+        let n = match input.read(&mut buf[..want]) {
+            Ok(0) => {
+                return Err(Error::InvalidInput(format!(
+                    "the upload was cut after {} of {size} bytes; nothing was written to {}",
+                    size - left,
+                    path.display()
+                )))
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io("reading the upload", e)),
+        };
+        hasher.update(&buf[..n]);
+        tmp.write_all(&buf[..n]).map_err(|e| io("writing the upload", e))?;
+        left -= n as u64;
+    }
+    let got = hex::encode(hasher.finalize());
+    if got != sha256 {
+        return Err(Error::InvalidInput(format!(
+            "the upload's SHA-256 is {got}, not {sha256}: corrupted on the way; nothing was written to {}",
+            path.display()
+        )));
+    }
+    tmp.as_file().sync_all().map_err(|e| io("syncing the upload", e))?;
+    tmp.persist(path).map_err(|e| io(&format!("renaming the upload to {}", path.display()), e.error))?;
+    Ok(got)
+}
