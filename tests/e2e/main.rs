@@ -8,6 +8,7 @@ use hsof_tests::{servers, Driver, Profile};
 
 mod calendar;
 mod connect;
+mod experiments_cluster;
 mod gpu;
 mod incidents;
 mod team;
@@ -382,7 +383,7 @@ async fn cluster_table_stays_usable_with_5000_pods() {
 }
 
 /// A CSV where `signal_a + signal_b` decides `label` and `noise_*` columns do not.
-fn write_experiment_csv(dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn write_experiment_csv(dir: &std::path::Path) -> std::path::PathBuf {
     let mut state = 0x51_7cc1_b727_u64;
     let mut next = move || {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
