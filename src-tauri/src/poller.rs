@@ -199,7 +199,43 @@ fn start_team_sync(app: AppHandle) {
 }
 
 /// Starts the loops; they run until the app exits.
+/// Cluster runs the history shows as running (their Jobs ran on while the app was closed)
+/// are followed again in the background to their end, with a desktop notification then;
+/// the Experiments screen, when opened, follows them with their progress too.
+fn start_cluster_runs(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let ids = match app.state::<AppContext>().cluster_runs_running() {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::debug!(error = %e, "running cluster experiments not read");
+                return;
+            }
+        };
+        for id in ids {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let ctx = app.state::<AppContext>();
+                let Ok(op) = ctx.begin_operation(&format!("experiment-follow-{id}")) else { return };
+                let (title, body) = match ctx.experiment_attach(id, |_| {}, &op.token, Utc::now).await {
+                    Ok(e) => (
+                        format!("Experiment #{id} finished on the cluster"),
+                        format!(
+                            "{} features selected",
+                            e.report.map_or(0, |r| r.final_results.selected_features.len())
+                        ),
+                    ),
+                    Err(e) => (format!("Experiment #{id} on the cluster ended"), e.to_string()),
+                };
+                if let Err(e) = app.notification().builder().title(&title).body(&body).show() {
+                    tracing::warn!(error = %e, id, "desktop notification failed");
+                }
+            });
+        }
+    });
+}
+
 pub fn start(app: AppHandle) {
+    start_cluster_runs(app.clone());
     start_incident_clock(app.clone());
     start_team_sync(app.clone());
     start_gpu_sampler(app.clone());

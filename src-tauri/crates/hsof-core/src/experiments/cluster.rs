@@ -827,7 +827,7 @@ impl AppContext {
                 let json = serde_json::to_string(&report).map_err(|e| Error::Unavailable(e.to_string()))?;
                 let model = model_name(&report);
                 let fr = &report.final_results;
-                store.finish_experiment(
+                let first = store.finish_experiment(
                     id,
                     &ExperimentFinish {
                         finished_at: &finished,
@@ -844,16 +844,22 @@ impl AppContext {
                         ..Default::default()
                     },
                 )?;
-                self.record_event(
-                    now(),
-                    "experiment.ok",
-                    &format!("experiment #{id} on the cluster (job/{job}): {} features", fr.selected_features.len()),
-                );
+                // Another follower (the screen, the shell, a CLI) may have finished it first.
+                if first {
+                    self.record_event(
+                        now(),
+                        "experiment.ok",
+                        &format!(
+                            "experiment #{id} on the cluster (job/{job}): {} features",
+                            fr.selected_features.len()
+                        ),
+                    );
+                }
                 self.experiment_get(id)
             }
             (status, _) => {
                 let (code, message) = error.unwrap_or_else(|| ("job_failed".into(), format!("job/{job} failed")));
-                store.finish_experiment(
+                let first = store.finish_experiment(
                     id,
                     &ExperimentFinish {
                         finished_at: &finished,
@@ -863,7 +869,9 @@ impl AppContext {
                         ..Default::default()
                     },
                 )?;
-                self.record_event(now(), &format!("experiment.{status}"), &format!("experiment #{id}: {message}"));
+                if first {
+                    self.record_event(now(), &format!("experiment.{status}"), &format!("experiment #{id}: {message}"));
+                }
                 Err(if status == "cancelled" { SelectError::Cancelled.into() } else { Error::Unavailable(message) })
             }
         }
