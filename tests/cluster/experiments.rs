@@ -259,6 +259,21 @@ async fn no_gpu_capacity_shows_the_scheduler_reason_and_the_deadline_ends_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_image_that_cannot_be_pulled_is_named_while_waiting_and_when_the_deadline_ends_it() {
+    let s = setup(&[], |c| c.experiments.cluster.active_deadline_seconds = 4);
+    s.server.with(|st| st.kubelet.as_mut().expect("kubelet").faults.image_pull = vec![IMAGE.into()]);
+    let input = dataset(s.dir.path(), "d.csv", 120, 5);
+    std::fs::create_dir_all(&s.claim).expect("claim");
+    std::fs::copy(&input, s.claim.join("d.csv")).expect("copy");
+    let seen: Seen = Arc::default();
+    let req = ExperimentRequest { input: "pvc:d.csv".into(), cluster: Some(ClusterRun::default()), ..request(&input) };
+    let err = s.ctx.run_experiment(req, sink(&seen), &CancellationToken::new(), Utc::now).await.expect_err("no image");
+    assert!(said(&seen, "ImagePullBackOff") || said(&seen, "ErrImagePull"), "{:?}", seen.lock().expect("lock"));
+    let m = err.to_string();
+    assert!(m.contains("DeadlineExceeded") && m.contains("hsof/hsof-engine:0.1.0"), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn oom_killed_and_a_deleted_pod_fail_with_their_reason() {
     let s = setup(&[], |_| {});
     let input = dataset(s.dir.path(), "d.csv", 200, 10);

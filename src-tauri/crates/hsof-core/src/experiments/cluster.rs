@@ -325,7 +325,9 @@ impl AppContext {
         };
         let rel = format!("datasets/{sha}/{name}");
         let target = format!("{}/{rel}", spec.mount_path);
-        let pod = format!("hsof-upload-{}", &sha[..12]);
+        // Per upload: two desktops sending the same file each have their own pod (and
+        // temporary file); both renames put the same bytes in place.
+        let pod = format!("hsof-upload-{}-{}", &sha[..12], suffix(&sha));
         let labels = BTreeMap::from([
             ("app.kubernetes.io/name".to_string(), "hsof-engine".to_string()),
             ("app.kubernetes.io/component".to_string(), "upload".to_string()),
