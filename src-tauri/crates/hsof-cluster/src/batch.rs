@@ -471,8 +471,12 @@ impl Cluster {
             }
             s
         };
+        // Stdin is written but not closed: closing it ends the whole exec on servers that
+        // speak only v4.channel.k8s.io (before the v5 close signal), losing the exit status.
+        // The command must know how much to read (`dataset receive --size`).
+        let writer = proc.stdin();
         let write_in = async {
-            let (Some(input), Some(mut w)) = (stdin, proc.stdin()) else { return Ok(()) };
+            let (Some(input), Some(mut w)) = (stdin, writer) else { return Ok(None) };
             let mut buf = vec![0u8; 256 * 1024];
             let mut total = 0u64;
             loop {
@@ -484,8 +488,8 @@ impl Cluster {
                 total += n as u64;
                 sent(total);
             }
-            w.shutdown().await.map_err(|e| format!("closing the upload stream: {e}"))?;
-            Ok::<(), String>(())
+            w.flush().await.map_err(|e| format!("the upload stream broke: {e}"))?;
+            Ok::<_, String>(Some(w))
         };
         let (o, e, w) = tokio::join!(read_out, read_err, write_in);
         let status = match proc.take_status() {
@@ -493,7 +497,7 @@ impl Cluster {
             None => None,
         };
         let _ = proc.join().await;
-        w.map_err(ClusterError::Unreachable)?;
+        drop(w.map_err(ClusterError::Unreachable)?);
         let code = match status {
             Some(s) if s.status.as_deref() == Some("Success") => 0,
             Some(s) => s
