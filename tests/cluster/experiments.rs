@@ -499,3 +499,33 @@ async fn three_shards_keep_the_columns_and_features_of_one_process() {
         .expect("the shards' folder");
     assert_eq!(std::fs::read_dir(shard_dir.path()).expect("dir").count(), 3, "one file per shard");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_removed_before_anyone_read_it_is_read_back_from_the_claim() {
+    let s = setup(&[], |_| {});
+    let input = dataset(s.dir.path(), "d.csv", 200, 10);
+    let req = ExperimentRequest { cluster: Some(ClusterRun::default()), ..request(&input) };
+    let seen: Seen = Arc::default();
+    let run = tokio::spawn({
+        let (ctx, seen) = (s.ctx.clone(), seen.clone());
+        async move { ctx.run_experiment(req, sink(&seen), &CancellationToken::new(), Utc::now).await }
+    });
+    wait_for(&seen, "runs on", 60).await;
+    run.abort();
+    let _ = run.await;
+    let id = s.ctx.cluster_runs_running().expect("running")[0];
+    // The Job finishes with no app following it, and its TTL removes it (here: kubectl).
+    let job = s.jobs().into_iter().next().expect("job");
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while !s.kubectl(&["get", "job", &job, "-o", "jsonpath={.status.succeeded}"]).contains('1') {
+        assert!(std::time::Instant::now() < until, "the job never finished");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.kubectl(&["delete", "job", &job]);
+    let e = s.ctx.experiment_attach(id, |_| {}, &CancellationToken::new(), Utc::now).await.expect("read back");
+    assert_eq!(e.summary.status, ExperimentStatus::Ok);
+    assert!(e.summary.backend.unwrap_or_default().contains("read back from the claim"));
+    assert_eq!(e.report.expect("report").final_results.selected_features.len(), 3);
+    let pods = s.kubectl(&["get", "pods", "-o", "name"]);
+    assert!(!pods.contains("hsof-read-"), "the reading pod is gone: {pods}");
+}

@@ -33,6 +33,11 @@ pub enum DatasetCmd {
         #[arg(long)]
         check: bool,
     },
+    /// Write a file to standard output (a finished run's report read back from the claim)
+    Send {
+        /// The file
+        path: PathBuf,
+    },
     /// Wait, doing nothing (the upload pod's main process); exits after SECONDS
     Idle {
         /// How long
@@ -44,6 +49,12 @@ pub enum DatasetCmd {
 /// Runs a `dataset` command; returns the exit status.
 pub fn run(cmd: &DatasetCmd, out: &Out) -> Result<u8, Error> {
     match cmd {
+        DatasetCmd::Send { path } => {
+            let mut f = std::fs::File::open(path).map_err(|e| Error::NotFound(format!("{}: {e}", path.display())))?;
+            std::io::copy(&mut f, &mut std::io::stdout().lock())
+                .map_err(|e| Error::Unavailable(format!("{}: {e}", path.display())))?;
+            Ok(0)
+        }
         DatasetCmd::Idle { seconds } => {
             std::thread::sleep(Duration::from_secs(*seconds));
             Ok(0)

@@ -579,6 +579,27 @@ impl AppContext {
         self.follow_cluster_run(id, &jref, progress.as_ref(), cancel, &now).await
     }
 
+    /// Reads a finished run's report from the claim (`hsofctl dataset send` in a short-lived
+    /// pod of the engine image), for a Job removed before its log was read.
+    async fn report_from_claim(&self, result_path: &str) -> Result<SelectionReport, Error> {
+        let (cluster, spec) = self.engine_target(Some(0)).await?;
+        let pod = format!("hsof-read-{}", suffix(result_path));
+        let labels = BTreeMap::from([
+            ("app.kubernetes.io/name".to_string(), "hsof-engine".to_string()),
+            ("app.kubernetes.io/component".to_string(), "read".to_string()),
+            ("app.kubernetes.io/managed-by".to_string(), "hsof-control-center".to_string()),
+        ]);
+        cluster.start_upload_pod(&spec, &pod, &labels, Duration::from_secs(60)).await?;
+        let command: Vec<String> = vec!["hsofctl".into(), "dataset".into(), "send".into(), result_path.into()];
+        let read = cluster.exec_with_stdin(&pod, &command, None, |_| {}).await;
+        let _ = cluster.delete_pod(&pod).await;
+        let (code, out, err) = read?;
+        if code != 0 {
+            return Err(Error::NotFound(format!("{result_path}: {}", err.trim().trim_start_matches("hsofctl: "))));
+        }
+        serde_json::from_str(&out).map_err(|e| Error::Unavailable(format!("{result_path} is not a valid report: {e}")))
+    }
+
     /// Follows the Job of running experiment `id` again (after a restart), to its end.
     /// A run that is not running is returned as it is.
     pub async fn experiment_attach(
@@ -786,6 +807,19 @@ impl AppContext {
             Watched::Cancelled => {
                 ("cancelled", Some(("cancelled".to_string(), format!("cancelled; job/{job} was deleted"))), None, None)
             }
+            // Gone before its log was read (removed after its TTL while no app followed it):
+            // the report it wrote to the claim is read back instead, when it is there.
+            Watched::Failed(code, message) if code == "job_gone" => {
+                match self.report_from_claim(&jref.result_path).await {
+                    Ok(r) => ("ok", None, Some(Box::new(r)), None),
+                    Err(e) => (
+                        "failed",
+                        Some((code, format!("{message}; its report could not be read from the claim: {e}"))),
+                        None,
+                        None,
+                    ),
+                }
+            }
             Watched::Failed(code, message) => ("failed", Some((code, message)), None, None),
             Watched::Complete { pods, node } => {
                 let pod = pods.last().cloned().unwrap_or_default();
@@ -815,12 +849,14 @@ impl AppContext {
                     Some(n) => cluster.node_gpu(n).await,
                     None => None,
                 };
-                let backend = format!(
-                    "cluster {} · {} · {}",
-                    report.pipeline_info.backend,
-                    node.clone().unwrap_or_default(),
-                    gpu.unwrap_or_else(|| "no GPU label".into())
-                );
+                let backend = match &node {
+                    Some(n) => format!(
+                        "cluster {} · {n} · {}",
+                        report.pipeline_info.backend,
+                        gpu.unwrap_or_else(|| "no GPU label".into())
+                    ),
+                    None => format!("cluster {} · report read back from the claim", report.pipeline_info.backend),
+                };
                 if let Some(out) = &jref.out_path {
                     if let Err(e) = hsof_select::write_report_json(Path::new(out), &report) {
                         tracing::warn!(error = %e, out, "the cluster run's report could not be written locally");
