@@ -82,13 +82,7 @@ fn setup(images: &[(&str, PathBuf)], edit: impl FnOnce(&mut hsof_core::config::C
 
 /// A classification CSV: `informative` columns carry the label, the rest is noise.
 fn dataset(dir: &Path, name: &str, rows: usize, noise: usize) -> PathBuf {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
+    let mut next = hsof_tests::uniform(0x9e37_79b9_7f4a_7c15);
     let mut text = String::from("id,y,a,b,c");
     for j in 0..noise {
         text.push_str(&format!(",n{j}"));

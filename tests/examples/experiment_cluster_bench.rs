@@ -16,13 +16,7 @@ use std::time::Instant;
 use hsof_fake_kube::{seed_hsof, FakeKube, Kubelet, Store};
 
 fn dataset(dir: &Path, rows: usize, cols: usize) -> PathBuf {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
+    let mut next = hsof_tests::uniform(0x2545_f491_4f6c_dd1d);
     let mut text = String::from("id,y");
     for j in 0..cols {
         text.push_str(&format!(",x{j}"));

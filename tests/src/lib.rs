@@ -20,6 +20,18 @@ use tokio::process::{Child, Command};
 /// How long any wait in a spec may take before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
+/// A seeded xorshift64 stream of numbers uniform in [-0.5, 0.5): synthetic test data that
+/// is the same on every run and machine.
+pub fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")

@@ -44,6 +44,18 @@ fn select_once(
     Ok(Pass { filtered, searched, evaluated, secs: [filter_secs, search_secs, evaluate_secs], rows: ds.n_rows() })
 }
 
+/// The worker pool `threads` asks for (`None`: rayon's global pool, all cores).
+pub(crate) fn thread_pool(threads: Option<u32>) -> Result<Option<rayon::ThreadPool>> {
+    threads
+        .map(|n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n as usize)
+                .build()
+                .map_err(|e| SelectError::InvalidOptions { option: "threads", reason: e.to_string() })
+        })
+        .transpose()
+}
+
 /// Progress of pass `i` of `passes`: each stage's fraction spread over the passes, the
 /// message after `label`.
 fn pass_progress<'a>(progress: &'a dyn Fn(Progress), i: usize, passes: usize, label: String) -> impl Fn(Progress) + 'a {
@@ -87,15 +99,7 @@ pub fn run_with_facts(
     opts.validate()?;
     check_dataset(dataset)?;
     let backend = select_backend(opts.backend)?;
-    let pool = match opts.threads {
-        Some(n) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n as usize)
-                .build()
-                .map_err(|e| SelectError::InvalidOptions { option: "threads", reason: e.to_string() })?,
-        ),
-        None => None,
-    };
+    let pool = thread_pool(opts.threads)?;
     let threads = pool.as_ref().map(|p| p.current_num_threads()).unwrap_or_else(rayon::current_num_threads);
     let start = Instant::now();
     let (n, f) = (dataset.n_rows(), dataset.n_features());

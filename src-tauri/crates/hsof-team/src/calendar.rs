@@ -4,11 +4,10 @@
 //! id) and its completion or skip is set once (the first to land stands); a window's
 //! silence is the last one set, its cancellation set once.
 
-use chrono::DateTime;
 use hsof_store::{RunRecord, SharedStep, WindowRecord};
 use serde_json::{json, Value};
 
-use crate::incident::Actor;
+use crate::incident::{opt_time, time, Actor};
 use crate::{GROUP, VERSION};
 
 /// Step results a run holds.
@@ -122,20 +121,6 @@ pub fn apply_window(obj: &mut Value, op: &Value, actor: &Actor) -> Result<(), St
         other => return Err(format!("unknown write {other:?} to a maintenance window")),
     }
     Ok(())
-}
-
-fn time(v: &Value, what: &str) -> Result<String, String> {
-    let s = v.as_str().ok_or_else(|| format!("{what}: missing"))?;
-    DateTime::parse_from_rfc3339(s).map_err(|e| format!("{what}: {s:?} is not a time ({e})"))?;
-    Ok(s.to_string())
-}
-
-fn opt_time(v: &Value, what: &str) -> Result<Option<String>, String> {
-    if v.is_null() {
-        Ok(None)
-    } else {
-        time(v, what).map(Some)
-    }
 }
 
 fn shown(by: Option<&str>, local: Option<&str>) -> String {

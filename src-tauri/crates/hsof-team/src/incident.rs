@@ -284,13 +284,15 @@ pub fn slack_retry(obj: &mut Value, id: &str) -> bool {
     true
 }
 
-fn time(v: &Value, what: &str) -> Result<String, String> {
+/// An RFC 3339 time of a shared record, as written; an error naming `what` otherwise.
+pub(crate) fn time(v: &Value, what: &str) -> Result<String, String> {
     let s = v.as_str().ok_or_else(|| format!("{what}: missing"))?;
     DateTime::parse_from_rfc3339(s).map_err(|e| format!("{what}: {s:?} is not a time ({e})"))?;
     Ok(s.to_string())
 }
 
-fn opt_time(v: &Value, what: &str) -> Result<Option<String>, String> {
+/// [`time`], or `None` for a null.
+pub(crate) fn opt_time(v: &Value, what: &str) -> Result<Option<String>, String> {
     if v.is_null() {
         Ok(None)
     } else {

@@ -256,25 +256,11 @@ pub fn run(args: &SelectArgs, global_config: Option<&Path>, mut opts: Options, o
             };
             let dir = args.run.stage1_out.clone().unwrap_or_default();
             let request = request(&args.run, dataset)?;
-            let mode = match args.run.progress {
-                Some(ProgressArg::Jsonl) => Mode::Jsonl,
-                Some(ProgressArg::Lines) => Mode::Lines,
-                Some(ProgressArg::Bars) => Mode::Bars,
-                None => Mode::Auto { json: out.json },
-            };
-            let display = ProgressDisplay::new(mode);
-            let sink = display.clone();
-            let result = crate::block_on(async {
-                let token = CancellationToken::new();
-                let signal = cancel_on_signal(&token);
-                let r =
-                    hsof_core::experiments::run_stage1_shard(request, index, n, &dir, move |p| sink.update(&p), &token)
-                        .await;
-                signal.abort();
-                r
-            });
-            display.finish();
-            let written = result?;
+            let mode = Mode::of(args.run.progress, out.json);
+            let written = crate::block_on(with_progress(mode, |sink, token| async move {
+                hsof_core::experiments::run_stage1_shard(request, index, n, &dir, move |p| sink.update(&p), &token)
+                    .await
+            }))?;
             if mode == Mode::Jsonl {
                 let mut line = serde_json::to_value(&written).unwrap_or_default();
                 line["event"] = serde_json::json!("shard");
@@ -310,12 +296,7 @@ pub fn run(args: &SelectArgs, global_config: Option<&Path>, mut opts: Options, o
         }
         None => {
             let request = request(&args.run, dataset)?;
-            let mode = match args.run.progress {
-                Some(ProgressArg::Lines) => Mode::Lines,
-                Some(ProgressArg::Bars) => Mode::Bars,
-                _ => Mode::Auto { json: out.json },
-            };
-            let exp = crate::block_on(run_with_ctrl_c(&ctx, request, mode))?;
+            let exp = crate::block_on(run_with_ctrl_c(&ctx, request, Mode::of(args.run.progress, out.json)))?;
             if out.json {
                 out.json_value(&exp);
             } else {
@@ -376,6 +357,18 @@ enum Mode {
     Jsonl,
 }
 
+impl Mode {
+    /// The mode `--progress` asks for; bars or lines by the terminal when left out.
+    fn of(progress: Option<ProgressArg>, json: bool) -> Self {
+        match progress {
+            Some(ProgressArg::Jsonl) => Self::Jsonl,
+            Some(ProgressArg::Lines) => Self::Lines,
+            Some(ProgressArg::Bars) => Self::Bars,
+            None => Self::Auto { json },
+        }
+    }
+}
+
 /// Cancels `token` on Ctrl-C (and SIGTERM, as Kubernetes stops a pod).
 fn cancel_on_signal(token: &CancellationToken) -> tokio::task::JoinHandle<()> {
     let on_signal = token.clone();
@@ -400,26 +393,32 @@ fn cancel_on_signal(token: &CancellationToken) -> tokio::task::JoinHandle<()> {
     })
 }
 
-async fn run_with_ctrl_c(ctx: &AppContext, request: ExperimentRequest, mode: Mode) -> Result<Experiment, Error> {
+/// Runs `work` with a progress display in `mode` and a token that Ctrl-C or SIGTERM cancels.
+async fn with_progress<T, F>(mode: Mode, work: impl FnOnce(ProgressDisplay, CancellationToken) -> F) -> Result<T, Error>
+where
+    F: std::future::Future<Output = Result<T, Error>>,
+{
     let token = CancellationToken::new();
     let signal = cancel_on_signal(&token);
     let display = ProgressDisplay::new(mode);
-    let sink = display.clone();
-    let result = ctx.run_experiment(request, move |p| sink.update(&p), &token, Utc::now).await;
+    let result = work(display.clone(), token).await;
     display.finish();
     signal.abort();
     result
 }
 
+async fn run_with_ctrl_c(ctx: &AppContext, request: ExperimentRequest, mode: Mode) -> Result<Experiment, Error> {
+    with_progress(mode, |sink, token| async move {
+        ctx.run_experiment(request, move |p| sink.update(&p), &token, Utc::now).await
+    })
+    .await
+}
+
 async fn attach_with_ctrl_c(ctx: &AppContext, id: i64, json: bool) -> Result<Experiment, Error> {
-    let token = CancellationToken::new();
-    let signal = cancel_on_signal(&token);
-    let display = ProgressDisplay::new(Mode::Auto { json });
-    let sink = display.clone();
-    let result = ctx.experiment_attach(id, move |p| sink.update(&p), &token, Utc::now).await;
-    display.finish();
-    signal.abort();
-    result
+    with_progress(Mode::Auto { json }, |sink, token| async move {
+        ctx.experiment_attach(id, move |p| sink.update(&p), &token, Utc::now).await
+    })
+    .await
 }
 
 const STAGES: [Stage; 4] = [Stage::Load, Stage::Filter, Stage::Search, Stage::Evaluate];

@@ -21,13 +21,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use hsof_cluster::{Cluster, EngineSpec, JobState};
 use hsof_select::SelectError;
-use hsof_store::{ExperimentFinish, NewAuditEntry, NewExperiment};
+use hsof_store::{NewAuditEntry, NewExperiment};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    model_name, off_thread, process_identity, rfc3339, DatasetFormat, Experiment, ExperimentRequest, Pending, Progress,
+    finish_ok, finish_stopped, off_thread, rfc3339, DatasetFormat, Experiment, ExperimentRequest, Pending, Progress,
     SelectionReport, Stage,
 };
 use crate::{AppContext, Error};
@@ -75,6 +75,10 @@ enum Watched {
     Failed(String, String),
     Cancelled,
 }
+
+/// The owner of a history row once its Job exists (`job:NAMESPACE/NAME`): not a process, so
+/// a closed app never settles the row as interrupted.
+const JOB_OWNER: &str = "job:";
 
 /// The prefix of an input already on the data claim.
 pub const PVC_PREFIX: &str = "pvc:";
@@ -459,17 +463,17 @@ impl AppContext {
         };
         let request_json = serde_json::to_string(&request).unwrap_or_else(|_| "null".into());
         let out_path = plan.out.as_ref().map(|p| p.display().to_string());
-        let id = store.insert_experiment(&NewExperiment {
-            started_at: &started,
-            input: &input_shown,
-            target: &plan.target,
-            request: &request_json,
-            out_path: out_path.as_deref(),
-        })?;
-        if let Some(owner) = process_identity(std::process::id()) {
-            store.set_experiment_owner(id, &owner)?;
-        }
-        let mut pending = Pending { store, id, finished: false };
+        let mut pending = Pending::begin(
+            store,
+            &NewExperiment {
+                started_at: &started,
+                input: &input_shown,
+                target: &plan.target,
+                request: &request_json,
+                out_path: out_path.as_deref(),
+            },
+        )?;
+        let id = pending.id;
         let progress: std::sync::Arc<dyn Fn(Progress) + Send + Sync> = std::sync::Arc::new(progress);
         let prepared = async {
             let rel = match &in_place {
@@ -551,23 +555,13 @@ impl AppContext {
         let jref = match prepared {
             Ok(j) => j,
             Err(e) => {
-                let code = serde_json::to_value(e.code()).ok().and_then(|v| v.as_str().map(str::to_string));
-                let cancelled = e.code() == crate::ErrorCode::Cancelled;
-                let finished = rfc3339(now());
-                let message = e.to_string();
-                pending.finish(&ExperimentFinish {
-                    finished_at: &finished,
-                    status: if cancelled { "cancelled" } else { "failed" },
-                    error_code: code.as_deref(),
-                    error: Some(&message),
-                    ..Default::default()
-                })?;
+                pending.stopped(&e, &rfc3339(now()))?;
                 return Err(e);
             }
         };
         let store = self.store()?;
         store.set_experiment_job(id, &serde_json::to_string(&jref).unwrap_or_default())?;
-        store.set_experiment_owner(id, &format!("job:{}/{}", jref.namespace, jref.job))?;
+        store.set_experiment_owner(id, &format!("{JOB_OWNER}{}/{}", jref.namespace, jref.job))?;
         // From here the Job owns the run: dropping this future leaves the row running, and a
         // restarted app or CLI follows the Job again.
         pending.finished = true;
@@ -621,14 +615,15 @@ impl AppContext {
         self.follow_cluster_run(id, &jref, &progress, cancel, &now).await
     }
 
-    /// Cluster runs still `running` in the history (their Jobs to follow after a restart).
+    /// Cluster runs still `running` in the history (their Jobs to follow after a restart):
+    /// the rows a Job owns.
     pub fn cluster_runs_running(&self) -> Result<Vec<i64>, Error> {
-        let store = self.store()?;
-        Ok(store
-            .experiments(200)?
+        Ok(self
+            .store()?
+            .running_experiments()?
             .into_iter()
-            .filter(|r| r.status == "running" && r.cluster_job.is_some())
-            .map(|r| r.id)
+            .filter(|(_, owner)| owner.as_deref().is_some_and(|o| o.starts_with(JOB_OWNER)))
+            .map(|(id, _)| id)
             .collect())
     }
 
@@ -862,26 +857,8 @@ impl AppContext {
                         tracing::warn!(error = %e, out, "the cluster run's report could not be written locally");
                     }
                 }
-                let json = serde_json::to_string(&report).map_err(|e| Error::Unavailable(e.to_string()))?;
-                let model = model_name(&report);
+                let first = finish_ok(store, id, &report, &backend, &finished)?;
                 let fr = &report.final_results;
-                let first = store.finish_experiment(
-                    id,
-                    &ExperimentFinish {
-                        finished_at: &finished,
-                        status: "ok",
-                        target: Some(&report.dataset_info.target),
-                        report: Some(&json),
-                        selected: u32::try_from(fr.selected_features.len()).ok(),
-                        score: Some(fr.score),
-                        score_std: Some(fr.score_std),
-                        metric: Some(&fr.metric),
-                        model: Some(&model),
-                        backend: Some(&backend),
-                        seconds: Some(report.performance.total_seconds),
-                        ..Default::default()
-                    },
-                )?;
                 // Another follower (the screen, the shell, a CLI) may have finished it first.
                 if first {
                     self.record_event(
@@ -897,16 +874,7 @@ impl AppContext {
             }
             (status, _) => {
                 let (code, message) = error.unwrap_or_else(|| ("job_failed".into(), format!("job/{job} failed")));
-                let first = store.finish_experiment(
-                    id,
-                    &ExperimentFinish {
-                        finished_at: &finished,
-                        status,
-                        error_code: Some(&code),
-                        error: Some(&message),
-                        ..Default::default()
-                    },
-                )?;
+                let first = finish_stopped(store, id, status, Some(&code), &message, &finished)?;
                 if first {
                     self.record_event(now(), &format!("experiment.{status}"), &format!("experiment #{id}: {message}"));
                 }

@@ -400,11 +400,27 @@ struct Pending<'a> {
     finished: bool,
 }
 
-impl Pending<'_> {
-    fn finish(&mut self, f: &ExperimentFinish<'_>) -> Result<(), Error> {
+impl<'a> Pending<'a> {
+    /// Records a run that starts now as `running`, owned by this process until it ends (or
+    /// until a Job takes it over).
+    fn begin(store: &'a Store, run: &NewExperiment<'_>) -> Result<Self, Error> {
+        let id = store.insert_experiment(run)?;
+        if let Some(owner) = process_identity(std::process::id()) {
+            store.set_experiment_owner(id, &owner)?;
+        }
+        Ok(Self { store, id, finished: false })
+    }
+
+    fn ok(&mut self, report: &SelectionReport, backend: &str, finished: &str) -> Result<bool, Error> {
         self.finished = true;
-        self.store.finish_experiment(self.id, f)?;
-        Ok(())
+        finish_ok(self.store, self.id, report, backend, finished)
+    }
+
+    fn stopped(&mut self, e: &Error, finished: &str) -> Result<&'static str, Error> {
+        self.finished = true;
+        let (status, code) = stop_of(e);
+        finish_stopped(self.store, self.id, status, code.as_deref(), &e.to_string(), finished)?;
+        Ok(status)
     }
 }
 
@@ -412,18 +428,72 @@ impl Drop for Pending<'_> {
     fn drop(&mut self) {
         if !self.finished {
             let at = rfc3339(Utc::now());
-            let f = ExperimentFinish {
-                finished_at: &at,
-                status: "cancelled",
-                error_code: Some("cancelled"),
-                error: Some("the caller stopped waiting for the run"),
-                ..Default::default()
-            };
-            if let Err(e) = self.store.finish_experiment(self.id, &f) {
+            let done = finish_stopped(
+                self.store,
+                self.id,
+                "cancelled",
+                Some("cancelled"),
+                "the caller stopped waiting for the run",
+                &at,
+            );
+            if let Err(e) = done {
                 tracing::warn!(error = %e, id = self.id, "could not record an abandoned experiment");
             }
         }
     }
+}
+
+/// How an error ends a run: `cancelled` or `failed`, with its stable code.
+fn stop_of(e: &Error) -> (&'static str, Option<String>) {
+    let code = serde_json::to_value(e.code()).ok().and_then(|v| v.as_str().map(str::to_string));
+    (if e.code() == crate::ErrorCode::Cancelled { "cancelled" } else { "failed" }, code)
+}
+
+/// Records run `id` as ok with `report`, run on `backend`; false when it was finished already
+/// (another follower of a cluster run got there first).
+fn finish_ok(store: &Store, id: i64, report: &SelectionReport, backend: &str, finished: &str) -> Result<bool, Error> {
+    let json = serde_json::to_string(report).map_err(|e| Error::Unavailable(e.to_string()))?;
+    let model = model_name(report);
+    let fr = &report.final_results;
+    Ok(store.finish_experiment(
+        id,
+        &ExperimentFinish {
+            finished_at: finished,
+            status: "ok",
+            target: Some(&report.dataset_info.target),
+            report: Some(&json),
+            selected: u32::try_from(fr.selected_features.len()).ok(),
+            score: Some(fr.score),
+            score_std: Some(fr.score_std),
+            metric: Some(&fr.metric),
+            model: Some(&model),
+            backend: Some(backend),
+            seconds: Some(report.performance.total_seconds),
+            ..Default::default()
+        },
+    )?)
+}
+
+/// Records run `id` as `status` (`failed` / `cancelled`) with `code` and `message`; false when
+/// it was finished already.
+fn finish_stopped(
+    store: &Store,
+    id: i64,
+    status: &str,
+    code: Option<&str>,
+    message: &str,
+    finished: &str,
+) -> Result<bool, Error> {
+    Ok(store.finish_experiment(
+        id,
+        &ExperimentFinish {
+            finished_at: finished,
+            status,
+            error_code: code,
+            error: Some(message),
+            ..Default::default()
+        },
+    )?)
 }
 
 fn model_name(report: &SelectionReport) -> String {
@@ -521,17 +591,17 @@ impl AppContext {
         let request_json = serde_json::to_string(&request).unwrap_or_else(|_| "null".into());
         let input = plan.input.display().to_string();
         let out_path = plan.out.as_ref().map(|p| p.display().to_string());
-        let id = store.insert_experiment(&NewExperiment {
-            started_at: &started,
-            input: &input,
-            target: &plan.target,
-            request: &request_json,
-            out_path: out_path.as_deref(),
-        })?;
-        if let Some(owner) = process_identity(std::process::id()) {
-            store.set_experiment_owner(id, &owner)?;
-        }
-        let mut pending = Pending { store, id, finished: false };
+        let mut pending = Pending::begin(
+            store,
+            &NewExperiment {
+                started_at: &started,
+                input: &input,
+                target: &plan.target,
+                request: &request_json,
+                out_path: out_path.as_deref(),
+            },
+        )?;
+        let id = pending.id;
         // If this future is dropped mid-run, stop the worker too.
         let stop = cancel.clone().drop_guard();
         let token = cancel.clone();
@@ -539,55 +609,26 @@ impl AppContext {
         let outcome = off_thread(move || execute(&plan, limit, &progress, &token)).await;
         let _ = stop.disarm();
         let finished = rfc3339(now());
-        let outcome = outcome.and_then(|r| r.map_err(Error::from));
-        match outcome {
+        match outcome.and_then(|r| r.map_err(Error::from)) {
             Ok(report) => {
-                let json = serde_json::to_string(&report).map_err(|e| Error::Unavailable(e.to_string()))?;
-                let model = model_name(&report);
+                pending.ok(&report, &report.pipeline_info.backend, &finished)?;
                 let fr = &report.final_results;
-                pending.finish(&ExperimentFinish {
-                    finished_at: &finished,
-                    status: "ok",
-                    target: Some(&report.dataset_info.target),
-                    report: Some(&json),
-                    selected: u32::try_from(fr.selected_features.len()).ok(),
-                    score: Some(fr.score),
-                    score_std: Some(fr.score_std),
-                    metric: Some(&fr.metric),
-                    model: Some(&model),
-                    backend: Some(&report.pipeline_info.backend),
-                    seconds: Some(report.performance.total_seconds),
-                    ..Default::default()
-                })?;
                 self.record_event(
                     now(),
                     "experiment.ok",
                     &format!(
-                        "experiment #{id} on {input}: {} features, {} {:.3} ± {:.3} ({model})",
+                        "experiment #{id} on {input}: {} features, {} {:.3} ± {:.3} ({})",
                         fr.selected_features.len(),
                         fr.metric,
                         fr.score,
-                        fr.score_std
+                        fr.score_std,
+                        model_name(&report)
                     ),
                 );
             }
             Err(e) => {
-                let code = serde_json::to_value(e.code()).ok().and_then(|v| v.as_str().map(str::to_string));
-                let cancelled = e.code() == crate::ErrorCode::Cancelled;
-                let status = if cancelled { "cancelled" } else { "failed" };
-                let message = e.to_string();
-                pending.finish(&ExperimentFinish {
-                    finished_at: &finished,
-                    status,
-                    error_code: code.as_deref(),
-                    error: Some(&message),
-                    ..Default::default()
-                })?;
-                self.record_event(
-                    now(),
-                    &format!("experiment.{status}"),
-                    &format!("experiment #{id} on {input}: {message}"),
-                );
+                let status = pending.stopped(&e, &finished)?;
+                self.record_event(now(), &format!("experiment.{status}"), &format!("experiment #{id} on {input}: {e}"));
                 return Err(e);
             }
         }
@@ -623,17 +664,7 @@ impl AppContext {
             let error = format!(
                 "the process that ran it (pid {pid}) ended before the run finished: killed, crashed or shut down"
             );
-            let done = store.finish_experiment(
-                id,
-                &ExperimentFinish {
-                    finished_at: &finished,
-                    status: "failed",
-                    error_code: Some("interrupted"),
-                    error: Some(&error),
-                    ..ExperimentFinish::default()
-                },
-            );
-            match done {
+            match finish_stopped(store, id, "failed", Some("interrupted"), &error, &finished) {
                 Ok(true) => settled += 1,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, id, "an interrupted experiment could not be settled"),

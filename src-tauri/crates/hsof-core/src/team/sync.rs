@@ -211,6 +211,13 @@ impl AppContext {
             // Permission first (SelfSubjectAccessReview, through the context's cache): a
             // kind this identity may not write stays local, named, without a refused request.
             let plural = kind.resource().plural;
+            // Refused by the review or by the request itself: the same words either way.
+            let forbidden_why = |m: &str| {
+                format!(
+                    "this identity ({}) may not write {plural} in {ns}: {m}; kept on this desktop until the hsof-team-member role (or edit on the namespace) is granted",
+                    actor.user
+                )
+            };
             let mut denied = None;
             for (verb, sub) in [("create", ""), ("update", "status")] {
                 if let Ok((false, reason)) = self.can_i(&cluster, verb, hsof_team::GROUP, &plural, sub).await {
@@ -223,10 +230,7 @@ impl AppContext {
                 }
             }
             if let Some(m) = denied {
-                let why = format!(
-                    "this identity ({}) may not write {plural} in {ns}: {m}; kept on this desktop until the hsof-team-member role (or edit on the namespace) is granted",
-                    actor.user
-                );
+                let why = forbidden_why(&m);
                 store.team_outbox_failed(kind_name, name, &why)?;
                 out.errors.push(format!("{name}: {why}"));
                 forbidden.push(kind);
@@ -265,10 +269,7 @@ impl AppContext {
                     // Local-only for this kind until the role is granted; the others go on.
                     // The review said yes and the request no: its cached answer is stale.
                     self.forget_permissions();
-                    let why = format!(
-                        "this identity ({}) may not write {plural} in {ns}: {m}; kept on this desktop until the hsof-team-member role (or edit on the namespace) is granted",
-                        actor.user
-                    );
+                    let why = forbidden_why(&m);
                     store.team_outbox_failed(kind_name, name, &why)?;
                     out.errors.push(format!("{name}: {why}"));
                     forbidden.push(kind);

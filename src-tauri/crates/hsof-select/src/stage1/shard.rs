@@ -130,15 +130,7 @@ pub fn facts(
 ) -> Result<Vec<PassFacts>> {
     opts.validate()?;
     let backend = select_backend(opts.backend)?;
-    let pool = match opts.threads {
-        Some(n) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n as usize)
-                .build()
-                .map_err(|e| SelectError::InvalidOptions { option: "threads", reason: e.to_string() })?,
-        ),
-        None => None,
-    };
+    let pool = crate::pipeline::thread_pool(opts.threads)?;
     let plan = crate::outer::plan(&dataset.target, &dataset.rows, opts.evaluate.outer, opts.seed);
     let holdout = plan.scheme == "holdout";
     let mut parts: Vec<Option<&Vec<usize>>> = plan.splits.iter().map(|(train, _)| Some(train)).collect();
