@@ -21,8 +21,10 @@ pub use hsof_select::{
 use crate::{AppContext, Error};
 
 mod cluster;
+mod follow;
 
-pub use cluster::{ClusterRun, EngineLine, JobRef, PVC_PREFIX};
+pub use cluster::{ClusterRun, JobRef, PVC_PREFIX};
+pub use follow::EngineLine;
 pub use shard::{run_stage1_shard, ShardWritten};
 
 mod shard;
