@@ -491,7 +491,7 @@ mod tests {
         let train_rows: Vec<usize> = (0..600).collect();
         let train = Block::gather_rows(&x, &train_rows);
         let test = Block::gather_rows(&x, &(600..900).collect::<Vec<_>>());
-        let (pred, probs) = boosted_fit_predict(&target, &train, &train_rows, &[test], false).unwrap();
+        let (pred, probs) = boosted_fit_predict(&target, &train, &train_rows, &[test], false).expect("boosted fit");
         assert_eq!(probs.len(), 300 * 3);
         for row in probs.chunks(3) {
             assert!(row.iter().all(|p| (0.0..=1.0).contains(p)), "{row:?}");
@@ -513,8 +513,8 @@ mod tests {
         let train = Block::gather_rows(&x, &train_rows);
         let test = Block::gather_rows(&x, &(1500..2000).collect::<Vec<_>>());
         let positives = |balanced| {
-            let (pred, _) =
-                boosted_fit_predict(&target, &train, &train_rows, std::slice::from_ref(&test), balanced).unwrap();
+            let (pred, _) = boosted_fit_predict(&target, &train, &train_rows, std::slice::from_ref(&test), balanced)
+                .expect("boosted fit");
             pred[0].iter().filter(|p| **p == 1.0).count()
         };
         let (plain, balanced) = (positives(false), positives(true));
@@ -529,7 +529,7 @@ mod tests {
         let train_rows: Vec<usize> = (0..900).collect();
         let train = Block::gather_rows(&x, &train_rows);
         let test = Block::gather_rows(&x, &(900..1200).collect::<Vec<_>>());
-        let (pred, raw) = boosted_fit_predict(&target, &train, &train_rows, &[test], false).unwrap();
+        let (pred, raw) = boosted_fit_predict(&target, &train, &train_rows, &[test], false).expect("boosted fit");
         assert_eq!(raw.len(), 300);
         assert!(score(&target, &(900..1200).collect::<Vec<_>>(), &pred[0]) > 0.8);
     }
