@@ -29,6 +29,7 @@ pub mod data;
 mod error;
 pub mod folds;
 pub mod gbt;
+pub mod groups;
 pub mod metrics;
 pub mod options;
 pub mod outer;

@@ -7,7 +7,10 @@
 //!    linear F statistic misses), in parallel over columns.
 //! 3. **Interactions**: [`pairs`], a G-test screen of column pairs that matter together and
 //!    not alone; their columns are ranked by the pair's joint information.
-//! 4. **Redundancy**: [`redundancy`], greedy over the ranked list until `keep` columns are kept.
+//! 4. **Categorical groups**: the one-hot levels of a text column ([`crate::groups`]) get the
+//!    mutual information of the whole level code and are ranked, kept or dropped together.
+//! 5. **Redundancy**: [`redundancy`], greedy over the ranked list until `keep` columns (a group
+//!    counting as one) are kept.
 //!
 //! Ranking is by relevance, ties by column position; the pipeline hands stage 1 the columns in a
 //! seeded content-defined order ([`crate::canonical`]), so the input's column order never matters.
@@ -23,6 +26,7 @@ pub mod shard;
 use crate::backend::Backend;
 use crate::data::{Dataset, Target};
 use crate::error::{Result, SelectError};
+use crate::groups::{group_mutual_information, Groups};
 use crate::options::FilterOptions;
 use crate::progress::{Ctl, Stage};
 
@@ -227,16 +231,43 @@ pub fn filter_with(
         }
         interaction_columns.sort_unstable();
     }
+    // A text column's one-hot levels are one feature: scored by the information of the whole
+    // level code (at least that of its best level alone or in a detected pair), ranked together.
+    let groups = Groups::of(ds);
+    if !groups.is_trivial() {
+        let (codes, k) = match (&classes, &ds.target) {
+            (Some((Target::Classes { codes, .. }, k)), _) => (codes.as_slice(), *k),
+            (None, Target::Classes { codes, labels }) => (codes.as_slice(), labels.len()),
+            _ => unreachable!("a continuous target is binned into classes for stage 1"),
+        };
+        for members in groups.multi() {
+            let best = members.iter().map(|&c| relevance[c]).filter(|r| !r.is_nan()).fold(f64::NAN, f64::max);
+            if best.is_nan() {
+                continue;
+            }
+            let joint = group_mutual_information(ds, members, codes, k).max(best);
+            for &c in members {
+                if !relevance[c].is_nan() {
+                    relevance[c] = joint;
+                }
+            }
+        }
+    }
     let mut ranked = varied;
     ranked.sort_by(|a, b| relevance[*b].total_cmp(&relevance[*a]).then(a.cmp(b)));
     ctl.report(Stage::Filter, 0.5, "removing redundant columns");
     let requested = opts.keep.requested(x.n_cols);
+    // The redundancy walk sees one column per group (its levels are correlated with each other
+    // by construction) and `keep` counts groups; the kept groups come back whole.
+    let ranked = groups.representatives(&ranked);
     let keep = opts.keep.resolve(ranked.len());
     let t = opts.redundancy_threshold;
-    let kept = match backend.remove_redundant(x, &ranked, &means, &sds, keep, t, ctl) {
+    let mut kept = match backend.remove_redundant(x, &ranked, &means, &sds, keep, t, ctl) {
         Some(kept) => kept?,
         None => redundancy::remove_redundant(backend, x, &ranked, &means, &sds, keep, t, ctl)?,
     };
+    kept.columns = groups.expand_in_order(&kept.columns);
+    kept.columns.retain(|&c| !relevance[c].is_nan());
     ctl.report(Stage::Filter, 1.0, format!("kept {} of {} columns", kept.columns.len(), x.n_cols));
     Ok(FilterOutcome {
         columns: kept.columns,

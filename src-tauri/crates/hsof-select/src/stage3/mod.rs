@@ -3,7 +3,8 @@
 //! Candidate subsets, for each size asked for (one size, or every size of a range): the greedy
 //! forward path ([`greedy`]), the first columns of the search's order, of stage 1's ranking
 //! (where interaction pairs rank high) and of the search's prior (the boosted model's split
-//! gain), and the search's best subset when its size matches. Every candidate is
+//! gain), and the search's best subset when its size matches. A text column's one-hot levels
+//! count as one feature and enter a subset together ([`crate::groups`]). Every candidate is
 //! cross-validated (stratified, shuffled k-fold) with the ridge model and the boosted trees; the
 //! best [`crate::options::EvaluateOptions::forest_candidates`] of them also with the random
 //! forest ([`models`]).
@@ -21,6 +22,7 @@ pub mod models;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::folds;
+use crate::groups::Groups;
 use crate::options::{EvaluateOptions, FinalSize};
 use crate::progress::{Ctl, Stage};
 use crate::stage1::FilterOutcome;
@@ -69,7 +71,9 @@ pub fn evaluate(
     ctl: &Ctl<'_>,
 ) -> Result<EvaluateOutcome> {
     let cols = &searched.columns;
-    let available = cols.len();
+    // Sizes count features: a text column's one-hot levels are one ([`crate::groups`]).
+    let groups = Groups::of(ds).only(|c| !filtered.relevance[c].is_nan());
+    let available = groups.count_units(cols);
     let (lo, hi) = match opts.size {
         FinalSize::Fixed(s) => (s as usize, s as usize),
         FinalSize::Range { min, max } => (min as usize, max as usize),
@@ -100,23 +104,18 @@ pub fn evaluate(
         greedy::forward_order(&ev, &relevance, hi, ctl.cancel)?.into_iter().map(|i| cols[i]).collect();
     let mut subsets: Vec<(&'static str, Vec<usize>)> = Vec::new();
     for size in lo..=hi {
-        let mut best = searched.best_subset.clone();
-        let top = |v: &[usize]| v[..size.min(v.len())].to_vec();
+        let top = |v: &[usize]| groups.take_units(v, size);
         let sources = [
             ("greedy", top(&path)),
             ("search_order", top(cols)),
             ("stage1_order", top(&filtered.columns)),
             ("search_prior", top(&searched.prior_order)),
+            ("search_best", groups.close(&searched.best_subset)),
         ];
-        for (origin, mut s) in sources {
-            s.sort_unstable();
-            if s.len() == size && !subsets.iter().any(|(_, t)| *t == s) {
+        for (origin, s) in sources {
+            if groups.count_units(&s) == size && !subsets.iter().any(|(_, t)| *t == s) {
                 subsets.push((origin, s));
             }
-        }
-        best.sort_unstable();
-        if best.len() == size && !subsets.iter().any(|(_, t)| *t == best) {
-            subsets.push(("search_best", best));
         }
     }
     let balanced = opts.class_weight == crate::options::ClassWeight::Balanced;
@@ -161,9 +160,9 @@ pub fn evaluate(
                 .iter()
                 .filter(|c| c.mean >= top.mean - top.std / k.sqrt())
                 .min_by(|a, b| {
-                    a.columns
-                        .len()
-                        .cmp(&b.columns.len())
+                    groups
+                        .count_units(&a.columns)
+                        .cmp(&groups.count_units(&b.columns))
                         .then(evidence(b).total_cmp(&evidence(a)))
                         .then(b.mean.total_cmp(&a.mean))
                 })
