@@ -112,6 +112,11 @@ pub struct SearchOptions {
     /// passes it (the report says so; a stopped search depends on the machine's speed).
     /// Default 60.
     pub max_seconds: f64,
+    /// Convergence: the search stops once no tree has found a better subset in this many
+    /// iterations (per tree, counted in rounds of 25), since more rollouts then rarely change
+    /// its output. Deterministic (rewards are, and the check falls between rounds). 0 runs every
+    /// iteration. Default 75.
+    pub patience: u32,
     /// Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range).
     pub depth: Option<u32>,
     /// Folds of the reward's cross-validation. Default 2.
@@ -144,6 +149,7 @@ impl Default for SearchOptions {
             reward: SearchReward::Boosted,
             rows: 1000,
             max_seconds: 60.0,
+            patience: 75,
             depth: None,
             folds: 2,
             ridge: 1e-3,

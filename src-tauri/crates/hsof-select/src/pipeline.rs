@@ -261,6 +261,7 @@ pub fn run_with_facts(
                 Detail::new("swaps_evaluated", searched.swaps_evaluated),
                 Detail::new("swaps_accepted", searched.swaps_accepted),
                 Detail::new("stopped_by_time", u32::from(searched.stopped_by_time)),
+                Detail::new("converged_early", u32::from(searched.converged)),
             ],
         },
         StageReport {

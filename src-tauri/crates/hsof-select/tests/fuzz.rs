@@ -396,22 +396,29 @@ fn options() -> impl Strategy<Value = SelectOptions> {
             FilterOptions { keep, min_variance, redundancy_threshold, mi_bins, interactions, pair_candidates }
         });
     let search = (
-        count(1, 20),
-        count(1, 4),
-        prop_oneof![1 => Just(0u32), 8 => 1u32..40],
-        real(0.0, 2.0),
-        count(1, 30),
-        count(1, 30),
-        prop::option::of(count(1, 8)),
-        count(2, 8),
-        real(1e-6, 10.0),
-        prop_oneof![Just(SearchReward::Boosted), Just(SearchReward::Ridge)],
-        count(20, 200),
-        real(0.5, 60.0),
+        (
+            count(1, 20),
+            count(1, 4),
+            prop_oneof![1 => Just(0u32), 8 => 1u32..40],
+            real(0.0, 2.0),
+            count(1, 30),
+            count(1, 30),
+            prop::option::of(count(1, 8)),
+            count(2, 8),
+            real(1e-6, 10.0),
+            prop_oneof![Just(SearchReward::Boosted), Just(SearchReward::Ridge)],
+            count(20, 200),
+            real(0.5, 60.0),
+        ),
+        count(0, 100),
     )
         .prop_map(
-            |(keep, trees, iterations, exploration, width, pool, depth, folds, ridge, reward, rows, max_seconds)| {
+            |(
+                (keep, trees, iterations, exploration, width, pool, depth, folds, ridge, reward, rows, max_seconds),
+                patience,
+            )| {
                 SearchOptions {
+                    patience,
                     keep,
                     trees,
                     iterations,

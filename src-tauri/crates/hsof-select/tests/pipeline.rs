@@ -73,6 +73,29 @@ fn same_seed_same_result_whatever_the_thread_count() {
 }
 
 #[test]
+fn the_search_stops_once_it_has_converged_and_the_stop_is_deterministic() {
+    let syn = make_classification(300, 60, 5, 5, 3, 5);
+    let mut opts = quick_options(4);
+    opts.filter.keep = KeepCount::Count(40);
+    opts.evaluate.size = FinalSize::Fixed(6);
+    opts.search = SearchOptions { iterations: 2000, trees: 2, patience: 50, ..SearchOptions::default() };
+    let detail = |r: &SelectionReport, name: &str| {
+        r.stages[1].details.iter().find(|d| d.name == name).map(|d| d.value).expect("detail")
+    };
+    let a = run(&syn.ds, &opts, &|_| {}, &CancelToken::new()).expect("run");
+    assert_eq!(detail(&a, "converged_early"), 1.0);
+    assert!(detail(&a, "iterations") < 2.0 * 2000.0, "{:?}", a.stages[1].details);
+    opts.threads = Some(1);
+    let b = run(&syn.ds, &opts, &|_| {}, &CancelToken::new()).expect("run");
+    assert_eq!(a.stages[1].details, b.stages[1].details, "the same stop on one thread");
+    assert_eq!(selected(&a), selected(&b));
+    // Patience 0: every iteration runs.
+    opts.search = SearchOptions { iterations: 100, trees: 2, patience: 0, ..SearchOptions::default() };
+    let c = run(&syn.ds, &opts, &|_| {}, &CancelToken::new()).expect("run");
+    assert_eq!((detail(&c, "converged_early"), detail(&c, "iterations")), (0.0, 200.0));
+}
+
+#[test]
 fn cancelling_mid_run_returns_cancelled_within_a_second() {
     let syn = make_classification(2000, 400, 10, 10, 2, 1);
     let mut opts = quick_options(1);

@@ -4269,6 +4269,13 @@ export type SearchOptions_Deserialize = {
 	 *  Default 60.
 	 */
 	max_seconds?: number | null,
+	/**
+	 *  Convergence: the search stops once no tree has found a better subset in this many
+	 *  iterations (per tree, counted in rounds of 25), since more rollouts then rarely change
+	 *  its output. Deterministic (rewards are, and the check falls between rounds). 0 runs every
+	 *  iteration. Default 75.
+	 */
+	patience?: number,
 	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
 	depth?: number | null,
 	/**  Folds of the reward's cross-validation. Default 2. */
@@ -4307,6 +4314,13 @@ export type SearchOptions_Serialize = {
 	 *  Default 60.
 	 */
 	max_seconds: number | null,
+	/**
+	 *  Convergence: the search stops once no tree has found a better subset in this many
+	 *  iterations (per tree, counted in rounds of 25), since more rollouts then rarely change
+	 *  its output. Deterministic (rewards are, and the check falls between rounds). 0 runs every
+	 *  iteration. Default 75.
+	 */
+	patience: number,
 	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
 	depth: number | null,
 	/**  Folds of the reward's cross-validation. Default 2. */

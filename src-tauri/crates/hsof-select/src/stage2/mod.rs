@@ -8,7 +8,8 @@
 //!    of a subset is its cross-validated skill with [`SearchReward::Boosted`] (depth-3 boosted
 //!    trees on at most `search.rows` sampled rows: R², or for classes the log-loss gain over the
 //!    prior; trees see interactions) or [`SearchReward::Ridge`] ([`evaluator`], linear R²).
-//!    Memoised per tree; deterministic for a seed; stopped early at `search.max_seconds`.
+//!    Memoised per tree; deterministic for a seed; stopped early once `search.patience`
+//!    iterations found no better subset (converged), or at `search.max_seconds`.
 //!
 //! Output order (the 50 kept columns): the features of the best subset found, then the other
 //! features the rollouts used, by contribution (mean reward of rollouts containing the feature
@@ -57,6 +58,8 @@ pub struct SearchOutcome {
     pub reward_rows: usize,
     /// True when `search.max_seconds` stopped the search before its iterations.
     pub stopped_by_time: bool,
+    /// True when `search.patience` iterations without a better subset stopped it early.
+    pub converged: bool,
     /// Subsets the swap refinement scored.
     pub swaps_evaluated: u32,
     /// Swaps it kept.
@@ -255,6 +258,7 @@ pub fn search(
     let mut trees: Vec<Tree> = (0..opts.trees).map(|t| Tree::new(pool, seed, u64::from(t))).collect();
     let mut done = 0;
     let mut stopped_by_time = false;
+    let (mut best_yet, mut since_better, mut converged) = (f64::NEG_INFINITY, 0, false);
     while done < opts.iterations {
         ctl.check()?;
         if start.elapsed().as_secs_f64() > opts.max_seconds {
@@ -262,10 +266,10 @@ pub fn search(
             break;
         }
         let step = ROUND.min(opts.iterations - done);
-        let trees = &mut trees;
+        let round = &mut trees;
         let reward_of = &reward_of;
         ctl.install(move || {
-            trees.par_iter_mut().for_each(|t| {
+            round.par_iter_mut().for_each(|t| {
                 for _ in 0..step {
                     if cancel.is_cancelled() {
                         return;
@@ -276,6 +280,16 @@ pub fn search(
         });
         done += step;
         ctl.report(Stage::Search, done as f32 / opts.iterations as f32, format!("{done} iterations per tree"));
+        let now = trees.iter().map(|t| t.best.0).fold(f64::NEG_INFINITY, f64::max);
+        if now > best_yet {
+            (best_yet, since_better) = (now, 0);
+        } else {
+            since_better += step;
+        }
+        if opts.patience > 0 && since_better >= opts.patience && done < opts.iterations {
+            converged = true;
+            break;
+        }
     }
     ctl.check()?;
     let best = trees
@@ -341,6 +355,7 @@ pub fn search(
         swaps_accepted: refined.accepted,
         reward_rows: sample.len(),
         stopped_by_time,
+        converged,
     })
 }
 
