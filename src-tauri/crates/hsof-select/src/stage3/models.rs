@@ -401,45 +401,55 @@ fn forest_fit_predict(
     let test_matrices: Vec<DenseMatrix<f32>> = tests.iter().map(Block::matrix).collect::<Result<_>>()?;
     let batches = forest.trees.div_ceil(FOREST_BATCH).max(1);
     let depth = u16::try_from(forest.max_depth).unwrap_or(u16::MAX);
-    let mut outputs: Vec<Vec<Vec<f32>>> = vec![Vec::new(); tests.len()];
-    for batch in 0..batches {
-        if cancel.is_cancelled() {
-            return Err(SelectError::Cancelled);
-        }
-        let trees = FOREST_BATCH.min(forest.trees - batch * FOREST_BATCH).max(1);
-        let batch_seed = seed.wrapping_mul(31).wrapping_add(u64::from(batch));
-        match target {
-            Target::Classes { codes, .. } => {
-                let y: Vec<u32> = train_rows.iter().map(|r| codes[*r]).collect();
-                if let Some(&only) = y.first().filter(|&&c| y.iter().all(|v| *v == c)) {
-                    // A training fold with a single class (a rare class, tiny data): smartcore refuses
-                    // to fit, and every tree would predict that class anyway.
-                    for (t, m) in tests.iter().enumerate() {
-                        outputs[t].push(vec![only as f32; m.rows]);
+    // Batches are fitted in parallel (with the folds around them, more tasks than threads keeps
+    // every thread busy) and combined in batch order, so the result does not depend on threads.
+    let per_batch: Vec<Result<Vec<Vec<f32>>>> = (0..batches)
+        .into_par_iter()
+        .map(|batch| {
+            if cancel.is_cancelled() {
+                return Err(SelectError::Cancelled);
+            }
+            let trees = FOREST_BATCH.min(forest.trees - batch * FOREST_BATCH).max(1);
+            let batch_seed = seed.wrapping_mul(31).wrapping_add(u64::from(batch));
+            match target {
+                Target::Classes { codes, .. } => {
+                    let y: Vec<u32> = train_rows.iter().map(|r| codes[*r]).collect();
+                    if let Some(&only) = y.first().filter(|&&c| y.iter().all(|v| *v == c)) {
+                        // A training fold with a single class (a rare class, tiny data): smartcore
+                        // refuses to fit, and every tree would predict that class anyway.
+                        return Ok(tests.iter().map(|m| vec![only as f32; m.rows]).collect());
                     }
-                    continue;
+                    let params = RandomForestClassifierParameters::default()
+                        .with_n_trees(trees as u16)
+                        .with_max_depth(depth)
+                        .with_seed(batch_seed);
+                    let model =
+                        RandomForestClassifier::fit(&x, &y, params).map_err(|e| model_err("random forest", e))?;
+                    test_matrices
+                        .iter()
+                        .map(|m| {
+                            let p: Vec<u32> = model.predict(m).map_err(|e| model_err("random forest", e))?;
+                            Ok(p.into_iter().map(|c| c as f32).collect())
+                        })
+                        .collect()
                 }
-                let params = RandomForestClassifierParameters::default()
-                    .with_n_trees(trees as u16)
-                    .with_max_depth(depth)
-                    .with_seed(batch_seed);
-                let model = RandomForestClassifier::fit(&x, &y, params).map_err(|e| model_err("random forest", e))?;
-                for (t, m) in test_matrices.iter().enumerate() {
-                    let p: Vec<u32> = model.predict(m).map_err(|e| model_err("random forest", e))?;
-                    outputs[t].push(p.into_iter().map(|c| c as f32).collect());
+                Target::Continuous(yv) => {
+                    let y: Vec<f32> = train_rows.iter().map(|r| yv[*r]).collect();
+                    let params = RandomForestRegressorParameters::default()
+                        .with_n_trees(trees as usize)
+                        .with_max_depth(depth)
+                        .with_seed(batch_seed);
+                    let model =
+                        RandomForestRegressor::fit(&x, &y, params).map_err(|e| model_err("random forest", e))?;
+                    test_matrices.iter().map(|m| model.predict(m).map_err(|e| model_err("random forest", e))).collect()
                 }
             }
-            Target::Continuous(yv) => {
-                let y: Vec<f32> = train_rows.iter().map(|r| yv[*r]).collect();
-                let params = RandomForestRegressorParameters::default()
-                    .with_n_trees(trees as usize)
-                    .with_max_depth(depth)
-                    .with_seed(batch_seed);
-                let model = RandomForestRegressor::fit(&x, &y, params).map_err(|e| model_err("random forest", e))?;
-                for (t, m) in test_matrices.iter().enumerate() {
-                    outputs[t].push(model.predict(m).map_err(|e| model_err("random forest", e))?);
-                }
-            }
+        })
+        .collect();
+    let mut outputs: Vec<Vec<Vec<f32>>> = vec![Vec::new(); tests.len()];
+    for batch in per_batch {
+        for (t, pred) in batch?.into_iter().enumerate() {
+            outputs[t].push(pred);
         }
     }
     let n_classes = target.n_classes();
