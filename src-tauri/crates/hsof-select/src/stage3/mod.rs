@@ -14,7 +14,8 @@
 //! the most stage-1 evidence (summed relevance: of equally good subsets, the one whose columns
 //! matter on their own or in a detected pair, not one that fits fold noise a hair better), then
 //! the higher mean.
-//! Its per-feature importance is the permutation importance over the same folds.
+//! Its per-feature importance is the permutation importance over the same folds (for the forest,
+//! measured while it is cross-validated: shuffled test blocks cost predictions, not fits).
 
 pub mod greedy;
 pub mod models;
@@ -120,14 +121,18 @@ pub fn evaluate(
     }
     let balanced = opts.class_weight == crate::options::ClassWeight::Balanced;
     let forest = ForestParams { trees: opts.forest_trees, max_depth: opts.forest_max_depth, balanced };
-    let total = 2 * subsets.len() + opts.forest_candidates as usize + 1;
+    let total = 2 * subsets.len() + opts.forest_candidates as usize;
     let mut candidates = Vec::new();
+    // The forest's permutation importance is measured during its own folds (shuffled test blocks
+    // cost predictions; its fits are what is slow), so a winning forest is not fitted again.
+    let mut importances: Vec<Option<Vec<f64>>> = Vec::new();
     let mut done = 0;
     for family in [ModelFamily::Ridge, ModelFamily::BoostedTrees] {
         for (origin, s) in &subsets {
             ctl.check()?;
             let (scores, _) = ctl.install(|| cross_validate(ds, s, family, &folds, forest, seed, false, cancel))?;
             candidates.push(candidate(origin, s.clone(), family, &scores));
+            importances.push(None);
             done += 1;
             ctl.report(Stage::Evaluate, done as f32 / total as f32, format!("{family:?} on {} columns", s.len()));
         }
@@ -144,8 +149,9 @@ pub fn evaluate(
     for (origin, cols) in &forest_sets {
         ctl.check()?;
         let family = ModelFamily::RandomForest;
-        let (scores, _) = ctl.install(|| cross_validate(ds, cols, family, &folds, forest, seed, false, cancel))?;
+        let (scores, imp) = ctl.install(|| cross_validate(ds, cols, family, &folds, forest, seed, true, cancel))?;
         candidates.push(candidate(origin, cols.clone(), family, &scores));
+        importances.push(Some(imp));
         done += 1;
         ctl.report(Stage::Evaluate, done as f32 / total as f32, format!("random forest on {} columns", cols.len()));
     }
@@ -154,27 +160,32 @@ pub fn evaluate(
         c.columns.iter().map(|&j| filtered.relevance[j]).filter(|r| r.is_finite()).sum::<f64>()
     };
     let top = candidates.iter().max_by(|a, b| a.mean.total_cmp(&b.mean)).cloned();
-    let best = top
+    let (best, importance) = top
         .and_then(|top| {
             candidates
                 .iter()
-                .filter(|c| c.mean >= top.mean - top.std / k.sqrt())
-                .min_by(|a, b| {
+                .zip(&importances)
+                .filter(|(c, _)| c.mean >= top.mean - top.std / k.sqrt())
+                .min_by(|(a, _), (b, _)| {
                     groups
                         .count_units(&a.columns)
                         .cmp(&groups.count_units(&b.columns))
                         .then(evidence(b).total_cmp(&evidence(a)))
                         .then(b.mean.total_cmp(&a.mean))
                 })
-                .cloned()
+                .map(|(c, imp)| (c.clone(), imp.clone()))
         })
         .ok_or_else(|| crate::error::SelectError::InvalidOptions {
             option: "evaluate.size",
             reason: "no candidate subset".into(),
         })?;
-    ctl.check()?;
-    let (_, importance) =
-        ctl.install(|| cross_validate(ds, &best.columns, best.family, &folds, forest, seed, true, cancel))?;
+    let importance = match importance {
+        Some(imp) => imp,
+        None => {
+            ctl.check()?;
+            ctl.install(|| cross_validate(ds, &best.columns, best.family, &folds, forest, seed, true, cancel))?.1
+        }
+    };
     ctl.report(
         Stage::Evaluate,
         1.0,
