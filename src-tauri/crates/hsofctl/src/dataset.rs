@@ -82,12 +82,35 @@ pub fn run(cmd: &DatasetCmd, out: &Out) -> Result<u8, Error> {
     }
 }
 
+/// A temporary upload file not written to for this long belongs to a receiver that was
+/// killed (an upload in progress writes every few milliseconds).
+const STALE_PART: Duration = Duration::from_secs(15 * 60);
+
+/// Removes the `.upload-*.part` files in `dir` that nobody has written to for `stale`: what a
+/// receiver killed mid-upload (SIGKILL, a pod evicted) left behind. Best effort: a file that
+/// cannot be read or removed is left for the next upload.
+fn sweep_stale_parts(dir: &Path, stale: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".upload-") && name.ends_with(".part")) {
+            continue;
+        }
+        let idle = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if idle.is_some_and(|idle| idle >= stale) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Streams exactly `size` bytes from `input` into `path` through a temporary file in the
 /// same folder, checking the SHA-256; the file appears at `path` only when whole and right.
 pub fn receive(path: &Path, sha256: &str, size: u64, input: &mut impl Read) -> Result<String, Error> {
     let io = |what: &str, e: std::io::Error| Error::Unavailable(format!("{what}: {e}"));
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io(&dir.display().to_string(), e))?;
+    sweep_stale_parts(dir, STALE_PART);
     let mut tmp = tempfile::Builder::new()
         .prefix(".upload-")
         .suffix(".part")
@@ -124,4 +147,33 @@ pub fn receive(path: &Path, sha256: &str, size: u64, input: &mut impl Read) -> R
     tmp.as_file().sync_all().map_err(|e| io("syncing the upload", e))?;
     tmp.persist(path).map_err(|e| io(&format!("renaming the upload to {}", path.display()), e.error))?;
     Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Digest;
+
+    #[test]
+    fn an_upload_sweeps_parts_left_by_killed_receivers_and_keeps_live_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stale = dir.path().join(".upload-killed.part");
+        let live = dir.path().join(".upload-live.part");
+        let other = dir.path().join("notes.part");
+        for p in [&stale, &live, &other] {
+            std::fs::write(p, b"partial").expect("write");
+        }
+        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for p in [&stale, &other] {
+            std::fs::File::options().write(true).open(p).expect("open").set_modified(old).expect("mtime");
+        }
+        let data = b"a,b\n1,2\n";
+        let sha = hex::encode(Sha256::digest(data));
+        let target = dir.path().join("data.csv");
+        receive(&target, &sha, data.len() as u64, &mut &data[..]).expect("receive");
+        assert_eq!(std::fs::read(&target).expect("read"), data);
+        assert!(!stale.exists(), "a part nobody wrote to for an hour is swept");
+        assert!(live.exists(), "a part being written (fresh) is another upload's, kept");
+        assert!(other.exists(), "only the receiver's own temporary files are touched");
+    }
 }
