@@ -87,17 +87,20 @@ pub fn run(cmd: &DatasetCmd, out: &Out) -> Result<u8, Error> {
 const STALE_PART: Duration = Duration::from_secs(15 * 60);
 
 /// Removes the `.upload-*.part` files in `dir` that nobody has written to for `stale`: what a
-/// receiver killed mid-upload (SIGKILL, a pod evicted) left behind. Best effort: a file that
-/// cannot be read or removed is left for the next upload.
-fn sweep_stale_parts(dir: &Path, stale: Duration) {
+/// receiver killed mid-upload (SIGKILL, a pod evicted) left behind. Ages are measured against
+/// `own`, the temporary file this receiver just created, so both times come from the file
+/// system's clock (an NFS server's), never this pod's. Best effort: a file that cannot be read
+/// or removed is left for the next upload.
+fn sweep_stale_parts(dir: &Path, own: &Path, stale: Duration) {
+    let Ok(now) = std::fs::metadata(own).and_then(|m| m.modified()) else { return };
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        if !(name.starts_with(".upload-") && name.ends_with(".part")) {
+        if !(name.starts_with(".upload-") && name.ends_with(".part")) || e.path() == own {
             continue;
         }
-        let idle = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        let idle = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| now.duration_since(t).ok());
         if idle.is_some_and(|idle| idle >= stale) {
             let _ = std::fs::remove_file(e.path());
         }
@@ -110,12 +113,12 @@ pub fn receive(path: &Path, sha256: &str, size: u64, input: &mut impl Read) -> R
     let io = |what: &str, e: std::io::Error| Error::Unavailable(format!("{what}: {e}"));
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io(&dir.display().to_string(), e))?;
-    sweep_stale_parts(dir, STALE_PART);
     let mut tmp = tempfile::Builder::new()
         .prefix(".upload-")
         .suffix(".part")
         .tempfile_in(dir)
         .map_err(|e| io(&format!("a temporary file in {}", dir.display()), e))?;
+    sweep_stale_parts(dir, tmp.path(), STALE_PART);
     let mut hasher = Sha256::new();
     let mut left = size;
     let mut buf = vec![0u8; 1 << 20];
@@ -163,7 +166,9 @@ mod tests {
         for p in [&stale, &live, &other] {
             std::fs::write(p, b"partial").expect("write");
         }
-        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+        // An hour before the file system's own clock (the test must not read this process's,
+        // which the date tests fake).
+        let old = std::fs::metadata(&live).and_then(|m| m.modified()).expect("mtime") - Duration::from_secs(3600);
         for p in [&stale, &other] {
             std::fs::File::options().write(true).open(p).expect("open").set_modified(old).expect("mtime");
         }
