@@ -68,6 +68,15 @@ impl Default for Params {
     }
 }
 
+/// Weight of each class over training rows with `counts` per class: with `balanced`,
+/// n / (k · n_class) for the k classes present (scikit-learn's `balanced`, so the weights sum
+/// to n), otherwise 1; a class absent from the rows weighs 1 (it has no row to weigh).
+pub(crate) fn class_weights(counts: &[usize], balanced: bool) -> Vec<f64> {
+    let n: usize = counts.iter().sum();
+    let present = counts.iter().filter(|c| **c > 0).count().max(1);
+    counts.iter().map(|&c| if balanced && c > 0 { n as f64 / (present * c) as f64 } else { 1.0 }).collect()
+}
+
 /// One fitted tree: split nodes then leaves, heap layout (children of `i` at `2i+1`, `2i+2`).
 #[derive(Debug, Clone)]
 struct Tree {
@@ -280,15 +289,8 @@ pub fn fit_predict(
         }
         Target::Classes { codes: classes, labels } => {
             let k = labels.len();
-            let mut count = vec![0usize; k];
-            for &r in train {
-                count[classes[r] as usize] += 1;
-            }
-            let present = count.iter().filter(|c| **c > 0).count().max(1);
-            let weight: Vec<f64> = count
-                .iter()
-                .map(|&c| if p.balanced && c > 0 { train.len() as f64 / (present * c) as f64 } else { 1.0 })
-                .collect();
+            let count = target.class_counts(train);
+            let weight = class_weights(&count, p.balanced);
             let one_vs_rest: Vec<usize> = if k == 2 { vec![1] } else { (0..k).collect() };
             let raw: Vec<Vec<f64>> = one_vs_rest
                 .iter()

@@ -117,6 +117,20 @@ impl Target {
         self.len() == 0
     }
 
+    /// Rows of each class among `rows` (empty for a continuous target).
+    pub fn class_counts(&self, rows: &[usize]) -> Vec<usize> {
+        match self {
+            Self::Classes { codes, labels } => {
+                let mut counts = vec![0; labels.len()];
+                for &r in rows {
+                    counts[codes[r] as usize] += 1;
+                }
+                counts
+            }
+            Self::Continuous(_) => Vec::new(),
+        }
+    }
+
     /// The values at `rows`, in that order.
     pub fn take(&self, rows: &[usize]) -> Self {
         match self {

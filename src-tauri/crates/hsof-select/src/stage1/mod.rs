@@ -234,18 +234,14 @@ pub fn filter_with(
     // A text column's one-hot levels are one feature: scored by the information of the whole
     // level code (at least that of its best level alone or in a detected pair), ranked together.
     let groups = Groups::of(ds);
-    if !groups.is_trivial() {
-        let (codes, k) = match (&classes, &ds.target) {
-            (Some((Target::Classes { codes, .. }, k)), _) => (codes.as_slice(), *k),
-            (None, Target::Classes { codes, labels }) => (codes.as_slice(), labels.len()),
-            _ => unreachable!("a continuous target is binned into classes for stage 1"),
-        };
+    // Stage 1's class codes: the classes, or the continuous target's bins.
+    if let Target::Classes { codes, labels } = classes.as_ref().map_or(&ds.target, |(t, _)| t) {
         for members in groups.multi() {
             let best = members.iter().map(|&c| relevance[c]).filter(|r| !r.is_nan()).fold(f64::NAN, f64::max);
             if best.is_nan() {
                 continue;
             }
-            let joint = group_mutual_information(ds, members, codes, k).max(best);
+            let joint = group_mutual_information(ds, members, codes, labels.len()).max(best);
             for &c in members {
                 if !relevance[c].is_nan() {
                     relevance[c] = joint;

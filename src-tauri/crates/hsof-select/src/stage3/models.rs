@@ -233,8 +233,8 @@ fn fit_predict(
 ///
 /// Two classes: one logistic booster, P(class 1) = sigmoid(log-odds). Three or more: one
 /// logistic booster per class against the rest, the probabilities normalised to sum to 1 (as
-/// scikit-learn's one-vs-rest). Balanced class weights are per-row sample weights
-/// `n / (k · n_class)`. A class absent from the training rows gets probability 0.
+/// scikit-learn's one-vs-rest). Balanced class weights ([`crate::gbt::class_weights`]) are
+/// per-row sample weights. A class absent from the training rows gets probability 0.
 fn boosted_fit_predict(
     target: &Target,
     train: &Block,
@@ -272,17 +272,9 @@ fn boosted_fit_predict(
         }
         Target::Classes { codes, labels } => {
             let k = labels.len();
-            let mut counts = vec![0usize; k];
-            for r in train_rows {
-                counts[codes[*r] as usize] += 1;
-            }
-            let w: Vec<f64> = train_rows
-                .iter()
-                .map(|r| match balanced {
-                    true => train_rows.len() as f64 / (k as f64 * counts[codes[*r] as usize] as f64),
-                    false => 1.0,
-                })
-                .collect();
+            let counts = target.class_counts(train_rows);
+            let class_weight = crate::gbt::class_weights(&counts, balanced);
+            let w: Vec<f64> = train_rows.iter().map(|r| class_weight[codes[*r] as usize]).collect();
             // Probabilities of each test block, row-major.
             let mut probs: Vec<Vec<f64>> = tests.iter().map(|t| vec![0.0; t.rows * k]).collect();
             let fitted: Vec<usize> = match k {
