@@ -18,6 +18,45 @@ use tauri_specta::{collect_commands, collect_events, Builder};
 #[derive(Debug, Clone, Copy)]
 pub struct StartedAt(pub Instant);
 
+/// Opened by the UI's first paint (`ui_ready`): the background work waits for it, so that on
+/// a small machine the window's first frame does not share the CPU with the first poll, the
+/// cluster watches, the tray and the login shell.
+#[derive(Debug, Clone, Default)]
+pub struct FirstPaintGate(std::sync::Arc<tokio::sync::Notify>);
+
+impl FirstPaintGate {
+    /// The first paint happened (a permit is kept when nobody waits yet).
+    pub fn open(&self) {
+        self.0.notify_one();
+    }
+
+    /// Waits for the first paint, or `at_most` if the page never reports it (a page that
+    /// failed to load still gets its poller, tray and notifications).
+    async fn wait(&self, at_most: std::time::Duration) {
+        let _ = tokio::time::timeout(at_most, self.0.notified()).await;
+    }
+}
+
+/// How long the background work waits for a first paint that does not come.
+const BACKGROUND_AFTER_PAINT_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// What runs once the window is on screen: the login shell's PATH for exec plugins, the tray
+/// icon (GTK: on the main thread) and the poller with its watches and samplers.
+fn start_background(app: tauri::AppHandle) {
+    std::thread::spawn(|| hsof_cluster::set_exec_path(login_path::ask()));
+    let tray_app = app.clone();
+    let on_main = app.run_on_main_thread(move || {
+        if let Err(e) = tray::install(&tray_app) {
+            // No status-notifier host (a bare X server, some desktops): the window still works.
+            tracing::warn!(error = %e, "tray icon unavailable");
+        }
+    });
+    if let Err(e) = on_main {
+        tracing::warn!(error = %e, "tray icon not installed");
+    }
+    poller::start(app);
+}
+
 /// The typed command set; also used by the bindings test to regenerate
 /// `ui/src/lib/ipc/bindings.ts`.
 pub fn specta_builder() -> Builder<tauri::Wry> {
@@ -130,12 +169,11 @@ pub fn typescript() -> specta_typescript::Typescript {
 pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
     let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
-    // The login shell's PATH (for kubeconfig exec plugins) can take a few hundred ms; the
-    // window does not wait for it: hsof-cluster gets it when it comes (a connection with an
-    // exec plugin waits for it). The store (migrations on a first run) and the config are
+    // The login shell's PATH (for kubeconfig exec plugins) can take a few hundred ms of CPU;
+    // it is asked after the first paint, with the other background work (a connection with
+    // an exec plugin waits for it). The store (migrations on a first run) and the config are
     // read on another thread while GTK starts; setup waits for them.
     hsof_cluster::exec_path_pending();
-    std::thread::spawn(|| hsof_cluster::set_exec_path(login_path::ask()));
     let opening = std::thread::spawn(move || {
         let ctx = AppContext::open(&opts);
         tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");
@@ -163,15 +201,19 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
                 let window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
                 webview::tune(&window);
             }
+            let window_ms = started.elapsed().as_millis() as u64;
             let ctx = opening.join().map_err(|_| "opening the app's store and configuration panicked")?;
+            tracing::info!(window_ms, store_ms = started.elapsed().as_millis() as u64, "window created, store open");
             builder.mount_events(app);
             app.manage(ctx);
             app.manage(StartedAt(started));
-            if let Err(e) = tray::install(app.handle()) {
-                // No status-notifier host (a bare X server, some desktops): the window still works.
-                tracing::warn!(error = %e, "tray icon unavailable");
-            }
-            poller::start(app.handle().clone());
+            let painted = FirstPaintGate::default();
+            app.manage(painted.clone());
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                painted.wait(BACKGROUND_AFTER_PAINT_AT_MOST).await;
+                start_background(handle);
+            });
             Ok(())
         })
         .run(tauri::generate_context!())

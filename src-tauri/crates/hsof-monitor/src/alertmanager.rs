@@ -211,7 +211,7 @@ impl AlertmanagerClient {
         query: &[(&str, &str)],
     ) -> Result<T, MonitorError> {
         let url = self.ep.url(path);
-        let (status, body, _) = self.ep.send(&url, self.ep.http.get(url.clone()).query(query)).await?;
+        let (status, body, _) = self.ep.send(&url, self.ep.http()?.get(url.clone()).query(query)).await?;
         if status >= 400 {
             return Err(self.ep.http_error(&url, status, &body));
         }
@@ -231,7 +231,7 @@ impl AlertmanagerClient {
     /// Creates a silence and returns its id.
     pub async fn create_silence(&self, s: &NewSilence) -> Result<String, MonitorError> {
         let url = self.ep.url("api/v2/silences");
-        let (status, body, _) = self.ep.send(&url, self.ep.http.post(url.clone()).json(s)).await?;
+        let (status, body, _) = self.ep.send(&url, self.ep.http()?.post(url.clone()).json(s)).await?;
         if status >= 400 {
             return Err(MonitorError::Api {
                 service: "AlertManager",
@@ -244,7 +244,7 @@ impl AlertmanagerClient {
     /// Expires (ends) a silence now.
     pub async fn expire_silence(&self, id: &str) -> Result<(), MonitorError> {
         let url = self.ep.url(&format!("api/v2/silence/{id}"));
-        let (status, body, _) = self.ep.send(&url, self.ep.http.delete(url.clone())).await?;
+        let (status, body, _) = self.ep.send(&url, self.ep.http()?.delete(url.clone())).await?;
         if status >= 400 {
             return Err(self.ep.http_error(&url, status, &body));
         }

@@ -1,18 +1,22 @@
 //! The shared HTTP plumbing: one `reqwest::Client` per server with a timeout, and error
 //! mapping that keeps the service name and URL in every message.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
 use crate::MonitorError;
 
-/// A base URL plus a client with a timeout.
+/// A base URL plus a client with a timeout. The client is built on the first request, not
+/// with the endpoint: building one loads the system's TLS roots (tens of milliseconds of CPU
+/// each), and the app builds its monitor's endpoints while its window is starting and again
+/// on every configuration change. Clones share the client once it is built.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
     pub service: &'static str,
     pub base: url::Url,
-    pub http: reqwest::Client,
+    client: Arc<OnceLock<reqwest::Client>>,
     pub timeout: Duration,
     /// What to call the base in messages when it is not what the user configured (the
     /// service proxy forwarder's loopback URL stands for `k8s-service://NS/NAME:PORT`).
@@ -30,13 +34,25 @@ impl Endpoint {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
+        Ok(Self { service, base, client: Arc::default(), timeout, shown: None })
+    }
+
+    /// The endpoint's client, built on first use.
+    pub fn http(&self) -> Result<&reqwest::Client, MonitorError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let built = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout)
             .user_agent(concat!("hsof-control-center/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| bad(e.to_string()))?;
-        Ok(Self { service, base, http, timeout, shown: None })
+            .map_err(|e| MonitorError::Unreachable {
+                service: self.service,
+                url: self.show(&self.base),
+                message: format!("could not set up an HTTP client: {e}"),
+            })?;
+        Ok(self.client.get_or_init(|| built))
     }
 
     /// `url` as messages show it: under the configured name when there is one.
@@ -112,6 +128,6 @@ pub fn clock_skew_secs(date_header: Option<&str>, now: chrono::DateTime<chrono::
 pub async fn probe(base: &str, path: &str, timeout: Duration) -> Result<(u16, String), MonitorError> {
     let e = Endpoint::new("source", base, timeout)?;
     let url = e.url(path);
-    let (status, body, _) = e.send(&url, e.http.get(url.clone())).await?;
+    let (status, body, _) = e.send(&url, e.http()?.get(url.clone())).await?;
     Ok((status, body))
 }

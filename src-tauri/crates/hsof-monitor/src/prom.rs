@@ -128,7 +128,7 @@ impl PromClient {
         params: &[(&str, String)],
     ) -> Result<(T, Option<String>), MonitorError> {
         let url = self.ep.url(path);
-        let (status, body, date) = self.ep.send(&url, self.ep.http.get(url.clone()).query(params)).await?;
+        let (status, body, date) = self.ep.send(&url, self.ep.http()?.get(url.clone()).query(params)).await?;
         // Prometheus answers 400/422/503 with a JSON error envelope worth showing.
         let env: Envelope<T> = match self.ep.decode(&url, &body) {
             Ok(e) => e,
@@ -226,7 +226,7 @@ impl PromClient {
     /// Seconds the server's clock is ahead of `now`, from `/api/v1/status/buildinfo`'s Date header.
     pub async fn clock_skew(&self, now: DateTime<Utc>) -> Result<Option<f64>, MonitorError> {
         let url = self.ep.url("api/v1/status/buildinfo");
-        let (_, _, date) = self.ep.send(&url, self.ep.http.get(url.clone())).await?;
+        let (_, _, date) = self.ep.send(&url, self.ep.http()?.get(url.clone())).await?;
         Ok(crate::http::clock_skew_secs(date.as_deref(), now))
     }
 }

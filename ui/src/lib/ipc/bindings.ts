@@ -10,8 +10,12 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 export const commands = {
 	/**  The facts Overview shows. */
 	doctor: () => typedError<Doctor_Serialize, IpcError_Serialize>(__TAURI_INVOKE("doctor")),
-	/**  Called once by the UI after its first paint; recorded as an `app.first_paint` event. */
-	uiReady: () => __TAURI_INVOKE<FirstPaint>("ui_ready"),
+	/**
+	 *  Called once by the UI after its first paint; recorded as an `app.first_paint` event,
+	 *  with the page's own marks (when given) placed on the process's clock, so that a slow
+	 *  start shows where its time went.
+	 */
+	uiReady: (marks: PageMarks | null) => __TAURI_INVOKE<FirstPaint>("ui_ready", { marks }),
 	/**  What the app did recently, newest first. */
 	recentEvents: (limit: number) => typedError<AppEvent_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("recent_events", { limit })),
 	/**  The configuration in effect and its file's problem, if any. */
@@ -3827,6 +3831,23 @@ export type OuterValidation =
  *  (0.05..=0.5) of the rows; the features reported are that selection's.
  */
 ({ holdout: number | null }) & { folds?: never };
+
+/**
+ *  When the page reached each step of its start, in milliseconds since its navigation
+ *  began (the page's `performance` clock), and when that clock started.
+ */
+export type PageMarks = {
+	/**  `performance.timeOrigin`: the navigation's start, in milliseconds since the Unix epoch. */
+	origin_epoch_ms: number | null,
+	/**  The page's HTML received (navigation timing's `responseEnd`). */
+	html_ms: number | null,
+	/**  The UI's script started running (its modules loaded and evaluated). */
+	script_ms: number | null,
+	/**  The UI mounted (the first screen's DOM built). */
+	mounted_ms: number | null,
+	/**  The second animation frame after mounting: the first paint is on screen. */
+	painted_ms: number | null,
+};
 
 /**  Timings and throughput. */
 export type Performance = {

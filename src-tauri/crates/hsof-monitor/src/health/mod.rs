@@ -77,7 +77,10 @@ impl HealthClient {
     async fn fetch<T: serde::de::DeserializeOwned>(&self, path: &str) -> (EndpointResult, Parsed<T>) {
         let url = self.ep.url(path);
         let start = Instant::now();
-        let sent = self.ep.send(&url, self.ep.http.get(url.clone())).await;
+        let sent = match self.ep.http() {
+            Ok(c) => self.ep.send(&url, c.get(url.clone())).await,
+            Err(e) => Err(e),
+        };
         let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
         let (http_status, parsed) = match sent {
             Err(e) => (None, Err(e.to_string())),
