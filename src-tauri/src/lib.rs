@@ -18,43 +18,48 @@ use tauri_specta::{collect_commands, collect_events, Builder};
 #[derive(Debug, Clone, Copy)]
 pub struct StartedAt(pub Instant);
 
-/// Opened by the UI's first paint (`ui_ready`): the background work waits for it, so that on
-/// a small machine the window's first frame does not share the CPU with the first poll, the
-/// cluster watches, the tray and the login shell.
+/// Opened by the UI's first paint (`ui_ready`): the poller waits for it, so that on a small
+/// machine the window's first frame does not share the CPU with the poller's first round,
+/// the cluster watches, the GPU sampler and the tray.
 #[derive(Debug, Clone, Default)]
-pub struct FirstPaintGate(std::sync::Arc<tokio::sync::Notify>);
+pub struct FirstPaintGate(std::sync::Arc<(tokio::sync::Notify, std::sync::atomic::AtomicBool)>);
 
 impl FirstPaintGate {
-    /// The first paint happened (a permit is kept when nobody waits yet).
-    pub fn open(&self) {
-        self.0.notify_one();
+    /// The first paint happened (a permit is kept when nobody waits yet). True the first
+    /// time only: a reloaded page reports again.
+    pub fn open(&self) -> bool {
+        let first = !self.0 .1.swap(true, std::sync::atomic::Ordering::SeqCst);
+        if first {
+            self.0 .0.notify_one();
+        }
+        first
     }
 
     /// Waits for the first paint, or `at_most` if the page never reports it (a page that
     /// failed to load still gets its poller, tray and notifications).
     async fn wait(&self, at_most: std::time::Duration) {
-        let _ = tokio::time::timeout(at_most, self.0.notified()).await;
+        let _ = tokio::time::timeout(at_most, self.0 .0.notified()).await;
     }
 }
 
 /// How long the background work waits for a first paint that does not come.
 const BACKGROUND_AFTER_PAINT_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// What runs once the window is on screen: the login shell's PATH for exec plugins, the tray
-/// icon (GTK: on the main thread) and the poller with its watches and samplers.
+/// What runs once the window is on screen: the tray icon (GTK: on the main thread), then the
+/// poller with its watches and samplers, which colours the tray from its first round.
 fn start_background(app: tauri::AppHandle) {
-    std::thread::spawn(|| hsof_cluster::set_exec_path(login_path::ask()));
-    let tray_app = app.clone();
-    let on_main = app.run_on_main_thread(move || {
-        if let Err(e) = tray::install(&tray_app) {
+    let on_main = app.clone();
+    let queued = on_main.run_on_main_thread(move || {
+        if let Err(e) = tray::install(&app) {
             // No status-notifier host (a bare X server, some desktops): the window still works.
             tracing::warn!(error = %e, "tray icon unavailable");
         }
+        poller::start(app);
     });
-    if let Err(e) = on_main {
-        tracing::warn!(error = %e, "tray icon not installed");
+    if let Err(e) = queued {
+        // The event loop is gone (the app is closing): nothing left to poll for.
+        tracing::warn!(error = %e, "background work not started");
     }
-    poller::start(app);
 }
 
 /// The typed command set; also used by the bindings test to regenerate
@@ -169,11 +174,13 @@ pub fn typescript() -> specta_typescript::Typescript {
 pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
     let paths = hsof_core::Paths::resolve(opts.config.clone(), opts.data_dir.clone());
     let _log = hsof_core::logging::init(&paths.log_dir(), "hsof-control-center.log", cfg!(debug_assertions));
-    // The login shell's PATH (for kubeconfig exec plugins) can take a few hundred ms of CPU;
-    // it is asked after the first paint, with the other background work (a connection with
-    // an exec plugin waits for it). The store (migrations on a first run) and the config are
-    // read on another thread while GTK starts; setup waits for them.
+    // The login shell's PATH (for kubeconfig exec plugins) can take a few hundred ms; the
+    // window does not wait for it: hsof-cluster gets it when it comes (a connection with an
+    // exec plugin waits for it, at most a few seconds, so it is asked now: the Overview's
+    // first check may connect before the first paint). The store (migrations on a first
+    // run) and the config are read on another thread while GTK starts; setup waits for them.
     hsof_cluster::exec_path_pending();
+    std::thread::spawn(|| hsof_cluster::set_exec_path(login_path::ask()));
     let opening = std::thread::spawn(move || {
         let ctx = AppContext::open(&opts);
         tracing::info!(version = hsof_core::VERSION, config = %ctx.paths().config_file.display(), "starting");

@@ -10,13 +10,19 @@ use std::time::{Duration, Instant};
 /// hsof-cluster for exec plugins rather than set in the process environment.
 pub fn ask() -> Option<String> {
     let Ok(shell) = std::env::var("SHELL") else { return None };
-    let Ok(mut child) = Command::new(&shell)
-        .args(["-l", "-c", "printf %s \"$PATH\""])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
+    // At a lower priority (`nice` execs the shell, so the child is the shell itself): on a
+    // small machine the shell's profile (pyenv, conda, nvm init) runs while the window is
+    // painting its first frame, which should come first.
+    let spawn = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .args(["-l", "-c", "printf %s \"$PATH\""])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+    };
+    let Ok(mut child) = spawn("nice", &["-n", "10", &shell]).or_else(|_| spawn(&shell, &[])) else {
         return None;
     };
     let start = Instant::now();

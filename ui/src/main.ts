@@ -21,7 +21,7 @@ requestAnimationFrame(() => requestAnimationFrame(() => {
   const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
   commands.uiReady({
     origin_epoch_ms: performance.timeOrigin,
-    html_ms: nav?.responseEnd ?? 0,
+    html_ms: nav?.responseEnd ?? null,
     script_ms: scriptAt,
     mounted_ms: mountedAt,
     painted_ms: performance.now(),

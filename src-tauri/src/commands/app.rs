@@ -21,24 +21,26 @@ pub struct FirstPaint {
 }
 
 /// When the page reached each step of its start, in milliseconds since its navigation
-/// began (the page's `performance` clock), and when that clock started.
+/// began (the page's `performance` clock), and when that clock started. A mark the page
+/// could not read is left out.
 #[derive(Debug, Deserialize, specta::Type)]
 pub struct PageMarks {
     /// `performance.timeOrigin`: the navigation's start, in milliseconds since the Unix epoch.
-    pub origin_epoch_ms: f64,
+    pub origin_epoch_ms: Option<f64>,
     /// The page's HTML received (navigation timing's `responseEnd`).
-    pub html_ms: f64,
+    pub html_ms: Option<f64>,
     /// The UI's script started running (its modules loaded and evaluated).
-    pub script_ms: f64,
+    pub script_ms: Option<f64>,
     /// The UI mounted (the first screen's DOM built).
-    pub mounted_ms: f64,
+    pub mounted_ms: Option<f64>,
     /// The second animation frame after mounting: the first paint is on screen.
-    pub painted_ms: f64,
+    pub painted_ms: Option<f64>,
 }
 
-/// Called once by the UI after its first paint; recorded as an `app.first_paint` event,
-/// with the page's own marks (when given) placed on the process's clock, so that a slow
-/// start shows where its time went.
+/// Called by the UI after its first paint; the first call of the process is recorded as an
+/// `app.first_paint` event, with the page's own marks (when given) placed on the process's
+/// clock so that a slow start shows where its time went, and opens the gate the background
+/// work waits behind. A reload of the page calls it again; that is not a launch.
 #[tauri::command]
 #[specta::specta]
 pub fn ui_ready(
@@ -47,27 +49,51 @@ pub fn ui_ready(
     gate: State<'_, FirstPaintGate>,
     marks: Option<PageMarks>,
 ) -> FirstPaint {
-    gate.open();
-    let elapsed = started.0.elapsed();
-    let ms = elapsed.as_secs_f64() * 1000.0;
-    let steps = marks.map(|m| page_steps(&m, Utc::now().timestamp_micros() as f64 / 1000.0 - ms)).unwrap_or_default();
-    tracing::info!(ms, steps, "first paint");
-    ctx.record_event(Utc::now(), "app.first_paint", &format!("first paint {ms:.0} ms after launch{steps}"));
+    let ms = started.0.elapsed().as_secs_f64() * 1000.0;
+    if gate.open() {
+        let steps =
+            marks.map(|m| page_steps(&m, Utc::now().timestamp_micros() as f64 / 1000.0 - ms)).unwrap_or_default();
+        tracing::info!(ms, steps, "first paint");
+        ctx.record_event(Utc::now(), "app.first_paint", &format!("first paint {ms:.0} ms after launch{steps}"));
+    }
     FirstPaint { ms }
 }
 
 /// The page's marks as milliseconds after launch: ` (navigation 310, HTML 330, …)`.
 fn page_steps(m: &PageMarks, launch_epoch_ms: f64) -> String {
-    let origin = m.origin_epoch_ms - launch_epoch_ms;
-    let at = |t: f64| (origin + t).round();
+    let Some(origin) = m.origin_epoch_ms.map(|o| o - launch_epoch_ms) else { return String::new() };
+    let at = |t: Option<f64>| t.map_or_else(|| "?".to_string(), |t| format!("{:.0}", origin + t));
     format!(
-        " (navigation {:.0}, HTML {:.0}, script {:.0}, mounted {:.0}, painted {:.0} ms)",
-        origin.round(),
+        " (navigation {:.0}, HTML {}, script {}, mounted {}, painted {} ms)",
+        origin,
         at(m.html_ms),
         at(m.script_ms),
         at(m.mounted_ms),
         at(m.painted_ms)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{page_steps, PageMarks};
+
+    #[test]
+    fn page_marks_are_placed_on_the_launch_clock() {
+        let marks = PageMarks {
+            origin_epoch_ms: Some(1_000_250.0),
+            html_ms: Some(12.4),
+            script_ms: Some(20.0),
+            mounted_ms: None,
+            painted_ms: Some(100.0),
+        };
+        assert_eq!(
+            page_steps(&marks, 1_000_000.0),
+            " (navigation 250, HTML 262, script 270, mounted ?, painted 350 ms)"
+        );
+        let none =
+            PageMarks { origin_epoch_ms: None, html_ms: None, script_ms: None, mounted_ms: None, painted_ms: None };
+        assert_eq!(page_steps(&none, 0.0), "");
+    }
 }
 
 /// What the app did recently, newest first.

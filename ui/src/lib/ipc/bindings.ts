@@ -11,11 +11,12 @@ export const commands = {
 	/**  The facts Overview shows. */
 	doctor: () => typedError<Doctor_Serialize, IpcError_Serialize>(__TAURI_INVOKE("doctor")),
 	/**
-	 *  Called once by the UI after its first paint; recorded as an `app.first_paint` event,
-	 *  with the page's own marks (when given) placed on the process's clock, so that a slow
-	 *  start shows where its time went.
+	 *  Called by the UI after its first paint; the first call of the process is recorded as an
+	 *  `app.first_paint` event, with the page's own marks (when given) placed on the process's
+	 *  clock so that a slow start shows where its time went, and opens the gate the background
+	 *  work waits behind. A reload of the page calls it again; that is not a launch.
 	 */
-	uiReady: (marks: PageMarks | null) => __TAURI_INVOKE<FirstPaint>("ui_ready", { marks }),
+	uiReady: (marks: PageMarks_Deserialize | null) => __TAURI_INVOKE<FirstPaint>("ui_ready", { marks }),
 	/**  What the app did recently, newest first. */
 	recentEvents: (limit: number) => typedError<AppEvent_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("recent_events", { limit })),
 	/**  The configuration in effect and its file's problem, if any. */
@@ -3834,9 +3835,35 @@ export type OuterValidation =
 
 /**
  *  When the page reached each step of its start, in milliseconds since its navigation
- *  began (the page's `performance` clock), and when that clock started.
+ *  began (the page's `performance` clock), and when that clock started. A mark the page
+ *  could not read is left out.
  */
-export type PageMarks = {
+export type PageMarks = PageMarks_Serialize | PageMarks_Deserialize;
+
+/**
+ *  When the page reached each step of its start, in milliseconds since its navigation
+ *  began (the page's `performance` clock), and when that clock started. A mark the page
+ *  could not read is left out.
+ */
+export type PageMarks_Deserialize = {
+	/**  `performance.timeOrigin`: the navigation's start, in milliseconds since the Unix epoch. */
+	origin_epoch_ms?: number | null,
+	/**  The page's HTML received (navigation timing's `responseEnd`). */
+	html_ms?: number | null,
+	/**  The UI's script started running (its modules loaded and evaluated). */
+	script_ms?: number | null,
+	/**  The UI mounted (the first screen's DOM built). */
+	mounted_ms?: number | null,
+	/**  The second animation frame after mounting: the first paint is on screen. */
+	painted_ms?: number | null,
+};
+
+/**
+ *  When the page reached each step of its start, in milliseconds since its navigation
+ *  began (the page's `performance` clock), and when that clock started. A mark the page
+ *  could not read is left out.
+ */
+export type PageMarks_Serialize = {
 	/**  `performance.timeOrigin`: the navigation's start, in milliseconds since the Unix epoch. */
 	origin_epoch_ms: number | null,
 	/**  The page's HTML received (navigation timing's `responseEnd`). */

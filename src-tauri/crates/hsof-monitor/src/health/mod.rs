@@ -76,8 +76,10 @@ impl HealthClient {
 
     async fn fetch<T: serde::de::DeserializeOwned>(&self, path: &str) -> (EndpointResult, Parsed<T>) {
         let url = self.ep.url(path);
+        // The client first (built on the first request), so that the latency is the server's.
+        let client = self.ep.http();
         let start = Instant::now();
-        let sent = match self.ep.http() {
+        let sent = match client {
             Ok(c) => self.ep.send(&url, c.get(url.clone())).await,
             Err(e) => Err(e),
         };
