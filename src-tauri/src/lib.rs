@@ -22,15 +22,21 @@ pub struct StartedAt(pub Instant);
 /// machine the window's first frame does not share the CPU with the poller's first round,
 /// the cluster watches, the GPU sampler and the tray.
 #[derive(Debug, Clone, Default)]
-pub struct FirstPaintGate(std::sync::Arc<(tokio::sync::Notify, std::sync::atomic::AtomicBool)>);
+pub struct FirstPaintGate(std::sync::Arc<Gate>);
+
+#[derive(Debug, Default)]
+struct Gate {
+    painted: tokio::sync::Notify,
+    opened: std::sync::atomic::AtomicBool,
+}
 
 impl FirstPaintGate {
     /// The first paint happened (a permit is kept when nobody waits yet). True the first
     /// time only: a reloaded page reports again.
     pub fn open(&self) -> bool {
-        let first = !self.0 .1.swap(true, std::sync::atomic::Ordering::SeqCst);
+        let first = !self.0.opened.swap(true, std::sync::atomic::Ordering::SeqCst);
         if first {
-            self.0 .0.notify_one();
+            self.0.painted.notify_one();
         }
         first
     }
@@ -38,7 +44,7 @@ impl FirstPaintGate {
     /// Waits for the first paint, or `at_most` if the page never reports it (a page that
     /// failed to load still gets its poller, tray and notifications).
     async fn wait(&self, at_most: std::time::Duration) {
-        let _ = tokio::time::timeout(at_most, self.0 .0.notified()).await;
+        let _ = tokio::time::timeout(at_most, self.0.painted.notified()).await;
     }
 }
 

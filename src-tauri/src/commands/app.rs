@@ -51,10 +51,10 @@ pub fn ui_ready(
 ) -> FirstPaint {
     let ms = started.0.elapsed().as_secs_f64() * 1000.0;
     if gate.open() {
-        let steps =
-            marks.map(|m| page_steps(&m, Utc::now().timestamp_micros() as f64 / 1000.0 - ms)).unwrap_or_default();
+        let now = Utc::now();
+        let steps = marks.map(|m| page_steps(&m, now.timestamp_micros() as f64 / 1000.0 - ms)).unwrap_or_default();
         tracing::info!(ms, steps, "first paint");
-        ctx.record_event(Utc::now(), "app.first_paint", &format!("first paint {ms:.0} ms after launch{steps}"));
+        ctx.record_event(now, "app.first_paint", &format!("first paint {ms:.0} ms after launch{steps}"));
     }
     FirstPaint { ms }
 }

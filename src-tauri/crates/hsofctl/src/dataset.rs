@@ -82,6 +82,11 @@ pub fn run(cmd: &DatasetCmd, out: &Out) -> Result<u8, Error> {
     }
 }
 
+/// How a receiver names its temporary file (`.upload-XXXXXX.part`); the sweep below touches
+/// only such names.
+const PART_PREFIX: &str = ".upload-";
+const PART_SUFFIX: &str = ".part";
+
 /// A temporary upload file not written to for this long belongs to a receiver that was
 /// killed (an upload in progress writes every few milliseconds).
 const STALE_PART: Duration = Duration::from_secs(15 * 60);
@@ -97,7 +102,7 @@ fn sweep_stale_parts(dir: &Path, own: &Path, stale: Duration) {
     for e in entries.flatten() {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        if !(name.starts_with(".upload-") && name.ends_with(".part")) || e.path() == own {
+        if !(name.starts_with(PART_PREFIX) && name.ends_with(PART_SUFFIX)) || e.path() == own {
             continue;
         }
         let idle = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| now.duration_since(t).ok());
@@ -114,8 +119,8 @@ pub fn receive(path: &Path, sha256: &str, size: u64, input: &mut impl Read) -> R
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io(&dir.display().to_string(), e))?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".upload-")
-        .suffix(".part")
+        .prefix(PART_PREFIX)
+        .suffix(PART_SUFFIX)
         .tempfile_in(dir)
         .map_err(|e| io(&format!("a temporary file in {}", dir.display()), e))?;
     sweep_stale_parts(dir, tmp.path(), STALE_PART);
