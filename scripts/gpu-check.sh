@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The GPU checks of issue #8, for a machine with an NVIDIA GPU and driver. Builds, then runs:
 #   - the kernel-compile test (every kernels/*.cu through NVRTC, PTX and sm_80/sm_90 CUBINs),
-#   - the CUDA/CPU parity tests (same columns kept, same selections; HSOF_REQUIRE_GPU=1 so a
-#     GPU that cannot be used fails instead of skipping),
+#   - the CUDA/CPU parity tests (tests/cuda_parity.rs, whose documentation lists the paths:
+#     stage 1 on classes and on regression targets cut into bins, text columns' one-hot groups,
+#     missing-value indicators, the interaction screen, sharded stage-1 facts, whole runs with
+#     plain, grouped and time-ordered outer folds, a step that falls back to the CPU; same columns
+#     kept, same selections; HSOF_REQUIRE_GPU=1 so a GPU that cannot be used fails instead of
+#     skipping),
 #   - hsof-gpu's NVML reading and `hsofctl gpu --json` on the real device,
 #   - the benchmarks: gpu_stage1 (GPU kernel throughput as a share of the card's memory
-#     bandwidth, and stage 1's speed-up over the CPU backend on this machine) and the CPU-only
+#     bandwidth, and stage 1's speed-up over the CPU backend on this machine, with two classes
+#     and with a regression target) and the CPU-only
 #     stage1_throughput for reference.
 # Everything is written to OUTDIR (summary.md plus one log per step). Exit status: 0 when every
 # test passed, 1 otherwise (the benchmarks run either way).
