@@ -20,6 +20,9 @@ struct Args {
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
+    // What the app writes for itself (store, logs, reports, WebKit's caches) is its user's
+    // alone; files at paths the user chooses get the user's umask back (private::user_file_mode).
+    hsof_core::private::restrict_umask();
     let args = Args::parse();
     if cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()

@@ -76,6 +76,11 @@ fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     let demo = Demo { dir: tempfile::tempdir().expect("tempdir") };
     let (code, _, _) = demo.ctl(&["demo", "status"]);
     assert_eq!(code, 1, "no demo yet");
+    // A profile folder others may enter (a temporary folder is 0700): the demo makes it its own.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(demo.dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
 
     let v = demo.json(&["demo", "start", "--json"]);
     assert_eq!(v["started"], true);
@@ -95,6 +100,11 @@ fn demo_starts_once_plays_every_scenario_and_stops_clean() {
     assert_eq!(
         pods.as_array().map(|p| p.iter().filter(|p| p["name"].as_str().unwrap_or("").starts_with("hsof-main")).count()),
         Some(3)
+    );
+    // The demo's profile is private like the user's: folders 0700, its files, store and logs 0600.
+    hsof_tests::assert_private_to_user(
+        &[root, &root.join("data"), &root.join("logs")],
+        &[&root.join("data/hsof-control-center.sqlite3")],
     );
 
     // A name that is not a scenario: refused with the list.

@@ -63,6 +63,7 @@ async fn every_section_renders_without_console_errors() {
 #[tokio::test(flavor = "multi_thread")]
 async fn overview_shows_this_machines_facts() {
     let profile = Profile::new();
+    profile.open_to_others();
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;
     app.open("overview").await;
@@ -72,6 +73,7 @@ async fn overview_shows_this_machines_facts() {
     let app_panel = app.wait_text("[data-testid=panel-app]", "HSOF Control Center 0.1.0").await;
     assert!(app_panel.contains(&profile.config_file().display().to_string()), "{app_panel}");
     assert!(app_panel.contains(&profile.data_dir().display().to_string()), "{app_panel}");
+    assert!(app_panel.contains("private — folders 0700, files 0600"), "{app_panel}");
     app.wait_text("[data-testid=panel-store]", "open").await;
     // No GPU on CI: NVML's absence is stated, not hidden.
     let gpu = app.wait_text("[data-testid=panel-gpu]", "NVML").await;
@@ -81,6 +83,9 @@ async fn overview_shows_this_machines_facts() {
     app.screenshot("overview").await;
     app.close().await;
     driver.stop().await;
+    // A fresh start leaves the data folder, the store and the logs to this user alone.
+    let data = profile.data_dir();
+    hsof_tests::assert_private_to_user(&[&data, &data.join("logs")], &[&data.join("hsof-control-center.sqlite3")]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -86,6 +86,47 @@ fn proc_stat(pid: u32) -> Option<(char, u32)> {
 }
 
 /// True when process `pid` is gone, or a zombie its parent has yet to reap.
+/// Asserts that the app's own files are private to their user: each folder of `dirs` is
+/// `0700`, each file of `files` (and every file in those folders) `0600`, and, when the tests
+/// run as root (for whom modes stop nothing), that uid 65534 (`setpriv`) can neither list
+/// the folders nor read the files.
+pub fn assert_private_to_user(dirs: &[&Path], files: &[&Path]) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode =
+        |p: &Path| std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777;
+    let mut all_files: Vec<PathBuf> = files.iter().map(|f| f.to_path_buf()).collect();
+    for d in dirs {
+        assert_eq!(mode(d), 0o700, "{} should be 0700", d.display());
+        for e in std::fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.expect("entry").path();
+            if p.is_file() {
+                all_files.push(p);
+            }
+        }
+    }
+    for f in &all_files {
+        assert_eq!(mode(f), 0o600, "{} should be 0600", f.display());
+    }
+    let root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !root {
+        return;
+    }
+    let nobody = |script: String| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", "sh", "-c", &script])
+            .output()
+            .expect("setpriv (util-linux)")
+    };
+    for d in dirs {
+        let out = nobody(format!("ls '{}'", d.display()));
+        assert!(!out.status.success(), "uid 65534 could list {}", d.display());
+    }
+    for f in &all_files {
+        let out = nobody(format!("cat '{}' >/dev/null", f.display()));
+        assert!(!out.status.success(), "uid 65534 could read {}", f.display());
+    }
+}
+
 pub fn process_gone(pid: u32) -> bool {
     proc_stat(pid).is_none_or(|(state, _)| state == 'Z')
 }
@@ -104,6 +145,12 @@ impl Profile {
     /// The config file the app will use.
     pub fn config_file(&self) -> PathBuf {
         self.dir.path().join("config/config.toml")
+    }
+    /// Lets every user enter the profile's folder (a temporary folder is 0700), so that only
+    /// the app's own modes keep others out of what it creates there.
+    pub fn open_to_others(&self) {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(self.dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
     /// The data directory the app will use.
     pub fn data_dir(&self) -> PathBuf {

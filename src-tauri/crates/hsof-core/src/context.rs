@@ -44,6 +44,8 @@ pub struct AppContext {
     operations: crate::operations::Operations,
     gpu: hsof_gpu::GpuReader,
     team: crate::team::TeamState,
+    /// What opening the data directory made private (said once, by this process).
+    tightened: Vec<hsof_store::private::Tightened>,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -67,6 +69,8 @@ pub struct Doctor {
     pub config: ConfigFacts,
     /// The SQLite store.
     pub store: StoreStatus,
+    /// Whether the data directory's own files are readable only by this user.
+    pub files: hsof_store::private::Privacy,
     /// Where secrets are kept.
     pub secrets: SecretBackend,
     /// Kubeconfig contexts.
@@ -151,6 +155,8 @@ impl AppContext {
         if let Some(p) = &loaded.problem {
             tracing::warn!(problem = %p, "configuration has a problem; running on defaults");
         }
+        // An older profile (0755 folder, 0644 store) is made private before the store opens.
+        let tightened = hsof_store::private::secure_data_dir(&paths.data_dir).tightened;
         let store = match Store::open(&paths.store_file()) {
             Ok(s) => StoreState::Ready(s),
             Err(e) => {
@@ -172,7 +178,23 @@ impl AppContext {
             operations: crate::operations::Operations::default(),
             gpu: hsof_gpu::GpuReader::new(),
             team: crate::team::TeamState::default(),
+            tightened,
         }
+        .said_once()
+    }
+
+    /// Records, once, what opening made private.
+    fn said_once(self) -> Self {
+        if !self.tightened.is_empty() {
+            let list: Vec<String> =
+                self.tightened.iter().map(|t| format!("{} {} → {}", t.path, t.was, t.now)).collect();
+            self.record_event(
+                Utc::now(),
+                "files.tightened",
+                &format!("the app's files were readable by other users and are now private: {}", list.join(", ")),
+            );
+        }
+        self
     }
 
     /// The cluster connection cache, live watches and permission answers.
@@ -329,6 +351,9 @@ impl AppContext {
         if let Some(e) = &kube.error {
             attention.push(format!("Kubeconfig: {e}"));
         }
+        let mut files = hsof_store::private::inspect_data_dir(&self.paths.data_dir);
+        files.tightened = self.tightened.clone();
+        attention.extend(files.attention());
         Doctor {
             generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             status: if attention.is_empty() { "ok".into() } else { "degraded".into() },
@@ -346,6 +371,7 @@ impl AppContext {
                 created: loaded.created,
             },
             store,
+            files,
             secrets: self.secrets.backend().clone(),
             kube,
             gpu: read_gpus(),

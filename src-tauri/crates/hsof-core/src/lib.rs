@@ -24,7 +24,7 @@ pub mod time;
 
 pub use context::{os_user, AppContext, AppFacts, ConfigFacts, Doctor, Options, StoreStatus};
 pub use error::{Error, ErrorCode, IpcError};
-pub use hsof_store::{AuditEntry, AuditVerification, StoreFacts};
+pub use hsof_store::{private, AuditEntry, AuditVerification, StoreFacts};
 pub use paths::Paths;
 pub use secrets::{BackendChoice, SecretBackend, SecretStore, SecretValue};
 

@@ -7,12 +7,13 @@ use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, Env
 /// Keeps the background log writer alive; drop it last.
 pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
 
-/// Installs the global subscriber: a rolling file in `log_dir` (when it can be created)
+/// Installs the global subscriber: a rolling file in `log_dir` (created `0700` when it can
+/// be; the files are private when the process's umask is, see [`crate::private::restrict_umask`])
 /// and, when `stderr` is set, human-readable lines on stderr. Secrets never reach it:
 /// they are [`crate::SecretValue`]s, which print as `***`.
 pub fn init(log_dir: &Path, file_prefix: &str, stderr: bool) -> Option<LogGuard> {
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (file_layer, guard) = match std::fs::create_dir_all(log_dir) {
+    let (file_layer, guard) = match crate::private::create_dir_all(log_dir) {
         Ok(()) => {
             let appender = tracing_appender::rolling::daily(log_dir, file_prefix);
             let (writer, guard) = tracing_appender::non_blocking(appender);

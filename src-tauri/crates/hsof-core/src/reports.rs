@@ -158,12 +158,15 @@ impl AppContext {
         }
 
         let dir = self.reports_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Unavailable(format!("{}: {e}", dir.display())))?;
+        // The app's own folder and files: private (0700, 0600).
+        let fail = |p: &std::path::Path, e: std::io::Error| Error::Unavailable(format!("{}: {e}", p.display()));
+        crate::private::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
         for (file, svg) in &charts {
-            crate::calendar::write_atomically(&dir.join(file), svg)?;
+            let p = dir.join(file);
+            crate::private::write_atomically(&p, svg.as_bytes()).map_err(|e| fail(&p, e))?;
         }
         let path = dir.join(format!("{stem}.md"));
-        crate::calendar::write_atomically(&path, &md)?;
+        crate::private::write_atomically(&path, md.as_bytes()).map_err(|e| fail(&path, e))?;
         self.record_event(now, "report.write", &format!("{label} written to {}", path.display()));
         self.report(&format!("{stem}.md"))
     }

@@ -158,11 +158,15 @@ pub fn start(profile: &Profile, mut daemon: Command, timeout: Duration) -> Resul
         }
         Status::Stopped => {}
     }
-    std::fs::create_dir_all(profile.log_dir())
-        .map_err(|e| format!("cannot create {}: {e}", profile.log_dir().display()))?;
+    // The demo profile is the app's own: private to its user, as the user's profile is.
+    for d in [profile.dir.clone(), profile.log_dir()] {
+        hsof_core::private::private_dir(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    use std::os::unix::fs::OpenOptionsExt as _;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(hsof_core::private::FILE_MODE)
         .open(profile.server_log())
         .map_err(|e| format!("cannot open {}: {e}", profile.server_log().display()))?;
     let err = log.try_clone().map_err(|e| e.to_string())?;

@@ -44,8 +44,11 @@ fn write_config(p: &Profile, state: &State) -> Result<(), String> {
 /// exporter, AlertManager, Prometheus with the runbook rules, and the control endpoint.
 pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
     let p = profile;
+    // Everything this process and its Prometheus and AlertManager write is the demo
+    // profile's own: private to its user (umask 077, folders 0700).
+    hsof_core::private::restrict_umask();
     for d in [p.dir.clone(), p.data_dir(), p.log_dir()] {
-        std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        hsof_core::private::private_dir(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
     }
     let mut store = Store::default();
     seed_hsof(&mut store, 3, 0);

@@ -16,6 +16,7 @@ mod experiments;
 mod gpu;
 mod incidents;
 mod monitor;
+pub mod private;
 pub mod schema;
 mod team;
 mod team_calendar;
@@ -67,10 +68,15 @@ impl Store {
     ///
     /// Refuses, without touching the file, one that is not a SQLite database, one that
     /// a newer version of the app has migrated, and one in a directory it cannot write.
+    /// A new store is private: its folder is created `0700` and the file `0600` before
+    /// SQLite opens it (SQLite gives the WAL and shared-memory files the database's mode).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir { path: dir.to_path_buf(), source })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private::create_dir_all(dir).map_err(|source| StoreError::DataDir { path: dir.to_path_buf(), source })?;
         }
+        // Where the file cannot be created (a folder this user cannot write), SQLite's own
+        // open below says so in its words.
+        let _ = private::create_file(path);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
         // A corrupt or foreign file fails here, before any write is attempted.

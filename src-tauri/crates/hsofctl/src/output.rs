@@ -39,7 +39,15 @@ pub fn print_doctor(d: &Doctor) {
     if d.config.created {
         println!("          created with defaults on this run");
     }
-    println!("Data dir  {}", d.app.data_dir);
+    println!(
+        "Data dir  {}  {}",
+        d.app.data_dir,
+        if d.files.private {
+            "private (folders 0700, files 0600)".to_string()
+        } else {
+            format!("READABLE BY OTHERS: {} path(s), see above", d.files.exposures.len())
+        }
+    );
     println!("Logs      {}", d.app.log_dir);
     match (&d.store.facts, &d.store.error) {
         (Some(f), _) => println!(

@@ -1562,6 +1562,8 @@ export type Doctor_Deserialize = {
 	config: ConfigFacts_Deserialize,
 	/**  The SQLite store. */
 	store: StoreStatus_Deserialize,
+	/**  Whether the data directory's own files are readable only by this user. */
+	files: Privacy,
 	/**  Where secrets are kept. */
 	secrets: SecretBackend,
 	/**  Kubeconfig contexts. */
@@ -1586,6 +1588,8 @@ export type Doctor_Serialize = {
 	config: ConfigFacts_Serialize,
 	/**  The SQLite store. */
 	store: StoreStatus_Serialize,
+	/**  Whether the data directory's own files are readable only by this user. */
+	files: Privacy,
 	/**  Where secrets are kept. */
 	secrets: SecretBackend,
 	/**  Kubeconfig contexts. */
@@ -2132,6 +2136,21 @@ export type ExperimentsConfig_Deserialize = {
 export type ExperimentsConfig_Serialize = {
 	/**  Runs sent to the cluster as Kubernetes Jobs. */
 	cluster: ExperimentsClusterConfig_Serialize,
+};
+
+/**
+ *  A file or folder that other accounts may read and that the app did not (or could not)
+ *  make private.
+ */
+export type Exposure = {
+	/**  The path. */
+	path: string,
+	/**  Its mode (`0644`). */
+	mode: string,
+	/**  Its owner's uid. */
+	owner_uid: number | null,
+	/**  Why it is a risk and why it was left as it is. */
+	reason: string,
 };
 
 /**  Stage 1 (filter) options. */
@@ -4046,6 +4065,21 @@ export type PrepSummary_Serialize = {
 	missing_indicators: string[],
 };
 
+/**
+ *  How private the data directory is: what was tightened on opening, and what is still
+ *  readable by others. `private` is true when nothing is.
+ */
+export type Privacy = {
+	/**  The data directory. */
+	data_dir: string,
+	/**  Whether only its user can read it (no exposure found). */
+	private: boolean,
+	/**  Modes tightened by this process when it opened the directory. */
+	tightened: Tightened[],
+	/**  What others can still read, or what someone else owns. */
+	exposures: Exposure[],
+};
+
 /**  The answer to one probe through the service proxy. */
 export type Probe = Probe_Serialize | Probe_Deserialize;
 
@@ -5374,6 +5408,16 @@ export type Thresholds_Serialize = {
 	critical: CriticalThresholds_Serialize,
 	/**  Warning alerts (email / Slack). */
 	warning: WarningThresholds_Serialize,
+};
+
+/**  A file or folder whose mode was tightened when the app opened it. */
+export type Tightened = {
+	/**  The path. */
+	path: string,
+	/**  The mode it had (`0644`). */
+	was: string,
+	/**  The mode it has now (`0600`). */
+	now: string,
 };
 
 /**  One entry of an incident's timeline. */

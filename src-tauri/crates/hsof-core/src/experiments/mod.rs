@@ -373,6 +373,9 @@ fn execute(
     let result = hsof_select::run_with_facts(&dataset, &plan.options, facts.as_deref(), progress, cancel)?;
     if let Some(out) = &plan.out {
         hsof_select::write_report_json(out, &result)?;
+        // The user's file at the user's path: their umask, not the app's private one.
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(out, std::fs::Permissions::from_mode(crate::private::user_file_mode()));
     }
     Ok(result)
 }
