@@ -34,22 +34,31 @@ done
 [ -n "$lib" ] || die "libfaketime not found: apt-get install libfaketime (scripts/bootstrap.sh test does)"
 
 # The suites: package tests, and two hsof-tests suites (calendar without the one test that
-# starts AlertManager).
-say "building the test binaries"
+# starts AlertManager). The binaries come from the workspace build `make rust-test` ran
+# (`cargo test --workspace`, the same package and feature selection, so cargo finds every one
+# fresh and compiles nothing); run alone, this builds them once, the same way.
+say "building the test binaries (reused from cargo test --workspace when fresh)"
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
-{
-  cargo test --no-run --message-format=json -q -p hsof-store -p hsof-ops -p hsof-core -p hsof-select -p hsofctl
-  cargo test --no-run --message-format=json -q -p hsof-tests --test incidents --test calendar
-} | python3 -c '
+cargo test --workspace --no-run --message-format=json -q | python3 -c '
 import json, os, sys
+packages = {"hsof-store", "hsof-ops", "hsof-core", "hsof-select", "hsofctl"}
+suites = {"hsof-tests": {"incidents", "calendar"}}
 for line in sys.stdin:
     try:
         m = json.loads(line)
     except ValueError:
         continue
-    if m.get("reason") == "compiler-artifact" and m.get("profile", {}).get("test") and m.get("executable"):
-        print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"] + "\t" + m["target"]["name"])
+    if m.get("reason") != "compiler-artifact" or not m.get("profile", {}).get("test") or not m.get("executable"):
+        continue
+    # package_id is "path+file:///…/dir#name@version" (cargo 1.77+) or "name version (path+…)".
+    pid = m["package_id"]
+    name = pid.split("#", 1)[1].split("@", 1)[0] if "#" in pid else pid.split(" ", 1)[0]
+    if "#" in pid and "@" not in pid.split("#", 1)[1]:
+        name = os.path.basename(os.path.dirname(m["manifest_path"]))
+    target = m["target"]["name"]
+    if name in packages or target in suites.get(name, ()):
+        print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"] + "\t" + target)
 ' | sort -u > "$list"
 [ -s "$list" ] || die "no test binaries were built"
 
