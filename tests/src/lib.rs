@@ -85,7 +85,6 @@ fn proc_stat(pid: u32) -> Option<(char, u32)> {
     Some((state, rest.next()?.parse().ok()?))
 }
 
-/// True when process `pid` is gone, or a zombie its parent has yet to reap.
 /// Asserts that the app's own files are private to their user: each folder of `dirs` is
 /// `0700`, each file of `files` (and every file in those folders) `0600`, and, when the tests
 /// run as root (for whom modes stop nothing), that uid 65534 (`setpriv`) can neither list
@@ -117,16 +116,21 @@ pub fn assert_private_to_user(dirs: &[&Path], files: &[&Path]) {
             .output()
             .expect("setpriv (util-linux)")
     };
+    // The check itself works: the same uid lists a folder everyone may read.
+    let control = nobody("ls / >/dev/null".into());
+    assert!(control.status.success(), "setpriv as uid 65534 cannot run at all: {control:?}");
+    let denied = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).contains("Permission denied");
     for d in dirs {
         let out = nobody(format!("ls '{}'", d.display()));
-        assert!(!out.status.success(), "uid 65534 could list {}", d.display());
+        assert!(!out.status.success() && denied(&out), "uid 65534 could list {}: {out:?}", d.display());
     }
     for f in &all_files {
         let out = nobody(format!("cat '{}' >/dev/null", f.display()));
-        assert!(!out.status.success(), "uid 65534 could read {}", f.display());
+        assert!(!out.status.success() && denied(&out), "uid 65534 could read {}: {out:?}", f.display());
     }
 }
 
+/// True when process `pid` is gone, or a zombie its parent has yet to reap.
 pub fn process_gone(pid: u32) -> bool {
     proc_stat(pid).is_none_or(|(state, _)| state == 'Z')
 }

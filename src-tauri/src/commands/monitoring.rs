@@ -35,7 +35,34 @@ pub async fn open_grafana(ctx: State<'_, AppContext>, url: String) -> Result<(),
     if !hsof_monitor::grafana::is_under(&base, &url) {
         return Err(Error::InvalidInput(format!("not a page of the configured Grafana ({base:?}): {url}")).into());
     }
-    open::that_detached(&url).map_err(|e| Error::Unavailable(format!("no browser could open {url}: {e}")))?;
+    open_with_user_umask(&url).map_err(|e| Error::Unavailable(format!("no browser could open {url}: {e}")))?;
+    Ok(())
+}
+
+/// Opens `url` with the desktop's opener (xdg-open, gio, …: the `open` crate's candidates),
+/// started with the user's own umask rather than the app's private 077, so that what a
+/// browser it starts saves later is the user's as usual.
+fn open_with_user_umask(url: &str) -> std::io::Result<()> {
+    let on_path = |prog: &std::ffi::OsStr| {
+        let p = std::path::Path::new(prog);
+        p.is_absolute()
+            || std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(p).is_file()))
+    };
+    let Some(cmd) = open::commands(url).into_iter().find(|c| on_path(c.get_program())) else {
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no xdg-open, gio or other opener on the PATH"));
+    };
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {:03o}; exec \"$@\"", hsof_core::private::user_umask()))
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    // Reaped when the opener exits (xdg-open hands the page to a browser and returns).
+    std::thread::spawn(move || child.wait());
     Ok(())
 }
 

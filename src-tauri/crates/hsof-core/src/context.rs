@@ -183,6 +183,12 @@ impl AppContext {
         .said_once()
     }
 
+    /// What opening this context made private (empty on every later start), one line each,
+    /// for a command-line tool to say on stderr.
+    pub fn tightened_lines(&self) -> Vec<String> {
+        hsof_store::private::Privacy { tightened: self.tightened.clone(), ..Default::default() }.attention()
+    }
+
     /// Records, once, what opening made private.
     fn said_once(self) -> Self {
         if !self.tightened.is_empty() {
@@ -353,10 +359,16 @@ impl AppContext {
         }
         let mut files = hsof_store::private::inspect_data_dir(&self.paths.data_dir);
         files.tightened = self.tightened.clone();
-        attention.extend(files.attention());
+        // What was tightened is done (said, not degraded); what others can read is a risk.
+        let risks = files.exposures.len();
+        let said = files.attention();
+        let (done, open) = said.split_at(said.len() - risks);
+        attention.extend_from_slice(open);
+        let status = if attention.is_empty() { "ok" } else { "degraded" };
+        attention.extend_from_slice(done);
         Doctor {
             generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            status: if attention.is_empty() { "ok".into() } else { "degraded".into() },
+            status: status.into(),
             attention,
             app: AppFacts {
                 name: crate::PRODUCT_NAME.into(),

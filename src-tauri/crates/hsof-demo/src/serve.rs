@@ -44,8 +44,9 @@ fn write_config(p: &Profile, state: &State) -> Result<(), String> {
 /// exporter, AlertManager, Prometheus with the runbook rules, and the control endpoint.
 pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
     let p = profile;
-    // Everything this process and its Prometheus and AlertManager write is the demo
-    // profile's own: private to its user (umask 077, folders 0700).
+    // Everything this process and its Prometheus and AlertManager write (the profile's
+    // state, kubeconfig, rules and logs; their storage in temporary folders) is private to
+    // its user: umask 077, folders 0700.
     hsof_core::private::restrict_umask();
     for d in [p.dir.clone(), p.data_dir(), p.log_dir()] {
         hsof_core::private::private_dir(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;

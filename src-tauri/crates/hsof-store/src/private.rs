@@ -39,16 +39,21 @@ pub fn restrict_umask() {
 /// The mode a file the user asked for (at a path the user chose) gets: `0666` less the
 /// user's own umask, as any other program would have written it.
 pub fn user_file_mode() -> u32 {
-    let umask = match USER_UMASK.get() {
+    0o666 & !user_umask()
+}
+
+/// The user's own umask: the one the process started with, before [`restrict_umask`].
+/// Programs started for the user (a browser) get it back.
+pub fn user_umask() -> u32 {
+    match USER_UMASK.get() {
         Some(m) => *m,
-        None => {
-            // Read by setting it and putting it straight back.
+        None => current_umask().unwrap_or_else(|| {
+            // Without /proc: read by setting it and putting it straight back.
             let m = umask(0o022);
             umask(m);
             m
-        }
-    };
-    0o666 & !umask
+        }),
+    }
 }
 
 /// `path` and every missing parent, each created `0700`.
@@ -66,7 +71,7 @@ pub fn private_dir(path: &Path) -> std::io::Result<Option<Tightened>> {
         return Ok(None);
     }
     let want = tightened(meta.mode());
-    std::fs::set_permissions(path, Permissions::from_mode(want))?;
+    open_handle(path, true)?.set_permissions(Permissions::from_mode(want))?;
     tracing::warn!(path = %path.display(), was = %octal(meta.mode()), now = %octal(want),
         "the app's folder was readable by other users: made private");
     Ok(Some(Tightened { path: path.display().to_string(), was: octal(meta.mode()), now: octal(want) }))
@@ -163,27 +168,6 @@ impl Privacy {
     }
 }
 
-/// The app's own paths in `dir`: the folder, the store with its WAL, shared-memory and
-/// journal files, and the owned folders with the files in them. Absent ones are skipped;
-/// nothing else in the folder is looked at (a data directory may be a folder the user
-/// keeps other things in).
-fn owned_paths(dir: &Path) -> Vec<(PathBuf, bool)> {
-    let mut paths = vec![(dir.to_path_buf(), true)];
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        paths.push((dir.join(format!("{}{suffix}", crate::STORE_FILE)), false));
-    }
-    for sub in OWNED_DIRS {
-        let d = dir.join(sub);
-        paths.push((d.clone(), true));
-        if let Ok(entries) = std::fs::read_dir(&d) {
-            let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
-            files.sort();
-            paths.extend(files.into_iter().map(|p| (p, false)));
-        }
-    }
-    paths
-}
-
 /// The effective uid of this process.
 fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
@@ -194,74 +178,91 @@ fn umask(mask: u32) -> u32 {
     rustix::process::umask(rustix::fs::Mode::from_bits_truncate(mask)).bits()
 }
 
-/// Looks at the data directory's own files and, when `tighten` is set, makes those this
-/// user owns private. A folder someone else owns is not touched, nor is anything in it,
-/// and is named; so is anything that could not be changed.
-fn survey(dir: &Path, tighten: bool) -> Privacy {
-    let me = euid();
-    let mut out = Privacy { data_dir: dir.display().to_string(), ..Privacy::default() };
-    let top = match std::fs::metadata(dir) {
-        Ok(m) => m,
-        Err(_) => {
-            out.private = true;
-            return out;
-        }
-    };
-    if top.uid() != me {
-        out.exposures.push(Exposure {
-            path: dir.display().to_string(),
-            mode: octal(top.mode()),
-            owner_uid: top.uid(),
-            reason: format!(
-                "the data directory belongs to uid {}, not to this user (uid {me}): left as it is; \
-                 its owner can read the store, and so can others if its mode allows",
-                top.uid()
-            ),
-        });
-        return out;
+/// This process's umask as the kernel reports it (`Umask:` in /proc/self/status, Linux 4.7
+/// on), read without changing it: setting and restoring it would, for that instant, give
+/// files another thread creates the wrong mode.
+fn current_umask() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let v = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+    u32::from_str_radix(v.trim(), 8).ok()
+}
+
+/// Opens `path` for its metadata and mode through the handle: a final symbolic link fails
+/// (`O_NOFOLLOW`) unless `follow`, and a FIFO does not block.
+fn open_handle(path: &Path, follow: bool) -> std::io::Result<std::fs::File> {
+    let mut flags = rustix::fs::OFlags::NONBLOCK;
+    if !follow {
+        flags |= rustix::fs::OFlags::NOFOLLOW;
     }
-    for (path, is_dir) in owned_paths(dir) {
-        // Not followed: a link in the data directory is the user's own arrangement.
-        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-        if meta.file_type().is_symlink() || meta.is_dir() != is_dir {
-            continue;
+    std::fs::OpenOptions::new().read(true).custom_flags(flags.bits() as i32).open(path)
+}
+
+/// Looks at one of the app's own paths and, with `tighten`, makes it private through its
+/// handle (fstat, fchmod: a path swapped for a link in between is not followed). Returns
+/// whether it is this user's and of the expected kind (so that a folder's files may be
+/// looked at).
+fn survey_one(path: &Path, is_dir: bool, follow: bool, tighten: bool, out: &mut Privacy) -> bool {
+    let me = euid();
+    // Absent, a link (not followed: a link in the data directory is the user's own
+    // arrangement), or unreadable: nothing of the app's to judge.
+    let Ok(handle) = open_handle(path, follow) else { return false };
+    let Ok(meta) = handle.metadata() else { return false };
+    if meta.is_dir() != is_dir {
+        return false;
+    }
+    let (mode, owner) = (meta.mode(), meta.uid());
+    let exposure =
+        |reason: String| Exposure { path: path.display().to_string(), mode: octal(mode), owner_uid: owner, reason };
+    if owner != me {
+        out.exposures.push(exposure(format!(
+            "owned by another user (uid {owner}; this user is uid {me}): left as it is, nothing in it touched; \
+             its owner can read it{}",
+            if mode & 0o077 != 0 { ", and so can others" } else { "" }
+        )));
+        return false;
+    }
+    if mode & 0o077 == 0 {
+        return true;
+    }
+    if !tighten {
+        out.exposures.push(exposure("readable by other users".into()));
+        return true;
+    }
+    let want = tightened(mode);
+    match handle.set_permissions(Permissions::from_mode(want)) {
+        Ok(()) => {
+            tracing::warn!(path = %path.display(), was = %octal(mode), now = %octal(want),
+                "the app's file was readable by other users: made private");
+            out.tightened.push(Tightened { path: path.display().to_string(), was: octal(mode), now: octal(want) });
         }
-        let mode = meta.mode();
-        let loose = mode & 0o077 != 0;
-        if meta.uid() != me {
-            out.exposures.push(Exposure {
-                path: path.display().to_string(),
-                mode: octal(mode),
-                owner_uid: meta.uid(),
-                reason: format!("belongs to uid {}, not to this user (uid {me}): left as it is", meta.uid()),
-            });
-            continue;
+        Err(e) => out.exposures.push(exposure(format!("readable by other users and could not be made private: {e}"))),
+    }
+    true
+}
+
+/// Looks at the data directory's own paths — the folder (followed when it is a link: it is
+/// where the user pointed the app), the store with its WAL, shared-memory and journal files,
+/// the owned folders and the files in them — and, when `tighten` is set, makes those this
+/// user owns private. What someone else owns is named and not touched, nor is anything in
+/// it; nothing else in the folder is looked at (it may be a folder the user keeps other
+/// things in).
+fn survey(dir: &Path, tighten: bool) -> Privacy {
+    let mut out = Privacy { data_dir: dir.display().to_string(), ..Privacy::default() };
+    if survey_one(dir, true, true, tighten, &mut out) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            survey_one(&dir.join(format!("{}{suffix}", crate::STORE_FILE)), false, false, tighten, &mut out);
         }
-        if !loose {
-            continue;
-        }
-        if !tighten {
-            out.exposures.push(Exposure {
-                path: path.display().to_string(),
-                mode: octal(mode),
-                owner_uid: meta.uid(),
-                reason: "readable by other users".into(),
-            });
-            continue;
-        }
-        let want = tightened(mode);
-        match std::fs::set_permissions(&path, Permissions::from_mode(want)) {
-            Ok(()) => {
-                tracing::warn!(path = %path.display(), was = %octal(mode), now = %octal(want),
-                    "the app's file was readable by other users: made private");
-                out.tightened.push(Tightened { path: path.display().to_string(), was: octal(mode), now: octal(want) });
+        for sub in OWNED_DIRS {
+            let d = dir.join(sub);
+            if !survey_one(&d, true, false, tighten, &mut out) {
+                continue;
             }
-            Err(e) => out.exposures.push(Exposure {
-                path: path.display().to_string(),
-                mode: octal(mode),
-                owner_uid: meta.uid(),
-                reason: format!("readable by other users and could not be made private: {e}"),
-            }),
+            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+            files.sort();
+            for f in files {
+                survey_one(&f, false, false, tighten, &mut out);
+            }
         }
     }
     out.private = out.exposures.is_empty();
@@ -355,6 +356,25 @@ mod tests {
     }
 
     #[test]
+    fn a_linked_data_directory_is_tightened_and_links_inside_it_are_not_followed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let real = tmp.path().join("real");
+        std::fs::create_dir_all(real.join("reports")).expect("dirs");
+        std::fs::set_permissions(&real, Permissions::from_mode(0o755)).expect("chmod");
+        let outside = tmp.path().join("outside.txt");
+        std::fs::write(&outside, b"not the app's").expect("write");
+        std::fs::set_permissions(&outside, Permissions::from_mode(0o644)).expect("chmod");
+        std::os::unix::fs::symlink(&outside, real.join("reports/weekly.md")).expect("link");
+        let link = tmp.path().join("data");
+        std::os::unix::fs::symlink(&real, &link).expect("link");
+
+        let p = secure_data_dir(&link);
+        assert!(p.private, "{p:?}");
+        assert_eq!(mode(&real), 0o700, "the folder the user pointed the app at");
+        assert_eq!(mode(&outside), 0o644, "a link inside is not followed");
+    }
+
+    #[test]
     fn what_another_user_owns_is_named_and_left_alone() {
         if euid() != 0 {
             eprintln!("skipped: giving a file to another uid needs root");
@@ -370,11 +390,14 @@ mod tests {
         assert_eq!(mode(&store), 0o644, "not touched");
         assert_eq!(p.exposures.len(), 1, "{p:?}");
         assert_eq!(p.exposures[0].owner_uid, 65534);
-        assert!(p.exposures[0].reason.contains("not to this user"), "{p:?}");
+        assert!(p.exposures[0].reason.contains("owned by another user"), "{p:?}");
 
         std::os::unix::fs::chown(tmp.path(), Some(65534), Some(65534)).expect("chown");
         let p = secure_data_dir(tmp.path());
         assert_eq!(p.exposures.len(), 1, "the folder alone is named: {p:?}");
-        assert!(p.exposures[0].reason.contains("data directory belongs to uid 65534"), "{p:?}");
+        assert!(
+            p.exposures[0].reason.contains("uid 65534") && p.exposures[0].path == tmp.path().display().to_string(),
+            "{p:?}"
+        );
     }
 }

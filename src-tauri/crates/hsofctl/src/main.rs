@@ -224,6 +224,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Says on stderr, once (the first start after an older version left them open), which of
+/// the app's files were readable by other users and are now private.
+pub(crate) fn say_tightened(ctx: &AppContext) {
+    for line in ctx.tightened_lines() {
+        eprintln!("hsofctl: {line}");
+    }
+}
+
 fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     let opts =
         Options { config: cli.config.clone(), data_dir: cli.data_dir.clone(), secrets: hsof_core::backend_from_env() };
@@ -255,6 +263,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         return select::run(args, cli.config.as_deref(), opts, out);
     }
     let ctx = AppContext::open(&opts);
+    crate::say_tightened(&ctx);
     match &cli.command {
         Command::Doctor => {
             let d = ctx.doctor(Utc::now());

@@ -45,7 +45,7 @@ pub fn print_doctor(d: &Doctor) {
         if d.files.private {
             "private (folders 0700, files 0600)".to_string()
         } else {
-            format!("READABLE BY OTHERS: {} path(s), see above", d.files.exposures.len())
+            format!("NOT PRIVATE: {} path(s) readable by or owned by others, see above", d.files.exposures.len())
         }
     );
     println!("Logs      {}", d.app.log_dir);

@@ -216,6 +216,7 @@ pub fn run(args: &SelectArgs, global_config: Option<&Path>, mut opts: Options, o
         opts.config = std::env::var_os(hsof_core::ENV_CONFIG).map(PathBuf::from).filter(|p| !is_yaml(p));
     }
     let ctx = AppContext::open(&opts);
+    crate::say_tightened(&ctx);
     match &args.cmd {
         Some(SelectCmd::History { limit }) => {
             let rows = ctx.experiments_list(*limit)?;

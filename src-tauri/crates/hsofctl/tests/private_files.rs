@@ -138,8 +138,13 @@ fn an_older_0755_0644_profile_is_tightened_when_opened_and_said_once() {
         assert!(as_nobody(&format!("cat '{}' >/dev/null", data.join(STORE_FILE).display())).status.success());
     }
 
-    let v: serde_json::Value = serde_json::from_str(&ok(dir.path(), &["doctor", "--json"])).expect("json");
+    let first = hsofctl(dir.path(), &["doctor", "--json"]);
+    assert!(first.status.success());
+    let said = String::from_utf8_lossy(&first.stderr);
+    assert!(said.contains("was 0644") && said.contains("made 0600"), "said on stderr: {said}");
+    let v: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(&first.stdout)).expect("json");
     assert_eq!(v["files"]["private"], true, "{v}");
+    assert_eq!(v["status"], "ok", "tightened is done, not a risk: {v}");
     let tightened = v["files"]["tightened"].as_array().cloned().unwrap_or_default();
     assert_eq!(tightened.len(), 8, "folder, store, reports folder, 5 report files: {v}");
     assert!(
@@ -147,8 +152,15 @@ fn an_older_0755_0644_profile_is_tightened_when_opened_and_said_once() {
         "{v}"
     );
     assert_private(&data);
+    // Any command says it, not only doctor: loosened again, a plain listing tightens and says so.
+    std::fs::set_permissions(data.join(STORE_FILE), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let listed = hsofctl(dir.path(), &["audit", "list"]);
+    assert!(listed.status.success());
+    let said = String::from_utf8_lossy(&listed.stderr);
+    assert!(said.contains(STORE_FILE) && said.contains("made 0600"), "{said}");
+    assert_eq!(mode(&data.join(STORE_FILE)), 0o600);
     let events = ok(dir.path(), &["events", "--json"]);
-    assert_eq!(events.matches("files.tightened").count(), 1, "said once: {events}");
+    assert_eq!(events.matches("files.tightened").count(), 2, "once per tightening: {events}");
     let again: serde_json::Value = serde_json::from_str(&ok(dir.path(), &["doctor", "--json"])).expect("json");
     assert_eq!(again["status"], "ok", "said once, not on every start: {again}");
 }
@@ -173,7 +185,7 @@ fn doctor_names_a_loose_store_it_could_not_tighten() {
     assert_eq!(exposed["owner_uid"], 65534);
     assert_eq!(mode(&store), 0o644, "another user's file is not touched");
     let text = ok(dir.path(), &["doctor"]);
-    assert!(text.contains("READABLE BY OTHERS") && text.contains("not to this user"), "{text}");
+    assert!(text.contains("NOT PRIVATE") && text.contains("owned by another user"), "{text}");
 }
 
 #[test]

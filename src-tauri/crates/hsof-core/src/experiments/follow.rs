@@ -369,7 +369,7 @@ impl AppContext {
                     None => format!("cluster {} · report read back from the claim", report.pipeline_info.backend),
                 };
                 if let Some(out) = &jref.out_path {
-                    if let Err(e) = hsof_select::write_report_json(Path::new(out), &report) {
+                    if let Err(e) = super::write_user_report(Path::new(out), &report) {
                         tracing::warn!(error = %e, out, "the cluster run's report could not be written locally");
                     }
                 }

@@ -372,12 +372,22 @@ fn execute(
     };
     let result = hsof_select::run_with_facts(&dataset, &plan.options, facts.as_deref(), progress, cancel)?;
     if let Some(out) = &plan.out {
-        hsof_select::write_report_json(out, &result)?;
-        // The user's file at the user's path: their umask, not the app's private one.
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(out, std::fs::Permissions::from_mode(crate::private::user_file_mode()));
+        write_user_report(out, &result)?;
     }
     Ok(result)
+}
+
+/// Writes a run's report where the user asked (`--out`, the Run panel's output file). The
+/// user's file at the user's path: it gets their umask, not the private one the desktop
+/// app keeps for its own files.
+pub(crate) fn write_user_report(
+    out: &Path,
+    report: &hsof_select::SelectionReport,
+) -> Result<(), hsof_select::SelectError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    hsof_select::write_report_json(out, report)?;
+    let _ = std::fs::set_permissions(out, std::fs::Permissions::from_mode(crate::private::user_file_mode()));
+    Ok(())
 }
 
 /// Runs `work` on its own thread so the caller's runtime (the app's IPC, the CLI's signal
