@@ -4,6 +4,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP := target/debug/hsof-control-center
+# target/debug/hsofctl exactly as `cargo test --workspace` builds it for the CLI suites (the
+# same features, so nothing is compiled again after rust-test; `cargo build -p hsofctl`
+# unifies features over hsofctl's graph alone and rebuilds ~150 dependencies).
+HSOFCTL_AS_TESTED := cargo test --workspace --no-run -q --test cli
 
 .PHONY: run demo test bootstrap bootstrap-demo bootstrap-test app lint unit rust-test test-dates e2e bindings bench soak package clean image image-offline
 
@@ -48,9 +52,11 @@ unit:
 rust-test:
 	cargo test --workspace
 
-# The real app under Xvfb, one spec at a time (each launches its own app).
+# The real app under Xvfb, one spec at a time (each launches its own app). Built with the
+# workspace's package selection, as rust-test builds: `-p hsof-tests` would unify features
+# over a smaller graph and compile some 180 dependencies a second time.
 e2e: app
-	xvfb-run -a --server-args="-screen 0 1280x800x24" cargo test -p hsof-tests --features e2e --test e2e -- --test-threads=1
+	xvfb-run -a --server-args="-screen 0 1280x800x24" cargo test --workspace --features hsof-tests/e2e --test e2e -- --test-threads=1
 
 # Regenerate ui/src/lib/ipc/bindings.ts from the Rust commands.
 bindings:
@@ -76,7 +82,7 @@ package: bootstrap
 # What CI checks of the package: the same bundle from the debug build `make app` made,
 # unpacked into a temporary root, its hsofctl and app run (scripts/package-check.sh).
 package-check: app
-	cargo build -p hsofctl
+	$(HSOFCTL_AS_TESTED)
 	mkdir -p target/package && cp target/debug/hsofctl target/package/hsofctl
 	npx tauri build --debug --bundles deb
 	scripts/package-check.sh target/debug/bundle/deb
@@ -90,7 +96,7 @@ image:
 # What CI checks without a registry: the debug hsofctl and its libraries on a scratch base,
 # committed to target/image/hsof-engine.tar and run from the image's own files.
 image-offline:
-	cargo build -p hsofctl
+	$(HSOFCTL_AS_TESTED)
 	scripts/image.sh offline
 
 clean:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make test-dates`: the suites that start no third-party server (store, ops, core, select,
-# the CLI, and the incident and calendar suites of hsof-tests) run under Debian's libfaketime
-# at instants that break naive date code: a week's end, both DST changes in Berlin, a leap
-# day and a year's end, each in a time zone of its own.
+# `make test-dates`: the suites that start no third-party server (store, ops, core, the CLI,
+# the incident and calendar suites of hsof-tests; the engine's when it reads the clock) run
+# under Debian's libfaketime at instants that break naive date code: a week's end, both DST
+# changes in Berlin, a leap day and a year's end, each in a time zone of its own.
 #
 # How: the test binaries are built once with the real clock (cargo must not see file times
 # in the future), then each binary runs with LD_PRELOAD=libfaketimeMT and FAKETIME set to an
@@ -34,15 +34,23 @@ done
 [ -n "$lib" ] || die "libfaketime not found: apt-get install libfaketime (scripts/bootstrap.sh test does)"
 
 # The suites: package tests, and two hsof-tests suites (calendar without the one test that
-# starts AlertManager). The binaries come from the workspace build `make rust-test` ran
+# starts AlertManager). hsof-select (the engine) reads no wall clock and no local time zone
+# (only Instant, which stays real here, and naive dates in data), so five fake dates cannot
+# change what its suites check, and they were two thirds of this script's time: it is run
+# here only if its sources start reading the clock or the zone. The binaries come from the workspace build `make rust-test` ran
 # (`cargo test --workspace`, the same package and feature selection, so cargo finds every one
 # fresh and compiles nothing); run alone, this builds them once, the same way.
 say "building the test binaries (reused from cargo test --workspace when fresh)"
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
-cargo test --workspace --no-run --message-format=json -q | python3 -c '
+packages="hsof-store hsof-ops hsof-core hsofctl"
+if grep -rqE 'Utc::now|Local::now|chrono::Local|SystemTime|now_local|Zoned|TZ' src-tauri/crates/hsof-select/src; then
+  say "hsof-select reads the clock or the time zone: its suites run at every instant too"
+  packages="$packages hsof-select"
+fi
+cargo test --workspace --no-run --message-format=json -q | PACKAGES="$packages" python3 -c '
 import json, os, sys
-packages = {"hsof-store", "hsof-ops", "hsof-core", "hsof-select", "hsofctl"}
+packages = set(os.environ["PACKAGES"].split())
 suites = {"hsof-tests": {"incidents", "calendar"}}
 for line in sys.stdin:
     try:
