@@ -214,10 +214,16 @@ impl Driver {
             .process_group(0)
             .spawn()
             .expect("tauri-driver on PATH: `cargo install tauri-driver --locked` (make test does)");
+        // Both must listen before a session is asked for: tauri-driver forwards the request to
+        // WebKitWebDriver (the native port), which it starts beside itself and which on a cold
+        // machine can take a few seconds more; a request that arrives first is cut off
+        // (hyper's IncompleteMessage, seen on a fresh clone's first spec).
         let start = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(start.elapsed() < DEADLINE, "tauri-driver did not listen on {port}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        for (what, p) in [("tauri-driver", port), ("WebKitWebDriver", native)] {
+            while tokio::net::TcpStream::connect(("127.0.0.1", p)).await.is_err() {
+                assert!(start.elapsed() < DEADLINE, "{what} did not listen on {p}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         Self { child, port }
     }
