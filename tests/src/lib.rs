@@ -113,6 +113,8 @@ pub fn assert_private_to_user(dirs: &[&Path], files: &[&Path]) {
     let nobody = |script: String| {
         std::process::Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", "sh", "-c", &script])
+            .env_remove("LD_PRELOAD")
+            .env_remove("FAKETIME")
             .output()
             .expect("setpriv (util-linux)")
     };
