@@ -1,18 +1,8 @@
 //! `hsofctl gpu` on the machine the tests run on. Without an NVIDIA driver (CI) it must say so
 //! plainly and exit 0; with one it lists the devices. Either way `--watch --count` stops.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn hsofctl(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hsofctl"))
-        .args(args)
-        .env("HSOF_CONTROL_CONFIG", dir.join("config.toml"))
-        .env("HSOF_CONTROL_DATA_DIR", dir.join("data"))
-        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-        .output()
-        .expect("run hsofctl")
-}
+mod common;
+use common::hsofctl;
 
 #[test]
 fn gpu_reports_devices_or_says_plainly_there_is_none() {

@@ -8,18 +8,11 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+use common::hsofctl;
+
 /// The store's file name in the data directory (hsof_store::STORE_FILE).
 const STORE_FILE: &str = "hsof-control-center.sqlite3";
-
-fn hsofctl(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hsofctl"))
-        .args(args)
-        .env("HSOF_CONTROL_CONFIG", dir.join("config.toml"))
-        .env("HSOF_CONTROL_DATA_DIR", dir.join("data"))
-        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-        .output()
-        .expect("run hsofctl")
-}
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let out = hsofctl(dir, args);
