@@ -28,7 +28,8 @@ pub trait Backend: Send + Sync {
     /// Mean and variance of every column.
     fn column_stats(&self, x: &ColumnMatrix, cancel: &CancelToken) -> Result<Vec<ColumnStats>>;
     /// Relevance of each column in `cols` to the target: Miller–Madow mutual information (nats) for
-    /// classes, the F statistic for a continuous target (see [`crate::stage1::mi`]).
+    /// classes (stage 1 passes a continuous target cut into quantile bins as classes), the F
+    /// statistic for a continuous target passed as it is (see [`crate::stage1::mi`]).
     fn relevance(
         &self,
         x: &ColumnMatrix,

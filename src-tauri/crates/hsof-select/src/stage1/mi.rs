@@ -9,8 +9,11 @@
 //! scikit-learn's k-NN estimator this is one pass over the column with a small table, so it is fast
 //! and cache-friendly; the correction removes most of the positive bias that independent columns get.
 //!
-//! **Regression: the F statistic of the univariate linear fit**, `F = r² / (1 - r²) · (n - 2)`, from
-//! the Pearson correlation `r` (ranking by F equals ranking by |r|).
+//! **Regression**: stage 1 cuts a continuous target into quantile bins and scores it as classes
+//! with the same estimator (see [`crate::stage1`]), so a nonlinear dependence counts. The F
+//! statistic of the univariate linear fit, `F = r² / (1 - r²) · (n - 2)` from the Pearson
+//! correlation `r`, remains for a caller that passes the continuous target itself; stage 1 no
+//! longer does.
 
 /// Rows sampled to place the bin edges.
 pub const EDGE_SAMPLE: usize = 2048;
