@@ -186,7 +186,7 @@ impl AppContext {
     /// What opening this context made private (empty on every later start), one line each,
     /// for a command-line tool to say on stderr.
     pub fn tightened_lines(&self) -> Vec<String> {
-        hsof_store::private::Privacy { tightened: self.tightened.clone(), ..Default::default() }.attention()
+        self.tightened.iter().map(hsof_store::private::Tightened::line).collect()
     }
 
     /// Records, once, what opening made private.
@@ -359,13 +359,10 @@ impl AppContext {
         }
         let mut files = hsof_store::private::inspect_data_dir(&self.paths.data_dir);
         files.tightened = self.tightened.clone();
-        // What was tightened is done (said, not degraded); what others can read is a risk.
-        let risks = files.exposures.len();
-        let said = files.attention();
-        let (done, open) = said.split_at(said.len() - risks);
-        attention.extend_from_slice(open);
+        // What others can read is a risk; what was tightened is done (said, not degraded).
+        attention.extend(files.exposures.iter().map(hsof_store::private::Exposure::line));
         let status = if attention.is_empty() { "ok" } else { "degraded" };
-        attention.extend_from_slice(done);
+        attention.extend(self.tightened_lines());
         Doctor {
             generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             status: status.into(),

@@ -62,19 +62,16 @@ pub fn create_dir_all(path: &Path) -> std::io::Result<()> {
 }
 
 /// A folder the app owns, made private: created `0700` (with its missing parents) or, when
-/// it exists with looser modes and this user owns it, tightened to `0700` (returned, for the
-/// caller to say). One someone else owns is left as it is.
-pub fn private_dir(path: &Path) -> std::io::Result<Option<Tightened>> {
+/// it exists with looser modes and this user owns it, tightened to `0700` (logged). One
+/// someone else owns is left as it is.
+pub fn private_dir(path: &Path) -> std::io::Result<()> {
     create_dir_all(path)?;
-    let meta = std::fs::metadata(path)?;
-    if meta.uid() != euid() || meta.mode() & 0o077 == 0 {
-        return Ok(None);
+    let handle = open_handle(path, true)?;
+    let meta = handle.metadata()?;
+    if meta.uid() == euid() && meta.mode() & 0o077 != 0 {
+        tighten_handle(&handle, path, meta.mode())?;
     }
-    let want = tightened(meta.mode());
-    open_handle(path, true)?.set_permissions(Permissions::from_mode(want))?;
-    tracing::warn!(path = %path.display(), was = %octal(meta.mode()), now = %octal(want),
-        "the app's folder was readable by other users: made private");
-    Ok(Some(Tightened { path: path.display().to_string(), was: octal(meta.mode()), now: octal(want) }))
+    Ok(())
 }
 
 /// Creates `path` empty and `0600` unless it exists (an existing file is left as it is).
@@ -89,13 +86,26 @@ pub fn create_file(path: &Path) -> std::io::Result<()> {
 /// Writes `bytes` to `path` through a `0600` temporary file beside it and a rename, so
 /// that no reader sees half a file and nobody else ever reads it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with_mode(path, bytes, FILE_MODE)
+}
+
+/// Writes `bytes` to `path`, a path the user chose, through a temporary file and a rename:
+/// the file gets the user's own umask ([`user_file_mode`]), even in a process that keeps its
+/// own files private.
+pub fn write_user_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with_mode(path, bytes, user_file_mode())
+}
+
+/// The temporary file is given `mode` through its handle (the umask does not narrow it, and
+/// an older temporary file of the same name keeps its mode on open), then renamed into place.
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(FILE_MODE).open(&tmp)?;
-        // An older temporary file of the same name keeps its mode on open: set it.
-        f.set_permissions(Permissions::from_mode(FILE_MODE))?;
+        let mut f =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode & FILE_MODE).open(&tmp)?;
+        f.set_permissions(Permissions::from_mode(mode))?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -155,16 +165,24 @@ pub struct Privacy {
     pub exposures: Vec<Exposure>,
 }
 
+impl Tightened {
+    /// The change in one line, as `doctor` and `hsofctl` say it.
+    pub fn line(&self) -> String {
+        format!("Files: {} was {} (readable by other users); made {}", self.path, self.was, self.now)
+    }
+}
+
+impl Exposure {
+    /// The risk in one line, for `doctor`'s attention list.
+    pub fn line(&self) -> String {
+        format!("Files: {} ({}): {}", self.path, self.mode, self.reason)
+    }
+}
+
 impl Privacy {
-    /// One line per change and per risk, for `doctor`'s attention list.
+    /// One line per change and per risk.
     pub fn attention(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .tightened
-            .iter()
-            .map(|t| format!("Files: {} was {} (readable by other users); made {}", t.path, t.was, t.now))
-            .collect();
-        out.extend(self.exposures.iter().map(|e| format!("Files: {} ({}): {}", e.path, e.mode, e.reason)));
-        out
+        self.tightened.iter().map(Tightened::line).chain(self.exposures.iter().map(Exposure::line)).collect()
     }
 }
 
@@ -228,16 +246,21 @@ fn survey_one(path: &Path, is_dir: bool, follow: bool, tighten: bool, out: &mut 
         out.exposures.push(exposure("readable by other users".into()));
         return true;
     }
-    let want = tightened(mode);
-    match handle.set_permissions(Permissions::from_mode(want)) {
-        Ok(()) => {
-            tracing::warn!(path = %path.display(), was = %octal(mode), now = %octal(want),
-                "the app's file was readable by other users: made private");
-            out.tightened.push(Tightened { path: path.display().to_string(), was: octal(mode), now: octal(want) });
-        }
+    match tighten_handle(&handle, path, mode) {
+        Ok(t) => out.tightened.push(t),
         Err(e) => out.exposures.push(exposure(format!("readable by other users and could not be made private: {e}"))),
     }
     true
+}
+
+/// Removes group and other bits from the open `handle` (fchmod) whose mode is `mode`, and
+/// logs the change.
+fn tighten_handle(handle: &std::fs::File, path: &Path, mode: u32) -> std::io::Result<Tightened> {
+    let want = tightened(mode);
+    handle.set_permissions(Permissions::from_mode(want))?;
+    tracing::warn!(path = %path.display(), was = %octal(mode), now = %octal(want),
+        "the app's file was readable by other users: made private");
+    Ok(Tightened { path: path.display().to_string(), was: octal(mode), now: octal(want) })
 }
 
 /// Looks at the data directory's own paths — the folder (followed when it is a link: it is

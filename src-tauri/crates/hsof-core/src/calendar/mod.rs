@@ -380,13 +380,8 @@ impl AppContext {
 /// reads half a calendar. The path is the user's choice, so the file gets the user's umask
 /// even in a process that keeps its own files private.
 pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), Error> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let io = |e: std::io::Error| Error::InvalidInput(format!("{}: {e}", path.display()));
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("calendar.ics")));
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(crate::private::user_file_mode())).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::private::write_user_file(path, text.as_bytes())
+        .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
 }
 
 impl AppContext {
