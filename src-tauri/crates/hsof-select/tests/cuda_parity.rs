@@ -44,7 +44,7 @@ mod common;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use common::make_classification;
+use common::{make_classification, normal64};
 use hsof_select::cuda::CudaBackend;
 use hsof_select::groups::Groups;
 use hsof_select::stage1::shard::{self, PassFacts, ShardFacts};
@@ -110,12 +110,6 @@ fn make_regression(n: usize, f: usize) -> Dataset {
     dataset("regression", cols, Target::Continuous(y), ProblemType::Regression)
 }
 
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.gen();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
-
 /// A file as users load them today, as CSV text: `n` rows of
 /// - `site` (24 runs of consecutive rows) and `ts` (a row a minute): a group and a time
 ///   column, loaded as row roles or left out as ids;
@@ -143,7 +137,7 @@ fn mixed_csv(n: usize, noise: usize, regression: bool, seed: u64) -> String {
         let city = rng.gen_range(0..cities.len());
         let flag = rng.gen_bool(0.5);
         let missing = rng.gen_bool(0.2);
-        let m1 = normal(&mut rng);
+        let m1 = normal64(&mut rng);
         let count = rng.gen_range(0..=5u32);
         let (xa, xb): (f64, f64) = (rng.gen_range(-2.0..2.0), rng.gen_range(-2.0..2.0));
         let interaction = if (xa > 0.0) == (xb > 0.0) { 1.0 } else { -1.0 };
@@ -153,9 +147,9 @@ fn mixed_csv(n: usize, noise: usize, regression: bool, seed: u64) -> String {
             + if missing { 0.8 } else { -0.2 }
             + 0.25 * (f64::from(count) - 2.5)
             + 1.2 * interaction
-            + 0.5 * normal(&mut rng);
+            + 0.5 * normal64(&mut rng);
         let city = if rng.gen_bool(0.02) { "" } else { cities[city] };
-        let temp = if missing { String::new() } else { format!("{:.4}", normal(&mut rng)) };
+        let temp = if missing { String::new() } else { format!("{:.4}", normal64(&mut rng)) };
         write!(
             out,
             "s{:02},{},{city},{},{},{temp},{m1:.5},{:.6},{:.5},{count},{xa:.5},{xb:.5},3.7,{},{:.3}",
@@ -163,14 +157,14 @@ fn mixed_csv(n: usize, noise: usize, regression: bool, seed: u64) -> String {
             r * 60,
             if flag { "yes" } else { "no" },
             colors[rng.gen_range(0..colors.len())],
-            2.0 * m1 + 0.001 * normal(&mut rng),
-            0.7 * m1 + 0.7 * normal(&mut rng),
+            2.0 * m1 + 0.001 * normal64(&mut rng),
+            0.7 * m1 + 0.7 * normal64(&mut rng),
             u8::from(r % 211 == 5),
-            1e4 + normal(&mut rng),
+            1e4 + normal64(&mut rng),
         )
         .expect("write");
         for _ in 0..noise {
-            write!(out, ",{:.4}", normal(&mut rng)).expect("write");
+            write!(out, ",{:.4}", normal64(&mut rng)).expect("write");
         }
         match regression {
             true => writeln!(out, ",{score:.5}"),

@@ -14,11 +14,15 @@ pub struct Synthetic {
     pub redundant: Vec<usize>,
 }
 
-fn normal(rng: &mut ChaCha8Rng) -> f32 {
-    // Box-Muller.
+/// A standard normal draw (Box-Muller).
+pub fn normal64(rng: &mut ChaCha8Rng) -> f64 {
     let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
     let u2: f64 = rng.gen::<f64>();
-    ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+fn normal(rng: &mut ChaCha8Rng) -> f32 {
+    normal64(rng) as f32
 }
 
 /// `n` rows, `features` columns: `informative` columns whose class means differ (each by 0.3 to 0.8
