@@ -1,6 +1,7 @@
 //! The desktop shell: builds the [`hsof_core::AppContext`], registers the typed commands,
 //! the tray icon and the window. No application logic lives here.
 
+pub mod active;
 pub mod commands;
 mod login_path;
 mod poller;
@@ -84,6 +85,11 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::connect::connect_status,
             commands::connect::connect_discover,
             commands::connect::connect_save,
+            commands::demo::demo_shown,
+            commands::demo::demo_enter,
+            commands::demo::demo_leave,
+            commands::demo::demo_scenario,
+            commands::demo::demo_dismiss,
             commands::team::team_status,
             commands::team::team_overview,
             commands::team::team_sync_now,
@@ -218,7 +224,7 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
             let ctx = opening.join().map_err(|_| "opening the app's store and configuration panicked")?;
             tracing::info!(window_ms, store_ms = started.elapsed().as_millis() as u64, "window created, store open");
             builder.mount_events(app);
-            app.manage(ctx);
+            app.manage(active::Active::new(ctx));
             app.manage(StartedAt(started));
             let painted = FirstPaintGate::default();
             app.manage(painted.clone());
@@ -229,5 +235,15 @@ pub fn run(opts: Options, started: Instant) -> Result<(), tauri::Error> {
             });
             Ok(())
         })
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // A demo this window started ends with it (its server runs in a process
+                // group of its own, which closing the window would not reach).
+                if let Some(active) = app.try_state::<active::Active>() {
+                    commands::demo::stop_on_exit(&active);
+                }
+            }
+        });
+    Ok(())
 }

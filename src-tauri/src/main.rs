@@ -16,6 +16,9 @@ struct Args {
     /// Data directory [default: ~/.local/share/hsof-control-center]
     #[arg(long, env = hsof_core::ENV_DATA_DIR, value_name = "PATH")]
     data_dir: Option<PathBuf>,
+    /// Runs the demo server for the profile in DIR (started by Overview's *Try the demo*).
+    #[arg(long, value_name = "DIR", hide = true)]
+    demo_serve: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -24,6 +27,18 @@ fn main() -> ExitCode {
     // alone; files at paths the user chooses get the user's umask back (private::user_file_mode).
     hsof_core::private::restrict_umask();
     let args = Args::parse();
+    if let Some(dir) = args.demo_serve {
+        // The window's demo: the same server `hsofctl demo serve` runs, in this binary so
+        // that an installed app needs nothing beside it.
+        let profile = hsof_demo::Profile { dir };
+        return match hsof_demo::serve(&profile, hsof_demo::Scenario::Healthy) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("demo server: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()

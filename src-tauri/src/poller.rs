@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use hsof_core::AppContext;
+
+use crate::active::Active;
 use hsof_monitor::Level;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager};
@@ -37,16 +39,19 @@ fn start_incident_clock(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         // Changes a killed process applied without recording their outcome are checked
         // against the cluster once it answers.
-        let mut reconciled = false;
+        // (Once per profile shown: the demo's store has intents of its own.)
+        let mut reconciled: Option<u64> = None;
         loop {
-            let ctx = app.state::<AppContext>();
+            let active = app.state::<Active>();
+            let generation = active.generation();
+            let ctx = active.get();
             if ctx.store().is_ok() {
                 let now = Utc::now();
                 let mut changed = false;
-                if !reconciled {
+                if reconciled != Some(generation) {
                     match ctx.reconcile_changes(now).await {
                         Ok(n) => {
-                            reconciled = true;
+                            reconciled = Some(generation);
                             if n > 0 {
                                 tracing::info!(settled = n, "change intents checked against the cluster at start");
                             }
@@ -102,8 +107,7 @@ fn start_gpu_sampler(app: AppHandle) {
         loop {
             let handle = app.clone();
             // NVML calls block for a few milliseconds: keep them off the async workers.
-            let tick =
-                tauri::async_runtime::spawn_blocking(move || handle.state::<AppContext>().gpu_sample(Utc::now())).await;
+            let tick = tauri::async_runtime::spawn_blocking(move || Active::of(&handle).gpu_sample(Utc::now())).await;
             let present = match tick {
                 Ok(Ok(t)) => {
                     for n in &t.notify {
@@ -157,19 +161,23 @@ fn start_team_sync(app: AppHandle) {
     let watcher = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
-            let ctx = watcher.state::<AppContext>();
+            let ctx = Active::of(&watcher);
             if ctx.store().is_ok_and(|s| s.team_enabled().unwrap_or(false)) {
                 let handle = watcher.clone();
-                let result = ctx
-                    .team_watch(move |change| {
-                        if let Some(n) = &change.notice {
-                            notify(&handle, &n.title, &n.body);
-                        }
-                        incident_tick(&handle);
-                    })
-                    .await;
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "team store watch not running");
+                // The watch mirrors into this profile's store; a switch of profile ends it.
+                let mut switched = watcher.state::<Active>().changes();
+                switched.mark_unchanged();
+                let watch = ctx.team_watch(move |change| {
+                    if let Some(n) = &change.notice {
+                        notify(&handle, &n.title, &n.body);
+                    }
+                    incident_tick(&handle);
+                });
+                tokio::select! {
+                    result = watch => if let Err(e) = result {
+                        tracing::debug!(error = %e, "team store watch not running");
+                    },
+                    _ = switched.changed() => tracing::debug!("team store watch ended: the window switched profile"),
                 }
             }
             tokio::time::sleep(Duration::from_secs(10)).await;
@@ -177,7 +185,7 @@ fn start_team_sync(app: AppHandle) {
     });
     tauri::async_runtime::spawn(async move {
         loop {
-            let ctx = app.state::<AppContext>();
+            let ctx = Active::of(&app);
             if ctx.store().is_ok() {
                 let now = Utc::now();
                 ctx.team_connect_if_due(now).await;
@@ -204,7 +212,8 @@ fn start_team_sync(app: AppHandle) {
 /// the Experiments screen, when opened, follows them with their progress too.
 fn start_cluster_runs(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
-        let ids = match app.state::<AppContext>().cluster_runs_running() {
+        let ctx = Active::of(&app);
+        let ids = match ctx.cluster_runs_running() {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::debug!(error = %e, "running cluster experiments not read");
@@ -213,8 +222,8 @@ fn start_cluster_runs(app: AppHandle) {
         };
         for id in ids {
             let app = app.clone();
+            let ctx = ctx.clone();
             tauri::async_runtime::spawn(async move {
-                let ctx = app.state::<AppContext>();
                 let Ok(op) = ctx.begin_operation(&format!("experiment-follow-{id}")) else { return };
                 let (title, body) = match ctx.experiment_attach(id, |_| {}, &op.token, Utc::now).await {
                     Ok(e) => (
@@ -241,10 +250,17 @@ pub fn start(app: AppHandle) {
     start_gpu_sampler(app.clone());
     tauri::async_runtime::spawn(async move {
         loop {
-            let ctx = app.state::<AppContext>();
+            let active = app.state::<Active>();
+            let generation = active.generation();
+            let ctx = active.get();
             let interval = ctx.config().config.endpoints.poll_interval_secs.max(5);
             if ctx.store().is_ok() {
                 let tick = poll_once(&app, &ctx).await;
+                if app.state::<Active>().generation() != generation {
+                    // The window switched profile while this round ran: its colour and
+                    // tick belong to the profile no longer shown.
+                    continue;
+                }
                 set_tray(&app, tick.worst);
                 if let Err(e) = tick.emit(&app) {
                     tracing::warn!(error = %e, "could not send the monitor tick");

@@ -8,6 +8,7 @@ use hsof_tests::{servers, Driver, Profile};
 
 mod calendar;
 mod connect;
+mod demo_offer;
 mod experiments_cluster;
 mod gpu;
 mod incidents;

@@ -1,15 +1,17 @@
 use chrono::Utc;
-use hsof_core::{AppContext, Doctor, IpcError};
+use hsof_core::{Doctor, IpcError};
 use hsof_store::AppEvent;
 use serde::{Deserialize, Serialize};
 use tauri::State;
+
+use crate::active::Ctx;
 
 use crate::{FirstPaintGate, StartedAt};
 
 /// The facts Overview shows.
 #[tauri::command]
 #[specta::specta]
-pub async fn doctor(ctx: State<'_, AppContext>) -> Result<Doctor, IpcError> {
+pub async fn doctor(ctx: Ctx) -> Result<Doctor, IpcError> {
     Ok(ctx.doctor(Utc::now()))
 }
 
@@ -44,7 +46,7 @@ pub struct PageMarks {
 #[tauri::command]
 #[specta::specta]
 pub fn ui_ready(
-    ctx: State<'_, AppContext>,
+    ctx: Ctx,
     started: State<'_, StartedAt>,
     gate: State<'_, FirstPaintGate>,
     marks: Option<PageMarks>,
@@ -99,6 +101,6 @@ mod tests {
 /// What the app did recently, newest first.
 #[tauri::command]
 #[specta::specta]
-pub async fn recent_events(ctx: State<'_, AppContext>, limit: u32) -> Result<Vec<AppEvent>, IpcError> {
+pub async fn recent_events(ctx: Ctx, limit: u32) -> Result<Vec<AppEvent>, IpcError> {
     Ok(ctx.store()?.recent_events(None, limit).map_err(hsof_core::Error::from)?)
 }

@@ -1,16 +1,16 @@
-use hsof_core::{AppContext, AuditEntry, AuditVerification, IpcError};
-use tauri::State;
+use crate::active::Ctx;
+use hsof_core::{AuditEntry, AuditVerification, IpcError};
 
 /// Newest audit rows first.
 #[tauri::command]
 #[specta::specta]
-pub async fn audit_list(ctx: State<'_, AppContext>, limit: u32) -> Result<Vec<AuditEntry>, IpcError> {
+pub async fn audit_list(ctx: Ctx, limit: u32) -> Result<Vec<AuditEntry>, IpcError> {
     Ok(ctx.audit_list(limit)?)
 }
 
 /// Walks the audit hash chain.
 #[tauri::command]
 #[specta::specta]
-pub async fn audit_verify(ctx: State<'_, AppContext>) -> Result<AuditVerification, IpcError> {
+pub async fn audit_verify(ctx: Ctx) -> Result<AuditVerification, IpcError> {
     Ok(ctx.audit_verify()?)
 }

@@ -1,9 +1,9 @@
+use crate::active::Ctx;
 use chrono::Utc;
 use hsof_cluster::{ChangeOutcome, DeploymentRow, NodeRow, PodRow, Revision};
 use hsof_core::cluster::{ChangeRequest, ClusterView};
-use hsof_core::{os_user, AppContext, Error, IpcError};
+use hsof_core::{os_user, Error, IpcError};
 use serde::Serialize;
-use tauri::State;
 
 /// Sent (at most every 300 ms) when the live watches see a change.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
@@ -17,11 +17,7 @@ pub struct ClusterChanged {
 /// last view's `pods_seq`) only the pods changed since come back, for an incremental redraw.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_view(
-    app: tauri::AppHandle,
-    ctx: State<'_, AppContext>,
-    pods_since: Option<f64>,
-) -> Result<ClusterView, IpcError> {
+pub async fn cluster_view(app: tauri::AppHandle, ctx: Ctx, pods_since: Option<f64>) -> Result<ClusterView, IpcError> {
     let since = pods_since.filter(|s| s.is_finite() && *s >= 0.0).map(|s| s as u64);
     let (view, started) = ctx.cluster_view(std::time::Duration::from_secs(5), Utc::now(), since).await?;
     if let Some(mut rx) = started {
@@ -43,7 +39,7 @@ pub async fn cluster_view(
 /// `df -h` in a running pod of the main deployment, parsed.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_df(ctx: State<'_, AppContext>) -> Result<hsof_cluster::DfReport, IpcError> {
+pub async fn cluster_df(ctx: Ctx) -> Result<hsof_cluster::DfReport, IpcError> {
     let deployment = ctx.config().config.cluster.deployment;
     Ok(ctx.cluster().await?.df(&deployment).await.map_err(Error::from)?)
 }
@@ -53,7 +49,7 @@ pub async fn cluster_df(ctx: State<'_, AppContext>) -> Result<hsof_cluster::DfRe
 #[tauri::command]
 #[specta::specta]
 pub async fn cluster_follow_logs(
-    ctx: State<'_, AppContext>,
+    ctx: Ctx,
     id: String,
     pod: String,
     tail: u32,
@@ -77,35 +73,35 @@ pub async fn cluster_follow_logs(
 /// Cancels a running operation (a log follow); false when none runs with that id.
 #[tauri::command]
 #[specta::specta]
-pub fn cancel_operation(ctx: State<'_, AppContext>, id: String) -> bool {
+pub fn cancel_operation(ctx: Ctx, id: String) -> bool {
     ctx.cancel_operation(&id)
 }
 
 /// Pods in the namespace.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_pods(ctx: State<'_, AppContext>) -> Result<Vec<PodRow>, IpcError> {
+pub async fn cluster_pods(ctx: Ctx) -> Result<Vec<PodRow>, IpcError> {
     Ok(ctx.cluster().await?.pods().await.map_err(Error::from)?)
 }
 
 /// Deployments in the namespace.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_deployments(ctx: State<'_, AppContext>) -> Result<Vec<DeploymentRow>, IpcError> {
+pub async fn cluster_deployments(ctx: Ctx) -> Result<Vec<DeploymentRow>, IpcError> {
     Ok(ctx.cluster().await?.deployments().await.map_err(Error::from)?)
 }
 
 /// Nodes with GPU capacity.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_nodes(ctx: State<'_, AppContext>) -> Result<Vec<NodeRow>, IpcError> {
+pub async fn cluster_nodes(ctx: Ctx) -> Result<Vec<NodeRow>, IpcError> {
     Ok(ctx.cluster().await?.nodes().await.map_err(Error::from)?)
 }
 
 /// Rollout history of the configured deployment.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_history(ctx: State<'_, AppContext>) -> Result<Vec<Revision>, IpcError> {
+pub async fn cluster_history(ctx: Ctx) -> Result<Vec<Revision>, IpcError> {
     let deployment = ctx.config().config.cluster.deployment;
     Ok(ctx.cluster().await?.history(&deployment).await.map_err(Error::from)?)
 }
@@ -113,7 +109,7 @@ pub async fn cluster_history(ctx: State<'_, AppContext>) -> Result<Vec<Revision>
 /// The last `tail` lines of a pod's log (`kubectl logs --tail`).
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_logs(ctx: State<'_, AppContext>, pod: String, tail: u32) -> Result<String, IpcError> {
+pub async fn cluster_logs(ctx: Ctx, pod: String, tail: u32) -> Result<String, IpcError> {
     Ok(ctx.cluster().await?.logs(&pod, i64::from(tail)).await.map_err(Error::from)?)
 }
 
@@ -129,7 +125,7 @@ pub struct Top {
 /// Usage of pods and nodes.
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_top(ctx: State<'_, AppContext>) -> Result<Top, IpcError> {
+pub async fn cluster_top(ctx: Ctx) -> Result<Top, IpcError> {
     let c = ctx.cluster().await?;
     let (pods, nodes) = futures_util::future::join(c.top_pods(), c.top_nodes()).await;
     Ok(Top { pods: pods.map_err(Error::from)?, nodes: nodes.map_err(Error::from)? })
@@ -138,9 +134,7 @@ pub async fn cluster_top(ctx: State<'_, AppContext>) -> Result<Top, IpcError> {
 /// The HSOF ConfigMap's data (`cluster.configmap`).
 #[tauri::command]
 #[specta::specta]
-pub async fn cluster_configmap(
-    ctx: State<'_, AppContext>,
-) -> Result<std::collections::BTreeMap<String, String>, IpcError> {
+pub async fn cluster_configmap(ctx: Ctx) -> Result<std::collections::BTreeMap<String, String>, IpcError> {
     let name = ctx.config().config.cluster.configmap;
     Ok(ctx.cluster().await?.configmap(&name).await.map_err(Error::from)?)
 }
@@ -159,7 +153,7 @@ pub struct Permission {
 /// Asks the API (SelfSubjectAccessReview) whether each change may be made.
 #[tauri::command]
 #[specta::specta]
-pub async fn change_permissions(ctx: State<'_, AppContext>) -> Result<Vec<Permission>, IpcError> {
+pub async fn change_permissions(ctx: Ctx) -> Result<Vec<Permission>, IpcError> {
     let cluster = ctx.cluster().await?;
     let mut out = Vec::new();
     for (action, req) in [
@@ -180,7 +174,7 @@ pub async fn change_permissions(ctx: State<'_, AppContext>) -> Result<Vec<Permis
 #[tauri::command]
 #[specta::specta]
 pub async fn follow_rollout(
-    ctx: State<'_, AppContext>,
+    ctx: Ctx,
     on_progress: tauri::ipc::Channel<hsof_cluster::RolloutStatus>,
 ) -> Result<hsof_cluster::RolloutStatus, IpcError> {
     let deployment = ctx.config().config.cluster.deployment;
@@ -197,20 +191,20 @@ pub async fn follow_rollout(
 /// Waits for Job `name` to finish (up to 30 minutes) and returns its state and log.
 #[tauri::command]
 #[specta::specta]
-pub async fn follow_job(ctx: State<'_, AppContext>, name: String) -> Result<hsof_cluster::JobOutcome, IpcError> {
+pub async fn follow_job(ctx: Ctx, name: String) -> Result<hsof_cluster::JobOutcome, IpcError> {
     Ok(ctx.follow_runbook_job(None, &name, std::time::Duration::from_secs(1800), Utc::now).await?)
 }
 
 /// Previews a change with a server-side dry run; nothing changes.
 #[tauri::command]
 #[specta::specta]
-pub async fn change_preview(ctx: State<'_, AppContext>, request: ChangeRequest) -> Result<ChangeOutcome, IpcError> {
+pub async fn change_preview(ctx: Ctx, request: ChangeRequest) -> Result<ChangeOutcome, IpcError> {
     Ok(ctx.change(&request, true, &os_user(), Utc::now()).await?)
 }
 
 /// Makes a change (dry run first), audited.
 #[tauri::command]
 #[specta::specta]
-pub async fn change_apply(ctx: State<'_, AppContext>, request: ChangeRequest) -> Result<ChangeOutcome, IpcError> {
+pub async fn change_apply(ctx: Ctx, request: ChangeRequest) -> Result<ChangeOutcome, IpcError> {
     Ok(ctx.change(&request, false, &os_user(), Utc::now()).await?)
 }

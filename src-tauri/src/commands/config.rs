@@ -1,13 +1,13 @@
+use crate::active::Ctx;
 use chrono::Utc;
 use hsof_core::config::{self, Config, ConfigProblem, LoadedConfig};
-use hsof_core::{os_user, AppContext, IpcError};
+use hsof_core::{os_user, IpcError};
 use serde::Serialize;
-use tauri::State;
 
 /// The configuration in effect and its file's problem, if any.
 #[tauri::command]
 #[specta::specta]
-pub fn get_config(ctx: State<'_, AppContext>) -> LoadedConfig {
+pub fn get_config(ctx: Ctx) -> LoadedConfig {
     ctx.config()
 }
 
@@ -44,21 +44,21 @@ pub fn validate_config(config: Config) -> Vec<ConfigProblem> {
 /// Validates, saves (keeping `.bak`), audits and applies a configuration.
 #[tauri::command]
 #[specta::specta]
-pub fn save_config(ctx: State<'_, AppContext>, config: Config) -> Result<LoadedConfig, IpcError> {
+pub fn save_config(ctx: Ctx, config: Config) -> Result<LoadedConfig, IpcError> {
     Ok(ctx.save_config(config, &os_user(), Utc::now())?)
 }
 
 /// Whether a secret is stored under `name` (its value never crosses to the UI).
 #[tauri::command]
 #[specta::specta]
-pub fn secret_present(ctx: State<'_, AppContext>, name: String) -> bool {
+pub fn secret_present(ctx: Ctx, name: String) -> bool {
     ctx.secrets().get(&name).is_ok_and(|v| !v.expose().trim().is_empty())
 }
 
 /// Stores a secret (the Slack webhook URL) in the OS keyring or the 0600 secrets file.
 #[tauri::command]
 #[specta::specta]
-pub fn secret_set(ctx: State<'_, AppContext>, name: String, value: String) -> Result<(), IpcError> {
+pub fn secret_set(ctx: Ctx, name: String, value: String) -> Result<(), IpcError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(hsof_core::Error::InvalidInput("the value is empty".into()).into());

@@ -2,9 +2,11 @@ use chrono::Utc;
 use hsof_cluster::{Probe, SourceRole};
 use hsof_core::cluster::{ConnectChoice, ConnectReport};
 use hsof_core::config::LoadedConfig;
-use hsof_core::{os_user, AppContext, IpcError};
+use hsof_core::{os_user, IpcError};
 use serde::Serialize;
 use tauri::State;
+
+use crate::active::{Active, Ctx};
 
 /// Whether onboarding is needed: what is configured for each source and whether it answers,
 /// and the kubeconfig's contexts to pick from.
@@ -18,6 +20,8 @@ pub struct ConnectStatus {
     pub contexts: Vec<String>,
     /// `cluster.context`, else the kubeconfig's current context.
     pub current_context: Option<String>,
+    /// The demo, offered when nothing answers, no context exists and `ui.demo_offer` is on.
+    pub demo: Option<super::demo::DemoOffer>,
 }
 
 /// One source as configured.
@@ -34,12 +38,14 @@ pub struct ConfiguredSource {
 /// Probes what is configured (HSOF health, Prometheus, AlertManager) and lists the contexts.
 #[tauri::command]
 #[specta::specta]
-pub async fn connect_status(ctx: State<'_, AppContext>) -> Result<ConnectStatus, IpcError> {
+pub async fn connect_status(ctx: Ctx, active: State<'_, Active>) -> Result<ConnectStatus, IpcError> {
     let cfg = ctx.config().config;
     let probes = ctx.probe_configured().await;
     let (contexts, current) = ctx.connect_contexts();
+    let needed = probes.iter().all(|(_, _, p)| !p.ok);
     Ok(ConnectStatus {
-        needed: probes.iter().all(|(_, _, p)| !p.ok),
+        needed,
+        demo: super::demo::offer(needed, &contexts, cfg.ui.demo_offer, active.demo().is_some()),
         sources: probes
             .into_iter()
             .map(|(role, configured, probe)| ConfiguredSource { role, configured, probe })
@@ -53,13 +59,13 @@ pub async fn connect_status(ctx: State<'_, AppContext>) -> Result<ConnectStatus,
 /// API server's service proxy.
 #[tauri::command]
 #[specta::specta]
-pub async fn connect_discover(ctx: State<'_, AppContext>, context: String) -> Result<ConnectReport, IpcError> {
+pub async fn connect_discover(ctx: Ctx, context: String) -> Result<ConnectReport, IpcError> {
     Ok(ctx.discover_sources(Some(&context), Utc::now()).await?)
 }
 
 /// Saves the chosen context and services to the configuration (audited).
 #[tauri::command]
 #[specta::specta]
-pub fn connect_save(ctx: State<'_, AppContext>, choice: ConnectChoice) -> Result<LoadedConfig, IpcError> {
+pub fn connect_save(ctx: Ctx, choice: ConnectChoice) -> Result<LoadedConfig, IpcError> {
     Ok(ctx.save_connection(&choice, &os_user(), Utc::now())?)
 }

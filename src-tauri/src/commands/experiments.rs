@@ -1,10 +1,10 @@
 //! Feature-selection experiments: preview a file, run (progress through a channel,
 //! cancellable by id with `cancel_operation`), and the history of runs.
 
+use crate::active::Ctx;
 use chrono::Utc;
 use hsof_core::experiments::{DatasetPreview, Experiment, ExperimentRequest, ExperimentSummary, Progress};
-use hsof_core::{AppContext, IpcError};
-use tauri::State;
+use hsof_core::IpcError;
 
 /// The columns of a CSV or Parquet file (first rows), its size and age.
 #[tauri::command]
@@ -18,7 +18,7 @@ pub async fn experiment_preview(path: String) -> Result<DatasetPreview, IpcError
 #[tauri::command]
 #[specta::specta]
 pub async fn experiment_run(
-    ctx: State<'_, AppContext>,
+    ctx: Ctx,
     id: String,
     request: ExperimentRequest,
     on_progress: tauri::ipc::Channel<Progress>,
@@ -42,7 +42,7 @@ pub async fn experiment_run(
 #[tauri::command]
 #[specta::specta]
 pub async fn experiment_attach(
-    ctx: State<'_, AppContext>,
+    ctx: Ctx,
     id: String,
     experiment: f64,
     on_progress: tauri::ipc::Channel<Progress>,
@@ -63,13 +63,13 @@ pub async fn experiment_attach(
 /// Past runs, newest first.
 #[tauri::command]
 #[specta::specta]
-pub fn experiments_list(ctx: State<'_, AppContext>, limit: u32) -> Result<Vec<ExperimentSummary>, IpcError> {
+pub fn experiments_list(ctx: Ctx, limit: u32) -> Result<Vec<ExperimentSummary>, IpcError> {
     Ok(ctx.experiments_list(limit)?)
 }
 
 /// One past run with its request and report.
 #[tauri::command]
 #[specta::specta]
-pub fn experiment_get(ctx: State<'_, AppContext>, id: f64) -> Result<Experiment, IpcError> {
+pub fn experiment_get(ctx: Ctx, id: f64) -> Result<Experiment, IpcError> {
     Ok(ctx.experiment_get(id as i64)?)
 }

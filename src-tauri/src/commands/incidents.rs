@@ -4,15 +4,16 @@
 
 use chrono::Utc;
 use hsof_core::incidents::{IncidentDetail, IncidentFilter, IncidentView};
-use hsof_core::{os_user, AppContext, IpcError};
+use hsof_core::{os_user, IpcError};
 use hsof_ops::incidents::{NewIncident, SeverityStats, SlackMessage, StatusUpdate};
-use tauri::{AppHandle, Manager, State};
 
-/// Sends what the outbox holds, in the background: the command answers at once.
-fn flush_soon(app: &AppHandle) {
-    let app = app.clone();
+use crate::active::Ctx;
+
+/// Sends what the outbox of `ctx` (the profile that queued the post) holds, in the
+/// background: the command answers at once.
+fn flush_soon(ctx: &Ctx) {
+    let ctx = ctx.clone();
     tauri::async_runtime::spawn(async move {
-        let ctx = app.state::<AppContext>();
         if let Err(e) = ctx.flush_slack(Utc::now()).await {
             tracing::warn!(error = %e, "Slack outbox flush failed");
         }
@@ -22,35 +23,31 @@ fn flush_soon(app: &AppHandle) {
 /// Incidents matching `filter`, unresolved first.
 #[tauri::command]
 #[specta::specta]
-pub fn incidents_list(ctx: State<'_, AppContext>, filter: IncidentFilter) -> Result<Vec<IncidentView>, IpcError> {
+pub fn incidents_list(ctx: Ctx, filter: IncidentFilter) -> Result<Vec<IncidentView>, IpcError> {
     Ok(ctx.incidents(&filter, Utc::now())?)
 }
 
 /// One incident's page.
 #[tauri::command]
 #[specta::specta]
-pub fn incident_get(ctx: State<'_, AppContext>, id: f64) -> Result<IncidentDetail, IpcError> {
+pub fn incident_get(ctx: Ctx, id: f64) -> Result<IncidentDetail, IpcError> {
     Ok(ctx.incident_detail(id as i64, Utc::now())?)
 }
 
 /// A declaration prefilled from an active alert.
 #[tauri::command]
 #[specta::specta]
-pub async fn incident_from_alert(ctx: State<'_, AppContext>, fingerprint: String) -> Result<NewIncident, IpcError> {
+pub async fn incident_from_alert(ctx: Ctx, fingerprint: String) -> Result<NewIncident, IpcError> {
     Ok(ctx.incident_from_alert(&fingerprint, Utc::now()).await?)
 }
 
 /// Declares an incident (stored before the form closes; the draft is dropped).
 #[tauri::command]
 #[specta::specta]
-pub fn incident_declare(
-    app: AppHandle,
-    ctx: State<'_, AppContext>,
-    incident: NewIncident,
-) -> Result<IncidentDetail, IpcError> {
+pub fn incident_declare(ctx: Ctx, incident: NewIncident) -> Result<IncidentDetail, IpcError> {
     let d = ctx.incident_declare(&incident, &os_user(), Utc::now())?;
     let _ = ctx.draft_delete("incident-new");
-    flush_soon(&app);
+    flush_soon(&ctx);
     Ok(d)
 }
 
@@ -69,7 +66,7 @@ pub fn drill_scenarios() -> (Vec<hsof_demo::drill::DrillScenario>, bool) {
 #[tauri::command]
 #[specta::specta]
 pub fn incident_drill(
-    ctx: State<'_, AppContext>,
+    ctx: Ctx,
     scenario: String,
     severity: Option<hsof_ops::incidents::Severity>,
 ) -> Result<IncidentDetail, IpcError> {
@@ -80,76 +77,54 @@ pub fn incident_drill(
 /// Acknowledges; optionally silences the source alert for `silence_minutes`.
 #[tauri::command]
 #[specta::specta]
-pub async fn incident_ack(
-    ctx: State<'_, AppContext>,
-    id: f64,
-    silence_minutes: Option<u32>,
-) -> Result<IncidentDetail, IpcError> {
+pub async fn incident_ack(ctx: Ctx, id: f64, silence_minutes: Option<u32>) -> Result<IncidentDetail, IpcError> {
     Ok(ctx.incident_ack(id as i64, silence_minutes, &os_user(), Utc::now()).await?)
 }
 
 /// Takes an impact snapshot onto the timeline.
 #[tauri::command]
 #[specta::specta]
-pub async fn incident_snapshot(ctx: State<'_, AppContext>, id: f64) -> Result<IncidentDetail, IpcError> {
+pub async fn incident_snapshot(ctx: Ctx, id: f64) -> Result<IncidentDetail, IpcError> {
     Ok(ctx.incident_snapshot(id as i64, &os_user(), Utc::now()).await?)
 }
 
 /// The Slack messages an update would post.
 #[tauri::command]
 #[specta::specta]
-pub fn incident_update_preview(
-    ctx: State<'_, AppContext>,
-    id: f64,
-    update: StatusUpdate,
-) -> Result<Vec<SlackMessage>, IpcError> {
+pub fn incident_update_preview(ctx: Ctx, id: f64, update: StatusUpdate) -> Result<Vec<SlackMessage>, IpcError> {
     Ok(ctx.incident_update_preview(id as i64, &update, &os_user(), Utc::now())?)
 }
 
 /// Posts a status update.
 #[tauri::command]
 #[specta::specta]
-pub fn incident_update(
-    app: AppHandle,
-    ctx: State<'_, AppContext>,
-    id: f64,
-    update: StatusUpdate,
-) -> Result<IncidentDetail, IpcError> {
+pub fn incident_update(ctx: Ctx, id: f64, update: StatusUpdate) -> Result<IncidentDetail, IpcError> {
     let d = ctx.incident_update(id as i64, &update, &os_user(), Utc::now())?;
     let _ = ctx.draft_delete(&format!("incident-{}-update", id as i64));
-    flush_soon(&app);
+    flush_soon(&ctx);
     Ok(d)
 }
 
 /// Resolves.
 #[tauri::command]
 #[specta::specta]
-pub fn incident_resolve(
-    app: AppHandle,
-    ctx: State<'_, AppContext>,
-    id: f64,
-    note: String,
-) -> Result<IncidentDetail, IpcError> {
+pub fn incident_resolve(ctx: Ctx, id: f64, note: String) -> Result<IncidentDetail, IpcError> {
     let d = ctx.incident_resolve(id as i64, &note, &os_user(), Utc::now())?;
-    flush_soon(&app);
+    flush_soon(&ctx);
     Ok(d)
 }
 
 /// The post-incident summary (saved, else generated from the timeline).
 #[tauri::command]
 #[specta::specta]
-pub fn incident_summary(ctx: State<'_, AppContext>, id: f64) -> Result<String, IpcError> {
+pub fn incident_summary(ctx: Ctx, id: f64) -> Result<String, IpcError> {
     Ok(ctx.incident_summary(id as i64)?)
 }
 
 /// Saves the edited summary.
 #[tauri::command]
 #[specta::specta]
-pub fn incident_save_summary(
-    ctx: State<'_, AppContext>,
-    id: f64,
-    markdown: String,
-) -> Result<IncidentDetail, IpcError> {
+pub fn incident_save_summary(ctx: Ctx, id: f64, markdown: String) -> Result<IncidentDetail, IpcError> {
     let d = ctx.incident_save_summary(id as i64, &markdown, &os_user(), Utc::now())?;
     let _ = ctx.draft_delete(&format!("incident-{}-summary", id as i64));
     Ok(d)
@@ -158,7 +133,7 @@ pub fn incident_save_summary(
 /// MTTA / MTTR per severity for incidents declared in `[from, to)` (RFC 3339).
 #[tauri::command]
 #[specta::specta]
-pub fn incident_stats(ctx: State<'_, AppContext>, from: String, to: String) -> Result<Vec<SeverityStats>, IpcError> {
+pub fn incident_stats(ctx: Ctx, from: String, to: String) -> Result<Vec<SeverityStats>, IpcError> {
     let parse = hsof_core::time::parse_time;
     Ok(ctx.incident_stats(parse(&from, "from")?, parse(&to, "to")?)?)
 }
@@ -166,29 +141,29 @@ pub fn incident_stats(ctx: State<'_, AppContext>, from: String, to: String) -> R
 /// Puts a failed Slack message back in the queue now and sends it.
 #[tauri::command]
 #[specta::specta]
-pub fn slack_retry(app: AppHandle, ctx: State<'_, AppContext>, outbox_id: f64) -> Result<bool, IpcError> {
+pub fn slack_retry(ctx: Ctx, outbox_id: f64) -> Result<bool, IpcError> {
     let queued = ctx.slack_retry(outbox_id as i64, Utc::now())?;
-    flush_soon(&app);
+    flush_soon(&ctx);
     Ok(queued)
 }
 
 /// Saves a draft as it is typed (crash-safe forms).
 #[tauri::command]
 #[specta::specta]
-pub fn draft_save(ctx: State<'_, AppContext>, key: String, text: String) -> Result<(), IpcError> {
+pub fn draft_save(ctx: Ctx, key: String, text: String) -> Result<(), IpcError> {
     Ok(ctx.draft_save(&key, &text, Utc::now())?)
 }
 
 /// The draft saved under `key`.
 #[tauri::command]
 #[specta::specta]
-pub fn draft_get(ctx: State<'_, AppContext>, key: String) -> Result<Option<String>, IpcError> {
+pub fn draft_get(ctx: Ctx, key: String) -> Result<Option<String>, IpcError> {
     Ok(ctx.draft(&key)?)
 }
 
 /// Discards the draft under `key`.
 #[tauri::command]
 #[specta::specta]
-pub fn draft_delete(ctx: State<'_, AppContext>, key: String) -> Result<(), IpcError> {
+pub fn draft_delete(ctx: Ctx, key: String) -> Result<(), IpcError> {
     Ok(ctx.draft_delete(&key)?)
 }

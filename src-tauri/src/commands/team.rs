@@ -1,11 +1,11 @@
-use hsof_core::{AppContext, IpcError};
-use tauri::State;
+use crate::active::Ctx;
+use hsof_core::IpcError;
 
 /// Whether the team store (ops.hsof.io custom resources) is installed, of this app's
 /// version, and readable and writable for this identity; with the one line to show.
 #[tauri::command]
 #[specta::specta]
-pub async fn team_status(ctx: State<'_, AppContext>) -> Result<hsof_team::TeamStatus, IpcError> {
+pub async fn team_status(ctx: Ctx) -> Result<hsof_team::TeamStatus, IpcError> {
     Ok(ctx.team_status().await?)
 }
 
@@ -13,14 +13,14 @@ pub async fn team_status(ctx: State<'_, AppContext>) -> Result<hsof_team::TeamSt
 /// the cache's age, the upload offer, records that cannot be read.
 #[tauri::command]
 #[specta::specta]
-pub fn team_overview(ctx: State<'_, AppContext>) -> Result<hsof_core::team::TeamOverview, IpcError> {
+pub fn team_overview(ctx: Ctx) -> Result<hsof_core::team::TeamOverview, IpcError> {
     Ok(ctx.team_overview()?)
 }
 
 /// Sends the waiting writes and reads the shared incidents now.
 #[tauri::command]
 #[specta::specta]
-pub async fn team_sync_now(ctx: State<'_, AppContext>) -> Result<hsof_core::team::TeamSync, IpcError> {
+pub async fn team_sync_now(ctx: Ctx) -> Result<hsof_core::team::TeamSync, IpcError> {
     ctx.team_connect_if_due(chrono::Utc::now()).await;
     Ok(ctx.team_sync(chrono::Utc::now()).await?)
 }
@@ -29,6 +29,6 @@ pub async fn team_sync_now(ctx: State<'_, AppContext>) -> Result<hsof_core::team
 /// queues them (sent by the next sync); either way it is not offered again.
 #[tauri::command]
 #[specta::specta]
-pub fn team_upload(ctx: State<'_, AppContext>, accept: bool) -> Result<u32, IpcError> {
+pub fn team_upload(ctx: Ctx, accept: bool) -> Result<u32, IpcError> {
     Ok(ctx.team_upload(accept)? as u32)
 }

@@ -1,10 +1,17 @@
 // Cross-screen requests: one screen asks the shell to show another, with what to open there.
 import type { SectionId } from "./sections";
 
-export const nav = $state<{ section: SectionId | null; declareFromAlert: string | null }>({
+export const nav = $state<{ section: SectionId | null; declareFromAlert: string | null; drill: boolean }>({
   section: null,
   declareFromAlert: null,
+  drill: false,
 });
+
+/** Show Incidents with the drill form open (the demo banner's *Start drill…*). */
+export function startDrill() {
+  nav.drill = true;
+  nav.section = "incidents";
+}
 
 /** Show Incidents with the declare form prefilled from the alert `fingerprint`. */
 export function declareFromAlert(fingerprint: string) {

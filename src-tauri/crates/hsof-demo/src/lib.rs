@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use scenario::{Scenario, ALL as SCENARIOS};
+pub use servers::{missing_packages, INSTALL_COMMAND};
 
 /// Where the demo profile lives unless `--dir` says: `$HSOF_DEMO_DIR`, else the user's data
 /// directory's `hsof-control-center-demo`.
@@ -111,6 +112,18 @@ pub struct State {
     pub scenario_since: String,
     /// When the demo started (RFC 3339).
     pub started_at: String,
+}
+
+impl State {
+    /// The app's context on this demo's profile: its config, its data directory and a
+    /// secrets file of its own — never the user's config, store or desktop keyring.
+    pub fn open_context(&self) -> hsof_core::AppContext {
+        hsof_core::AppContext::open(&hsof_core::Options {
+            config: Some(PathBuf::from(&self.config)),
+            data_dir: Some(PathBuf::from(&self.data_dir)),
+            secrets: hsof_core::BackendChoice::File,
+        })
+    }
 }
 
 /// Whether a demo runs in a profile.

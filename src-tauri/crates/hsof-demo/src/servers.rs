@@ -17,17 +17,33 @@ pub fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free loopback port: {e}"))
 }
 
+/// Where the demo's servers come from: Debian's package and the binary names it installs.
+const PACKAGES: [(&str, &[&str]); 2] =
+    [("prometheus", &["prometheus"]), ("prometheus-alertmanager", &["prometheus-alertmanager", "alertmanager"])];
+
+/// The one command that installs what the demo needs ([`missing_packages`]).
+pub const INSTALL_COMMAND: &str = "sudo apt-get install prometheus prometheus-alertmanager";
+
+/// The Debian packages the demo needs that this machine lacks (`make run` installs only
+/// what the app needs; `make demo` and `make test` install these too).
+pub fn missing_packages() -> Vec<&'static str> {
+    missing_in(&BIN_DIRS)
+}
+
+/// Where Debian's packages put the servers.
+const BIN_DIRS: [&str; 3] = ["/usr/bin", "/usr/local/bin", "/usr/sbin"];
+
+fn missing_in(dirs: &[&str]) -> Vec<&'static str> {
+    PACKAGES.iter().filter(|(_, names)| find(dirs, names).is_none()).map(|(p, _)| *p).collect()
+}
+
+fn find(dirs: &[&str], names: &[&str]) -> Option<PathBuf> {
+    names.iter().flat_map(|n| dirs.iter().map(move |d| Path::new(d).join(n))).find(|p| p.is_file())
+}
+
 fn binary(names: &[&str]) -> Result<PathBuf, String> {
-    for n in names {
-        for dir in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
-            let p = Path::new(dir).join(n);
-            if p.exists() {
-                return Ok(p);
-            }
-        }
-    }
-    Err(format!(
-        "{} not found: install Debian's prometheus and prometheus-alertmanager (`apt-get install prometheus prometheus-alertmanager`; `make demo` and `make test` do)",
+    find(&BIN_DIRS, names).ok_or_else(|| format!(
+        "{} not found: install Debian's prometheus and prometheus-alertmanager (`{INSTALL_COMMAND}`; `make demo` and `make test` do)",
         names.join(" / ")
     ))
 }
@@ -194,4 +210,23 @@ pub fn prometheus(
     let url = format!("http://127.0.0.1:{port}");
     wait_ready(&format!("{url}/-/ready"), &mut child, "Prometheus", &log)?;
     Ok(Server { url, port, child, launch: (bin, args, "prometheus", "/-/ready", log), _dir: dir })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_in;
+
+    #[test]
+    fn missing_packages_are_named_by_the_binaries_they_install() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let d = dir.path().to_str().expect("utf-8");
+        assert_eq!(missing_in(&[d]), ["prometheus", "prometheus-alertmanager"]);
+        std::fs::write(dir.path().join("prometheus"), "").expect("write");
+        assert_eq!(missing_in(&[d]), ["prometheus-alertmanager"]);
+        // Either of AlertManager's names will do; a folder of that name will not.
+        std::fs::create_dir(dir.path().join("alertmanager")).expect("mkdir");
+        assert_eq!(missing_in(&[d]), ["prometheus-alertmanager"]);
+        std::fs::write(dir.path().join("prometheus-alertmanager"), "").expect("write");
+        assert!(missing_in(&[d]).is_empty());
+    }
 }

@@ -38,6 +38,22 @@ export const commands = {
 	connectDiscover: (context: string) => typedError<ConnectReport_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_discover", { context })),
 	/**  Saves the chosen context and services to the configuration (audited). */
 	connectSave: (choice: ConnectChoice_Deserialize) => typedError<LoadedConfig_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_save", { choice })),
+	/**  The demo the window shows, or null when it shows the user's own profile. */
+	demoShown: () => __TAURI_INVOKE<DemoShown | null>("demo_shown"),
+	/**
+	 *  Starts the demo (or uses the one running in the demo profile) and switches the window to
+	 *  it. The user's config, store and keyring are not touched; the page reloads after.
+	 */
+	demoEnter: () => typedError<DemoShown, IpcError_Serialize>(__TAURI_INVOKE("demo_enter")),
+	/**
+	 *  Shows the user's own profile again and stops the demo if this app started it. Leaving
+	 *  when the demo is not shown does nothing.
+	 */
+	demoLeave: () => typedError<boolean, IpcError_Serialize>(__TAURI_INVOKE("demo_leave")),
+	/**  Switches what the simulated HSOF does. */
+	demoScenario: (name: string) => typedError<DemoShown, IpcError_Serialize>(__TAURI_INVOKE("demo_scenario", { name })),
+	/**  Turns the offer off for good (`ui.demo_offer = false`, audited like every config change). */
+	demoDismiss: () => typedError<LoadedConfig_Serialize, IpcError_Serialize>(__TAURI_INVOKE("demo_dismiss")),
 	/**
 	 *  Whether the team store (ops.hsof.io custom resources) is installed, of this app's
 	 *  version, and readable and writable for this identity; with the one line to show.
@@ -1200,6 +1216,8 @@ export type ConnectStatus_Deserialize = {
 	contexts: string[],
 	/**  `cluster.context`, else the kubeconfig's current context. */
 	current_context?: string | null,
+	/**  The demo, offered when nothing answers, no context exists and `ui.demo_offer` is on. */
+	demo?: DemoOffer | null,
 };
 
 /**
@@ -1215,6 +1233,8 @@ export type ConnectStatus_Serialize = {
 	contexts: string[],
 	/**  `cluster.context`, else the kubeconfig's current context. */
 	current_context: string | null,
+	/**  The demo, offered when nothing answers, no context exists and `ui.demo_offer` is on. */
+	demo: DemoOffer | null,
 };
 
 /**  One container of a pod. */
@@ -1351,6 +1371,32 @@ export type DatasetPreview_Serialize = {
 	read_at: string,
 	/**  Columns (empty for a dataset YAML, whose table, target and ids come from the file). */
 	columns: ColumnPreview[],
+};
+
+/**  Overview's offer of the demo (shown in the Connect panel). */
+export type DemoOffer = {
+	/**  Debian packages the demo needs and this machine lacks (the offer cannot start then). */
+	missing_packages: string[],
+	/**  The one command that installs them. */
+	install_command: string,
+	/**  Where the demo keeps its own config, store and secrets. */
+	profile_dir: string,
+};
+
+/**  The demo the window shows, for its banner. */
+export type DemoShown = {
+	/**  The demo's profile directory. */
+	dir: string,
+	/**  What the simulated HSOF does now. */
+	scenario: string,
+	/**  Since when (RFC 3339). */
+	scenario_since: string,
+	/**  When the window switched to it (RFC 3339). */
+	since: string,
+	/**  True when this app started it (leaving stops it); false when it was already running. */
+	started_here: boolean,
+	/**  Every scenario: name and what it does. */
+	scenarios: ([string, string])[],
 };
 
 /**  A deployment with its rollout state. */
@@ -5571,12 +5617,22 @@ export type UiConfig = UiConfig_Serialize | UiConfig_Deserialize;
 export type UiConfig_Deserialize = {
 	/**  `dark` or `light`. */
 	theme?: Theme,
+	/**
+	 *  Whether Overview offers the demo when no kubeconfig context exists and nothing
+	 *  configured answers; *Don't offer again* sets it to false.
+	 */
+	demo_offer?: boolean,
 };
 
 /**  `[ui]` */
 export type UiConfig_Serialize = {
 	/**  `dark` or `light`. */
 	theme: Theme,
+	/**
+	 *  Whether Overview offers the demo when no kubeconfig context exists and nothing
+	 *  configured answers; *Don't offer again* sets it to false.
+	 */
+	demo_offer: boolean,
 };
 
 /**  How the reported score was measured. */

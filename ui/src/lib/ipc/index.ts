@@ -16,6 +16,7 @@ export type IpcError = B.IpcError_Serialize;
 export type LoadedConfig = B.LoadedConfig_Serialize;
 export type ConnectReport = B.ConnectReport_Serialize;
 export type ConnectStatus = B.ConnectStatus_Serialize;
+export type DemoShown = B.DemoShown;
 export type ServiceRef = B.ServiceRef;
 export type Alert = B.Alert_Serialize;
 export type AlertsView = B.AlertsView_Serialize;

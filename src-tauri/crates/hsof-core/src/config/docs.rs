@@ -116,6 +116,10 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("experiments.cluster.ttl_seconds_after_finished", "A finished Job and its pods (with their logs) are removed this many seconds later (60-2592000)."),
     ("ui", "Look and feel."),
     ("ui.theme", "\"dark\" or \"light\"."),
+    (
+        "ui.demo_offer",
+        "Overview offers \"Try the demo\" (a simulated HSOF in a profile of its own) when no kubeconfig context exists and nothing configured answers; false hides the offer for good.",
+    ),
 ];
 
 /// The comment for `key`, with `severities.P0.x` falling back to `severities.*.x`.

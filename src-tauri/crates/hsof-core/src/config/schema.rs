@@ -556,11 +556,14 @@ impl Default for ExperimentsClusterConfig {
 pub struct UiConfig {
     /// `dark` or `light`.
     pub theme: Theme,
+    /// Whether Overview offers the demo when no kubeconfig context exists and nothing
+    /// configured answers; *Don't offer again* sets it to false.
+    pub demo_offer: bool,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
-        Self { theme: Theme::Dark }
+        Self { theme: Theme::Dark, demo_offer: true }
     }
 }
 
