@@ -84,6 +84,12 @@ impl Active {
         self.switching.lock().await
     }
 
+    /// Shows `ctx` (another cluster's view of the same profile) in place of the current one.
+    pub fn replace(&self, ctx: AppContext) {
+        self.write().ctx = Arc::new(ctx);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
     /// The demo's profile, whether this app started it, and since when, while it is shown.
     pub fn demo(&self) -> Option<(hsof_demo::Profile, bool, DateTime<Utc>)> {
         self.read().demo.as_ref().map(|d| (d.profile.clone(), d.started, d.since))

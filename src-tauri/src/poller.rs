@@ -24,6 +24,54 @@ pub struct MonitorTick {
     pub worst: Level,
     /// Titles of the active threshold rules.
     pub active: Vec<String>,
+    /// With several clusters: the other clusters that need a look (`dr-us: warning`), from
+    /// the last fleet read; `worst` includes them.
+    pub fleet: Vec<String>,
+}
+
+/// How often the poller reads every cluster when the configuration names several.
+const FLEET_EVERY: Duration = Duration::from_secs(60);
+
+/// The other clusters' states for the tray and the header pill: read at most every
+/// [`FLEET_EVERY`], kept in between.
+#[derive(Default)]
+struct FleetPass {
+    at: Option<std::time::Instant>,
+    generation: u64,
+    worst: Option<Level>,
+    attention: Vec<String>,
+}
+
+impl FleetPass {
+    async fn refresh(&mut self, ctx: &AppContext, generation: u64) {
+        if ctx.clusters().len() < 2 {
+            *self = Self::default();
+            return;
+        }
+        let due = self.generation != generation || self.at.is_none_or(|t| t.elapsed() >= FLEET_EVERY);
+        if !due {
+            return;
+        }
+        match ctx.fleet(Utc::now()).await {
+            Ok(view) => {
+                self.worst = Some(match view.worst {
+                    hsof_fleet::RowLevel::Ok => Level::Healthy,
+                    hsof_fleet::RowLevel::Unknown => Level::Unknown,
+                    hsof_fleet::RowLevel::Warning => Level::Warning,
+                    hsof_fleet::RowLevel::Critical => Level::Critical,
+                });
+                self.attention = view
+                    .rows
+                    .iter()
+                    .filter(|r| r.level != hsof_fleet::RowLevel::Ok && r.name != view.current)
+                    .map(|r| format!("{}: {:?}", r.name, r.level).to_lowercase())
+                    .collect();
+            }
+            Err(e) => tracing::warn!(error = %e, "fleet not read"),
+        }
+        self.at = Some(std::time::Instant::now());
+        self.generation = generation;
+    }
 }
 
 /// Sent when the incident clock fired reminders or Slack posts changed state.
@@ -249,13 +297,20 @@ pub fn start(app: AppHandle) {
     start_team_sync(app.clone());
     start_gpu_sampler(app.clone());
     tauri::async_runtime::spawn(async move {
+        let mut fleet = FleetPass::default();
         loop {
             let active = app.state::<Active>();
             let generation = active.generation();
             let ctx = active.get();
             let interval = ctx.config().config.endpoints.poll_interval_secs.max(5);
             if ctx.store().is_ok() {
-                let tick = poll_once(&app, &ctx).await;
+                let mut tick = poll_once(&app, &ctx).await;
+                // The tray and the header pill take the worst of every cluster.
+                fleet.refresh(&ctx, generation).await;
+                if let Some(w) = fleet.worst {
+                    tick.worst = tick.worst.max(w);
+                }
+                tick.fleet = fleet.attention.clone();
                 if app.state::<Active>().generation() != generation {
                     // The window switched profile while this round ran: its colour and
                     // tick belong to the profile no longer shown.
@@ -296,7 +351,12 @@ async fn poll_once(app: &AppHandle, ctx: &AppContext) -> MonitorTick {
             (Level::Unknown, vec![])
         }
     };
-    MonitorTick { at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), worst: worst.max(health), active }
+    MonitorTick {
+        at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        worst: worst.max(health),
+        active,
+        fleet: vec![],
+    }
 }
 
 /// A 32×32 dot in the level's colour, for the tray.

@@ -10,6 +10,7 @@ use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use serde_json::Value;
 
 mod experiments;
+mod fleet;
 mod live;
 mod services;
 mod team;

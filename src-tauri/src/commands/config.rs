@@ -4,11 +4,12 @@ use hsof_core::config::{self, Config, ConfigProblem, LoadedConfig};
 use hsof_core::{os_user, IpcError};
 use serde::Serialize;
 
-/// The configuration in effect and its file's problem, if any.
+/// The configuration file as written (every cluster) and its problem, if any: what
+/// Settings edits and `save_config` takes.
 #[tauri::command]
 #[specta::specta]
 pub fn get_config(ctx: Ctx) -> LoadedConfig {
-    ctx.config()
+    ctx.file_config()
 }
 
 /// The built-in defaults (the runbook's values).

@@ -177,7 +177,7 @@ pub async fn demo_scenario(active: State<'_, Active>, name: String) -> Result<De
 #[tauri::command]
 #[specta::specta]
 pub fn demo_dismiss(ctx: Ctx) -> Result<hsof_core::config::LoadedConfig, IpcError> {
-    let loaded = ctx.config();
+    let loaded = ctx.file_config();
     if let Some(problem) = loaded.problem {
         // A broken file is never overwritten by a side effect.
         return Err(IpcError::from(&Error::InvalidInput(format!(

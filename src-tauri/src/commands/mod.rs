@@ -9,6 +9,7 @@ pub mod config;
 pub mod connect;
 pub mod demo;
 pub mod experiments;
+pub mod fleet;
 pub mod gpu;
 pub mod incidents;
 pub mod monitoring;

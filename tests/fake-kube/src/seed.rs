@@ -37,6 +37,20 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
     store.put(json!({"kind": "CronJob", "metadata": {"name": "hsof-backup", "namespace": "hsof"},
         "spec": {"schedule": "0 2 * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "backup", "image": "hsof/backup:1.0"}], "restartPolicy": "OnFailure"}}}}},
         "status": {"lastScheduleTime": backup.0, "lastSuccessfulTime": backup.1}}));
+    // Autoscaling, disruption budget and network policy as the deployment contract has them.
+    store.put(json!({"kind": "HorizontalPodAutoscaler", "apiVersion": "autoscaling/v2",
+        "metadata": {"name": "hsof-hpa", "namespace": "hsof", "labels": {"app.kubernetes.io/name": "hsof"}},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "hsof-main"}, "minReplicas": 1, "maxReplicas": 3,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}},
+                        {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 80}}}]}}));
+    store.put(json!({"kind": "PodDisruptionBudget", "apiVersion": "policy/v1",
+        "metadata": {"name": "hsof-pdb", "namespace": "hsof", "labels": {"app.kubernetes.io/name": "hsof"}},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "hsof", "app.kubernetes.io/component": "main-application"}}}}));
+    store.put(json!({"kind": "NetworkPolicy", "apiVersion": "networking.k8s.io/v1",
+        "metadata": {"name": "hsof-network-policy", "namespace": "hsof"},
+        "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "hsof"}}, "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}], "ports": [{"protocol": "TCP", "port": 9090}]}],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"name": "database"}}}]}]}}));
     let labels = json!({"app.kubernetes.io/name": "hsof", "app.kubernetes.io/component": "main-application"});
     let deployment = |image: &str, cause: &str| {
         json!({

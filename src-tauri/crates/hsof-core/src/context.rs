@@ -31,26 +31,56 @@ enum StoreState {
     Degraded(String),
 }
 
-/// The application: shared by every window, command and CLI call.
+/// The application: shared by every window, command and CLI call. A view on one
+/// cluster: what is the app's (paths, configuration file, store, secrets, operations, the
+/// local GPU) is shared by every view; what is the cluster's (its monitor, connection,
+/// watches, permission answers, team store state, last morning check) is the
+/// [`ClusterSlot`] the view points at. [`AppContext::on_cluster`] gives the view on another
+/// cluster of the file, sharing everything else.
+#[derive(Clone)]
 pub struct AppContext {
+    shared: std::sync::Arc<Shared>,
+    slot: std::sync::Arc<ClusterSlot>,
+}
+
+struct Shared {
     paths: Paths,
+    /// The file as written (or the defaults while it has a problem).
     config: RwLock<LoadedConfig>,
+    store: StoreState,
+    secrets: SecretStore,
+    operations: crate::operations::Operations,
+    gpu: hsof_gpu::GpuReader,
+    /// What opening the data directory made private (said once, by this process).
+    tightened: Vec<hsof_store::private::Tightened>,
+    /// One slot per cluster a view was asked for, kept for the next view on it.
+    slots: std::sync::Mutex<std::collections::BTreeMap<String, std::sync::Arc<ClusterSlot>>>,
+}
+
+/// One cluster's state: held once per cluster, however many views share it.
+pub(crate) struct ClusterSlot {
+    cluster: config::ClusterRef,
     monitor: RwLock<Monitor>,
     /// The last morning check, as the poller or a user last ran it.
     last_morning: RwLock<Option<crate::monitoring::MorningView>>,
-    store: StoreState,
-    secrets: SecretStore,
-    cluster: crate::cluster::ClusterState,
-    operations: crate::operations::Operations,
-    gpu: hsof_gpu::GpuReader,
+    state: crate::cluster::ClusterState,
     team: crate::team::TeamState,
-    /// What opening the data directory made private (said once, by this process).
-    tightened: Vec<hsof_store::private::Tightened>,
+}
+
+impl ClusterSlot {
+    fn new(cluster: config::ClusterRef, config: &Config) -> Self {
+        let state = crate::cluster::ClusterState::default();
+        let monitor = RwLock::new(build_monitor(&state, config));
+        Self { cluster, monitor, last_morning: RwLock::new(None), state, team: crate::team::TeamState::default() }
+    }
 }
 
 impl std::fmt::Debug for AppContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppContext").field("paths", &self.paths).finish_non_exhaustive()
+        f.debug_struct("AppContext")
+            .field("paths", &self.shared.paths)
+            .field("cluster", &self.slot.cluster.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -165,35 +195,101 @@ impl AppContext {
             }
         };
         let secrets = SecretStore::new(opts.secrets, paths.secrets_file());
-        let cluster = crate::cluster::ClusterState::default();
-        let monitor = RwLock::new(build_monitor(&cluster, &loaded.config));
-        Self {
+        let first = loaded.config.default_cluster();
+        let view = loaded.config.for_cluster(&first.name).unwrap_or_else(|| loaded.config.clone());
+        let slot = std::sync::Arc::new(ClusterSlot::new(first.clone(), &view));
+        let shared = Shared {
             paths,
             config: RwLock::new(loaded),
-            monitor,
-            last_morning: RwLock::new(None),
             store,
             secrets,
-            cluster,
             operations: crate::operations::Operations::default(),
             gpu: hsof_gpu::GpuReader::new(),
-            team: crate::team::TeamState::default(),
             tightened,
+            slots: std::sync::Mutex::new([(first.name, slot.clone())].into()),
+        };
+        Self { shared: std::sync::Arc::new(shared), slot }.said_once()
+    }
+
+    /// The cluster this view is on.
+    pub fn current_cluster(&self) -> &config::ClusterRef {
+        &self.slot.cluster
+    }
+
+    /// `key` in this view's cluster's part of the store (series, last known values,
+    /// threshold states): as it is for a file's single implicit cluster, `@NAME/key` for a
+    /// listed one.
+    pub(crate) fn scoped(&self, key: &str) -> String {
+        match self.slot.cluster.scope() {
+            "" => key.to_string(),
+            scope => format!("@{scope}/{key}"),
         }
-        .said_once()
+    }
+
+    /// The clusters the configuration names, in file order.
+    pub fn clusters(&self) -> Vec<config::ClusterRef> {
+        self.file_config().config.cluster_refs()
+    }
+
+    /// The view on the cluster named `name` (sharing the store, secrets and everything
+    /// else that is the app's); its state is made on first use and kept.
+    pub fn on_cluster(&self, name: &str) -> Result<AppContext, Error> {
+        let file = self.file_config().config;
+        let cluster = file.cluster_ref(name).map_err(Error::NotFound)?;
+        let mut slots = self.shared.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = match slots.get(name).filter(|s| s.cluster == cluster) {
+            Some(s) => s.clone(),
+            None => {
+                let view = file.for_cluster(name).unwrap_or_else(|| file.clone());
+                let s = std::sync::Arc::new(ClusterSlot::new(cluster, &view));
+                slots.insert(name.to_string(), s.clone());
+                s
+            }
+        };
+        Ok(Self { shared: self.shared.clone(), slot })
+    }
+
+    /// A view on every cluster of the configuration, in file order.
+    pub fn fleet_views(&self) -> Vec<AppContext> {
+        self.clusters().iter().filter_map(|c| self.on_cluster(&c.name).ok()).collect()
     }
 
     /// What opening this context made private (empty on every later start), one line each,
     /// for a command-line tool to say on stderr.
     pub fn tightened_lines(&self) -> Vec<String> {
-        self.tightened.iter().map(hsof_store::private::Tightened::line).collect()
+        self.shared.tightened.iter().map(hsof_store::private::Tightened::line).collect()
+    }
+
+    /// When the file lists its clusters and the store still has the history of the
+    /// single cluster it described before, that history becomes the primary's (the
+    /// cluster the single one was), recorded once as `clusters.adopted`.
+    fn adopt_single_cluster_history(&self, now: DateTime<Utc>) {
+        let file = self.file_config().config;
+        if file.clusters.is_empty() {
+            return;
+        }
+        let primary = file.default_cluster();
+        match self.store().map(|s| s.adopt_unscoped(primary.scope())) {
+            Ok(Ok(0)) | Err(_) => {}
+            Ok(Ok(n)) => self.record_event(
+                now,
+                "clusters.adopted",
+                &format!(
+                    "the configuration now lists its clusters: the monitoring history of the single cluster ({n} rows) belongs to {} ({})",
+                    primary.name,
+                    primary.role.as_str()
+                ),
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "single cluster's history not moved"),
+        }
     }
 
     /// Records, once, what opening made private.
     fn said_once(self) -> Self {
-        if !self.tightened.is_empty() {
+        self.adopt_single_cluster_history(Utc::now());
+        if !self.shared.tightened.is_empty() {
             let list: Vec<String> =
-                self.tightened.iter().map(|t| format!("{} {} → {}", t.path, t.was, t.now)).collect();
+                self.shared.tightened.iter().map(|t| format!("{} {} → {}", t.path, t.was, t.now)).collect();
             self.record_event(
                 Utc::now(),
                 "files.tightened",
@@ -205,31 +301,31 @@ impl AppContext {
 
     /// The cluster connection cache, live watches and permission answers.
     pub(crate) fn team_state(&self) -> &crate::team::TeamState {
-        &self.team
+        &self.slot.team
     }
 
     pub(crate) fn cluster_state(&self) -> &crate::cluster::ClusterState {
-        &self.cluster
+        &self.slot.state
     }
 
     /// Cancellable operations in flight.
     pub(crate) fn operations(&self) -> &crate::operations::Operations {
-        &self.operations
+        &self.shared.operations
     }
 
     /// The local GPU reader (NVML, started on first use and kept).
     pub(crate) fn gpu_reader(&self) -> &hsof_gpu::GpuReader {
-        &self.gpu
+        &self.shared.gpu
     }
 
     /// Resolved paths.
     pub fn paths(&self) -> &Paths {
-        &self.paths
+        &self.shared.paths
     }
 
     /// The store, or why it is unavailable.
     pub fn store(&self) -> Result<&Store, Error> {
-        match &self.store {
+        match &self.shared.store {
             StoreState::Ready(s) => Ok(s),
             StoreState::Degraded(why) => Err(Error::StoreUnavailable(why.clone())),
         }
@@ -237,18 +333,30 @@ impl AppContext {
 
     /// The secret store.
     pub fn secrets(&self) -> &SecretStore {
-        &self.secrets
+        &self.shared.secrets
     }
 
-    /// The configuration in effect, with its file's problem if any.
+    /// The configuration in effect for this view's cluster (its `[[clusters]]` entry's
+    /// kubeconfig, context, namespace and endpoints in `[cluster]` / `[endpoints]`), with
+    /// the file's problem if any.
     pub fn config(&self) -> LoadedConfig {
-        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+        let mut loaded = self.file_config();
+        if let Some(view) = loaded.config.for_cluster(&self.slot.cluster.name) {
+            loaded.config = view;
+        }
+        loaded
+    }
+
+    /// The configuration as the file has it (every cluster): what Settings edits and
+    /// [`save_config`](Self::save_config) takes.
+    pub fn file_config(&self) -> LoadedConfig {
+        self.shared.config.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Validates and saves `new`, audits the change, and puts it in effect.
     pub fn save_config(&self, new: Config, actor: &str, now: DateTime<Utc>) -> Result<LoadedConfig, Error> {
-        let path = self.paths.config_file.clone();
-        let before = serde_json::to_string(&self.config().config).ok();
+        let path = self.shared.paths.config_file.clone();
+        let before = serde_json::to_string(&self.file_config().config).ok();
         let after = serde_json::to_string(&new).ok();
         let outcome = config::save(&path, &new);
         if !matches!(outcome, Err(config::ConfigError::Invalid { .. })) {
@@ -269,7 +377,7 @@ impl AppContext {
             );
         }
         outcome?;
-        let mut guard = self.config.write().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.shared.config.write().unwrap_or_else(|p| p.into_inner());
         *guard = LoadedConfig {
             path: path.display().to_string(),
             config: new,
@@ -279,8 +387,16 @@ impl AppContext {
         };
         let loaded = guard.clone();
         drop(guard);
-        *self.monitor.write().unwrap_or_else(|p| p.into_inner()) = build_monitor(&self.cluster, &loaded.config);
+        // Every cluster's monitor follows the file; a cluster the file no longer names
+        // keeps its last monitor for views still held on it.
+        let slots: Vec<_> = self.shared.slots.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for slot in slots {
+            if let Some(view) = loaded.config.for_cluster(&slot.cluster.name) {
+                *slot.monitor.write().unwrap_or_else(|p| p.into_inner()) = build_monitor(&slot.state, &view);
+            }
+        }
         self.record_event(now, "config.saved", &format!("configuration saved to {}", path.display()));
+        self.adopt_single_cluster_history(now);
         Ok(loaded)
     }
 
@@ -298,17 +414,17 @@ impl AppContext {
 
     /// The last morning check run in this process, if any (no I/O).
     pub fn last_morning(&self) -> Option<crate::monitoring::MorningView> {
-        self.last_morning.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.slot.last_morning.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn set_last_morning(&self, view: &crate::monitoring::MorningView) {
-        *self.last_morning.write().unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
+        *self.slot.last_morning.write().unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
     }
 
     /// Clients and limits for monitoring, built from the configuration in effect. A clone,
     /// so no lock is held across the awaits that follow.
     pub fn monitor(&self) -> Monitor {
-        self.monitor.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.slot.monitor.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Appends an audit entry; a failure to write it is logged (the change itself happened).
@@ -357,8 +473,8 @@ impl AppContext {
         if let Some(e) = &kube.error {
             attention.push(format!("Kubeconfig: {e}"));
         }
-        let mut files = hsof_store::private::inspect_data_dir(&self.paths.data_dir);
-        files.tightened = self.tightened.clone();
+        let mut files = hsof_store::private::inspect_data_dir(&self.shared.paths.data_dir);
+        files.tightened = self.shared.tightened.clone();
         // What others can read is a risk; what was tightened is done (said, not degraded).
         attention.extend(files.exposures.iter().map(hsof_store::private::Exposure::line));
         let status = if attention.is_empty() { "ok" } else { "degraded" };
@@ -370,8 +486,8 @@ impl AppContext {
             app: AppFacts {
                 name: crate::PRODUCT_NAME.into(),
                 version: crate::VERSION.into(),
-                data_dir: self.paths.data_dir.display().to_string(),
-                log_dir: self.paths.log_dir().display().to_string(),
+                data_dir: self.shared.paths.data_dir.display().to_string(),
+                log_dir: self.shared.paths.log_dir().display().to_string(),
             },
             config: ConfigFacts {
                 path: loaded.path,
@@ -381,7 +497,7 @@ impl AppContext {
             },
             store,
             files,
-            secrets: self.secrets.backend().clone(),
+            secrets: self.shared.secrets.backend().clone(),
             kube,
             gpu: read_gpus(),
             host: read_host(),

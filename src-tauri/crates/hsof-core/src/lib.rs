@@ -11,6 +11,7 @@ mod context;
 mod error;
 pub mod experiments;
 pub mod facts;
+pub mod fleet;
 pub mod gpu;
 pub mod incidents;
 pub mod logging;

@@ -32,31 +32,65 @@ pub struct ThresholdRecord {
 }
 
 impl Store {
-    /// Records one health poll.
-    pub fn insert_health(&self, ts: i64, up: bool, overall: &str, report_json: &str) -> Result<(), StoreError> {
+    /// Records one health poll of `cluster` (the scope of its history: empty for a
+    /// configuration's single implicit cluster).
+    pub fn insert_health(
+        &self,
+        cluster: &str,
+        ts: i64,
+        up: bool,
+        overall: &str,
+        report_json: &str,
+    ) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT INTO health_samples (ts, up, overall, report) VALUES (?1, ?2, ?3, ?4)",
-            params![ts, up, overall, report_json],
+            "INSERT INTO health_samples (cluster, ts, up, overall, report) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![cluster, ts, up, overall, report_json],
         )?;
         Ok(())
     }
 
-    /// `(ts, up)` of every poll since `since`, oldest first.
-    pub fn health_up_since(&self, since: i64) -> Result<Vec<(i64, bool)>, StoreError> {
+    /// `(ts, up)` of every poll of `cluster` since `since`, oldest first.
+    pub fn health_up_since(&self, cluster: &str, since: i64) -> Result<Vec<(i64, bool)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT ts, up FROM health_samples WHERE ts >= ?1 ORDER BY ts")?;
-        let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut stmt =
+            conn.prepare_cached("SELECT ts, up FROM health_samples WHERE cluster = ?1 AND ts >= ?2 ORDER BY ts")?;
+        let rows = stmt.query_map(params![cluster, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The last poll: `(ts, report JSON)`.
-    pub fn last_health(&self) -> Result<Option<(i64, String)>, StoreError> {
+    /// The last poll of `cluster`: `(ts, report JSON)`.
+    pub fn last_health(&self, cluster: &str) -> Result<Option<(i64, String)>, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT ts, report FROM health_samples ORDER BY ts DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT ts, report FROM health_samples WHERE cluster = ?1 ORDER BY ts DESC LIMIT 1",
+                [cluster],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?)
+    }
+
+    /// Moves the monitoring history kept without a cluster (a configuration's single
+    /// implicit cluster) to `scope`, the cluster it belongs to now that the file lists its
+    /// clusters: health polls, metric series, last known values and threshold states (the
+    /// local GPU's are the machine's and stay). Keys a scoped cluster already has are left.
+    /// Returns how many rows moved; one transaction.
+    pub fn adopt_unscoped(&self, scope: &str) -> Result<usize, StoreError> {
+        if scope.is_empty() {
+            return Ok(0);
+        }
+        let prefix = format!("@{scope}/");
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut moved = tx.execute("UPDATE health_samples SET cluster = ?1 WHERE cluster = ''", [scope])?;
+        moved += tx.execute("UPDATE OR IGNORE series SET name = ?1 || name WHERE name NOT LIKE '@%'", [&prefix])?;
+        moved += tx.execute("UPDATE OR IGNORE last_known SET key = ?1 || key WHERE key NOT LIKE '@%'", [&prefix])?;
+        moved += tx.execute(
+            "UPDATE OR IGNORE threshold_state SET rule_id = ?1 || rule_id WHERE rule_id NOT LIKE '@%' AND rule_id NOT LIKE 'gpu.%'",
+            [&prefix],
+        )?;
+        tx.commit()?;
+        Ok(moved)
     }
 
     /// The id of series `name`, created on first use.

@@ -24,10 +24,12 @@ fn series_downsample_in_sql_and_keep_every_point() {
 fn health_polls_last_known_and_alert_links_round_trip() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join(STORE_FILE)).expect("open");
-    store.insert_health(100, true, "HEALTHY", "{}").expect("h");
-    store.insert_health(130, false, "CRITICAL", "{\"x\":1}").expect("h");
-    assert_eq!(store.health_up_since(110).expect("since"), vec![(130, false)]);
-    assert_eq!(store.last_health().expect("last"), Some((130, "{\"x\":1}".to_string())));
+    store.insert_health("", 100, true, "HEALTHY", "{}").expect("h");
+    store.insert_health("", 130, false, "CRITICAL", "{\"x\":1}").expect("h");
+    store.insert_health("dr-us", 131, true, "HEALTHY", "{\"dr\":1}").expect("h");
+    assert_eq!(store.health_up_since("", 110).expect("since"), vec![(130, false)]);
+    assert_eq!(store.last_health("").expect("last"), Some((130, "{\"x\":1}".to_string())));
+    assert_eq!(store.health_up_since("dr-us", 0).expect("since"), vec![(131, true)], "one cluster's polls only");
 
     assert_eq!(store.last_known("alerts").expect("none"), None);
     store.put_last_known("alerts", "[1]", "2026-11-27T09:00:00Z").expect("put");
@@ -40,4 +42,34 @@ fn health_polls_last_known_and_alert_links_round_trip() {
     let rec = ThresholdRecord { active: true, since: Some(50), notified_at: None, snoozed_until: Some(900) };
     store.set_threshold_state("gpu_temp", &rec).expect("set");
     assert_eq!(store.threshold_state("gpu_temp").expect("get"), Some(rec));
+}
+
+#[test]
+fn the_single_clusters_history_moves_to_its_listed_name_once_and_gpu_state_stays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join(STORE_FILE)).expect("open");
+    store.insert_health("", 100, true, "HEALTHY", "{}").expect("h");
+    let old = store.series_id("metric.error_rate_pct").expect("series");
+    store.insert_samples(old, &[(100, 0.5)]).expect("samples");
+    store.put_last_known("key_metrics", "{}", "2026-12-07T10:00:00Z").expect("known");
+    let rec = ThresholdRecord { active: true, since: Some(90), ..ThresholdRecord::default() };
+    store.set_threshold_state("error_rate_critical", &rec).expect("rule");
+    store.set_threshold_state("gpu.GPU-1.temperature", &rec).expect("gpu rule");
+    // A series the cluster already has under its name is not overwritten.
+    let taken = store.series_id("@prod-eu/metric.latency_p95_secs").expect("scoped");
+    store.series_id("metric.latency_p95_secs").expect("unscoped twin");
+
+    assert!(store.adopt_unscoped("prod-eu").expect("adopt") >= 4);
+    assert_eq!(store.health_up_since("prod-eu", 0).expect("since"), vec![(100, true)]);
+    assert!(store.health_up_since("", 0).expect("since").is_empty());
+    assert_eq!(store.series_id("@prod-eu/metric.error_rate_pct").expect("moved"), old, "same series, same samples");
+    assert_eq!(store.samples(old, 0, 200).expect("samples"), vec![(100, 0.5)]);
+    assert_eq!(store.series_id("@prod-eu/metric.latency_p95_secs").expect("kept"), taken);
+    assert!(store.last_known("@prod-eu/key_metrics").expect("known").is_some());
+    assert!(store.last_known("key_metrics").expect("gone").is_none());
+    assert!(store.threshold_state("@prod-eu/error_rate_critical").expect("rule").is_some());
+    assert!(store.threshold_state("gpu.GPU-1.temperature").expect("gpu").is_some(), "the machine's GPU stays");
+    // Said once: nothing left to move the second time.
+    assert_eq!(store.adopt_unscoped("prod-eu").expect("again"), 0);
+    assert_eq!(store.adopt_unscoped("").expect("no scope"), 0);
 }

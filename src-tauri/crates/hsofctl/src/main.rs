@@ -8,6 +8,7 @@ mod cluster;
 mod connect;
 mod dataset;
 mod demo;
+mod fleet;
 mod gpu;
 mod incident;
 mod monitoring;
@@ -37,6 +38,10 @@ struct Cli {
     /// Print JSON instead of text
     #[arg(long, global = true)]
     json: bool,
+    /// Work on this cluster of the configuration's [[clusters]] (before the command:
+    /// `hsofctl --cluster dr-us health`) [default: the primary]
+    #[arg(long, env = "HSOF_CONTROL_CLUSTER", value_name = "NAME")]
+    cluster: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -151,6 +156,16 @@ enum Command {
     /// The local NVIDIA GPUs: utilisation, memory, temperature, power, clocks, throttling,
     /// processes; without a GPU, says why and exits 0
     Gpu(gpu::GpuArgs),
+    /// The clusters the configuration names (`[[clusters]]`, or the one `[cluster]`), the
+    /// current one starred
+    Clusters,
+    /// Every cluster at once: reachable, HSOF health, SLO budget left, alerts by severity,
+    /// version and replicas, GPUs, last backup, drift from the primary; exits 1 when one
+    /// needs a look, 2 when one is critical or unreachable. `fleet diff A B` compares two
+    Fleet {
+        #[command(subcommand)]
+        cmd: Option<fleet::FleetCmd>,
+    },
     /// What the app did (starts, first paint, saves), newest first
     Events {
         /// Only this kind, e.g. app.first_paint
@@ -260,11 +275,18 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     }
     // `select` opens the context itself: a dataset YAML may arrive through --config.
     if let Command::Select(args) = &cli.command {
-        return select::run(args, cli.config.as_deref(), opts, out);
+        return select::run(args, cli.config.as_deref(), opts, cli.cluster.as_deref(), out);
     }
     let ctx = AppContext::open(&opts);
     crate::say_tightened(&ctx);
+    let ctx = match &cli.cluster {
+        Some(name) => ctx.on_cluster(name)?,
+        None => ctx,
+    };
     match &cli.command {
+        Command::Clusters => fleet::clusters(&ctx, out),
+        Command::Fleet { cmd: None } => return Ok(ExitCode::from(block_on(fleet::fleet(&ctx, out))?)),
+        Command::Fleet { cmd: Some(cmd) } => return Ok(ExitCode::from(block_on(fleet::diff(&ctx, cmd, out))?)),
         Command::Doctor => {
             let d = ctx.doctor(Utc::now());
             // Discovery and the service proxy path, when there is a context to look in.

@@ -206,7 +206,13 @@ fn is_yaml(p: &Path) -> bool {
 
 /// Runs `hsofctl select`. `global_config` is the global `--config`: a YAML there is the
 /// dataset, and the app's own config then comes from the environment or the default.
-pub fn run(args: &SelectArgs, global_config: Option<&Path>, mut opts: Options, out: &Out) -> Result<ExitCode, Error> {
+pub fn run(
+    args: &SelectArgs,
+    global_config: Option<&Path>,
+    mut opts: Options,
+    on: Option<&str>,
+    out: &Out,
+) -> Result<ExitCode, Error> {
     let mut dataset = args.run.dataset.clone();
     if let Some(p) = global_config.filter(|p| is_yaml(p)) {
         if dataset.is_some() {
@@ -216,6 +222,10 @@ pub fn run(args: &SelectArgs, global_config: Option<&Path>, mut opts: Options, o
         opts.config = std::env::var_os(hsof_core::ENV_CONFIG).map(PathBuf::from).filter(|p| !is_yaml(p));
     }
     let ctx = AppContext::open(&opts);
+    let ctx = match on {
+        Some(name) => ctx.on_cluster(name)?,
+        None => ctx,
+    };
     crate::say_tightened(&ctx);
     match &args.cmd {
         Some(SelectCmd::History { limit }) => {

@@ -275,6 +275,7 @@ impl AppContext {
                 if contexts.is_empty() { "none".into() } else { contexts.join(", ") }
             )));
         }
+        // Written to this view's cluster: its [[clusters]] entry, or [cluster] / [endpoints].
         let mut cfg = loaded.config;
         cfg.cluster.context = choice.context.clone();
         for (role, svc) in [
@@ -288,7 +289,9 @@ impl AppContext {
                 *configured_mut(&mut cfg.endpoints, role) = uri;
             }
         }
-        self.save_config(cfg, actor, now)
+        let mut file = self.file_config().config;
+        file.store_cluster_view(&self.current_cluster().name, &cfg);
+        self.save_config(file, actor, now)
     }
 }
 

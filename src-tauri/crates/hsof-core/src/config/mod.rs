@@ -2,6 +2,7 @@
 //! file, parse and semantic validation with errors that name the file and key, and a
 //! save that keeps the previous file as `.bak`.
 
+mod clusters;
 mod docs;
 mod render;
 mod schema;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use clusters::{ClusterEntry, ClusterRef, ClusterRole, IMPLICIT_NAME};
 pub use docs::{doc_for, KEY_DOCS};
 pub use render::{leaf_keys, render};
 pub use schema::*;

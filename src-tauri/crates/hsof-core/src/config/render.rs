@@ -33,7 +33,7 @@ fn write_table(out: &mut String, prefix: &str, table: &toml::Table) {
             format!("{prefix}.{k}")
         }
     };
-    for (k, v) in table.iter().filter(|(_, v)| !v.is_table()) {
+    for (k, v) in table.iter().filter(|(_, v)| !v.is_table() && tables_of(v).is_none()) {
         if let Some(doc) = doc_for(&key_of(k)) {
             let _ = writeln!(out, "# {doc}");
         }
@@ -44,6 +44,33 @@ fn write_table(out: &mut String, prefix: &str, table: &toml::Table) {
             write_table(out, &key_of(k), sub);
         }
     }
+    // Arrays of tables (`[[clusters]]`) last: a header per item, a comment on the first.
+    for (k, items) in table.iter().filter_map(|(k, v)| tables_of(v).map(|t| (k, t))) {
+        let key = key_of(k);
+        for (i, item) in items.iter().enumerate() {
+            out.push('\n');
+            if i == 0 {
+                if let Some(doc) = doc_for(&key) {
+                    let _ = writeln!(out, "# {doc}");
+                }
+            }
+            let _ = writeln!(out, "[[{key}]]");
+            for (field, value) in item.iter() {
+                if i == 0 {
+                    if let Some(doc) = doc_for(&format!("{key}.{field}")) {
+                        let _ = writeln!(out, "# {doc}");
+                    }
+                }
+                let _ = writeln!(out, "{field} = {value}");
+            }
+        }
+    }
+}
+
+/// The items of a non-empty array whose items are all tables.
+fn tables_of(v: &toml::Value) -> Option<Vec<&toml::Table>> {
+    let items = v.as_array().filter(|a| !a.is_empty())?;
+    items.iter().map(toml::Value::as_table).collect()
 }
 
 /// Every leaf key of `config`, dotted, in file order.

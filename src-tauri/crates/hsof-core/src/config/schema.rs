@@ -33,6 +33,9 @@ pub struct Config {
     pub experiments: ExperimentsConfig,
     /// Look and feel.
     pub ui: UiConfig,
+    /// The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
+    /// `[endpoints]` describe.
+    pub clusters: Vec<super::ClusterEntry>,
 }
 
 /// `[cluster]`

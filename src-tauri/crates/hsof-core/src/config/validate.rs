@@ -253,6 +253,7 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     ] {
         p.check(key, !q.trim().is_empty(), "a PromQL expression", "an empty string");
     }
+    super::clusters::validate_clusters(config, &mut |problem| p.0.push(problem));
     p.0
 }
 
@@ -261,6 +262,29 @@ pub fn parse_hhmm(s: &str) -> Option<u32> {
     let (h, m) = s.split_once(':')?;
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60 && s.len() == 5).then_some(h * 60 + m)
+}
+
+/// An http:// or https:// URL with a host.
+pub(super) fn is_url(v: &str) -> bool {
+    url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// An http(s) URL or a service reference (`k8s-service://NS/NAME:PORT`).
+pub(super) fn is_source(v: &str) -> bool {
+    if v.starts_with(hsof_cluster::SERVICE_SCHEME) {
+        hsof_cluster::ServiceRef::parse(v).is_ok()
+    } else {
+        is_url(v)
+    }
+}
+
+/// A DNS label: lowercase letters, digits and '-', at most 63, not starting or ending with '-'.
+pub(super) fn is_dns_label(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 63
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !v.starts_with('-')
+        && !v.ends_with('-')
 }
 
 struct Problems(Vec<ConfigProblem>);
@@ -287,8 +311,7 @@ impl Problems {
         if may_be_empty && v.is_empty() {
             return;
         }
-        let ok = url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        self.check(key, ok, "an http:// or https:// URL", v);
+        self.check(key, is_url(v), "an http:// or https:// URL", v);
     }
     /// An http(s) URL or a service reference (`k8s-service://NS/NAME:PORT`).
     fn source(&mut self, key: &str, v: &str) {
@@ -301,12 +324,12 @@ impl Problems {
         self.url(key, v, false);
     }
     fn dns_label(&mut self, key: &str, v: &str) {
-        let ok = !v.is_empty()
-            && v.len() <= 63
-            && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !v.starts_with('-')
-            && !v.ends_with('-');
-        self.check(key, ok, "a Kubernetes name: lowercase letters, digits and '-', at most 63 characters", v);
+        self.check(
+            key,
+            is_dns_label(v),
+            "a Kubernetes name: lowercase letters, digits and '-', at most 63 characters",
+            v,
+        );
     }
     fn dns_name(&mut self, key: &str, v: &str) {
         let ok = !v.is_empty()

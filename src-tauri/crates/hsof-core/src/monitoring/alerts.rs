@@ -95,10 +95,10 @@ impl AppContext {
                     silences: silences.into_iter().filter(|s| s.status.state != "expired").collect(),
                     freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
                 };
-                remember(store, CACHE_KEY, &view, now)?;
+                remember(store, &self.scoped(CACHE_KEY), &view, now)?;
                 Ok(view)
             }
-            Err(error) => last_known_or(store, CACHE_KEY, error, || AlertsView {
+            Err(error) => last_known_or(store, &self.scoped(CACHE_KEY), error, || AlertsView {
                 groups: vec![],
                 silences: vec![],
                 freshness: Freshness { source, fetched_at: None, stale: true, error: None },

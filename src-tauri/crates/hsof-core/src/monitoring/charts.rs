@@ -230,7 +230,7 @@ impl AppContext {
         let mut error = None;
         let mut lines = Vec::new();
         for s in specs {
-            let id = store.series_id(&s.series)?;
+            let id = store.series_id(&self.scoped(&s.series))?;
             if let (Ok(prom), Some(q)) = (&m.prom, &s.promql) {
                 let start = DateTime::<Utc>::from_timestamp(from, 0).unwrap_or(now);
                 match prom.range(q, start, now, Duration::from_secs(bucket as u64)).await {

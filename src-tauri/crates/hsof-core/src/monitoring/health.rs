@@ -41,10 +41,19 @@ impl AppContext {
         let store = self.store()?;
         if m.health.is_ok() {
             let json = serde_json::to_string(&report).unwrap_or_default();
-            store.insert_health(ts, report.reachable, &format!("{:?}", report.overall).to_uppercase(), &json)?;
+            store.insert_health(
+                self.current_cluster().scope(),
+                ts,
+                report.reachable,
+                &format!("{:?}", report.overall).to_uppercase(),
+                &json,
+            )?;
         }
-        let samples: Vec<UpSample> =
-            store.health_up_since(ts - 30 * 86_400)?.into_iter().map(|(ts, up)| UpSample { ts, up }).collect();
+        let samples: Vec<UpSample> = store
+            .health_up_since(self.current_cluster().scope(), ts - 30 * 86_400)?
+            .into_iter()
+            .map(|(ts, up)| UpSample { ts, up })
+            .collect();
         let poll = i64::from(m.config.endpoints.poll_interval_secs.max(5));
         let down = down_for_secs(&samples, ts);
         let limit = i64::from(m.config.thresholds.critical.system_down_secs);

@@ -40,17 +40,17 @@ impl AppContext {
             Ok(metrics) => {
                 let ts = now.timestamp();
                 for k in metrics.iter().filter(|k| k.value.is_some()) {
-                    let id = store.series_id(&format!("metric.{}", k.id))?;
+                    let id = store.series_id(&self.scoped(&format!("metric.{}", k.id)))?;
                     store.insert_samples(id, &[(ts, k.value.unwrap_or(f64::NAN))])?;
                 }
                 let view = KeyMetricsView {
                     metrics,
                     freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
                 };
-                remember(store, CACHE_KEY, &view, now)?;
+                remember(store, &self.scoped(CACHE_KEY), &view, now)?;
                 Ok(view)
             }
-            Err(error) => last_known_or(store, CACHE_KEY, error.clone(), || KeyMetricsView {
+            Err(error) => last_known_or(store, &self.scoped(CACHE_KEY), error.clone(), || KeyMetricsView {
                 metrics: KEY_METRICS
                     .iter()
                     .map(|(id, label, unit)| {

@@ -266,13 +266,13 @@ impl AppContext {
             broken_rules,
             freshness: Freshness { source, fetched_at: Some(rfc3339(now)), stale: false, error: None },
         };
-        remember(store, CACHE_KEY, &report, now)?;
+        remember(store, &self.scoped(CACHE_KEY), &report, now)?;
         Ok(report)
     }
 }
 
 fn stale_or_empty(ctx: &AppContext, m: &Monitor, source: String, error: String) -> Result<SloReport, Error> {
-    last_known_or(ctx.store()?, CACHE_KEY, error, || SloReport {
+    last_known_or(ctx.store()?, &ctx.scoped(CACHE_KEY), error, || SloReport {
         window_days: m.config.slo.window_days,
         slos: vec![],
         broken_rules: vec![],

@@ -127,7 +127,7 @@ impl AppContext {
         let mut states = Vec::new();
         for rule in rules(&m) {
             let lookback = rule.for_secs + 3 * poll;
-            let id = store.series_id(&format!("metric.{}", rule.metric))?;
+            let id = store.series_id(&self.scoped(&format!("metric.{}", rule.metric)))?;
             let samples = store.samples(id, ts - lookback - poll, ts)?;
             states.push(evaluate(&rule, &samples, ts, 3 * poll));
         }
@@ -141,13 +141,16 @@ impl AppContext {
             threshold: 0.5,
             for_secs: i64::from(m.config.thresholds.critical.system_down_secs),
         };
-        let polls: Vec<(i64, f64)> =
-            store.health_up_since(ts - 3600)?.into_iter().map(|(t, up)| (t, if up { 0.0 } else { 1.0 })).collect();
+        let polls: Vec<(i64, f64)> = store
+            .health_up_since(self.current_cluster().scope(), ts - 3600)?
+            .into_iter()
+            .map(|(t, up)| (t, if up { 0.0 } else { 1.0 }))
+            .collect();
         states.push(evaluate(&down_rule, &polls, ts, 3 * poll));
 
         let mut notify = Vec::new();
         for s in &states {
-            let prev = store.threshold_state(&s.rule.id)?.unwrap_or_default();
+            let prev = store.threshold_state(&self.scoped(&s.rule.id))?.unwrap_or_default();
             let (was_active, notified_at, snoozed) = (prev.active, prev.notified_at, prev.snoozed_until);
             let already = was_active && notified_at.is_some();
             let decision = notify_decision(was_active, already, s, snoozed, ts);
@@ -176,7 +179,7 @@ impl AppContext {
             };
             let rec =
                 ThresholdRecord { active: s.active, since: s.since, notified_at: notified, snoozed_until: snoozed };
-            store.set_threshold_state(&s.rule.id, &rec)?;
+            store.set_threshold_state(&self.scoped(&s.rule.id), &rec)?;
         }
         states.sort_by_key(|s| std::cmp::Reverse((s.active, s.rule.level)));
         let mut worst = states.iter().filter(|s| s.active).map(|s| s.rule.level).max().unwrap_or(Level::Healthy);
@@ -190,8 +193,9 @@ impl AppContext {
     /// Silences desktop notifications of one rule until `until`.
     pub fn snooze_threshold(&self, rule_id: &str, until: DateTime<Utc>) -> Result<(), Error> {
         let store = self.store()?;
-        let rec = store.threshold_state(rule_id)?.unwrap_or_default();
-        store.set_threshold_state(rule_id, &ThresholdRecord { snoozed_until: Some(until.timestamp()), ..rec })?;
+        let key = self.scoped(rule_id);
+        let rec = store.threshold_state(&key)?.unwrap_or_default();
+        store.set_threshold_state(&key, &ThresholdRecord { snoozed_until: Some(until.timestamp()), ..rec })?;
         Ok(())
     }
 }

@@ -26,6 +26,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(team::steps());
     all.extend(team::calendar_steps());
     all.extend(experiments::cluster_steps());
+    all.extend(monitor::cluster_steps());
     all
 }
 

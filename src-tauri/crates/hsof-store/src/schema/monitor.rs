@@ -53,3 +53,14 @@ CREATE TABLE threshold_state (
 "#,
     )]
 }
+
+/// Health polls per cluster: the cluster's scope (empty for a configuration's single
+/// implicit cluster, so older rows stay its own).
+pub(super) fn cluster_steps() -> Vec<M<'static>> {
+    vec![M::up(
+        r#"
+ALTER TABLE health_samples ADD COLUMN cluster TEXT NOT NULL DEFAULT '';
+CREATE INDEX health_samples_cluster_ts ON health_samples(cluster, ts);
+"#,
+    )]
+}

@@ -1,0 +1,245 @@
+//! Several clusters: two fake API servers as `prod-eu` (primary) and `dr-us` (dr), each
+//! with its own HSOF health endpoint, read through the real `hsofctl` and judged by the
+//! real `kubectl` against each: the fleet rows, a change on one appearing as drift, the
+//! diff listing exactly what differs, one cluster unreachable leaving the other live, and
+//! `--cluster NAME` choosing the cluster a command works on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use hsof_tests::exporter::{Exporter, Script};
+use serde_json::Value;
+
+struct Region {
+    kube: Option<FakeKube>,
+    kubeconfig: PathBuf,
+    exporter: Exporter,
+}
+
+fn region(dir: &Path, name: &str) -> Region {
+    let mut store = Store::default();
+    seed_hsof(&mut store, 3, 0);
+    let kube = FakeKube::start(store);
+    let kubeconfig = dir.join(format!("kubeconfig-{name}"));
+    std::fs::write(&kubeconfig, kube.kubeconfig_named(name, &format!("{name}-admin"), "hsof")).expect("kubeconfig");
+    Region { kube: Some(kube), kubeconfig, exporter: Exporter::start(Script::default()) }
+}
+
+fn kubectl(r: &Region, args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&r.kubeconfig)
+        .args(["-n", "hsof"])
+        .args(args)
+        .output()
+        .expect("kubectl");
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Profile {
+    dir: tempfile::TempDir,
+}
+
+impl Profile {
+    fn hsofctl(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(hsof_tests::hsofctl())
+            .arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .args(args)
+            .output()
+            .expect("hsofctl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let (code, out, err) = self.hsofctl(&[&["--json"], args].concat());
+        (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out} {err}")))
+    }
+}
+
+fn profile(prod: &Region, dr: &Region) -> Profile {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let entry = |name: &str, role: &str, r: &Region| {
+        format!(
+            "[[clusters]]\nname = \"{name}\"\nrole = \"{role}\"\nkubeconfig = \"{}\"\ncontext = \"{name}\"\nhsof_health_url = \"{}\"\nprometheus_url = \"http://127.0.0.1:9\"\nalertmanager_url = \"http://127.0.0.1:9\"\n\n",
+            r.kubeconfig.display(),
+            r.exporter.url()
+        )
+    };
+    let text = format!(
+        "[endpoints]\nrequest_timeout_secs = 2\n\n{}{}",
+        entry("prod-eu", "primary", prod),
+        entry("dr-us", "dr", dr)
+    );
+    std::fs::write(dir.path().join("config.toml"), text).expect("config");
+    Profile { dir }
+}
+
+fn row<'a>(view: &'a Value, name: &str) -> &'a Value {
+    view["rows"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == name))
+        .unwrap_or_else(|| panic!("no row {name}: {view}"))
+}
+
+fn drift_keys(row: &Value) -> Vec<String> {
+    row["drift"]["differences"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|x| format!("{}.{}", x["area"].as_str().unwrap_or(""), x["key"].as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn two_clusters_side_by_side_with_drift_diff_and_one_unreachable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (prod, mut dr) = (region(dir.path(), "prod-eu"), region(dir.path(), "dr-us"));
+    let p = profile(&prod, &dr);
+
+    let (code, clusters) = p.json(&["clusters"]);
+    assert_eq!(code, 0, "{clusters}");
+    assert_eq!(clusters["current"], "prod-eu", "the primary is current by default");
+
+    // Both rows right, as kubectl sees each cluster.
+    let (_, view) = p.json(&["fleet"]);
+    assert_eq!(view["primary"], "prod-eu");
+    for (name, r) in [("prod-eu", &prod), ("dr-us", &dr)] {
+        let row = row(&view, name);
+        assert_eq!(row["reachable"], true, "{row}");
+        assert_eq!(row["health"], "HEALTHY", "{row}");
+        let replicas = kubectl(r, &["get", "deployment", "hsof-main", "-o", "jsonpath={.spec.replicas}"]);
+        assert_eq!(row["replicas_desired"].to_string(), replicas.trim(), "{name}");
+        let image =
+            kubectl(r, &["get", "deployment", "hsof-main", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+        assert_eq!(Some(image.rsplit(':').next().unwrap_or_default()), row["version"].as_str(), "{name}");
+        let gpus: i64 = kubectl(r, &["get", "nodes", "-o", "jsonpath={.items[*].status.allocatable.nvidia\\.com/gpu}"])
+            .split_whitespace()
+            .map(|g| g.parse::<i64>().expect("gpu count"))
+            .sum();
+        assert_eq!(row["gpu_capacity"], gpus, "{name}");
+        let backup = kubectl(r, &["get", "cronjob", "hsof-backup", "-o", "jsonpath={.status.lastSuccessfulTime}"]);
+        assert_eq!(row["last_backup"].as_str(), Some(backup.trim()), "{name}");
+        assert!(
+            row["problems"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|s| s.starts_with("AlertManager")))),
+            "what could not be read is named: {row}"
+        );
+    }
+    assert!(row(&view, "prod-eu")["drift"].is_null(), "the primary has no drift");
+    assert_eq!(drift_keys(row(&view, "dr-us")), Vec::<String>::new(), "the same seed: no drift");
+    let (code, same) = p.json(&["fleet", "diff", "prod-eu", "dr-us"]);
+    assert_eq!(code, 0, "{same}");
+
+    // A change on dr-us appears as drift, and the diff lists exactly what differs.
+    kubectl(&dr, &["scale", "deployment", "hsof-main", "--replicas=1"]);
+    kubectl(
+        &dr,
+        &["patch", "configmap", "hsof-config", "--type=merge", "-p", r#"{"data":{"log_level":"debug","dr_only":"1"}}"#],
+    );
+    kubectl(&dr, &["delete", "pdb", "hsof-pdb"]);
+    let (_, view) = p.json(&["fleet"]);
+    let dr_row = row(&view, "dr-us");
+    assert_eq!(drift_keys(dr_row), ["configmap.dr_only", "configmap.log_level", "deployment.replicas"], "{dr_row}");
+    assert_eq!(dr_row["level"], "warning", "{dr_row}");
+    let (code, diff) = p.json(&["fleet", "diff", "prod-eu", "dr-us"]);
+    assert_eq!(code, 1, "they differ");
+    let mut keys: Vec<String> = diff["comparison"]["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .map(|x| format!("{}.{}", x["area"].as_str().unwrap_or(""), x["key"].as_str().unwrap_or("")))
+        .collect();
+    keys.sort();
+    let ready_differs = kubectl(&dr, &["get", "deployment", "hsof-main", "-o", "jsonpath={.status.readyReplicas}"])
+        .trim()
+        != kubectl(&prod, &["get", "deployment", "hsof-main", "-o", "jsonpath={.status.readyReplicas}"]).trim();
+    let mut expected = vec![
+        "configmap.dr_only",
+        "configmap.log_level",
+        "deployment.replicas",
+        "pdb.pdb[hsof-pdb].maxUnavailable",
+        "pdb.pdb[hsof-pdb].minAvailable",
+    ];
+    if ready_differs {
+        expected.push("deployment.ready");
+    }
+    expected.sort();
+    assert_eq!(keys, expected, "{diff}");
+    assert!(diff["comparison"]["unknown"].as_array().is_some_and(Vec::is_empty), "{diff}");
+    let (_, text, _) = p.hsofctl(&["fleet", "diff", "prod-eu", "dr-us"]);
+    assert!(text.contains("log_level\n    - prod-eu: info\n    + dr-us: debug"), "{text}");
+
+    // --cluster NAME: the command works on that cluster's context and endpoints.
+    let (code, health) = p.json(&["--cluster", "dr-us", "health"]);
+    assert_eq!(code, 0, "{health}");
+    assert_eq!(health["freshness"]["source"], format!("HSOF {}", dr.exporter.url()), "{health}");
+    let (code, pods) = p.json(&["--cluster", "dr-us", "cluster", "deployments"]);
+    assert_eq!(code, 0, "{pods}");
+    assert!(pods.to_string().contains("\"replicas\":1"), "dr-us scaled to 1: {pods}");
+    let (code, _, err) = p.hsofctl(&["--cluster", "nowhere", "health"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("prod-eu (primary), dr-us (dr)"), "the names there are: {err}");
+
+    // dr-us goes away: its last known row stays, stale, named; prod-eu stays live.
+    drop(dr.kube.take());
+    let (code, view) = p.json(&["fleet"]);
+    assert_eq!(code, 1, "stale values need a look: {view}");
+    let gone = row(&view, "dr-us");
+    assert_eq!((gone["reachable"].clone(), gone["stale"].clone()), (Value::Bool(false), Value::Bool(true)), "{gone}");
+    assert_eq!(gone["replicas_desired"], 1, "its last known values: {gone}");
+    assert!(gone["problems"][0].as_str().is_some_and(|p| p.starts_with("Kubernetes:")), "{gone}");
+    let live = row(&view, "prod-eu");
+    assert_eq!((live["reachable"].clone(), live["stale"].clone()), (Value::Bool(true), Value::Bool(false)));
+    let (_, text, _) = p.hsofctl(&["fleet"]);
+    assert!(text.contains("UNREACHABLE · last known values from"), "{text}");
+    drop(prod);
+}
+
+#[test]
+fn a_bad_cluster_list_is_refused_and_a_missing_context_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prod = region(dir.path(), "prod-eu");
+    let p = profile(&prod, &prod);
+    // Two clusters with the same name: refused, each problem named.
+    let text = std::fs::read_to_string(p.dir.path().join("config.toml")).expect("read");
+    std::fs::write(p.dir.path().join("config.toml"), text.replace("name = \"dr-us\"", "name = \"prod-eu\""))
+        .expect("write");
+    let (code, _, err) = p.hsofctl(&["config", "validate"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("clusters[1].name") && err.contains("a name no other cluster has"), "{err}");
+
+    // A context the kubeconfig does not have, and a cluster without HSOF: each row says so.
+    let text = text.replacen("context = \"dr-us\"", "context = \"no-such-context\"", 1);
+    std::fs::write(p.dir.path().join("config.toml"), text).expect("write");
+    let (code, view) = p.json(&["fleet"]);
+    assert_eq!(code, 2, "{view}");
+    let dr = row(&view, "dr-us");
+    assert_eq!(dr["reachable"], false);
+    assert!(dr["problems"][0].as_str().is_some_and(|p| p.contains("no-such-context")), "{dr}");
+    assert!(
+        row(&view, "dr-us")["drift"]["unknown"][0].as_str().is_some_and(|u| u.contains("dr-us could not be read")),
+        "{view}"
+    );
+    kubectl(&prod, &["delete", "deployment", "hsof-main"]);
+    let (_, view) = p.json(&["fleet"]);
+    let prod_row = row(&view, "prod-eu");
+    assert!(
+        prod_row["problems"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|s| s.contains("HSOF is not installed here")))),
+        "{prod_row}"
+    );
+}
