@@ -10,12 +10,24 @@ mod calendar;
 mod connect;
 mod demo_offer;
 mod experiments_cluster;
+mod fleet;
 mod gpu;
 mod incidents;
 mod team;
 
-const SECTIONS: &[&str] =
-    &["overview", "cluster", "slos", "calendar", "incidents", "changes", "gpu", "experiments", "reports", "settings"];
+const SECTIONS: &[&str] = &[
+    "overview",
+    "fleet",
+    "cluster",
+    "slos",
+    "calendar",
+    "incidents",
+    "changes",
+    "gpu",
+    "experiments",
+    "reports",
+    "settings",
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn window_opens_with_title_and_status() {

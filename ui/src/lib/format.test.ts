@@ -49,16 +49,18 @@ describe("status colours", () => {
 describe("sections", () => {
   it("has every section of the mission with a unique shortcut", () => {
     expect(SECTIONS.map((s) => s.label)).toEqual([
-      "Overview", "Cluster", "SLOs & Alerts", "Calendar", "Incidents",
+      "Overview", "Fleet", "Cluster", "SLOs & Alerts", "Calendar", "Incidents",
       "Changes", "GPU", "Experiments", "Reports", "Settings",
     ]);
     expect(new Set(SECTIONS.map((s) => s.key)).size).toBe(SECTIONS.length);
   });
-  it("selects by Alt+digit only", () => {
+  it("selects by Alt+key only", () => {
     const k = (key: string, altKey = true) => ({ key, altKey, ctrlKey: false, metaKey: false });
     expect(sectionForKey(k("1"))).toBe("overview");
     expect(sectionForKey(k("0"))).toBe("settings");
     expect(sectionForKey(k("1", false))).toBeNull();
+    expect(sectionForKey(k("f"))).toBe("fleet");
+    expect(sectionForKey(k("F"))).toBe("fleet");
   });
   it("steps with wrap-around", () => {
     expect(stepSection("overview", -1)).toBe("settings");

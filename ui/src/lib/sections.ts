@@ -2,13 +2,13 @@
 // A section whose feature has not landed names the issue that brings it.
 
 export type SectionId =
-  | "overview" | "cluster" | "slos" | "calendar" | "incidents"
+  | "overview" | "fleet" | "cluster" | "slos" | "calendar" | "incidents"
   | "changes" | "gpu" | "experiments" | "reports" | "settings";
 
 export interface Section {
   id: SectionId;
   label: string;
-  /** Digit for Alt+digit (1..9, then 0). */
+  /** Key for Alt+key: digits 1..9, then 0; `f` for Fleet. */
   key: string;
   /** Set while the feature is not built yet: one plain line saying what brings it. */
   pending?: string;
@@ -16,6 +16,7 @@ export interface Section {
 
 export const SECTIONS: readonly Section[] = [
   { id: "overview", label: "Overview", key: "1" },
+  { id: "fleet", label: "Fleet", key: "f" },
   { id: "cluster", label: "Cluster", key: "2" },
   { id: "slos", label: "SLOs & Alerts", key: "3" },
   { id: "calendar", label: "Calendar", key: "4" },
@@ -30,7 +31,7 @@ export const SECTIONS: readonly Section[] = [
 /** The section an Alt+digit press selects, if any. */
 export function sectionForKey(e: { key: string; altKey: boolean; ctrlKey: boolean; metaKey: boolean }): SectionId | null {
   if (!e.altKey || e.ctrlKey || e.metaKey) return null;
-  return SECTIONS.find((s) => s.key === e.key)?.id ?? null;
+  return SECTIONS.find((s) => s.key === e.key.toLowerCase())?.id ?? null;
 }
 
 /** The section before or after `current`, wrapping around. */

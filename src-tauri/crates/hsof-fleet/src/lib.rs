@@ -243,16 +243,21 @@ pub struct FleetRow {
     /// The HSOF image tag the Deployment runs.
     pub version: Option<String>,
     /// Replicas ready / desired.
+    #[specta(type = Option<f64>)]
     pub replicas_ready: Option<i64>,
     /// Desired replicas.
+    #[specta(type = Option<f64>)]
     pub replicas_desired: Option<i64>,
     /// GPUs the nodes can allocate, and GPUs requested by pods on them.
+    #[specta(type = Option<f64>)]
     pub gpu_capacity: Option<i64>,
     /// GPUs requested.
+    #[specta(type = Option<f64>)]
     pub gpu_allocated: Option<i64>,
     /// The backup CronJob's last successful run (RFC 3339).
     pub last_backup: Option<String>,
     /// Its age in seconds when read.
+    #[specta(type = Option<f64>)]
     pub backup_age_secs: Option<i64>,
     /// Drift from the primary (none for the primary itself or when there is none to compare with).
     pub drift: Option<Comparison>,

@@ -19,7 +19,10 @@ export const commands = {
 	uiReady: (marks: PageMarks_Deserialize | null) => __TAURI_INVOKE<FirstPaint>("ui_ready", { marks }),
 	/**  What the app did recently, newest first. */
 	recentEvents: (limit: number) => typedError<AppEvent_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("recent_events", { limit })),
-	/**  The configuration in effect and its file's problem, if any. */
+	/**
+	 *  The configuration file as written (every cluster) and its problem, if any: what
+	 *  Settings edits and `save_config` takes.
+	 */
 	getConfig: () => __TAURI_INVOKE<LoadedConfig_Serialize>("get_config"),
 	/**  The built-in defaults (the runbook's values). */
 	defaultConfig: () => __TAURI_INVOKE<Config_Serialize>("default_config"),
@@ -38,6 +41,17 @@ export const commands = {
 	connectDiscover: (context: string) => typedError<ConnectReport_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_discover", { context })),
 	/**  Saves the chosen context and services to the configuration (audited). */
 	connectSave: (choice: ConnectChoice_Deserialize) => typedError<LoadedConfig_Serialize, IpcError_Serialize>(__TAURI_INVOKE("connect_save", { choice })),
+	/**  The clusters and the current one (the header's switcher). */
+	clustersList: () => __TAURI_INVOKE<ClustersView>("clusters_list"),
+	/**
+	 *  Shows cluster `name` in the window (every screen, the poller, the tray); the page
+	 *  reloads after, so no screen holds the previous cluster's data.
+	 */
+	clusterSwitch: (name: string) => typedError<ClustersView, IpcError_Serialize>(__TAURI_INVOKE("cluster_switch", { name })),
+	/**  Every cluster at once. */
+	fleetView: () => typedError<FleetView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("fleet_view")),
+	/**  Two clusters compared. */
+	fleetDiff: (a: string, b: string) => typedError<FleetDiff_Serialize, IpcError_Serialize>(__TAURI_INVOKE("fleet_diff", { a, b })),
 	/**  The demo the window shows, or null when it shows the user's own profile. */
 	demoShown: () => __TAURI_INVOKE<DemoShown | null>("demo_shown"),
 	/**
@@ -285,6 +299,16 @@ gates: GateSet };
 /**  An alert as AlertManager holds it. */
 export type Alert = Alert_Serialize | Alert_Deserialize;
 
+/**  Firing alerts by severity. */
+export type AlertCounts = {
+	/**  `severity=critical`. */
+	critical: number,
+	/**  `severity=warning`. */
+	warning: number,
+	/**  Anything else. */
+	other: number,
+};
+
 /**  Alerts of one severity. */
 export type AlertGroup = AlertGroup_Serialize | AlertGroup_Deserialize;
 
@@ -515,6 +539,25 @@ export type BackendChoice =
 "cpu" | 
 /**  The CUDA backend; an error naming what is missing when it cannot start. */
 "gpu";
+
+/**  One SLO's error budget left, as a share (negative: overspent). */
+export type Budget = Budget_Serialize | Budget_Deserialize;
+
+/**  One SLO's error budget left, as a share (negative: overspent). */
+export type Budget_Deserialize = {
+	/**  The SLO (`availability`, `latency`, `throughput`, `quality`). */
+	slo: string,
+	/**  Budget left over the window, 1 = untouched; none when not computable. */
+	left?: number | null,
+};
+
+/**  One SLO's error budget left, as a share (negative: overspent). */
+export type Budget_Serialize = {
+	/**  The SLO (`availability`, `latency`, `throughput`, `quality`). */
+	slo: string,
+	/**  Budget left over the window, 1 = untouched; none when not computable. */
+	left: number | null,
+};
 
 /**  One condition: both windows burn faster than `factor`. */
 export type BurnCondition = {
@@ -843,6 +886,89 @@ export type ClusterConfig_Serialize = {
 	discovery_namespaces: string[],
 };
 
+/**
+ *  One `[[clusters]]` entry. Empty keys take the `[cluster]` / `[endpoints]` value, except
+ *  the three endpoints, which are the cluster's own (empty: not configured for it yet;
+ *  `hsofctl connect --cluster NAME --save` finds them through its service proxy).
+ */
+export type ClusterEntry = ClusterEntry_Serialize | ClusterEntry_Deserialize;
+
+/**
+ *  One `[[clusters]]` entry. Empty keys take the `[cluster]` / `[endpoints]` value, except
+ *  the three endpoints, which are the cluster's own (empty: not configured for it yet;
+ *  `hsofctl connect --cluster NAME --save` finds them through its service proxy).
+ */
+export type ClusterEntry_Deserialize = {
+	/**  A short name such as `prod-eu` (lowercase letters, digits and `-`). */
+	name?: string,
+	/**  `primary`, `dr` or `staging`. */
+	role?: ClusterRole,
+	/**  Kubeconfig file; empty: `cluster.kubeconfig`. */
+	kubeconfig?: string,
+	/**  Kubeconfig context; empty: the kubeconfig's current context. */
+	context?: string,
+	/**  Namespace HSOF runs in; empty: `cluster.namespace`. */
+	namespace?: string,
+	/**  HSOF health base URL or `k8s-service://NS/NAME:PORT`. */
+	hsof_health_url?: string,
+	/**  Prometheus base URL or `k8s-service://NS/NAME:PORT`. */
+	prometheus_url?: string,
+	/**  AlertManager base URL or `k8s-service://NS/NAME:PORT`. */
+	alertmanager_url?: string,
+	/**  Grafana base URL; empty: `endpoints.grafana_url`. */
+	grafana_url?: string,
+};
+
+/**
+ *  One `[[clusters]]` entry. Empty keys take the `[cluster]` / `[endpoints]` value, except
+ *  the three endpoints, which are the cluster's own (empty: not configured for it yet;
+ *  `hsofctl connect --cluster NAME --save` finds them through its service proxy).
+ */
+export type ClusterEntry_Serialize = {
+	/**  A short name such as `prod-eu` (lowercase letters, digits and `-`). */
+	name: string,
+	/**  `primary`, `dr` or `staging`. */
+	role: ClusterRole,
+	/**  Kubeconfig file; empty: `cluster.kubeconfig`. */
+	kubeconfig: string,
+	/**  Kubeconfig context; empty: the kubeconfig's current context. */
+	context: string,
+	/**  Namespace HSOF runs in; empty: `cluster.namespace`. */
+	namespace: string,
+	/**  HSOF health base URL or `k8s-service://NS/NAME:PORT`. */
+	hsof_health_url: string,
+	/**  Prometheus base URL or `k8s-service://NS/NAME:PORT`. */
+	prometheus_url: string,
+	/**  AlertManager base URL or `k8s-service://NS/NAME:PORT`. */
+	alertmanager_url: string,
+	/**  Grafana base URL; empty: `endpoints.grafana_url`. */
+	grafana_url: string,
+};
+
+/**
+ *  A cluster as the app uses it: the entry's name and role, and the key under which its
+ *  monitoring history is kept in the store.
+ */
+export type ClusterRef = {
+	/**  Name (`--cluster NAME`). */
+	name: string,
+	/**  Role. */
+	role: ClusterRole,
+	/**  The kubeconfig context (empty: the kubeconfig's current one). */
+	context: string,
+	/**  True for the single cluster of a file without `[[clusters]]`. */
+	implicit: boolean,
+};
+
+/**  What a cluster is for: the DR drill fails over from the primary to a `dr` cluster. */
+export type ClusterRole = 
+/**  Serves production; drift is measured against it. */
+"primary" | 
+/**  The disaster-recovery region the monthly drill fails over to. */
+"dr" | 
+/**  Pre-production. */
+"staging";
+
 /**  Where a run goes on the cluster (part of [`ExperimentRequest`]). */
 export type ClusterRun = ClusterRun_Serialize | ClusterRun_Deserialize;
 
@@ -947,6 +1073,14 @@ export type ClusterView_Serialize = {
 	generation: number | null,
 };
 
+/**  The clusters the configuration names and the one the window shows. */
+export type ClustersView = {
+	/**  In file order. */
+	clusters: ClusterRef[],
+	/**  The window's cluster. */
+	current: string,
+};
+
 /**  Which side of the threshold breaches. */
 export type Cmp = 
 /**  Value above the threshold breaches. */
@@ -977,6 +1111,25 @@ export type ColumnPreview = {
 	first_values: string[],
 	/**  Rows scanned. */
 	rows_scanned: number,
+};
+
+/**  What comparing two clusters found: what differs, and what could not be compared. */
+export type Comparison = Comparison_Serialize | Comparison_Deserialize;
+
+/**  What comparing two clusters found: what differs, and what could not be compared. */
+export type Comparison_Deserialize = {
+	/**  Facts that differ, by area then key. */
+	differences: Difference_Deserialize[],
+	/**  Areas that could not be compared, each with why (`deployment: not readable on dr-us: forbidden`). */
+	unknown: string[],
+};
+
+/**  What comparing two clusters found: what differs, and what could not be compared. */
+export type Comparison_Serialize = {
+	/**  Facts that differ, by area then key. */
+	differences: Difference_Serialize[],
+	/**  Areas that could not be compared, each with why (`deployment: not readable on dr-us: forbidden`). */
+	unknown: string[],
 };
 
 /**  One component's state and why. */
@@ -1082,6 +1235,11 @@ export type Config_Deserialize = {
 	experiments?: ExperimentsConfig_Deserialize,
 	/**  Look and feel. */
 	ui?: UiConfig_Deserialize,
+	/**
+	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
+	 *  `[endpoints]` describe.
+	 */
+	clusters?: ClusterEntry_Deserialize[],
 };
 
 /**  The whole configuration file. */
@@ -1110,6 +1268,11 @@ export type Config_Serialize = {
 	experiments: ExperimentsConfig_Serialize,
 	/**  Look and feel. */
 	ui: UiConfig_Serialize,
+	/**
+	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
+	 *  `[endpoints]` describe.
+	 */
+	clusters: ClusterEntry_Serialize[],
 };
 
 /**  One source as configured. */
@@ -1577,6 +1740,33 @@ export type DfRow = {
 	use_percent: number,
 	/**  Mount point. */
 	mounted_on: string,
+};
+
+/**  One fact that differs: its value on each side (`None`: not there on that side). */
+export type Difference = Difference_Serialize | Difference_Deserialize;
+
+/**  One fact that differs: its value on each side (`None`: not there on that side). */
+export type Difference_Deserialize = {
+	/**  Area (`deployment`, `configmap`, …). */
+	area: string,
+	/**  Fact within it; `*` for the whole area (present on one side only). */
+	key: string,
+	/**  On the first cluster. */
+	a?: string | null,
+	/**  On the second. */
+	b?: string | null,
+};
+
+/**  One fact that differs: its value on each side (`None`: not there on that side). */
+export type Difference_Serialize = {
+	/**  Area (`deployment`, `configmap`, …). */
+	area: string,
+	/**  Fact within it; `*` for the whole area (present on one side only). */
+	key: string,
+	/**  On the first cluster. */
+	a: string | null,
+	/**  On the second. */
+	b: string | null,
 };
 
 /**  What discovery found in the namespaces it looked in. */
@@ -2311,6 +2501,159 @@ export type FinalSize =
 export type FirstPaint = {
 	/**  Milliseconds from process start to the UI's first paint. */
 	ms: number | null,
+};
+
+/**  Two clusters compared. */
+export type FleetDiff = FleetDiff_Serialize | FleetDiff_Deserialize;
+
+/**  Two clusters compared. */
+export type FleetDiff_Deserialize = {
+	/**  The first cluster. */
+	a: string,
+	/**  The second. */
+	b: string,
+	/**  What differs and what could not be compared. */
+	comparison: Comparison_Deserialize,
+	/**  The comparison as text (`-` the first, `+` the second). */
+	text: string,
+	/**  When read (RFC 3339). */
+	generated_at: string,
+};
+
+/**  Two clusters compared. */
+export type FleetDiff_Serialize = {
+	/**  The first cluster. */
+	a: string,
+	/**  The second. */
+	b: string,
+	/**  What differs and what could not be compared. */
+	comparison: Comparison_Serialize,
+	/**  The comparison as text (`-` the first, `+` the second). */
+	text: string,
+	/**  When read (RFC 3339). */
+	generated_at: string,
+};
+
+/**  One cluster on the fleet screen. */
+export type FleetRow = FleetRow_Serialize | FleetRow_Deserialize;
+
+/**  One cluster on the fleet screen. */
+export type FleetRow_Deserialize = {
+	/**  Its name in the configuration. */
+	name: string,
+	/**  `primary`, `dr` or `staging`. */
+	role: string,
+	/**  The kubeconfig context. */
+	context: string,
+	/**  Whether its API server answered this time. */
+	reachable: boolean,
+	/**  Why not, or what else failed (one line each). */
+	problems: string[],
+	/**  HSOF's overall health (`HEALTHY`, `WARNING`, `CRITICAL`), when its health answered. */
+	health?: string | null,
+	/**  The four SLOs' budget left. */
+	budgets: Budget_Deserialize[],
+	/**  Firing alerts; none when AlertManager could not be read (never a zero for what was not seen). */
+	alerts?: AlertCounts | null,
+	/**  The HSOF image tag the Deployment runs. */
+	version?: string | null,
+	/**  Replicas ready / desired. */
+	replicas_ready?: number | null,
+	/**  Desired replicas. */
+	replicas_desired?: number | null,
+	/**  GPUs the nodes can allocate, and GPUs requested by pods on them. */
+	gpu_capacity?: number | null,
+	/**  GPUs requested. */
+	gpu_allocated?: number | null,
+	/**  The backup CronJob's last successful run (RFC 3339). */
+	last_backup?: string | null,
+	/**  Its age in seconds when read. */
+	backup_age_secs?: number | null,
+	/**  Drift from the primary (none for the primary itself or when there is none to compare with). */
+	drift?: Comparison_Deserialize | null,
+	/**  When these values were read (RFC 3339). */
+	fetched_at: string,
+	/**  True when the cluster could not be read now and these are its last known values. */
+	stale: boolean,
+	/**  The verdict. */
+	level: RowLevel,
+};
+
+/**  One cluster on the fleet screen. */
+export type FleetRow_Serialize = {
+	/**  Its name in the configuration. */
+	name: string,
+	/**  `primary`, `dr` or `staging`. */
+	role: string,
+	/**  The kubeconfig context. */
+	context: string,
+	/**  Whether its API server answered this time. */
+	reachable: boolean,
+	/**  Why not, or what else failed (one line each). */
+	problems: string[],
+	/**  HSOF's overall health (`HEALTHY`, `WARNING`, `CRITICAL`), when its health answered. */
+	health: string | null,
+	/**  The four SLOs' budget left. */
+	budgets: Budget_Serialize[],
+	/**  Firing alerts; none when AlertManager could not be read (never a zero for what was not seen). */
+	alerts: AlertCounts | null,
+	/**  The HSOF image tag the Deployment runs. */
+	version: string | null,
+	/**  Replicas ready / desired. */
+	replicas_ready: number | null,
+	/**  Desired replicas. */
+	replicas_desired: number | null,
+	/**  GPUs the nodes can allocate, and GPUs requested by pods on them. */
+	gpu_capacity: number | null,
+	/**  GPUs requested. */
+	gpu_allocated: number | null,
+	/**  The backup CronJob's last successful run (RFC 3339). */
+	last_backup: string | null,
+	/**  Its age in seconds when read. */
+	backup_age_secs: number | null,
+	/**  Drift from the primary (none for the primary itself or when there is none to compare with). */
+	drift: Comparison_Serialize | null,
+	/**  When these values were read (RFC 3339). */
+	fetched_at: string,
+	/**  True when the cluster could not be read now and these are its last known values. */
+	stale: boolean,
+	/**  The verdict. */
+	level: RowLevel,
+};
+
+/**  What the fleet screen and `hsofctl fleet` show. */
+export type FleetView = FleetView_Serialize | FleetView_Deserialize;
+
+/**  What the fleet screen and `hsofctl fleet` show. */
+export type FleetView_Deserialize = {
+	/**  One row per cluster, in file order. */
+	rows: FleetRow_Deserialize[],
+	/**  The cluster the window (or command) is on. */
+	current: string,
+	/**  The cluster drift is measured against. */
+	primary?: string | null,
+	/**  The worst row. */
+	worst: RowLevel,
+	/**  When read (RFC 3339). */
+	generated_at: string,
+	/**  How long reading every cluster took, milliseconds. */
+	took_ms: number | null,
+};
+
+/**  What the fleet screen and `hsofctl fleet` show. */
+export type FleetView_Serialize = {
+	/**  One row per cluster, in file order. */
+	rows: FleetRow_Serialize[],
+	/**  The cluster the window (or command) is on. */
+	current: string,
+	/**  The cluster drift is measured against. */
+	primary: string | null,
+	/**  The worst row. */
+	worst: RowLevel,
+	/**  When read (RFC 3339). */
+	generated_at: string,
+	/**  How long reading every cluster took, milliseconds. */
+	took_ms: number | null,
 };
 
 /**  What a follow reports as it goes. */
@@ -3675,6 +4018,11 @@ export type MonitorTick = {
 	worst: Level,
 	/**  Titles of the active threshold rules. */
 	active: string[],
+	/**
+	 *  With several clusters: the other clusters that need a look (`dr-us: warning`), from
+	 *  the last fleet read; `worst` includes them.
+	 */
+	fleet: string[],
 };
 
 /**
@@ -4302,6 +4650,17 @@ export type RolloutStatus = {
 	/**  Available replicas. */
 	available: number,
 };
+
+/**  One scale for every cluster's state, as the header pill and the tray show it. */
+export type RowLevel = 
+/**  Healthy, no alert, in budget, no drift. */
+"ok" | 
+/**  Not known (health not configured or not answering, nothing stale to show). */
+"unknown" | 
+/**  Needs a look: a warning, drift from the primary, values that are stale. */
+"warning" | 
+/**  Unreachable, critical health, a critical alert or a budget spent. */
+"critical";
 
 /**  One threshold rule. */
 export type Rule = {
