@@ -110,3 +110,39 @@ impl Cluster {
         Ok(JobOutcome { name: name.into(), state: state.into(), logs })
     }
 }
+
+/// The team's own Job manifest (the runbook's `deployment/testing/backup-restore-test.yaml`:
+/// volumes, service account, resources, env from Secrets, node selector as they wrote it)
+/// as the Job to create: only the name (`name`), the namespace and the labels the app adds
+/// change. A document that is not a `batch/v1` Job is refused with what it is.
+pub fn job_from_manifest(
+    yaml: &str,
+    name: &str,
+    namespace: &str,
+    labels: &[(&str, &str)],
+) -> Result<k8s_openapi::api::batch::v1::Job, ClusterError> {
+    let value: serde_json::Value = serde_norway::from_str(yaml)
+        .map_err(|e| ClusterError::Invalid(format!("the Job manifest is not YAML: {e}")))?;
+    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    let api_version = value.get("apiVersion").and_then(|k| k.as_str()).unwrap_or("");
+    if kind != "Job" || api_version != "batch/v1" {
+        return Err(ClusterError::Invalid(format!(
+            "the manifest is a {} {}, not a batch/v1 Job",
+            if api_version.is_empty() { "(no apiVersion)" } else { api_version },
+            if kind.is_empty() { "(no kind)" } else { kind }
+        )));
+    }
+    let mut job: k8s_openapi::api::batch::v1::Job = serde_json::from_value(value)
+        .map_err(|e| ClusterError::Invalid(format!("the Job manifest does not describe a Job: {e}")))?;
+    job.metadata.name = Some(name.to_string());
+    job.metadata.generate_name = None;
+    job.metadata.namespace = Some(namespace.to_string());
+    job.metadata.resource_version = None;
+    job.metadata.uid = None;
+    job.status = None;
+    let l = job.metadata.labels.get_or_insert_with(Default::default);
+    for (k, v) in labels {
+        l.insert((*k).to_string(), (*v).to_string());
+    }
+    Ok(job)
+}

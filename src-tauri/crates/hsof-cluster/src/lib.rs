@@ -34,7 +34,7 @@ pub use error::ClusterError;
 pub use exec_path::{exec_path_pending, set_exec_path};
 pub use follow::{split_timestamped, FollowEvent, LogCursor, LogLine};
 pub use forward::{ProxyTarget, ServiceProxy};
-pub use jobs::{JobOutcome, JobTemplate};
+pub use jobs::{job_from_manifest, JobOutcome, JobTemplate};
 pub use live::{Live, WatchState};
 pub use objects::{deployment_facts, HsofNames};
 pub use permissions::{PermissionCache, PermissionScope};

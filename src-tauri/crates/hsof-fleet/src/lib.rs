@@ -5,6 +5,8 @@
 //! [`worst`]). Nothing here does I/O; an area that could not be read is carried as such,
 //! so a comparison never reports "the same" for what it did not see.
 
+pub mod drill;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,7 @@
 
 mod audit;
 mod calendar;
+mod dr;
 mod error;
 mod events;
 mod experiments;
@@ -26,6 +27,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry, PendingIntent};
 pub use calendar::{JobRecord, NewStepResult, RunRecord, StepRecord, WindowRecord};
+pub use dr::DrillRow;
 pub use error::StoreError;
 pub use events::AppEvent;
 pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};

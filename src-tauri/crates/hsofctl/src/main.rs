@@ -8,6 +8,7 @@ mod cluster;
 mod connect;
 mod dataset;
 mod demo;
+mod dr;
 mod fleet;
 mod gpu;
 mod incident;
@@ -166,6 +167,12 @@ enum Command {
         #[command(subcommand)]
         cmd: Option<fleet::FleetCmd>,
     },
+    /// The monthly DR drill: `dr drill [--dr NAME] --yes`, `dr list`, `dr show ID`,
+    /// `dr rollback ID`
+    Dr {
+        #[command(subcommand)]
+        cmd: dr::DrCmd,
+    },
     /// What the app did (starts, first paint, saves), newest first
     Events {
         /// Only this kind, e.g. app.first_paint
@@ -285,7 +292,14 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     };
     match &cli.command {
         Command::Clusters => fleet::clusters(&ctx, out),
-        Command::Fleet { cmd: None } => return Ok(ExitCode::from(block_on(fleet::fleet(&ctx, out))?)),
+        Command::Dr { cmd } => {
+            dr::warn_pending(&ctx);
+            return Ok(ExitCode::from(block_on(dr::run(&ctx, cmd, out))?));
+        }
+        Command::Fleet { cmd: None } => {
+            dr::warn_pending(&ctx);
+            return Ok(ExitCode::from(block_on(fleet::fleet(&ctx, out))?));
+        }
         Command::Fleet { cmd: Some(cmd) } => return Ok(ExitCode::from(block_on(fleet::diff(&ctx, cmd, out))?)),
         Command::Doctor => {
             let d = ctx.doctor(Utc::now());

@@ -65,6 +65,36 @@ impl AppContext {
         self.occurrence(key, now)
     }
 
+    /// Records an automated step's result on occurrence `key` (a DR drill records each
+    /// part it covered this way).
+    pub(crate) fn record_automated_step(
+        &self,
+        key: &str,
+        step_id: &str,
+        verdict: &str,
+        output: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let (o, p) = self.occurrence_and_procedure(key)?;
+        if !p.steps.iter().any(|s| s.id == step_id) {
+            return Err(Error::NotFound(format!("procedure {} has no step {step_id:?}", p.id)));
+        }
+        self.store()?.record_step(&hsof_store::NewStepResult {
+            occurrence_key: key,
+            procedure_id: &p.id,
+            starts_at: &ts(o.start),
+            step_id,
+            at: &ts(Utc::now().max(now)),
+            by: actor,
+            automated: true,
+            verdict,
+            output,
+            note: None,
+        })?;
+        Ok(())
+    }
+
     async fn perform(&self, action: &Action, actor: &str, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
         let deployment = self.config().config.cluster.deployment;
         Ok(match action {
@@ -211,6 +241,42 @@ impl AppContext {
                     _ => "unknown",
                 };
                 (verdict, format!("job/{} {}\n{}", done.name, done.state, done.logs))
+            }
+            Action::DrDrill { part } => {
+                // One drill covers every DR part; it records each on this occurrence itself.
+                let rec = self.dr_drill(None, actor, |_| {}).await?;
+                use hsof_fleet::drill::{StepId, Verdict as V};
+                let ids: &[StepId] = match part.as_str() {
+                    "failover" => &[StepId::Failover],
+                    "recovery" => &[StepId::Failover, StepId::Failback],
+                    "communication" => &[StepId::Communication],
+                    "contacts" => &[StepId::Communication, StepId::Escalation],
+                    _ => &[StepId::Escalation],
+                };
+                let verdicts: Vec<V> = ids.iter().map(|i| rec.step(*i).verdict).collect();
+                let verdict = if verdicts.iter().all(|v| *v == V::Pass) {
+                    "pass"
+                } else if verdicts.contains(&V::Fail) {
+                    "fail"
+                } else {
+                    "unknown"
+                };
+                let card = rec.scorecard();
+                let mut out = format!(
+                    "DR drill #{} {} → {}: {} ({} of {} steps passed)
+",
+                    rec.id,
+                    rec.primary,
+                    rec.dr,
+                    if card.passed { "passed" } else { "not passed" },
+                    card.steps_passed,
+                    card.steps_total
+                );
+                for i in ids {
+                    let s = rec.step(*i);
+                    out.push_str(&format!("{}: {:?}\n{}\n", s.title, s.verdict, s.evidence.trim_end()));
+                }
+                (verdict, out)
             }
             Action::EvaluateGates { gates } => {
                 let view = self.gates(now).await?;

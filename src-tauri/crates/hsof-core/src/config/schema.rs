@@ -33,9 +33,45 @@ pub struct Config {
     pub experiments: ExperimentsConfig,
     /// Look and feel.
     pub ui: UiConfig,
+    /// The monthly DR drill: targets and timings.
+    pub dr: DrConfig,
     /// The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
     /// `[endpoints]` describe.
     pub clusters: Vec<super::ClusterEntry>,
+}
+
+/// `[dr]`: the monthly DR drill (second Monday).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(deny_unknown_fields, default)]
+pub struct DrConfig {
+    /// Recovery time objective, minutes: failover start to HSOF healthy in the DR cluster.
+    pub rto_target_minutes: f64,
+    /// Recovery point objective, hours: the age of the backup a restore brings back.
+    pub rpo_target_hours: f64,
+    /// How long the restore Job may take, seconds.
+    pub restore_timeout_secs: u32,
+    /// How long the DR cluster may take to be ready and healthy, seconds.
+    pub failover_timeout_secs: u32,
+    /// How long the DR cluster is kept serving (smoke checks repeated) before failing back, seconds.
+    pub failover_hold_secs: u32,
+    /// Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary.
+    pub dr_replicas: u32,
+    /// The team's restore Job manifest (YAML file); empty: `[jobs]`'s backup-restore-test image and command.
+    pub restore_job_manifest: String,
+}
+
+impl Default for DrConfig {
+    fn default() -> Self {
+        Self {
+            rto_target_minutes: 30.0,
+            rpo_target_hours: 26.0,
+            restore_timeout_secs: 1800,
+            failover_timeout_secs: 900,
+            failover_hold_secs: 60,
+            dr_replicas: 0,
+            restore_job_manifest: String::new(),
+        }
+    }
 }
 
 /// `[cluster]`

@@ -253,6 +253,13 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     ] {
         p.check(key, !q.trim().is_empty(), "a PromQL expression", "an empty string");
     }
+    let dr = &config.dr;
+    p.positive("dr.rto_target_minutes", dr.rto_target_minutes);
+    p.positive("dr.rpo_target_hours", dr.rpo_target_hours);
+    p.range_u("dr.restore_timeout_secs", dr.restore_timeout_secs, 1, 86_400);
+    p.range_u("dr.failover_timeout_secs", dr.failover_timeout_secs, 10, 7200);
+    p.range_u("dr.failover_hold_secs", dr.failover_hold_secs, 0, 3600);
+    p.range_u("dr.dr_replicas", dr.dr_replicas, 0, 50);
     super::clusters::validate_clusters(config, &mut |problem| p.0.push(problem));
     p.0
 }

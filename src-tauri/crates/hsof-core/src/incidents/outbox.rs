@@ -144,7 +144,7 @@ impl AppContext {
         Ok(self.store()?.slack_retry_now(outbox_id, &ts(now))?)
     }
 
-    fn webhook_url(&self) -> Result<String, String> {
+    pub(crate) fn webhook_url(&self) -> Result<String, String> {
         let name = self.config().config.slack.webhook_secret;
         match self.secrets().get(&name) {
             Ok(v) if !v.expose().trim().is_empty() => Ok(v.expose().trim().to_string()),

@@ -120,12 +120,21 @@ pub enum Action {
         /// One of [`JOBS`].
         job: String,
     },
+    /// The DR drill (restore test, failover and fail-back with RTO and RPO, communication
+    /// and escalation checks); one drill records every part it covers.
+    DrDrill {
+        /// The part this step is: `failover`, `recovery`, `communication`, `contacts` or `escalation`.
+        part: String,
+    },
     /// Evaluate a set of quality gates.
     EvaluateGates {
         /// Which set.
         gates: GateSet,
     },
 }
+
+/// The parts of the DR drill a step can stand for.
+pub const DR_PARTS: [&str; 5] = ["failover", "recovery", "communication", "contacts", "escalation"];
 
 /// The runbook's two sets of quality gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -299,6 +308,14 @@ fn parse_step(ctx: &Context<'_>, index: usize, mut table: toml::Table) -> Result
             return Err(ctx.error(
                 Some(&format!("{prefix}action.job")),
                 format!("unknown job `{job}`; expected one of {}", JOBS.join(", ")),
+            ));
+        }
+    }
+    if let Some(Action::DrDrill { part }) = &action {
+        if !DR_PARTS.contains(&part.as_str()) {
+            return Err(ctx.error(
+                Some(&format!("{prefix}action.part")),
+                format!("unknown DR drill part `{part}`; expected one of {}", DR_PARTS.join(", ")),
             ));
         }
     }

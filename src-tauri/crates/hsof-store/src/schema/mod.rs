@@ -3,6 +3,7 @@
 
 mod calendar;
 mod core;
+mod dr;
 mod experiments;
 mod gpu;
 mod incidents;
@@ -27,6 +28,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(team::calendar_steps());
     all.extend(experiments::cluster_steps());
     all.extend(monitor::cluster_steps());
+    all.extend(dr::steps());
     all
 }
 

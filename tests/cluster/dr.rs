@@ -1,0 +1,255 @@
+//! The monthly DR drill between two fake API servers, through the real `hsofctl` and judged
+//! by the real `kubectl`: the restore Job runs and is cleaned up, the DR cluster is scaled
+//! up and back, RTO and RPO are recorded, the calendar's monthly-dr-test occurrence gets
+//! every part, a drill killed half-way is found and rolled back, and the faults (a failing
+//! restore, a DR cluster without HSOF, read-only, a backup older than the RPO target) are
+//! each named with nothing left scaled up.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use hsof_tests::exporter::{Exporter, Script};
+use hsof_tests::webhook::{Answer, Webhook};
+use serde_json::Value;
+
+struct Region {
+    kube: FakeKube,
+    kubeconfig: PathBuf,
+    exporter: Exporter,
+}
+
+fn region(dir: &Path, name: &str, replicas: i64) -> Region {
+    let mut store = Store::default();
+    seed_hsof(&mut store, replicas, 0);
+    let kube = FakeKube::start(store);
+    let kubeconfig = dir.join(format!("kubeconfig-{name}"));
+    std::fs::write(&kubeconfig, kube.kubeconfig_named(name, &format!("{name}-admin"), "hsof")).expect("kubeconfig");
+    Region { kube, kubeconfig, exporter: Exporter::start(Script::default()) }
+}
+
+fn kubectl(r: &Region, args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&r.kubeconfig)
+        .args(["-n", "hsof"])
+        .args(args)
+        .output()
+        .expect("kubectl");
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn replicas(r: &Region) -> String {
+    kubectl(r, &["get", "deployment", "hsof-main", "-o", "jsonpath={.spec.replicas}"]).trim().to_string()
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    prod: Region,
+    dr: Region,
+    hook: Webhook,
+}
+
+impl Setup {
+    fn new(hold_secs: u32, extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let prod = region(dir.path(), "prod-eu", 3);
+        let dr = region(dir.path(), "dr-us", 0);
+        let hook = Webhook::start(Answer::Ok);
+        let entry = |name: &str, role: &str, r: &Region| {
+            format!(
+                "[[clusters]]\nname = \"{name}\"\nrole = \"{role}\"\nkubeconfig = \"{}\"\ncontext = \"{name}\"\nhsof_health_url = \"{}\"\nprometheus_url = \"http://127.0.0.1:9\"\nalertmanager_url = \"http://127.0.0.1:9\"\n\n",
+                r.kubeconfig.display(),
+                r.exporter.url()
+            )
+        };
+        let text = format!(
+            "[endpoints]\nrequest_timeout_secs = 2\n\n[dr]\nfailover_hold_secs = {hold_secs}\nfailover_timeout_secs = 30\nrestore_timeout_secs = 30\n{extra}\n{}{}",
+            entry("prod-eu", "primary", &prod),
+            entry("dr-us", "dr", &dr)
+        );
+        std::fs::write(dir.path().join("config.toml"), text).expect("config");
+        let s = Setup { dir, prod, dr, hook };
+        let mut child = s.cmd(&["secret", "set", "slack-webhook"]).stdin(Stdio::piped()).spawn().expect("hsofctl");
+        child.stdin.take().expect("stdin").write_all(s.hook.url.as_bytes()).expect("write");
+        assert!(child.wait().expect("wait").success());
+        s
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(hsof_tests::hsofctl());
+        c.arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+            .env_remove("LD_PRELOAD")
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd(args).output().expect("hsofctl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value, String) {
+        let (code, out, err) = self.run(&[&["--json"], args].concat());
+        let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out} {err}"));
+        (code, v, err)
+    }
+}
+
+fn verdict(drill: &Value, step: &str) -> String {
+    drill["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["id"] == step))
+        .map(|x| x["verdict"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_drill_restores_fails_over_measures_rto_and_rpo_and_puts_everything_back() {
+    let s = Setup::new(1, "");
+    // Without --yes it only says what it would do.
+    let (code, plan, _) = s.run(&["dr", "drill"]);
+    assert_eq!(code, 0, "{plan}");
+    assert!(plan.contains("not run: add --yes") && plan.contains("scale hsof-main in dr-us"), "{plan}");
+    assert_eq!(replicas(&s.dr), "0");
+
+    let (code, v, err) = s.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    let d = &v["drill"];
+    assert_eq!(v["scorecard"]["passed"], true, "{v}");
+    for step in ["preflight", "backup-restore", "failover", "failback", "communication", "escalation"] {
+        assert_eq!(verdict(d, step), "pass", "{step}: {d}");
+    }
+    assert!(d["rto_secs"].as_f64().is_some_and(|r| r >= 0.0 && r < 30.0), "{d}");
+    // RPO: the age of the primary's last successful backup, as kubectl reads it.
+    let last = kubectl(&s.prod, &["get", "cronjob", "hsof-backup", "-o", "jsonpath={.status.lastSuccessfulTime}"]);
+    let age = (chrono::Utc::now()
+        - chrono::DateTime::parse_from_rfc3339(last.trim()).expect("time").with_timezone(&chrono::Utc))
+    .num_seconds() as f64;
+    assert!((d["rpo_secs"].as_f64().expect("rpo") - age).abs() < 60.0, "{d}");
+    assert_eq!(d["restored"], true);
+    assert_eq!(d["before"]["replicas"], 0);
+    // Everything the drill changed is back; what it created is gone.
+    assert_eq!(replicas(&s.dr), "0", "dr-us back as before");
+    assert_eq!(replicas(&s.prod), "3", "the primary untouched");
+    let jobs = kubectl(&s.prod, &["get", "jobs", "-o", "name"]);
+    assert!(!jobs.contains("backup-restore-test"), "the restore Job is cleaned up: {jobs}");
+    // The communication test reached Slack, marked as a test.
+    assert!(s.hook.bodies().iter().any(|b| b.to_string().contains("[TEST] HSOF DR drill")), "{:?}", s.hook.bodies());
+    // Audited: the scale up and back in dr-us, the Job in prod-eu, the drill itself.
+    let (_, audit, _) = s.json(&["audit", "list"]);
+    let actions: Vec<String> =
+        audit.as_array().expect("rows").iter().map(|a| a["action"].as_str().unwrap_or("").to_string()).collect();
+    assert!(actions.iter().filter(|a| a.as_str() == "scale").count() >= 2, "{actions:?}");
+    assert!(actions.iter().any(|a| a == "job.run") && actions.iter().any(|a| a == "dr.drill"), "{actions:?}");
+    // The calendar's DR occurrence carries every part the drill covered.
+    let (_, occ, _) = s.json(&["procedure", "show", "monthly-dr-test"]);
+    let text = occ.to_string();
+    for step in [
+        "backup-restore",
+        "failover",
+        "recovery-procedures",
+        "communication-protocols",
+        "emergency-contacts",
+        "escalation",
+    ] {
+        let r = occ["steps"]
+            .as_array()
+            .and_then(|st| st.iter().find(|x| x["step"]["id"] == step || x["id"] == step))
+            .cloned()
+            .unwrap_or_default();
+        assert!(r.to_string().contains("pass"), "{step} recorded as passed: {text}");
+    }
+    // The Markdown report.
+    let (_, md, _) = s.run(&["dr", "show", d["id"].to_string().as_str(), "--markdown"]);
+    assert!(
+        md.contains("**PASSED** — 6 of 6 steps passed") && md.contains("| RTO (failover start → healthy) |"),
+        "{md}"
+    );
+    assert!(s.dir.path().join(format!("data/reports/dr-drill-{}.md", d["id"])).is_file());
+}
+
+#[test]
+fn a_drill_killed_half_way_is_found_and_rolled_back() {
+    let s = Setup::new(120, "");
+    let mut child =
+        s.cmd(&["dr", "drill", "--yes"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("hsofctl");
+    let begun = Instant::now();
+    while replicas(&s.dr) != "3" {
+        assert!(begun.elapsed() < Duration::from_secs(60), "the DR cluster was never scaled up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().expect("kill -9 mid-drill");
+    let _ = child.wait();
+    assert_eq!(replicas(&s.dr), "3", "left scaled up by the killed drill");
+
+    let (_, pending, err) = s.json(&["dr", "list", "--pending"]);
+    let list = pending.as_array().expect("list");
+    assert_eq!(list.len(), 1, "{pending}");
+    assert!(err.contains("ended half-way and left dr-us changed"), "said at the next start: {err}");
+    let id = list[0]["id"].to_string();
+    // A new drill is refused until this one is rolled back.
+    let (code, _, err) = s.run(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("hsofctl dr rollback {id}")), "{err}");
+
+    let (code, rolled, err) = s.json(&["dr", "rollback", &id]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rolled["state"], "rolled_back");
+    assert_eq!(replicas(&s.dr), "0", "put back as it was before the drill");
+    let (_, pending, _) = s.json(&["dr", "list", "--pending"]);
+    assert_eq!(pending.as_array().map(Vec::len), Some(0));
+    let (code, _, err) = s.run(&["dr", "rollback", &id]);
+    assert_eq!(code, 2, "twice is refused: {err}");
+}
+
+#[test]
+fn faults_are_named_and_nothing_is_left_scaled_up() {
+    // The restore Job fails: the drill goes on (failover and back), and does not pass.
+    let s = Setup::new(0, "");
+    s.prod.kube.with(|st| st.failing_jobs.push("backup-restore".into()));
+    let (code, v, _) = s.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(verdict(&v["drill"], "backup-restore"), "fail");
+    assert!(v["drill"]["steps"][1]["evidence"].as_str().is_some_and(|e| e.contains("failed")), "{v}");
+    assert_eq!(verdict(&v["drill"], "failback"), "pass");
+    assert_eq!(replicas(&s.dr), "0");
+
+    // A DR cluster without HSOF: the preflight says so and nothing changes.
+    kubectl(&s.dr, &["delete", "deployment", "hsof-main"]);
+    let (code, v, _) = s.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 1);
+    assert_eq!(verdict(&v["drill"], "preflight"), "fail");
+    assert!(
+        v["drill"]["steps"][0]["evidence"].as_str().is_some_and(|e| e.contains("HSOF is not installed there")),
+        "{v}"
+    );
+    assert_eq!(verdict(&v["drill"], "failover"), "skipped");
+    assert!(v["drill"]["before"].is_null(), "nothing recorded as changed");
+
+    // Read-only: refused before anything changes.
+    let ro = Setup::new(0, "");
+    let text = std::fs::read_to_string(ro.dir.path().join("config.toml")).expect("read");
+    std::fs::write(ro.dir.path().join("config.toml"), format!("[cluster]\nread_only = true\n\n{text}")).expect("write");
+    let (_, v, _) = ro.json(&["dr", "drill", "--yes"]);
+    assert!(v["drill"]["steps"][0]["evidence"].as_str().is_some_and(|e| e.contains("read_only")), "{v}");
+    assert_eq!(replicas(&ro.dr), "0");
+
+    // A backup older than the RPO target: measured, over, named.
+    let old = Setup::new(0, "rpo_target_hours = 0.001\n");
+    let (code, v, _) = old.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["scorecard"]["rpo_met"], false, "{v}");
+    assert!(v["scorecard"]["findings"].to_string().contains("RPO"), "{v}");
+}
