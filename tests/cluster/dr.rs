@@ -131,7 +131,7 @@ fn a_drill_restores_fails_over_measures_rto_and_rpo_and_puts_everything_back() {
     for step in ["preflight", "backup-restore", "failover", "failback", "communication", "escalation"] {
         assert_eq!(verdict(d, step), "pass", "{step}: {d}");
     }
-    assert!(d["rto_secs"].as_f64().is_some_and(|r| r >= 0.0 && r < 30.0), "{d}");
+    assert!(d["rto_secs"].as_f64().is_some_and(|r| (0.0..30.0).contains(&r)), "{d}");
     // RPO: the age of the primary's last successful backup, as kubectl reads it.
     let last = kubectl(&s.prod, &["get", "cronjob", "hsof-backup", "-o", "jsonpath={.status.lastSuccessfulTime}"]);
     let age = (chrono::Utc::now()

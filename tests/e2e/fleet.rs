@@ -38,7 +38,11 @@ async fn two_clusters_in_the_switcher_the_fleet_screen_and_a_switch() {
             ..Default::default()
         });
     }
+    cfg.dr.failover_hold_secs = 1;
+    cfg.dr.failover_timeout_secs = 30;
     profile.write_config(&cfg);
+    let hook = hsof_tests::webhook::Webhook::start(hsof_tests::webhook::Answer::Ok);
+    crate::incidents::set_secret(&profile, "slack-webhook", &hook.url);
     // dr-us logs at debug: drift from the primary.
     dr.with(|s| {
         s.put(serde_json::json!({"kind": "ConfigMap", "metadata": {"name": "hsof-config", "namespace": "hsof"},
@@ -64,6 +68,19 @@ async fn two_clusters_in_the_switcher_the_fleet_screen_and_a_switch() {
     let table = app.wait_text("[data-testid=compare-table]", "log_level").await;
     assert!(table.contains("prod-eu") && table.contains("dr-us"), "{table}");
     app.screenshot("fleet").await;
+
+    // A DR drill from the Fleet screen: confirmed, followed step by step, scored.
+    app.click("[data-testid=dr-start]").await;
+    app.wait_text("[data-testid=dr-confirm]", "[TEST]").await;
+    app.click("[data-testid=dr-run]").await;
+    let verdict = app.wait_text("[data-testid=dr-verdict]", "passed").await;
+    assert_eq!(verdict.trim(), "passed");
+    let rto = app.wait_text("[data-testid=dr-rto]", "RTO").await;
+    assert!(!rto.contains("not measured"), "{rto}");
+    app.wait_text("[data-testid=dr-step-failback]", "pass").await;
+    assert!(hook.bodies().iter().any(|b| b.to_string().contains("[TEST] HSOF DR drill")));
+    app.execute("document.querySelector('[data-testid=panel-dr]').scrollIntoView(); return 0").await;
+    app.screenshot("fleet-dr-drill").await;
 
     // Switch the window to dr-us: its pods (7 more than prod-eu's) and its HSOF.
     app.wait_css("[data-testid=cluster-switcher]").await.select_by_value("dr-us").await.expect("switch");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use hsof_tests::webhook::{Answer, Webhook};
 use hsof_tests::{app_binary, Driver, Profile};
 
-fn set_secret(profile: &Profile, name: &str, value: &str) {
+pub(crate) fn set_secret(profile: &Profile, name: &str, value: &str) {
     use std::io::Write as _;
     let mut child = std::process::Command::new(hsof_tests::hsofctl())
         .args(["secret", "set", name])

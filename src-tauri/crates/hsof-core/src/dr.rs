@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use hsof_fleet::drill::{Before, DrillRecord, DrillState, StepId, Targets, Verdict};
+use hsof_fleet::drill::{Before, DrillRecord, DrillState, DrillTargets as Targets, DrillVerdict as Verdict, StepId};
 use hsof_store::NewAuditEntry;
 
 use crate::cluster::{ChangeRequest, RunbookJob};

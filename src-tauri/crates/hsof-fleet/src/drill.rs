@@ -44,7 +44,7 @@ impl StepId {
 /// A step's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub enum DrillVerdict {
     /// Not reached yet.
     Pending,
     /// Running now.
@@ -59,13 +59,13 @@ pub enum Verdict {
 
 /// One step of a drill.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct Step {
+pub struct DrillStep {
     /// Which.
     pub id: StepId,
     /// What it does.
     pub title: String,
     /// Outcome.
-    pub verdict: Verdict,
+    pub verdict: DrillVerdict,
     /// When it started and ended (RFC 3339).
     pub started_at: Option<String>,
     /// When it ended.
@@ -97,7 +97,7 @@ pub enum DrillState {
 
 /// The targets the drill is scored against.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct Targets {
+pub struct DrillTargets {
     /// Recovery time objective, seconds (failover start → healthy).
     pub rto_secs: f64,
     /// Recovery point objective, seconds (age of the backup restored).
@@ -127,20 +127,20 @@ pub struct DrillRecord {
     /// True once the DR cluster is back as [`before`](Self::before).
     pub restored: bool,
     /// The steps.
-    pub steps: Vec<Step>,
+    pub steps: Vec<DrillStep>,
     /// Measured recovery time, seconds.
     pub rto_secs: Option<f64>,
     /// Measured recovery point (the restored backup's age), seconds.
     pub rpo_secs: Option<f64>,
     /// How long the restore Job took, seconds.
     pub restore_secs: Option<f64>,
-    /// Targets.
-    pub targets: Targets,
+    /// DrillTargets.
+    pub targets: DrillTargets,
 }
 
 /// The drill's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
-pub struct Scorecard {
+pub struct DrillScorecard {
     /// Every step passed and both objectives were met.
     pub passed: bool,
     /// RTO measured and within its target.
@@ -157,7 +157,7 @@ pub struct Scorecard {
 
 impl DrillRecord {
     /// A new drill, every step pending.
-    pub fn new(primary: &str, dr: &str, by: &str, started_at: &str, targets: Targets) -> Self {
+    pub fn new(primary: &str, dr: &str, by: &str, started_at: &str, targets: DrillTargets) -> Self {
         Self {
             id: 0,
             primary: primary.into(),
@@ -170,10 +170,10 @@ impl DrillRecord {
             restored: false,
             steps: StepId::ALL
                 .iter()
-                .map(|&id| Step {
+                .map(|&id| DrillStep {
                     id,
                     title: id.title().into(),
-                    verdict: Verdict::Pending,
+                    verdict: DrillVerdict::Pending,
                     started_at: None,
                     finished_at: None,
                     evidence: String::new(),
@@ -187,28 +187,29 @@ impl DrillRecord {
     }
 
     /// The step `id`.
-    pub fn step(&self, id: StepId) -> &Step {
+    pub fn step(&self, id: StepId) -> &DrillStep {
         self.steps.iter().find(|s| s.id == id).unwrap_or(&self.steps[0])
     }
 
-    fn step_mut(&mut self, id: StepId) -> Option<&mut Step> {
+    fn step_mut(&mut self, id: StepId) -> Option<&mut DrillStep> {
         self.steps.iter_mut().find(|s| s.id == id)
     }
 
     /// Marks `id` running at `at`.
     pub fn begin(&mut self, id: StepId, at: &str) {
         if let Some(s) = self.step_mut(id) {
-            s.verdict = Verdict::Running;
+            s.verdict = DrillVerdict::Running;
             s.started_at = Some(at.into());
         }
     }
 
     /// Ends `id` with `verdict` and its evidence. A pass needs evidence: a step never
     /// passes on nothing.
-    pub fn end(&mut self, id: StepId, verdict: Verdict, evidence: &str, at: &str) {
+    pub fn end(&mut self, id: StepId, verdict: DrillVerdict, evidence: &str, at: &str) {
         if let Some(s) = self.step_mut(id) {
-            s.verdict = if verdict == Verdict::Pass && evidence.trim().is_empty() { Verdict::Fail } else { verdict };
-            s.evidence = if evidence.trim().is_empty() && verdict == Verdict::Pass {
+            s.verdict =
+                if verdict == DrillVerdict::Pass && evidence.trim().is_empty() { DrillVerdict::Fail } else { verdict };
+            s.evidence = if evidence.trim().is_empty() && verdict == DrillVerdict::Pass {
                 "no evidence was recorded, so the step does not count as passed".into()
             } else {
                 evidence.into()
@@ -220,8 +221,8 @@ impl DrillRecord {
 
     /// Skips every step still pending, with why.
     pub fn skip_rest(&mut self, why: &str, at: &str) {
-        for s in self.steps.iter_mut().filter(|s| s.verdict == Verdict::Pending) {
-            s.verdict = Verdict::Skipped;
+        for s in self.steps.iter_mut().filter(|s| s.verdict == DrillVerdict::Pending) {
+            s.verdict = DrillVerdict::Skipped;
             s.evidence = why.into();
             s.finished_at = Some(at.into());
         }
@@ -234,16 +235,20 @@ impl DrillRecord {
     }
 
     /// The verdict: every step passed, RTO and RPO measured and within target.
-    pub fn scorecard(&self) -> Scorecard {
+    pub fn scorecard(&self) -> DrillScorecard {
         let mut findings = Vec::new();
-        let ran: Vec<&Step> = self.steps.iter().filter(|s| s.verdict != Verdict::Skipped).collect();
-        let passed = ran.iter().filter(|s| s.verdict == Verdict::Pass).count() as u32;
+        let ran: Vec<&DrillStep> = self.steps.iter().filter(|s| s.verdict != DrillVerdict::Skipped).collect();
+        let passed = ran.iter().filter(|s| s.verdict == DrillVerdict::Pass).count() as u32;
         for s in &self.steps {
             match s.verdict {
-                Verdict::Pass => {}
-                Verdict::Fail => findings.push(format!("{} failed: {}", s.id.title(), first_line(&s.evidence))),
-                Verdict::Skipped => findings.push(format!("{} not run: {}", s.id.title(), first_line(&s.evidence))),
-                Verdict::Pending | Verdict::Running => findings.push(format!("{} did not finish", s.id.title())),
+                DrillVerdict::Pass => {}
+                DrillVerdict::Fail => findings.push(format!("{} failed: {}", s.id.title(), first_line(&s.evidence))),
+                DrillVerdict::Skipped => {
+                    findings.push(format!("{} not run: {}", s.id.title(), first_line(&s.evidence)))
+                }
+                DrillVerdict::Pending | DrillVerdict::Running => {
+                    findings.push(format!("{} did not finish", s.id.title()))
+                }
             }
         }
         let met = |v: Option<f64>, target: f64, what: &str, findings: &mut Vec<String>| match v {
@@ -262,7 +267,7 @@ impl DrillRecord {
         if self.before.is_some() && !self.restored {
             findings.push(format!("{} was not put back as it was before the drill", self.dr));
         }
-        Scorecard {
+        DrillScorecard {
             passed: findings.is_empty(),
             rto_met,
             rpo_met,
@@ -359,8 +364,8 @@ pub fn human(secs: f64) -> String {
 mod tests {
     use super::*;
 
-    fn targets() -> Targets {
-        Targets { rto_secs: 900.0, rpo_secs: 26.0 * 3600.0 }
+    fn targets() -> DrillTargets {
+        DrillTargets { rto_secs: 900.0, rpo_secs: 26.0 * 3600.0 }
     }
 
     #[test]
@@ -371,7 +376,7 @@ mod tests {
         assert!(d.needs_rollback(), "changed and not put back");
         for id in StepId::ALL {
             d.begin(id, "t0");
-            d.end(id, Verdict::Pass, "seen", "t1");
+            d.end(id, DrillVerdict::Pass, "seen", "t1");
         }
         d.rto_secs = Some(95.0);
         d.rpo_secs = Some(8.0 * 3600.0);
@@ -395,10 +400,10 @@ mod tests {
     #[test]
     fn no_step_passes_without_evidence_and_skipped_steps_say_why() {
         let mut d = DrillRecord::new("a", "b", "bob", "t", targets());
-        d.end(StepId::Preflight, Verdict::Pass, "  ", "t1");
-        assert_eq!(d.step(StepId::Preflight).verdict, Verdict::Fail);
+        d.end(StepId::Preflight, DrillVerdict::Pass, "  ", "t1");
+        assert_eq!(d.step(StepId::Preflight).verdict, DrillVerdict::Fail);
         d.skip_rest("preflight failed: read_only is set", "t2");
-        assert_eq!(d.step(StepId::Failover).verdict, Verdict::Skipped);
+        assert_eq!(d.step(StepId::Failover).verdict, DrillVerdict::Skipped);
         let card = d.scorecard();
         assert!(!card.passed);
         assert_eq!(card.rto_met, None);

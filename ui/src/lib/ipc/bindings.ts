@@ -52,6 +52,17 @@ export const commands = {
 	fleetView: () => typedError<FleetView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("fleet_view")),
 	/**  Two clusters compared. */
 	fleetDiff: (a: string, b: string) => typedError<FleetDiff_Serialize, IpcError_Serialize>(__TAURI_INVOKE("fleet_diff", { a, b })),
+	/**  DR drills, newest first (`pending`: only those that left their DR cluster changed). */
+	drDrills: (pending: boolean) => typedError<DrillRecord_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("dr_drills", { pending })),
+	/**  One drill, as far as it has got. */
+	drDrillGet: (id: number | null) => typedError<DrillRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("dr_drill_get", { id })),
+	/**
+	 *  Starts a DR drill to `dr` (none: the first cluster with role `dr`) in the background and
+	 *  answers with its id once it is recorded; the screen follows it with `dr_drill_get`.
+	 */
+	drDrillStart: (dr: string | null) => typedError<number | null, IpcError_Serialize>(__TAURI_INVOKE("dr_drill_start", { dr })),
+	/**  Puts a half-done drill's DR cluster back as it was before (audited). */
+	drRollback: (id: number | null) => typedError<DrillRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("dr_rollback", { id })),
 	/**  The demo the window shows, or null when it shows the user's own profile. */
 	demoShown: () => __TAURI_INVOKE<DemoShown | null>("demo_shown"),
 	/**
@@ -291,6 +302,13 @@ export type Action =
 { kind: "run_job"; 
 /**  One of [`JOBS`]. */
 job: string } | 
+/**
+ *  The DR drill (restore test, failover and fail-back with RTO and RPO, communication
+ *  and escalation checks); one drill records every part it covers.
+ */
+{ kind: "dr_drill"; 
+/**  The part this step is: `failover`, `recovery`, `communication`, `contacts` or `escalation`. */
+part: string } | 
 /**  Evaluate a set of quality gates. */
 { kind: "evaluate_gates"; 
 /**  Which set. */
@@ -539,6 +557,14 @@ export type BackendChoice =
 "cpu" | 
 /**  The CUDA backend; an error naming what is missing when it cannot start. */
 "gpu";
+
+/**  What the DR cluster's HSOF Deployment looked like before the drill changed it. */
+export type Before = {
+	/**  The Deployment. */
+	deployment: string,
+	/**  Its replicas before. */
+	replicas: number,
+};
 
 /**  One SLO's error budget left, as a share (negative: overspent). */
 export type Budget = Budget_Serialize | Budget_Deserialize;
@@ -1235,6 +1261,8 @@ export type Config_Deserialize = {
 	experiments?: ExperimentsConfig_Deserialize,
 	/**  Look and feel. */
 	ui?: UiConfig_Deserialize,
+	/**  The monthly DR drill: targets and timings. */
+	dr?: DrConfig_Deserialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1268,6 +1296,8 @@ export type Config_Serialize = {
 	experiments: ExperimentsConfig_Serialize,
 	/**  Look and feel. */
 	ui: UiConfig_Serialize,
+	/**  The monthly DR drill: targets and timings. */
+	dr: DrConfig_Serialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1836,6 +1866,112 @@ export type Doctor_Serialize = {
 	host: HostFacts_Serialize,
 };
 
+/**  `[dr]`: the monthly DR drill (second Monday). */
+export type DrConfig = DrConfig_Serialize | DrConfig_Deserialize;
+
+/**  `[dr]`: the monthly DR drill (second Monday). */
+export type DrConfig_Deserialize = {
+	/**  Recovery time objective, minutes: failover start to HSOF healthy in the DR cluster. */
+	rto_target_minutes?: number | null,
+	/**  Recovery point objective, hours: the age of the backup a restore brings back. */
+	rpo_target_hours?: number | null,
+	/**  How long the restore Job may take, seconds. */
+	restore_timeout_secs?: number,
+	/**  How long the DR cluster may take to be ready and healthy, seconds. */
+	failover_timeout_secs?: number,
+	/**  How long the DR cluster is kept serving (smoke checks repeated) before failing back, seconds. */
+	failover_hold_secs?: number,
+	/**  Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary. */
+	dr_replicas?: number,
+	/**  The team's restore Job manifest (YAML file); empty: `[jobs]`'s backup-restore-test image and command. */
+	restore_job_manifest?: string,
+};
+
+/**  `[dr]`: the monthly DR drill (second Monday). */
+export type DrConfig_Serialize = {
+	/**  Recovery time objective, minutes: failover start to HSOF healthy in the DR cluster. */
+	rto_target_minutes: number | null,
+	/**  Recovery point objective, hours: the age of the backup a restore brings back. */
+	rpo_target_hours: number | null,
+	/**  How long the restore Job may take, seconds. */
+	restore_timeout_secs: number,
+	/**  How long the DR cluster may take to be ready and healthy, seconds. */
+	failover_timeout_secs: number,
+	/**  How long the DR cluster is kept serving (smoke checks repeated) before failing back, seconds. */
+	failover_hold_secs: number,
+	/**  Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary. */
+	dr_replicas: number,
+	/**  The team's restore Job manifest (YAML file); empty: `[jobs]`'s backup-restore-test image and command. */
+	restore_job_manifest: string,
+};
+
+/**  A drill from start to scorecard. */
+export type DrillRecord = DrillRecord_Serialize | DrillRecord_Deserialize;
+
+/**  A drill from start to scorecard. */
+export type DrillRecord_Deserialize = {
+	/**  Store id. */
+	id: number | null,
+	/**  The primary cluster (its backup is restored). */
+	primary: string,
+	/**  The DR cluster failed over to. */
+	dr: string,
+	/**  Who started it. */
+	by: string,
+	/**  When (RFC 3339). */
+	started_at: string,
+	/**  When it ended. */
+	finished_at?: string | null,
+	/**  Where it is. */
+	state: DrillState,
+	/**  The DR cluster before the drill; recorded before anything changes. */
+	before?: Before | null,
+	/**  True once the DR cluster is back as [`before`](Self::before). */
+	restored: boolean,
+	/**  The steps. */
+	steps: DrillStep_Deserialize[],
+	/**  Measured recovery time, seconds. */
+	rto_secs?: number | null,
+	/**  Measured recovery point (the restored backup's age), seconds. */
+	rpo_secs?: number | null,
+	/**  How long the restore Job took, seconds. */
+	restore_secs?: number | null,
+	/**  DrillTargets. */
+	targets: DrillTargets,
+};
+
+/**  A drill from start to scorecard. */
+export type DrillRecord_Serialize = {
+	/**  Store id. */
+	id: number | null,
+	/**  The primary cluster (its backup is restored). */
+	primary: string,
+	/**  The DR cluster failed over to. */
+	dr: string,
+	/**  Who started it. */
+	by: string,
+	/**  When (RFC 3339). */
+	started_at: string,
+	/**  When it ended. */
+	finished_at: string | null,
+	/**  Where it is. */
+	state: DrillState,
+	/**  The DR cluster before the drill; recorded before anything changes. */
+	before: Before | null,
+	/**  True once the DR cluster is back as [`before`](Self::before). */
+	restored: boolean,
+	/**  The steps. */
+	steps: DrillStep_Serialize[],
+	/**  Measured recovery time, seconds. */
+	rto_secs: number | null,
+	/**  Measured recovery point (the restored backup's age), seconds. */
+	rpo_secs: number | null,
+	/**  How long the restore Job took, seconds. */
+	restore_secs: number | null,
+	/**  DrillTargets. */
+	targets: DrillTargets,
+};
+
 /**  A scenario as the drill dialog offers it. */
 export type DrillScenario = {
 	/**  The name commands take. */
@@ -1845,6 +1981,71 @@ export type DrillScenario = {
 	/**  The severity a drill on it is declared with unless chosen. */
 	severity: Severity,
 };
+
+/**  Where a drill is. */
+export type DrillState = 
+/**  Steps are running (or the process running them died: see [`DrillRecord::needs_rollback`]). */
+"running" | 
+/**  Every step ran; the DR cluster is back as before. */
+"finished" | 
+/**  A drill left half-done was rolled back afterwards. */
+"rolled_back";
+
+/**  One step of a drill. */
+export type DrillStep = DrillStep_Serialize | DrillStep_Deserialize;
+
+/**  One step of a drill. */
+export type DrillStep_Deserialize = {
+	/**  Which. */
+	id: StepId,
+	/**  What it does. */
+	title: string,
+	/**  Outcome. */
+	verdict: DrillVerdict,
+	/**  When it started and ended (RFC 3339). */
+	started_at?: string | null,
+	/**  When it ended. */
+	finished_at?: string | null,
+	/**  What it saw: commands' answers, the Job's log, the health report. */
+	evidence: string,
+};
+
+/**  One step of a drill. */
+export type DrillStep_Serialize = {
+	/**  Which. */
+	id: StepId,
+	/**  What it does. */
+	title: string,
+	/**  Outcome. */
+	verdict: DrillVerdict,
+	/**  When it started and ended (RFC 3339). */
+	started_at: string | null,
+	/**  When it ended. */
+	finished_at: string | null,
+	/**  What it saw: commands' answers, the Job's log, the health report. */
+	evidence: string,
+};
+
+/**  The targets the drill is scored against. */
+export type DrillTargets = {
+	/**  Recovery time objective, seconds (failover start → healthy). */
+	rto_secs: number | null,
+	/**  Recovery point objective, seconds (age of the backup restored). */
+	rpo_secs: number | null,
+};
+
+/**  A step's outcome. */
+export type DrillVerdict = 
+/**  Not reached yet. */
+"pending" | 
+/**  Running now. */
+"running" | 
+/**  Done, with its evidence. */
+"pass" | 
+/**  Done and failed, with why. */
+"fail" | 
+/**  Not run (an earlier step failed, or it does not apply), with why. */
+"skipped";
 
 /**  Volatile ECC error counts (since the driver loaded). */
 export type EccErrors = {
@@ -5426,6 +5627,21 @@ export type StatusUpdate = {
 
 /**  One checklist item. */
 export type Step = Step_Serialize | Step_Deserialize;
+
+/**  The drill's steps, in order. */
+export type StepId = 
+/**  Checks before anything changes: read-only, permissions, both clusters reachable. */
+"preflight" | 
+/**  The backup restore Job against the latest good backup: RPO and restore time. */
+"backup-restore" | 
+/**  HSOF in the DR cluster scaled up, ready and healthy: RTO. */
+"failover" | 
+/**  The DR cluster put back as it was before the drill. */
+"failback" | 
+/**  A test message through the Slack path, its delivery confirmed. */
+"communication" | 
+/**  The escalation policy: every severity has a response time, an escalation and a channel. */
+"escalation";
 
 /**  A recorded step result. */
 export type StepResult = StepResult_Serialize | StepResult_Deserialize;

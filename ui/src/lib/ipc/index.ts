@@ -21,6 +21,7 @@ export type FleetView = B.FleetView_Serialize;
 export type FleetRow = B.FleetRow_Serialize;
 export type FleetDiff = B.FleetDiff_Serialize;
 export type ClustersView = B.ClustersView;
+export type DrillRecord = B.DrillRecord_Serialize;
 export type ServiceRef = B.ServiceRef;
 export type Alert = B.Alert_Serialize;
 export type AlertsView = B.AlertsView_Serialize;

@@ -245,7 +245,7 @@ impl AppContext {
             Action::DrDrill { part } => {
                 // One drill covers every DR part; it records each on this occurrence itself.
                 let rec = self.dr_drill(None, actor, |_| {}).await?;
-                use hsof_fleet::drill::{StepId, Verdict as V};
+                use hsof_fleet::drill::{DrillVerdict as V, StepId};
                 let ids: &[StepId] = match part.as_str() {
                     "failover" => &[StepId::Failover],
                     "recovery" => &[StepId::Failover, StepId::Failback],
