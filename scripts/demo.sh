@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 ctl=target/debug/hsofctl
 app=target/debug/hsof-control-center
 scenario="${HSOF_DEMO_SCENARIO:-healthy}"
+# HSOF_DEMO_REGIONS=2: a primary region and its DR standby, as [[clusters]] (Fleet, DR drill).
+regions="${HSOF_DEMO_REGIONS:-1}"
 
-json=$("$ctl" demo start --scenario "$scenario" --json)
+json=$("$ctl" demo start --scenario "$scenario" --regions "$regions" --json)
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" <<<"$json"; }
 config=$(field config)
 data=$(field data_dir)

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         // The window's demo: the same server `hsofctl demo serve` runs, in this binary so
         // that an installed app needs nothing beside it.
         let profile = hsof_demo::Profile { dir };
-        return match hsof_demo::serve(&profile, hsof_demo::Scenario::Healthy) {
+        return match hsof_demo::serve(&profile, hsof_demo::Scenario::Healthy, 1) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("demo server: {e}");

@@ -272,3 +272,75 @@ fn a_fresh_profile_connects_to_the_demo_through_the_service_proxy() {
     assert_eq!(code, 3, "an invalid configuration choice: {err}");
     assert!(err.contains("hsof-demo"), "{err}");
 }
+
+/// `hsofctl demo start --regions 2`: a primary and its cold DR standby, each a fake
+/// cluster with its own HSOF, Prometheus and AlertManager, listed as [[clusters]]; the
+/// fleet sees both, a DR drill fails over to the standby and back, `region-down` leaves the
+/// primary's last known row stale, and stop ends every process of both regions.
+#[test]
+fn two_regions_a_fleet_a_drill_and_a_region_down() {
+    let demo = Demo { dir: tempfile::tempdir().expect("tempdir") };
+    let v = demo.json(&["demo", "start", "--regions", "2", "--json"]);
+    let pid = v["demo"]["pid"].as_u64().and_then(|p| u32::try_from(p).ok()).expect("pid");
+    let regions = v["demo"]["regions"].as_array().expect("regions").clone();
+    assert_eq!(regions.iter().map(|r| r["name"].as_str().unwrap_or("")).collect::<Vec<_>>(), ["prod-eu", "dr-us"]);
+    let clusters = demo.app(&["clusters"]);
+    assert_eq!(clusters["current"], "prod-eu", "{clusters}");
+    assert_eq!(clusters["clusters"].as_array().map(Vec::len), Some(2), "{clusters}");
+
+    let fleet = |d: &Demo| {
+        let c = d.dir.path().join("config.toml").display().to_string();
+        let dd = d.dir.path().join("data").display().to_string();
+        let (_, out, err) = d.ctl(&["--config", &c, "--data-dir", &dd, "--json", "fleet"]);
+        serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"))
+    };
+    let row = |f: &Value, name: &str| {
+        f["rows"].as_array().and_then(|r| r.iter().find(|r| r["name"] == name)).cloned().expect("row")
+    };
+    let f = fleet(&demo);
+    assert_eq!(row(&f, "prod-eu")["reachable"], true, "{f}");
+    assert_eq!(row(&f, "dr-us")["reachable"], true, "{f}");
+    assert_eq!(row(&f, "dr-us")["replicas_desired"], 0, "a cold standby: {f}");
+
+    // The drill fails over to dr-us and back (the demo's Slack is a secret nobody has, so
+    // the communication test is the one step that says what is missing).
+    let c = demo.dir.path().join("config.toml").display().to_string();
+    let dd = demo.dir.path().join("data").display().to_string();
+    let (_, out, err) = demo.ctl(&["--config", &c, "--data-dir", &dd, "--json", "dr", "drill", "--yes"]);
+    let drill: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let verdict = |id: &str| {
+        drill["drill"]["steps"].as_array().and_then(|s| s.iter().find(|x| x["id"] == id)).map(|x| x["verdict"].clone())
+    };
+    for step in ["preflight", "backup-restore", "failover", "failback"] {
+        assert_eq!(verdict(step), Some(Value::from("pass")), "{step}: {drill}");
+    }
+    assert_eq!(verdict("communication"), Some(Value::from("fail")), "{drill}");
+    assert!(drill["drill"]["rto_secs"].as_f64().is_some(), "{drill}");
+    let f = fleet(&demo);
+    assert_eq!(row(&f, "dr-us")["replicas_desired"], 0, "failed back: {f}");
+
+    // region-down: the primary answers 503 and its HSOF nothing; its last row stays, stale.
+    demo.json(&["--json", "demo", "scenario", "region-down"]);
+    let f = fleet(&demo);
+    let prod = row(&f, "prod-eu");
+    assert_eq!((prod["reachable"].clone(), prod["stale"].clone()), (Value::Bool(false), Value::Bool(true)), "{prod}");
+    assert_eq!(row(&f, "dr-us")["reachable"], true, "the DR region stays live: {f}");
+    demo.json(&["--json", "demo", "scenario", "healthy"]);
+    assert_eq!(row(&fleet(&demo), "prod-eu")["reachable"], true);
+
+    let (code, _, err) = demo.ctl(&["demo", "stop"]);
+    assert_eq!(code, 0, "{err}");
+    let start = Instant::now();
+    while !hsof_tests::process_gone(pid) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(hsof_tests::process_gone(pid), "the demo server is still running");
+    for r in &regions {
+        let port = r["prometheus_url"].as_str().and_then(|u| u.rsplit(':').next()).expect("port").to_string();
+        assert!(
+            std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err(),
+            "{}'s Prometheus still answers",
+            r["name"]
+        );
+    }
+}

@@ -58,6 +58,7 @@ fn components(s: Scenario) -> Vec<String> {
         Scenario::RolloutStuck => &["deployment"],
         Scenario::BackupFailed => &["backup"],
         Scenario::NodeLost => &["cluster", "gpu"],
+        Scenario::RegionDown => &["cluster", "service"],
     };
     c.iter().map(|x| (*x).to_string()).collect()
 }
@@ -65,6 +66,7 @@ fn components(s: Scenario) -> Vec<String> {
 /// The severity the runbook gives what the scenario does.
 pub fn default_severity(s: Scenario) -> Severity {
     match s {
+        Scenario::RegionDown => Severity::P0,
         Scenario::ErrorBurst | Scenario::NodeLost => Severity::P1,
         Scenario::GpuHot | Scenario::BackupFailed | Scenario::RolloutStuck => Severity::P2,
         Scenario::Healthy => Severity::P3,

@@ -112,6 +112,30 @@ pub struct State {
     pub scenario_since: String,
     /// When the demo started (RFC 3339).
     pub started_at: String,
+    /// With `--regions 2`: each region (the first is the one the fields above describe).
+    #[serde(default)]
+    pub regions: Vec<RegionState>,
+}
+
+/// One region of a multi-region demo.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegionState {
+    /// Its cluster name in the config (`prod-eu`, `dr-us`).
+    pub name: String,
+    /// `primary` or `dr`.
+    pub role: String,
+    /// Its kubeconfig.
+    pub kubeconfig: String,
+    /// The context in it.
+    pub context: String,
+    /// The fake Kubernetes API.
+    pub kube_url: String,
+    /// Its simulated HSOF.
+    pub hsof_url: String,
+    /// Its Prometheus.
+    pub prometheus_url: String,
+    /// Its AlertManager.
+    pub alertmanager_url: String,
 }
 
 impl State {

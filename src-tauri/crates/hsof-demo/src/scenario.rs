@@ -26,16 +26,18 @@ pub enum Scenario {
     RolloutStuck,
     BackupFailed,
     NodeLost,
+    RegionDown,
 }
 
 /// Every scenario, in the order help lists them.
-pub const ALL: [Scenario; 6] = [
+pub const ALL: [Scenario; 7] = [
     Scenario::Healthy,
     Scenario::GpuHot,
     Scenario::ErrorBurst,
     Scenario::RolloutStuck,
     Scenario::BackupFailed,
     Scenario::NodeLost,
+    Scenario::RegionDown,
 ];
 
 impl Scenario {
@@ -48,6 +50,7 @@ impl Scenario {
             Scenario::RolloutStuck => "rollout-stuck",
             Scenario::BackupFailed => "backup-failed",
             Scenario::NodeLost => "node-lost",
+            Scenario::RegionDown => "region-down",
         }
     }
 
@@ -69,6 +72,9 @@ impl Scenario {
             }
             Scenario::NodeLost => {
                 "gpu-node-2 stops answering: its pods turn unready, half the capacity is gone, P95 latency breaks its target"
+            }
+            Scenario::RegionDown => {
+                "the primary region goes dark: its API server answers 503 and HSOF stops answering; Fleet keeps its last known values, stale, and (with --regions 2) the DR region is where to fail over"
             }
         }
     }
@@ -112,6 +118,7 @@ impl Scenario {
                 s.gpu_util = 96.0;
                 s.overall = "DEGRADED".into();
             }
+            Scenario::RegionDown => s.serving = false,
         }
         s
     }
@@ -127,6 +134,9 @@ impl Scenario {
         }
         if previous == Some(Scenario::BackupFailed) && self != Scenario::BackupFailed {
             sim::backup_run(store, NAMESPACE, CRONJOB, false);
+        }
+        if previous == Some(Scenario::RegionDown) && self != Scenario::RegionDown {
+            store.faults.status = None;
         }
         match self {
             Scenario::Healthy => {}
@@ -151,6 +161,8 @@ impl Scenario {
             }
             Scenario::BackupFailed => sim::backup_run(store, NAMESPACE, CRONJOB, true),
             Scenario::NodeLost => sim::set_node_ready(store, LOST_NODE, false),
+            // The API server is there and answers nothing useful, as behind a dead region's load balancer.
+            Scenario::RegionDown => store.faults.status = Some(503),
         }
     }
 

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 
 use crate::exporter::{Exporter, Script};
+use crate::scenario::DEPLOYMENT;
 use crate::scenario::{Scenario, NAMESPACE};
-use crate::{servers, Profile, State, RUNBOOK_RULES};
+use crate::{servers, Profile, RegionState, State, RUNBOOK_RULES};
 
 /// How often the simulated HSOF logs, churns pods and repeats a scenario's symptoms.
 const TICK: Duration = Duration::from_secs(5);
@@ -23,7 +24,9 @@ fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), String> {
 
 /// The profile's config: the user's own edits to it are kept; endpoints, cluster and
 /// Slack are pointed at the demo (Slack at a secret name nobody has, so a drill or a
-/// demo incident never reaches a real channel).
+/// demo incident never reaches a real channel). With two regions the file lists both as
+/// `[[clusters]]` (`prod-eu` primary, `dr-us` dr); `[cluster]` / `[endpoints]` keep the
+/// primary's, so the file still works with the list removed.
 fn write_config(p: &Profile, state: &State) -> Result<(), String> {
     let loaded = hsof_core::config::load_or_create(&p.config_file());
     let mut cfg = loaded.config;
@@ -37,33 +40,70 @@ fn write_config(p: &Profile, state: &State) -> Result<(), String> {
     cfg.cluster.proxy_url = String::new();
     cfg.slack.channel = "#hsof-demo".into();
     cfg.slack.webhook_secret = "demo-slack-webhook".into();
+    cfg.clusters = if state.regions.len() > 1 {
+        state
+            .regions
+            .iter()
+            .map(|r| hsof_core::config::ClusterEntry {
+                name: r.name.clone(),
+                role: if r.role == "dr" {
+                    hsof_core::config::ClusterRole::Dr
+                } else {
+                    hsof_core::config::ClusterRole::Primary
+                },
+                kubeconfig: r.kubeconfig.clone(),
+                context: r.context.clone(),
+                namespace: NAMESPACE.into(),
+                hsof_health_url: r.hsof_url.clone(),
+                prometheus_url: r.prometheus_url.clone(),
+                alertmanager_url: r.alertmanager_url.clone(),
+                grafana_url: String::new(),
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    if state.regions.len() > 1 {
+        // A short hold keeps the demo's DR drill to a minute.
+        cfg.dr.failover_hold_secs = cfg.dr.failover_hold_secs.min(15);
+    }
     hsof_core::config::save(&p.config_file(), &cfg).map_err(|e| format!("write {}: {e}", p.config_file().display()))
 }
 
-/// Runs the demo in this process until `POST /stop` (or a signal): the fake cluster, the
-/// exporter, AlertManager, Prometheus with the runbook rules, and the control endpoint.
-pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
-    let p = profile;
-    // Everything this process and its Prometheus and AlertManager write (the profile's
-    // state, kubeconfig, rules and logs; their storage in temporary folders) is private to
-    // its user: umask 077, folders 0700.
-    hsof_core::private::restrict_umask();
-    for d in [p.dir.clone(), p.data_dir(), p.log_dir()] {
-        hsof_core::private::private_dir(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-    }
+/// One simulated region: its fake cluster, HSOF exporter, AlertManager and Prometheus.
+struct Region {
+    state: RegionState,
+    kube: FakeKube,
+    exporter: Exporter,
+    _am: servers::Server,
+    _prom: servers::Server,
+}
+
+/// The regions of a two-region demo: the primary and its cold DR standby.
+const REGIONS: [(&str, &str, i64); 2] = [("prod-eu", "primary", 3), ("dr-us", "dr", 0)];
+
+fn start_region(p: &Profile, index: usize, scenario: Scenario, rules: &std::path::Path) -> Result<Region, String> {
+    let (name, role, replicas) = REGIONS[index.min(1)];
     let mut store = Store::default();
-    seed_hsof(&mut store, 3, 0);
+    seed_hsof(&mut store, replicas, 0);
     let kube = FakeKube::start(store);
-    std::fs::write(p.kubeconfig(), kube.kubeconfig_named("hsof-demo", "demo-operator", NAMESPACE))
+    // The first region keeps the single demo's file and context names.
+    let (kubeconfig, context) = if index == 0 {
+        (p.kubeconfig(), "hsof-demo".to_string())
+    } else {
+        (p.dir.join(format!("kubeconfig-{name}")), format!("hsof-demo-{name}"))
+    };
+    std::fs::write(&kubeconfig, kube.kubeconfig_named(&context, "demo-operator", NAMESPACE))
         .map_err(|e| format!("write kubeconfig: {e}"))?;
-    let exporter = Exporter::try_start(scenario.script(&Script::default()))?;
+    let script =
+        if index == 0 { scenario.script(&Script::default()) } else { Script { serving: false, ..Script::default() } };
+    let exporter = Exporter::try_start(script)?;
     let am = servers::alertmanager(&p.log_dir())?;
-    let rules = p.dir.join("hsof-runbook-rules.yml");
-    std::fs::write(&rules, RUNBOOK_RULES).map_err(|e| format!("write {}: {e}", rules.display()))?;
-    let prom = servers::prometheus(&format!("127.0.0.1:{}", exporter.port), &[rules], Some(&am), &p.log_dir())?;
-    let control = tiny_http::Server::http("127.0.0.1:0").map_err(|e| format!("control endpoint: {e}"))?;
-    let control_port = control.server_addr().to_ip().map(|a| a.port()).ok_or("control endpoint has no port")?;
-    kube.with(|s| scenario.apply_cluster(s, None));
+    let prom =
+        servers::prometheus(&format!("127.0.0.1:{}", exporter.port), &[rules.to_path_buf()], Some(&am), &p.log_dir())?;
+    if index == 0 {
+        kube.with(|s| scenario.apply_cluster(s, None));
+    }
     // The Services a real install has, so first-run discovery finds the demo's HSOF,
     // Prometheus and AlertManager through the service proxy.
     let port_of = |url: &str| url.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse::<u16>().ok());
@@ -71,25 +111,75 @@ pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
         return Err(format!("no port in {} or {}", prom.url, am.url));
     };
     kube.with(|s| expose(s, exporter.port, prom_port, am_port));
+    let state = RegionState {
+        name: name.into(),
+        role: role.into(),
+        kubeconfig: kubeconfig.display().to_string(),
+        context,
+        kube_url: kube.url.clone(),
+        hsof_url: exporter.url(),
+        prometheus_url: prom.url.clone(),
+        alertmanager_url: am.url.clone(),
+    };
+    Ok(Region { state, kube, exporter, _am: am, _prom: prom })
+}
+
+/// A standby region's HSOF answers once its deployment has replicas (a DR drill scales it up).
+fn follow_standby(r: &Region) {
+    let replicas = r.kube.with(|s| {
+        s.objects
+            .iter()
+            .find(|((plural, ns, n), _)| plural == "deployments" && ns == NAMESPACE && n == DEPLOYMENT)
+            .and_then(|(_, d)| d["status"]["readyReplicas"].as_i64())
+            .unwrap_or(0)
+    });
+    r.exporter.set(|s| s.serving = replicas > 0);
+}
+
+/// Runs the demo in this process until `POST /stop` (or a signal): per region the fake
+/// cluster, the exporter, AlertManager and Prometheus with the runbook rules; and the
+/// control endpoint. `regions` is 1 or 2 (a primary and its DR standby).
+pub fn serve(profile: &Profile, scenario: Scenario, regions: usize) -> Result<(), String> {
+    let p = profile;
+    if !(1..=2).contains(&regions) {
+        return Err(format!("the demo runs 1 or 2 regions, not {regions}"));
+    }
+    // Everything this process and its Prometheus and AlertManager write (the profile's
+    // state, kubeconfig, rules and logs; their storage in temporary folders) is private to
+    // its user: umask 077, folders 0700.
+    hsof_core::private::restrict_umask();
+    for d in [p.dir.clone(), p.data_dir(), p.log_dir()] {
+        hsof_core::private::private_dir(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    let rules = p.dir.join("hsof-runbook-rules.yml");
+    std::fs::write(&rules, RUNBOOK_RULES).map_err(|e| format!("write {}: {e}", rules.display()))?;
+    let mut all = Vec::new();
+    for i in 0..regions {
+        all.push(start_region(p, i, scenario, &rules)?);
+    }
+    let control = tiny_http::Server::http("127.0.0.1:0").map_err(|e| format!("control endpoint: {e}"))?;
+    let control_port = control.server_addr().to_ip().map(|a| a.port()).ok_or("control endpoint has no port")?;
+    let first = all[0].state.clone();
     let mut state = State {
         pid: std::process::id(),
         dir: p.dir.display().to_string(),
         config: p.config_file().display().to_string(),
         data_dir: p.data_dir().display().to_string(),
-        kubeconfig: p.kubeconfig().display().to_string(),
-        kube_url: kube.url.clone(),
-        hsof_url: exporter.url(),
-        prometheus_url: prom.url.clone(),
-        alertmanager_url: am.url.clone(),
+        kubeconfig: first.kubeconfig.clone(),
+        kube_url: first.kube_url.clone(),
+        hsof_url: first.hsof_url.clone(),
+        prometheus_url: first.prometheus_url.clone(),
+        alertmanager_url: first.alertmanager_url.clone(),
         control_url: format!("http://127.0.0.1:{control_port}"),
         scenario,
         scenario_since: now_text(),
         started_at: now_text(),
+        regions: if regions > 1 { all.iter().map(|r| r.state.clone()).collect() } else { vec![] },
     };
     write_config(p, &state)?;
     let json = |s: &State| serde_json::to_string_pretty(s).unwrap_or_default();
     write_atomic(&p.state_file(), &json(&state))?;
-    println!("{} demo ready: scenario {scenario}\n{}", now_text(), json(&state));
+    println!("{} demo ready: scenario {scenario}, {regions} region(s)\n{}", now_text(), json(&state));
 
     let mut last_tick = Instant::now();
     let mut n: u64 = 0;
@@ -98,7 +188,11 @@ pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
             last_tick = Instant::now();
             n += 1;
             let current = state.scenario;
-            kube.with(|s| current.tick(s, n));
+            all[0].kube.with(|s| current.tick(s, n));
+            for standby in all.iter().skip(1) {
+                follow_standby(standby);
+                standby.kube.with(|s| Scenario::Healthy.tick(s, n));
+            }
         }
         let Ok(Some(req)) = control.recv_timeout(Duration::from_millis(500)) else { continue };
         let url = req.url().trim_end_matches('/').to_string();
@@ -109,8 +203,9 @@ pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
             ("POST", path) if path.starts_with("/scenario/") => match path["/scenario/".len()..].parse::<Scenario>() {
                 Ok(next) => {
                     let previous = state.scenario;
-                    exporter.set(|s| *s = next.script(s));
-                    kube.with(|s| next.apply_cluster(s, Some(previous)));
+                    // The scenario is the primary region's; a standby stays as it is.
+                    all[0].exporter.set(|s| *s = next.script(s));
+                    all[0].kube.with(|s| next.apply_cluster(s, Some(previous)));
                     state.scenario = next;
                     state.scenario_since = now_text();
                     let _ = write_atomic(&p.state_file(), &json(&state));
@@ -129,10 +224,7 @@ pub fn serve(profile: &Profile, scenario: Scenario) -> Result<(), String> {
     }
     println!("{} demo stopping", now_text());
     let _ = std::fs::remove_file(p.state_file());
-    drop(prom);
-    drop(am);
-    drop(exporter);
-    drop(kube);
+    drop(all);
     Ok(())
 }
 

@@ -18,6 +18,10 @@ pub enum DemoCmd {
         /// The scenario to start in
         #[arg(long, default_value = "healthy", value_parser = parse_scenario)]
         scenario: Scenario,
+        /// 2: a primary region (prod-eu) and its cold DR standby (dr-us), each with its own
+        /// fake cluster, HSOF, Prometheus and AlertManager, listed as [[clusters]]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+        regions: u8,
         /// The demo profile directory [default: $HSOF_DEMO_DIR or ~/.local/share/hsof-control-center-demo]
         #[arg(long, value_name = "PATH")]
         dir: Option<PathBuf>,
@@ -46,6 +50,8 @@ pub enum DemoCmd {
     Serve {
         #[arg(long, default_value = "healthy", value_parser = parse_scenario)]
         scenario: Scenario,
+        #[arg(long, default_value_t = 1)]
+        regions: u8,
         #[arg(long, value_name = "PATH")]
         dir: Option<PathBuf>,
     },
@@ -65,6 +71,15 @@ fn print_state(s: &State, headline: &str) {
     println!("  Prometheus    {}", s.prometheus_url);
     println!("  AlertManager  {}", s.alertmanager_url);
     println!("  Kubernetes    {}", s.kube_url);
+    for r in &s.regions {
+        println!(
+            "  region {:<8} {:<8} kubeconfig {} (context {}), HSOF {}, Prometheus {}",
+            r.name, r.role, r.kubeconfig, r.context, r.hsof_url, r.prometheus_url
+        );
+    }
+    if s.regions.len() > 1 {
+        println!("  the regions are [[clusters]] in the config: hsofctl fleet, hsofctl dr drill --yes");
+    }
     println!("  pid {} since {}; logs in {}/logs", s.pid, s.started_at, s.dir);
     println!("\nPoint any command at it: hsofctl --config {} --data-dir {} health", s.config, s.data_dir);
 }
@@ -72,12 +87,14 @@ fn print_state(s: &State, headline: &str) {
 /// Runs one demo command; the exit code is 1 when `status` finds no demo running.
 pub fn run(cmd: &DemoCmd, out: &Out) -> Result<u8, Error> {
     match cmd {
-        DemoCmd::Start { scenario, dir } => {
+        DemoCmd::Start { scenario, dir, regions } => {
             let profile = Profile::resolve(dir.clone()).map_err(Error::Unavailable)?;
             let exe =
                 std::env::current_exe().map_err(|e| Error::Unavailable(format!("cannot find hsofctl itself: {e}")))?;
             let mut daemon = std::process::Command::new(exe);
-            daemon.args(["demo", "serve", "--scenario", scenario.name(), "--dir"]).arg(&profile.dir);
+            daemon
+                .args(["demo", "serve", "--scenario", scenario.name(), "--regions", &regions.to_string(), "--dir"])
+                .arg(&profile.dir);
             let (state, started) =
                 hsof_demo::start(&profile, daemon, Duration::from_secs(90)).map_err(Error::Unavailable)?;
             let state = if !started && state.scenario != *scenario {
@@ -147,9 +164,9 @@ pub fn run(cmd: &DemoCmd, out: &Out) -> Result<u8, Error> {
             }
             Ok(0)
         }
-        DemoCmd::Serve { scenario, dir } => {
+        DemoCmd::Serve { scenario, dir, regions } => {
             let profile = Profile::resolve(dir.clone()).map_err(Error::Unavailable)?;
-            hsof_demo::serve(&profile, *scenario).map_err(Error::Unavailable)?;
+            hsof_demo::serve(&profile, *scenario, usize::from(*regions)).map_err(Error::Unavailable)?;
             Ok(0)
         }
     }
