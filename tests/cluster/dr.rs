@@ -246,6 +246,18 @@ fn faults_are_named_and_nothing_is_left_scaled_up() {
     assert!(v["drill"]["steps"][0]["evidence"].as_str().is_some_and(|e| e.contains("read_only")), "{v}");
     assert_eq!(replicas(&ro.dr), "0");
 
+    // The primary unreachable: named by the preflight, nothing changed in the DR cluster.
+    ro.prod.kube.with(|st| st.faults.status = Some(503));
+    std::fs::write(ro.dir.path().join("config.toml"), &text).expect("write");
+    let (code, v, _) = ro.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 1);
+    assert!(
+        v["drill"]["steps"][0]["evidence"].as_str().is_some_and(|e| e.contains("prod-eu (primary) cannot be read")),
+        "{v}"
+    );
+    assert!(v["drill"]["before"].is_null());
+    assert_eq!(replicas(&ro.dr), "0");
+
     // A backup older than the RPO target: measured, over, named.
     let old = Setup::new(0, "rpo_target_hours = 0.001\n");
     let (code, v, _) = old.json(&["dr", "drill", "--yes"]);

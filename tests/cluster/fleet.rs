@@ -193,13 +193,53 @@ fn two_clusters_side_by_side_with_drift_diff_and_one_unreachable() {
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("prod-eu (primary), dr-us (dr)"), "the names there are: {err}");
 
+    // Records name the cluster they belong to: an incident declared there, a change made there.
+    let (code, declared) =
+        p.json(&["--cluster", "dr-us", "incident", "declare", "--severity", "P2", "--title", "dr-us lags"]);
+    assert_eq!(code, 0, "{declared}");
+    let (_, list) = p.json(&["incident", "list"]);
+    let mine = list
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["incident"]["title"] == "dr-us lags"))
+        .cloned()
+        .expect("listed");
+    assert_eq!(mine["cluster"], "dr-us", "{mine}");
+    let (code, _, err) = p.hsofctl(&["--cluster", "dr-us", "change", "scale", "2", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, audit) = p.json(&["audit", "list"]);
+    let scale = audit
+        .as_array()
+        .and_then(|a| {
+            a.iter().find(|r| {
+                r["action"].as_str().is_some_and(|a| a.ends_with("scale") || a.starts_with("emergency.scale"))
+            })
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("audited: {audit}"));
+    assert!(scale["actor"].as_str().is_some_and(|a| a.contains("(cluster dr-us, context dr-us)")), "{scale}");
+    assert!(
+        scale["action"].as_str().is_some_and(|a| a.starts_with("emergency.")),
+        "dr-us's open incident makes it an emergency change: {scale}"
+    );
+    assert_eq!(kubectl(&dr, &["get", "deployment", "hsof-main", "-o", "jsonpath={.spec.replicas}"]).trim(), "2");
+    // On prod-eu, dr-us's incident is not an emergency.
+    let (code, _, err) = p.hsofctl(&["change", "scale", "3", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, audit) = p.json(&["audit", "list"]);
+    assert_eq!(audit[0]["action"], "scale", "{}", audit[0]);
+    assert!(
+        audit[0]["actor"].as_str().is_some_and(|a| a.contains("(cluster prod-eu, context prod-eu)")),
+        "{}",
+        audit[0]
+    );
+
     // dr-us goes away: its last known row stays, stale, named; prod-eu stays live.
     drop(dr.kube.take());
     let (code, view) = p.json(&["fleet"]);
     assert_eq!(code, 1, "stale values need a look: {view}");
     let gone = row(&view, "dr-us");
     assert_eq!((gone["reachable"].clone(), gone["stale"].clone()), (Value::Bool(false), Value::Bool(true)), "{gone}");
-    assert_eq!(gone["replicas_desired"], 1, "its last known values: {gone}");
+    assert_eq!(gone["replicas_desired"], 1, "its last known values (the last fleet read): {gone}");
     assert!(gone["problems"][0].as_str().is_some_and(|p| p.starts_with("Kubernetes:")), "{gone}");
     let live = row(&view, "prod-eu");
     assert_eq!((live["reachable"].clone(), live["stale"].clone()), (Value::Bool(true), Value::Bool(false)));

@@ -226,6 +226,21 @@ impl AppContext {
         }
     }
 
+    /// The cluster a record made in this view names: its name when the configuration lists
+    /// clusters, none for a file's single implicit cluster.
+    pub fn record_cluster(&self) -> Option<String> {
+        (!self.slot.cluster.implicit).then(|| self.slot.cluster.name.clone())
+    }
+
+    /// The actor of an audit row for a change made on this view's cluster: the local user
+    /// with the cluster (when the configuration lists several) and the kubeconfig context.
+    pub(crate) fn audit_actor(&self, actor: &str, context: &str) -> String {
+        match self.record_cluster() {
+            Some(name) => format!("{actor} (cluster {name}, context {context})"),
+            None => format!("{actor} (context {context})"),
+        }
+    }
+
     /// The clusters the configuration names, in file order.
     pub fn clusters(&self) -> Vec<config::ClusterRef> {
         self.file_config().config.cluster_refs()

@@ -207,6 +207,7 @@ fn a_run_whose_process_died_is_settled_as_interrupted_not_running_forever() {
                 target: "y",
                 request: "null",
                 out_path: None,
+                cluster: None,
             })
             .expect("insert")
     };

@@ -19,6 +19,8 @@ pub struct NewExperiment<'a> {
     pub request: &'a str,
     /// Where the report JSON is to be written, if anywhere.
     pub out_path: Option<&'a str>,
+    /// The cluster it ran against, when the configuration lists several.
+    pub cluster: Option<&'a str>,
 }
 
 /// How a run ended.
@@ -93,10 +95,12 @@ pub struct ExperimentRecord {
     pub seconds: Option<f64>,
     /// The Kubernetes Job of a cluster run (JSON: context, namespace, job), once created.
     pub cluster_job: Option<String>,
+    /// The cluster it ran against, when the configuration lists several.
+    pub cluster: Option<String>,
 }
 
 const COLUMNS: &str = "id, started_at, finished_at, input, target, request, status, error_code, error, out_path, \
-     selected, score, score_std, metric, model, backend, seconds, cluster_job";
+     selected, score, score_std, metric, model, backend, seconds, cluster_job, cluster";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<ExperimentRecord> {
     Ok(ExperimentRecord {
@@ -119,6 +123,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<ExperimentRecord> {
         backend: r.get(15)?,
         seconds: r.get(16)?,
         cluster_job: r.get(17)?,
+        cluster: r.get(18)?,
     })
 }
 
@@ -127,9 +132,9 @@ impl Store {
     pub fn insert_experiment(&self, e: &NewExperiment<'_>) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO experiments (started_at, input, target, request, status, out_path) \
-             VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
-            params![e.started_at, e.input, e.target, e.request, e.out_path],
+            "INSERT INTO experiments (started_at, input, target, request, status, out_path, cluster) \
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
+            params![e.started_at, e.input, e.target, e.request, e.out_path, e.cluster],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -214,7 +219,14 @@ mod tests {
     }
 
     fn new<'a>(input: &'a str, started_at: &'a str) -> NewExperiment<'a> {
-        NewExperiment { started_at, input, target: "y", request: "{\"k3\":15}", out_path: Some("/tmp/r.json") }
+        NewExperiment {
+            started_at,
+            input,
+            target: "y",
+            request: "{\"k3\":15}",
+            out_path: Some("/tmp/r.json"),
+            cluster: None,
+        }
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct IncidentRecord {
     pub drill: Option<String>,
     /// Its name in the team store when shared (read only: set by the store).
     pub team_name: Option<String>,
+    /// The cluster it was declared on, when the configuration lists several.
+    pub cluster: Option<String>,
 }
 
 /// Columns an incident transition sets (the others stay).
@@ -140,7 +142,7 @@ pub struct ReviewRecord {
 
 pub(crate) const INCIDENT_COLUMNS: &str =
     "id, title, severity, status, components, description, declared_at, declared_by, \
-     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill, team_name";
+     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill, team_name, cluster";
 
 pub(crate) fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
     Ok(IncidentRecord {
@@ -160,6 +162,7 @@ pub(crate) fn incident_row(r: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
         summary: r.get(13)?,
         drill: r.get(14)?,
         team_name: r.get(15)?,
+        cluster: r.get(16)?,
     })
 }
 
@@ -209,8 +212,8 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO incidents (title, severity, status, components, description, declared_at, declared_by, \
-             acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill, cluster) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 i.title,
                 i.severity,
@@ -225,7 +228,8 @@ impl Store {
                 i.last_update_at,
                 i.source_alert,
                 i.summary,
-                i.drill
+                i.drill,
+                i.cluster
             ],
         )?;
         let id = tx.last_insert_rowid();

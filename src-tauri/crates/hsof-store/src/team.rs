@@ -103,6 +103,7 @@ pub(crate) fn incident_json(i: &IncidentRecord) -> Value {
         "declared_at": i.declared_at, "declared_by": i.declared_by,
         "source_alert": i.source_alert.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
         "drill": i.drill,
+        "cluster": i.cluster,
     })
 }
 
@@ -402,7 +403,12 @@ impl Store {
                 (tx.last_insert_rowid(), true, true)
             }
             Some(b) => {
-                let same = IncidentRecord { id: b.id, team_name: b.team_name.clone(), ..rec.clone() } == *b;
+                let same = IncidentRecord {
+                    id: b.id,
+                    team_name: b.team_name.clone(),
+                    cluster: b.cluster.clone(),
+                    ..rec.clone()
+                } == *b;
                 if !same {
                     tx.execute(
                         "UPDATE incidents SET title = ?1, severity = ?2, status = ?3, components = ?4, description = ?5, \

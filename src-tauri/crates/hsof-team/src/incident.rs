@@ -64,6 +64,9 @@ pub fn new_object(name: &str, namespace: &str, incident: &Value, actor: &Actor) 
     if let Some(a) = alert {
         spec["sourceAlert"] = a;
     }
+    if let Some(c) = str_of(incident, "cluster") {
+        spec["cluster"] = json!(c);
+    }
     if let Some(d) = str_of(incident, "drill") {
         spec["drill"] = json!(d);
     }
@@ -352,6 +355,7 @@ pub fn to_local(obj: &Value) -> Result<(IncidentRecord, Vec<SharedEntry>), Strin
         summary: status["summary"].as_str().map(str::to_string),
         drill: spec["drill"].as_str().map(str::to_string),
         team_name: obj["metadata"]["name"].as_str().map(str::to_string),
+        cluster: spec["cluster"].as_str().map(str::to_string),
     };
     let entries = match &status["timeline"] {
         Value::Null => vec![],

@@ -2436,6 +2436,8 @@ export type ExperimentSummary_Deserialize = {
 	seconds?: number | null,
 	/**  A cluster run's Job, `namespace/name` (a running one can be attached to). */
 	cluster_job?: string | null,
+	/**  The cluster of the configuration it ran against, when it lists several. */
+	cluster?: string | null,
 };
 
 /**  One run in the history. */
@@ -2474,6 +2476,8 @@ export type ExperimentSummary_Serialize = {
 	seconds: number | null,
 	/**  A cluster run's Job, `namespace/name` (a running one can be attached to). */
 	cluster_job: string | null,
+	/**  The cluster of the configuration it ran against, when it lists several. */
+	cluster: string | null,
 };
 
 /**  One run with everything it produced. */
@@ -3577,6 +3581,8 @@ export type IncidentView_Deserialize = {
 	policy: SeverityTargets,
 	/**  Where it is shared, when it is. */
 	shared?: Shared_Deserialize | null,
+	/**  The cluster it was declared on, when the configuration lists several. */
+	cluster?: string | null,
 };
 
 /**  An incident with its live timers (none once resolved). */
@@ -3589,6 +3595,8 @@ export type IncidentView_Serialize = {
 	policy: SeverityTargets,
 	/**  Where it is shared, when it is. */
 	shared: Shared_Serialize | null,
+	/**  The cluster it was declared on, when the configuration lists several. */
+	cluster: string | null,
 };
 
 /**  An incident. */

@@ -168,7 +168,7 @@ impl AppContext {
         if dry_run {
             return Ok(preview);
         }
-        let who = format!("{actor} (context {})", cluster.context);
+        let who = self.audit_actor(actor, &cluster.context);
         let target = format!("{} in {}", preview.target, cluster.namespace);
         let mut action = preview.action.clone();
         // During an open incident every change is an emergency change, linked to it.

@@ -216,7 +216,7 @@ impl AppContext {
         result: &str,
         now: DateTime<Utc>,
     ) {
-        let who = format!("{} (context {})", crate::os_user(), cluster.context);
+        let who = self.audit_actor(&crate::os_user(), &cluster.context);
         self.audit_entry(&NewAuditEntry { actor: &who, action, target, before: None, after: Some(after), result }, now);
     }
 
@@ -390,6 +390,7 @@ impl AppContext {
         };
         let request_json = serde_json::to_string(&request).unwrap_or_else(|_| "null".into());
         let out_path = plan.out.as_ref().map(|p| p.display().to_string());
+        let record_cluster = self.record_cluster();
         let mut pending = Pending::begin(
             store,
             &NewExperiment {
@@ -398,6 +399,7 @@ impl AppContext {
                 target: &plan.target,
                 request: &request_json,
                 out_path: out_path.as_deref(),
+                cluster: record_cluster.as_deref(),
             },
         )?;
         let id = pending.id;

@@ -193,6 +193,8 @@ pub struct ExperimentSummary {
     pub seconds: Option<f64>,
     /// A cluster run's Job, `namespace/name` (a running one can be attached to).
     pub cluster_job: Option<String>,
+    /// The cluster of the configuration it ran against, when it lists several.
+    pub cluster: Option<String>,
 }
 
 /// One run with everything it produced.
@@ -550,6 +552,7 @@ fn summary(r: &ExperimentRecord) -> ExperimentSummary {
             .as_deref()
             .and_then(|j| serde_json::from_str::<JobRef>(j).ok())
             .map(|j| format!("{}/{}", j.namespace, j.job)),
+        cluster: r.cluster.clone(),
     }
 }
 
@@ -606,6 +609,7 @@ impl AppContext {
         let request_json = serde_json::to_string(&request).unwrap_or_else(|_| "null".into());
         let input = plan.input.display().to_string();
         let out_path = plan.out.as_ref().map(|p| p.display().to_string());
+        let record_cluster = self.record_cluster();
         let mut pending = Pending::begin(
             store,
             &NewExperiment {
@@ -614,6 +618,7 @@ impl AppContext {
                 target: &plan.target,
                 request: &request_json,
                 out_path: out_path.as_deref(),
+                cluster: record_cluster.as_deref(),
             },
         )?;
         let id = pending.id;

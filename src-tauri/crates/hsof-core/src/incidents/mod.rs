@@ -65,6 +65,7 @@ impl AppContext {
             declared_by: actor.to_string(),
             source_alert: new.source_alert.as_ref().map(serde_json::Value::to_string),
             drill: new.drill.as_ref().map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
+            cluster: self.record_cluster(),
             ..Default::default()
         };
         let text = match &rec.drill {

@@ -25,6 +25,8 @@ pub struct IncidentView {
     pub policy: SeverityTargets,
     /// Where it is shared, when it is.
     pub shared: Option<Shared>,
+    /// The cluster it was declared on, when the configuration lists several.
+    pub cluster: Option<String>,
 }
 
 /// A shared incident's state in the team store.
@@ -119,13 +121,19 @@ impl AppContext {
         records::incident(&rec)
     }
 
-    fn view(&self, incident: Incident, shared: Option<Shared>, now: DateTime<Utc>) -> Result<IncidentView, Error> {
+    fn view(
+        &self,
+        incident: Incident,
+        shared: Option<Shared>,
+        cluster: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<IncidentView, Error> {
         let timers = if incident.is_resolved() {
             None
         } else {
             Some(ops::timers(&incident, &self.incident_policy(incident.severity)?, &self.business_hours_policy()?, now))
         };
-        Ok(IncidentView { policy: self.targets(incident.severity), incident, timers, shared })
+        Ok(IncidentView { policy: self.targets(incident.severity), incident, timers, shared, cluster })
     }
 
     /// The shared state of `rec` given the outbox.
@@ -173,7 +181,7 @@ impl AppContext {
         }
         let postmortem_due = store.reviews()?.into_iter().find(|r| r.incident_id == id).map(|r| r.due_at);
         Ok(IncidentDetail {
-            view: self.view(records::incident(&rec)?, shared, now)?,
+            view: self.view(records::incident(&rec)?, shared, rec.cluster.clone(), now)?,
             timeline,
             slack,
             summary: rec.summary,
@@ -200,7 +208,7 @@ impl AppContext {
             {
                 continue;
             }
-            out.push(self.view(i, self.shared(&rec, &outbox), now)?);
+            out.push(self.view(i, self.shared(&rec, &outbox), rec.cluster.clone(), now)?);
         }
         out.sort_by(|a, b| {
             let (ia, ib) = (&a.incident, &b.incident);
@@ -216,7 +224,11 @@ impl AppContext {
     /// one (the newest among equals), if any.
     pub fn incident_for_changes(&self) -> Option<Incident> {
         let recs = self.store().ok()?.incidents().ok()?;
+        // With several clusters, an incident declared on another cluster is not this one's
+        // emergency; one that names no cluster (a single-cluster file, a teammate's) still is.
+        let here = self.record_cluster();
         recs.iter()
+            .filter(|r| here.is_none() || r.cluster.is_none() || r.cluster == here)
             .filter_map(|r| records::incident(r).ok())
             .filter(|i| !i.is_resolved())
             .min_by(|a, b| a.severity.cmp(&b.severity).then_with(|| b.declared_at.cmp(&a.declared_at)))

@@ -47,7 +47,7 @@ impl AppContext {
             }
             Err(e) => format!("error: {e}"),
         };
-        let who = format!("{actor} (context {})", cluster.context);
+        let who = self.audit_actor(actor, &cluster.context);
         let target = format!("team store {}/{} in cluster {}", hsof_team::GROUP, hsof_team::VERSION, cluster.context);
         let entry = NewAuditEntry {
             actor: &who,

@@ -29,6 +29,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(experiments::cluster_steps());
     all.extend(monitor::cluster_steps());
     all.extend(dr::steps());
+    all.extend(monitor::record_cluster_steps());
     all
 }
 

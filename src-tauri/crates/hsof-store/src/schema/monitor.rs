@@ -64,3 +64,14 @@ CREATE INDEX health_samples_cluster_ts ON health_samples(cluster, ts);
 "#,
     )]
 }
+
+/// Records name the cluster they belong to (empty: a configuration's single cluster, or a
+/// teammate's shared record).
+pub(super) fn record_cluster_steps() -> Vec<M<'static>> {
+    vec![M::up(
+        r#"
+ALTER TABLE incidents ADD COLUMN cluster TEXT;
+ALTER TABLE experiments ADD COLUMN cluster TEXT;
+"#,
+    )]
+}
