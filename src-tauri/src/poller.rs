@@ -34,7 +34,7 @@ const FLEET_EVERY: Duration = Duration::from_secs(60);
 
 /// The other clusters' states for the tray and the header pill: read at most every
 /// [`FLEET_EVERY`], kept in between.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct FleetPass {
     at: Option<std::time::Instant>,
     generation: u64,
@@ -209,12 +209,13 @@ fn start_team_sync(app: AppHandle) {
     let watcher = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
+            // Subscribed before the context is read: a switch in between ends the watch at once.
+            let mut switched = watcher.state::<Active>().changes();
+            switched.mark_unchanged();
             let ctx = Active::of(&watcher);
             if ctx.store().is_ok_and(|s| s.team_enabled().unwrap_or(false)) {
                 let handle = watcher.clone();
                 // The watch mirrors into this profile's store; a switch of profile ends it.
-                let mut switched = watcher.state::<Active>().changes();
-                switched.mark_unchanged();
                 let watch = ctx.team_watch(move |change| {
                     if let Some(n) = &change.notice {
                         notify(&handle, &n.title, &n.body);
@@ -296,8 +297,26 @@ pub fn start(app: AppHandle) {
     start_incident_clock(app.clone());
     start_team_sync(app.clone());
     start_gpu_sampler(app.clone());
+    // The other clusters are read on a task of their own: an unreachable one (connection
+    // timeouts) never delays the current cluster's round.
+    let fleet = std::sync::Arc::new(std::sync::Mutex::new(FleetPass::default()));
+    {
+        let (app, fleet) = (app.clone(), fleet.clone());
+        tauri::async_runtime::spawn(async move {
+            loop {
+                let active = app.state::<Active>();
+                let generation = active.generation();
+                let ctx = active.get();
+                let mut pass = fleet.lock().map(|f| f.clone()).unwrap_or_default();
+                pass.refresh(&ctx, generation).await;
+                if let Ok(mut f) = fleet.lock() {
+                    *f = pass;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+    }
     tauri::async_runtime::spawn(async move {
-        let mut fleet = FleetPass::default();
         loop {
             let active = app.state::<Active>();
             let generation = active.generation();
@@ -305,12 +324,15 @@ pub fn start(app: AppHandle) {
             let interval = ctx.config().config.endpoints.poll_interval_secs.max(5);
             if ctx.store().is_ok() {
                 let mut tick = poll_once(&app, &ctx).await;
-                // The tray and the header pill take the worst of every cluster.
-                fleet.refresh(&ctx, generation).await;
-                if let Some(w) = fleet.worst {
-                    tick.worst = tick.worst.max(w);
+                // The tray and the header pill take the worst of every cluster (the last
+                // fleet read of this profile and cluster).
+                let pass = fleet.lock().map(|f| f.clone()).unwrap_or_default();
+                if pass.generation == generation {
+                    if let Some(w) = pass.worst {
+                        tick.worst = tick.worst.max(w);
+                    }
+                    tick.fleet = pass.attention;
                 }
-                tick.fleet = fleet.attention.clone();
                 if app.state::<Active>().generation() != generation {
                     // The window switched profile while this round ran: its colour and
                     // tick belong to the profile no longer shown.

@@ -204,7 +204,13 @@ fn a_drill_killed_half_way_is_found_and_rolled_back() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&format!("hsofctl dr rollback {id}")), "{err}");
 
-    let (code, rolled, err) = s.json(&["dr", "rollback", &id]);
+    // Someone changed the DR cluster since the drill scaled it: not rolled back blindly.
+    kubectl(&s.dr, &["scale", "deployment", "hsof-main", "--replicas=4"]);
+    let (code, _, err) = s.run(&["dr", "rollback", &id]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("runs 4 replica(s) now, not the 3 the drill set") && err.contains("--force"), "{err}");
+    assert_eq!(replicas(&s.dr), "4");
+    let (code, rolled, err) = s.json(&["dr", "rollback", &id, "--force"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(rolled["state"], "rolled_back");
     assert_eq!(replicas(&s.dr), "0", "put back as it was before the drill");
@@ -264,4 +270,82 @@ fn faults_are_named_and_nothing_is_left_scaled_up() {
     assert_eq!(code, 1);
     assert_eq!(v["scorecard"]["rpo_met"], false, "{v}");
     assert!(v["scorecard"]["findings"].to_string().contains("RPO"), "{v}");
+}
+
+/// The team's own Job manifests (the runbook's `deployment/testing/`) are the template for
+/// each runbook Job: from a folder or from a ConfigMap, validated by the server-side dry
+/// run, only name, namespace and labels changed; one that is not a Job is refused by name.
+#[test]
+fn the_teams_job_manifests_are_the_template_for_each_runbook_job() {
+    let s = Setup::new(0, "");
+    let manifests = s.dir.path().join("testing");
+    std::fs::create_dir_all(&manifests).expect("mkdir");
+    let job = |sa: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: whatever\n  labels:\n    team: platform\nspec:\n  backoffLimit: 1\n  template:\n    spec:\n      serviceAccountName: {sa}\n      restartPolicy: Never\n      nodeSelector:\n        disk: ssd\n      volumes:\n        - name: backups\n          persistentVolumeClaim:\n            claimName: hsof-data-storage\n      containers:\n        - name: restore\n          image: hsof/backup:1.0\n          command: [\"/bin/sh\", \"-c\", \"hsof-backup restore --latest --verify\"]\n          env:\n            - name: S3_KEY\n              valueFrom:\n                secretKeyRef: {{name: backup-s3, key: key}}\n          volumeMounts:\n            - name: backups\n              mountPath: /backups\n"
+        )
+    };
+    std::fs::write(manifests.join("backup-restore-test.yaml"), job("hsof-backup")).expect("write");
+    let config = s.dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(
+        &config,
+        format!(
+            "{text}\n[jobs]\nmanifests_dir = \"{}\"\nmanifests_configmap = \"hsof-job-manifests\"\n",
+            manifests.display()
+        ),
+    )
+    .expect("write");
+    let (code, out, err) = s.run(&["change", "run-job", "backup-restore-test", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let jobs: Value = serde_json::from_str(&kubectl(
+        &s.prod,
+        &["get", "jobs", "-l", "hsof.runbook/job=backup-restore-test", "-o", "json"],
+    ))
+    .expect("json");
+    let created = &jobs["items"][0];
+    assert_eq!(created["spec"]["template"]["spec"]["serviceAccountName"], "hsof-backup", "{created}");
+    assert_eq!(
+        created["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        "hsof-data-storage"
+    );
+    assert_eq!(
+        created["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"],
+        "backup-s3"
+    );
+    assert_eq!(created["metadata"]["labels"]["team"], "platform", "the team's labels stay");
+    assert!(created["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("backup-restore-test-")), "{created}");
+
+    // From the ConfigMap when the folder has none for the Job.
+    let scan = s.dir.path().join("vulnerability-scan.yaml");
+    std::fs::write(&scan, job("hsof-scanner")).expect("write");
+    kubectl(
+        &s.prod,
+        &[
+            "create",
+            "configmap",
+            "hsof-job-manifests",
+            &format!("--from-file=vulnerability-scan.yaml={}", scan.display()),
+        ],
+    );
+    let (code, out, err) = s.run(&["change", "run-job", "vulnerability-scan", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let jobs: Value = serde_json::from_str(&kubectl(
+        &s.prod,
+        &["get", "jobs", "-l", "hsof.runbook/job=vulnerability-scan", "-o", "json"],
+    ))
+    .expect("json");
+    assert_eq!(jobs["items"][0]["spec"]["template"]["spec"]["serviceAccountName"], "hsof-scanner", "{jobs}");
+
+    // Not a Job: refused, naming the file; nothing created.
+    std::fs::write(
+        manifests.join("backup-restore-test.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+    )
+    .expect("write");
+    let before = kubectl(&s.prod, &["get", "jobs", "-o", "name"]);
+    let (code, _, err) = s.run(&["change", "run-job", "backup-restore-test", "--yes"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("backup-restore-test.yaml") && err.contains("not a batch/v1 Job"), "{err}");
+    assert_eq!(kubectl(&s.prod, &["get", "jobs", "-o", "name"]), before);
 }

@@ -236,7 +236,7 @@ fn two_clusters_side_by_side_with_drift_diff_and_one_unreachable() {
     // dr-us goes away: its last known row stays, stale, named; prod-eu stays live.
     drop(dr.kube.take());
     let (code, view) = p.json(&["fleet"]);
-    assert_eq!(code, 1, "stale values need a look: {view}");
+    assert_eq!(code, 2, "an unreachable cluster is critical, with its last known values shown: {view}");
     let gone = row(&view, "dr-us");
     assert_eq!((gone["reachable"].clone(), gone["stale"].clone()), (Value::Bool(false), Value::Bool(true)), "{gone}");
     assert_eq!(gone["replicas_desired"], 1, "its last known values (the last fleet read): {gone}");

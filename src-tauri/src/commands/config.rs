@@ -45,8 +45,18 @@ pub fn validate_config(config: Config) -> Vec<ConfigProblem> {
 /// Validates, saves (keeping `.bak`), audits and applies a configuration.
 #[tauri::command]
 #[specta::specta]
-pub fn save_config(ctx: Ctx, config: Config) -> Result<LoadedConfig, IpcError> {
-    Ok(ctx.save_config(config, &os_user(), Utc::now())?)
+pub fn save_config(
+    ctx: Ctx,
+    active: tauri::State<'_, crate::active::Active>,
+    config: Config,
+) -> Result<LoadedConfig, IpcError> {
+    let saved = ctx.save_config(config, &os_user(), Utc::now())?;
+    // The window's cluster renamed or removed: it shows the file's default one from now on.
+    let next = ctx.current_or_default();
+    if next.current_cluster().name != ctx.current_cluster().name {
+        active.replace(next);
+    }
+    Ok(saved)
 }
 
 /// Whether a secret is stored under `name` (its value never crosses to the UI).

@@ -31,9 +31,14 @@ pub fn clusters_list(ctx: Ctx) -> ClustersView {
 #[specta::specta]
 pub async fn cluster_switch(active: State<'_, Active>, name: String) -> Result<ClustersView, IpcError> {
     let _switching = active.lock_switch().await;
-    let next = active.get().on_cluster(&name)?;
+    let previous = active.get();
+    let next = previous.on_cluster(&name)?;
     next.record_event(Utc::now(), "cluster.switched", &format!("the window shows cluster {name}"));
     active.replace(next);
+    // The cluster no longer shown keeps no watches running.
+    if previous.current_cluster().name != name {
+        previous.stop_live();
+    }
     let ctx = active.get();
     Ok(ClustersView { clusters: ctx.clusters(), current: ctx.current_cluster().name.clone() })
 }
@@ -100,6 +105,6 @@ pub async fn dr_drill_start(ctx: Ctx, dr: Option<String>) -> Result<f64, IpcErro
 /// Puts a half-done drill's DR cluster back as it was before (audited).
 #[tauri::command]
 #[specta::specta]
-pub async fn dr_rollback(ctx: Ctx, id: f64) -> Result<hsof_fleet::drill::DrillRecord, IpcError> {
-    Ok(ctx.dr_rollback(id as i64, &hsof_core::os_user()).await?)
+pub async fn dr_rollback(ctx: Ctx, id: f64, force: bool) -> Result<hsof_fleet::drill::DrillRecord, IpcError> {
+    Ok(ctx.dr_rollback(id as i64, &hsof_core::os_user(), force).await?)
 }

@@ -21,6 +21,9 @@ pub struct JobTemplate {
     pub image: String,
     /// Shell command run in it (`/bin/sh -c`).
     pub command: String,
+    /// The team's own manifest for this Job (YAML), with where it came from: when given it
+    /// is the Job created (only its name, namespace and labels change), not image + command.
+    pub manifest: Option<(String, String)>,
 }
 
 /// How a Job ended (or that it has not).
@@ -42,13 +45,36 @@ impl Cluster {
         now: chrono::DateTime<chrono::Utc>,
         dry_run: bool,
     ) -> Result<ChangeOutcome, ClusterError> {
+        let name = format!("{}-{}", t.name, now.format("%Y%m%d%H%M%S"));
+        if let Some((source, yaml)) = &t.manifest {
+            let job = job_from_manifest(
+                yaml,
+                &name,
+                &self.namespace,
+                &[("app.kubernetes.io/part-of", "hsof"), ("hsof.runbook/job", &t.name)],
+            )
+            .map_err(|e| ClusterError::Invalid(format!("{source}: {e}")))?;
+            let api: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+            let params = PostParams { dry_run, ..Default::default() };
+            api.create(&params, &job)
+                .await
+                .map_err(|e| ClusterError::from_kube(e, &format!("create job {name} from {source}")))?;
+            let message = format!("job/{name} created from {source}");
+            return Ok(ChangeOutcome {
+                action: "job.run".into(),
+                target: format!("job/{name}"),
+                dry_run,
+                before: "null".into(),
+                after: json!({"job": name, "manifest": source}).to_string(),
+                message: if dry_run { format!("dry run: {message}") } else { message },
+            });
+        }
         if t.image.trim().is_empty() || t.command.trim().is_empty() {
             return Err(ClusterError::Invalid(format!(
                 "the `{}` job needs an image and a command in the configuration",
                 t.name
             )));
         }
-        let name = format!("{}-{}", t.name, now.format("%Y%m%d%H%M%S"));
         let job: Job = serde_json::from_value(json!({
             "apiVersion": "batch/v1", "kind": "Job",
             "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "hsof", "hsof.runbook/job": t.name}},

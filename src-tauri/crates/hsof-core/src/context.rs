@@ -264,6 +264,14 @@ impl AppContext {
         Ok(Self { shared: self.shared.clone(), slot })
     }
 
+    /// The view on this view's cluster as the file has it now, or on the file's default
+    /// cluster when this one is no longer listed (renamed or removed in a save).
+    pub fn current_or_default(&self) -> AppContext {
+        self.on_cluster(&self.slot.cluster.name)
+            .or_else(|_| self.on_cluster(&self.file_config().config.default_cluster().name))
+            .unwrap_or_else(|_| self.clone())
+    }
+
     /// A view on every cluster of the configuration, in file order.
     pub fn fleet_views(&self) -> Vec<AppContext> {
         self.clusters().iter().filter_map(|c| self.on_cluster(&c.name).ok()).collect()

@@ -32,6 +32,31 @@ fn state_word(s: DrillState) -> &'static str {
 /// How often the drill looks at the DR cluster while it comes up or goes back.
 const POLL: Duration = Duration::from_secs(1);
 
+/// One drill at a time in this process (the window, the calendar and a CLI call in it).
+static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
+}
+
+/// `PID@HOST` of this process.
+fn me() -> String {
+    format!("{}@{}", std::process::id(), this_host())
+}
+
+/// Whether the process that owns a drill still runs (on this host; another host's is
+/// taken as alive, as nothing here can tell).
+fn owner_alive(owner: Option<&str>) -> bool {
+    let Some((pid, host)) = owner.and_then(|o| o.split_once('@')) else { return false };
+    if host != this_host() {
+        return true;
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, r)| !r.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
 impl AppContext {
     fn save_drill(&self, d: &DrillRecord) -> Result<(), Error> {
         let json = serde_json::to_string(d).map_err(|e| Error::InvalidInput(e.to_string()))?;
@@ -39,11 +64,24 @@ impl AppContext {
         Ok(())
     }
 
+    /// Saves during a drill: a store that fails now must not stop the fail-back.
+    fn keep(&self, d: &DrillRecord) {
+        if let Err(e) = self.save_drill(d) {
+            tracing::error!(error = %e, drill = d.id, "DR drill record not saved; the drill goes on");
+        }
+    }
+
     /// Drills, newest first (only those that left their DR cluster changed with `pending`).
     pub fn dr_drills(&self, pending: bool, limit: u32) -> Result<Vec<DrillRecord>, Error> {
         let rows = self.store()?.drills(pending, limit)?;
         let all = rows.into_iter().filter_map(|r| serde_json::from_str::<DrillRecord>(&r.record).ok());
-        Ok(if pending { all.filter(DrillRecord::needs_rollback).collect() } else { all.collect() })
+        // Half-done: changed the DR cluster, did not put it back, and its process is gone
+        // (a drill still running is not offered for roll-back).
+        Ok(if pending {
+            all.filter(|d| d.needs_rollback() && !owner_alive(d.owner.as_deref())).collect()
+        } else {
+            all.collect()
+        })
     }
 
     /// One drill.
@@ -87,7 +125,46 @@ impl AppContext {
         actor: &str,
         started: impl FnOnce(i64),
     ) -> Result<DrillRecord, Error> {
+        self.dr_drill_on(dr, actor, started, None).await
+    }
+
+    /// [`dr_drill`](Self::dr_drill), its parts recorded on calendar occurrence `occurrence`
+    /// (else the latest `monthly-dr-test` that has started).
+    pub async fn dr_drill_on(
+        &self,
+        dr: Option<&str>,
+        actor: &str,
+        started: impl FnOnce(i64),
+        occurrence: Option<&str>,
+    ) -> Result<DrillRecord, Error> {
         let (p, d) = self.dr_pair(dr)?;
+        let Ok(_one) = RUNNING.try_lock() else {
+            return Err(Error::InvalidInput("a DR drill is already running in this app".into()));
+        };
+        for other in self.dr_drills(false, 20)?.into_iter().filter(|x| x.state == DrillState::Running) {
+            if owner_alive(other.owner.as_deref()) {
+                return Err(Error::InvalidInput(format!(
+                    "DR drill #{} ({} → {}) is running (process {}): one drill at a time",
+                    other.id,
+                    other.primary,
+                    other.dr,
+                    other.owner.unwrap_or_default()
+                )));
+            }
+            if !other.needs_rollback() {
+                // Its process ended before it changed anything: closed as such.
+                let mut closed = other;
+                let at = rfc3339(Utc::now());
+                for s in closed.steps.iter_mut().filter(|s| s.verdict == Verdict::Running) {
+                    s.verdict = Verdict::Fail;
+                    s.evidence.push_str("\nthe drill's process stopped during this step");
+                }
+                closed.skip_rest("the drill's process stopped before this step", &at);
+                closed.state = DrillState::Finished;
+                closed.finished_at = Some(at);
+                self.keep(&closed);
+            }
+        }
         if let Some(left) = self.dr_drills(true, 20)?.into_iter().next() {
             return Err(Error::InvalidInput(format!(
                 "DR drill #{} left {} changed (deployment scaled from {} replica(s)); roll it back first: `hsofctl dr rollback {}` or Fleet → Roll back",
@@ -103,6 +180,7 @@ impl AppContext {
         let now = Utc::now();
         let mut rec =
             DrillRecord::new(&p.current_cluster().name, &d.current_cluster().name, actor, &rfc3339(now), targets);
+        rec.owner = Some(me());
         let json = serde_json::to_string(&rec).map_err(|e| Error::InvalidInput(e.to_string()))?;
         rec.id = self.store()?.insert_drill(&rec.started_at, &rec.primary, &rec.dr, &json)?;
         self.save_drill(&rec)?;
@@ -122,33 +200,33 @@ impl AppContext {
         let at = || rfc3339(Utc::now());
         // Preflight: nothing changes before it passes.
         rec.begin(StepId::Preflight, &at());
-        self.save_drill(&rec)?;
+        self.keep(&rec);
         match preflight(&p, &d).await {
             Ok(evidence) => rec.end(StepId::Preflight, Verdict::Pass, &evidence, &at()),
             Err(why) => {
                 rec.end(StepId::Preflight, Verdict::Fail, &why, &at());
                 rec.skip_rest("the preflight failed: nothing was changed", &at());
-                return self.finish_drill(rec, actor).await;
+                return self.finish_drill(rec, actor, occurrence).await;
             }
         }
-        self.save_drill(&rec)?;
+        self.keep(&rec);
 
         // Backup restore test on the primary.
         rec.begin(StepId::BackupRestore, &at());
-        self.save_drill(&rec)?;
+        self.keep(&rec);
         let (verdict, evidence) = match restore_test(&p, &mut rec, actor).await {
             Ok(e) => (Verdict::Pass, e),
             Err(e) => (Verdict::Fail, e),
         };
         rec.end(StepId::BackupRestore, verdict, &evidence, &at());
-        self.save_drill(&rec)?;
+        self.keep(&rec);
 
         // Failover: the DR cluster's state is recorded before it changes.
         rec.begin(StepId::Failover, &at());
         let failover = match read_replicas(&d).await {
             Ok(before) => {
                 rec.before = Some(before.clone());
-                self.save_drill(&rec)?;
+                self.keep(&rec);
                 failover(&p, &d, &mut rec, &before, actor).await
             }
             Err(e) => Err(format!("the DR cluster's deployment could not be read, nothing changed: {e}")),
@@ -157,7 +235,7 @@ impl AppContext {
             Ok(e) => rec.end(StepId::Failover, Verdict::Pass, &e, &at()),
             Err(e) => rec.end(StepId::Failover, Verdict::Fail, &e, &at()),
         }
-        self.save_drill(&rec)?;
+        self.keep(&rec);
 
         // Fail back, whatever happened above.
         rec.begin(StepId::Failback, &at());
@@ -171,7 +249,7 @@ impl AppContext {
             },
             None => rec.end(StepId::Failback, Verdict::Skipped, "nothing was changed in the DR cluster", &at()),
         }
-        self.save_drill(&rec)?;
+        self.keep(&rec);
 
         rec.begin(StepId::Communication, &at());
         let (v, e) = match communication_test(&p, rec.id).await {
@@ -182,16 +260,21 @@ impl AppContext {
         rec.begin(StepId::Escalation, &at());
         let (v, e) = escalation_check(&p);
         rec.end(StepId::Escalation, v, &e, &at());
-        self.finish_drill(rec, actor).await
+        self.finish_drill(rec, actor, occurrence).await
     }
 
-    async fn finish_drill(&self, mut rec: DrillRecord, actor: &str) -> Result<DrillRecord, Error> {
+    async fn finish_drill(
+        &self,
+        mut rec: DrillRecord,
+        actor: &str,
+        occurrence: Option<&str>,
+    ) -> Result<DrillRecord, Error> {
         let now = Utc::now();
         rec.finished_at = Some(rfc3339(now));
         if !rec.needs_rollback() {
             rec.state = DrillState::Finished;
         }
-        self.save_drill(&rec)?;
+        self.keep(&rec);
         let card = rec.scorecard();
         self.audit_entry(
             &NewAuditEntry {
@@ -213,7 +296,7 @@ impl AppContext {
         if let Err(e) = self.dr_report(&rec) {
             tracing::warn!(error = %e, drill = rec.id, "DR drill report not written");
         }
-        if let Err(e) = self.dr_to_calendar(&rec, actor, now) {
+        if let Err(e) = self.dr_to_calendar(&rec, occurrence, actor, now) {
             tracing::warn!(error = %e, drill = rec.id, "DR drill not recorded on the calendar");
         }
         Ok(rec)
@@ -231,8 +314,17 @@ impl AppContext {
 
     /// Records the drill's parts on the `monthly-dr-test` occurrence (the latest one that
     /// has started): each step the drill covers, with its verdict and evidence.
-    fn dr_to_calendar(&self, rec: &DrillRecord, actor: &str, now: DateTime<Utc>) -> Result<(), Error> {
-        let key = self.find_occurrence("monthly-dr-test", None, now)?;
+    pub(crate) fn dr_to_calendar(
+        &self,
+        rec: &DrillRecord,
+        occurrence: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let key = match occurrence {
+            Some(k) => k.to_string(),
+            None => self.find_occurrence("monthly-dr-test", None, now)?,
+        };
         let v = |s: StepId| rec.step(s).verdict;
         let word = |v: Verdict| match v {
             Verdict::Pass => "pass",
@@ -285,7 +377,10 @@ impl AppContext {
 
     /// Puts a drill's DR cluster back as it was before (a drill left half-done by a closed
     /// app or a killed process), audited; the drill is then `rolled_back`.
-    pub async fn dr_rollback(&self, id: i64, actor: &str) -> Result<DrillRecord, Error> {
+    /// A drill whose process still runs is refused (it fails back itself), and so is a DR
+    /// cluster whose replicas someone changed since the drill scaled it (a real failover
+    /// since?) unless `force`.
+    pub async fn dr_rollback(&self, id: i64, actor: &str, force: bool) -> Result<DrillRecord, Error> {
         let mut rec = self.dr_drill_get(id)?;
         if !rec.needs_rollback() {
             return Err(Error::InvalidInput(format!(
@@ -293,8 +388,24 @@ impl AppContext {
                 if rec.restored { "its DR cluster was put back" } else { "it changed nothing" }
             )));
         }
+        if owner_alive(rec.owner.as_deref()) {
+            return Err(Error::InvalidInput(format!(
+                "DR drill #{id} is still running (process {}): it fails back itself",
+                rec.owner.clone().unwrap_or_default()
+            )));
+        }
         let before = rec.before.clone().ok_or_else(|| Error::InvalidInput("no state recorded".into()))?;
         let d = self.on_cluster(&rec.dr)?;
+        if let (Some(set), false) = (rec.scaled_to, force) {
+            let now_replicas = read_replicas(&d).await?.replicas;
+            if now_replicas != set {
+                return Err(Error::InvalidInput(format!(
+                    "{} runs {now_replicas} replica(s) now, not the {set} the drill set: someone changed it since (a real failover?). \
+                     Roll back anyway with `hsofctl dr rollback {id} --force`",
+                    rec.dr
+                )));
+            }
+        }
         let evidence = fail_back(&d, &before, actor).await.map_err(Error::Unavailable)?;
         let now = rfc3339(Utc::now());
         rec.restored = true;
@@ -383,72 +494,65 @@ async fn restore_test(p: &AppContext, rec: &mut DrillRecord, actor: &str) -> Res
         ));
     }
     let started = Instant::now();
-    let name = if cfg.dr.restore_job_manifest.is_empty() {
-        let created = p
-            .change(&ChangeRequest::RunJob { job: RunbookJob::BackupRestoreTest }, false, actor, Utc::now())
-            .await
-            .map_err(|e| format!("the restore Job could not be created: {e}"))?;
-        created.target.trim_start_matches("job/").to_string()
-    } else {
-        let path = &cfg.dr.restore_job_manifest;
-        let text = std::fs::read_to_string(path).map_err(|e| format!("the restore Job manifest {path}: {e}"))?;
-        let name = format!("backup-restore-test-dr{}-{}", rec.id, Utc::now().format("%H%M%S"));
-        let drill_id = rec.id.to_string();
-        let job = hsof_cluster::job_from_manifest(
-            &text,
-            &name,
-            &cluster.namespace,
-            &[("app.kubernetes.io/managed-by", "hsof-control-center"), ("ops.hsof.io/dr-drill", &drill_id)],
-        )
-        .map_err(|e| format!("{path}: {e}"))?;
-        cluster.create_job(&job, true).await.map_err(|e| format!("{path} refused by the API server's dry run: {e}"))?;
-        cluster.create_job(&job, false).await.map_err(|e| format!("{path}: {e}"))?;
-        p.audit_entry(
-            &NewAuditEntry {
-                actor,
-                action: "job.run",
-                target: &format!("job/{name}"),
-                before: None,
-                after: Some(path),
-                result: "ok",
-            },
-            Utc::now(),
-        );
-        name
-    };
-    out.push_str(&format!("job/{name} created\n"));
-    let done = p
+    // The runbook's Job: from the team's own manifest when [jobs] names where they are
+    // (validated by the server-side dry run of the change path), else image and command.
+    let created = p
+        .change(&ChangeRequest::RunJob { job: RunbookJob::BackupRestoreTest }, false, actor, Utc::now())
+        .await
+        .map_err(|e| format!("{out}the restore Job could not be created: {e}"))?;
+    let name = created.target.trim_start_matches("job/").to_string();
+    out.push_str(&format!("{}\n", created.message));
+    let followed = p
         .follow_runbook_job(
             Some(RunbookJob::BackupRestoreTest),
             &name,
             Duration::from_secs(u64::from(cfg.dr.restore_timeout_secs)),
             Utc::now,
         )
-        .await
-        .map_err(|e| format!("{out}following job/{name} failed: {e}"))?;
-    rec.restore_secs = Some(started.elapsed().as_secs_f64());
-    out.push_str(&format!(
-        "job/{name} {} after {}\n{}\n",
-        done.state,
-        hsof_fleet::drill::human(started.elapsed().as_secs_f64()),
-        done.logs.trim_end()
-    ));
+        .await;
+    let mut passed = false;
+    match &followed {
+        Ok(done) => {
+            rec.restore_secs = Some(started.elapsed().as_secs_f64());
+            out.push_str(&format!(
+                "job/{name} {} after {}\n{}\n",
+                done.state,
+                hsof_fleet::drill::human(started.elapsed().as_secs_f64()),
+                done.logs.trim_end()
+            ));
+            passed = done.state == "succeeded";
+        }
+        Err(e) => out.push_str(&format!("following job/{name} failed: {e}\n")),
+    }
     // The restored copy is checked by the Job itself; the service it backs must still answer.
-    let health = p.health_check(Utc::now).await.map_err(|e| e.to_string())?;
-    out.push_str(&format!(
-        "HSOF health on {} after the restore: {:?}\n",
-        p.current_cluster().name,
-        health.report.overall
-    ));
-    // Clean up what the drill created.
+    match p.health_check(Utc::now).await {
+        Ok(h) if h.report.reachable && h.report.overall == hsof_monitor::Level::Healthy => {
+            out.push_str(&format!("HSOF health on {} after the restore: HEALTHY\n", p.current_cluster().name));
+        }
+        Ok(h) => {
+            passed = false;
+            out.push_str(&format!(
+                "HSOF health on {} after the restore: {:?}{}\n",
+                p.current_cluster().name,
+                h.report.overall,
+                if h.report.reachable { "" } else { " (does not answer)" }
+            ));
+        }
+        Err(e) => {
+            passed = false;
+            out.push_str(&format!("HSOF health on {} after the restore not read: {e}\n", p.current_cluster().name));
+        }
+    }
+    // Clean up what the drill created, whatever happened.
     match cluster.delete_job(&name).await {
         Ok(()) => out.push_str(&format!("job/{name} deleted\n")),
         Err(e) => out.push_str(&format!("job/{name} not deleted: {e}\n")),
     }
-    if done.state != "succeeded" {
-        return Err(out);
+    if passed {
+        Ok(out)
+    } else {
+        Err(out)
     }
-    Ok(out)
 }
 
 async fn read_replicas(d: &AppContext) -> Result<Before, Error> {
@@ -513,6 +617,9 @@ async fn failover(
     d.change(&ChangeRequest::Scale { replicas: target }, false, actor, Utc::now())
         .await
         .map_err(|e| format!("{out}scaling {} to {target} failed: {e}", before.deployment))?;
+    rec.scaled_to = Some(target);
+    // Saved at once: a drill killed from here on is rolled back against this.
+    d.keep(rec);
     out.push_str(&format!("scaled deployment/{} to {target}\n", before.deployment));
     let ready = wait_ready(d, target, true, Duration::from_secs(u64::from(cfg.dr.failover_timeout_secs)))
         .await

@@ -66,7 +66,23 @@ impl AppContext {
             configmap: &cfg.cluster.configmap,
             backup_cronjob: &cfg.cluster.backup_cronjob,
         };
-        Ok(cluster.hsof_objects(&names).await)
+        let (objects, team) = futures_util::join!(cluster.hsof_objects(&names), hsof_team::status(&cluster));
+        // The team store: installed, and each kind's version (what the app reads and writes).
+        let area = match team {
+            Ok(t) => {
+                let mut values = std::collections::BTreeMap::new();
+                values.insert("installed".to_string(), t.installed.to_string());
+                for k in &t.kinds {
+                    values.insert(
+                        format!("{}.version", k.kind),
+                        k.version.clone().unwrap_or_else(|| "not installed".into()),
+                    );
+                }
+                hsof_fleet::Area::Read { values }
+            }
+            Err(e) => hsof_fleet::Area::Unreadable { why: e.to_string() },
+        };
+        Ok(objects.with("teamstore", area))
     }
 
     /// This view's cluster as one fleet row (drift left for [`fleet`](Self::fleet)), with
@@ -102,8 +118,12 @@ impl AppContext {
             }
         };
         let reachable = objects.is_some();
+        // A DR cluster kept at zero replicas is a cold standby: its HSOF is not meant to answer.
+        let standby = me.role == crate::config::ClusterRole::Dr
+            && objects.as_ref().and_then(|o| o.get("deployment", "replicas")) == Some("0");
         let health_level = match &health {
             Ok(h) if h.report.reachable => Some(format!("{:?}", h.report.overall).to_uppercase()),
+            Ok(_) if standby => None,
             Ok(h) => {
                 problems.push(format!("HSOF health: {} does not answer", h.report.base_url));
                 None
@@ -189,6 +209,7 @@ impl AppContext {
             drift: None,
             fetched_at: rfc3339(now),
             stale: false,
+            standby,
             level: RowLevel::Unknown,
         };
         let backup_max = (cfg.thresholds.backup_max_age_hours * 3600.0) as i64;
@@ -257,7 +278,14 @@ impl AppContext {
             let base = read.iter().find(|(r, _)| &r.name == p).map(|(_, o)| o.clone());
             for (row, objects) in read.iter_mut().filter(|(r, _)| &r.name != p) {
                 row.drift = Some(match (&base, objects.as_ref()) {
-                    (Some(Some(b)), Some(o)) => hsof_fleet::drift(b, p, o, &row.name),
+                    (Some(Some(b)), Some(o)) => {
+                        let mut d = hsof_fleet::drift(b, p, o, &row.name);
+                        // A standby's replica count is its job, not drift.
+                        if row.standby {
+                            d.differences.retain(|x| !(x.area == "deployment" && x.key == "replicas"));
+                        }
+                        d
+                    }
                     (Some(None), _) => Comparison {
                         differences: vec![],
                         unknown: vec![format!("{p} (the primary) could not be read")],

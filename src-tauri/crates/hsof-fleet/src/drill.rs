@@ -126,6 +126,13 @@ pub struct DrillRecord {
     pub before: Option<Before>,
     /// True once the DR cluster is back as [`before`](Self::before).
     pub restored: bool,
+    /// The replicas the drill scaled the DR cluster to (a roll-back checks nobody changed it since).
+    #[serde(default)]
+    pub scaled_to: Option<i32>,
+    /// The process running the drill, `PID@HOST`: a drill whose process is alive is not
+    /// half-done, whatever its record says.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// The steps.
     pub steps: Vec<DrillStep>,
     /// Measured recovery time, seconds.
@@ -168,6 +175,8 @@ impl DrillRecord {
             state: DrillState::Running,
             before: None,
             restored: false,
+            scaled_to: None,
+            owner: None,
             steps: StepId::ALL
                 .iter()
                 .map(|&id| DrillStep {

@@ -267,17 +267,21 @@ pub struct FleetRow {
     pub fetched_at: String,
     /// True when the cluster could not be read now and these are its last known values.
     pub stale: bool,
+    /// A DR cluster kept at zero replicas (a cold standby): its HSOF not answering and its
+    /// replica count differing from the primary's are what it is for, not findings.
+    pub standby: bool,
     /// The verdict.
     pub level: RowLevel,
 }
 
 impl FleetRow {
-    /// The verdict from the row's facts: unreachable, critical health, a critical alert
-    /// or an overspent budget is critical; a warning, drift, a backup older than
-    /// `backup_max_age_secs`, stale values or a source that could not be read (a problem)
-    /// a warning; no health at all unknown.
+    /// The verdict from the row's facts: unreachable (its last known values shown stale or
+    /// not), critical health, a critical alert or an overspent budget is critical; a
+    /// warning, drift, a backup older than `backup_max_age_secs` or a source that could
+    /// not be read (a problem) a warning; no health at all unknown, except for a DR
+    /// standby scaled to zero, whose HSOF is not meant to answer.
     pub fn judge(&self, backup_max_age_secs: i64) -> RowLevel {
-        let critical = !self.reachable && !self.stale
+        let critical = !self.reachable
             || self.health.as_deref() == Some("CRITICAL")
             || self.alerts.is_some_and(|a| a.critical > 0)
             || self.budgets.iter().any(|b| b.left.is_some_and(|l| l < 0.0));
@@ -294,7 +298,7 @@ impl FleetRow {
         if warning {
             return RowLevel::Warning;
         }
-        if self.health.is_none() {
+        if self.health.is_none() && !self.standby {
             return RowLevel::Unknown;
         }
         RowLevel::Ok

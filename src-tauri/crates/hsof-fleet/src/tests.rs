@@ -93,6 +93,7 @@ fn row() -> FleetRow {
         drift: None,
         fetched_at: "2026-12-07T10:00:00Z".into(),
         stale: false,
+        standby: false,
         level: RowLevel::Unknown,
     }
 }
@@ -105,7 +106,9 @@ fn rows_are_judged_on_one_scale_and_the_fleet_takes_the_worst() {
     let unreachable = FleetRow { reachable: false, health: None, ..row() };
     assert_eq!(unreachable.judge(day), RowLevel::Critical);
     let stale = FleetRow { reachable: false, stale: true, ..row() };
-    assert_eq!(stale.judge(day), RowLevel::Warning, "last known values, marked stale");
+    assert_eq!(stale.judge(day), RowLevel::Critical, "unreachable, even with last known values to show");
+    let standby = FleetRow { health: None, standby: true, replicas_ready: Some(0), replicas_desired: Some(0), ..row() };
+    assert_eq!(standby.judge(day), RowLevel::Ok, "a cold standby is what it should be");
     let overspent = FleetRow { budgets: vec![Budget { slo: "latency".into(), left: Some(-0.1) }], ..row() };
     assert_eq!(overspent.judge(day), RowLevel::Critical);
     let drifted = FleetRow {

@@ -48,6 +48,8 @@ pub struct NewStepResult<'a> {
     pub output: &'a str,
     /// A note.
     pub note: Option<&'a str>,
+    /// The cluster it was run against, when the configuration lists several.
+    pub cluster: Option<&'a str>,
 }
 
 /// A stored step result.
@@ -69,6 +71,8 @@ pub struct StepRecord {
     pub output: String,
     /// Note.
     pub note: Option<String>,
+    /// The cluster it was run against, when the configuration lists several.
+    pub cluster: Option<String>,
 }
 
 /// A maintenance window.
@@ -153,9 +157,9 @@ impl Store {
             params![s.occurrence_key, s.procedure_id, s.starts_at],
         )?;
         tx.execute(
-            "INSERT INTO step_results (occurrence_key, step_id, at, by_user, automated, verdict, output, note) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![s.occurrence_key, s.step_id, s.at, s.by, s.automated, s.verdict, s.output, s.note],
+            "INSERT INTO step_results (occurrence_key, step_id, at, by_user, automated, verdict, output, note, cluster) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![s.occurrence_key, s.step_id, s.at, s.by, s.automated, s.verdict, s.output, s.note, s.cluster],
         )?;
         let id = tx.last_insert_rowid();
         crate::team_calendar::step_recorded(&tx, id, s)?;
@@ -167,7 +171,7 @@ impl Store {
     pub fn step_results(&self, occurrence_key: &str) -> Result<Vec<StepRecord>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, step_id, at, by_user, automated, verdict, output, note FROM step_results \
+            "SELECT id, step_id, at, by_user, automated, verdict, output, note, cluster FROM step_results \
              WHERE id IN (SELECT max(id) FROM step_results WHERE occurrence_key = ?1 GROUP BY step_id) ORDER BY id",
         )?;
         let rows = stmt.query_map([occurrence_key], |r| {
@@ -180,6 +184,7 @@ impl Store {
                 verdict: r.get(5)?,
                 output: r.get(6)?,
                 note: r.get(7)?,
+                cluster: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -338,6 +343,7 @@ mod tests {
             verdict,
             output: "…",
             note: None,
+            cluster: None,
         };
         s.record_step(&step("pods", "fail", "t1")).expect("record");
         s.record_step(&step("pods", "pass", "t2")).expect("record");

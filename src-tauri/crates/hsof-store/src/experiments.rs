@@ -201,7 +201,7 @@ impl Store {
         Ok(conn
             .query_row(&format!("SELECT {COLUMNS}, report FROM experiments WHERE id = ?1"), [id], |r| {
                 let mut rec = record(r)?;
-                rec.report = r.get(18)?;
+                rec.report = r.get(19)?;
                 Ok(rec)
             })
             .optional()?)

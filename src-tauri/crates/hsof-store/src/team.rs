@@ -390,14 +390,15 @@ impl Store {
             rec.source_alert,
             rec.summary,
             rec.drill,
-            name
+            name,
+            rec.cluster
         ];
         let (id, created, mut changed) = match &before {
             None => {
                 tx.execute(
                     "INSERT INTO incidents (title, severity, status, components, description, declared_at, declared_by, \
-                     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill, team_name) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     acknowledged_at, escalated_at, resolved_at, last_update_at, source_alert, summary, drill, team_name, cluster) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                     cols,
                 )?;
                 (tx.last_insert_rowid(), true, true)
@@ -406,14 +407,15 @@ impl Store {
                 let same = IncidentRecord {
                     id: b.id,
                     team_name: b.team_name.clone(),
-                    cluster: b.cluster.clone(),
+                    cluster: rec.cluster.clone().or_else(|| b.cluster.clone()),
                     ..rec.clone()
                 } == *b;
                 if !same {
                     tx.execute(
                         "UPDATE incidents SET title = ?1, severity = ?2, status = ?3, components = ?4, description = ?5, \
                          declared_at = ?6, declared_by = ?7, acknowledged_at = ?8, escalated_at = ?9, resolved_at = ?10, \
-                         last_update_at = ?11, source_alert = ?12, summary = ?13, drill = ?14 WHERE team_name = ?15",
+                         last_update_at = ?11, source_alert = ?12, summary = ?13, drill = ?14, \
+                         cluster = coalesce(?16, cluster) WHERE team_name = ?15",
                         cols,
                     )?;
                 }

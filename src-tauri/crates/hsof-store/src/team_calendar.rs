@@ -29,6 +29,8 @@ pub struct SharedStep {
     pub output: String,
     /// Note.
     pub note: Option<String>,
+    /// The cluster it was run against.
+    pub cluster: Option<String>,
 }
 
 fn run_json(key: &str, procedure: &str, starts_at: &str) -> Value {
@@ -37,7 +39,7 @@ fn run_json(key: &str, procedure: &str, starts_at: &str) -> Value {
 
 fn step_json(s: &SharedStep) -> Value {
     json!({"uid": s.uid, "step": s.step_id, "at": s.at, "by": s.by, "automated": s.automated, "verdict": s.verdict,
-        "output": s.output, "note": s.note})
+        "output": s.output, "note": s.note, "cluster": s.cluster})
 }
 
 pub(crate) fn window_json(w: &WindowRecord) -> Value {
@@ -76,7 +78,7 @@ pub(crate) fn run_shared(
     )?;
     let older: Vec<Value> = {
         let mut stmt = tx.prepare(
-            "SELECT uid, step_id, at, by_user, automated, verdict, output, note FROM step_results \
+            "SELECT uid, step_id, at, by_user, automated, verdict, output, note, cluster FROM step_results \
              WHERE occurrence_key = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([key], |r| {
@@ -89,6 +91,7 @@ pub(crate) fn run_shared(
                 verdict: r.get(5)?,
                 output: r.get(6)?,
                 note: r.get(7)?,
+                cluster: r.get(8)?,
             }))
         })?;
         rows.collect::<Result<_, _>>()?
@@ -121,6 +124,7 @@ pub(crate) fn step_recorded(tx: &Transaction<'_>, id: i64, s: &crate::NewStepRes
         verdict: s.verdict.into(),
         output: s.output.into(),
         note: s.note.map(str::to_string),
+        cluster: s.cluster.map(str::to_string),
     });
     queue(
         tx,
@@ -288,9 +292,9 @@ impl Store {
         )?;
         for s in steps {
             let n = tx.execute(
-                "INSERT INTO step_results (occurrence_key, step_id, at, by_user, automated, verdict, output, note, uid) \
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM step_results WHERE uid = ?9)",
-                params![run.occurrence_key, s.step_id, s.at, s.by, s.automated, s.verdict, s.output, s.note, s.uid],
+                "INSERT INTO step_results (occurrence_key, step_id, at, by_user, automated, verdict, output, note, uid, cluster) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE NOT EXISTS (SELECT 1 FROM step_results WHERE uid = ?9)",
+                params![run.occurrence_key, s.step_id, s.at, s.by, s.automated, s.verdict, s.output, s.note, s.uid, s.cluster],
             )?;
             changed |= n > 0;
         }

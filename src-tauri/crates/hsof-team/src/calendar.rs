@@ -80,6 +80,9 @@ pub fn apply_run(obj: &mut Value, op: &Value, actor: &Actor) -> Result<(), Strin
             if let Some(n) = s["note"].as_str() {
                 entry["note"] = json!(cut(n, 1024));
             }
+            if let Some(c) = s["cluster"].as_str() {
+                entry["cluster"] = json!(c);
+            }
             steps.push(entry);
             steps.sort_by(|a, b| a["at"].as_str().unwrap_or_default().cmp(b["at"].as_str().unwrap_or_default()));
             if !st.get("finished").is_some_and(Value::is_object) {
@@ -176,6 +179,7 @@ pub fn run_to_local(obj: &Value) -> Result<(RunRecord, Vec<SharedStep>), String>
                         .into(),
                     output: s["output"].as_str().unwrap_or_default().into(),
                     note: s["note"].as_str().map(str::to_string),
+                    cluster: s["cluster"].as_str().map(str::to_string),
                 })
             })
             .collect::<Result<_, String>>()?,

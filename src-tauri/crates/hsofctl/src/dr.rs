@@ -38,6 +38,9 @@ pub enum DrCmd {
     Rollback {
         /// Drill id
         id: i64,
+        /// Even when the DR cluster's replicas changed since the drill scaled it
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -86,7 +89,11 @@ pub async fn run(ctx: &AppContext, cmd: &DrCmd, out: &Out) -> Result<u8, Error> 
                     p.current_cluster().name,
                     d.current_cluster().name,
                     p.current_cluster().name,
-                    if cfg.dr.restore_job_manifest.is_empty() { "job backup-restore-test from [jobs]".to_string() } else { cfg.dr.restore_job_manifest.clone() },
+                    if cfg.jobs.manifests_dir.is_empty() && cfg.jobs.manifests_configmap.is_empty() {
+                        "job backup-restore-test from [jobs]".to_string()
+                    } else {
+                        "job backup-restore-test from the team's manifest when [jobs] holds one".to_string()
+                    },
                     human(cfg.dr.rpo_target_hours * 3600.0),
                     cfg.cluster.deployment,
                     d.current_cluster().name,
@@ -137,8 +144,8 @@ pub async fn run(ctx: &AppContext, cmd: &DrCmd, out: &Out) -> Result<u8, Error> 
             }
             Ok(0)
         }
-        DrCmd::Rollback { id } => {
-            let d = ctx.dr_rollback(*id, &os_user()).await?;
+        DrCmd::Rollback { id, force } => {
+            let d = ctx.dr_rollback(*id, &os_user(), *force).await?;
             if out.json {
                 out.json_value(&d);
             } else {

@@ -62,7 +62,7 @@ export const commands = {
 	 */
 	drDrillStart: (dr: string | null) => typedError<number | null, IpcError_Serialize>(__TAURI_INVOKE("dr_drill_start", { dr })),
 	/**  Puts a half-done drill's DR cluster back as it was before (audited). */
-	drRollback: (id: number | null) => typedError<DrillRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("dr_rollback", { id })),
+	drRollback: (id: number | null, force: boolean) => typedError<DrillRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("dr_rollback", { id, force })),
 	/**  The demo the window shows, or null when it shows the user's own profile. */
 	demoShown: () => __TAURI_INVOKE<DemoShown | null>("demo_shown"),
 	/**
@@ -1883,8 +1883,6 @@ export type DrConfig_Deserialize = {
 	failover_hold_secs?: number,
 	/**  Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary. */
 	dr_replicas?: number,
-	/**  The team's restore Job manifest (YAML file); empty: `[jobs]`'s backup-restore-test image and command. */
-	restore_job_manifest?: string,
 };
 
 /**  `[dr]`: the monthly DR drill (second Monday). */
@@ -1901,8 +1899,6 @@ export type DrConfig_Serialize = {
 	failover_hold_secs: number,
 	/**  Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary. */
 	dr_replicas: number,
-	/**  The team's restore Job manifest (YAML file); empty: `[jobs]`'s backup-restore-test image and command. */
-	restore_job_manifest: string,
 };
 
 /**  A drill from start to scorecard. */
@@ -1928,6 +1924,13 @@ export type DrillRecord_Deserialize = {
 	before?: Before | null,
 	/**  True once the DR cluster is back as [`before`](Self::before). */
 	restored: boolean,
+	/**  The replicas the drill scaled the DR cluster to (a roll-back checks nobody changed it since). */
+	scaled_to?: number | null,
+	/**
+	 *  The process running the drill, `PID@HOST`: a drill whose process is alive is not
+	 *  half-done, whatever its record says.
+	 */
+	owner?: string | null,
 	/**  The steps. */
 	steps: DrillStep_Deserialize[],
 	/**  Measured recovery time, seconds. */
@@ -1960,6 +1963,13 @@ export type DrillRecord_Serialize = {
 	before: Before | null,
 	/**  True once the DR cluster is back as [`before`](Self::before). */
 	restored: boolean,
+	/**  The replicas the drill scaled the DR cluster to (a roll-back checks nobody changed it since). */
+	scaled_to: number | null,
+	/**
+	 *  The process running the drill, `PID@HOST`: a drill whose process is alive is not
+	 *  half-done, whatever its record says.
+	 */
+	owner: string | null,
 	/**  The steps. */
 	steps: DrillStep_Serialize[],
 	/**  Measured recovery time, seconds. */
@@ -2780,6 +2790,11 @@ export type FleetRow_Deserialize = {
 	fetched_at: string,
 	/**  True when the cluster could not be read now and these are its last known values. */
 	stale: boolean,
+	/**
+	 *  A DR cluster kept at zero replicas (a cold standby): its HSOF not answering and its
+	 *  replica count differing from the primary's are what it is for, not findings.
+	 */
+	standby: boolean,
 	/**  The verdict. */
 	level: RowLevel,
 };
@@ -2822,6 +2837,11 @@ export type FleetRow_Serialize = {
 	fetched_at: string,
 	/**  True when the cluster could not be read now and these are its last known values. */
 	stale: boolean,
+	/**
+	 *  A DR cluster kept at zero replicas (a cold standby): its HSOF not answering and its
+	 *  replica count differing from the primary's are what it is for, not findings.
+	 */
+	standby: boolean,
 	/**  The verdict. */
 	level: RowLevel,
 };
@@ -3739,6 +3759,13 @@ export type JobsConfig_Deserialize = {
 	load_tests_image?: string,
 	/**  Its command. */
 	load_tests_command?: string,
+	/**
+	 *  A folder of the team's own Job manifests, `<job>.yaml` each (the runbook's
+	 *  `deployment/testing/`); a Job with one there is created from it.
+	 */
+	manifests_dir?: string,
+	/**  A ConfigMap in HSOF's namespace whose keys `<job>.yaml` hold the team's Job manifests. */
+	manifests_configmap?: string,
 };
 
 /**
@@ -3762,6 +3789,13 @@ export type JobsConfig_Serialize = {
 	load_tests_image: string,
 	/**  Its command. */
 	load_tests_command: string,
+	/**
+	 *  A folder of the team's own Job manifests, `<job>.yaml` each (the runbook's
+	 *  `deployment/testing/`); a Job with one there is created from it.
+	 */
+	manifests_dir: string,
+	/**  A ConfigMap in HSOF's namespace whose keys `<job>.yaml` hold the team's Job manifests. */
+	manifests_configmap: string,
 };
 
 /**  How many columns a stage keeps: a count or a fraction of its input. */
@@ -5668,6 +5702,8 @@ export type StepResult_Deserialize = {
 	output: string,
 	/**  Note. */
 	note?: string | null,
+	/**  The cluster it was run against, when the configuration lists several. */
+	cluster?: string | null,
 };
 
 /**  A recorded step result. */
@@ -5684,6 +5720,8 @@ export type StepResult_Serialize = {
 	output: string,
 	/**  Note. */
 	note: string | null,
+	/**  The cluster it was run against, when the configuration lists several. */
+	cluster: string | null,
 };
 
 /**  One step of an occurrence with its newest result. */

@@ -46,7 +46,13 @@ impl AppContext {
             .action
             .clone()
             .ok_or_else(|| Error::InvalidInput(format!("step {step_id:?} is manual: tick it when done")))?;
-        let (verdict, output) = match self.perform(&action, actor, now).await {
+        let outcome = match &action {
+            // One drill covers every DR part of the occurrence: a drill already run for it
+            // is used, not run again; a new one records its parts on this occurrence.
+            Action::DrDrill { part } => self.dr_part(key, o.start, part, actor).await,
+            _ => self.perform(&action, actor, now).await,
+        };
+        let (verdict, output) = match outcome {
             Ok(r) => r,
             Err(e) => ("unknown", format!("could not run: {e}")),
         };
@@ -61,8 +67,59 @@ impl AppContext {
             verdict,
             output: &output,
             note: None,
+            cluster: self.record_cluster().as_deref(),
         })?;
         self.occurrence(key, now)
+    }
+
+    /// The DR drill's `part` for occurrence `key` (starting at `start`): the drill already
+    /// run since the occurrence began when there is one, else a new drill.
+    async fn dr_part(
+        &self,
+        key: &str,
+        start: DateTime<Utc>,
+        part: &str,
+        actor: &str,
+    ) -> Result<(&'static str, String), Error> {
+        use hsof_fleet::drill::{DrillState, DrillVerdict as V, StepId};
+        let since = |d: &hsof_fleet::drill::DrillRecord| {
+            DateTime::parse_from_rfc3339(&d.started_at).is_ok_and(|t| t.with_timezone(&Utc) >= start)
+        };
+        let done = self.dr_drills(false, 20)?.into_iter().find(|d| d.state != DrillState::Running && since(d));
+        let rec = match done {
+            Some(d) => d,
+            None => self.dr_drill_on(None, actor, |_| {}, Some(key)).await?,
+        };
+        let ids: &[StepId] = match part {
+            "failover" => &[StepId::Failover],
+            "recovery" => &[StepId::Failover, StepId::Failback],
+            "communication" => &[StepId::Communication],
+            "contacts" => &[StepId::Communication, StepId::Escalation],
+            _ => &[StepId::Escalation],
+        };
+        let verdicts: Vec<V> = ids.iter().map(|i| rec.step(*i).verdict).collect();
+        let verdict = if verdicts.iter().all(|v| *v == V::Pass) {
+            "pass"
+        } else if verdicts.contains(&V::Fail) {
+            "fail"
+        } else {
+            "unknown"
+        };
+        let card = rec.scorecard();
+        let mut out = format!(
+            "DR drill #{} {} → {}: {} ({} of {} steps passed)\n",
+            rec.id,
+            rec.primary,
+            rec.dr,
+            if card.passed { "passed" } else { "not passed" },
+            card.steps_passed,
+            card.steps_total
+        );
+        for i in ids {
+            let s = rec.step(*i);
+            out.push_str(&format!("{}: {:?}\n{}\n", s.title, s.verdict, s.evidence.trim_end()));
+        }
+        Ok((verdict, out))
     }
 
     /// Records an automated step's result on occurrence `key` (a DR drill records each
@@ -91,6 +148,7 @@ impl AppContext {
             verdict,
             output,
             note: None,
+            cluster: self.record_cluster().as_deref(),
         })?;
         Ok(())
     }
@@ -242,41 +300,8 @@ impl AppContext {
                 };
                 (verdict, format!("job/{} {}\n{}", done.name, done.state, done.logs))
             }
-            Action::DrDrill { part } => {
-                // One drill covers every DR part; it records each on this occurrence itself.
-                let rec = self.dr_drill(None, actor, |_| {}).await?;
-                use hsof_fleet::drill::{DrillVerdict as V, StepId};
-                let ids: &[StepId] = match part.as_str() {
-                    "failover" => &[StepId::Failover],
-                    "recovery" => &[StepId::Failover, StepId::Failback],
-                    "communication" => &[StepId::Communication],
-                    "contacts" => &[StepId::Communication, StepId::Escalation],
-                    _ => &[StepId::Escalation],
-                };
-                let verdicts: Vec<V> = ids.iter().map(|i| rec.step(*i).verdict).collect();
-                let verdict = if verdicts.iter().all(|v| *v == V::Pass) {
-                    "pass"
-                } else if verdicts.contains(&V::Fail) {
-                    "fail"
-                } else {
-                    "unknown"
-                };
-                let card = rec.scorecard();
-                let mut out = format!(
-                    "DR drill #{} {} → {}: {} ({} of {} steps passed)
-",
-                    rec.id,
-                    rec.primary,
-                    rec.dr,
-                    if card.passed { "passed" } else { "not passed" },
-                    card.steps_passed,
-                    card.steps_total
-                );
-                for i in ids {
-                    let s = rec.step(*i);
-                    out.push_str(&format!("{}: {:?}\n{}\n", s.title, s.verdict, s.evidence.trim_end()));
-                }
-                (verdict, out)
+            Action::DrDrill { .. } => {
+                return Err(Error::InvalidInput("a DR drill step runs from its calendar occurrence".into()))
             }
             Action::EvaluateGates { gates } => {
                 let view = self.gates(now).await?;

@@ -77,6 +77,8 @@ pub struct StepResult {
     pub output: String,
     /// Note.
     pub note: Option<String>,
+    /// The cluster it was run against, when the configuration lists several.
+    pub cluster: Option<String>,
 }
 
 /// A post-incident review on the calendar.
@@ -127,6 +129,7 @@ fn step_result(r: &StepRecord) -> StepResult {
         verdict: r.verdict.clone(),
         output: r.output.clone(),
         note: r.note.clone(),
+        cluster: r.cluster.clone(),
     }
 }
 
@@ -282,6 +285,7 @@ impl AppContext {
             verdict: "done",
             output: note.unwrap_or("done"),
             note,
+            cluster: self.record_cluster().as_deref(),
         })?;
         self.occurrence(key, now)
     }

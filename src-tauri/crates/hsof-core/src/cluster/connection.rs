@@ -97,6 +97,12 @@ impl AppContext {
         Ok((live, true))
     }
 
+    /// Stops this cluster's live watches (the window switched to another cluster); the next
+    /// Cluster screen on it starts them again.
+    pub fn stop_live(&self) {
+        *lock(&self.cluster_state().live) = None;
+    }
+
     /// The live watches if they run for the current settings.
     pub fn live_if_running(&self) -> Option<Arc<Live>> {
         let key = self.cluster_key();

@@ -83,7 +83,7 @@ impl RunbookJob {
             }
             Self::LoadTests => ("hsof-load-tests", &jobs.load_tests_image, &jobs.load_tests_command),
         };
-        hsof_cluster::JobTemplate { name: name.into(), image: image.clone(), command: command.clone() }
+        hsof_cluster::JobTemplate { name: name.into(), image: image.clone(), command: command.clone(), manifest: None }
     }
 }
 
@@ -141,11 +141,45 @@ impl AppContext {
             ChangeRequest::Scale { replicas } => cluster.scale(deployment, i64::from(*replicas), dry).await,
             ChangeRequest::Undo { to_revision } => cluster.undo(deployment, *to_revision, dry).await,
             ChangeRequest::PatchConfig { set } => cluster.patch_config(configmap, set, dry).await,
-            ChangeRequest::RunJob { job } => cluster.run_job(&job.template(&full.jobs), now, dry).await,
+            ChangeRequest::RunJob { job } => {
+                let mut t = job.template(&full.jobs);
+                t.manifest = self.job_manifest(cluster, &t.name, &full.jobs).await?;
+                cluster.run_job(&t, now, dry).await
+            }
             ChangeRequest::SetResources { container, resources } => {
                 cluster.set_resources(deployment, container, resources, dry).await
             }
         }?)
+    }
+
+    /// The team's own manifest for runbook Job `name`, when the configuration names where
+    /// they are: `jobs.manifests_dir` (`<dir>/<name>.yaml`, as the runbook's
+    /// `deployment/testing/`), else key `<name>.yaml` of the ConfigMap `jobs.manifests_configmap`
+    /// in HSOF's namespace. A source that is set but holds no manifest for `name` means the
+    /// `[jobs]` image and command; one that cannot be read is an error (never silently the
+    /// other Job).
+    async fn job_manifest(
+        &self,
+        cluster: &hsof_cluster::Cluster,
+        name: &str,
+        jobs: &crate::config::JobsConfig,
+    ) -> Result<Option<(String, String)>, Error> {
+        if !jobs.manifests_dir.is_empty() {
+            let path = std::path::Path::new(&jobs.manifests_dir).join(format!("{name}.yaml"));
+            match std::fs::read_to_string(&path) {
+                Ok(text) => return Ok(Some((path.display().to_string(), text))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::Unavailable(format!("{}: {e}", path.display()))),
+            }
+        }
+        if !jobs.manifests_configmap.is_empty() {
+            let data = cluster.configmap(&jobs.manifests_configmap).await?;
+            let key = format!("{name}.yaml");
+            if let Some(text) = data.get(&key) {
+                return Ok(Some((format!("configmap/{} key {key}", jobs.manifests_configmap), text.clone())));
+            }
+        }
+        Ok(None)
     }
 
     /// Makes `request` on the configured deployment: permission check, server-side dry

@@ -128,11 +128,12 @@ impl Config {
     }
 
     /// The configuration as one cluster sees it: `[cluster]` and `[endpoints]` carry the
-    /// entry's kubeconfig, context, namespace and endpoints. The single implicit cluster
-    /// sees the file as it is.
+    /// entry's kubeconfig, context, namespace and endpoints. A file without the list is one
+    /// cluster whatever it is called (its name follows its context, which onboarding may
+    /// change): every name sees the file as it is.
     pub fn for_cluster(&self, name: &str) -> Option<Config> {
         if self.clusters.is_empty() {
-            return self.cluster_refs().first().filter(|r| r.name == name).map(|_| self.clone());
+            return Some(self.clone());
         }
         let e = self.clusters.iter().find(|c| c.name == name)?;
         let mut c = self.clone();
@@ -244,7 +245,7 @@ mod tests {
         assert_eq!(refs.len(), 1);
         assert_eq!((refs[0].name.as_str(), refs[0].scope(), refs[0].implicit), ("prod", "", true));
         assert_eq!(c.for_cluster("prod"), Some(c.clone()));
-        assert_eq!(c.for_cluster("other"), None);
+        assert_eq!(c.for_cluster("default"), Some(c.clone()), "renamed by onboarding: still the one cluster");
         assert!(c.cluster_ref("other").expect_err("unknown").contains("prod (primary)"));
     }
 

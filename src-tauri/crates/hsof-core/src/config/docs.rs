@@ -101,6 +101,8 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("jobs.integration_tests_command", "Command of hsof-integration-tests."),
     ("jobs.load_tests_image", "Image of hsof-load-tests (monthly)."),
     ("jobs.load_tests_command", "Command of hsof-load-tests."),
+    ("jobs.manifests_dir", "A folder of the team's own Job manifests, <job>.yaml each (the runbook's deployment/testing/: vulnerability-scan.yaml, backup-restore-test.yaml, hsof-integration-tests.yaml, hsof-load-tests.yaml). A Job with a manifest there is created from it (volumes, service account, resources, env from Secrets, node selector as written; only its name, namespace and labels change; the server-side dry run validates it) instead of the image and command above."),
+    ("jobs.manifests_configmap", "A ConfigMap in HSOF's namespace whose keys <job>.yaml hold the team's Job manifests (read when manifests_dir has none for the Job)."),
     ("experiments", "Feature-selection experiments (Experiments screen, hsofctl select)."),
     ("experiments.cluster", "Runs sent to the cluster as Kubernetes Jobs (hsofctl select --cluster, Experiments' Run on cluster)."),
     ("experiments.cluster.image", "The engine image (make image): hsofctl with the CPU and CUDA backends. Its pods run `hsofctl select` and `hsofctl dataset`."),
@@ -123,7 +125,6 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("dr.failover_timeout_secs", "How long the DR cluster may take to be ready and healthy, seconds (10-7200)."),
     ("dr.failover_hold_secs", "How long the DR cluster keeps serving, smoke checks repeated, before failing back, seconds (0-3600)."),
     ("dr.dr_replicas", "Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary (0-50)."),
-    ("dr.restore_job_manifest", "The team's restore Job manifest (a YAML file, e.g. deployment/testing/backup-restore-test.yaml), validated by a server-side dry run; the app changes only its name and labels. Empty: [jobs]'s backup-restore-test image and command."),
     (
         "clusters",
         "The clusters HSOF runs in, one [[clusters]] table each (name, role, kubeconfig, context, namespace, hsof_health_url, prometheus_url, alertmanager_url, grafana_url); empty: the one [cluster] and [endpoints] describe.",

@@ -56,8 +56,6 @@ pub struct DrConfig {
     pub failover_hold_secs: u32,
     /// Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary.
     pub dr_replicas: u32,
-    /// The team's restore Job manifest (YAML file); empty: `[jobs]`'s backup-restore-test image and command.
-    pub restore_job_manifest: String,
 }
 
 impl Default for DrConfig {
@@ -69,7 +67,6 @@ impl Default for DrConfig {
             failover_timeout_secs: 900,
             failover_hold_secs: 60,
             dr_replicas: 0,
-            restore_job_manifest: String::new(),
         }
     }
 }
@@ -516,6 +513,11 @@ pub struct JobsConfig {
     pub load_tests_image: String,
     /// Its command.
     pub load_tests_command: String,
+    /// A folder of the team's own Job manifests, `<job>.yaml` each (the runbook's
+    /// `deployment/testing/`); a Job with one there is created from it.
+    pub manifests_dir: String,
+    /// A ConfigMap in HSOF's namespace whose keys `<job>.yaml` hold the team's Job manifests.
+    pub manifests_configmap: String,
 }
 
 impl Default for JobsConfig {
@@ -530,6 +532,8 @@ impl Default for JobsConfig {
             integration_tests_command: s("pytest -q tests/integration"),
             load_tests_image: s("grafana/k6:0.54.0"),
             load_tests_command: s("k6 run /scripts/hsof-load.js"),
+            manifests_dir: String::new(),
+            manifests_configmap: String::new(),
         }
     }
 }

@@ -253,6 +253,9 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     ] {
         p.check(key, !q.trim().is_empty(), "a PromQL expression", "an empty string");
     }
+    if !config.jobs.manifests_configmap.is_empty() {
+        p.dns_name("jobs.manifests_configmap", &config.jobs.manifests_configmap);
+    }
     let dr = &config.dr;
     p.positive("dr.rto_target_minutes", dr.rto_target_minutes);
     p.positive("dr.rpo_target_hours", dr.rpo_target_hours);

@@ -24,6 +24,18 @@ impl From<TeamError> for Error {
 }
 
 impl AppContext {
+    /// The view the team store is synced through when it is not this one: with several
+    /// clusters the shared records live in the primary's team store (one outbox, one
+    /// store; a view on another cluster never sends them elsewhere).
+    pub(crate) fn team_elsewhere(&self) -> Option<AppContext> {
+        let file = self.file_config().config;
+        if file.clusters.is_empty() {
+            return None;
+        }
+        let home = file.default_cluster().name;
+        (home != self.current_cluster().name).then(|| self.on_cluster(&home).ok()).flatten()
+    }
+
     /// Whether the team store is installed, of this app's version, and readable and
     /// writable for the current identity in the configured namespace.
     pub async fn team_status(&self) -> Result<TeamStatus, Error> {

@@ -142,6 +142,9 @@ impl AppContext {
     /// last hour (a desktop without the team store does not ask the cluster every time).
     /// Whatever it finds is the answer; failures leave the desktop local-only.
     pub async fn team_connect_if_due(&self, now: DateTime<Utc>) {
+        if let Some(home) = self.team_elsewhere() {
+            return Box::pin(home.team_connect_if_due(now)).await;
+        }
         let Ok(store) = self.store() else { return };
         if store.team_enabled().unwrap_or(true) {
             return;
@@ -163,6 +166,9 @@ impl AppContext {
     /// shared incident into the local cache. Without the cluster, nothing is lost: the
     /// writes wait and the error says why.
     pub async fn team_sync(&self, now: DateTime<Utc>) -> Result<TeamSync, Error> {
+        if let Some(home) = self.team_elsewhere() {
+            return Box::pin(home.team_sync(now)).await;
+        }
         let _one = self.team_state().sync.lock().await;
         let store = self.store()?;
         let mut out = TeamSync { enabled: store.team_enabled()?, ..Default::default() };
@@ -464,6 +470,9 @@ impl AppContext {
     /// stream ends (it retries by itself with backoff while the cluster is away).
     pub async fn team_watch(&self, mut on_change: impl FnMut(TeamChange)) -> Result<(), Error> {
         use futures_util::StreamExt;
+        if let Some(home) = self.team_elsewhere() {
+            return Box::pin(home.team_watch(on_change)).await;
+        }
         if !self.store()?.team_enabled()? {
             return Ok(());
         }

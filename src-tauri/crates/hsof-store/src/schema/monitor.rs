@@ -72,6 +72,7 @@ pub(super) fn record_cluster_steps() -> Vec<M<'static>> {
         r#"
 ALTER TABLE incidents ADD COLUMN cluster TEXT;
 ALTER TABLE experiments ADD COLUMN cluster TEXT;
+ALTER TABLE step_results ADD COLUMN cluster TEXT;
 "#,
     )]
 }
