@@ -66,8 +66,9 @@ impl Setup {
                 r.exporter.url()
             )
         };
+        let restore = if extra.contains("restore_timeout_secs") { "" } else { "restore_timeout_secs = 30\n" };
         let text = format!(
-            "[endpoints]\nrequest_timeout_secs = 2\n\n[dr]\nfailover_hold_secs = {hold_secs}\nfailover_timeout_secs = 30\nrestore_timeout_secs = 30\n{extra}\n{}{}",
+            "[endpoints]\nrequest_timeout_secs = 2\n\n[dr]\nfailover_hold_secs = {hold_secs}\nfailover_timeout_secs = 30\n{restore}{extra}\n{}{}",
             entry("prod-eu", "primary", &prod),
             entry("dr-us", "dr", &dr)
         );
@@ -263,6 +264,20 @@ fn faults_are_named_and_nothing_is_left_scaled_up() {
     );
     assert!(v["drill"]["before"].is_null());
     assert_eq!(replicas(&ro.dr), "0");
+
+    // A restore Job that never starts: the deadline names it, the Job is cleaned up, the
+    // failover still runs and the DR cluster is put back.
+    let held = Setup::new(0, "restore_timeout_secs = 3\n");
+    held.prod.kube.with(|st| st.held_jobs.push("backup-restore".into()));
+    let (code, v, _) = held.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(verdict(&v["drill"], "backup-restore"), "fail");
+    let evidence = v["drill"]["steps"][1]["evidence"].as_str().unwrap_or_default().to_string();
+    assert!(evidence.contains("timed_out") || evidence.contains("not finish"), "{evidence}");
+    assert!(evidence.contains("deleted"), "cleaned up: {evidence}");
+    assert!(!kubectl(&held.prod, &["get", "jobs", "-o", "name"]).contains("backup-restore-test"));
+    assert_eq!(verdict(&v["drill"], "failback"), "pass");
+    assert_eq!(replicas(&held.dr), "0");
 
     // A backup older than the RPO target: measured, over, named.
     let old = Setup::new(0, "rpo_target_hours = 0.001\n");

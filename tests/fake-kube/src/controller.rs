@@ -149,6 +149,9 @@ fn owned_by_deployment(pod: &Value, deployment: &str) -> bool {
 pub fn run_job(store: &mut Store, ns: &str, name: &str) {
     let (Some(job_res), Some(_)) = (find("batch", "v1", "jobs"), find("", "v1", "pods")) else { return };
     let Some(mut job) = store.get(job_res, ns, name).cloned() else { return };
+    if store.held_jobs.iter().any(|p| name.starts_with(p.as_str())) {
+        return;
+    }
     let fail = store.failing_jobs.iter().any(|p| name.starts_with(p.as_str()));
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let pod_name = format!("{name}-x7k2p");

@@ -125,6 +125,9 @@ pub struct Store {
     pub metrics_server: bool,
     /// Jobs whose name starts with one of these fail instead of succeeding.
     pub failing_jobs: Vec<String>,
+    /// Jobs whose name starts with one of these never start (no node can take them): no
+    /// pod, no status, until deleted.
+    pub held_jobs: Vec<String>,
     /// Custom resources served, from the stored CRDs ([`Store::sync_crds`]).
     pub crds: Vec<crate::crd::Served>,
     /// Kubelet mode: Jobs and bare pods of these images run as local processes.
