@@ -6,40 +6,21 @@
 //! each named with nothing left scaled up.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hsof_fake_kube::{seed_hsof, FakeKube, Store};
-use hsof_tests::exporter::{Exporter, Script};
 use hsof_tests::webhook::{Answer, Webhook};
 use serde_json::Value;
 
-struct Region {
-    kube: FakeKube,
-    kubeconfig: PathBuf,
-    exporter: Exporter,
-}
+use crate::regions::Region;
 
 fn region(dir: &Path, name: &str, replicas: i64) -> Region {
-    let mut store = Store::default();
-    seed_hsof(&mut store, replicas, 0);
-    let kube = FakeKube::start(store);
-    let kubeconfig = dir.join(format!("kubeconfig-{name}"));
-    std::fs::write(&kubeconfig, kube.kubeconfig_named(name, &format!("{name}-admin"), "hsof")).expect("kubeconfig");
-    Region { kube, kubeconfig, exporter: Exporter::start(Script::default()) }
+    Region::start(dir, name, replicas)
 }
 
 fn kubectl(r: &Region, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&r.kubeconfig)
-        .args(["-n", "hsof"])
-        .args(args)
-        .output()
-        .expect("kubectl");
-    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    r.kubectl(args)
 }
 
 fn replicas(r: &Region) -> String {
@@ -59,18 +40,11 @@ impl Setup {
         let prod = region(dir.path(), "prod-eu", 3);
         let dr = region(dir.path(), "dr-us", 0);
         let hook = Webhook::start(Answer::Ok);
-        let entry = |name: &str, role: &str, r: &Region| {
-            format!(
-                "[[clusters]]\nname = \"{name}\"\nrole = \"{role}\"\nkubeconfig = \"{}\"\ncontext = \"{name}\"\nhsof_health_url = \"{}\"\nprometheus_url = \"http://127.0.0.1:9\"\nalertmanager_url = \"http://127.0.0.1:9\"\n\n",
-                r.kubeconfig.display(),
-                r.exporter.url()
-            )
-        };
         let restore = if extra.contains("restore_timeout_secs") { "" } else { "restore_timeout_secs = 30\n" };
         let text = format!(
             "[endpoints]\nrequest_timeout_secs = 2\n\n[dr]\nfailover_hold_secs = {hold_secs}\nfailover_timeout_secs = 30\n{restore}{extra}\n{}{}",
-            entry("prod-eu", "primary", &prod),
-            entry("dr-us", "dr", &dr)
+            prod.entry("prod-eu", "primary"),
+            dr.entry("dr-us", "dr")
         );
         std::fs::write(dir.path().join("config.toml"), text).expect("config");
         let s = Setup { dir, prod, dr, hook };
@@ -225,7 +199,7 @@ fn a_drill_killed_half_way_is_found_and_rolled_back() {
 fn faults_are_named_and_nothing_is_left_scaled_up() {
     // The restore Job fails: the drill goes on (failover and back), and does not pass.
     let s = Setup::new(0, "");
-    s.prod.kube.with(|st| st.failing_jobs.push("backup-restore".into()));
+    s.prod.kube().with(|st| st.failing_jobs.push("backup-restore".into()));
     let (code, v, _) = s.json(&["dr", "drill", "--yes"]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(verdict(&v["drill"], "backup-restore"), "fail");
@@ -254,7 +228,7 @@ fn faults_are_named_and_nothing_is_left_scaled_up() {
     assert_eq!(replicas(&ro.dr), "0");
 
     // The primary unreachable: named by the preflight, nothing changed in the DR cluster.
-    ro.prod.kube.with(|st| st.faults.status = Some(503));
+    ro.prod.kube().with(|st| st.faults.status = Some(503));
     std::fs::write(ro.dir.path().join("config.toml"), &text).expect("write");
     let (code, v, _) = ro.json(&["dr", "drill", "--yes"]);
     assert_eq!(code, 1);
@@ -268,7 +242,7 @@ fn faults_are_named_and_nothing_is_left_scaled_up() {
     // A restore Job that never starts: the deadline names it, the Job is cleaned up, the
     // failover still runs and the DR cluster is put back.
     let held = Setup::new(0, "restore_timeout_secs = 3\n");
-    held.prod.kube.with(|st| st.held_jobs.push("backup-restore".into()));
+    held.prod.kube().with(|st| st.held_jobs.push("backup-restore".into()));
     let (code, v, _) = held.json(&["dr", "drill", "--yes"]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(verdict(&v["drill"], "backup-restore"), "fail");

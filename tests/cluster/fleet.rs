@@ -4,38 +4,19 @@
 //! diff listing exactly what differs, one cluster unreachable leaving the other live, and
 //! `--cluster NAME` choosing the cluster a command works on.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use hsof_fake_kube::{seed_hsof, FakeKube, Store};
-use hsof_tests::exporter::{Exporter, Script};
 use serde_json::Value;
 
-struct Region {
-    kube: Option<FakeKube>,
-    kubeconfig: PathBuf,
-    exporter: Exporter,
-}
+use crate::regions::Region;
 
 fn region(dir: &Path, name: &str) -> Region {
-    let mut store = Store::default();
-    seed_hsof(&mut store, 3, 0);
-    let kube = FakeKube::start(store);
-    let kubeconfig = dir.join(format!("kubeconfig-{name}"));
-    std::fs::write(&kubeconfig, kube.kubeconfig_named(name, &format!("{name}-admin"), "hsof")).expect("kubeconfig");
-    Region { kube: Some(kube), kubeconfig, exporter: Exporter::start(Script::default()) }
+    Region::start(dir, name, 3)
 }
 
 fn kubectl(r: &Region, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&r.kubeconfig)
-        .args(["-n", "hsof"])
-        .args(args)
-        .output()
-        .expect("kubectl");
-    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    r.kubectl(args)
 }
 
 struct Profile {
@@ -68,17 +49,10 @@ impl Profile {
 
 fn profile(prod: &Region, dr: &Region) -> Profile {
     let dir = tempfile::tempdir().expect("tempdir");
-    let entry = |name: &str, role: &str, r: &Region| {
-        format!(
-            "[[clusters]]\nname = \"{name}\"\nrole = \"{role}\"\nkubeconfig = \"{}\"\ncontext = \"{name}\"\nhsof_health_url = \"{}\"\nprometheus_url = \"http://127.0.0.1:9\"\nalertmanager_url = \"http://127.0.0.1:9\"\n\n",
-            r.kubeconfig.display(),
-            r.exporter.url()
-        )
-    };
     let text = format!(
         "[endpoints]\nrequest_timeout_secs = 2\n\n{}{}",
-        entry("prod-eu", "primary", prod),
-        entry("dr-us", "dr", dr)
+        prod.entry("prod-eu", "primary"),
+        dr.entry("dr-us", "dr")
     );
     std::fs::write(dir.path().join("config.toml"), text).expect("config");
     Profile { dir }
@@ -234,7 +208,7 @@ fn two_clusters_side_by_side_with_drift_diff_and_one_unreachable() {
     );
 
     // dr-us goes away: its last known row stays, stale, named; prod-eu stays live.
-    drop(dr.kube.take());
+    dr.stop();
     let (code, view) = p.json(&["fleet"]);
     assert_eq!(code, 2, "an unreachable cluster is critical, with its last known values shown: {view}");
     let gone = row(&view, "dr-us");

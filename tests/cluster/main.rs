@@ -13,6 +13,7 @@ mod dr;
 mod experiments;
 mod fleet;
 mod live;
+mod regions;
 mod services;
 mod team;
 mod team_sync;

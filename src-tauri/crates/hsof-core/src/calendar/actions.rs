@@ -56,19 +56,7 @@ impl AppContext {
             Ok(r) => r,
             Err(e) => ("unknown", format!("could not run: {e}")),
         };
-        self.store()?.record_step(&hsof_store::NewStepResult {
-            occurrence_key: key,
-            procedure_id: &p.id,
-            starts_at: &ts(o.start),
-            step_id,
-            at: &ts(Utc::now().max(now)),
-            by: actor,
-            automated: true,
-            verdict,
-            output: &output,
-            note: None,
-            cluster: self.record_cluster().as_deref(),
-        })?;
+        self.record_automated_step(key, step_id, verdict, &output, actor, now)?;
         self.occurrence(key, now)
     }
 
