@@ -237,7 +237,10 @@ fn start_team_sync(app: AppHandle) {
             let ctx = Active::of(&app);
             if ctx.store().is_ok() {
                 let now = Utc::now();
-                ctx.team_connect_if_due(now).await;
+                if ctx.team_connect_if_due(now).await {
+                    // Sharing just turned on: the Incidents screen says so without a reload.
+                    incident_tick(&app);
+                }
                 match ctx.team_sync(now).await {
                     Ok(r) => {
                         for n in r.notices.iter().chain(&r.reminders) {

@@ -140,26 +140,28 @@ impl AppContext {
 
     /// [`Self::team_connect`] when sharing is off and the store was not looked for in the
     /// last hour (a desktop without the team store does not ask the cluster every time).
-    /// Whatever it finds is the answer; failures leave the desktop local-only.
-    pub async fn team_connect_if_due(&self, now: DateTime<Utc>) {
+    /// Whatever it finds is the answer; failures leave the desktop local-only. True when
+    /// this call turned sharing on (screens showing "local store" then read it again).
+    pub async fn team_connect_if_due(&self, now: DateTime<Utc>) -> bool {
         if let Some(home) = self.team_elsewhere() {
             return Box::pin(home.team_connect_if_due(now)).await;
         }
-        let Ok(store) = self.store() else { return };
+        let Ok(store) = self.store() else { return false };
         if store.team_enabled().unwrap_or(true) {
-            return;
+            return false;
         }
         let last = store.team_meta("checked_at").ok().flatten();
         let due = last
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .is_none_or(|t| now - t.with_timezone(&Utc) >= Duration::hours(1) || t.with_timezone(&Utc) > now);
         if !due {
-            return;
+            return false;
         }
         let _ = store.set_team_meta("checked_at", &crate::time::ts(now));
         if let Err(e) = self.team_connect().await {
             tracing::debug!(error = %e, "the team store could not be looked for");
         }
+        store.team_enabled().unwrap_or(false)
     }
 
     /// Sends this desktop's waiting writes in the order they were made, then reads every
