@@ -338,3 +338,47 @@ fn the_teams_job_manifests_are_the_template_for_each_runbook_job() {
     assert!(err.contains("backup-restore-test.yaml") && err.contains("not a batch/v1 Job"), "{err}");
     assert_eq!(kubectl(&s.prod, &["get", "jobs", "-o", "name"]), before);
 }
+
+/// The restore test in a scratch namespace (`dr.restore_namespace`): checked before anything
+/// changes, the Job run and deleted there, HSOF's own namespace untouched.
+#[test]
+fn the_restore_test_can_run_in_a_scratch_namespace() {
+    let s = Setup::new(0, "restore_namespace = \"hsof-scratch\"\n");
+    let (code, v, _) = s.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 1);
+    assert!(
+        v["drill"]["steps"][0]["evidence"].as_str().is_some_and(|e| e.contains("no namespace hsof-scratch")),
+        "{v}"
+    );
+    assert!(v["drill"]["before"].is_null(), "nothing changed");
+
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&s.prod.kubeconfig)
+        .args(["create", "namespace", "hsof-scratch"])
+        .output()
+        .expect("kubectl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, v, err) = s.json(&["dr", "drill", "--yes"]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    let evidence = v["drill"]["steps"][1]["evidence"].as_str().unwrap_or_default();
+    assert!(evidence.contains("in namespace hsof-scratch") && evidence.contains("deleted"), "{evidence}");
+    let scratch_jobs = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&s.prod.kubeconfig)
+        .args(["-n", "hsof-scratch", "get", "jobs", "-o", "name"])
+        .output()
+        .expect("kubectl");
+    assert!(String::from_utf8_lossy(&scratch_jobs.stdout).trim().is_empty(), "cleaned up");
+    assert!(
+        !kubectl(&s.prod, &["get", "jobs", "-o", "name"]).contains("backup-restore-test"),
+        "not in HSOF's namespace"
+    );
+    let (_, audit, _) = s.json(&["audit", "list"]);
+    assert!(
+        audit.as_array().is_some_and(|a| a
+            .iter()
+            .any(|r| r["action"] == "job.run" && r["target"].as_str().is_some_and(|t| t.ends_with("in hsof-scratch")))),
+        "{audit}"
+    );
+}

@@ -281,6 +281,12 @@ pub fn job_state(job: Option<&Job>, pods: &[Pod], events: &[Event]) -> JobState 
 }
 
 impl Cluster {
+    /// Whether namespace `name` exists (a 403 or an unreachable server is an error, not a no).
+    pub async fn namespace_exists(&self, name: &str) -> Result<bool, ClusterError> {
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        Ok(api.get_opt(name).await.map_err(|e| ClusterError::from_kube(e, &format!("get namespace {name}")))?.is_some())
+    }
+
     /// This connection in another namespace.
     pub fn in_namespace(&self, namespace: &str) -> Cluster {
         Cluster { namespace: namespace.to_string(), ..self.clone() }

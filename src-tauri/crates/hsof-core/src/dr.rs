@@ -464,6 +464,23 @@ async fn preflight(p: &AppContext, d: &AppContext) -> Result<String, String> {
         } else {
             &[("create", "batch", "jobs", ""), ("delete", "batch", "jobs", ""), ("get", "batch", "cronjobs", "")]
         };
+        // The restore test's scratch namespace, when configured: there, and Jobs allowed in it.
+        let scratch = &cfg.dr.restore_namespace;
+        if who == "primary" && !scratch.is_empty() {
+            if !cluster.namespace_exists(scratch).await.map_err(|e| format!("{name} (primary): {e}"))? {
+                return Err(format!(
+                    "{name} (primary) has no namespace {scratch} (dr.restore_namespace): create it for the restore test"
+                ));
+            }
+            let there = cluster.in_namespace(scratch);
+            for verb in ["create", "delete"] {
+                let (ok, reason) = ctx.can_i(&there, verb, "batch", "jobs", "").await.map_err(|e| e.to_string())?;
+                if !ok {
+                    return Err(format!("{name} (primary): this identity may not {verb} jobs in {scratch} ({reason})"));
+                }
+                out.push_str(&format!("  may {verb} jobs in {scratch} (restore namespace)\n"));
+            }
+        }
         for (verb, group, resource, sub) in checks {
             let (ok, reason) = ctx.can_i(&cluster, verb, group, resource, sub).await.map_err(|e| e.to_string())?;
             let what = format!("{verb} {resource}{}", if sub.is_empty() { String::new() } else { format!("/{sub}") });
@@ -495,21 +512,46 @@ async fn restore_test(p: &AppContext, rec: &mut DrillRecord, actor: &str) -> Res
     }
     let started = Instant::now();
     // The runbook's Job: from the team's own manifest when [jobs] names where they are
-    // (validated by the server-side dry run of the change path), else image and command.
-    let created = p
-        .change(&ChangeRequest::RunJob { job: RunbookJob::BackupRestoreTest }, false, actor, Utc::now())
-        .await
-        .map_err(|e| format!("{out}the restore Job could not be created: {e}"))?;
-    let name = created.target.trim_start_matches("job/").to_string();
-    out.push_str(&format!("{}\n", created.message));
-    let followed = p
-        .follow_runbook_job(
-            Some(RunbookJob::BackupRestoreTest),
-            &name,
-            Duration::from_secs(u64::from(cfg.dr.restore_timeout_secs)),
-            Utc::now,
-        )
-        .await;
+    // (validated by a server-side dry run), else image and command; in the scratch
+    // namespace when one is configured, else HSOF's (through the audited change path).
+    let timeout = Duration::from_secs(u64::from(cfg.dr.restore_timeout_secs));
+    let scratch = cfg.dr.restore_namespace.clone();
+    let (name, target) = if scratch.is_empty() {
+        let created = p
+            .change(&ChangeRequest::RunJob { job: RunbookJob::BackupRestoreTest }, false, actor, Utc::now())
+            .await
+            .map_err(|e| format!("{out}the restore Job could not be created: {e}"))?;
+        out.push_str(&format!("{}\n", created.message));
+        (created.target.trim_start_matches("job/").to_string(), cluster.clone())
+    } else {
+        let there = cluster.in_namespace(&scratch);
+        let mut t = RunbookJob::BackupRestoreTest.template(&cfg.jobs);
+        t.manifest = p.job_manifest(&cluster, &t.name, &cfg.jobs).await.map_err(|e| format!("{out}{e}"))?;
+        let at = Utc::now();
+        there.run_job(&t, at, true).await.map_err(|e| format!("{out}the restore Job was refused in {scratch}: {e}"))?;
+        let created = there
+            .run_job(&t, at, false)
+            .await
+            .map_err(|e| format!("{out}the restore Job could not be created: {e}"))?;
+        p.audit_entry(
+            &hsof_store::NewAuditEntry {
+                actor: &p.audit_actor(actor, &cluster.context),
+                action: "job.run",
+                target: &format!("{} in {scratch}", created.target),
+                before: None,
+                after: Some(&created.after),
+                result: "ok (DR drill restore test)",
+            },
+            Utc::now(),
+        );
+        out.push_str(&format!("{} in namespace {scratch}\n", created.message));
+        (created.target.trim_start_matches("job/").to_string(), there)
+    };
+    let followed = if scratch.is_empty() {
+        p.follow_runbook_job(Some(RunbookJob::BackupRestoreTest), &name, timeout, Utc::now).await
+    } else {
+        target.follow_job(&name, timeout, Duration::from_secs(2)).await.map_err(Error::from)
+    };
     let mut passed = false;
     match &followed {
         Ok(done) => {
@@ -544,7 +586,7 @@ async fn restore_test(p: &AppContext, rec: &mut DrillRecord, actor: &str) -> Res
         }
     }
     // Clean up what the drill created, whatever happened.
-    match cluster.delete_job(&name).await {
+    match target.delete_job(&name).await {
         Ok(()) => out.push_str(&format!("job/{name} deleted\n")),
         Err(e) => out.push_str(&format!("job/{name} not deleted: {e}\n")),
     }

@@ -1883,6 +1883,11 @@ export type DrConfig_Deserialize = {
 	failover_hold_secs?: number,
 	/**  Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary. */
 	dr_replicas?: number,
+	/**
+	 *  A scratch namespace on the primary the restore test runs in (it must exist; the Job
+	 *  is deleted after); empty: HSOF's namespace.
+	 */
+	restore_namespace?: string,
 };
 
 /**  `[dr]`: the monthly DR drill (second Monday). */
@@ -1899,6 +1904,11 @@ export type DrConfig_Serialize = {
 	failover_hold_secs: number,
 	/**  Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary. */
 	dr_replicas: number,
+	/**
+	 *  A scratch namespace on the primary the restore test runs in (it must exist; the Job
+	 *  is deleted after); empty: HSOF's namespace.
+	 */
+	restore_namespace: string,
 };
 
 /**  A drill from start to scorecard. */

@@ -158,7 +158,7 @@ impl AppContext {
     /// in HSOF's namespace. A source that is set but holds no manifest for `name` means the
     /// `[jobs]` image and command; one that cannot be read is an error (never silently the
     /// other Job).
-    async fn job_manifest(
+    pub(crate) async fn job_manifest(
         &self,
         cluster: &hsof_cluster::Cluster,
         name: &str,

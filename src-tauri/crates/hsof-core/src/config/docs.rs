@@ -125,6 +125,7 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("dr.failover_timeout_secs", "How long the DR cluster may take to be ready and healthy, seconds (10-7200)."),
     ("dr.failover_hold_secs", "How long the DR cluster keeps serving, smoke checks repeated, before failing back, seconds (0-3600)."),
     ("dr.dr_replicas", "Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary (0-50)."),
+    ("dr.restore_namespace", "A scratch namespace on the primary the restore test runs in, so a restore never touches HSOF's own (it must exist; the drill checks it and the identity's right to create Jobs there, and deletes its Job after). Empty: HSOF's namespace."),
     (
         "clusters",
         "The clusters HSOF runs in, one [[clusters]] table each (name, role, kubeconfig, context, namespace, hsof_health_url, prometheus_url, alertmanager_url, grafana_url); empty: the one [cluster] and [endpoints] describe.",

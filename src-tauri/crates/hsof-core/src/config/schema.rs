@@ -56,6 +56,9 @@ pub struct DrConfig {
     pub failover_hold_secs: u32,
     /// Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary.
     pub dr_replicas: u32,
+    /// A scratch namespace on the primary the restore test runs in (it must exist; the Job
+    /// is deleted after); empty: HSOF's namespace.
+    pub restore_namespace: String,
 }
 
 impl Default for DrConfig {
@@ -67,6 +70,7 @@ impl Default for DrConfig {
             failover_timeout_secs: 900,
             failover_hold_secs: 60,
             dr_replicas: 0,
+            restore_namespace: String::new(),
         }
     }
 }

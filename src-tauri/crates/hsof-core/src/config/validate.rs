@@ -263,6 +263,9 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     p.range_u("dr.failover_timeout_secs", dr.failover_timeout_secs, 10, 7200);
     p.range_u("dr.failover_hold_secs", dr.failover_hold_secs, 0, 3600);
     p.range_u("dr.dr_replicas", dr.dr_replicas, 0, 50);
+    if !dr.restore_namespace.is_empty() {
+        p.dns_label("dr.restore_namespace", &dr.restore_namespace);
+    }
     super::clusters::validate_clusters(config, &mut |problem| p.0.push(problem));
     p.0
 }
