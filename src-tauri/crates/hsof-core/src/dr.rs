@@ -155,11 +155,7 @@ impl AppContext {
                 // Its process ended before it changed anything: closed as such.
                 let mut closed = other;
                 let at = rfc3339(Utc::now());
-                for s in closed.steps.iter_mut().filter(|s| s.verdict == Verdict::Running) {
-                    s.verdict = Verdict::Fail;
-                    s.evidence.push_str("\nthe drill's process stopped during this step");
-                }
-                closed.skip_rest("the drill's process stopped before this step", &at);
+                closed.stopped("the drill's process stopped before this step", &at);
                 closed.state = DrillState::Finished;
                 closed.finished_at = Some(at);
                 self.keep(&closed);
@@ -325,52 +321,30 @@ impl AppContext {
             Some(k) => k.to_string(),
             None => self.find_occurrence("monthly-dr-test", None, now)?,
         };
-        let v = |s: StepId| rec.step(s).verdict;
-        let word = |v: Verdict| match v {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            _ => "unknown",
-        };
-        let both = |a: Verdict, b: Verdict| {
-            if a == Verdict::Pass && b == Verdict::Pass {
-                Verdict::Pass
-            } else if a == Verdict::Fail || b == Verdict::Fail {
-                Verdict::Fail
-            } else {
-                Verdict::Skipped
-            }
-        };
-        let evidence = |ids: &[StepId]| {
-            let mut out = format!("DR drill #{} {} → {}\n", rec.id, rec.primary, rec.dr);
-            for id in ids {
-                let s = rec.step(*id);
-                out.push_str(&format!("{}: {:?}\n{}\n", s.title, s.verdict, s.evidence.trim_end()));
-            }
-            out
-        };
         let rto = rec
             .rto_secs
             .map_or_else(|| "RTO not measured".to_string(), |r| format!("RTO {}", hsof_fleet::drill::human(r)));
         let rpo = rec
             .rpo_secs
             .map_or_else(|| "RPO not measured".to_string(), |r| format!("RPO {}", hsof_fleet::drill::human(r)));
-        for (step, verdict, output) in [
-            ("backup-restore", v(StepId::BackupRestore), format!("{rpo}\n{}", evidence(&[StepId::BackupRestore]))),
-            ("failover", v(StepId::Failover), format!("{rto}\n{}", evidence(&[StepId::Failover]))),
-            (
-                "recovery-procedures",
-                both(v(StepId::Failover), v(StepId::Failback)),
-                evidence(&[StepId::Failover, StepId::Failback]),
-            ),
-            ("communication-protocols", v(StepId::Communication), evidence(&[StepId::Communication])),
-            (
-                "emergency-contacts",
-                both(v(StepId::Communication), v(StepId::Escalation)),
-                evidence(&[StepId::Communication, StepId::Escalation]),
-            ),
-            ("escalation", v(StepId::Escalation), evidence(&[StepId::Escalation])),
+        for (step, part, measured) in [
+            ("backup-restore", "backup", Some(&rpo)),
+            ("failover", "failover", Some(&rto)),
+            ("recovery-procedures", "recovery", None),
+            ("communication-protocols", "communication", None),
+            ("emergency-contacts", "contacts", None),
+            ("escalation", "escalation", None),
         ] {
-            self.record_automated_step(&key, step, word(verdict), &output, actor, now)?;
+            let ids = DrillRecord::part_steps(part);
+            let output = format!(
+                "{}DR drill #{} {} → {}\n{}",
+                measured.map(|m| format!("{m}\n")).unwrap_or_default(),
+                rec.id,
+                rec.primary,
+                rec.dr,
+                rec.evidence_of(ids)
+            );
+            self.record_automated_step(&key, step, rec.verdict_of(ids), &output, actor, now)?;
         }
         Ok(())
     }
@@ -416,11 +390,7 @@ impl AppContext {
             &format!("rolled back after the drill ended half-way\n{evidence}"),
             &now,
         );
-        rec.skip_rest("the drill ended half-way (its process stopped) and was rolled back", &now);
-        for s in rec.steps.iter_mut().filter(|s| s.verdict == Verdict::Running) {
-            s.verdict = Verdict::Fail;
-            s.evidence.push_str("\nthe drill's process stopped during this step");
-        }
+        rec.stopped("the drill ended half-way (its process stopped) and was rolled back", &now);
         rec.finished_at = Some(now);
         self.save_drill(&rec)?;
         self.audit_entry(

@@ -237,6 +237,52 @@ impl DrillRecord {
         }
     }
 
+    /// The drill's process stopped (closed, killed): a step it was in failed, the steps it
+    /// had not reached are skipped with `why`.
+    pub fn stopped(&mut self, why: &str, at: &str) {
+        for s in self.steps.iter_mut().filter(|s| s.verdict == DrillVerdict::Running) {
+            s.verdict = DrillVerdict::Fail;
+            s.evidence.push_str("\nthe drill's process stopped during this step");
+        }
+        self.skip_rest(why, at);
+    }
+
+    /// The drill's steps a part of the calendar's DR procedure stands for (`backup`,
+    /// `failover`, `recovery`, `communication`, `contacts`, `escalation`).
+    pub fn part_steps(part: &str) -> &'static [StepId] {
+        match part {
+            "backup" => &[StepId::BackupRestore],
+            "failover" => &[StepId::Failover],
+            "recovery" => &[StepId::Failover, StepId::Failback],
+            "communication" => &[StepId::Communication],
+            "contacts" => &[StepId::Communication, StepId::Escalation],
+            _ => &[StepId::Escalation],
+        }
+    }
+
+    /// The verdict of `ids` together, as a checklist records it: `pass` when every one
+    /// passed, `fail` when one failed, else `unknown`.
+    pub fn verdict_of(&self, ids: &[StepId]) -> &'static str {
+        let verdicts: Vec<DrillVerdict> = ids.iter().map(|i| self.step(*i).verdict).collect();
+        if verdicts.iter().all(|v| *v == DrillVerdict::Pass) {
+            "pass"
+        } else if verdicts.contains(&DrillVerdict::Fail) {
+            "fail"
+        } else {
+            "unknown"
+        }
+    }
+
+    /// The steps `ids` with their verdicts and evidence, one after the other.
+    pub fn evidence_of(&self, ids: &[StepId]) -> String {
+        let mut out = String::new();
+        for id in ids {
+            let s = self.step(*id);
+            out.push_str(&format!("{}: {:?}\n{}\n", s.title, s.verdict, s.evidence.trim_end()));
+        }
+        out
+    }
+
     /// True when the drill changed the DR cluster and did not put it back: the process
     /// running it ended half-way (closed, killed, a crash).
     pub fn needs_rollback(&self) -> bool {

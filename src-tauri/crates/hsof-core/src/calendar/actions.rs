@@ -69,7 +69,7 @@ impl AppContext {
         part: &str,
         actor: &str,
     ) -> Result<(&'static str, String), Error> {
-        use hsof_fleet::drill::{DrillState, DrillVerdict as V, StepId};
+        use hsof_fleet::drill::DrillState;
         let since = |d: &hsof_fleet::drill::DrillRecord| {
             DateTime::parse_from_rfc3339(&d.started_at).is_ok_and(|t| t.with_timezone(&Utc) >= start)
         };
@@ -78,36 +78,19 @@ impl AppContext {
             Some(d) => d,
             None => self.dr_drill_on(None, actor, |_| {}, Some(key)).await?,
         };
-        let ids: &[StepId] = match part {
-            "failover" => &[StepId::Failover],
-            "recovery" => &[StepId::Failover, StepId::Failback],
-            "communication" => &[StepId::Communication],
-            "contacts" => &[StepId::Communication, StepId::Escalation],
-            _ => &[StepId::Escalation],
-        };
-        let verdicts: Vec<V> = ids.iter().map(|i| rec.step(*i).verdict).collect();
-        let verdict = if verdicts.iter().all(|v| *v == V::Pass) {
-            "pass"
-        } else if verdicts.contains(&V::Fail) {
-            "fail"
-        } else {
-            "unknown"
-        };
+        let ids = hsof_fleet::drill::DrillRecord::part_steps(part);
         let card = rec.scorecard();
-        let mut out = format!(
-            "DR drill #{} {} → {}: {} ({} of {} steps passed)\n",
+        let out = format!(
+            "DR drill #{} {} → {}: {} ({} of {} steps passed)\n{}",
             rec.id,
             rec.primary,
             rec.dr,
             if card.passed { "passed" } else { "not passed" },
             card.steps_passed,
-            card.steps_total
+            card.steps_total,
+            rec.evidence_of(ids)
         );
-        for i in ids {
-            let s = rec.step(*i);
-            out.push_str(&format!("{}: {:?}\n{}\n", s.title, s.verdict, s.evidence.trim_end()));
-        }
-        Ok((verdict, out))
+        Ok((rec.verdict_of(ids), out))
     }
 
     /// Records an automated step's result on occurrence `key` (a DR drill records each
