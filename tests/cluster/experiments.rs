@@ -27,15 +27,7 @@ struct Setup {
 
 impl Setup {
     fn kubectl(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(["-n", "hsof"])
-            .args(args)
-            .output()
-            .expect("kubectl");
-        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        crate::kubectl_at(&self.kubeconfig, args)
     }
 
     fn cli(&self) -> std::process::Command {

@@ -42,21 +42,31 @@ async fn connect(f: &Fake) -> Cluster {
     Cluster::connect(Some(&f.kubeconfig), None, "hsof", &opts(5)).await.expect("connect")
 }
 
-/// The real kubectl against the fake, in namespace hsof; its output whether it succeeded or not.
-fn kubectl_output(f: &Fake, args: &[&str]) -> std::process::Output {
+/// The real kubectl with `kubeconfig`, in namespace hsof; its output whether it succeeded or not.
+fn kubectl_output_at(kubeconfig: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new("kubectl")
         .arg("--kubeconfig")
-        .arg(&f.kubeconfig)
+        .arg(kubeconfig)
         .args(["-n", "hsof"])
         .args(args)
         .output()
         .expect("kubectl: `make test` installs Debian's kubernetes-client when no kubectl is present")
 }
 
-fn kubectl(f: &Fake, args: &[&str]) -> String {
-    let out = kubectl_output(f, args);
+/// The real kubectl with `kubeconfig`, in namespace hsof; panics when it fails.
+fn kubectl_at(kubeconfig: &std::path::Path, args: &[&str]) -> String {
+    let out = kubectl_output_at(kubeconfig, args);
     assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The real kubectl against the fake, in namespace hsof; its output whether it succeeded or not.
+fn kubectl_output(f: &Fake, args: &[&str]) -> std::process::Output {
+    kubectl_output_at(&f.kubeconfig, args)
+}
+
+fn kubectl(f: &Fake, args: &[&str]) -> String {
+    kubectl_at(&f.kubeconfig, args)
 }
 
 /// The deployment with server-assigned and time-dependent fields removed.

@@ -2,7 +2,6 @@
 //! exporter, and the real `kubectl` against each: what the fleet and DR suites share.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use hsof_tests::exporter::{Exporter, Script};
@@ -37,15 +36,7 @@ impl Region {
 
     /// The real kubectl against this cluster, in namespace hsof; panics when it fails.
     pub fn kubectl(&self, args: &[&str]) -> String {
-        let out = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(["-n", "hsof"])
-            .args(args)
-            .output()
-            .expect("kubectl");
-        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        crate::kubectl_at(&self.kubeconfig, args)
     }
 
     /// Its `[[clusters]]` entry (Prometheus and AlertManager at a closed port: not read).
