@@ -43,7 +43,7 @@ pub struct ChangeOutcome {
 }
 
 fn params(dry_run: bool) -> PatchParams {
-    PatchParams { dry_run, ..Default::default() }
+    PatchParams { dry_run, field_manager: Some(crate::FIELD_MANAGER.into()), ..Default::default() }
 }
 
 fn template_summary(d: &Deployment) -> Value {

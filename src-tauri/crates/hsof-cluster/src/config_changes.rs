@@ -55,7 +55,7 @@ impl Resources {
 }
 
 fn params(dry_run: bool) -> PatchParams {
-    PatchParams { dry_run, ..Default::default() }
+    PatchParams { dry_run, field_manager: Some(crate::FIELD_MANAGER.into()), ..Default::default() }
 }
 
 impl Cluster {

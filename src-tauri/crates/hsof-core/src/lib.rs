@@ -21,6 +21,7 @@ pub mod operations;
 mod paths;
 pub mod reports;
 pub mod secrets;
+pub mod security;
 pub mod team;
 pub mod time;
 

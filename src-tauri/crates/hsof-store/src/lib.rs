@@ -11,6 +11,7 @@
 mod audit;
 mod calendar;
 mod dr;
+mod security;
 mod error;
 mod events;
 mod experiments;
@@ -28,6 +29,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry, PendingIntent};
 pub use calendar::{JobRecord, NewStepResult, RunRecord, StepRecord, WindowRecord};
 pub use dr::DrillRow;
+pub use security::ReviewRow;
 pub use error::StoreError;
 pub use events::AppEvent;
 pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};

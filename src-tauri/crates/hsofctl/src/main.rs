@@ -9,6 +9,7 @@ mod connect;
 mod dataset;
 mod demo;
 mod dr;
+mod review;
 mod fleet;
 mod gpu;
 mod incident;
@@ -173,6 +174,12 @@ enum Command {
         #[command(subcommand)]
         cmd: dr::DrCmd,
     },
+    /// The weekly security review and the monthly assessment: `review security [--audit]
+    /// [--since ID]`, `review list`, `review show ID`, `review sign-off ID`
+    Review {
+        #[command(subcommand)]
+        cmd: review::ReviewCmd,
+    },
     /// What the app did (starts, first paint, saves), newest first
     Events {
         /// Only this kind, e.g. app.first_paint
@@ -296,6 +303,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             dr::warn_pending(&ctx);
             return Ok(ExitCode::from(block_on(dr::run(&ctx, cmd, out))?));
         }
+        Command::Review { cmd } => return Ok(ExitCode::from(block_on(review::run(&ctx, cmd, out))?)),
         Command::Fleet { cmd: None } => {
             dr::warn_pending(&ctx);
             return Ok(ExitCode::from(block_on(fleet::fleet(&ctx, out))?));

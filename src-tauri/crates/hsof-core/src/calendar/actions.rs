@@ -50,6 +50,7 @@ impl AppContext {
             // One drill covers every DR part of the occurrence: a drill already run for it
             // is used, not run again; a new one records its parts on this occurrence.
             Action::DrDrill { part } => self.dr_part(key, o.start, part, actor).await,
+            Action::SecurityReview { part } => self.security_part(o.start, &p.id, part, actor, now).await,
             _ => self.perform(&action, actor, now).await,
         };
         let (verdict, output) = match outcome {
@@ -91,6 +92,30 @@ impl AppContext {
             rec.evidence_of(ids)
         );
         Ok((rec.verdict_of(ids), out))
+    }
+
+    /// The security review's `part`: the review of this cluster run since the occurrence
+    /// began when there is one (with the audit check for the monthly assessment), else a
+    /// new review.
+    async fn security_part(
+        &self,
+        start: DateTime<Utc>,
+        procedure: &str,
+        part: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(&'static str, String), Error> {
+        let audit = part == "audit-logs" || procedure == "monthly-security-assessment";
+        let since = |r: &crate::security::ReviewRecord| {
+            DateTime::parse_from_rfc3339(&r.report.at).is_ok_and(|t| t.with_timezone(&Utc) >= start)
+                && (!audit || r.audit.is_some())
+        };
+        let rec = match self.security_reviews(5)?.into_iter().find(since) {
+            Some(r) => r,
+            None => self.security_review(actor, None, audit, now).await?,
+        };
+        let (verdict, evidence) = rec.step_verdict(part);
+        Ok((verdict, format!("security review #{} of {} ({}) by {}\n{evidence}", rec.id, rec.cluster, rec.report.at, rec.by)))
     }
 
     /// Records an automated step's result on occurrence `key` (a DR drill records each
@@ -273,6 +298,9 @@ impl AppContext {
             }
             Action::DrDrill { .. } => {
                 return Err(Error::InvalidInput("a DR drill step runs from its calendar occurrence".into()))
+            }
+            Action::SecurityReview { .. } => {
+                return Err(Error::InvalidInput("a security review step runs from its calendar occurrence".into()))
             }
             Action::EvaluateGates { gates } => {
                 let view = self.gates(now).await?;

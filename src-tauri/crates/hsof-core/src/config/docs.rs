@@ -126,6 +126,9 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("dr.failover_hold_secs", "How long the DR cluster keeps serving, smoke checks repeated, before failing back, seconds (0-3600)."),
     ("dr.dr_replicas", "Replicas HSOF runs with in the DR cluster during the drill; 0: as many as the primary (0-50)."),
     ("dr.restore_namespace", "A scratch namespace on the primary the restore test runs in, so a restore never touches HSOF's own (it must exist; the drill checks it and the identity's right to create Jobs there, and deletes its Job after). Empty: HSOF's namespace."),
+    ("security", "The weekly security review and the monthly security assessment (hsofctl review security, the Security screen, the calendar's Security Review)."),
+    ("security.backup_retention_days", "How long backups must be kept, days: the backup tool's retention setting (its *RETENTION* / *KEEP* key in the backup CronJob's env or the ConfigMap's BACKUP keys) is checked against it (1-3650)."),
+    ("security.cross_check_sample", "How many of the review's who-can-do-what answers are cross-checked with the API server (SubjectAccessReviews) when this identity may create them; 0: none (0-200)."),
     (
         "clusters",
         "The clusters HSOF runs in, one [[clusters]] table each (name, role, kubeconfig, context, namespace, hsof_health_url, prometheus_url, alertmanager_url, grafana_url); empty: the one [cluster] and [endpoints] describe.",

@@ -6,6 +6,7 @@ mod clusters;
 mod docs;
 mod render;
 mod schema;
+mod security;
 mod validate;
 
 use std::io::Write;
@@ -17,6 +18,7 @@ pub use clusters::{ClusterEntry, ClusterRef, ClusterRole, IMPLICIT_NAME};
 pub use docs::{doc_for, KEY_DOCS};
 pub use render::{leaf_keys, render};
 pub use schema::*;
+pub use security::SecurityConfig;
 pub use validate::{parse_hhmm, validate, ConfigProblem};
 
 /// Why a configuration file could not be used.

@@ -35,6 +35,8 @@ pub struct Config {
     pub ui: UiConfig,
     /// The monthly DR drill: targets and timings.
     pub dr: DrConfig,
+    /// The weekly security review and the monthly assessment.
+    pub security: super::SecurityConfig,
     /// The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
     /// `[endpoints]` describe.
     pub clusters: Vec<super::ClusterEntry>,

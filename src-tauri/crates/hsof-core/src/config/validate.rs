@@ -263,6 +263,8 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     p.range_u("dr.failover_timeout_secs", dr.failover_timeout_secs, 10, 7200);
     p.range_u("dr.failover_hold_secs", dr.failover_hold_secs, 0, 3600);
     p.range_u("dr.dr_replicas", dr.dr_replicas, 0, 50);
+    p.range_u("security.backup_retention_days", config.security.backup_retention_days, 1, 3650);
+    p.range_u("security.cross_check_sample", config.security.cross_check_sample, 0, 200);
     if !dr.restore_namespace.is_empty() {
         p.dns_label("dr.restore_namespace", &dr.restore_namespace);
     }

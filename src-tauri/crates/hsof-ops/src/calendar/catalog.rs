@@ -126,6 +126,13 @@ pub enum Action {
         /// The part this step is: `failover`, `recovery`, `communication`, `contacts` or `escalation`.
         part: String,
     },
+    /// The security review (RBAC, service accounts, network policies, backup security,
+    /// vulnerabilities; the monthly audit completeness); one review answers every part of an
+    /// occurrence.
+    SecurityReview {
+        /// The part this step is: one of [`SECURITY_PARTS`].
+        part: String,
+    },
     /// Evaluate a set of quality gates.
     EvaluateGates {
         /// Which set.
@@ -135,6 +142,21 @@ pub enum Action {
 
 /// The parts of the DR drill a step can stand for.
 pub const DR_PARTS: [&str; 5] = ["failover", "recovery", "communication", "contacts", "escalation"];
+
+/// The parts of the security review a step can stand for: the review's areas, `findings`
+/// (the findings and what changed since the last review) and `audit-logs` (the audit
+/// chain, its anchor and the app's changes matched to audit rows).
+pub const SECURITY_PARTS: [&str; 9] = [
+    "rbac",
+    "service-accounts",
+    "network-policies",
+    "backup-encryption",
+    "backup-access",
+    "backup-retention",
+    "vulnerabilities",
+    "findings",
+    "audit-logs",
+];
 
 /// The runbook's two sets of quality gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -316,6 +338,14 @@ fn parse_step(ctx: &Context<'_>, index: usize, mut table: toml::Table) -> Result
             return Err(ctx.error(
                 Some(&format!("{prefix}action.part")),
                 format!("unknown DR drill part `{part}`; expected one of {}", DR_PARTS.join(", ")),
+            ));
+        }
+    }
+    if let Some(Action::SecurityReview { part }) = &action {
+        if !SECURITY_PARTS.contains(&part.as_str()) {
+            return Err(ctx.error(
+                Some(&format!("{prefix}action.part")),
+                format!("unknown security review part `{part}`; expected one of {}", SECURITY_PARTS.join(", ")),
             ));
         }
     }

@@ -44,6 +44,7 @@ fn action_label(action: &Action) -> String {
         Action::ThresholdReview => "alert thresholds".into(),
         Action::RunJob { job } => format!("run job {job}"),
         Action::DrDrill { part } => format!("DR drill ({part})"),
+        Action::SecurityReview { part } => format!("security review ({part})"),
         Action::EvaluateGates { gates: GateSet::Deployment } => "deployment gates".into(),
         Action::EvaluateGates { gates: GateSet::Production } => "production gates".into(),
     }

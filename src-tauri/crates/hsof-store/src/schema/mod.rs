@@ -4,6 +4,7 @@
 mod calendar;
 mod core;
 mod dr;
+mod security;
 mod experiments;
 mod gpu;
 mod incidents;
@@ -30,6 +31,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(monitor::cluster_steps());
     all.extend(dr::steps());
     all.extend(monitor::record_cluster_steps());
+    all.extend(security::steps());
     all
 }
 
