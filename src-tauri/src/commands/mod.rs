@@ -13,4 +13,5 @@ pub mod fleet;
 pub mod gpu;
 pub mod incidents;
 pub mod monitoring;
+pub mod security;
 pub mod team;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::rbac::{self, Evaluator, SubjectRef};
-use crate::{Area, Finding, Inputs, Severity, Unread};
+use crate::{ReviewArea, Finding, Inputs, FindingSeverity, Unread};
 
 /// One sensitive ability held, and what grants it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -118,7 +118,7 @@ fn unread_list<T: Clone>(r: &crate::Read<Vec<T>>, what: &str, unread: &mut Vec<U
     match r {
         Ok(v) => v.clone(),
         Err(why) => {
-            unread.push(Unread { area: Area::Rbac, what: what.into(), why: why.clone() });
+            unread.push(Unread { area: ReviewArea::Rbac, what: what.into(), why: why.clone() });
             Vec::new()
         }
     }
@@ -164,7 +164,7 @@ fn rbac_findings(
     findings: &mut Vec<Finding>,
 ) {
     let mut push = |key: String, severity, title: String, evidence: String| {
-        findings.push(Finding { key, area: Area::Rbac, severity, title, evidence });
+        findings.push(Finding { key, area: ReviewArea::Rbac, severity, title, evidence });
     };
     for (binding, role, bound) in ev.bindings() {
         let people: Vec<&SubjectRef> = bound.iter().filter(|s| !is_system(s) || BROAD_GROUPS.contains(&s.name.as_str())).collect();
@@ -173,7 +173,7 @@ fn rbac_findings(
         }
         let who = people.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ");
         if role == "ClusterRole cluster-admin" {
-            push(format!("rbac:cluster-admin:{binding}"), Severity::Critical, format!("cluster-admin granted to {who}"), format!("{binding} → {role}"));
+            push(format!("rbac:cluster-admin:{binding}"), FindingSeverity::Critical, format!("cluster-admin granted to {who}"), format!("{binding} → {role}"));
             continue;
         }
         let wild = ev.rules_of(role).unwrap_or_default().iter().find(|r| {
@@ -184,7 +184,7 @@ fn rbac_findings(
             let groups = rule.api_groups.clone().unwrap_or_default().join(",");
             push(
                 format!("rbac:wildcard:{binding}"),
-                if cluster_wide { Severity::Critical } else { Severity::Warning },
+                if cluster_wide { FindingSeverity::Critical } else { FindingSeverity::Warning },
                 format!("wildcard grant (every verb on every resource{}) to {who}", if cluster_wide { ", cluster-wide" } else { "" }),
                 format!("{binding} → {role}: verbs [*] resources [*] apiGroups [{groups}]"),
             );
@@ -195,7 +195,7 @@ fn rbac_findings(
             let what: Vec<&str> = s.can.iter().map(|g| g.check.as_str()).collect();
             push(
                 format!("rbac:broad:{}", s.subject.name),
-                Severity::Critical,
+                FindingSeverity::Critical,
                 format!("every member of {} can {}", s.subject.name, what.join(", ")),
                 s.can.iter().map(|g| format!("{} via {}", g.request, g.via)).collect::<Vec<_>>().join("; "),
             );
@@ -203,7 +203,7 @@ fn rbac_findings(
         if s.exists == Some(false) {
             push(
                 format!("rbac:missing-subject:{}", s.subject.label()),
-                Severity::Warning,
+                FindingSeverity::Warning,
                 format!("binding to {} that does not exist", s.subject.label()),
                 format!("{} (anyone who creates that account gets these rights)", s.bindings.join("; ")),
             );
@@ -212,7 +212,7 @@ fn rbac_findings(
             if let Some(g) = s.can.iter().find(|g| g.check == "read-secrets") {
                 push(
                     format!("rbac:sa-secrets:{}", s.subject.label()),
-                    Severity::Warning,
+                    FindingSeverity::Warning,
                     format!("{} can read Secrets", s.subject.label()),
                     format!("{} via {}", g.request, g.via),
                 );
@@ -224,14 +224,14 @@ fn rbac_findings(
         if role.starts_with("ClusterRole ") && !cluster_roles_read {
             continue;
         }
-        push(format!("rbac:missing-role:{binding}"), Severity::Warning, format!("{binding} refers to {role}, which does not exist"), "it grants nothing until that role is created, and then grants whatever it holds".into());
+        push(format!("rbac:missing-role:{binding}"), FindingSeverity::Warning, format!("{binding} refers to {role}, which does not exist"), "it grants nothing until that role is created, and then grants whatever it holds".into());
     }
     if i.role_bindings.is_ok() {
         for r in &objects.roles {
             let name = r.metadata.name.clone().unwrap_or_default();
             let used = objects.role_bindings.iter().any(|b| b.role_ref.kind == "Role" && b.role_ref.name == name);
             if !used {
-                push(format!("rbac:unbound-role:{name}"), Severity::Info, format!("Role {}/{name} is bound to no one", i.namespace), "no RoleBinding of the namespace refers to it".into());
+                push(format!("rbac:unbound-role:{name}"), FindingSeverity::Info, format!("Role {}/{name} is bound to no one", i.namespace), "no RoleBinding of the namespace refers to it".into());
             }
         }
     }

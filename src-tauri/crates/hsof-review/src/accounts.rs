@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::access::AccessReport;
-use crate::{Area, Finding, Inputs, Severity, Unread};
+use crate::{ReviewArea, Finding, Inputs, FindingSeverity, Unread};
 
 /// One service account and what runs as it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -38,7 +38,7 @@ fn account_of(spec: Option<&PodSpec>) -> (String, Option<bool>) {
 /// Builds the usage table and its findings.
 pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> Vec<AccountUsage> {
     let mut miss = |what: &str, why: &String| {
-        unread.push(Unread { area: Area::ServiceAccounts, what: what.into(), why: why.clone() });
+        unread.push(Unread { area: ReviewArea::ServiceAccounts, what: what.into(), why: why.clone() });
     };
     let accounts = match &i.service_accounts {
         Ok(a) => a.clone(),
@@ -118,18 +118,18 @@ fn account_findings(i: &Inputs, usage: &[AccountUsage], findings: &mut Vec<Findi
     let everything_read = i.deployments.is_ok() && i.cronjobs.is_ok() && i.jobs.is_ok() && i.pods.is_ok();
     for a in usage {
         let mut push = |key: &str, severity, title: String, evidence: String| {
-            findings.push(Finding { key: format!("sa:{key}:{}", a.name), area: Area::ServiceAccounts, severity, title, evidence });
+            findings.push(Finding { key: format!("sa:{key}:{}", a.name), area: ReviewArea::ServiceAccounts, severity, title, evidence });
         };
         if a.name == "default" && !a.workloads.is_empty() {
-            push("default", Severity::Warning, format!("{} workload(s) run as the namespace's default account", a.workloads.len()), a.workloads.join(", "));
+            push("default", FindingSeverity::Warning, format!("{} workload(s) run as the namespace's default account", a.workloads.len()), a.workloads.join(", "));
         }
         if a.exists && a.workloads.is_empty() && a.pods == 0 && a.name != "default" && everything_read {
-            push("unused", Severity::Info, format!("service account {ns}/{} is used by no workload", a.name), "no Deployment, CronJob, Job or pod names it".into());
+            push("unused", FindingSeverity::Info, format!("service account {ns}/{} is used by no workload", a.name), "no Deployment, CronJob, Job or pod names it".into());
         }
         if a.automount && !a.needs_api && (!a.workloads.is_empty() || a.pods > 0) {
             push(
                 "token",
-                Severity::Info,
+                FindingSeverity::Info,
                 format!("{ns}/{} mounts its API token but no binding gives it anything to do", a.name),
                 format!("set automountServiceAccountToken: false on the account or on {}", a.workloads.join(", ")),
             );

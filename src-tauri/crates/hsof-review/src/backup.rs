@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::AccessReport;
 use crate::rbac::{self, Evaluator, Request};
-use crate::{Area, Finding, Inputs, Severity, Unread};
+use crate::{ReviewArea, Finding, Inputs, FindingSeverity, Unread};
 
 /// One place the backup writes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -118,7 +118,7 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
     restore_test(i, &mut report, &mut push, unread);
     let cron = match &i.cronjobs {
         Err(why) => {
-            for area in [Area::BackupEncryption, Area::BackupAccess, Area::BackupRetention] {
+            for area in [ReviewArea::BackupEncryption, ReviewArea::BackupAccess, ReviewArea::BackupRetention] {
                 unread.push(Unread { area, what: "CronJobs".into(), why: why.clone() });
             }
             return report;
@@ -126,8 +126,8 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
         Ok(list) => list.iter().find(|c| c.metadata.name.as_deref() == Some(i.backup_cronjob.as_str())),
     };
     let Some(cron) = cron else {
-        for area in [Area::BackupEncryption, Area::BackupAccess, Area::BackupRetention] {
-            push(area, &format!("no-cronjob:{}", area.id()), Severity::Critical, format!("no backup CronJob {} in {}", i.backup_cronjob, i.namespace), "the config's [cluster] backup_cronjob names it; nothing backs HSOF up".into());
+        for area in [ReviewArea::BackupEncryption, ReviewArea::BackupAccess, ReviewArea::BackupRetention] {
+            push(area, &format!("no-cronjob:{}", area.id()), FindingSeverity::Critical, format!("no backup CronJob {} in {}", i.backup_cronjob, i.namespace), "the config's [cluster] backup_cronjob names it; nothing backs HSOF up".into());
         }
         return report;
     };
@@ -170,7 +170,7 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
             }
         }
         Ok(None) => {}
-        Err(why) => unread.push(Unread { area: Area::BackupEncryption, what: "HSOF's ConfigMap (the backup tool's keys)".into(), why: why.clone() }),
+        Err(why) => unread.push(Unread { area: ReviewArea::BackupEncryption, what: "HSOF's ConfigMap (the backup tool's keys)".into(), why: why.clone() }),
     }
     secrets.sort();
     secrets.dedup();
@@ -190,7 +190,7 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
     report
 }
 
-fn restore_test(i: &Inputs, report: &mut BackupReport, push: &mut impl FnMut(Area, &str, Severity, String, String), unread: &mut Vec<Unread>) {
+fn restore_test(i: &Inputs, report: &mut BackupReport, push: &mut impl FnMut(ReviewArea, &str, FindingSeverity, String, String), unread: &mut Vec<Unread>) {
     match &i.jobs {
         Ok(jobs) => {
             report.last_restore_test = last_run(jobs, "backup-restore-test");
@@ -198,15 +198,15 @@ fn restore_test(i: &Inputs, report: &mut BackupReport, push: &mut impl FnMut(Are
                 let age = DateTime::parse_from_rfc3339(at).map(|t| (i.now - t.with_timezone(&Utc)).num_minutes() as f64 / 1440.0).ok();
                 report.restore_test_age_days = age;
                 if !ok {
-                    push(Area::BackupRetention, "restore-failed", Severity::Critical, "the last restore test failed".into(), format!("backup-restore-test finished {at} without success"));
+                    push(ReviewArea::BackupRetention, "restore-failed", FindingSeverity::Critical, "the last restore test failed".into(), format!("backup-restore-test finished {at} without success"));
                 } else if age.is_some_and(|d| d > 35.0) {
-                    push(Area::BackupRetention, "restore-old", Severity::Warning, format!("the last restore test is {:.0} days old", age.unwrap_or_default()), "the runbook tests a restore every month".into());
+                    push(ReviewArea::BackupRetention, "restore-old", FindingSeverity::Warning, format!("the last restore test is {:.0} days old", age.unwrap_or_default()), "the runbook tests a restore every month".into());
                 }
             } else {
-                push(Area::BackupRetention, "restore-none", Severity::Warning, "no restore test on record".into(), format!("no backup-restore-test Job in {} (finished Jobs may have been cleaned up)", i.namespace));
+                push(ReviewArea::BackupRetention, "restore-none", FindingSeverity::Warning, "no restore test on record".into(), format!("no backup-restore-test Job in {} (finished Jobs may have been cleaned up)", i.namespace));
             }
         }
-        Err(why) => unread.push(Unread { area: Area::BackupRetention, what: "Jobs (the last restore test)".into(), why: why.clone() }),
+        Err(why) => unread.push(Unread { area: ReviewArea::BackupRetention, what: "Jobs (the last restore test)".into(), why: why.clone() }),
     }
 }
 
@@ -235,7 +235,7 @@ fn claim_encryption(i: &Inputs, claim: &str, unread: &mut Vec<Unread>) -> (Optio
     let pvc = match &i.claims {
         Ok(list) => list.iter().find(|c| c.metadata.name.as_deref() == Some(claim)).cloned(),
         Err(why) => {
-            unread.push(Unread { area: Area::BackupEncryption, what: format!("claim {claim}"), why: why.clone() });
+            unread.push(Unread { area: ReviewArea::BackupEncryption, what: format!("claim {claim}"), why: why.clone() });
             return (None, "the claim could not be read".into());
         }
     };
@@ -243,7 +243,7 @@ fn claim_encryption(i: &Inputs, claim: &str, unread: &mut Vec<Unread>) -> (Optio
     let classes = match &i.storage_classes {
         Ok(c) => c,
         Err(why) => {
-            unread.push(Unread { area: Area::BackupEncryption, what: "StorageClasses".into(), why: why.clone() });
+            unread.push(Unread { area: ReviewArea::BackupEncryption, what: "StorageClasses".into(), why: why.clone() });
             return (None, "StorageClasses could not be read".into());
         }
     };
@@ -273,30 +273,30 @@ fn claim_encryption(i: &Inputs, claim: &str, unread: &mut Vec<Unread>) -> (Optio
     }
 }
 
-fn judge(i: &Inputs, r: &BackupReport, push: &mut impl FnMut(Area, &str, Severity, String, String)) {
+fn judge(i: &Inputs, r: &BackupReport, push: &mut impl FnMut(ReviewArea, &str, FindingSeverity, String, String)) {
     let tool = !r.tool_encryption.is_empty();
     for t in r.targets.iter().filter(|t| t.kind == "claim" && t.encrypted == Some(false)) {
         if tool {
             continue;
         }
-        push(Area::BackupEncryption, &format!("unencrypted:{}", t.name), Severity::Warning, format!("backup claim {} is not marked encrypted", t.name), format!("{}; no encryption key in the backup tool's settings", t.evidence));
+        push(ReviewArea::BackupEncryption, &format!("unencrypted:{}", t.name), FindingSeverity::Warning, format!("backup claim {} is not marked encrypted", t.name), format!("{}; no encryption key in the backup tool's settings", t.evidence));
     }
     if r.targets.iter().all(|t| t.kind == "secret") && !tool && !r.targets.is_empty() {
-        push(Area::BackupEncryption, "bucket-unknown", Severity::Warning, "the backup goes to a bucket and nothing says it is encrypted".into(), "no encryption key in the CronJob's env or the ConfigMap's backup keys".into());
+        push(ReviewArea::BackupEncryption, "bucket-unknown", FindingSeverity::Warning, "the backup goes to a bucket and nothing says it is encrypted".into(), "no encryption key in the CronJob's env or the ConfigMap's backup keys".into());
     }
     if r.targets.is_empty() {
-        push(Area::BackupEncryption, "no-target", Severity::Warning, "the backup CronJob mounts no claim and references no Secret".into(), "where the backup goes is not visible from the cluster".into());
+        push(ReviewArea::BackupEncryption, "no-target", FindingSeverity::Warning, "the backup CronJob mounts no claim and references no Secret".into(), "where the backup goes is not visible from the cluster".into());
     }
     for t in r.targets.iter().filter(|t| t.kind == "secret") {
         let people: Vec<&str> = t.readers.iter().map(String::as_str).filter(|x| !x.contains(" system:") && !x.contains(" kube-system/")).collect();
         if !people.is_empty() {
-            push(Area::BackupAccess, &format!("secret-readers:{}", t.name), Severity::Warning, format!("{} subject(s) can read the backup credentials Secret {}", people.len(), t.name), people.join(", "));
+            push(ReviewArea::BackupAccess, &format!("secret-readers:{}", t.name), FindingSeverity::Warning, format!("{} subject(s) can read the backup credentials Secret {}", people.len(), t.name), people.join(", "));
         }
     }
     match (r.retention_days, &r.retention_setting) {
-        (Some(d), Some(s)) if d < f64::from(i.retention_target_days) => push(Area::BackupRetention, "retention-short", Severity::Warning, format!("backups are kept {d:.0} days, the target is {}", i.retention_target_days), s.clone()),
-        (None, Some(s)) => push(Area::BackupRetention, "retention-unreadable", Severity::Info, "the backup tool's retention setting does not read as days".into(), s.clone()),
-        (_, None) => push(Area::BackupRetention, "retention-unset", Severity::Warning, "no retention setting found for the backup tool".into(), format!("looked for *RETENTION* / *KEEP* in the CronJob's env and the ConfigMap's BACKUP keys; target {} days", i.retention_target_days)),
+        (Some(d), Some(s)) if d < f64::from(i.retention_target_days) => push(ReviewArea::BackupRetention, "retention-short", FindingSeverity::Warning, format!("backups are kept {d:.0} days, the target is {}", i.retention_target_days), s.clone()),
+        (None, Some(s)) => push(ReviewArea::BackupRetention, "retention-unreadable", FindingSeverity::Info, "the backup tool's retention setting does not read as days".into(), s.clone()),
+        (_, None) => push(ReviewArea::BackupRetention, "retention-unset", FindingSeverity::Warning, "no retention setting found for the backup tool".into(), format!("looked for *RETENTION* / *KEEP* in the CronJob's env and the ConfigMap's BACKUP keys; target {} days", i.retention_target_days)),
         _ => {}
     }
 }

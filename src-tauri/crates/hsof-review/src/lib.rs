@@ -33,7 +33,7 @@ pub type Read<T> = Result<T, String>;
 /// How much a finding matters; the same three colours as the rest of the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-pub enum Severity {
+pub enum FindingSeverity {
     /// Fix now.
     Critical,
     /// Fix soon.
@@ -42,13 +42,13 @@ pub enum Severity {
     Info,
 }
 
-impl Severity {
+impl FindingSeverity {
     /// `critical`, `warning`, `info`.
     pub fn word(self) -> &'static str {
         match self {
-            Severity::Critical => "critical",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
+            FindingSeverity::Critical => "critical",
+            FindingSeverity::Warning => "warning",
+            FindingSeverity::Info => "info",
         }
     }
 }
@@ -56,7 +56,7 @@ impl Severity {
 /// The review's areas, as the runbook's steps name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-pub enum Area {
+pub enum ReviewArea {
     /// RBAC permissions.
     Rbac,
     /// Service-account usage.
@@ -75,36 +75,36 @@ pub enum Area {
     Audit,
 }
 
-impl Area {
+impl ReviewArea {
     /// Every area, in the runbook's order.
-    pub const ALL: [Area; 8] = [
-        Area::Rbac,
-        Area::ServiceAccounts,
-        Area::NetworkPolicies,
-        Area::BackupEncryption,
-        Area::BackupAccess,
-        Area::BackupRetention,
-        Area::Vulnerabilities,
-        Area::Audit,
+    pub const ALL: [ReviewArea; 8] = [
+        ReviewArea::Rbac,
+        ReviewArea::ServiceAccounts,
+        ReviewArea::NetworkPolicies,
+        ReviewArea::BackupEncryption,
+        ReviewArea::BackupAccess,
+        ReviewArea::BackupRetention,
+        ReviewArea::Vulnerabilities,
+        ReviewArea::Audit,
     ];
 
     /// `rbac`, `service-accounts`, … (the calendar step ids use the same words).
     pub fn id(self) -> &'static str {
         match self {
-            Area::Rbac => "rbac",
-            Area::ServiceAccounts => "service-accounts",
-            Area::NetworkPolicies => "network-policies",
-            Area::BackupEncryption => "backup-encryption",
-            Area::BackupAccess => "backup-access",
-            Area::BackupRetention => "backup-retention",
-            Area::Vulnerabilities => "vulnerabilities",
-            Area::Audit => "audit-logs",
+            ReviewArea::Rbac => "rbac",
+            ReviewArea::ServiceAccounts => "service-accounts",
+            ReviewArea::NetworkPolicies => "network-policies",
+            ReviewArea::BackupEncryption => "backup-encryption",
+            ReviewArea::BackupAccess => "backup-access",
+            ReviewArea::BackupRetention => "backup-retention",
+            ReviewArea::Vulnerabilities => "vulnerabilities",
+            ReviewArea::Audit => "audit-logs",
         }
     }
 
-    /// The area of an id from [`Area::id`].
-    pub fn from_id(id: &str) -> Option<Area> {
-        Area::ALL.into_iter().find(|a| a.id() == id)
+    /// The area of an id from [`ReviewArea::id`].
+    pub fn from_id(id: &str) -> Option<ReviewArea> {
+        ReviewArea::ALL.into_iter().find(|a| a.id() == id)
     }
 }
 
@@ -114,9 +114,9 @@ pub struct Finding {
     /// Stable across reviews for the same problem (the diff matches on it).
     pub key: String,
     /// Its area.
-    pub area: Area,
+    pub area: ReviewArea,
     /// How much it matters.
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     /// One line.
     pub title: String,
     /// The objects and rules behind it.
@@ -127,7 +127,7 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Unread {
     /// The area it leaves blind.
-    pub area: Area,
+    pub area: ReviewArea,
     /// What was not read (`ClusterRoleBindings`).
     pub what: String,
     /// Why (the API server's answer).
@@ -220,18 +220,18 @@ pub struct SecurityReport {
 impl SecurityReport {
     /// The verdict of one area: `fail` with a critical finding, `warn` with a warning, `unknown`
     /// when something of it was not read, else `pass`.
-    pub fn verdict(&self, area: Area) -> &'static str {
+    pub fn verdict(&self, area: ReviewArea) -> &'static str {
         let worst = self.findings.iter().filter(|f| f.area == area).map(|f| f.severity).min();
         match worst {
-            Some(Severity::Critical) => "fail",
+            Some(FindingSeverity::Critical) => "fail",
             _ if self.unread.iter().any(|u| u.area == area) => "unknown",
-            Some(Severity::Warning) => "warn",
+            Some(FindingSeverity::Warning) => "warn",
             _ => "pass",
         }
     }
 
     /// The findings and blind spots of one area as plain lines (a calendar step's evidence).
-    pub fn evidence(&self, area: Area) -> String {
+    pub fn evidence(&self, area: ReviewArea) -> String {
         let mut out = Vec::new();
         for f in self.findings.iter().filter(|f| f.area == area) {
             out.push(format!("[{}] {}: {}", f.severity.word(), f.title, f.evidence));

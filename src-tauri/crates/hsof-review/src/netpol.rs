@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::{Deserialize, Serialize};
 
-use crate::{selector, Area, Finding, Inputs, Severity, Unread};
+use crate::{selector, ReviewArea, Finding, Inputs, FindingSeverity, Unread};
 
 /// One pod and the policies that govern it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -177,7 +177,7 @@ fn peers_allow_pod(cx: &Ctx<'_>, peers: Option<&Vec<NetworkPolicyPeer>>, p: &Pod
 
 /// Builds the network report and its findings.
 pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> NetworkReport {
-    let mut miss = |what: &str, why: &String| unread.push(Unread { area: Area::NetworkPolicies, what: what.into(), why: why.clone() });
+    let mut miss = |what: &str, why: &String| unread.push(Unread { area: ReviewArea::NetworkPolicies, what: what.into(), why: why.clone() });
     let policies = match &i.network_policies {
         Ok(p) => p.clone(),
         Err(why) => {
@@ -201,7 +201,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
     };
     let cx = Ctx { ns: &i.namespace, ns_labels, namespaces_read };
     let mut push = |key: String, severity, title: String, evidence: String| {
-        findings.push(Finding { key, area: Area::NetworkPolicies, severity, title, evidence });
+        findings.push(Finding { key, area: ReviewArea::NetworkPolicies, severity, title, evidence });
     };
 
     // Valid policies only; a malformed selector is named and the policy left out.
@@ -215,7 +215,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             bad = bad.or_else(|| peer.pod_selector.as_ref().and_then(selector::invalid)).or_else(|| peer.namespace_selector.as_ref().and_then(selector::invalid));
         }
         match bad {
-            Some(why) => push(format!("net:malformed:{name}"), Severity::Warning, format!("NetworkPolicy {name} has a selector the API would refuse; left out of the analysis"), why),
+            Some(why) => push(format!("net:malformed:{name}"), FindingSeverity::Warning, format!("NetworkPolicy {name} has a selector the API would refuse; left out of the analysis"), why),
             None => valid.push((p, types_of(p))),
         }
     }
@@ -257,7 +257,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             }
         }
         if count == 0 && i.pods.is_ok() {
-            push(format!("net:selects-nothing:{name}"), Severity::Info, format!("NetworkPolicy {name} selects no pod"), format!("podSelector {}", selector::text(&sel)));
+            push(format!("net:selects-nothing:{name}"), FindingSeverity::Info, format!("NetworkPolicy {name} selects no pod"), format!("podSelector {}", selector::text(&sel)));
         }
         for (n, rule) in spec.egress.iter().flatten().enumerate() {
             let anywhere = rule.to.as_ref().is_none_or(Vec::is_empty)
@@ -267,7 +267,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 let all = ports == "all ports";
                 push(
                     format!("net:egress-anywhere:{name}:{ports}"),
-                    if all { Severity::Warning } else { Severity::Info },
+                    if all { FindingSeverity::Warning } else { FindingSeverity::Info },
                     format!("NetworkPolicy {name} lets its pods connect anywhere on {ports}"),
                     format!("egress[{n}] has no `to` (or 0.0.0.0/0): every address, in or out of the cluster"),
                 );
@@ -278,7 +278,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             if rule.from.as_ref().is_none_or(Vec::is_empty) {
                 push(
                     format!("net:ingress-anyone:{name}:{ports}"),
-                    Severity::Warning,
+                    FindingSeverity::Warning,
                     format!("NetworkPolicy {name} opens {ports} to every namespace and outside"),
                     format!("ingress[{n}] has no `from`: any source"),
                 );
@@ -288,7 +288,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 if let Some(names) = cx.peer_other_namespaces(peer) {
                     push(
                         format!("net:ingress-namespaces:{name}:{}", names.join(",")),
-                        Severity::Info,
+                        FindingSeverity::Info,
                         format!("NetworkPolicy {name} opens {ports} to namespace(s) {}", names.join(", ")),
                         format!("ingress[{n}] namespaceSelector {}", peer.namespace_selector.as_ref().map(selector::text).unwrap_or_default()),
                     );
@@ -297,7 +297,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                     let except = b.except.clone().unwrap_or_default();
                     push(
                         format!("net:ingress-ipblock:{name}:{}", b.cidr),
-                        Severity::Info,
+                        FindingSeverity::Info,
                         format!("NetworkPolicy {name} opens {ports} to addresses {}", b.cidr),
                         if except.is_empty() { format!("ingress[{n}] ipBlock {}", b.cidr) } else { format!("ingress[{n}] ipBlock {} except {}", b.cidr, except.join(", ")) },
                     );
@@ -312,7 +312,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             if !summaries.iter().any(|s| s.default_deny.iter().any(|d| d == dir)) {
                 push(
                     format!("net:no-default-deny:{dir}"),
-                    if dir == "Ingress" { Severity::Warning } else { Severity::Info },
+                    if dir == "Ingress" { FindingSeverity::Warning } else { FindingSeverity::Info },
                     format!("no default-deny {} policy in {}", dir.to_lowercase(), i.namespace),
                     "a policy with an empty podSelector and no rules of that type would deny what no other policy allows".into(),
                 );
@@ -330,7 +330,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         for ((group, dir), pods) in uncovered {
             push(
                 format!("net:uncovered:{dir}:{group}"),
-                if dir == "ingress" { Severity::Warning } else { Severity::Info },
+                if dir == "ingress" { FindingSeverity::Warning } else { FindingSeverity::Info },
                 format!("{group}: {} pod(s) selected by no {dir} policy", pods.len()),
                 format!("{} accept{} {} from anywhere", pods.iter().take(5).cloned().collect::<Vec<_>>().join(", "), if pods.len() == 1 { "s" } else { "" }, if dir == "ingress" { "connections" } else { "(send) connections" }),
             );

@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
 use crate::rbac::{rule_allows, Evaluator, Objects, Request, SubjectRef};
-use crate::{review, Area, Inputs, Scanner};
+use crate::{review, ReviewArea, Inputs, Scanner};
 
 fn obj<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).expect("a valid object")
@@ -148,7 +148,7 @@ fn the_review_finds_what_is_wrong_and_says_what_it_did_not_see() {
     let can: Vec<&str> = worker.can.iter().map(|g| g.check.as_str()).collect();
     assert_eq!(can, vec!["read-secrets", "write-deployments"]);
     // The scanner was not there: the area says so instead of passing.
-    assert_eq!(r.verdict(Area::Vulnerabilities), "unknown");
+    assert_eq!(r.verdict(ReviewArea::Vulnerabilities), "unknown");
     assert!(r.vulnerabilities.line.contains("No scanner reports are available"));
     // Namespace-selector ports are named; the debug pod reaches hsof only through no policy.
     assert!(r.network.reach.iter().any(|x| x.from == crate::netpol::OTHER_NAMESPACES && x.to == "hsof" && x.ports == "TCP/9090"));
@@ -162,9 +162,9 @@ fn unreadable_areas_are_named_never_passed() {
     i.cluster_role_bindings = Err("clusterrolebindings.rbac.authorization.k8s.io is forbidden".into());
     i.network_policies = Err("networkpolicies.networking.k8s.io is forbidden".into());
     let r = review(&i);
-    assert_eq!(r.verdict(Area::NetworkPolicies), "unknown");
-    assert!(r.evidence(Area::NetworkPolicies).contains("[not read] NetworkPolicies"));
-    assert!(r.unread.iter().any(|u| u.area == Area::Rbac && u.what.starts_with("ClusterRoleBindings")));
+    assert_eq!(r.verdict(ReviewArea::NetworkPolicies), "unknown");
+    assert!(r.evidence(ReviewArea::NetworkPolicies).contains("[not read] NetworkPolicies"));
+    assert!(r.unread.iter().any(|u| u.area == ReviewArea::Rbac && u.what.starts_with("ClusterRoleBindings")));
     assert!(!r.findings.iter().any(|f| f.key.starts_with("net:")), "no network finding from policies never read");
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{backup, Area, Finding, Inputs, Scanner, Severity, Unread};
+use crate::{backup, ReviewArea, Finding, Inputs, Scanner, FindingSeverity, Unread};
 
 /// The Trivy Operator version this reads.
 pub const TRIVY_VERSION: &str = "v1alpha1";
@@ -126,7 +126,7 @@ pub fn image_of(r: &Value, now: DateTime<Utc>) -> Result<ImageVulns, String> {
 pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> VulnReport {
     let scan_job = i.jobs.as_ref().ok().and_then(|j| backup::last_run(j, "vulnerability-scan"));
     let mut out = VulnReport { source: "none".into(), line: String::new(), images: Vec::new(), scan_job: scan_job.clone() };
-    let mut miss = |what: &str, why: String| unread.push(Unread { area: Area::Vulnerabilities, what: what.into(), why });
+    let mut miss = |what: &str, why: String| unread.push(Unread { area: ReviewArea::Vulnerabilities, what: what.into(), why });
     let job_line = match &scan_job {
         Some((at, ok)) => format!("the last vulnerability-scan Job finished {at} and {}", if *ok { "succeeded" } else { "failed" }),
         None => "no vulnerability-scan Job on record".into(),
@@ -161,29 +161,29 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         }
     }
     if let Some((at, false)) = &scan_job {
-        findings.push(Finding { key: "vuln:scan-job-failed".into(), area: Area::Vulnerabilities, severity: Severity::Warning, title: "the last vulnerability-scan Job failed".into(), evidence: format!("finished {at}") });
+        findings.push(Finding { key: "vuln:scan-job-failed".into(), area: ReviewArea::Vulnerabilities, severity: FindingSeverity::Warning, title: "the last vulnerability-scan Job failed".into(), evidence: format!("finished {at}") });
     }
     for img in &out.images {
         let fixable_crit = img.vulns.iter().filter(|v| v.severity == "CRITICAL" && !v.fixed.is_empty()).count();
         if img.critical > 0 {
             findings.push(Finding {
                 key: format!("vuln:critical:{}", img.image),
-                area: Area::Vulnerabilities,
-                severity: Severity::Critical,
+                area: ReviewArea::Vulnerabilities,
+                severity: FindingSeverity::Critical,
                 title: format!("{}: {} critical ({fixable_crit} with a fix)", img.image, img.critical),
                 evidence: img.vulns.iter().filter(|v| v.severity == "CRITICAL").map(|v| if v.fixed.is_empty() { format!("{} in {} {}", v.id, v.package, v.installed) } else { format!("{} in {} {} → {}", v.id, v.package, v.installed, v.fixed) }).collect::<Vec<_>>().join("; "),
             });
         } else if img.high > 0 {
             findings.push(Finding {
                 key: format!("vuln:high:{}", img.image),
-                area: Area::Vulnerabilities,
-                severity: Severity::Warning,
+                area: ReviewArea::Vulnerabilities,
+                severity: FindingSeverity::Warning,
                 title: format!("{}: {} high ({} with a fix)", img.image, img.high, img.fixable),
                 evidence: img.vulns.iter().take(10).map(|v| format!("{} in {}", v.id, v.package)).collect::<Vec<_>>().join("; "),
             });
         }
         if img.age_days.is_some_and(|d| d > 7.0) {
-            findings.push(Finding { key: format!("vuln:stale:{}", img.image), area: Area::Vulnerabilities, severity: Severity::Info, title: format!("the report on {} is {:.0} days old", img.image, img.age_days.unwrap_or_default()), evidence: format!("updated {}", img.updated) });
+            findings.push(Finding { key: format!("vuln:stale:{}", img.image), area: ReviewArea::Vulnerabilities, severity: FindingSeverity::Info, title: format!("the report on {} is {:.0} days old", img.image, img.age_days.unwrap_or_default()), evidence: format!("updated {}", img.updated) });
         }
     }
     out

@@ -5,7 +5,7 @@ use chrono::Utc;
 use clap::Subcommand;
 use hsof_core::security::ReviewRecord;
 use hsof_core::{os_user, AppContext, Error};
-use hsof_review::{Area, Severity};
+use hsof_review::{ReviewArea, FindingSeverity};
 
 use crate::output::Out;
 
@@ -52,17 +52,17 @@ fn print_record(r: &ReviewRecord) {
         (Some(by), Some(at)) => println!("  signed off by {by} at {at}"),
         _ => println!("  not signed off (hsofctl review sign-off {})", r.id),
     }
-    for area in Area::ALL {
-        if area == Area::Audit && r.audit.is_none() {
+    for area in ReviewArea::ALL {
+        if area == ReviewArea::Audit && r.audit.is_none() {
             continue;
         }
         let (v, _) = r.step_verdict(area.id());
         println!("\n{:<18} {}", area.id(), verdict_word(v));
         for f in rep.findings.iter().filter(|f| f.area == area) {
             let mark = match f.severity {
-                Severity::Critical => "!!",
-                Severity::Warning => " !",
-                Severity::Info => " ·",
+                FindingSeverity::Critical => "!!",
+                FindingSeverity::Warning => " !",
+                FindingSeverity::Info => " ·",
             };
             println!("  {mark} {}\n       {}", f.title, f.evidence);
         }
@@ -102,8 +102,8 @@ fn print_record(r: &ReviewRecord) {
 
 fn exit_code(r: &ReviewRecord) -> u8 {
     match r.report.findings.iter().map(|f| f.severity).min() {
-        Some(Severity::Critical) => 2,
-        Some(Severity::Warning) => 1,
+        Some(FindingSeverity::Critical) => 2,
+        Some(FindingSeverity::Warning) => 1,
         _ => 0,
     }
 }
@@ -128,14 +128,14 @@ pub async fn run(ctx: &AppContext, cmd: &ReviewCmd, out: &Out) -> Result<u8, Err
                 println!("no security review of this cluster yet: hsofctl review security");
             } else {
                 for r in &list {
-                    let n = |s: Severity| r.report.findings.iter().filter(|f| f.severity == s).count();
+                    let n = |s: FindingSeverity| r.report.findings.iter().filter(|f| f.severity == s).count();
                     println!(
                         "#{:<4} {}  by {:<12} {} critical, {} warning, {} not read  {}",
                         r.id,
                         r.report.at,
                         r.by,
-                        n(Severity::Critical),
-                        n(Severity::Warning),
+                        n(FindingSeverity::Critical),
+                        n(FindingSeverity::Warning),
                         r.report.unread.len(),
                         r.signed_off_by.as_ref().map_or("not signed off".to_string(), |b| format!("signed off by {b}"))
                     );

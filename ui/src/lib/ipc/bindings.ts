@@ -63,6 +63,17 @@ export const commands = {
 	drDrillStart: (dr: string | null) => typedError<number | null, IpcError_Serialize>(__TAURI_INVOKE("dr_drill_start", { dr })),
 	/**  Puts a half-done drill's DR cluster back as it was before (audited). */
 	drRollback: (id: number | null, force: boolean) => typedError<DrillRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("dr_rollback", { id, force })),
+	/**  Reviews of the window's cluster, newest first. */
+	securityReviews: () => typedError<ReviewRecord_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("security_reviews")),
+	/**  One review. */
+	securityReviewGet: (id: number | null) => typedError<ReviewRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("security_review_get", { id })),
+	/**
+	 *  Runs a review now (with the audit-completeness check when `audit`), compared with
+	 *  review `since` or the last one.
+	 */
+	securityReviewRun: (audit: boolean, since: number | null) => typedError<ReviewRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("security_review_run", { audit, since })),
+	/**  Signs a review off as this user. */
+	securityReviewSignOff: (id: number | null) => typedError<ReviewRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("security_review_sign_off", { id })),
 	/**  The demo the window shows, or null when it shows the user's own profile. */
 	demoShown: () => __TAURI_INVOKE<DemoShown | null>("demo_shown"),
 	/**
@@ -276,6 +287,49 @@ export const events = {
 };
 
 /* Types */
+/**  Who can do what. */
+export type AccessReport = AccessReport_Serialize | AccessReport_Deserialize;
+
+/**  Who can do what. */
+export type AccessReport_Deserialize = {
+	/**  The questions asked, in column order. */
+	checks: Check[],
+	/**  Every subject, with its answers. */
+	subjects: SubjectAccess_Deserialize[],
+	/**  The data claims whose deletion is asked about. */
+	data_claims: string[],
+	/**  The API server's cross-check of a sample, when one ran. */
+	cross_check?: CrossCheck_Deserialize | null,
+};
+
+/**  Who can do what. */
+export type AccessReport_Serialize = {
+	/**  The questions asked, in column order. */
+	checks: Check[],
+	/**  Every subject, with its answers. */
+	subjects: SubjectAccess_Serialize[],
+	/**  The data claims whose deletion is asked about. */
+	data_claims: string[],
+	/**  The API server's cross-check of a sample, when one ran. */
+	cross_check: CrossCheck_Serialize | null,
+};
+
+/**  One service account and what runs as it. */
+export type AccountUsage = {
+	/**  The account's name (in the namespace). */
+	name: string,
+	/**  Whether the account object exists (a workload may name a missing one). */
+	exists: boolean,
+	/**  `Deployment hsof`, `CronJob hsof-backup`, `Job x`, `Pod y` (bare pods only). */
+	workloads: string[],
+	/**  Running pods using it (owned ones included). */
+	pods: number,
+	/**  Whether the token is mounted into at least one of its workloads. */
+	automount: boolean,
+	/**  Whether some binding names it (it has something to do with the API). */
+	needs_api: boolean,
+};
+
 /**  What the app runs for an automated step. */
 export type Action = 
 /**  `kubectl get pods -n hsof`. */
@@ -308,6 +362,14 @@ job: string } |
  */
 { kind: "dr_drill"; 
 /**  The part this step is: `failover`, `recovery`, `communication`, `contacts` or `escalation`. */
+part: string } | 
+/**
+ *  The security review (RBAC, service accounts, network policies, backup security,
+ *  vulnerabilities; the monthly audit completeness); one review answers every part of an
+ *  occurrence.
+ */
+{ kind: "security_review"; 
+/**  The part this step is: one of [`SECURITY_PARTS`]. */
 part: string } | 
 /**  Evaluate a set of quality gates. */
 { kind: "evaluate_gates"; 
@@ -428,6 +490,16 @@ export type AlertsView_Serialize = {
 	freshness: Freshness_Serialize,
 };
 
+/**  The audit chain's head as a review recorded it. */
+export type AnchorMark = {
+	/**  Which desktop's trail (a digest of its store file's path and host). */
+	trail: string,
+	/**  The head row's id. */
+	id: number | null,
+	/**  Its hash. */
+	hash: string,
+};
+
 /**  One recorded app event. */
 export type AppEvent = AppEvent_Serialize | AppEvent_Deserialize;
 
@@ -469,6 +541,65 @@ export type AppFacts = {
 	data_dir: string,
 	/**  Log directory. */
 	log_dir: string,
+};
+
+/**  The audit-completeness check. */
+export type AuditCompleteness = AuditCompleteness_Serialize | AuditCompleteness_Deserialize;
+
+/**  The audit-completeness check. */
+export type AuditCompleteness_Deserialize = {
+	/**  Rows verified. */
+	rows: number,
+	/**  Whether the chain (and the local anchor) hold. */
+	intact: boolean,
+	/**  Why not. */
+	reason?: string | null,
+	/**  The head now, kept with this review. */
+	anchor?: AnchorMark | null,
+	/**  Where that anchor is kept besides this desktop. */
+	anchor_home: string,
+	/**  Earlier reviews' anchors of this trail checked. */
+	earlier_anchors: number,
+	/**  Earlier anchors the trail no longer matches. */
+	anchor_mismatches: string[],
+	/**  The period the changes were looked at from (RFC 3339). */
+	period_from: string,
+	/**  Objects the app wrote in the period (by the API server's record). */
+	app_changes: number,
+	/**  Of those, with a matching audit row. */
+	matched: number,
+	/**  Writes with no audit row. */
+	unmatched: string[],
+	/**  Why the app's writes could not be seen, if so. */
+	changes_unseen?: string | null,
+};
+
+/**  The audit-completeness check. */
+export type AuditCompleteness_Serialize = {
+	/**  Rows verified. */
+	rows: number,
+	/**  Whether the chain (and the local anchor) hold. */
+	intact: boolean,
+	/**  Why not. */
+	reason: string | null,
+	/**  The head now, kept with this review. */
+	anchor: AnchorMark | null,
+	/**  Where that anchor is kept besides this desktop. */
+	anchor_home: string,
+	/**  Earlier reviews' anchors of this trail checked. */
+	earlier_anchors: number,
+	/**  Earlier anchors the trail no longer matches. */
+	anchor_mismatches: string[],
+	/**  The period the changes were looked at from (RFC 3339). */
+	period_from: string,
+	/**  Objects the app wrote in the period (by the API server's record). */
+	app_changes: number,
+	/**  Of those, with a matching audit row. */
+	matched: number,
+	/**  Writes with no audit row. */
+	unmatched: string[],
+	/**  Why the app's writes could not be seen, if so. */
+	changes_unseen: string | null,
 };
 
 /**  A stored audit row. */
@@ -557,6 +688,57 @@ export type BackendChoice =
 "cpu" | 
 /**  The CUDA backend; an error naming what is missing when it cannot start. */
 "gpu";
+
+/**  The backup review. */
+export type BackupReport = BackupReport_Serialize | BackupReport_Deserialize;
+
+/**  The backup review. */
+export type BackupReport_Deserialize = {
+	/**  The CronJob, when it exists. */
+	cronjob?: string | null,
+	/**  Its schedule. */
+	schedule?: string | null,
+	/**  Where it writes. */
+	targets: Target_Deserialize[],
+	/**  The backup tool's encryption settings found (`BACKUP_ENCRYPTION=aes256 (CronJob env)`). */
+	tool_encryption: string[],
+	/**  Kept successful and failed Jobs (`successfulJobsHistoryLimit`, `failedJobsHistoryLimit`). */
+	history_limits?: [number, number] | null,
+	/**  The tool's retention setting: key, value and where. */
+	retention_setting?: string | null,
+	/**  That setting in days, when it reads as a duration or a count of daily backups. */
+	retention_days?: number | null,
+	/**  The config's target in days. */
+	retention_target_days: number,
+	/**  When the last restore test finished (RFC 3339), and whether it passed. */
+	last_restore_test?: [string, boolean] | null,
+	/**  Its age in days. */
+	restore_test_age_days?: number | null,
+};
+
+/**  The backup review. */
+export type BackupReport_Serialize = {
+	/**  The CronJob, when it exists. */
+	cronjob: string | null,
+	/**  Its schedule. */
+	schedule: string | null,
+	/**  Where it writes. */
+	targets: Target_Serialize[],
+	/**  The backup tool's encryption settings found (`BACKUP_ENCRYPTION=aes256 (CronJob env)`). */
+	tool_encryption: string[],
+	/**  Kept successful and failed Jobs (`successfulJobsHistoryLimit`, `failedJobsHistoryLimit`). */
+	history_limits: [number, number] | null,
+	/**  The tool's retention setting: key, value and where. */
+	retention_setting: string | null,
+	/**  That setting in days, when it reads as a duration or a count of daily backups. */
+	retention_days: number | null,
+	/**  The config's target in days. */
+	retention_target_days: number,
+	/**  When the last restore test finished (RFC 3339), and whether it passed. */
+	last_restore_test: [string, boolean] | null,
+	/**  Its age in days. */
+	restore_test_age_days: number | null,
+};
 
 /**  What the DR cluster's HSOF Deployment looked like before the drill changed it. */
 export type Before = {
@@ -797,6 +979,16 @@ export type ChartView_Serialize = {
 	freshness: Freshness_Serialize,
 	/**  The matching panel on the HSOF dashboards in Grafana; `None` without a Grafana. */
 	grafana: string | null,
+};
+
+/**  One sensitive ability the review asks every subject about. */
+export type Check = {
+	/**  Stable id: `exec`, `read-secrets`, … */
+	id: string,
+	/**  What it means, for the screen. */
+	label: string,
+	/**  Requests any of which grants the ability. */
+	requests: Request[],
 };
 
 /**  One item of a checklist. */
@@ -1263,6 +1455,8 @@ export type Config_Deserialize = {
 	ui?: UiConfig_Deserialize,
 	/**  The monthly DR drill: targets and timings. */
 	dr?: DrConfig_Deserialize,
+	/**  The weekly security review and the monthly assessment. */
+	security?: SecurityConfig_Deserialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1298,6 +1492,8 @@ export type Config_Serialize = {
 	ui: UiConfig_Serialize,
 	/**  The monthly DR drill: targets and timings. */
 	dr: DrConfig_Serialize,
+	/**  The weekly security review and the monthly assessment. */
+	security: SecurityConfig_Serialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1477,6 +1673,29 @@ export type CriticalThresholds_Serialize = {
 	system_down_secs: number,
 	/**  A failed backup pages. */
 	backup_failure: boolean,
+};
+
+/**  The answers checked with SubjectAccessReviews. */
+export type CrossCheck = CrossCheck_Serialize | CrossCheck_Deserialize;
+
+/**  The answers checked with SubjectAccessReviews. */
+export type CrossCheck_Deserialize = {
+	/**  How many questions were asked. */
+	asked: number,
+	/**  Where the API server answered otherwise. */
+	disagreements: Disagreement[],
+	/**  Why no cross-check ran (this identity may not create SubjectAccessReviews), if so. */
+	skipped?: string | null,
+};
+
+/**  The answers checked with SubjectAccessReviews. */
+export type CrossCheck_Serialize = {
+	/**  How many questions were asked. */
+	asked: number,
+	/**  Where the API server answered otherwise. */
+	disagreements: Disagreement[],
+	/**  Why no cross-check ran (this identity may not create SubjectAccessReviews), if so. */
+	skipped: string | null,
 };
 
 /**  The kind of input file, by its extension. */
@@ -1797,6 +2016,18 @@ export type Difference_Serialize = {
 	a: string | null,
 	/**  On the second. */
 	b: string | null,
+};
+
+/**  A disagreement between the evaluator and the API server on one question. */
+export type Disagreement = {
+	/**  The subject. */
+	subject: string,
+	/**  The request. */
+	request: string,
+	/**  The evaluator's answer. */
+	evaluator: boolean,
+	/**  The API server's answer. */
+	api_server: boolean,
 };
 
 /**  What discovery found in the namespaces it looked in. */
@@ -2722,6 +2953,29 @@ export type FinalSize =
 	max: number,
 } }) & { fixed?: never };
 
+/**  One finding, with the evidence that makes it one. */
+export type Finding = {
+	/**  Stable across reviews for the same problem (the diff matches on it). */
+	key: string,
+	/**  Its area. */
+	area: ReviewArea,
+	/**  How much it matters. */
+	severity: FindingSeverity,
+	/**  One line. */
+	title: string,
+	/**  The objects and rules behind it. */
+	evidence: string,
+};
+
+/**  How much a finding matters; the same three colours as the rest of the app. */
+export type FindingSeverity = 
+/**  Fix now. */
+"critical" | 
+/**  Fix soon. */
+"warning" | 
+/**  Worth knowing. */
+"info";
+
 /**  How long the first paint took. */
 export type FirstPaint = {
 	/**  Milliseconds from process start to the UI's first paint. */
@@ -3336,6 +3590,16 @@ export type GpuView_Serialize = {
 	thresholds: GpuThresholds,
 };
 
+/**  One sensitive ability held, and what grants it. */
+export type Granted = {
+	/**  The check's id. */
+	check: string,
+	/**  `RoleBinding hsof/x → ClusterRole edit`. */
+	via: string,
+	/**  The request that is allowed (`create pods/exec -n hsof`). */
+	request: string,
+};
+
 /**  One poll of all four endpoints, judged. */
 export type HealthReport = HealthReport_Serialize | HealthReport_Deserialize;
 
@@ -3512,6 +3776,49 @@ export type HostFacts_Serialize = {
 	memory_total_bytes: number | null,
 	/**  Available memory, bytes. */
 	memory_available_bytes: number | null,
+};
+
+/**  One image's findings. */
+export type ImageVulns = ImageVulns_Serialize | ImageVulns_Deserialize;
+
+/**  One image's findings. */
+export type ImageVulns_Deserialize = {
+	/**  `registry/repository:tag`. */
+	image: string,
+	/**  The workload and container it was scanned for (`Deployment hsof / hsof`). */
+	workload: string,
+	/**  Critical findings. */
+	critical: number,
+	/**  High findings. */
+	high: number,
+	/**  Critical and high findings with a fixed version. */
+	fixable: number,
+	/**  When the report was made (RFC 3339). */
+	updated: string,
+	/**  Its age in days. */
+	age_days?: number | null,
+	/**  The critical and high findings. */
+	vulns: Vuln[],
+};
+
+/**  One image's findings. */
+export type ImageVulns_Serialize = {
+	/**  `registry/repository:tag`. */
+	image: string,
+	/**  The workload and container it was scanned for (`Deployment hsof / hsof`). */
+	workload: string,
+	/**  Critical findings. */
+	critical: number,
+	/**  High findings. */
+	high: number,
+	/**  Critical and high findings with a fixed version. */
+	fixable: number,
+	/**  When the report was made (RFC 3339). */
+	updated: string,
+	/**  Its age in days. */
+	age_days: number | null,
+	/**  The critical and high findings. */
+	vulns: Vuln[],
 };
 
 /**  An incident. */
@@ -4314,6 +4621,18 @@ export type MorningView_Serialize = {
 	metrics: KeyMetricsView_Serialize,
 };
 
+/**  The network-policy review. */
+export type NetworkReport = {
+	/**  Every pod with its policies. */
+	pods: PodPolicies[],
+	/**  Every policy. */
+	policies: PolicySummary[],
+	/**  The workloads of the picture, then `other namespaces` and `outside`. */
+	groups: string[],
+	/**  Who may talk to whom (between the groups). */
+	reach: Reach[],
+};
+
 /**  What the engineer enters to declare an incident. */
 export type NewIncident = NewIncident_Serialize | NewIncident_Deserialize;
 
@@ -4616,6 +4935,18 @@ export type PipelineInfo_Serialize = {
 	threads: number,
 };
 
+/**  One pod and the policies that govern it. */
+export type PodPolicies = {
+	/**  The pod. */
+	pod: string,
+	/**  Its workload (`hsof`, the Deployment; the pod's own name when it has no owner). */
+	group: string,
+	/**  Policies isolating it for ingress (empty: it accepts from anywhere). */
+	ingress: string[],
+	/**  Policies isolating it for egress (empty: it may connect anywhere). */
+	egress: string[],
+};
+
 /**  A pod as the Cluster table shows it. */
 export type PodRow = PodRow_Serialize | PodRow_Deserialize;
 
@@ -4661,6 +4992,20 @@ export type PodRow_Serialize = {
 	gpus: number,
 	/**  Its containers. */
 	containers: ContainerRow[],
+};
+
+/**  One policy, summarised. */
+export type PolicySummary = {
+	/**  Its name. */
+	name: string,
+	/**  Its podSelector as text. */
+	selector: string,
+	/**  Pods it selects. */
+	selects: number,
+	/**  `Ingress`, `Egress`. */
+	types: string[],
+	/**  The directions it denies by default (empty selector, no rules for that type). */
+	default_deny: string[],
 };
 
 /**  What preparation did to the raw table; copied into the report. */
@@ -4777,6 +5122,16 @@ export type Progress = {
 	message: string,
 };
 
+/**  A connection the policies allow, for the picture. */
+export type Reach = {
+	/**  Source: a workload, `other namespaces` or `outside`. */
+	from: string,
+	/**  Destination: a workload, `other namespaces` or `outside`. */
+	to: string,
+	/**  `TCP/8000, TCP/9090` or `all ports`. */
+	ports: string,
+};
+
 /**  A recording rule's value, for comparison. */
 export type RecordingRuleValue = {
 	/**  Rule name. */
@@ -4818,6 +5173,22 @@ export type ReportKind =
 /**  The monthly review (last 30 days). */
 "monthly";
 
+/**  What is asked: the attributes of a resource request. */
+export type Request = {
+	/**  `get`, `create`, `impersonate`, … */
+	verb: string,
+	/**  API group, `""` for core. */
+	group: string,
+	/**  Plural resource. */
+	resource: string,
+	/**  `exec`, `scale`, … or empty. */
+	subresource: string,
+	/**  The object's name, or empty. */
+	name: string,
+	/**  Namespace, empty for a cluster-scoped request. */
+	namespace: string,
+};
+
 /**  Requests and limits for one container; `None` leaves a value as it is. */
 export type Resources = Resources_Serialize | Resources_Deserialize;
 
@@ -4847,6 +5218,115 @@ export type Resources_Serialize = {
 	memory_limit: string | null,
 	/**  `nvidia.com/gpu` (request and limit, which Kubernetes requires to be equal). */
 	gpus: number | null,
+};
+
+/**  The review's areas, as the runbook's steps name them. */
+export type ReviewArea = 
+/**  RBAC permissions. */
+"rbac" | 
+/**  Service-account usage. */
+"service_accounts" | 
+/**  Network policies. */
+"network_policies" | 
+/**  Backup encryption. */
+"backup_encryption" | 
+/**  Backup access controls. */
+"backup_access" | 
+/**  Backup retention. */
+"backup_retention" | 
+/**  Image vulnerabilities. */
+"vulnerabilities" | 
+/**  Audit completeness. */
+"audit";
+
+/**  The diff of two reviews. */
+export type ReviewDiff = {
+	/**  When the earlier review ran (RFC 3339). */
+	since: string,
+	/**  Subjects bound now that were not. */
+	new_subjects: string[],
+	/**  Subjects no longer bound. */
+	removed_subjects: string[],
+	/**  `ServiceAccount hsof/x: exec into pods` held now, not before. */
+	new_grants: string[],
+	/**  Held before, not now. */
+	removed_grants: string[],
+	/**  `ingress: hsof-worker` (a workload none of whose pods a policy of that direction selects). */
+	newly_uncovered: string[],
+	/**  Uncovered before, covered now. */
+	newly_covered: string[],
+	/**  `image: CVE-…` critical now, not before. */
+	new_critical: string[],
+	/**  Critical before, gone now. */
+	fixed: string[],
+	/**  Findings that are new. */
+	new_findings: Finding[],
+	/**  Findings that are gone. */
+	resolved_findings: Finding[],
+};
+
+/**
+ *  A review as kept: the report, the audit section (monthly), the diff with the one
+ *  before, who ran and who signed it off.
+ */
+export type ReviewRecord = ReviewRecord_Serialize | ReviewRecord_Deserialize;
+
+/**
+ *  A review as kept: the report, the audit section (monthly), the diff with the one
+ *  before, who ran and who signed it off.
+ */
+export type ReviewRecord_Deserialize = {
+	/**  Local id. */
+	id?: number | null,
+	/**  Its name across desktops (the team store's record has it). */
+	uid: string,
+	/**  The cluster reviewed. */
+	cluster: string,
+	/**  Who ran it. */
+	by: string,
+	/**  Who signed it off. */
+	signed_off_by?: string | null,
+	/**  When (RFC 3339). */
+	signed_off_at?: string | null,
+	/**  The findings. */
+	report: SecurityReport_Deserialize,
+	/**  The monthly assessment's audit-completeness check, when it ran. */
+	audit?: AuditCompleteness_Deserialize | null,
+	/**  What changed since `previous`. */
+	diff?: ReviewDiff | null,
+	/**  The review it is compared with. */
+	previous?: string | null,
+	/**  How long reading and judging took, milliseconds. */
+	took_ms: number | null,
+};
+
+/**
+ *  A review as kept: the report, the audit section (monthly), the diff with the one
+ *  before, who ran and who signed it off.
+ */
+export type ReviewRecord_Serialize = {
+	/**  Local id. */
+	id: number | null,
+	/**  Its name across desktops (the team store's record has it). */
+	uid: string,
+	/**  The cluster reviewed. */
+	cluster: string,
+	/**  Who ran it. */
+	by: string,
+	/**  Who signed it off. */
+	signed_off_by: string | null,
+	/**  When (RFC 3339). */
+	signed_off_at: string | null,
+	/**  The findings. */
+	report: SecurityReport_Serialize,
+	/**  The monthly assessment's audit-completeness check, when it ran. */
+	audit: AuditCompleteness_Serialize | null,
+	/**  What changed since `previous`. */
+	diff: ReviewDiff | null,
+	/**  The review it is compared with. */
+	previous: string | null,
+	/**  How long reading and judging took, milliseconds. */
+	took_ms: number | null,
 };
 
 /**  A post-incident review on the calendar. */
@@ -5087,6 +5567,84 @@ export type SecretBackend =
 { kind: "file"; 
 /**  Its path. */
 path: string };
+
+/**  `[security]` */
+export type SecurityConfig = SecurityConfig_Serialize | SecurityConfig_Deserialize;
+
+/**  `[security]` */
+export type SecurityConfig_Deserialize = {
+	/**
+	 *  How long backups must be kept, days: the backup tool's retention setting is checked
+	 *  against it.
+	 */
+	backup_retention_days?: number,
+	/**
+	 *  How many of the evaluator's answers are cross-checked with the API server
+	 *  (SubjectAccessReviews) when this identity may ask; 0: none.
+	 */
+	cross_check_sample?: number,
+};
+
+/**  `[security]` */
+export type SecurityConfig_Serialize = {
+	/**
+	 *  How long backups must be kept, days: the backup tool's retention setting is checked
+	 *  against it.
+	 */
+	backup_retention_days: number,
+	/**
+	 *  How many of the evaluator's answers are cross-checked with the API server
+	 *  (SubjectAccessReviews) when this identity may ask; 0: none.
+	 */
+	cross_check_sample: number,
+};
+
+/**  The review of one namespace at one time. */
+export type SecurityReport = SecurityReport_Serialize | SecurityReport_Deserialize;
+
+/**  The review of one namespace at one time. */
+export type SecurityReport_Deserialize = {
+	/**  The namespace. */
+	namespace: string,
+	/**  RFC 3339. */
+	at: string,
+	/**  Who can do what. */
+	access: AccessReport_Deserialize,
+	/**  Service-account usage. */
+	accounts: AccountUsage[],
+	/**  Network-policy coverage. */
+	network: NetworkReport,
+	/**  Backup security. */
+	backup: BackupReport_Deserialize,
+	/**  Image vulnerabilities. */
+	vulnerabilities: VulnReport_Deserialize,
+	/**  Every finding, most severe first. */
+	findings: Finding[],
+	/**  What could not be read. */
+	unread: Unread[],
+};
+
+/**  The review of one namespace at one time. */
+export type SecurityReport_Serialize = {
+	/**  The namespace. */
+	namespace: string,
+	/**  RFC 3339. */
+	at: string,
+	/**  Who can do what. */
+	access: AccessReport_Serialize,
+	/**  Service-account usage. */
+	accounts: AccountUsage[],
+	/**  Network-policy coverage. */
+	network: NetworkReport,
+	/**  Backup security. */
+	backup: BackupReport_Serialize,
+	/**  Image vulnerabilities. */
+	vulnerabilities: VulnReport_Serialize,
+	/**  Every finding, most severe first. */
+	findings: Finding[],
+	/**  What could not be read. */
+	unread: Unread[],
+};
 
 /**  Everything a run needs besides the data. */
 export type SelectOptions = SelectOptions_Serialize | SelectOptions_Deserialize;
@@ -5814,6 +6372,103 @@ export type StoreStatus_Serialize = {
 	error: string | null,
 };
 
+/**  One subject and what it can do. */
+export type SubjectAccess = SubjectAccess_Serialize | SubjectAccess_Deserialize;
+
+/**  One subject and what it can do. */
+export type SubjectAccess_Deserialize = {
+	/**  The subject. */
+	subject: SubjectRef_Deserialize,
+	/**
+	 *  A built-in identity (`system:` users and groups, kube-system's accounts); shown, but
+	 *  only broad `system:` groups make findings.
+	 */
+	system: boolean,
+	/**  Whether it exists: known for service accounts of the namespace, `None` otherwise. */
+	exists?: boolean | null,
+	/**  The bindings that name it. */
+	bindings: string[],
+	/**  The sensitive abilities it holds. */
+	can: Granted[],
+};
+
+/**  One subject and what it can do. */
+export type SubjectAccess_Serialize = {
+	/**  The subject. */
+	subject: SubjectRef_Serialize,
+	/**
+	 *  A built-in identity (`system:` users and groups, kube-system's accounts); shown, but
+	 *  only broad `system:` groups make findings.
+	 */
+	system: boolean,
+	/**  Whether it exists: known for service accounts of the namespace, `None` otherwise. */
+	exists: boolean | null,
+	/**  The bindings that name it. */
+	bindings: string[],
+	/**  The sensitive abilities it holds. */
+	can: Granted[],
+};
+
+/**  A subject a binding names. */
+export type SubjectRef = SubjectRef_Serialize | SubjectRef_Deserialize;
+
+/**  A subject a binding names. */
+export type SubjectRef_Deserialize = {
+	/**  `User`, `Group` or `ServiceAccount`. */
+	kind: string,
+	/**  Its name. */
+	name: string,
+	/**  A ServiceAccount's namespace. */
+	namespace?: string | null,
+};
+
+/**  A subject a binding names. */
+export type SubjectRef_Serialize = {
+	/**  `User`, `Group` or `ServiceAccount`. */
+	kind: string,
+	/**  Its name. */
+	name: string,
+	/**  A ServiceAccount's namespace. */
+	namespace: string | null,
+};
+
+/**  One place the backup writes to. */
+export type Target = Target_Serialize | Target_Deserialize;
+
+/**  One place the backup writes to. */
+export type Target_Deserialize = {
+	/**  `claim` or `secret` (bucket credentials). */
+	kind: string,
+	/**  Its name. */
+	name: string,
+	/**
+	 *  Whether it is marked encrypted: `Some(true)` marked, `Some(false)` marked not or
+	 *  nothing says so, `None` unknown (not read).
+	 */
+	encrypted?: boolean | null,
+	/**  What says so (`StorageClass fast-ssd: encrypted=true`). */
+	evidence: string,
+	/**  Subjects that can read it (get the Secret; create pods or exec to mount the claim). */
+	readers: string[],
+};
+
+/**  One place the backup writes to. */
+export type Target_Serialize = {
+	/**  `claim` or `secret` (bucket credentials). */
+	kind: string,
+	/**  Its name. */
+	name: string,
+	/**
+	 *  Whether it is marked encrypted: `Some(true)` marked, `Some(false)` marked not or
+	 *  nothing says so, `None` unknown (not read).
+	 */
+	encrypted: boolean | null,
+	/**  What says so (`StorageClass fast-ssd: encrypted=true`). */
+	evidence: string,
+	/**  Subjects that can read it (get the Secret; create pods or exec to mount the claim). */
+	readers: string[],
+};
+
 /**  `[team]` */
 export type TeamConfig = TeamConfig_Serialize | TeamConfig_Deserialize;
 
@@ -6266,6 +6921,16 @@ export type UiConfig_Serialize = {
 	demo_offer: boolean,
 };
 
+/**  Something the review could not read, so could not judge. */
+export type Unread = {
+	/**  The area it leaves blind. */
+	area: ReviewArea,
+	/**  What was not read (`ClusterRoleBindings`). */
+	what: string,
+	/**  Why (the API server's answer). */
+	why: string,
+};
+
 /**  How the reported score was measured. */
 export type Validation = Validation_Serialize | Validation_Deserialize;
 
@@ -6333,6 +6998,47 @@ export type Verdict =
 "fail" | 
 /**  Evidence is missing or stale. */
 "unknown";
+
+/**  One critical or high finding. */
+export type Vuln = {
+	/**  `CVE-2024-1234`. */
+	id: string,
+	/**  `CRITICAL` or `HIGH`. */
+	severity: string,
+	/**  The package. */
+	package: string,
+	/**  Installed version. */
+	installed: string,
+	/**  The version that fixes it, empty when none. */
+	fixed: string,
+};
+
+/**  The vulnerability review. */
+export type VulnReport = VulnReport_Serialize | VulnReport_Deserialize;
+
+/**  The vulnerability review. */
+export type VulnReport_Deserialize = {
+	/**  `trivy-operator` or `none`. */
+	source: string,
+	/**  One plain line on what was available. */
+	line: string,
+	/**  Per image. */
+	images: ImageVulns_Deserialize[],
+	/**  The last `vulnerability-scan` Job: when it finished and whether it passed. */
+	scan_job?: [string, boolean] | null,
+};
+
+/**  The vulnerability review. */
+export type VulnReport_Serialize = {
+	/**  `trivy-operator` or `none`. */
+	source: string,
+	/**  One plain line on what was available. */
+	line: string,
+	/**  Per image. */
+	images: ImageVulns_Serialize[],
+	/**  The last `vulnerability-scan` Job: when it finished and whether it passed. */
+	scan_job: [string, boolean] | null,
+};
 
 /**  `[thresholds.warning]` */
 export type WarningThresholds = WarningThresholds_Serialize | WarningThresholds_Deserialize;

@@ -61,8 +61,8 @@ impl ReviewRecord {
         if part == "findings" {
             let worst = self.report.findings.iter().map(|f| f.severity).min();
             let verdict = match worst {
-                Some(hsof_review::Severity::Critical) => "fail",
-                Some(hsof_review::Severity::Warning) => "warn",
+                Some(hsof_review::FindingSeverity::Critical) => "fail",
+                Some(hsof_review::FindingSeverity::Warning) => "warn",
                 _ if !self.report.unread.is_empty() => "unknown",
                 _ => "pass",
             };
@@ -77,7 +77,7 @@ impl ReviewRecord {
             }
             return (verdict, lines.join("\n"));
         }
-        match hsof_review::Area::from_id(part) {
+        match hsof_review::ReviewArea::from_id(part) {
             Some(area) => (self.report.verdict(area), self.report.evidence(area)),
             None => ("unknown", format!("no review area `{part}`")),
         }
@@ -132,8 +132,8 @@ impl AppContext {
         if !check.disagreements.is_empty() {
             report.findings.push(hsof_review::Finding {
                 key: "rbac:cross-check".into(),
-                area: hsof_review::Area::Rbac,
-                severity: hsof_review::Severity::Warning,
+                area: hsof_review::ReviewArea::Rbac,
+                severity: hsof_review::FindingSeverity::Warning,
                 title: format!("the API server answers {} of {} question(s) otherwise than this review", check.disagreements.len(), check.asked),
                 evidence: check
                     .disagreements
