@@ -130,7 +130,7 @@ pub fn at<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// `5m`, `3h`, `2d`: the API server's short age of a timestamp.
-fn age(ts: &str) -> String {
+pub(crate) fn age(ts: &str) -> String {
     let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else { return "<invalid>".into() };
     let s = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
     match s {
@@ -250,6 +250,17 @@ impl Store {
                 self.delete(res, &ns, &name);
             }
         }
+    }
+
+    /// Stores a CustomResourceDefinition as the API server accepts one (established) and
+    /// serves its resource from then on; the API server's refusal otherwise.
+    pub fn install_crd(&mut self, crd: Value) -> Result<Value, String> {
+        served(&crd)?;
+        let mut crd = established(crd);
+        crd["kind"] = json!("CustomResourceDefinition");
+        let stored = self.put(crd);
+        self.sync_crds();
+        Ok(stored)
     }
 
     /// The served custom resource with this plural.

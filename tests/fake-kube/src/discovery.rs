@@ -10,6 +10,23 @@ fn all(store: &Store) -> Vec<&'static Resource> {
     RESOURCES.iter().chain(store.crds.iter().map(|c| c.res)).collect()
 }
 
+/// The review kinds (created only, never stored), for the OpenAPI documents: kubectl
+/// `create -f` of one looks for the `fieldValidation` parameter there too.
+const REVIEWS: &[Resource] = &[
+    review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
+    review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+    review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview"),
+];
+
+const fn review(group: &'static str, plural: &'static str, kind: &'static str) -> Resource {
+    Resource { group, version: "v1", plural, kind, namespaced: false, subresources: &[], short: &[] }
+}
+
+/// What the OpenAPI documents describe: the served resources and the reviews.
+fn documented(store: &Store) -> Vec<&'static Resource> {
+    all(store).into_iter().chain(REVIEWS.iter()).collect()
+}
+
 const EXTRA_GROUPS: &[(&str, &str)] =
     &[("authentication.k8s.io", "v1"), ("authorization.k8s.io", "v1"), ("metrics.k8s.io", "v1beta1")];
 
@@ -71,6 +88,7 @@ pub fn resources(store: &Store, group: &str, version: &str) -> Option<Value> {
         }
         ("authorization.k8s.io", "v1") => {
             list.push(json!({"name": "selfsubjectaccessreviews", "singularName": "", "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]}));
+            list.push(json!({"name": "subjectaccessreviews", "singularName": "", "namespaced": false, "kind": "SubjectAccessReview", "verbs": ["create"]}));
         }
         ("metrics.k8s.io", "v1beta1") => {
             list.push(json!({"name": "pods", "singularName": "", "namespaced": true, "kind": "PodMetrics", "verbs": ["get", "list"]}));
@@ -87,7 +105,7 @@ pub fn resources(store: &Store, group: &str, version: &str) -> Option<Value> {
 /// spares it the client-side schema check against `/openapi/v2` (not served).
 pub fn openapi_root(store: &Store) -> Value {
     let mut paths = serde_json::Map::new();
-    for r in all(store) {
+    for r in documented(store) {
         let gv =
             if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
         paths.insert(gv.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash=0")}));
@@ -101,7 +119,7 @@ pub fn openapi_root(store: &Store) -> Value {
 pub fn openapi_group(store: &Store, group: &str, version: &str) -> Option<Value> {
     let mut paths = serde_json::Map::new();
     let param = json!([{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}}]);
-    for r in all(store).into_iter().filter(|r| r.group == group && r.version == version) {
+    for r in documented(store).into_iter().filter(|r| r.group == group && r.version == version) {
         let base = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
         let path = if r.namespaced {
             format!("{base}/namespaces/{{namespace}}/{}/{{name}}", r.plural)

@@ -5,6 +5,13 @@
 //! SelfSubjectAccessReview) and runs a minimal deployment controller so rollout history
 //! and undo are real. The conformance tests drive it with the real `kubectl`.
 //!
+//! RBAC: Roles, ClusterRoles (aggregated as kube-controller-manager aggregates them),
+//! RoleBindings and ClusterRoleBindings are served and, once a binding is stored, decide
+//! what identities other than the default user may do, in requests (`403`),
+//! SelfSubjectAccessReviews (`kubectl auth can-i --as ... --as-group ...`) and
+//! SubjectAccessReviews, by Kubernetes' own rules (see [`rbac`]). ServiceAccounts,
+//! StorageClasses and any CRD (the Trivy Operator's: [`trivy`]) are served too.
+//!
 //! Watches resume from a resourceVersion (or answer `410 Gone`), log follows honour
 //! `sinceTime`, and exec answers scripted commands such as `df -h` over the websocket channel
 //! protocols (v4, v5) and over SPDY/3.1 (v4 down to v1), as older `kubectl` speaks it.
@@ -14,6 +21,7 @@
 //! Faults: status codes, delays, dropped streams, bad tokens.
 //! In kubelet mode ([`kubelet`]) Jobs and pods of mapped images run as local processes.
 
+pub mod aggregation;
 mod controller;
 pub mod crd;
 mod discovery;
@@ -21,7 +29,12 @@ mod exec;
 pub mod kubelet;
 mod patch;
 mod policy;
+mod printers;
+pub mod rbac;
+#[cfg(test)]
+mod rbac_tests;
 mod resources;
+mod reviews;
 mod routes;
 mod seed;
 mod selector;
@@ -32,14 +45,18 @@ mod streams;
 #[cfg(test)]
 mod strict_tests;
 mod svcproxy;
+pub mod trivy;
+mod validation;
 
 use std::sync::{Arc, Mutex};
 
 pub use kubelet::{Kubelet, KubeletFaults};
-pub use policy::{Attributes, Rule, DEFAULT_TOKEN, DEFAULT_USER};
+pub use policy::{resource_matches, Attributes, Rule, DEFAULT_TOKEN, DEFAULT_USER};
+pub use rbac::{Decision, Request, UserInfo};
 pub use seed::seed_hsof;
 pub use selector::{FieldSelector, LabelSelector, Selectors};
 pub use store::{Change, ExecAnswer, Faults, LogLine, Signal, Store, CHANGE_HISTORY};
+pub use trivy::{trivy_crd, vulnerability_report};
 
 /// A running fake API server on a free loopback port.
 #[derive(Debug)]

@@ -1,9 +1,10 @@
 //! Who may do what: RBAC-like rules per user, evaluated for SelfSubjectAccessReviews and
 //! enforced on the requests themselves (`403 Forbidden` with the API server's message).
 //!
-//! A user without rules in [`crate::Store::policy`] may do everything (so the seeded
-//! identity keeps full access); once a test installs rules for a user, only what a rule
-//! allows is allowed.
+//! Once a test installs rules for a user in [`crate::Store::policy`], only what a rule
+//! allows is allowed to that user. A user without rules may do everything while the store
+//! holds no RoleBinding or ClusterRoleBinding; once it holds one, the stored RBAC objects
+//! decide for every user but [`DEFAULT_USER`] (see [`crate::rbac`]).
 
 /// The user the kubeconfig from [`crate::FakeKube::kubeconfig`] authenticates as.
 pub const DEFAULT_USER: &str = "tester";
@@ -12,7 +13,8 @@ pub const DEFAULT_TOKEN: &str = "fake-token";
 
 /// One allow rule, as in a Role (`namespaces` set) or ClusterRole (`namespaces` empty).
 /// `"*"` matches any verb, group or resource; `resource/sub` names a subresource
-/// (`pods/exec`, `pods/log`, `deployments/scale`), `*/sub` any resource's one.
+/// (`pods/exec`, `pods/log`, `deployments/scale`), `*/sub` any resource's one (but
+/// `resource/*` is no wildcard, as in Kubernetes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rule {
     /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`, `*`.
@@ -57,22 +59,29 @@ impl Rule {
     /// Whether the rule allows `a`.
     pub fn allows(&self, a: &Attributes) -> bool {
         let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
-        let resource_ok = self.resources.iter().any(|r| {
-            if a.subresource.is_empty() {
-                r == "*" || *r == a.resource
-            } else {
-                r == "*"
-                    || *r == format!("{}/{}", a.resource, a.subresource)
-                    || *r == format!("*/{}", a.subresource)
-                    || *r == format!("{}/*", a.resource)
-            }
-        });
         any(&self.verbs, &a.verb)
             && any(&self.api_groups, &a.group)
-            && resource_ok
+            && resource_matches(self.resources.iter().map(String::as_str), &a.resource, &a.subresource)
             && (self.namespaces.is_empty() || (!a.namespace.is_empty() && self.namespaces.contains(&a.namespace)))
             && (self.resource_names.is_empty() || (!a.name.is_empty() && self.resource_names.contains(&a.name)))
     }
+}
+
+/// Whether a rule's `resources` cover `resource` (and `subresource`), as Kubernetes'
+/// `ResourceMatches` decides: `*`, the exact `resource` or `resource/subresource`, or
+/// `*/subresource`. `resource/*` is no wildcard (Kubernetes has none for subresources).
+pub fn resource_matches<'a>(
+    rule_resources: impl IntoIterator<Item = &'a str>,
+    resource: &str,
+    subresource: &str,
+) -> bool {
+    rule_resources.into_iter().any(|r| {
+        r == "*"
+            || (subresource.is_empty() && r == resource)
+            || (!subresource.is_empty()
+                && (r.strip_prefix(resource).and_then(|rest| rest.strip_prefix('/')) == Some(subresource)
+                    || r.strip_prefix("*/") == Some(subresource)))
+    })
 }
 
 /// What a request (or a review's `resourceAttributes`) asks to do.
@@ -159,6 +168,12 @@ mod tests {
         assert!(!named.allows(&attrs("patch", "apps", "deployments", "scale", "x", "hsof-main")));
         let all = Rule::new(&["*"], &["*"], &["*"]);
         assert!(all.allows(&attrs("deletecollection", "batch", "jobs", "status", "", "")));
+        assert!(
+            !Rule::new(&["get"], &[""], &["pods/*"]).allows(&attrs("get", "", "pods", "log", "n", "p")),
+            "Kubernetes has no resource/* wildcard"
+        );
+        assert!(!Rule::new(&["get"], &[""], &["*/log"]).allows(&attrs("get", "", "pods", "", "n", "p")));
+        assert!(!Rule::new(&["get"], &[""], &["pods"]).allows(&attrs("get", "", "pods", "log", "n", "p")));
         assert!(Rule::new(&["patch"], &["apps"], &["*/scale"]).allows(&attrs(
             "patch",
             "apps",

@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::policy::Attributes;
+use crate::rbac::{Request, UserInfo};
 use crate::resources::{find, Resource};
 use crate::selector::Selectors;
 use crate::store::Store;
-use crate::{controller, crd, discovery, patch, streams};
+use crate::{controller, crd, discovery, patch, printers, reviews, streams, validation};
 
 /// Shared state.
 #[derive(Debug, Clone)]
@@ -24,7 +25,7 @@ pub struct Shared {
     pub addr: String,
 }
 
-fn reply(code: StatusCode, v: Value) -> Response {
+pub(crate) fn reply(code: StatusCode, v: Value) -> Response {
     (code, [("content-type", "application/json")], v.to_string()).into_response()
 }
 
@@ -101,18 +102,44 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// grants to everyone; kubectl sends no bearer token over plain http), else the user of
 /// its bearer token.
 pub(crate) fn user(store: &Store, headers: &HeaderMap) -> String {
-    headers
-        .get("impersonate-user")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| store.user_of(bearer(headers)), str::to_string)
+    identity(store, headers).name
 }
 
-/// `403 Forbidden` unless the caller may do `a` under the store's policy.
+/// The user and groups a request acts as: impersonated (`Impersonate-User`, with its
+/// `Impersonate-Group`s), else authenticated by its bearer token, else anonymous (and then
+/// [`UserInfo::credentialless`]).
+pub(crate) fn identity(store: &Store, headers: &HeaderMap) -> UserInfo {
+    let impersonated = headers.get("impersonate-user").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+    if let Some(name) = impersonated {
+        let groups = headers
+            .get_all("impersonate-group")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect();
+        return UserInfo::impersonated(name, groups);
+    }
+    let token = bearer(headers);
+    let name = store.user_of(token);
+    let mut who = UserInfo::authenticated(&name, store.groups.get(&name).map_or(&[], Vec::as_slice));
+    who.credentialless = token.is_none();
+    who
+}
+
+/// `403 Forbidden` unless the caller may do `a` (see [`crate::rbac`] for who decides).
 pub(crate) fn authorize(store: &Store, headers: &HeaderMap, a: &Attributes) -> Option<Response> {
-    let user = user(store, headers);
-    if store.allows(&user, a) {
+    let who = identity(store, headers);
+    let decision = store.decide(&who, &Request::Resource(a));
+    if decision.allowed {
         return None;
+    }
+    let user = who.name;
+    // The API server appends the authorizers' reasons (RBAC gives one only when a binding's
+    // role is missing).
+    let mut message = a.forbidden_message(&user);
+    if !decision.reason.is_empty() {
+        message = format!("{message}: {}", decision.reason);
     }
     let mut details = json!({"group": a.group, "kind": a.resource});
     if !a.name.is_empty() {
@@ -120,7 +147,7 @@ pub(crate) fn authorize(store: &Store, headers: &HeaderMap, a: &Attributes) -> O
     }
     Some(reply(
         StatusCode::FORBIDDEN,
-        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": a.forbidden_message(&user),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
                "reason": "Forbidden", "details": details, "code": 403}),
     ))
 }
@@ -184,21 +211,13 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
         ("GET", "/api") => return reply(StatusCode::OK, discovery::api(&state.addr)),
         ("GET", "/apis") => return reply(StatusCode::OK, discovery::apis(&lock(&state))),
         ("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews") => {
-            // Who the request authenticated as (`kubectl auth whoami`).
-            let user = user(&lock(&state), &headers);
-            let groups = if user == "system:anonymous" {
-                json!(["system:unauthenticated"])
-            } else {
-                json!(["system:authenticated"])
-            };
-            return reply(
-                StatusCode::CREATED,
-                json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1", "metadata": {},
-                       "status": {"userInfo": {"username": user, "groups": groups}}}),
-            );
+            return reviews::self_subject_review(&lock(&state), &headers)
         }
         ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") => {
-            return access_review(&state, &headers, &body)
+            return reviews::self_subject_access_review(&lock(&state), &headers, &body)
+        }
+        ("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews") => {
+            return reviews::subject_access_review(&lock(&state), &headers, &body)
         }
         _ => {}
     }
@@ -243,7 +262,12 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
         group: t.res.group.into(),
         resource: t.res.plural.into(),
         subresource: t.sub.clone().unwrap_or_default(),
-        namespace: if t.res.namespaced { t.ns.clone().unwrap_or_default() } else { String::new() },
+        // The API server's request info: a namespace's own namespace is itself.
+        namespace: match (t.res.namespaced, t.res.plural) {
+            (true, _) => t.ns.clone().unwrap_or_default(),
+            (false, "namespaces") => t.name.clone().unwrap_or_default(),
+            _ => String::new(),
+        },
         name: t.name.clone().unwrap_or_default(),
     };
     let dry_run = param(&query, "dryRun").as_deref() == Some("All");
@@ -287,11 +311,11 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             list_page(&store, t.res, t.ns.as_deref(), &sel, &query, table)
         }
         ("GET", Some(name), None | Some("status")) => match store.get(t.res, &ns, name) {
-            Some(o) if table && t.res.plural == "jobs" && t.sub.is_none() => {
-                reply(StatusCode::OK, crd::job_table(std::slice::from_ref(o), json!({})))
-            }
-            Some(o) => match store.custom(t.res.plural).filter(|_| table) {
-                Some(custom) => reply(StatusCode::OK, crd::table(custom, std::slice::from_ref(o), json!({}))),
+            Some(o) => match (table && (t.sub.is_none() || store.custom(t.res.plural).is_some()))
+                .then(|| printers::table(&store, t.res, std::slice::from_ref(o), json!({})))
+                .flatten()
+            {
+                Some(printed) => reply(StatusCode::OK, printed),
                 None => reply(StatusCode::OK, o.clone()),
             },
             None => not_found(t.res, name),
@@ -408,6 +432,11 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             if let Err(e) = validate(&next) {
                 return status(422, "Invalid", format!("{} \"{name}\" is invalid: {e}", t.res.kind));
             }
+            if sub.is_none() {
+                if let Err(e) = validation::admit(t.res, &mut next, Some(&current)) {
+                    return reply(StatusCode::UNPROCESSABLE_ENTITY, e);
+                }
+            }
             if is_crd && sub != Some("status") {
                 if let Err(e) = crd::served(&next) {
                     return status(
@@ -510,6 +539,9 @@ fn create(
     if store.get(res, ns, &name).is_some() {
         return status(409, "AlreadyExists", format!("{} \"{name}\" already exists", res.plural));
     }
+    if let Err(e) = validation::admit(res, &mut obj, None) {
+        return reply(StatusCode::UNPROCESSABLE_ENTITY, e);
+    }
     if is_crd {
         if let Err(e) = crd::served(&obj) {
             return status(
@@ -566,37 +598,6 @@ fn validate(o: &Value) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// SelfSubjectAccessReview: the caller's rules (and the legacy `denied` list) against the
-/// review's `resourceAttributes`; non-resource reviews are allowed.
-fn access_review(state: &Shared, headers: &HeaderMap, body: &Bytes) -> Response {
-    let Ok(mut review) = serde_json::from_slice::<Value>(body) else {
-        return status(400, "BadRequest", "the request body is not JSON".into());
-    };
-    let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
-    let user = user(&store, headers);
-    review["status"] = match review["spec"].get("resourceAttributes") {
-        None => json!({"allowed": true, "reason": "RBAC: non-resource request allowed by fake"}),
-        Some(a) => {
-            let a = Attributes::from_review(a);
-            let key = (a.verb.clone(), a.resource.clone(), a.subresource.clone());
-            if store.denied.contains(&key) {
-                json!({"allowed": false, "reason": format!("RBAC: user cannot {} {}", key.0, key.1)})
-            } else if !store.allows(&user, &a) {
-                // The API server's RBAC authorizer gives no reason for a denial (kubectl
-                // then prints a bare "no").
-                json!({"allowed": false, "reason": ""})
-            } else if store.policy.contains_key(&user) {
-                json!({"allowed": true, "reason": format!("RBAC: allowed by a rule of user \"{user}\"")})
-            } else {
-                json!({"allowed": true, "reason": "RBAC: allowed by fake"})
-            }
-        }
-    };
-    review["kind"] = json!("SelfSubjectAccessReview");
-    review["apiVersion"] = json!("authorization.k8s.io/v1");
-    reply(StatusCode::CREATED, review)
 }
 
 /// metrics.k8s.io: usage derived from each pod's name, stable across calls; 404 when the
@@ -715,11 +716,8 @@ fn list_page(store: &Store, res: &Resource, ns: Option<&str>, sel: &Selectors, q
         }
     }
     let items: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
-    if let Some(custom) = store.custom(res.plural).filter(|_| table) {
-        return reply(StatusCode::OK, crd::table(custom, &items, meta));
-    }
-    if table && res.plural == "jobs" {
-        return reply(StatusCode::OK, crd::job_table(&items, meta));
+    if let Some(printed) = table.then(|| printers::table(store, res, &items, meta.clone())).flatten() {
+        return reply(StatusCode::OK, printed);
     }
     reply(
         StatusCode::OK,

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::policy::{Attributes, Rule, DEFAULT_TOKEN, DEFAULT_USER};
+use crate::rbac::{Request, UserInfo};
 use crate::resources::{by_kind, Resource};
 use crate::selector::{LabelSelector, Selectors};
 
@@ -99,11 +100,16 @@ pub struct Store {
     /// RBAC, use [`Store::policy`].
     pub denied: Vec<(String, String, String)>,
     /// Allow rules by user name: a user listed here may do only what one of their rules
-    /// allows, in reviews and in requests (`403 Forbidden`); unlisted users may do anything.
+    /// allows, in reviews and in requests (`403 Forbidden`). Unlisted users may do anything
+    /// while no RoleBinding or ClusterRoleBinding is stored; once one is, users other than
+    /// [`DEFAULT_USER`] are authorized by the stored RBAC objects (see [`crate::rbac`]).
     pub policy: BTreeMap<String, Vec<Rule>>,
     /// Bearer token to user name. Without an entry, [`DEFAULT_TOKEN`] is [`DEFAULT_USER`],
     /// any other token is a user of that name, and no token is `system:anonymous`.
     pub tokens: BTreeMap<String, String>,
+    /// Groups of users authenticated by bearer token, by user name (besides the implicit
+    /// `system:authenticated` and a service account's groups).
+    pub groups: BTreeMap<String, Vec<String>>,
     /// Injected faults.
     pub faults: Faults,
     /// Pod logs by (namespace, pod).
@@ -154,8 +160,20 @@ impl Store {
     }
 
     /// Stores `obj` (kind and metadata must be set), stamping uid, resourceVersion and
-    /// creationTimestamp as the API server would. Returns the stored object.
-    pub fn put(&mut self, mut obj: Value) -> Value {
+    /// creationTimestamp as the API server would. Returns the stored object. A ClusterRole
+    /// written runs the aggregation controller (see [`crate::aggregation`]), after which
+    /// aggregating ClusterRoles hold the rules they select.
+    pub fn put(&mut self, obj: Value) -> Value {
+        let cluster_role = obj["kind"] == "ClusterRole";
+        let stored = self.put_object(obj);
+        if cluster_role {
+            self.aggregate_cluster_roles();
+        }
+        stored
+    }
+
+    /// [`Store::put`] without the controllers' reactions.
+    pub(crate) fn put_object(&mut self, mut obj: Value) -> Value {
         // The real server decodes into typed structs: explicit nulls (Go's zero
         // `creationTimestamp: null`, say) do not survive a round trip.
         prune_nulls(&mut obj);
@@ -313,9 +331,12 @@ impl Store {
         }
     }
 
-    /// Whether `user` may do `a` under [`Store::policy`].
+    /// Whether `user`, authenticated by a bearer token (groups: its [`Store::groups`] and the
+    /// implicit ones), may do `a`: under [`Store::policy`] for a user listed there, else
+    /// as [`Store::decide`] says.
     pub fn allows(&self, user: &str, a: &Attributes) -> bool {
-        self.policy.get(user).is_none_or(|rules| rules.iter().any(|r| r.allows(a)))
+        let who = UserInfo::authenticated(user, self.groups.get(user).map_or(&[], Vec::as_slice));
+        self.decide(&who, &Request::Resource(a)).allowed
     }
 
     /// Removes an object.
@@ -325,6 +346,9 @@ impl Store {
         let rv = self.next_rv();
         gone["metadata"]["resourceVersion"] = json!(rv.to_string());
         self.record(Change { rv, kind: "DELETED", plural: res.plural.into(), ns, object: gone.clone() });
+        if res.plural == "clusterroles" {
+            self.aggregate_cluster_roles();
+        }
         Some(gone)
     }
 }
