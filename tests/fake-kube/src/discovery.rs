@@ -36,6 +36,16 @@ pub fn version() -> Value {
            "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.22", "compiler": "gc", "platform": "linux/amd64"})
 }
 
+/// `GET /apis/GROUP`: one group's APIGroup document (404 for a group not served, as the
+/// API server answers; clients probe a CRD's group this way).
+pub fn group(store: &Store, group: &str) -> Option<Value> {
+    let list = apis(store);
+    let g = list["groups"].as_array()?.iter().find(|g| g["name"] == group)?.clone();
+    Some(
+        json!({"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": g["versions"], "preferredVersion": g["preferredVersion"]}),
+    )
+}
+
 /// `GET /api`
 pub fn api(addr: &str) -> Value {
     json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": addr}]})

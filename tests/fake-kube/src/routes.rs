@@ -229,6 +229,7 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             ["openapi", "v3", "apis", g, v] => discovery::openapi_group(&lock(&state), g, v),
             ["api", v] => discovery::resources(&lock(&state), "", v),
             ["apis", g, v] => discovery::resources(&lock(&state), g, v),
+            ["apis", g] => discovery::group(&lock(&state), g),
             _ => None,
         };
         if let Some(d) = doc {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use hsof_fake_kube::{seed_hsof, seed_security, FakeKube, Store};
 
 use crate::exporter::{Exporter, Script};
 use crate::scenario::DEPLOYMENT;
@@ -86,6 +86,10 @@ fn start_region(p: &Profile, index: usize, scenario: Scenario, rules: &std::path
     let (name, role, replicas) = REGIONS[index.min(1)];
     let mut store = Store::default();
     seed_hsof(&mut store, replicas, 0);
+    if index == 0 {
+        // A namespace with a few problems for the Security screen to find.
+        seed_security(&mut store, chrono::Utc::now());
+    }
     let kube = FakeKube::start(store);
     // The first region keeps the single demo's file and context names.
     let (kubeconfig, context) = if index == 0 {
