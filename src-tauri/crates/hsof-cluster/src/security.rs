@@ -85,7 +85,8 @@ impl Cluster {
             namespaces,
             claims,
             storage_classes,
-            configmap: cm.map_err(|e| ClusterError::from_kube(e, &format!("get configmap {}", names.configmap)).to_string()),
+            configmap: cm
+                .map_err(|e| ClusterError::from_kube(e, &format!("get configmap {}", names.configmap)).to_string()),
             scanner: self.trivy_reports().await,
             deployment: names.deployment.to_string(),
             backup_cronjob: names.backup_cronjob.to_string(),
@@ -177,7 +178,11 @@ impl Cluster {
     /// When field manager `manager` last wrote each of `objects` (`(kind, name)`, kind
     /// `deployment` or `configmap`), from their `managedFields`: `deployment/hsof` and the
     /// time. An object that does not exist is left out.
-    pub async fn app_writes(&self, objects: &[(&str, &str)], manager: &str) -> Result<Vec<(String, DateTime<Utc>)>, ClusterError> {
+    pub async fn app_writes(
+        &self,
+        objects: &[(&str, &str)],
+        manager: &str,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, ClusterError> {
         let mut out = Vec::new();
         for (kind, name) in objects {
             let meta = match *kind {
@@ -194,7 +199,9 @@ impl Cluster {
             let Some(meta) = meta else { continue };
             for m in meta.managed_fields.iter().flatten().filter(|m| m.manager.as_deref() == Some(manager)) {
                 if let Some(t) = &m.time {
-                    let at = DateTime::parse_from_rfc3339(&t.0.to_string()).map(|t| t.with_timezone(&Utc)).map_err(|e| ClusterError::Invalid(format!("managedFields time: {e}")))?;
+                    let at = DateTime::parse_from_rfc3339(&t.0.to_string())
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|e| ClusterError::Invalid(format!("managedFields time: {e}")))?;
                     out.push((format!("{kind}/{name}"), at));
                 }
             }

@@ -25,11 +25,21 @@ fn peak_mib() -> f64 {
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (pods, bindings, policies) = (args.first().copied().unwrap_or(2000), args.get(1).copied().unwrap_or(300), args.get(2).copied().unwrap_or(200));
+    let (pods, bindings, policies) = (
+        args.first().copied().unwrap_or(2000),
+        args.get(1).copied().unwrap_or(300),
+        args.get(2).copied().unwrap_or(200),
+    );
     let ns = "hsof";
     let workloads = 100;
     let verbs = [json!(["get", "list"]), json!(["*"]), json!(["create", "patch"]), json!(["delete"])];
-    let resources = [json!(["pods", "pods/exec"]), json!(["secrets"]), json!(["deployments"]), json!(["*"]), json!(["configmaps", "jobs"])];
+    let resources = [
+        json!(["pods", "pods/exec"]),
+        json!(["secrets"]),
+        json!(["deployments"]),
+        json!(["*"]),
+        json!(["configmaps", "jobs"]),
+    ];
     let roles: Vec<_> = (0..40)
         .map(|i| obj(json!({"metadata": {"name": format!("role-{i}"), "namespace": ns}, "rules": [{"verbs": verbs[i % 4], "apiGroups": ["", "apps", "batch"], "resources": resources[i % 5]}]})))
         .collect();
@@ -51,7 +61,8 @@ fn main() {
     let cluster_role_bindings: Vec<_> = (0..bindings / 3)
         .map(|i| obj(json!({"metadata": {"name": format!("crb-{i}")}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": if i % 10 == 0 { "aggregated".to_string() } else { format!("cr-{}", i % 20) }}, "subjects": [subject(i + 3)]})))
         .collect();
-    let service_accounts = (0..80).map(|i| obj(json!({"metadata": {"name": format!("sa-{i}"), "namespace": ns}}))).collect();
+    let service_accounts =
+        (0..80).map(|i| obj(json!({"metadata": {"name": format!("sa-{i}"), "namespace": ns}}))).collect();
     let pod_list = (0..pods)
         .map(|i| {
             let w = i % workloads;

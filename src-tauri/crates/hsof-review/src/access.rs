@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::rbac::{self, Evaluator, SubjectRef};
-use crate::{ReviewArea, Finding, Inputs, FindingSeverity, Unread};
+use crate::{Finding, FindingSeverity, Inputs, ReviewArea, Unread};
 
 /// One sensitive ability held, and what grants it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -110,8 +110,12 @@ const BROAD_GROUPS: [&str; 3] = ["system:authenticated", "system:unauthenticated
 fn data_claims(i: &Inputs) -> Vec<String> {
     let Ok(deps) = &i.deployments else { return Vec::new() };
     let dep = deps.iter().find(|d| d.metadata.name.as_deref() == Some(i.deployment.as_str()));
-    let vols = dep.and_then(|d| d.spec.as_ref()).and_then(|s| s.template.spec.as_ref()).and_then(|p| p.volumes.as_ref());
-    vols.into_iter().flatten().filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.clone())).collect()
+    let vols =
+        dep.and_then(|d| d.spec.as_ref()).and_then(|s| s.template.spec.as_ref()).and_then(|p| p.volumes.as_ref());
+    vols.into_iter()
+        .flatten()
+        .filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.clone()))
+        .collect()
 }
 
 fn unread_list<T: Clone>(r: &crate::Read<Vec<T>>, what: &str, unread: &mut Vec<Unread>) -> Vec<T> {
@@ -130,7 +134,11 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         roles: unread_list(&i.roles, "Roles", unread),
         cluster_roles: unread_list(&i.cluster_roles, "ClusterRoles", unread),
         role_bindings: unread_list(&i.role_bindings, "RoleBindings", unread),
-        cluster_role_bindings: unread_list(&i.cluster_role_bindings, "ClusterRoleBindings (grants through them are not seen)", unread),
+        cluster_role_bindings: unread_list(
+            &i.cluster_role_bindings,
+            "ClusterRoleBindings (grants through them are not seen)",
+            unread,
+        ),
     };
     let claims = data_claims(i);
     let checks = rbac::checks(&i.namespace, &claims);
@@ -143,7 +151,11 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         let can: Vec<Granted> = checks
             .iter()
             .filter_map(|c| {
-                ev.can(&id, c).map(|(r, g)| Granted { check: c.id.clone(), via: format!("{} → {}", g.binding, g.role), request: r.text() })
+                ev.can(&id, c).map(|(r, g)| Granted {
+                    check: c.id.clone(),
+                    via: format!("{} → {}", g.binding, g.role),
+                    request: r.text(),
+                })
             })
             .collect();
         let exists = match (&accounts, s.kind.as_str(), s.namespace.as_deref()) {
@@ -167,25 +179,36 @@ fn rbac_findings(
         findings.push(Finding { key, area: ReviewArea::Rbac, severity, title, evidence });
     };
     for (binding, role, bound) in ev.bindings() {
-        let people: Vec<&SubjectRef> = bound.iter().filter(|s| !is_system(s) || BROAD_GROUPS.contains(&s.name.as_str())).collect();
+        let people: Vec<&SubjectRef> =
+            bound.iter().filter(|s| !is_system(s) || BROAD_GROUPS.contains(&s.name.as_str())).collect();
         if people.is_empty() {
             continue;
         }
         let who = people.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ");
         if role == "ClusterRole cluster-admin" {
-            push(format!("rbac:cluster-admin:{binding}"), FindingSeverity::Critical, format!("cluster-admin granted to {who}"), format!("{binding} → {role}"));
+            push(
+                format!("rbac:cluster-admin:{binding}"),
+                FindingSeverity::Critical,
+                format!("cluster-admin granted to {who}"),
+                format!("{binding} → {role}"),
+            );
             continue;
         }
-        let wild = ev.rules_of(role).unwrap_or_default().iter().find(|r| {
-            r.verbs.iter().any(|v| v == "*") && r.resources.iter().flatten().any(|x| x == "*")
-        });
+        let wild = ev
+            .rules_of(role)
+            .unwrap_or_default()
+            .iter()
+            .find(|r| r.verbs.iter().any(|v| v == "*") && r.resources.iter().flatten().any(|x| x == "*"));
         if let Some(rule) = wild {
             let cluster_wide = binding.starts_with("ClusterRoleBinding");
             let groups = rule.api_groups.clone().unwrap_or_default().join(",");
             push(
                 format!("rbac:wildcard:{binding}"),
                 if cluster_wide { FindingSeverity::Critical } else { FindingSeverity::Warning },
-                format!("wildcard grant (every verb on every resource{}) to {who}", if cluster_wide { ", cluster-wide" } else { "" }),
+                format!(
+                    "wildcard grant (every verb on every resource{}) to {who}",
+                    if cluster_wide { ", cluster-wide" } else { "" }
+                ),
                 format!("{binding} → {role}: verbs [*] resources [*] apiGroups [{groups}]"),
             );
         }
@@ -224,14 +247,24 @@ fn rbac_findings(
         if role.starts_with("ClusterRole ") && !cluster_roles_read {
             continue;
         }
-        push(format!("rbac:missing-role:{binding}"), FindingSeverity::Warning, format!("{binding} refers to {role}, which does not exist"), "it grants nothing until that role is created, and then grants whatever it holds".into());
+        push(
+            format!("rbac:missing-role:{binding}"),
+            FindingSeverity::Warning,
+            format!("{binding} refers to {role}, which does not exist"),
+            "it grants nothing until that role is created, and then grants whatever it holds".into(),
+        );
     }
     if i.role_bindings.is_ok() {
         for r in &objects.roles {
             let name = r.metadata.name.clone().unwrap_or_default();
             let used = objects.role_bindings.iter().any(|b| b.role_ref.kind == "Role" && b.role_ref.name == name);
             if !used {
-                push(format!("rbac:unbound-role:{name}"), FindingSeverity::Info, format!("Role {}/{name} is bound to no one", i.namespace), "no RoleBinding of the namespace refers to it".into());
+                push(
+                    format!("rbac:unbound-role:{name}"),
+                    FindingSeverity::Info,
+                    format!("Role {}/{name} is bound to no one", i.namespace),
+                    "no RoleBinding of the namespace refers to it".into(),
+                );
             }
         }
     }

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::access::AccessReport;
-use crate::{ReviewArea, Finding, Inputs, FindingSeverity, Unread};
+use crate::{Finding, FindingSeverity, Inputs, ReviewArea, Unread};
 
 /// One service account and what runs as it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -36,7 +36,12 @@ fn account_of(spec: Option<&PodSpec>) -> (String, Option<bool>) {
 }
 
 /// Builds the usage table and its findings.
-pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> Vec<AccountUsage> {
+pub fn analyse(
+    i: &Inputs,
+    access: &AccessReport,
+    findings: &mut Vec<Finding>,
+    unread: &mut Vec<Unread>,
+) -> Vec<AccountUsage> {
     let mut miss = |what: &str, why: &String| {
         unread.push(Unread { area: ReviewArea::ServiceAccounts, what: what.into(), why: why.clone() });
     };
@@ -68,20 +73,29 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
     };
     match &i.deployments {
         Ok(v) => v.iter().for_each(|d| {
-            add(Some(format!("Deployment {}", d.metadata.name.clone().unwrap_or_default())), d.spec.as_ref().and_then(|s| s.template.spec.as_ref()), false);
+            add(
+                Some(format!("Deployment {}", d.metadata.name.clone().unwrap_or_default())),
+                d.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
+                false,
+            );
         }),
         Err(why) => miss("Deployments", why),
     }
     match &i.cronjobs {
         Ok(v) => v.iter().for_each(|c| {
-            let spec = c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).and_then(|j| j.template.spec.as_ref());
+            let spec =
+                c.spec.as_ref().and_then(|s| s.job_template.spec.as_ref()).and_then(|j| j.template.spec.as_ref());
             add(Some(format!("CronJob {}", c.metadata.name.clone().unwrap_or_default())), spec, false);
         }),
         Err(why) => miss("CronJobs", why),
     }
     match &i.jobs {
         Ok(v) => v.iter().filter(|j| j.metadata.owner_references.as_ref().is_none_or(Vec::is_empty)).for_each(|j| {
-            add(Some(format!("Job {}", j.metadata.name.clone().unwrap_or_default())), j.spec.as_ref().and_then(|s| s.template.spec.as_ref()), false);
+            add(
+                Some(format!("Job {}", j.metadata.name.clone().unwrap_or_default())),
+                j.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
+                false,
+            );
         }),
         Err(why) => miss("Jobs", why),
     }
@@ -118,13 +132,29 @@ fn account_findings(i: &Inputs, usage: &[AccountUsage], findings: &mut Vec<Findi
     let everything_read = i.deployments.is_ok() && i.cronjobs.is_ok() && i.jobs.is_ok() && i.pods.is_ok();
     for a in usage {
         let mut push = |key: &str, severity, title: String, evidence: String| {
-            findings.push(Finding { key: format!("sa:{key}:{}", a.name), area: ReviewArea::ServiceAccounts, severity, title, evidence });
+            findings.push(Finding {
+                key: format!("sa:{key}:{}", a.name),
+                area: ReviewArea::ServiceAccounts,
+                severity,
+                title,
+                evidence,
+            });
         };
         if a.name == "default" && !a.workloads.is_empty() {
-            push("default", FindingSeverity::Warning, format!("{} workload(s) run as the namespace's default account", a.workloads.len()), a.workloads.join(", "));
+            push(
+                "default",
+                FindingSeverity::Warning,
+                format!("{} workload(s) run as the namespace's default account", a.workloads.len()),
+                a.workloads.join(", "),
+            );
         }
         if a.exists && a.workloads.is_empty() && a.pods == 0 && a.name != "default" && everything_read {
-            push("unused", FindingSeverity::Info, format!("service account {ns}/{} is used by no workload", a.name), "no Deployment, CronJob, Job or pod names it".into());
+            push(
+                "unused",
+                FindingSeverity::Info,
+                format!("service account {ns}/{} is used by no workload", a.name),
+                "no Deployment, CronJob, Job or pod names it".into(),
+            );
         }
         if a.automount && !a.needs_api && (!a.workloads.is_empty() || a.pods > 0) {
             push(

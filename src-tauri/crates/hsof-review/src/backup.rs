@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::AccessReport;
 use crate::rbac::{self, Evaluator, Request};
-use crate::{ReviewArea, Finding, Inputs, FindingSeverity, Unread};
+use crate::{Finding, FindingSeverity, Inputs, ReviewArea, Unread};
 
 /// One place the backup writes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -91,7 +91,11 @@ pub fn last_run(jobs: &[Job], name: &str) -> Option<(String, bool)> {
             let st = j.status.as_ref()?;
             let ok = st.succeeded.unwrap_or(0) > 0;
             let failed = st.failed.unwrap_or(0) > 0 && !ok;
-            let at = st.completion_time.as_ref().map(|t| t.0).or_else(|| failed.then(|| j.metadata.creation_timestamp.as_ref().map(|t| t.0)).flatten())?;
+            let at = st
+                .completion_time
+                .as_ref()
+                .map(|t| t.0)
+                .or_else(|| failed.then(|| j.metadata.creation_timestamp.as_ref().map(|t| t.0)).flatten())?;
             Some((at, ok))
         })
         .max_by_key(|(at, _)| *at)
@@ -99,7 +103,12 @@ pub fn last_run(jobs: &[Job], name: &str) -> Option<(String, bool)> {
 }
 
 /// Builds the backup report and its findings.
-pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> BackupReport {
+pub fn analyse(
+    i: &Inputs,
+    access: &AccessReport,
+    findings: &mut Vec<Finding>,
+    unread: &mut Vec<Unread>,
+) -> BackupReport {
     let mut report = BackupReport {
         cronjob: None,
         schedule: None,
@@ -127,13 +136,22 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
     };
     let Some(cron) = cron else {
         for area in [ReviewArea::BackupEncryption, ReviewArea::BackupAccess, ReviewArea::BackupRetention] {
-            push(area, &format!("no-cronjob:{}", area.id()), FindingSeverity::Critical, format!("no backup CronJob {} in {}", i.backup_cronjob, i.namespace), "the config's [cluster] backup_cronjob names it; nothing backs HSOF up".into());
+            push(
+                area,
+                &format!("no-cronjob:{}", area.id()),
+                FindingSeverity::Critical,
+                format!("no backup CronJob {} in {}", i.backup_cronjob, i.namespace),
+                "the config's [cluster] backup_cronjob names it; nothing backs HSOF up".into(),
+            );
         }
         return report;
     };
     report.cronjob = cron.metadata.name.clone();
     report.schedule = cron.spec.as_ref().map(|s| s.schedule.clone());
-    report.history_limits = cron.spec.as_ref().map(|s| (s.successful_jobs_history_limit.unwrap_or(3), s.failed_jobs_history_limit.unwrap_or(1)));
+    report.history_limits = cron
+        .spec
+        .as_ref()
+        .map(|s| (s.successful_jobs_history_limit.unwrap_or(3), s.failed_jobs_history_limit.unwrap_or(1)));
     let spec = pod_spec(cron);
 
     // Settings: the CronJob's env (values, or the Secret a value comes from) and HSOF's ConfigMap.
@@ -165,12 +183,20 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
         Ok(Some(cm)) => {
             for (k, v) in cm.data.iter().flatten() {
                 if k.to_ascii_uppercase().contains("BACKUP") {
-                    settings.push((k.clone(), v.clone(), format!("ConfigMap {}", cm.metadata.name.clone().unwrap_or_default())));
+                    settings.push((
+                        k.clone(),
+                        v.clone(),
+                        format!("ConfigMap {}", cm.metadata.name.clone().unwrap_or_default()),
+                    ));
                 }
             }
         }
         Ok(None) => {}
-        Err(why) => unread.push(Unread { area: ReviewArea::BackupEncryption, what: "HSOF's ConfigMap (the backup tool's keys)".into(), why: why.clone() }),
+        Err(why) => unread.push(Unread {
+            area: ReviewArea::BackupEncryption,
+            what: "HSOF's ConfigMap (the backup tool's keys)".into(),
+            why: why.clone(),
+        }),
     }
     secrets.sort();
     secrets.dedup();
@@ -190,27 +216,63 @@ pub fn analyse(i: &Inputs, access: &AccessReport, findings: &mut Vec<Finding>, u
     report
 }
 
-fn restore_test(i: &Inputs, report: &mut BackupReport, push: &mut impl FnMut(ReviewArea, &str, FindingSeverity, String, String), unread: &mut Vec<Unread>) {
+fn restore_test(
+    i: &Inputs,
+    report: &mut BackupReport,
+    push: &mut impl FnMut(ReviewArea, &str, FindingSeverity, String, String),
+    unread: &mut Vec<Unread>,
+) {
     match &i.jobs {
         Ok(jobs) => {
             report.last_restore_test = last_run(jobs, "backup-restore-test");
             if let Some((at, ok)) = &report.last_restore_test {
-                let age = DateTime::parse_from_rfc3339(at).map(|t| (i.now - t.with_timezone(&Utc)).num_minutes() as f64 / 1440.0).ok();
+                let age = DateTime::parse_from_rfc3339(at)
+                    .map(|t| (i.now - t.with_timezone(&Utc)).num_minutes() as f64 / 1440.0)
+                    .ok();
                 report.restore_test_age_days = age;
                 if !ok {
-                    push(ReviewArea::BackupRetention, "restore-failed", FindingSeverity::Critical, "the last restore test failed".into(), format!("backup-restore-test finished {at} without success"));
+                    push(
+                        ReviewArea::BackupRetention,
+                        "restore-failed",
+                        FindingSeverity::Critical,
+                        "the last restore test failed".into(),
+                        format!("backup-restore-test finished {at} without success"),
+                    );
                 } else if age.is_some_and(|d| d > 35.0) {
-                    push(ReviewArea::BackupRetention, "restore-old", FindingSeverity::Warning, format!("the last restore test is {:.0} days old", age.unwrap_or_default()), "the runbook tests a restore every month".into());
+                    push(
+                        ReviewArea::BackupRetention,
+                        "restore-old",
+                        FindingSeverity::Warning,
+                        format!("the last restore test is {:.0} days old", age.unwrap_or_default()),
+                        "the runbook tests a restore every month".into(),
+                    );
                 }
             } else {
-                push(ReviewArea::BackupRetention, "restore-none", FindingSeverity::Warning, "no restore test on record".into(), format!("no backup-restore-test Job in {} (finished Jobs may have been cleaned up)", i.namespace));
+                push(
+                    ReviewArea::BackupRetention,
+                    "restore-none",
+                    FindingSeverity::Warning,
+                    "no restore test on record".into(),
+                    format!("no backup-restore-test Job in {} (finished Jobs may have been cleaned up)", i.namespace),
+                );
             }
         }
-        Err(why) => unread.push(Unread { area: ReviewArea::BackupRetention, what: "Jobs (the last restore test)".into(), why: why.clone() }),
+        Err(why) => unread.push(Unread {
+            area: ReviewArea::BackupRetention,
+            what: "Jobs (the last restore test)".into(),
+            why: why.clone(),
+        }),
     }
 }
 
-fn targets(i: &Inputs, spec: Option<&PodSpec>, secrets: &[String], access: &AccessReport, report: &mut BackupReport, unread: &mut Vec<Unread>) {
+fn targets(
+    i: &Inputs,
+    spec: Option<&PodSpec>,
+    secrets: &[String],
+    access: &AccessReport,
+    report: &mut BackupReport,
+    unread: &mut Vec<Unread>,
+) {
     let objects = rbac::Objects {
         roles: i.roles.clone().unwrap_or_default(),
         cluster_roles: i.cluster_roles.clone().unwrap_or_default(),
@@ -219,15 +281,50 @@ fn targets(i: &Inputs, spec: Option<&PodSpec>, secrets: &[String], access: &Acce
     };
     let ev = Evaluator::new(&objects);
     for s in secrets {
-        let r = Request { verb: "get".into(), group: String::new(), resource: "secrets".into(), subresource: String::new(), name: s.clone(), namespace: i.namespace.clone() };
-        let readers = ev.subjects().into_iter().filter(|sub| ev.allowed(&sub.identity(), &r).is_some()).map(|sub| sub.label()).collect();
-        report.targets.push(Target { kind: "secret".into(), name: s.clone(), encrypted: None, evidence: "bucket or tool credentials: the bucket's own encryption is not visible from the cluster".into(), readers });
+        let r = Request {
+            verb: "get".into(),
+            group: String::new(),
+            resource: "secrets".into(),
+            subresource: String::new(),
+            name: s.clone(),
+            namespace: i.namespace.clone(),
+        };
+        let readers = ev
+            .subjects()
+            .into_iter()
+            .filter(|sub| ev.allowed(&sub.identity(), &r).is_some())
+            .map(|sub| sub.label())
+            .collect();
+        report.targets.push(Target {
+            kind: "secret".into(),
+            name: s.clone(),
+            encrypted: None,
+            evidence: "bucket or tool credentials: the bucket's own encryption is not visible from the cluster".into(),
+            readers,
+        });
     }
-    let mounters: Vec<String> = access.holders("create-workloads").into_iter().chain(access.holders("exec")).map(|s| s.subject.label()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let claims = spec.and_then(|s| s.volumes.as_ref()).into_iter().flatten().filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.clone()));
+    let mounters: Vec<String> = access
+        .holders("create-workloads")
+        .into_iter()
+        .chain(access.holders("exec"))
+        .map(|s| s.subject.label())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let claims = spec
+        .and_then(|s| s.volumes.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.clone()));
     for claim in claims {
         let (encrypted, evidence) = claim_encryption(i, &claim, unread);
-        report.targets.push(Target { kind: "claim".into(), name: claim, encrypted, evidence, readers: mounters.clone() });
+        report.targets.push(Target {
+            kind: "claim".into(),
+            name: claim,
+            encrypted,
+            evidence,
+            readers: mounters.clone(),
+        });
     }
 }
 
@@ -235,7 +332,11 @@ fn claim_encryption(i: &Inputs, claim: &str, unread: &mut Vec<Unread>) -> (Optio
     let pvc = match &i.claims {
         Ok(list) => list.iter().find(|c| c.metadata.name.as_deref() == Some(claim)).cloned(),
         Err(why) => {
-            unread.push(Unread { area: ReviewArea::BackupEncryption, what: format!("claim {claim}"), why: why.clone() });
+            unread.push(Unread {
+                area: ReviewArea::BackupEncryption,
+                what: format!("claim {claim}"),
+                why: why.clone(),
+            });
             return (None, "the claim could not be read".into());
         }
     };
@@ -250,10 +351,19 @@ fn claim_encryption(i: &Inputs, claim: &str, unread: &mut Vec<Unread>) -> (Optio
     let class = pvc.spec.as_ref().and_then(|s| s.storage_class_name.clone()).or_else(|| {
         classes
             .iter()
-            .find(|c| c.metadata.annotations.as_ref().and_then(|a| a.get("storageclass.kubernetes.io/is-default-class")).map(String::as_str) == Some("true"))
+            .find(|c| {
+                c.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
+                    .map(String::as_str)
+                    == Some("true")
+            })
             .and_then(|c| c.metadata.name.clone())
     });
-    let Some(class) = class else { return (Some(false), format!("claim {claim} has no StorageClass and there is no default")) };
+    let Some(class) = class else {
+        return (Some(false), format!("claim {claim} has no StorageClass and there is no default"));
+    };
     let Some(sc) = classes.iter().find(|c| c.metadata.name.as_deref() == Some(class.as_str())) else {
         return (Some(false), format!("StorageClass {class} of claim {claim} does not exist"));
     };
@@ -279,24 +389,74 @@ fn judge(i: &Inputs, r: &BackupReport, push: &mut impl FnMut(ReviewArea, &str, F
         if tool {
             continue;
         }
-        push(ReviewArea::BackupEncryption, &format!("unencrypted:{}", t.name), FindingSeverity::Warning, format!("backup claim {} is not marked encrypted", t.name), format!("{}; no encryption key in the backup tool's settings", t.evidence));
+        push(
+            ReviewArea::BackupEncryption,
+            &format!("unencrypted:{}", t.name),
+            FindingSeverity::Warning,
+            format!("backup claim {} is not marked encrypted", t.name),
+            format!("{}; no encryption key in the backup tool's settings", t.evidence),
+        );
     }
     if r.targets.iter().all(|t| t.kind == "secret") && !tool && !r.targets.is_empty() {
-        push(ReviewArea::BackupEncryption, "bucket-unknown", FindingSeverity::Warning, "the backup goes to a bucket and nothing says it is encrypted".into(), "no encryption key in the CronJob's env or the ConfigMap's backup keys".into());
+        push(
+            ReviewArea::BackupEncryption,
+            "bucket-unknown",
+            FindingSeverity::Warning,
+            "the backup goes to a bucket and nothing says it is encrypted".into(),
+            "no encryption key in the CronJob's env or the ConfigMap's backup keys".into(),
+        );
     }
     if r.targets.is_empty() {
-        push(ReviewArea::BackupEncryption, "no-target", FindingSeverity::Warning, "the backup CronJob mounts no claim and references no Secret".into(), "where the backup goes is not visible from the cluster".into());
+        push(
+            ReviewArea::BackupEncryption,
+            "no-target",
+            FindingSeverity::Warning,
+            "the backup CronJob mounts no claim and references no Secret".into(),
+            "where the backup goes is not visible from the cluster".into(),
+        );
     }
     for t in r.targets.iter().filter(|t| t.kind == "secret") {
-        let people: Vec<&str> = t.readers.iter().map(String::as_str).filter(|x| !x.contains(" system:") && !x.contains(" kube-system/")).collect();
+        let people: Vec<&str> = t
+            .readers
+            .iter()
+            .map(String::as_str)
+            .filter(|x| !x.contains(" system:") && !x.contains(" kube-system/"))
+            .collect();
         if !people.is_empty() {
-            push(ReviewArea::BackupAccess, &format!("secret-readers:{}", t.name), FindingSeverity::Warning, format!("{} subject(s) can read the backup credentials Secret {}", people.len(), t.name), people.join(", "));
+            push(
+                ReviewArea::BackupAccess,
+                &format!("secret-readers:{}", t.name),
+                FindingSeverity::Warning,
+                format!("{} subject(s) can read the backup credentials Secret {}", people.len(), t.name),
+                people.join(", "),
+            );
         }
     }
     match (r.retention_days, &r.retention_setting) {
-        (Some(d), Some(s)) if d < f64::from(i.retention_target_days) => push(ReviewArea::BackupRetention, "retention-short", FindingSeverity::Warning, format!("backups are kept {d:.0} days, the target is {}", i.retention_target_days), s.clone()),
-        (None, Some(s)) => push(ReviewArea::BackupRetention, "retention-unreadable", FindingSeverity::Info, "the backup tool's retention setting does not read as days".into(), s.clone()),
-        (_, None) => push(ReviewArea::BackupRetention, "retention-unset", FindingSeverity::Warning, "no retention setting found for the backup tool".into(), format!("looked for *RETENTION* / *KEEP* in the CronJob's env and the ConfigMap's BACKUP keys; target {} days", i.retention_target_days)),
+        (Some(d), Some(s)) if d < f64::from(i.retention_target_days) => push(
+            ReviewArea::BackupRetention,
+            "retention-short",
+            FindingSeverity::Warning,
+            format!("backups are kept {d:.0} days, the target is {}", i.retention_target_days),
+            s.clone(),
+        ),
+        (None, Some(s)) => push(
+            ReviewArea::BackupRetention,
+            "retention-unreadable",
+            FindingSeverity::Info,
+            "the backup tool's retention setting does not read as days".into(),
+            s.clone(),
+        ),
+        (_, None) => push(
+            ReviewArea::BackupRetention,
+            "retention-unset",
+            FindingSeverity::Warning,
+            "no retention setting found for the backup tool".into(),
+            format!(
+                "looked for *RETENTION* / *KEEP* in the CronJob's env and the ConfigMap's BACKUP keys; target {} days",
+                i.retention_target_days
+            ),
+        ),
         _ => {}
     }
 }

@@ -82,7 +82,12 @@ fn subjects(r: &SecurityReport) -> BTreeSet<String> {
 
 fn grants(r: &SecurityReport) -> BTreeSet<String> {
     let label = |id: &str| r.access.checks.iter().find(|c| c.id == id).map_or(id.to_string(), |c| c.label.clone());
-    r.access.subjects.iter().flat_map(|s| s.can.iter().map(move |g| (s.subject.label(), g.check.clone()))).map(|(s, c)| format!("{s}: {}", label(&c))).collect()
+    r.access
+        .subjects
+        .iter()
+        .flat_map(|s| s.can.iter().map(move |g| (s.subject.label(), g.check.clone())))
+        .map(|(s, c)| format!("{s}: {}", label(&c)))
+        .collect()
 }
 
 fn uncovered(r: &SecurityReport) -> BTreeSet<String> {
@@ -99,7 +104,13 @@ fn uncovered(r: &SecurityReport) -> BTreeSet<String> {
 }
 
 fn critical(r: &SecurityReport) -> BTreeSet<String> {
-    r.vulnerabilities.images.iter().flat_map(|i| i.vulns.iter().filter(|v| v.severity == "CRITICAL").map(move |v| format!("{}: {}", i.image, v.id))).collect()
+    r.vulnerabilities
+        .images
+        .iter()
+        .flat_map(|i| {
+            i.vulns.iter().filter(|v| v.severity == "CRITICAL").map(move |v| format!("{}: {}", i.image, v.id))
+        })
+        .collect()
 }
 
 fn minus(a: &BTreeSet<String>, b: &BTreeSet<String>) -> Vec<String> {

@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::{Deserialize, Serialize};
 
-use crate::{selector, ReviewArea, Finding, Inputs, FindingSeverity, Unread};
+use crate::{selector, Finding, FindingSeverity, Inputs, ReviewArea, Unread};
 
 /// One pod and the policies that govern it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -78,7 +78,14 @@ pub const OUTSIDE: &str = "outside";
 /// number dropped), StatefulSet or DaemonSet; itself when it has no owner.
 pub fn group_of(p: &Pod) -> String {
     let name = p.metadata.name.clone().unwrap_or_default();
-    let Some(owner) = p.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true)).or_else(|| p.metadata.owner_references.iter().flatten().next()) else {
+    let Some(owner) = p
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .or_else(|| p.metadata.owner_references.iter().flatten().next())
+    else {
         return name;
     };
     let trim = |s: &str| s.rsplit_once('-').map_or(s.to_string(), |(a, _)| a.to_string());
@@ -134,9 +141,10 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn own_labels(&self) -> BTreeMap<String, String> {
-        self.ns_labels.get(self.ns).cloned().unwrap_or_else(|| {
-            BTreeMap::from([("kubernetes.io/metadata.name".to_string(), self.ns.to_string())])
-        })
+        self.ns_labels
+            .get(self.ns)
+            .cloned()
+            .unwrap_or_else(|| BTreeMap::from([("kubernetes.io/metadata.name".to_string(), self.ns.to_string())]))
     }
 
     /// Whether a peer admits pod `p` of the policy's own namespace.
@@ -177,7 +185,9 @@ fn peers_allow_pod(cx: &Ctx<'_>, peers: Option<&Vec<NetworkPolicyPeer>>, p: &Pod
 
 /// Builds the network report and its findings.
 pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> NetworkReport {
-    let mut miss = |what: &str, why: &String| unread.push(Unread { area: ReviewArea::NetworkPolicies, what: what.into(), why: why.clone() });
+    let mut miss = |what: &str, why: &String| {
+        unread.push(Unread { area: ReviewArea::NetworkPolicies, what: what.into(), why: why.clone() })
+    };
     let policies = match &i.network_policies {
         Ok(p) => p.clone(),
         Err(why) => {
@@ -193,7 +203,12 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         }
     };
     let (ns_labels, namespaces_read) = match &i.namespaces {
-        Ok(list) => (list.iter().map(|n| (n.metadata.name.clone().unwrap_or_default(), n.metadata.labels.clone().unwrap_or_default())).collect(), true),
+        Ok(list) => (
+            list.iter()
+                .map(|n| (n.metadata.name.clone().unwrap_or_default(), n.metadata.labels.clone().unwrap_or_default()))
+                .collect(),
+            true,
+        ),
         Err(why) => {
             miss("Namespaces (namespaceSelectors are not resolved to names)", why);
             (BTreeMap::new(), false)
@@ -210,12 +225,24 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         let name = p.metadata.name.clone().unwrap_or_default();
         let spec = p.spec.clone().unwrap_or_default();
         let mut bad = spec.pod_selector.as_ref().and_then(selector::invalid);
-        let peers = spec.ingress.iter().flatten().flat_map(|r| r.from.iter().flatten()).chain(spec.egress.iter().flatten().flat_map(|r| r.to.iter().flatten()));
+        let peers = spec
+            .ingress
+            .iter()
+            .flatten()
+            .flat_map(|r| r.from.iter().flatten())
+            .chain(spec.egress.iter().flatten().flat_map(|r| r.to.iter().flatten()));
         for peer in peers {
-            bad = bad.or_else(|| peer.pod_selector.as_ref().and_then(selector::invalid)).or_else(|| peer.namespace_selector.as_ref().and_then(selector::invalid));
+            bad = bad
+                .or_else(|| peer.pod_selector.as_ref().and_then(selector::invalid))
+                .or_else(|| peer.namespace_selector.as_ref().and_then(selector::invalid));
         }
         match bad {
-            Some(why) => push(format!("net:malformed:{name}"), FindingSeverity::Warning, format!("NetworkPolicy {name} has a selector the API would refuse; left out of the analysis"), why),
+            Some(why) => push(
+                format!("net:malformed:{name}"),
+                FindingSeverity::Warning,
+                format!("NetworkPolicy {name} has a selector the API would refuse; left out of the analysis"),
+                why,
+            ),
             None => valid.push((p, types_of(p))),
         }
     }
@@ -226,7 +253,12 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
     };
     let mut rows = Vec::new();
     for pod in &pods {
-        let mut row = PodPolicies { pod: pod.metadata.name.clone().unwrap_or_default(), group: group_of(pod), ingress: Vec::new(), egress: Vec::new() };
+        let mut row = PodPolicies {
+            pod: pod.metadata.name.clone().unwrap_or_default(),
+            group: group_of(pod),
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        };
         for (p, types) in &valid {
             if selects(p, pod) {
                 let name = p.metadata.name.clone().unwrap_or_default();
@@ -257,11 +289,20 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             }
         }
         if count == 0 && i.pods.is_ok() {
-            push(format!("net:selects-nothing:{name}"), FindingSeverity::Info, format!("NetworkPolicy {name} selects no pod"), format!("podSelector {}", selector::text(&sel)));
+            push(
+                format!("net:selects-nothing:{name}"),
+                FindingSeverity::Info,
+                format!("NetworkPolicy {name} selects no pod"),
+                format!("podSelector {}", selector::text(&sel)),
+            );
         }
         for (n, rule) in spec.egress.iter().flatten().enumerate() {
             let anywhere = rule.to.as_ref().is_none_or(Vec::is_empty)
-                || rule.to.iter().flatten().any(|peer| peer.ip_block.as_ref().is_some_and(|b| (b.cidr == "0.0.0.0/0" || b.cidr == "::/0") && b.except.as_ref().is_none_or(Vec::is_empty)));
+                || rule.to.iter().flatten().any(|peer| {
+                    peer.ip_block.as_ref().is_some_and(|b| {
+                        (b.cidr == "0.0.0.0/0" || b.cidr == "::/0") && b.except.as_ref().is_none_or(Vec::is_empty)
+                    })
+                });
             if anywhere {
                 let ports = ports_text(rule.ports.as_ref());
                 let all = ports == "all ports";
@@ -290,7 +331,10 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                         format!("net:ingress-namespaces:{name}:{}", names.join(",")),
                         FindingSeverity::Info,
                         format!("NetworkPolicy {name} opens {ports} to namespace(s) {}", names.join(", ")),
-                        format!("ingress[{n}] namespaceSelector {}", peer.namespace_selector.as_ref().map(selector::text).unwrap_or_default()),
+                        format!(
+                            "ingress[{n}] namespaceSelector {}",
+                            peer.namespace_selector.as_ref().map(selector::text).unwrap_or_default()
+                        ),
                     );
                 }
                 if let Some(b) = &peer.ip_block {
@@ -299,12 +343,22 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                         format!("net:ingress-ipblock:{name}:{}", b.cidr),
                         FindingSeverity::Info,
                         format!("NetworkPolicy {name} opens {ports} to addresses {}", b.cidr),
-                        if except.is_empty() { format!("ingress[{n}] ipBlock {}", b.cidr) } else { format!("ingress[{n}] ipBlock {} except {}", b.cidr, except.join(", ")) },
+                        if except.is_empty() {
+                            format!("ingress[{n}] ipBlock {}", b.cidr)
+                        } else {
+                            format!("ingress[{n}] ipBlock {} except {}", b.cidr, except.join(", "))
+                        },
                     );
                 }
             }
         }
-        summaries.push(PolicySummary { name, selector: selector::text(&sel), selects: count as u32, types: types.clone(), default_deny: deny });
+        summaries.push(PolicySummary {
+            name,
+            selector: selector::text(&sel),
+            selects: count as u32,
+            types: types.clone(),
+            default_deny: deny,
+        });
     }
 
     if i.pods.is_ok() {
@@ -332,7 +386,12 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 format!("net:uncovered:{dir}:{group}"),
                 if dir == "ingress" { FindingSeverity::Warning } else { FindingSeverity::Info },
                 format!("{group}: {} pod(s) selected by no {dir} policy", pods.len()),
-                format!("{} accept{} {} from anywhere", pods.iter().take(5).cloned().collect::<Vec<_>>().join(", "), if pods.len() == 1 { "s" } else { "" }, if dir == "ingress" { "connections" } else { "(send) connections" }),
+                format!(
+                    "{} accept{} {} from anywhere",
+                    pods.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                    if pods.len() == 1 { "s" } else { "" },
+                    if dir == "ingress" { "connections" } else { "(send) connections" }
+                ),
             );
         }
     }
@@ -353,7 +412,13 @@ fn picture(cx: &Ctx<'_>, valid: &[(&NetworkPolicy, Vec<String>)], pods: &[Pod]) 
         let labels = pod.metadata.labels.clone().unwrap_or_default();
         valid
             .iter()
-            .filter(|(p, t)| t.iter().any(|x| x == dir) && p.spec.as_ref().and_then(|s| s.pod_selector.as_ref()).is_none_or(|s| selector::matches(s, &labels)))
+            .filter(|(p, t)| {
+                t.iter().any(|x| x == dir)
+                    && p.spec
+                        .as_ref()
+                        .and_then(|s| s.pod_selector.as_ref())
+                        .is_none_or(|s| selector::matches(s, &labels))
+            })
             .map(|(p, _)| *p)
             .collect()
     };
@@ -368,8 +433,13 @@ fn picture(cx: &Ctx<'_>, valid: &[(&NetworkPolicy, Vec<String>)], pods: &[Pod]) 
             for rule in p.spec.as_ref().and_then(|s| s.ingress.as_ref()).into_iter().flatten() {
                 let ok = match src {
                     Some(s) => peers_allow_pod(cx, rule.from.as_ref(), s),
-                    None => rule.from.as_ref().is_none_or(Vec::is_empty)
-                        || rule.from.iter().flatten().any(|peer| (other_ns && cx.peer_other_namespaces(peer).is_some()) || (outside && peer.ip_block.is_some())),
+                    None => {
+                        rule.from.as_ref().is_none_or(Vec::is_empty)
+                            || rule.from.iter().flatten().any(|peer| {
+                                (other_ns && cx.peer_other_namespaces(peer).is_some())
+                                    || (outside && peer.ip_block.is_some())
+                            })
+                    }
                 };
                 if ok {
                     out.insert(ports_text(rule.ports.as_ref()));
@@ -388,7 +458,16 @@ fn picture(cx: &Ctx<'_>, valid: &[(&NetworkPolicy, Vec<String>)], pods: &[Pod]) 
             for rule in p.spec.as_ref().and_then(|s| s.egress.as_ref()).into_iter().flatten() {
                 let ok = match dst {
                     Some(d) => peers_allow_pod(cx, rule.to.as_ref(), d),
-                    None => rule.to.as_ref().is_none_or(Vec::is_empty) || rule.to.iter().flatten().any(|peer| if outside { peer.ip_block.is_some() } else { cx.peer_other_namespaces(peer).is_some() }),
+                    None => {
+                        rule.to.as_ref().is_none_or(Vec::is_empty)
+                            || rule.to.iter().flatten().any(|peer| {
+                                if outside {
+                                    peer.ip_block.is_some()
+                                } else {
+                                    cx.peer_other_namespaces(peer).is_some()
+                                }
+                            })
+                    }
                 };
                 if ok {
                     out.insert(ports_text(rule.ports.as_ref()));

@@ -150,12 +150,20 @@ pub fn checks(namespace: &str, claims: &[String]) -> Vec<Check> {
         mk(
             "read-secrets",
             "read Secrets",
-            vec![Request::new("get", "", "secrets", ns), Request::new("list", "", "secrets", ns), Request::new("watch", "", "secrets", ns)],
+            vec![
+                Request::new("get", "", "secrets", ns),
+                Request::new("list", "", "secrets", ns),
+                Request::new("watch", "", "secrets", ns),
+            ],
         ),
         mk(
             "write-deployments",
             "create or patch Deployments",
-            vec![Request::new("create", "apps", "deployments", ns), Request::new("patch", "apps", "deployments", ns), Request::new("update", "apps", "deployments", ns)],
+            vec![
+                Request::new("create", "apps", "deployments", ns),
+                Request::new("patch", "apps", "deployments", ns),
+                Request::new("update", "apps", "deployments", ns),
+            ],
         ),
         mk(
             "patch-configmaps",
@@ -196,9 +204,12 @@ pub fn rule_allows(rule: &PolicyRule, r: &Request) -> bool {
     let groups = rule.api_groups.as_deref().unwrap_or_default();
     let resources = rule.resources.as_deref().unwrap_or_default();
     let names = rule.resource_names.as_deref().unwrap_or_default();
-    let combined = if r.subresource.is_empty() { r.resource.clone() } else { format!("{}/{}", r.resource, r.subresource) };
+    let combined =
+        if r.subresource.is_empty() { r.resource.clone() } else { format!("{}/{}", r.resource, r.subresource) };
     let resource_ok = resources.iter().any(|x| {
-        x == "*" || *x == combined || (!r.subresource.is_empty() && x.strip_prefix("*/") == Some(r.subresource.as_str()))
+        x == "*"
+            || *x == combined
+            || (!r.subresource.is_empty() && x.strip_prefix("*/") == Some(r.subresource.as_str()))
     });
     has(&rule.verbs, &r.verb)
         && has(groups, &r.group)
@@ -361,7 +372,10 @@ impl Evaluator {
 
     /// `(binding, role, subjects)` of every binding that resolves.
     pub fn bindings(&self) -> impl Iterator<Item = (&str, &str, &[SubjectRef])> {
-        self.bound.iter().filter(|b| b.rules.is_some()).map(|b| (b.label.as_str(), b.role.as_str(), b.subjects.as_slice()))
+        self.bound
+            .iter()
+            .filter(|b| b.rules.is_some())
+            .map(|b| (b.label.as_str(), b.role.as_str(), b.subjects.as_slice()))
     }
 
     fn applies(s: &SubjectRef, id: &Identity) -> bool {
@@ -383,8 +397,10 @@ impl Evaluator {
                 Some(ns) => !r.namespace.is_empty() && *ns == r.namespace,
             };
             let rules = b.rules.as_ref()?;
-            (in_scope && b.subjects.iter().any(|s| Self::applies(s, id)) && rules.iter().any(|rule| rule_allows(rule, r)))
-                .then(|| Grant { binding: b.label.clone(), role: b.role.clone() })
+            (in_scope
+                && b.subjects.iter().any(|s| Self::applies(s, id))
+                && rules.iter().any(|rule| rule_allows(rule, r)))
+            .then(|| Grant { binding: b.label.clone(), role: b.role.clone() })
         })
     }
 

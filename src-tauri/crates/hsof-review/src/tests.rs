@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
 use crate::rbac::{rule_allows, Evaluator, Objects, Request, SubjectRef};
-use crate::{review, ReviewArea, Inputs, Scanner};
+use crate::{review, Inputs, ReviewArea, Scanner};
 
 fn obj<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).expect("a valid object")
@@ -12,7 +12,14 @@ fn obj<T: serde::de::DeserializeOwned>(v: Value) -> T {
 
 fn req(verb: &str, group: &str, resource: &str, name: &str, ns: &str) -> Request {
     let (resource, sub) = resource.split_once('/').unwrap_or((resource, ""));
-    Request { verb: verb.into(), group: group.into(), resource: resource.into(), subresource: sub.into(), name: name.into(), namespace: ns.into() }
+    Request {
+        verb: verb.into(),
+        group: group.into(),
+        resource: resource.into(),
+        subresource: sub.into(),
+        name: name.into(),
+        namespace: ns.into(),
+    }
 }
 
 fn sa(ns: &str, name: &str) -> SubjectRef {
@@ -34,9 +41,14 @@ fn rule_forms() {
     assert!(rule_allows(&any_scale, &req("patch", "apps", "deployments/scale", "", "hsof")));
     assert!(!rule_allows(&any_scale, &req("patch", "apps", "deployments", "", "hsof")));
     let pods_star = rule(json!({"verbs": ["create"], "apiGroups": [""], "resources": ["pods/*"]}));
-    assert!(!rule_allows(&pods_star, &req("create", "", "pods/exec", "", "hsof")), "Kubernetes has no `resource/*` form");
+    assert!(
+        !rule_allows(&pods_star, &req("create", "", "pods/exec", "", "hsof")),
+        "Kubernetes has no `resource/*` form"
+    );
     // resourceNames: only that object, never a list or a create.
-    let named = rule(json!({"verbs": ["get", "list"], "apiGroups": [""], "resources": ["secrets"], "resourceNames": ["backup-creds"]}));
+    let named = rule(
+        json!({"verbs": ["get", "list"], "apiGroups": [""], "resources": ["secrets"], "resourceNames": ["backup-creds"]}),
+    );
     assert!(rule_allows(&named, &req("get", "", "secrets", "backup-creds", "hsof")));
     assert!(!rule_allows(&named, &req("get", "", "secrets", "other", "hsof")));
     assert!(!rule_allows(&named, &req("list", "", "secrets", "", "hsof")));
@@ -45,24 +57,46 @@ fn rule_forms() {
 fn rbac_objects() -> Objects {
     Objects {
         roles: vec![
-            obj(json!({"metadata": {"name": "reader", "namespace": "hsof"}, "rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "secrets"]}]})),
+            obj(
+                json!({"metadata": {"name": "reader", "namespace": "hsof"}, "rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "secrets"]}]}),
+            ),
             obj(json!({"metadata": {"name": "orphan", "namespace": "hsof"}, "rules": []})),
         ],
         cluster_roles: vec![
-            obj(json!({"metadata": {"name": "monitoring"}, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"rbac.example.com/aggregate-to-monitoring": "true"}}]}, "rules": []})),
-            obj(json!({"metadata": {"name": "exec-part", "labels": {"rbac.example.com/aggregate-to-monitoring": "true"}}, "rules": [{"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]}]})),
-            obj(json!({"metadata": {"name": "impersonator"}, "rules": [{"verbs": ["impersonate"], "apiGroups": [""], "resources": ["users", "groups", "serviceaccounts"]}]})),
-            obj(json!({"metadata": {"name": "deployer"}, "rules": [{"verbs": ["patch"], "apiGroups": ["apps"], "resources": ["deployments"]}]})),
+            obj(
+                json!({"metadata": {"name": "monitoring"}, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"rbac.example.com/aggregate-to-monitoring": "true"}}]}, "rules": []}),
+            ),
+            obj(
+                json!({"metadata": {"name": "exec-part", "labels": {"rbac.example.com/aggregate-to-monitoring": "true"}}, "rules": [{"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]}]}),
+            ),
+            obj(
+                json!({"metadata": {"name": "impersonator"}, "rules": [{"verbs": ["impersonate"], "apiGroups": [""], "resources": ["users", "groups", "serviceaccounts"]}]}),
+            ),
+            obj(
+                json!({"metadata": {"name": "deployer"}, "rules": [{"verbs": ["patch"], "apiGroups": ["apps"], "resources": ["deployments"]}]}),
+            ),
         ],
         role_bindings: vec![
-            obj(json!({"metadata": {"name": "r1", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}, "subjects": [{"kind": "ServiceAccount", "name": "worker"}]})),
-            obj(json!({"metadata": {"name": "r2", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "monitoring"}, "subjects": [{"kind": "User", "name": "alice"}]})),
-            obj(json!({"metadata": {"name": "r3", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "deployer"}, "subjects": [{"kind": "ServiceAccount", "name": "gone", "namespace": "hsof"}]})),
-            obj(json!({"metadata": {"name": "r4", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "missing"}, "subjects": [{"kind": "User", "name": "bob"}]})),
+            obj(
+                json!({"metadata": {"name": "r1", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}, "subjects": [{"kind": "ServiceAccount", "name": "worker"}]}),
+            ),
+            obj(
+                json!({"metadata": {"name": "r2", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "monitoring"}, "subjects": [{"kind": "User", "name": "alice"}]}),
+            ),
+            obj(
+                json!({"metadata": {"name": "r3", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "deployer"}, "subjects": [{"kind": "ServiceAccount", "name": "gone", "namespace": "hsof"}]}),
+            ),
+            obj(
+                json!({"metadata": {"name": "r4", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "missing"}, "subjects": [{"kind": "User", "name": "bob"}]}),
+            ),
         ],
         cluster_role_bindings: vec![
-            obj(json!({"metadata": {"name": "ops-impersonate"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonator"}, "subjects": [{"kind": "Group", "name": "ops"}]})),
-            obj(json!({"metadata": {"name": "all-sas-deploy"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "deployer"}, "subjects": [{"kind": "Group", "name": "system:serviceaccounts:hsof"}]})),
+            obj(
+                json!({"metadata": {"name": "ops-impersonate"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonator"}, "subjects": [{"kind": "Group", "name": "ops"}]}),
+            ),
+            obj(
+                json!({"metadata": {"name": "all-sas-deploy"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "deployer"}, "subjects": [{"kind": "Group", "name": "system:serviceaccounts:hsof"}]}),
+            ),
         ],
     }
 }
@@ -102,15 +136,27 @@ pub(crate) fn inputs() -> Inputs {
         cluster_roles: Ok(o.cluster_roles),
         role_bindings: Ok(o.role_bindings),
         cluster_role_bindings: Ok(o.cluster_role_bindings),
-        service_accounts: Ok(vec![obj(json!({"metadata": {"name": "worker"}})), obj(json!({"metadata": {"name": "default"}})), obj(json!({"metadata": {"name": "idle"}}))]),
-        pods: Ok(vec![
-            obj(json!({"metadata": {"name": "hsof-5d9c-abcde", "labels": {"app": "hsof"}, "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "hsof-5d9c", "uid": "1", "controller": true}]}, "spec": {"serviceAccountName": "worker", "containers": [{"name": "hsof", "ports": [{"name": "http", "containerPort": 8080}]}]}})),
-            obj(json!({"metadata": {"name": "debug", "labels": {"app": "debug"}}, "spec": {"containers": [{"name": "sh"}]}})),
+        service_accounts: Ok(vec![
+            obj(json!({"metadata": {"name": "worker"}})),
+            obj(json!({"metadata": {"name": "default"}})),
+            obj(json!({"metadata": {"name": "idle"}})),
         ]),
-        deployments: Ok(vec![obj(json!({"metadata": {"name": "hsof"}, "spec": {"selector": {}, "template": {"spec": {"serviceAccountName": "worker", "containers": [{"name": "hsof"}], "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "hsof-data"}}]}}}}))]),
+        pods: Ok(vec![
+            obj(
+                json!({"metadata": {"name": "hsof-5d9c-abcde", "labels": {"app": "hsof"}, "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "hsof-5d9c", "uid": "1", "controller": true}]}, "spec": {"serviceAccountName": "worker", "containers": [{"name": "hsof", "ports": [{"name": "http", "containerPort": 8080}]}]}}),
+            ),
+            obj(
+                json!({"metadata": {"name": "debug", "labels": {"app": "debug"}}, "spec": {"containers": [{"name": "sh"}]}}),
+            ),
+        ]),
+        deployments: Ok(vec![obj(
+            json!({"metadata": {"name": "hsof"}, "spec": {"selector": {}, "template": {"spec": {"serviceAccountName": "worker", "containers": [{"name": "hsof"}], "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "hsof-data"}}]}}}}),
+        )]),
         cronjobs: Ok(vec![]),
         jobs: Ok(vec![]),
-        network_policies: Ok(vec![obj(json!({"metadata": {"name": "hsof-in"}, "spec": {"podSelector": {"matchLabels": {"app": "hsof"}}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}], "ports": [{"port": 9090}]}]}}))]),
+        network_policies: Ok(vec![obj(
+            json!({"metadata": {"name": "hsof-in"}, "spec": {"podSelector": {"matchLabels": {"app": "hsof"}}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}], "ports": [{"port": 9090}]}]}}),
+        )]),
         namespaces: Ok(vec![
             obj(json!({"metadata": {"name": "hsof", "labels": {"kubernetes.io/metadata.name": "hsof"}}})),
             obj(json!({"metadata": {"name": "monitoring", "labels": {"name": "monitoring"}}})),
@@ -151,7 +197,11 @@ fn the_review_finds_what_is_wrong_and_says_what_it_did_not_see() {
     assert_eq!(r.verdict(ReviewArea::Vulnerabilities), "unknown");
     assert!(r.vulnerabilities.line.contains("No scanner reports are available"));
     // Namespace-selector ports are named; the debug pod reaches hsof only through no policy.
-    assert!(r.network.reach.iter().any(|x| x.from == crate::netpol::OTHER_NAMESPACES && x.to == "hsof" && x.ports == "TCP/9090"));
+    assert!(r
+        .network
+        .reach
+        .iter()
+        .any(|x| x.from == crate::netpol::OTHER_NAMESPACES && x.to == "hsof" && x.ports == "TCP/9090"));
     assert!(!r.network.reach.iter().any(|x| x.from == "debug" && x.to == "hsof"), "hsof accepts only monitoring");
     assert!(r.network.reach.iter().any(|x| x.from == "hsof" && x.to == "debug"));
 }
@@ -181,7 +231,9 @@ fn reach(r: &crate::SecurityReport, from: &str, to: &str) -> Option<String> {
 #[test]
 fn network_policy_selector_forms() {
     // Empty podSelector with no ingress rules: default deny for every pod.
-    let r = with_policies(vec![json!({"metadata": {"name": "deny"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})]);
+    let r = with_policies(vec![
+        json!({"metadata": {"name": "deny"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}),
+    ]);
     assert_eq!(r.network.policies[0].default_deny, vec!["Ingress".to_string()]);
     assert_eq!(reach(&r, "debug", "hsof"), None);
     assert_eq!(reach(&r, "hsof", "debug"), None);
@@ -190,21 +242,32 @@ fn network_policy_selector_forms() {
     assert_eq!(reach(&r, "debug", "hsof").as_deref(), Some("all ports"));
     assert!(r.findings.iter().any(|f| f.key == "net:ingress-anyone:allow:all ports"));
     // podSelector only: pods of the same namespace; named ports kept by name.
-    let r = with_policies(vec![json!({"metadata": {"name": "p"}, "spec": {"podSelector": {"matchLabels": {"app": "hsof"}}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "debug"}}}], "ports": [{"port": "http"}]}]}})]);
+    let r = with_policies(vec![
+        json!({"metadata": {"name": "p"}, "spec": {"podSelector": {"matchLabels": {"app": "hsof"}}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "debug"}}}], "ports": [{"port": "http"}]}]}}),
+    ]);
     assert_eq!(reach(&r, "debug", "hsof").as_deref(), Some("TCP/http"));
     assert_eq!(reach(&r, crate::netpol::OTHER_NAMESPACES, "hsof"), None);
     // Both selectors in one peer: the pods of the matching namespaces only (hsof's own
     // namespace does not match `name=monitoring`).
-    let r = with_policies(vec![json!({"metadata": {"name": "both"}, "spec": {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}, "podSelector": {"matchLabels": {"app": "debug"}}}]}]}})]);
+    let r = with_policies(vec![
+        json!({"metadata": {"name": "both"}, "spec": {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}, "podSelector": {"matchLabels": {"app": "debug"}}}]}]}}),
+    ]);
     assert_eq!(reach(&r, "debug", "hsof"), None);
     assert!(reach(&r, crate::netpol::OTHER_NAMESPACES, "hsof").is_some());
     // ipBlock with except: outside addresses, not pods; named in the findings.
-    let r = with_policies(vec![json!({"metadata": {"name": "ip"}, "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}], "ports": [{"port": 443, "protocol": "TCP"}]}]}})]);
+    let r = with_policies(vec![
+        json!({"metadata": {"name": "ip"}, "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}], "ports": [{"port": 443, "protocol": "TCP"}]}]}}),
+    ]);
     assert_eq!(reach(&r, "debug", "hsof"), None);
     assert_eq!(reach(&r, crate::netpol::OUTSIDE, "hsof").as_deref(), Some("TCP/443"));
-    assert!(r.findings.iter().any(|f| f.key == "net:ingress-ipblock:ip:10.0.0.0/8" && f.evidence.contains("except 10.1.0.0/16")));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.key == "net:ingress-ipblock:ip:10.0.0.0/8" && f.evidence.contains("except 10.1.0.0/16")));
     // Egress: a rule without `to` is open to everything; policyTypes inferred from rules.
-    let r = with_policies(vec![json!({"metadata": {"name": "out"}, "spec": {"podSelector": {"matchLabels": {"app": "hsof"}}, "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]}})]);
+    let r = with_policies(vec![
+        json!({"metadata": {"name": "out"}, "spec": {"podSelector": {"matchLabels": {"app": "hsof"}}, "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]}}),
+    ]);
     assert_eq!(r.network.policies[0].types, vec!["Ingress".to_string(), "Egress".to_string()]);
     assert_eq!(reach(&r, "hsof", crate::netpol::OUTSIDE).as_deref(), Some("UDP/53"));
     assert_eq!(reach(&r, "hsof", "debug").as_deref(), Some("UDP/53"), "a rule without `to` reaches pods too");

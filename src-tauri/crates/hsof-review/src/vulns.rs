@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{backup, ReviewArea, Finding, Inputs, Scanner, FindingSeverity, Unread};
+use crate::{backup, Finding, FindingSeverity, Inputs, ReviewArea, Scanner, Unread};
 
 /// The Trivy Operator version this reads.
 pub const TRIVY_VERSION: &str = "v1alpha1";
@@ -108,8 +108,14 @@ pub fn image_of(r: &Value, now: DateTime<Utc>) -> Result<ImageVulns, String> {
         let listed = vulns.iter().filter(|v| v.severity == sev).count() as u32;
         rep["summary"][summary].as_u64().map_or(listed, |n| (n as u32).max(listed))
     };
-    let updated = r["report"]["updateTimestamp"].as_str().or(r["metadata"]["creationTimestamp"].as_str()).unwrap_or_default().to_string();
-    let age_days = DateTime::parse_from_rfc3339(&updated).ok().map(|t| (now - t.with_timezone(&Utc)).num_minutes() as f64 / 1440.0);
+    let updated = r["report"]["updateTimestamp"]
+        .as_str()
+        .or(r["metadata"]["creationTimestamp"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let age_days = DateTime::parse_from_rfc3339(&updated)
+        .ok()
+        .map(|t| (now - t.with_timezone(&Utc)).num_minutes() as f64 / 1440.0);
     Ok(ImageVulns {
         critical: count("CRITICAL", "criticalCount"),
         high: count("HIGH", "highCount"),
@@ -125,10 +131,14 @@ pub fn image_of(r: &Value, now: DateTime<Utc>) -> Result<ImageVulns, String> {
 /// Builds the vulnerability report and its findings.
 pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> VulnReport {
     let scan_job = i.jobs.as_ref().ok().and_then(|j| backup::last_run(j, "vulnerability-scan"));
-    let mut out = VulnReport { source: "none".into(), line: String::new(), images: Vec::new(), scan_job: scan_job.clone() };
-    let mut miss = |what: &str, why: String| unread.push(Unread { area: ReviewArea::Vulnerabilities, what: what.into(), why });
+    let mut out =
+        VulnReport { source: "none".into(), line: String::new(), images: Vec::new(), scan_job: scan_job.clone() };
+    let mut miss =
+        |what: &str, why: String| unread.push(Unread { area: ReviewArea::Vulnerabilities, what: what.into(), why });
     let job_line = match &scan_job {
-        Some((at, ok)) => format!("the last vulnerability-scan Job finished {at} and {}", if *ok { "succeeded" } else { "failed" }),
+        Some((at, ok)) => {
+            format!("the last vulnerability-scan Job finished {at} and {}", if *ok { "succeeded" } else { "failed" })
+        }
         None => "no vulnerability-scan Job on record".into(),
     };
     match &i.scanner {
@@ -137,7 +147,8 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             miss("image vulnerability reports", out.line.clone());
         }
         Scanner::Reports { version, .. } if version != TRIVY_VERSION => {
-            out.line = format!("VulnerabilityReports are served at {version}; this app reads {TRIVY_VERSION}. {job_line}.");
+            out.line =
+                format!("VulnerabilityReports are served at {version}; this app reads {TRIVY_VERSION}. {job_line}.");
             miss("VulnerabilityReports", out.line.clone());
         }
         Scanner::Reports { reports: Err(why), .. } => {
@@ -155,13 +166,20 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             out.images.sort_by(|a, b| (b.critical, b.high, &a.image).cmp(&(a.critical, a.high, &b.image)));
             out.line = format!("{} image report(s) from the Trivy Operator; {job_line}.", out.images.len());
             if list.is_empty() {
-                out.line = format!("The Trivy Operator is installed but has no reports in {}; {job_line}.", i.namespace);
+                out.line =
+                    format!("The Trivy Operator is installed but has no reports in {}; {job_line}.", i.namespace);
                 miss("image vulnerability reports", out.line.clone());
             }
         }
     }
     if let Some((at, false)) = &scan_job {
-        findings.push(Finding { key: "vuln:scan-job-failed".into(), area: ReviewArea::Vulnerabilities, severity: FindingSeverity::Warning, title: "the last vulnerability-scan Job failed".into(), evidence: format!("finished {at}") });
+        findings.push(Finding {
+            key: "vuln:scan-job-failed".into(),
+            area: ReviewArea::Vulnerabilities,
+            severity: FindingSeverity::Warning,
+            title: "the last vulnerability-scan Job failed".into(),
+            evidence: format!("finished {at}"),
+        });
     }
     for img in &out.images {
         let fixable_crit = img.vulns.iter().filter(|v| v.severity == "CRITICAL" && !v.fixed.is_empty()).count();
@@ -171,7 +189,19 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 area: ReviewArea::Vulnerabilities,
                 severity: FindingSeverity::Critical,
                 title: format!("{}: {} critical ({fixable_crit} with a fix)", img.image, img.critical),
-                evidence: img.vulns.iter().filter(|v| v.severity == "CRITICAL").map(|v| if v.fixed.is_empty() { format!("{} in {} {}", v.id, v.package, v.installed) } else { format!("{} in {} {} → {}", v.id, v.package, v.installed, v.fixed) }).collect::<Vec<_>>().join("; "),
+                evidence: img
+                    .vulns
+                    .iter()
+                    .filter(|v| v.severity == "CRITICAL")
+                    .map(|v| {
+                        if v.fixed.is_empty() {
+                            format!("{} in {} {}", v.id, v.package, v.installed)
+                        } else {
+                            format!("{} in {} {} → {}", v.id, v.package, v.installed, v.fixed)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
             });
         } else if img.high > 0 {
             findings.push(Finding {
@@ -179,11 +209,23 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 area: ReviewArea::Vulnerabilities,
                 severity: FindingSeverity::Warning,
                 title: format!("{}: {} high ({} with a fix)", img.image, img.high, img.fixable),
-                evidence: img.vulns.iter().take(10).map(|v| format!("{} in {}", v.id, v.package)).collect::<Vec<_>>().join("; "),
+                evidence: img
+                    .vulns
+                    .iter()
+                    .take(10)
+                    .map(|v| format!("{} in {}", v.id, v.package))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             });
         }
         if img.age_days.is_some_and(|d| d > 7.0) {
-            findings.push(Finding { key: format!("vuln:stale:{}", img.image), area: ReviewArea::Vulnerabilities, severity: FindingSeverity::Info, title: format!("the report on {} is {:.0} days old", img.image, img.age_days.unwrap_or_default()), evidence: format!("updated {}", img.updated) });
+            findings.push(Finding {
+                key: format!("vuln:stale:{}", img.image),
+                area: ReviewArea::Vulnerabilities,
+                severity: FindingSeverity::Info,
+                title: format!("the report on {} is {:.0} days old", img.image, img.age_days.unwrap_or_default()),
+                evidence: format!("updated {}", img.updated),
+            });
         }
     }
     out

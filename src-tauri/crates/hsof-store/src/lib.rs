@@ -11,7 +11,6 @@
 mod audit;
 mod calendar;
 mod dr;
-mod security;
 mod error;
 mod events;
 mod experiments;
@@ -20,6 +19,7 @@ mod incidents;
 mod monitor;
 pub mod private;
 pub mod schema;
+mod security;
 mod team;
 mod team_calendar;
 
@@ -29,13 +29,13 @@ use std::sync::{Mutex, MutexGuard};
 pub use audit::{AuditEntry, AuditVerification, NewAuditEntry, PendingIntent};
 pub use calendar::{JobRecord, NewStepResult, RunRecord, StepRecord, WindowRecord};
 pub use dr::DrillRow;
-pub use security::ReviewRow;
 pub use error::StoreError;
 pub use events::AppEvent;
 pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};
 pub use gpu::{GpuBucket, GpuDeviceRow, GpuSampleRow};
 pub use incidents::{IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord};
 pub use monitor::{Bucket, ThresholdRecord};
+pub use security::ReviewRow;
 pub use team::{run_name, CachedRecord, Mirrored, SharedEntry, TeamOpRecord};
 pub use team_calendar::SharedStep;
 

@@ -1,8 +1,11 @@
 //! Security reviews (`security_reviews`): the record as JSON, who ran and signed it as
-//! columns.
+//! columns; their writes to the team store queued in its outbox (kind `securityreview`)
+//! while sharing is on, like the calendar's.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
 
+use crate::team::{enabled, queue};
 use crate::{Store, StoreError};
 
 /// One review as stored.
@@ -54,13 +57,39 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// The sign-off of a review named `uid` (mirrored from the team store).
-    pub fn sign_off_security_review_uid(&self, uid: &str, by: &str, at: &str) -> Result<(), StoreError> {
-        self.conn().execute(
+    /// The sign-off of a review named `uid` (mirrored from the team store; the first one
+    /// stands). True when it was recorded now.
+    pub fn sign_off_security_review_uid(&self, uid: &str, by: &str, at: &str) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
             "UPDATE security_reviews SET signed_off_by = ?2, signed_off_at = ?3 WHERE uid = ?1 AND signed_off_by IS NULL",
             params![uid, by, at],
         )?;
-        Ok(())
+        Ok(n == 1)
+    }
+
+    /// The review named `uid`.
+    pub fn security_review_by_uid(&self, uid: &str) -> Result<Option<ReviewRow>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, uid, signed_off_by, signed_off_at, record FROM security_reviews WHERE uid = ?1",
+                [uid],
+                row,
+            )
+            .optional()?)
+    }
+
+    /// Queues `op` for the shared review `name` when sharing is on (the calendar's gate);
+    /// true when it was queued.
+    pub fn team_queue_security_review(&self, name: &str, op: &Value) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !enabled(&tx)? {
+            return Ok(false);
+        }
+        queue(&tx, "securityreview", name, op)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// One review.

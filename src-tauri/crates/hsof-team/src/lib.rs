@@ -1,6 +1,7 @@
-//! The team store: HSOF Control Center's shared state — incidents, procedure runs and
-//! maintenance windows — as custom resources in group `ops.hsof.io`, kept by the
-//! cluster the team already runs (etcd behind the API server, with its RBAC and audit).
+//! The team store: HSOF Control Center's shared state — incidents, procedure runs,
+//! maintenance windows and security reviews — as custom resources in group `ops.hsof.io`,
+//! kept by the cluster the team already runs (etcd behind the API server, with its RBAC
+//! and audit).
 //! This crate owns the resource definitions (`manifests/team-store.yaml`, which
 //! `kubectl apply -f` also takes), installs them with server-side apply, and says whether
 //! the store is installed, of a version this app speaks, and readable / writable for the
@@ -9,6 +10,7 @@
 
 pub mod calendar;
 pub mod incident;
+pub mod review;
 pub mod sync;
 
 use hsof_cluster::{Cluster, ClusterError};
@@ -26,9 +28,19 @@ pub const FIELD_MANAGER: &str = "hsof-control-center";
 /// The command that installs the store, for messages.
 pub const INSTALL_HINT: &str = "hsofctl team install";
 
-/// The three kinds: (plural, kind).
-pub const KINDS: [(&str, &str); 3] =
-    [("incidents", "Incident"), ("procedureruns", "ProcedureRun"), ("maintenancewindows", "MaintenanceWindow")];
+/// The four kinds: (plural, kind).
+pub const KINDS: [(&str, &str); 4] = [
+    ("incidents", "Incident"),
+    ("procedureruns", "ProcedureRun"),
+    ("maintenancewindows", "MaintenanceWindow"),
+    ("securityreviews", "SecurityReview"),
+];
+
+/// Kinds added after the store's first release. A store installed before one of them
+/// still serves the others: it counts as installed (and readable, writable) by the other
+/// kinds, its status names the missing kind, and that kind's records wait on each desktop
+/// until `hsofctl team install` adds it.
+pub const ADDED_KINDS: [&str; 1] = ["SecurityReview"];
 
 const MANIFESTS: &str = include_str!("../manifests/team-store.yaml");
 
@@ -178,7 +190,7 @@ pub async fn install(cluster: &Cluster, dry_run: bool) -> Result<Vec<Applied>, T
 /// One kind of the store.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct KindStatus {
-    /// `Incident`, `ProcedureRun`, `MaintenanceWindow`.
+    /// `Incident`, `ProcedureRun`, `MaintenanceWindow`, `SecurityReview`.
     pub kind: String,
     /// The storage version found, when the definition exists.
     pub version: Option<String>,
@@ -215,11 +227,12 @@ pub struct TeamStatus {
     pub identity: Option<String>,
     /// Namespace the team's records live in.
     pub namespace: String,
-    /// Every kind is installed at [`VERSION`] and established.
+    /// Every kind is installed at [`VERSION`] and established ([`ADDED_KINDS`] aside:
+    /// `kinds` says whether they are).
     pub installed: bool,
-    /// Every kind is readable.
+    /// Every kind is readable ([`ADDED_KINDS`] aside).
     pub readable: bool,
-    /// Every kind is writable.
+    /// Every kind is writable ([`ADDED_KINDS`] aside).
     pub writable: bool,
     /// Per kind.
     pub kinds: Vec<KindStatus>,
@@ -266,10 +279,11 @@ pub async fn status(cluster: &Cluster) -> Result<TeamStatus, TeamError> {
         };
         kinds.push(KindStatus { kind: kind.into(), version, established, readable, writable, problem });
     }
-    let installed = kinds.iter().all(|k| k.version.as_deref() == Some(VERSION) && k.established);
-    let readable = kinds.iter().all(|k| k.readable);
-    let writable = kinds.iter().all(|k| k.writable);
-    let summary = if !installed {
+    let first = || kinds.iter().filter(|k| !ADDED_KINDS.contains(&k.kind.as_str()));
+    let installed = first().all(|k| k.version.as_deref() == Some(VERSION) && k.established);
+    let readable = first().all(|k| k.readable);
+    let writable = first().all(|k| k.writable);
+    let mut summary = if !installed {
         let foreign = kinds.iter().find_map(|k| k.version.as_ref().filter(|v| v.as_str() != VERSION));
         match foreign {
             Some(v) => format!("the team store in this cluster is version {v}, not {VERSION}: this app stays local-only until it is upgraded"),
@@ -282,6 +296,9 @@ pub async fn status(cluster: &Cluster) -> Result<TeamStatus, TeamError> {
     } else {
         format!("the team store is installed, readable and writable in {}", cluster.namespace)
     };
+    if installed {
+        summary.push_str(&added_kinds_note(&kinds));
+    }
     Ok(TeamStatus {
         context: cluster.context.clone(),
         identity: whoami(cluster).await?,
@@ -294,15 +311,39 @@ pub async fn status(cluster: &Cluster) -> Result<TeamStatus, TeamError> {
     })
 }
 
+impl TeamStatus {
+    /// Whether the store serves `kind` (`SecurityReview`) at [`VERSION`], established.
+    pub fn serves(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k.kind == kind && k.version.as_deref() == Some(VERSION) && k.established)
+    }
+}
+
+/// What the summary of a store usable for its first kinds adds about the [`ADDED_KINDS`]
+/// that are not: one clause each, naming the install when the kind is missing.
+fn added_kinds_note(kinds: &[KindStatus]) -> String {
+    let mut out = String::new();
+    for (plural, kind) in KINDS.into_iter().filter(|(_, k)| ADDED_KINDS.contains(k)) {
+        let Some(k) = kinds.iter().find(|s| s.kind == kind) else { continue };
+        if k.version.is_none() {
+            out.push_str(&format!(
+                "; it has no {plural} (installed by an older app): those stay on this desktop until `{INSTALL_HINT}`"
+            ));
+        } else if let Some(p) = &k.problem {
+            out.push_str(&format!("; {plural}: {p}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_manifests_define_the_three_kinds_at_this_version_with_status_and_columns() {
+    fn the_manifests_define_every_kind_at_this_version_with_status_and_columns() {
         let docs = manifests().expect("parse");
         let crds: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "CustomResourceDefinition").collect();
-        assert_eq!(crds.len(), 3);
+        assert_eq!(crds.len(), KINDS.len());
         for (plural, kind) in KINDS {
             let c = crds.iter().find(|c| c["spec"]["names"]["plural"] == plural).expect(plural);
             assert_eq!(c["metadata"]["name"], format!("{plural}.{GROUP}"));
@@ -314,5 +355,72 @@ mod tests {
             assert_eq!(v["schema"]["openAPIV3Schema"]["type"], "object");
         }
         assert!(docs.iter().all(|d| api_resource(d).is_some()), "every document is something install knows");
+    }
+
+    #[test]
+    fn the_roles_and_the_sync_know_every_kind() {
+        let docs = manifests().expect("parse");
+        let role = |name: &str| -> Vec<String> {
+            let r = docs.iter().find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == name).expect(name);
+            let rule = r["rules"].as_array().and_then(|a| a.iter().find(|x| x["apiGroups"][0] == GROUP)).expect("rule");
+            rule["resources"]
+                .as_array()
+                .expect("resources")
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        };
+        let (member, viewer) = (role("hsof-team-member"), role("hsof-team-viewer"));
+        for (plural, kind) in KINDS {
+            assert!(member.contains(&plural.to_string()) && member.contains(&format!("{plural}/status")), "{member:?}");
+            assert!(viewer.contains(&plural.to_string()), "{viewer:?}");
+            let k = sync::Kind::ALL.into_iter().find(|k| k.resource().kind == kind).expect(kind);
+            assert_eq!(k.resource().plural, plural);
+            assert_eq!(sync::Kind::from_outbox(k.outbox()), Some(k));
+            assert_eq!(k.added(), ADDED_KINDS.contains(&kind));
+        }
+        assert_eq!(sync::Kind::ALL.len(), KINDS.len());
+    }
+
+    fn kind(kind: &str, version: Option<&str>, problem: Option<&str>) -> KindStatus {
+        KindStatus {
+            kind: kind.into(),
+            version: version.map(String::from),
+            established: version.is_some(),
+            readable: true,
+            writable: problem.is_none(),
+            problem: problem.map(String::from),
+        }
+    }
+
+    #[test]
+    fn a_store_installed_before_a_kind_was_added_names_it_and_nothing_else() {
+        let mut kinds: Vec<KindStatus> =
+            KINDS.iter().filter(|(_, k)| !ADDED_KINDS.contains(k)).map(|(_, k)| kind(k, Some(VERSION), None)).collect();
+        kinds.push(kind("SecurityReview", None, Some("securityreviews.ops.hsof.io is not installed")));
+        let note = added_kinds_note(&kinds);
+        assert!(note.contains("no securityreviews") && note.contains(INSTALL_HINT), "{note}");
+        let status = |kinds: Vec<KindStatus>| TeamStatus {
+            context: "c".into(),
+            identity: None,
+            namespace: "hsof".into(),
+            installed: true,
+            readable: true,
+            writable: true,
+            kinds,
+            summary: String::new(),
+        };
+        assert!(!status(kinds.clone()).serves("SecurityReview") && status(kinds.clone()).serves("Incident"));
+        kinds.pop();
+        kinds.push(kind(
+            "SecurityReview",
+            Some(VERSION),
+            Some("this identity may not create and update securityreviews"),
+        ));
+        assert!(added_kinds_note(&kinds).contains("securityreviews: this identity may not"));
+        kinds.pop();
+        kinds.push(kind("SecurityReview", Some(VERSION), None));
+        assert_eq!(added_kinds_note(&kinds), "");
+        assert!(status(kinds).serves("SecurityReview"));
     }
 }

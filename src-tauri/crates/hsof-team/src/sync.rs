@@ -10,7 +10,7 @@ use kube::runtime::watcher;
 use serde_json::Value;
 
 use crate::incident::{self, Actor, Claimed};
-use crate::{calendar, TeamError, GROUP, VERSION};
+use crate::{calendar, review, TeamError, ADDED_KINDS, GROUP, VERSION};
 
 /// The kinds of the team store, as the outbox and the API server name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,11 +21,13 @@ pub enum Kind {
     ProcedureRun,
     /// `MaintenanceWindow`.
     MaintenanceWindow,
+    /// `SecurityReview`.
+    SecurityReview,
 }
 
 impl Kind {
-    /// All three.
-    pub const ALL: [Kind; 3] = [Kind::Incident, Kind::ProcedureRun, Kind::MaintenanceWindow];
+    /// All four.
+    pub const ALL: [Kind; 4] = [Kind::Incident, Kind::ProcedureRun, Kind::MaintenanceWindow, Kind::SecurityReview];
 
     /// The outbox's name for it.
     pub fn outbox(self) -> &'static str {
@@ -33,7 +35,14 @@ impl Kind {
             Kind::Incident => "incident",
             Kind::ProcedureRun => "procedurerun",
             Kind::MaintenanceWindow => "maintenancewindow",
+            Kind::SecurityReview => "securityreview",
         }
+    }
+
+    /// Added to the store after its first release ([`ADDED_KINDS`]): a store installed
+    /// before it may not serve it, and is still the store for the others.
+    pub fn added(self) -> bool {
+        ADDED_KINDS.contains(&self.resource().kind.as_str())
     }
 
     /// From the outbox's name.
@@ -47,6 +56,7 @@ impl Kind {
             Kind::Incident => ("incidents", "Incident"),
             Kind::ProcedureRun => ("procedureruns", "ProcedureRun"),
             Kind::MaintenanceWindow => ("maintenancewindows", "MaintenanceWindow"),
+            Kind::SecurityReview => ("securityreviews", "SecurityReview"),
         };
         kube::discovery::ApiResource {
             group: GROUP.into(),
@@ -66,6 +76,17 @@ impl Kind {
                 .map(|d| incident::new_object(name, namespace, &d["incident"], actor)),
             Kind::ProcedureRun => ops.first().map(|o| calendar::new_run(name, namespace, o)),
             Kind::MaintenanceWindow => ops.first().map(|o| calendar::new_window(name, namespace, o, actor)),
+            Kind::SecurityReview => {
+                ops.iter().find(|o| o["record"].is_object()).map(|o| review::new_object(name, namespace, o, actor))
+            }
+        }
+    }
+
+    /// Why the new record `new` cannot be created, when it cannot.
+    fn refuse_create(self, new: &Value) -> Option<String> {
+        match self {
+            Kind::SecurityReview => review::check_record(&new["spec"]).err(),
+            _ => None,
         }
     }
 
@@ -74,6 +95,7 @@ impl Kind {
             Kind::Incident => incident::apply(obj, op, actor),
             Kind::ProcedureRun => calendar::apply_run(obj, op, actor).map(|()| None),
             Kind::MaintenanceWindow => calendar::apply_window(obj, op, actor).map(|()| None),
+            Kind::SecurityReview => review::apply(obj, op, actor).map(|()| None),
         }
     }
 }
@@ -211,6 +233,9 @@ pub async fn push(
                         "{plural}/{name} is no longer in the team store (deleted there); its writes stay on this desktop"
                     )));
                 };
+                if let Some(why) = kind.refuse_create(&new) {
+                    return Err(TeamError::Refused(why));
+                }
                 match api.create(&PostParams::default(), &object(&new)?).await {
                     Ok(o) => value(o),
                     Err(kube::Error::Api(e)) if e.code == 409 => continue,
@@ -297,6 +322,18 @@ pub async fn server_time(client: &kube::Client) -> Result<chrono::DateTime<chron
         .map_err(|e| TeamError::Refused(format!("the API server's Date {date:?} is not a time: {e}")))
 }
 
+/// Whether the API server serves `kind` in this version (a store installed before the kind
+/// was added does not): a list of one record answered 404 says no. A refusal (403) is not
+/// an answer to this; it says yes and leaves the refusal to the write.
+pub async fn served(client: &kube::Client, namespace: &str, kind: Kind) -> Result<bool, TeamError> {
+    match api(client, namespace, kind).list(&ListParams::default().limit(1)).await {
+        Ok(_) => Ok(true),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(false),
+        Err(kube::Error::Api(e)) if e.code == 403 => Ok(true),
+        Err(e) => Err(ClusterError::from_kube(e, &format!("list {}", kind.resource().plural)).into()),
+    }
+}
+
 /// Every shared record of `kind` in the namespace.
 pub async fn list(client: &kube::Client, namespace: &str, kind: Kind) -> Result<Vec<Value>, TeamError> {
     let list = api(client, namespace, kind)
@@ -324,4 +361,45 @@ pub fn watch(client: &kube::Client, namespace: &str, kind: Kind) -> impl Stream<
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record() -> Value {
+        json!({"uid": "prod-eu-20261209t100000-1a2b", "cluster": "prod-eu", "by": "ali",
+            "report": {"namespace": "hsof", "findings": []}, "took_ms": 3.0})
+    }
+
+    #[test]
+    fn a_security_review_is_created_from_any_write_and_signed_off_once() {
+        let alice = Actor { user: "alice".into() };
+        let k = Kind::from_outbox("securityreview").expect("known");
+        assert!(k.added() && !Kind::ProcedureRun.added());
+        let sign =
+            |by: &str, at: &str| json!({"op": "sign_off", "record": record(), "signed_off": {"by": by, "at": at}});
+        // Kept before sharing was on: the sign-off alone creates the shared review.
+        let ops = [sign("ali", "2026-12-09T11:00:00Z")];
+        let mut obj = k.create_from("prod-eu-20261209t100000-1a2b", "hsof", &ops, &alice).expect("created");
+        assert_eq!((obj["kind"].as_str(), obj["spec"]["by"].as_str()), (Some("SecurityReview"), Some("ali")));
+        assert_eq!(k.refuse_create(&obj), None);
+        for op in [
+            json!({"op": "record", "record": record()}),
+            sign("ali", "2026-12-09T11:00:00Z"),
+            sign("bo", "2026-12-09T12:00:00Z"),
+        ] {
+            assert_eq!(k.apply(&mut obj, &op, &alice), Ok(None));
+        }
+        assert_eq!(obj["status"]["signedOffAt"], "2026-12-09T11:00:00Z", "the first sign-off stands");
+        assert!(
+            k.create_from("x", "hsof", &[json!({"op": "sign_off"})], &alice).is_none(),
+            "no record, nothing to create"
+        );
+        let mut big = record();
+        big["report"]["blob"] = json!("x".repeat(review::MAX_RECORD_BYTES));
+        let big = k.create_from("x", "hsof", &[json!({"op": "record", "record": big})], &alice).expect("object");
+        assert!(k.refuse_create(&big).is_some_and(|why| why.contains("stays on this desktop")));
+    }
 }

@@ -9,12 +9,12 @@ mod connect;
 mod dataset;
 mod demo;
 mod dr;
-mod review;
 mod fleet;
 mod gpu;
 mod incident;
 mod monitoring;
 mod output;
+mod review;
 mod select;
 mod team;
 

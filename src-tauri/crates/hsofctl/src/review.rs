@@ -5,7 +5,7 @@ use chrono::Utc;
 use clap::Subcommand;
 use hsof_core::security::ReviewRecord;
 use hsof_core::{os_user, AppContext, Error};
-use hsof_review::{ReviewArea, FindingSeverity};
+use hsof_review::{FindingSeverity, ReviewArea};
 
 use crate::output::Out;
 
@@ -47,7 +47,10 @@ fn verdict_word(v: &str) -> &str {
 
 fn print_record(r: &ReviewRecord) {
     let rep = &r.report;
-    println!("Security review #{}  cluster {}  namespace {}  {} by {}  ({:.0} ms)", r.id, r.cluster, rep.namespace, rep.at, r.by, r.took_ms);
+    println!(
+        "Security review #{}  cluster {}  namespace {}  {} by {}  ({:.0} ms)",
+        r.id, r.cluster, rep.namespace, rep.at, r.by, r.took_ms
+    );
     match (&r.signed_off_by, &r.signed_off_at) {
         (Some(by), Some(at)) => println!("  signed off by {by} at {at}"),
         _ => println!("  not signed off (hsofctl review sign-off {})", r.id),
@@ -84,7 +87,11 @@ fn print_record(r: &ReviewRecord) {
     if let Some(c) = &rep.access.cross_check {
         match &c.skipped {
             Some(why) => println!("\ncross-check with the API server: not done ({why})"),
-            None => println!("\ncross-check with the API server: {} asked, {} disagreement(s)", c.asked, c.disagreements.len()),
+            None => println!(
+                "\ncross-check with the API server: {} asked, {} disagreement(s)",
+                c.asked,
+                c.disagreements.len()
+            ),
         }
     }
     println!("\nvulnerabilities: {}", rep.vulnerabilities.line);

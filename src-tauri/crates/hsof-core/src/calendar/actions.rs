@@ -115,7 +115,10 @@ impl AppContext {
             None => self.security_review(actor, None, audit, now).await?,
         };
         let (verdict, evidence) = rec.step_verdict(part);
-        Ok((verdict, format!("security review #{} of {} ({}) by {}\n{evidence}", rec.id, rec.cluster, rec.report.at, rec.by)))
+        Ok((
+            verdict,
+            format!("security review #{} of {} ({}) by {}\n{evidence}", rec.id, rec.cluster, rec.report.at, rec.by),
+        ))
     }
 
     /// Records an automated step's result on occurrence `key` (a DR drill records each

@@ -74,13 +74,21 @@ impl AuditCompleteness {
             format!("audit chain BROKEN: {}", self.reason.clone().unwrap_or_default())
         }];
         if let Some(a) = &self.anchor {
-            out.push(format!("head row {} ({}…) kept with this review; {}", a.id, &a.hash[..a.hash.len().min(12)], self.anchor_home));
+            out.push(format!(
+                "head row {} ({}…) kept with this review; {}",
+                a.id,
+                &a.hash[..a.hash.len().min(12)],
+                self.anchor_home
+            ));
         }
         out.push(format!("{} earlier anchor(s) checked", self.earlier_anchors));
         out.extend(self.anchor_mismatches.iter().map(|m| format!("MISMATCH: {m}")));
         match &self.changes_unseen {
             Some(why) => out.push(format!("[not read] the app's writes since {}: {why}", self.period_from)),
-            None => out.push(format!("{} of {} write(s) by the app since {} matched to an audit row", self.matched, self.app_changes, self.period_from)),
+            None => out.push(format!(
+                "{} of {} write(s) by the app since {} matched to an audit row",
+                self.matched, self.app_changes, self.period_from
+            )),
         }
         out.extend(self.unmatched.iter().map(|u| format!("NO AUDIT ROW: {u}")));
         out.join("\n")
@@ -132,7 +140,13 @@ impl AppContext {
             out.anchor = Some(AnchorMark { trail: trail.clone(), id, hash });
         }
         out.anchor_home = match hsof_team::status(cluster).await {
-            Ok(s) if s.installed => "shared through the team store with the review".into(),
+            Ok(s) if s.installed && s.serves("SecurityReview") => {
+                "shared through the team store with the review".into()
+            }
+            Ok(s) if s.installed => format!(
+                "only on this desktop: the team store has no securityreviews (`{}` adds them)",
+                hsof_team::INSTALL_HINT
+            ),
             _ => "only on this desktop: the team store is not installed".into(),
         };
         // Earlier anchors of this trail, from every review kept (mirrored ones included).
@@ -142,8 +156,12 @@ impl AppContext {
             out.earlier_anchors += 1;
             match store.audit_hash(a.id) {
                 Ok(Some(h)) if h == a.hash => {}
-                Ok(Some(_)) => out.anchor_mismatches.push(format!("row {} is not the row review {} recorded: the trail was rewritten", a.id, rec.uid)),
-                Ok(None) => out.anchor_mismatches.push(format!("row {} that review {} recorded is gone: the trail was cut", a.id, rec.uid)),
+                Ok(Some(_)) => out
+                    .anchor_mismatches
+                    .push(format!("row {} is not the row review {} recorded: the trail was rewritten", a.id, rec.uid)),
+                Ok(None) => out
+                    .anchor_mismatches
+                    .push(format!("row {} that review {} recorded is gone: the trail was cut", a.id, rec.uid)),
                 Err(e) => out.anchor_mismatches.push(format!("row {} could not be read: {e}", a.id)),
             }
         }
@@ -157,13 +175,17 @@ impl AppContext {
                     out.app_changes += 1;
                     let name = object.split_once('/').map_or(object.as_str(), |(_, n)| n);
                     let matched = rows.iter().any(|r| {
-                        let close = DateTime::parse_from_rfc3339(&r.ts).is_ok_and(|t| (t.with_timezone(&Utc) - at).num_seconds().abs() <= 300);
+                        let close = DateTime::parse_from_rfc3339(&r.ts)
+                            .is_ok_and(|t| (t.with_timezone(&Utc) - at).num_seconds().abs() <= 300);
                         close && r.target.contains(name) && !r.result.starts_with("error")
                     });
                     if matched {
                         out.matched += 1;
                     } else {
-                        out.unmatched.push(format!("{object} written by the app at {} (another desktop's change is in its own trail)", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+                        out.unmatched.push(format!(
+                            "{object} written by the app at {} (another desktop's change is in its own trail)",
+                            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        ));
                     }
                 }
             }

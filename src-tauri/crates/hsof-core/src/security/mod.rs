@@ -66,7 +66,8 @@ impl ReviewRecord {
                 _ if !self.report.unread.is_empty() => "unknown",
                 _ => "pass",
             };
-            let mut lines = vec![format!("{} finding(s), {} not read", self.report.findings.len(), self.report.unread.len())];
+            let mut lines =
+                vec![format!("{} finding(s), {} not read", self.report.findings.len(), self.report.unread.len())];
             match &self.diff {
                 Some(d) if d.is_empty() => lines.push(format!("nothing changed since the review of {}", d.since)),
                 Some(d) => {
@@ -109,14 +110,21 @@ impl AppContext {
 
     /// One review.
     pub fn security_review_get(&self, id: i64) -> Result<ReviewRecord, Error> {
-        let row = self.store()?.security_review(id)?.ok_or_else(|| Error::NotFound(format!("no security review #{id}")))?;
+        let row =
+            self.store()?.security_review(id)?.ok_or_else(|| Error::NotFound(format!("no security review #{id}")))?;
         from_row(row)
     }
 
     /// Runs a review of this view's cluster: reads, judges, cross-checks a sample with the
     /// API server, adds the audit completeness when `audit`, diffs with review `since` (the
     /// last review of the cluster when `None`), and keeps it.
-    pub async fn security_review(&self, actor: &str, since: Option<i64>, audit: bool, now: DateTime<Utc>) -> Result<ReviewRecord, Error> {
+    pub async fn security_review(
+        &self,
+        actor: &str,
+        since: Option<i64>,
+        audit: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewRecord, Error> {
         let started = Instant::now();
         let cfg = self.config().config;
         let cluster = self.cluster().await?;
@@ -134,11 +142,17 @@ impl AppContext {
                 key: "rbac:cross-check".into(),
                 area: hsof_review::ReviewArea::Rbac,
                 severity: hsof_review::FindingSeverity::Warning,
-                title: format!("the API server answers {} of {} question(s) otherwise than this review", check.disagreements.len(), check.asked),
+                title: format!(
+                    "the API server answers {} of {} question(s) otherwise than this review",
+                    check.disagreements.len(),
+                    check.asked
+                ),
                 evidence: check
                     .disagreements
                     .iter()
-                    .map(|d| format!("{} {}: review {}, API server {}", d.subject, d.request, d.evaluator, d.api_server))
+                    .map(|d| {
+                        format!("{} {}: review {}, API server {}", d.subject, d.request, d.evaluator, d.api_server)
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
             });
@@ -165,7 +179,14 @@ impl AppContext {
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
         let json = serde_json::to_string(&rec).map_err(|e| Error::InvalidInput(format!("security review: {e}")))?;
-        rec.id = self.store()?.insert_security_review(&rec.uid, &rfc3339(now), &cluster_name, &rec.report.namespace, actor, &json)?;
+        rec.id = self.store()?.insert_security_review(
+            &rec.uid,
+            &rfc3339(now),
+            &cluster_name,
+            &rec.report.namespace,
+            actor,
+            &json,
+        )?;
         self.share_review(&rec);
         Ok(rec)
     }
@@ -174,7 +195,10 @@ impl AppContext {
     pub fn security_review_sign_off(&self, id: i64, actor: &str, now: DateTime<Utc>) -> Result<ReviewRecord, Error> {
         let rec = self.security_review_get(id)?;
         if let Some(by) = &rec.signed_off_by {
-            return Err(Error::InvalidInput(format!("security review #{id} was signed off by {by} at {}", rec.signed_off_at.clone().unwrap_or_default())));
+            return Err(Error::InvalidInput(format!(
+                "security review #{id} was signed off by {by} at {}",
+                rec.signed_off_at.clone().unwrap_or_default()
+            )));
         }
         self.store()?.sign_off_security_review(id, actor, &rfc3339(now))?;
         let rec = self.security_review_get(id)?;
@@ -192,7 +216,9 @@ impl AppContext {
         match cluster.can_i("create", "authorization.k8s.io", "subjectaccessreviews", "").await {
             Ok((true, _)) => {}
             Ok((false, _)) => return skipped("this identity may not create subjectaccessreviews".into()),
-            Err(e) => return skipped(format!("could not ask whether this identity may create subjectaccessreviews: {e}")),
+            Err(e) => {
+                return skipped(format!("could not ask whether this identity may create subjectaccessreviews: {e}"))
+            }
         }
         let mut out = CrossCheck { asked: 0, disagreements: Vec::new(), skipped: None };
         for (subject, request, evaluator) in report.access.sample(n as usize) {
@@ -200,10 +226,17 @@ impl AppContext {
                 Ok(api) => {
                     out.asked += 1;
                     if api != evaluator {
-                        out.disagreements.push(Disagreement { subject: subject.label(), request: request.text(), evaluator, api_server: api });
+                        out.disagreements.push(Disagreement {
+                            subject: subject.label(),
+                            request: request.text(),
+                            evaluator,
+                            api_server: api,
+                        });
                     }
                 }
-                Err(e) => return CrossCheck { skipped: Some(format!("stopped after {} answer(s): {e}", out.asked)), ..out },
+                Err(e) => {
+                    return CrossCheck { skipped: Some(format!("stopped after {} answer(s): {e}", out.asked)), ..out }
+                }
             }
         }
         out

@@ -1,5 +1,7 @@
 //! The team store (hsof-team) from the app's side: installing it through the configured
-//! cluster connection (read-only mode honoured, the install audited) and its status.
+//! cluster connection (read-only mode honoured, the install audited) and its status; the
+//! sync of the outbox (`sync.rs`), the mirror of what the cluster holds (`mirror.rs`) and
+//! the upload offer of records kept only here (`upload.rs`).
 
 use chrono::{DateTime, Utc};
 use hsof_store::NewAuditEntry;
@@ -7,9 +9,12 @@ use hsof_team::{Applied, TeamError, TeamStatus};
 
 use crate::{AppContext, Error};
 
+mod mirror;
 mod sync;
+mod upload;
 
-pub use sync::{TeamChange, TeamOverview, TeamState, TeamSync, UploadOffer};
+pub use sync::{TeamChange, TeamOverview, TeamState, TeamSync};
+pub use upload::UploadOffer;
 
 impl From<TeamError> for Error {
     fn from(e: TeamError) -> Self {

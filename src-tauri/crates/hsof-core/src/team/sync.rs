@@ -4,11 +4,14 @@
 //! transaction as the local write (hsof-store), are sent in the order they were made when
 //! the cluster answers (hsof-team applies each to the record as it is then, re-reading on
 //! 409), and what comes back (by the sync's list or the watch) is mirrored into the local
-//! rows. A teammate's new declaration comes back as a [`TeamChange`] with a notice.
+//! rows (`mirror.rs`). A teammate's new declaration comes back as a [`TeamChange`] with a
+//! notice. Procedure runs, maintenance windows and security reviews go the same way; the
+//! records of a kind added after the store's first release that this store does not serve
+//! wait, named, while the other kinds go on.
 
 use chrono::{DateTime, Duration, Utc};
-use hsof_store::{CachedRecord, Mirrored, TeamOpRecord};
-use hsof_team::incident::{self as shared, Actor};
+use hsof_store::TeamOpRecord;
+use hsof_team::incident::Actor;
 use hsof_team::sync::Kind;
 use hsof_team::TeamError;
 use serde::Serialize;
@@ -76,17 +79,14 @@ pub struct TeamOverview {
 /// A shared record that changed here, from the watch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamChange {
-    /// `incident`, `procedurerun`, `maintenancewindow`.
+    /// `incident`, `procedurerun`, `maintenancewindow`, `securityreview`.
     pub kind: &'static str,
-    /// Its local id (a run's row id).
+    /// Its local id (a run's row id, a review's id).
     pub id: i64,
     /// A teammate declared it (a notification is due).
     pub notice: Option<ReminderNotice>,
 }
 
-/// A teammate's declaration is announced when it is this recent and unresolved (not the
-/// whole history on a desktop's first sync).
-const ANNOUNCE_WITHIN_MINUTES: i64 = 60;
 /// How often the API server's clock is read again.
 const SKEW_EVERY_MINUTES: i64 = 10;
 /// Clock differences below this are the Date header's rounding, not skew.
@@ -94,8 +94,13 @@ const SKEW_MIN_SECS: i64 = 2;
 /// A reminder claimed this late (its app was offline) is recorded, not shown.
 const REMINDER_STALE_MINUTES: i64 = 15;
 
-fn op_value(o: &TeamOpRecord) -> Value {
+pub(super) fn op_value(o: &TeamOpRecord) -> Value {
     serde_json::from_str(&o.op).unwrap_or(Value::Null)
+}
+
+/// Why the writes of a kind this store does not serve wait.
+fn not_served(kind: Kind) -> String {
+    format!("the team store has no {}: run {}", kind.resource().plural, hsof_team::INSTALL_HINT)
 }
 
 impl AppContext {
@@ -165,7 +170,7 @@ impl AppContext {
     }
 
     /// Sends this desktop's waiting writes in the order they were made, then reads every
-    /// shared incident into the local cache. Without the cluster, nothing is lost: the
+    /// shared record into the local cache. Without the cluster, nothing is lost: the
     /// writes wait and the error says why.
     pub async fn team_sync(&self, now: DateTime<Utc>) -> Result<TeamSync, Error> {
         if let Some(home) = self.team_elsewhere() {
@@ -206,6 +211,8 @@ impl AppContext {
             }
         }
         let mut forbidden: Vec<Kind> = Vec::new();
+        // Kinds added after the store's first release, as this store serves them (asked once).
+        let mut served: Vec<(Kind, bool)> = Vec::new();
         for (kind_name, name) in records {
             let Some(kind) = Kind::from_outbox(kind_name) else { continue };
             if forbidden.contains(&kind) {
@@ -215,6 +222,24 @@ impl AppContext {
             if read_only {
                 out.errors.push(format!("{name}: the app is read-only (cluster.read_only); its writes wait"));
                 continue;
+            }
+            // A store installed before the kind was added: its records wait, named, and the
+            // other kinds go on (asked before the permission, which would be refused too).
+            if kind.added() {
+                let here = match served.iter().find(|(k, _)| *k == kind) {
+                    Some((_, s)) => *s,
+                    None => {
+                        let s = hsof_team::sync::served(&client, &ns, kind).await?;
+                        served.push((kind, s));
+                        s
+                    }
+                };
+                if !here {
+                    let why = not_served(kind);
+                    store.team_outbox_failed(kind_name, name, &why)?;
+                    out.errors.push(format!("{name}: {why}"));
+                    continue;
+                }
             }
             // Permission first (SelfSubjectAccessReview, through the context's cache): a
             // kind this identity may not write stays local, named, without a refused request.
@@ -293,178 +318,28 @@ impl AppContext {
             }
         }
         for kind in Kind::ALL {
-            for obj in hsof_team::sync::list(&client, &ns, kind).await? {
+            if served.contains(&(kind, false)) {
+                continue;
+            }
+            let objects = match hsof_team::sync::list(&client, &ns, kind).await {
+                Ok(o) => o,
+                // Not served (an older store) or not readable by this identity: the other
+                // kinds are read all the same.
+                Err(TeamError::Cluster(
+                    e @ (hsof_cluster::ClusterError::NotFound(_) | hsof_cluster::ClusterError::Forbidden(_)),
+                )) if kind.added() => {
+                    tracing::debug!(error = %e, "a kind of the team store is not read");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            for obj in objects {
                 self.team_mirror(&cluster, kind, &obj, &actor, now, &mut out).await?;
             }
         }
         out.pending = pending_count(store);
         out.invalid = self.team_invalid()?;
         Ok(out)
-    }
-
-    /// Writes a shared record read from the cluster into the local cache (with this
-    /// desktop's unsent writes to it applied on top). A record this app cannot read is
-    /// kept aside as invalid, never mirrored and never written over.
-    async fn team_mirror(
-        &self,
-        cluster: &hsof_cluster::Cluster,
-        kind: Kind,
-        obj: &Value,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        out: &mut TeamSync,
-    ) -> Result<(), Error> {
-        out.read += 1;
-        let change = match kind {
-            Kind::Incident => {
-                let older = hsof_team::sync::paged_entries(cluster.client(), &cluster.namespace, obj).await;
-                self.team_mirror_one(obj, &older, actor, now)?
-            }
-            Kind::ProcedureRun | Kind::MaintenanceWindow => self.team_mirror_calendar(kind, obj, actor, now)?,
-        };
-        if let Some(change) = change {
-            out.changed += 1;
-            out.notices.extend(change.notice);
-        }
-        Ok(())
-    }
-
-    /// Mirrors one record; `Some` when something here changed.
-    pub(crate) fn team_mirror_one(
-        &self,
-        obj: &Value,
-        older: &[Value],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Option<TeamChange>, Error> {
-        let store = self.store()?;
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-        let rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or_default();
-        let checked = shared::to_local(obj).and_then(|_| {
-            // Every entry must be of a kind this app knows, or its page could not show it.
-            let tl = obj["status"]["timeline"].as_array().cloned().unwrap_or_default();
-            for (n, e) in tl.iter().enumerate() {
-                let k = e["kind"].as_str().unwrap_or_default();
-                k.parse::<hsof_ops::incidents::TimelineKind>()
-                    .map_err(|_| format!("status.timeline[{n}].kind: {k:?} is not a kind of entry this app knows"))?;
-            }
-            Ok(())
-        });
-        let cached = CachedRecord {
-            resource_version: rv.to_string(),
-            object: obj.to_string(),
-            read_at: crate::time::ts(now),
-            invalid: checked.clone().err(),
-        };
-        store.team_cache_put("incident", name, &cached)?;
-        if let Err(why) = checked {
-            tracing::warn!(incident = name, %why, "a shared incident cannot be read; it is shown as invalid");
-            return Ok(None);
-        }
-        for _ in 0..3 {
-            let pending: Vec<TeamOpRecord> =
-                store.team_outbox()?.into_iter().filter(|o| o.kind == "incident" && o.name == name).collect();
-            let through = pending.last().map_or(0, |o| o.seq);
-            let mut folded = obj.clone();
-            for o in &pending {
-                // A write the record refuses stays queued (and named by the sync); the view
-                // shows the rest.
-                let _ = shared::apply(&mut folded, &op_value(o), actor);
-            }
-            // Entries moved to the record's timeline pages go in front.
-            if !older.is_empty() {
-                let mut all = older.to_vec();
-                all.extend(folded["status"]["timeline"].as_array().cloned().unwrap_or_default());
-                folded["status"]["timeline"] = Value::Array(all);
-            }
-            let (rec, entries) = shared::to_local(&folded).map_err(Error::InvalidInput)?;
-            match store.team_mirror_incident(name, through, &rec, &entries)? {
-                Mirrored::Stale => continue,
-                Mirrored::Written { id, created, changed } => {
-                    if !changed {
-                        return Ok(None);
-                    }
-                    let recent = DateTime::parse_from_rfc3339(&rec.declared_at)
-                        .is_ok_and(|t| now - t.with_timezone(&Utc) < Duration::minutes(ANNOUNCE_WITHIN_MINUTES));
-                    let notice = (created && recent && rec.resolved_at.is_none()).then(|| ReminderNotice {
-                        incident_id: id,
-                        title: format!("{} declared by {}", rec.severity, rec.declared_by),
-                        body: rec.title.clone(),
-                    });
-                    return Ok(Some(TeamChange { kind: "incident", id, notice }));
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    /// Shared records of every kind this app cannot read: name and why.
-    fn team_invalid(&self) -> Result<Vec<(String, String)>, Error> {
-        let store = self.store()?;
-        let mut out = Vec::new();
-        for kind in Kind::ALL {
-            out.extend(store.team_cache_invalid(kind.outbox())?);
-        }
-        Ok(out)
-    }
-
-    /// Mirrors a procedure run or a maintenance window; `Some` when something here changed.
-    fn team_mirror_calendar(
-        &self,
-        kind: Kind,
-        obj: &Value,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Option<TeamChange>, Error> {
-        use hsof_team::calendar;
-        let store = self.store()?;
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-        let check = |o: &Value| match kind {
-            Kind::ProcedureRun => calendar::run_to_local(o).map(|_| ()),
-            _ => calendar::window_to_local(o).map(|_| ()),
-        };
-        let checked = check(obj);
-        let cached = CachedRecord {
-            resource_version: obj["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string(),
-            object: obj.to_string(),
-            read_at: crate::time::ts(now),
-            invalid: checked.clone().err(),
-        };
-        store.team_cache_put(kind.outbox(), name, &cached)?;
-        if let Err(why) = checked {
-            tracing::warn!(record = name, %why, "a shared calendar record cannot be read; it is shown as invalid");
-            return Ok(None);
-        }
-        for _ in 0..3 {
-            let pending: Vec<TeamOpRecord> =
-                store.team_outbox()?.into_iter().filter(|o| o.kind == kind.outbox() && o.name == name).collect();
-            let through = pending.last().map_or(0, |o| o.seq);
-            let mut folded = obj.clone();
-            for o in &pending {
-                let op = op_value(o);
-                let _ = match kind {
-                    Kind::ProcedureRun => calendar::apply_run(&mut folded, &op, actor),
-                    _ => calendar::apply_window(&mut folded, &op, actor),
-                };
-            }
-            let written = match kind {
-                Kind::ProcedureRun => {
-                    let (run, steps) = calendar::run_to_local(&folded).map_err(Error::InvalidInput)?;
-                    store.team_mirror_run(name, through, &run, &steps)?
-                }
-                _ => {
-                    let w = calendar::window_to_local(&folded).map_err(Error::InvalidInput)?;
-                    store.team_mirror_window(name, through, &w)?
-                }
-            };
-            match written {
-                Mirrored::Stale => continue,
-                Mirrored::Written { id, changed, .. } => {
-                    return Ok(changed.then_some(TeamChange { kind: kind.outbox(), id, notice: None }));
-                }
-            }
-        }
-        Ok(None)
     }
 
     /// Follows the shared records as they change (kube-runtime's watcher), mirroring
@@ -480,7 +355,19 @@ impl AppContext {
         }
         let cluster = self.cluster().await?;
         let actor = self.team_actor(&cluster).await;
-        let streams = Kind::ALL.map(|kind| {
+        let mut kinds = Vec::new();
+        for kind in Kind::ALL {
+            // A kind an older store does not serve is not watched (the sync reads it once
+            // it is installed); a failure to ask leaves it to the watcher's retries.
+            if kind.added()
+                && matches!(hsof_team::sync::served(cluster.client(), &cluster.namespace, kind).await, Ok(false))
+            {
+                tracing::info!(kind = kind.outbox(), "the team store does not serve this kind; not watched");
+                continue;
+            }
+            kinds.push(kind);
+        }
+        let streams = kinds.into_iter().map(|kind| {
             hsof_team::sync::watch(cluster.client(), &cluster.namespace, kind).map(move |obj| (kind, obj)).boxed()
         });
         let mut stream = futures_util::stream::select_all(streams);
@@ -490,7 +377,10 @@ impl AppContext {
                     let older = hsof_team::sync::paged_entries(cluster.client(), &cluster.namespace, &obj).await;
                     self.team_mirror_one(&obj, &older, &actor, Utc::now())
                 }
-                _ => self.team_mirror_calendar(kind, &obj, &actor, Utc::now()),
+                Kind::SecurityReview => self.team_mirror_review(&obj, Utc::now()),
+                Kind::ProcedureRun | Kind::MaintenanceWindow => {
+                    self.team_mirror_calendar(kind, &obj, &actor, Utc::now())
+                }
             };
             match mirrored {
                 Ok(Some(c)) => on_change(c),
@@ -514,67 +404,14 @@ impl AppContext {
             invalid: self.team_invalid()?,
         })
     }
-
-    /// Records kept only here (made before the team store, or while it was off) not yet
-    /// offered for upload; empty once the offer was answered.
-    pub fn team_upload_offer(&self) -> Result<UploadOffer, Error> {
-        let store = self.store()?;
-        if !store.team_enabled()? || store.team_meta("upload")?.is_some() {
-            return Ok(UploadOffer::default());
-        }
-        let (runs, windows) = store.team_local_only_calendar()?;
-        Ok(UploadOffer { incidents: store.team_local_only_incidents()?, runs, windows })
-    }
-
-    /// Answers the upload offer: `accept` shares every local-only incident (declaration and
-    /// timeline), procedure run (step results and completion) and maintenance window; their
-    /// writes go to the outbox in order. Either way the offer is not made again. Returns how
-    /// many records were queued.
-    pub fn team_upload(&self, accept: bool) -> Result<usize, Error> {
-        let store = self.store()?;
-        if !store.team_enabled()? {
-            return Err(Error::InvalidInput(format!(
-                "the team store is not on for this desktop: `hsofctl team status` says why ({})",
-                hsof_team::INSTALL_HINT
-            )));
-        }
-        let mut n = 0;
-        if accept {
-            let offer = self.team_upload_offer()?;
-            for id in offer.incidents {
-                n += usize::from(store.team_share_incident(id)?.is_some());
-            }
-            for key in offer.runs {
-                n += usize::from(store.team_share_run(&key)?.is_some());
-            }
-            for id in offer.windows {
-                n += usize::from(store.team_share_window(id)?.is_some());
-            }
-        }
-        store.set_team_meta("upload", if accept { "done" } else { "declined" })?;
-        Ok(n)
-    }
 }
 
-/// What is kept only on this desktop and offered for upload once.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct UploadOffer {
-    /// Incidents (local ids).
-    pub incidents: Vec<i64>,
-    /// Procedure runs (occurrence keys).
-    pub runs: Vec<String>,
-    /// Maintenance windows (local ids).
-    pub windows: Vec<i64>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl UploadOffer {
-    /// How many records.
-    pub fn len(&self) -> usize {
-        self.incidents.len() + self.runs.len() + self.windows.len()
-    }
-
-    /// Nothing to offer.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[test]
+    fn the_writes_of_a_kind_the_store_lacks_wait_with_the_command_that_adds_it() {
+        assert_eq!(not_served(Kind::SecurityReview), "the team store has no securityreviews: run hsofctl team install");
     }
 }

@@ -4,11 +4,11 @@
 mod calendar;
 mod core;
 mod dr;
-mod security;
 mod experiments;
 mod gpu;
 mod incidents;
 mod monitor;
+mod security;
 mod team;
 
 use rusqlite_migration::{Migrations, M};
