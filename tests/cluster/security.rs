@@ -141,7 +141,8 @@ fn every_answer_is_the_api_servers_and_the_seeded_problems_are_found() {
             let evaluator = sub["can"].as_array().into_iter().flatten().any(|g| g["check"] == id);
             let requests = c["requests"].as_array().cloned().unwrap_or_default();
             calls += requests.len();
-            let kubectl = requests.iter().map(|r| can_i(&s.kubeconfig, &who, r)).fold(false, |a, b| a || b);
+            let answers: Vec<bool> = requests.iter().map(|r| can_i(&s.kubeconfig, &who, r)).collect();
+            let kubectl = answers.contains(&true);
             asked += 1;
             assert_eq!(
                 evaluator, kubectl,
@@ -245,4 +246,47 @@ fn what_the_identity_may_not_read_is_named_and_the_calendar_steps_use_one_review
     let show: Value = serde_json::from_str(&out).expect("json");
     let text = show.to_string();
     assert!(text.contains("[not read] NetworkPolicies"), "the network step names what it could not read: {text}");
+}
+
+#[test]
+fn the_audit_check_matches_every_write_of_the_app_to_its_audit_row() {
+    let s = start(false);
+    // Seeded objects were written by kubectl, not the app: nothing to match yet.
+    let (_, out, err) = s.hsofctl(&["--json", "review", "security", "--audit"]);
+    let first: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    assert!(first["audit"]["changes_unseen"].is_null(), "{}", first["audit"]);
+    assert_eq!(first["audit"]["app_changes"], 0);
+    assert_eq!(first["audit"]["intact"], true);
+    // A change through the app: audited, and written with the app's field manager.
+    let (code, out, err) = s.hsofctl(&["change", "scale", "2", "--yes"]);
+    assert_eq!(code, 0, "{out} {err}");
+    let (_, out, _) = s.hsofctl(&["--json", "review", "security", "--audit"]);
+    let second: Value = serde_json::from_str(&out).expect("json");
+    let a = &second["audit"];
+    assert!(a["changes_unseen"].is_null(), "{a}");
+    assert_eq!(a["app_changes"], 1, "{a}");
+    assert_eq!(a["matched"], 1, "{a}");
+    assert!(a["anchor"]["id"].as_i64().is_some_and(|id| id >= 1), "the head is kept with the review: {a}");
+    // The monthly assessment's step is answered by that review.
+    let (code, out, _) = s.hsofctl(&["procedure", "run", "monthly-security-assessment", "--step", "audit-logs"]);
+    assert_eq!(code, 0, "{out}");
+    // A write under the app's name that the app did not audit: named, and the check fails.
+    crate::kubectl_at(
+        &s.kubeconfig,
+        &[
+            "patch",
+            "configmap",
+            "hsof-config",
+            "--field-manager=hsof-control-center",
+            "-p",
+            r#"{"data":{"log_level":"debug"}}"#,
+        ],
+    );
+    let (_, out, _) = s.hsofctl(&["--json", "review", "security", "--audit"]);
+    let third: Value = serde_json::from_str(&out).expect("json");
+    let unmatched = third["audit"]["unmatched"].as_array().cloned().unwrap_or_default();
+    assert_eq!(unmatched.len(), 1, "{}", third["audit"]);
+    assert!(unmatched[0].as_str().is_some_and(|u| u.starts_with("configmap/hsof-config")), "{unmatched:?}");
+    assert_eq!(third["audit"]["earlier_anchors"], 1, "the second review's anchor is checked: {}", third["audit"]);
+    assert_eq!(third["audit"]["anchor_mismatches"], serde_json::json!([]));
 }

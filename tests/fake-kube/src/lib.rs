@@ -27,6 +27,7 @@ pub mod crd;
 mod discovery;
 mod exec;
 pub mod kubelet;
+mod managed;
 mod patch;
 mod policy;
 mod printers;

@@ -361,6 +361,11 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             if t.res.namespaced {
                 obj["metadata"]["namespace"] = json!(ns);
             }
+            let who = crate::managed::manager(
+                param(&query, "fieldManager"),
+                headers.get("user-agent").and_then(|v| v.to_str().ok()),
+            );
+            crate::managed::record(&mut obj, &who, "Apply", None);
             create(&mut store, t.res, &ns, obj, dry_run, is_crd)
         }
         ("PATCH" | "PUT", Some(name), sub) => {
@@ -454,6 +459,11 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             if dry_run {
                 return reply(StatusCode::OK, if sub == Some("scale") { scale_of(&next) } else { next });
             }
+            let who = crate::managed::manager(
+                param(&query, "fieldManager"),
+                headers.get("user-agent").and_then(|v| v.to_str().ok()),
+            );
+            crate::managed::record(&mut next, &who, if applying { "Apply" } else { "Update" }, sub);
             let stored = store.put(next);
             if t.res.kind == "Deployment" && sub != Some("status") {
                 controller::reconcile(&mut store, &ns, name);
@@ -472,6 +482,11 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             if t.res.namespaced {
                 obj["metadata"]["namespace"] = json!(ns);
             }
+            let who = crate::managed::manager(
+                param(&query, "fieldManager"),
+                headers.get("user-agent").and_then(|v| v.to_str().ok()),
+            );
+            crate::managed::record(&mut obj, &who, "Update", None);
             create(&mut store, t.res, &ns, obj, dry_run, is_crd)
         }
         ("DELETE", Some(name), None) => match store.delete(t.res, &ns, name) {

@@ -139,4 +139,5 @@ pub fn seed_security(store: &mut Store, now: chrono::DateTime<chrono::Utc>) {
         &[],
         &ts(20),
     ));
+    crate::managed::seeded(store);
 }

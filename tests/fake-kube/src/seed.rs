@@ -123,6 +123,7 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
         );
     }
     store.exec.insert("df -h".into(), ExecAnswer { exit: 0, stdout: DF_H.into(), stderr: String::new() });
+    crate::managed::seeded(store);
 }
 
 /// `hsof-backup`'s `lastScheduleTime` and `lastSuccessfulTime` as seeded at `now`: the

@@ -197,6 +197,11 @@ impl Cluster {
             }
             .map_err(|e| ClusterError::from_kube(e, &format!("get {kind} {name}")))?;
             let Some(meta) = meta else { continue };
+            if meta.managed_fields.as_ref().is_none_or(Vec::is_empty) {
+                return Err(ClusterError::Invalid(format!(
+                    "{kind} {name} carries no managedFields: the API server does not say who wrote it"
+                )));
+            }
             for m in meta.managed_fields.iter().flatten().filter(|m| m.manager.as_deref() == Some(manager)) {
                 if let Some(t) = &m.time {
                     let at = DateTime::parse_from_rfc3339(&t.0.to_string())

@@ -171,7 +171,10 @@ impl AppContext {
             Err(e) => out.changes_unseen = Some(e.to_string()),
             Ok(writes) => {
                 let rows = store.list_audit(5000).unwrap_or_default();
-                for (object, at) in writes.into_iter().filter(|(_, at)| *at >= period_start) {
+                // managedFields times have whole seconds: a write in the second the last review
+                // ran counts in this period too.
+                let from = period_start - Duration::seconds(1);
+                for (object, at) in writes.into_iter().filter(|(_, at)| *at >= from) {
                     out.app_changes += 1;
                     let name = object.split_once('/').map_or(object.as_str(), |(_, n)| n);
                     let matched = rows.iter().any(|r| {
