@@ -164,7 +164,11 @@ impl AppContext {
         };
         let audit = if audit { Some(self.audit_completeness(&cluster, previous.as_ref(), now).await) } else { None };
         let cluster_name = self.current_cluster().name.clone();
-        let uid = format!("{cluster_name}-{}-{:04x}", now.format("%Y%m%dt%H%M%S"), std::process::id() & 0xffff);
+        // Unique across desktops and within one process (two reviews in the same second).
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let uid =
+            format!("{cluster_name}-{}-{:04x}{seq:x}", now.format("%Y%m%dt%H%M%S%3f"), std::process::id() & 0xffff);
         let mut rec = ReviewRecord {
             id: 0,
             uid,
