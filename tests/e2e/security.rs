@@ -63,6 +63,11 @@ async fn a_review_its_findings_a_change_and_the_sign_off() {
     assert!(!diff.contains("subject"), "no subject changed: {diff}");
     app.screenshot("security-diff").await;
 
+    // A finding becomes a maintenance task on the team's calendar.
+    app.click("[data-testid=plan-open]").await;
+    app.click("[data-testid=plan-submit]").await;
+    app.wait_text("[data-testid=planned]", "maintenance window #").await;
+
     app.click("[data-testid=review-signoff-button]").await;
     app.wait_text("[data-testid=review-signoff]", "signed off by").await;
 }
