@@ -299,3 +299,30 @@ fn the_diff_shows_exactly_the_change() {
     assert_eq!(d.newly_uncovered, vec!["ingress: hsof".to_string()]);
     assert!(d.removed_subjects.is_empty() && d.removed_grants.is_empty() && d.newly_covered.is_empty());
 }
+
+#[test]
+fn trivy_reports_unknown_versions_and_malformed_reports_are_named() {
+    let mut i = inputs();
+    i.scanner = Scanner::Reports { version: "v1beta1".into(), reports: Ok(vec![]) };
+    let r = review(&i);
+    assert_eq!(r.verdict(ReviewArea::Vulnerabilities), "unknown");
+    assert!(r.vulnerabilities.line.contains("served at v1beta1; this app reads v1alpha1"), "{}", r.vulnerabilities.line);
+    i.scanner = Scanner::Reports {
+        version: "v1alpha1".into(),
+        reports: Ok(vec![
+            json!({"metadata": {"name": "broken"}, "report": {"artifact": {}}}),
+            json!({"metadata": {"name": "ok", "labels": {"trivy-operator.resource.kind": "ReplicaSet", "trivy-operator.resource.name": "hsof", "trivy-operator.container.name": "hsof"}},
+                "report": {"registry": {"server": "ghcr.io"}, "artifact": {"repository": "hsof/hsof", "tag": "1.5.0"}, "updateTimestamp": "2026-11-20T10:00:00Z",
+                    "summary": {"criticalCount": 1, "highCount": 1},
+                    "vulnerabilities": [{"vulnerabilityID": "CVE-1", "severity": "CRITICAL", "resource": "openssl", "installedVersion": "3.0.1", "fixedVersion": "3.0.2"},
+                                        {"vulnerabilityID": "CVE-2", "severity": "HIGH", "resource": "zlib", "installedVersion": "1.2", "fixedVersion": ""}]}}),
+        ]),
+    };
+    let r = review(&i);
+    assert!(r.unread.iter().any(|u| u.what == "VulnerabilityReport broken" && u.why.contains("repository")), "{:?}", r.unread);
+    let img = &r.vulnerabilities.images[0];
+    assert_eq!((img.image.as_str(), img.critical, img.high, img.fixable), ("ghcr.io/hsof/hsof:1.5.0", 1, 1, 1));
+    assert!(img.age_days.is_some_and(|d| d > 18.0));
+    assert!(r.findings.iter().any(|f| f.key == "vuln:critical:ghcr.io/hsof/hsof:1.5.0" && f.evidence.contains("3.0.1 → 3.0.2")));
+    assert!(r.findings.iter().any(|f| f.key == "vuln:stale:ghcr.io/hsof/hsof:1.5.0"));
+}
