@@ -533,3 +533,31 @@ async fn a_long_timeline_moves_its_oldest_entries_to_configmaps_and_reads_back_w
     let on_a = a.ctx.incident_detail(id, now()).expect("a");
     assert_eq!(on_a.timeline.len(), on_b.timeline.len());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_security_review_and_its_sign_off_reach_the_other_desktop_and_the_next_review_diffs_against_it() {
+    let f = fake();
+    installed(&f).await;
+    let (a, b) = (desktop(&f, "alice", None), desktop(&f, "bob", None));
+    connected(&a).await;
+    connected(&b).await;
+    let rec = a.ctx.security_review("alice", None, false, now()).await.expect("review on a");
+    a.ctx.security_review_sign_off(rec.id, "alice", now()).expect("sign off");
+    a.ctx.team_sync(now()).await.expect("sync a");
+    // The shared record, as a teammate's kubectl shows it.
+    let table = kubectl(&f, &["get", "securityreviews.ops.hsof.io"]);
+    assert!(table.contains(&rec.uid), "{table}");
+    b.ctx.team_sync(now()).await.expect("sync b");
+    let on_b = b.ctx.security_reviews(10).expect("b's reviews");
+    assert_eq!(on_b.len(), 1, "{on_b:?}");
+    assert_eq!(on_b[0].uid, rec.uid);
+    assert_eq!(on_b[0].signed_off_by.as_deref(), Some("alice"));
+    // b's next review is compared with a's.
+    let next = b.ctx.security_review("bob", None, false, now()).await.expect("review on b");
+    assert_eq!(next.previous.as_deref(), Some(rec.uid.as_str()));
+    assert!(
+        next.diff.as_ref().is_some_and(hsof_review::diff::ReviewDiff::is_empty),
+        "nothing changed: {:?}",
+        next.diff
+    );
+}
