@@ -306,7 +306,11 @@ fn trivy_reports_unknown_versions_and_malformed_reports_are_named() {
     i.scanner = Scanner::Reports { version: "v1beta1".into(), reports: Ok(vec![]) };
     let r = review(&i);
     assert_eq!(r.verdict(ReviewArea::Vulnerabilities), "unknown");
-    assert!(r.vulnerabilities.line.contains("served at v1beta1; this app reads v1alpha1"), "{}", r.vulnerabilities.line);
+    assert!(
+        r.vulnerabilities.line.contains("served at v1beta1; this app reads v1alpha1"),
+        "{}",
+        r.vulnerabilities.line
+    );
     i.scanner = Scanner::Reports {
         version: "v1alpha1".into(),
         reports: Ok(vec![
@@ -319,10 +323,17 @@ fn trivy_reports_unknown_versions_and_malformed_reports_are_named() {
         ]),
     };
     let r = review(&i);
-    assert!(r.unread.iter().any(|u| u.what == "VulnerabilityReport broken" && u.why.contains("repository")), "{:?}", r.unread);
+    assert!(
+        r.unread.iter().any(|u| u.what == "VulnerabilityReport broken" && u.why.contains("repository")),
+        "{:?}",
+        r.unread
+    );
     let img = &r.vulnerabilities.images[0];
     assert_eq!((img.image.as_str(), img.critical, img.high, img.fixable), ("ghcr.io/hsof/hsof:1.5.0", 1, 1, 1));
     assert!(img.age_days.is_some_and(|d| d > 18.0));
-    assert!(r.findings.iter().any(|f| f.key == "vuln:critical:ghcr.io/hsof/hsof:1.5.0" && f.evidence.contains("3.0.1 → 3.0.2")));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.key == "vuln:critical:ghcr.io/hsof/hsof:1.5.0" && f.evidence.contains("3.0.1 → 3.0.2")));
     assert!(r.findings.iter().any(|f| f.key == "vuln:stale:ghcr.io/hsof/hsof:1.5.0"));
 }
