@@ -4211,7 +4211,7 @@ export type KindStatus = KindStatus_Serialize | KindStatus_Deserialize;
 
 /**  One kind of the store. */
 export type KindStatus_Deserialize = {
-	/**  `Incident`, `ProcedureRun`, `MaintenanceWindow`. */
+	/**  `Incident`, `ProcedureRun`, `MaintenanceWindow`, `SecurityReview`. */
 	kind: string,
 	/**  The storage version found, when the definition exists. */
 	version?: string | null,
@@ -4227,7 +4227,7 @@ export type KindStatus_Deserialize = {
 
 /**  One kind of the store. */
 export type KindStatus_Serialize = {
-	/**  `Incident`, `ProcedureRun`, `MaintenanceWindow`. */
+	/**  `Incident`, `ProcedureRun`, `MaintenanceWindow`, `SecurityReview`. */
 	kind: string,
 	/**  The storage version found, when the definition exists. */
 	version: string | null,
@@ -6555,11 +6555,14 @@ export type TeamStatus_Deserialize = {
 	identity?: string | null,
 	/**  Namespace the team's records live in. */
 	namespace: string,
-	/**  Every kind is installed at [`VERSION`] and established. */
+	/**
+	 *  Every kind is installed at [`VERSION`] and established ([`ADDED_KINDS`] aside:
+	 *  `kinds` says whether they are).
+	 */
 	installed: boolean,
-	/**  Every kind is readable. */
+	/**  Every kind is readable ([`ADDED_KINDS`] aside). */
 	readable: boolean,
-	/**  Every kind is writable. */
+	/**  Every kind is writable ([`ADDED_KINDS`] aside). */
 	writable: boolean,
 	/**  Per kind. */
 	kinds: KindStatus_Deserialize[],
@@ -6581,11 +6584,14 @@ export type TeamStatus_Serialize = {
 	identity: string | null,
 	/**  Namespace the team's records live in. */
 	namespace: string,
-	/**  Every kind is installed at [`VERSION`] and established. */
+	/**
+	 *  Every kind is installed at [`VERSION`] and established ([`ADDED_KINDS`] aside:
+	 *  `kinds` says whether they are).
+	 */
 	installed: boolean,
-	/**  Every kind is readable. */
+	/**  Every kind is readable ([`ADDED_KINDS`] aside). */
 	readable: boolean,
-	/**  Every kind is writable. */
+	/**  Every kind is writable ([`ADDED_KINDS`] aside). */
 	writable: boolean,
 	/**  Per kind. */
 	kinds: KindStatus_Serialize[],
