@@ -146,7 +146,23 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
     let accounts: Option<Vec<String>> =
         i.service_accounts.as_ref().ok().map(|v| v.iter().filter_map(|a| a.metadata.name.clone()).collect());
     let mut subjects = Vec::new();
-    for s in ev.subjects() {
+    // Every subject a binding names, and every account of the namespace (reached through
+    // the ServiceAccount groups even when no binding names it).
+    let mut all = ev.subjects();
+    for name in accounts.iter().flatten() {
+        let sa = SubjectRef { kind: "ServiceAccount".into(), name: name.clone(), namespace: Some(i.namespace.clone()) };
+        if !all.contains(&sa) {
+            all.push(sa);
+        }
+    }
+    if i.service_accounts.is_err() {
+        unread.push(Unread {
+            area: ReviewArea::Rbac,
+            what: "ServiceAccounts (bindings to accounts that do not exist, and what the namespace's accounts can do through groups, are not checked)".into(),
+            why: i.service_accounts.clone().err().unwrap_or_default(),
+        });
+    }
+    for s in all {
         let id = s.identity();
         let can: Vec<Granted> = checks
             .iter()
@@ -162,7 +178,13 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             (Some(list), "ServiceAccount", Some(ns)) if ns == i.namespace => Some(list.contains(&s.name)),
             _ => None,
         };
-        subjects.push(SubjectAccess { system: is_system(&s), exists, bindings: ev.bindings_of(&s), can, subject: s });
+        let bindings = ev.bindings_of(&s);
+        // An account reached only through groups, with nothing sensitive, adds nothing.
+        if bindings.is_empty() && can.is_empty() {
+            continue;
+        }
+        let system = is_system(&s) || ev.only_builtin(&s);
+        subjects.push(SubjectAccess { system, exists, bindings, can, subject: s });
     }
     rbac_findings(i, &objects, &ev, &subjects, findings);
     AccessReport { checks, subjects, data_claims: claims, cross_check: None }
@@ -179,8 +201,9 @@ fn rbac_findings(
         findings.push(Finding { key, area: ReviewArea::Rbac, severity, title, evidence });
     };
     for (binding, role, bound) in ev.bindings() {
-        let people: Vec<&SubjectRef> =
-            bound.iter().filter(|s| !is_system(s) || BROAD_GROUPS.contains(&s.name.as_str())).collect();
+        // Kubernetes' own bootstrap bindings are left out by `bindings()`; any other binding
+        // counts, to `system:` identities too (system:anonymous, a namespace's SA group).
+        let people: Vec<&SubjectRef> = bound.iter().filter(|s| s.namespace.as_deref() != Some("kube-system")).collect();
         if people.is_empty() {
             continue;
         }
@@ -194,27 +217,47 @@ fn rbac_findings(
             );
             continue;
         }
-        let wild = ev
-            .rules_of(role)
-            .unwrap_or_default()
-            .iter()
-            .find(|r| r.verbs.iter().any(|v| v == "*") && r.resources.iter().flatten().any(|x| x == "*"));
+        let wild = ev.rules_of(role).unwrap_or_default().iter().find(|r| {
+            let groups = r.api_groups.as_deref().unwrap_or_default();
+            !groups.is_empty()
+                && (r.verbs.iter().any(|v| v == "*") || r.resources.iter().flatten().any(|x| x == "*"))
+                && !r.resources.as_deref().unwrap_or_default().is_empty()
+        });
         if let Some(rule) = wild {
             let cluster_wide = binding.starts_with("ClusterRoleBinding");
+            let everything = rule.verbs.iter().any(|v| v == "*") && rule.resources.iter().flatten().any(|x| x == "*");
             let groups = rule.api_groups.clone().unwrap_or_default().join(",");
             push(
                 format!("rbac:wildcard:{binding}"),
-                if cluster_wide { FindingSeverity::Critical } else { FindingSeverity::Warning },
+                if cluster_wide && everything { FindingSeverity::Critical } else { FindingSeverity::Warning },
                 format!(
-                    "wildcard grant (every verb on every resource{}) to {who}",
+                    "wildcard grant ({}{}) to {who}",
+                    if everything {
+                        "every verb on every resource"
+                    } else if rule.verbs.iter().any(|v| v == "*") {
+                        "every verb"
+                    } else {
+                        "every resource"
+                    },
                     if cluster_wide { ", cluster-wide" } else { "" }
                 ),
-                format!("{binding} → {role}: verbs [*] resources [*] apiGroups [{groups}]"),
+                format!(
+                    "{binding} → {role}: verbs [{}] resources [{}] apiGroups [{groups}]",
+                    rule.verbs.join(","),
+                    rule.resources.clone().unwrap_or_default().join(",")
+                ),
             );
         }
     }
     for s in subjects {
-        if BROAD_GROUPS.contains(&s.subject.name.as_str()) && s.subject.kind == "Group" && !s.can.is_empty() {
+        let broad = BROAD_GROUPS.contains(&s.subject.name.as_str())
+            || s.subject.name == format!("system:serviceaccounts:{}", i.namespace)
+            || s.subject.name == "system:anonymous";
+        if broad
+            && (s.subject.kind == "Group" || s.subject.kind == "User")
+            && !s.can.is_empty()
+            && !ev.only_builtin(&s.subject)
+        {
             let what: Vec<&str> = s.can.iter().map(|g| g.check.as_str()).collect();
             push(
                 format!("rbac:broad:{}", s.subject.name),
@@ -231,7 +274,7 @@ fn rbac_findings(
                 format!("{} (anyone who creates that account gets these rights)", s.bindings.join("; ")),
             );
         }
-        if s.subject.kind == "ServiceAccount" && !s.system {
+        if s.subject.kind == "ServiceAccount" && s.subject.namespace.as_deref() != Some("kube-system") {
             if let Some(g) = s.can.iter().find(|g| g.check == "read-secrets") {
                 push(
                     format!("rbac:sa-secrets:{}", s.subject.label()),
@@ -244,7 +287,8 @@ fn rbac_findings(
     }
     let cluster_roles_read = i.cluster_roles.is_ok();
     for (binding, role) in ev.missing_roles() {
-        if role.starts_with("ClusterRole ") && !cluster_roles_read {
+        if (role.starts_with("ClusterRole ") && !cluster_roles_read) || (role.starts_with("Role ") && i.roles.is_err())
+        {
             continue;
         }
         push(

@@ -112,7 +112,7 @@ pub fn analyse(
             s.subject.kind == "ServiceAccount"
                 && s.subject.name == name
                 && s.subject.namespace.as_deref() == Some(i.namespace.as_str())
-                && !s.bindings.is_empty()
+                && (!s.bindings.is_empty() || !s.can.is_empty())
         })
     };
     let mut out = Vec::new();
@@ -156,7 +156,9 @@ fn account_findings(i: &Inputs, usage: &[AccountUsage], findings: &mut Vec<Findi
                 "no Deployment, CronJob, Job or pod names it".into(),
             );
         }
-        if a.automount && !a.needs_api && (!a.workloads.is_empty() || a.pods > 0) {
+        let rbac_read =
+            i.roles.is_ok() && i.cluster_roles.is_ok() && i.role_bindings.is_ok() && i.cluster_role_bindings.is_ok();
+        if rbac_read && a.automount && !a.needs_api && (!a.workloads.is_empty() || a.pods > 0) {
             push(
                 "token",
                 FindingSeverity::Info,

@@ -192,11 +192,15 @@ pub fn analyse(
             }
         }
         Ok(None) => {}
-        Err(why) => unread.push(Unread {
-            area: ReviewArea::BackupEncryption,
-            what: "HSOF's ConfigMap (the backup tool's keys)".into(),
-            why: why.clone(),
-        }),
+        Err(why) => {
+            for area in [ReviewArea::BackupEncryption, ReviewArea::BackupRetention] {
+                unread.push(Unread {
+                    area,
+                    what: "HSOF's ConfigMap (the backup tool's keys)".into(),
+                    why: why.clone(),
+                });
+            }
+        }
     }
     secrets.sort();
     secrets.dedup();
@@ -279,6 +283,20 @@ fn targets(
         role_bindings: i.role_bindings.clone().unwrap_or_default(),
         cluster_role_bindings: i.cluster_role_bindings.clone().unwrap_or_default(),
     };
+    for (what, read) in [
+        ("Roles", i.roles.is_ok()),
+        ("ClusterRoles", i.cluster_roles.is_ok()),
+        ("RoleBindings", i.role_bindings.is_ok()),
+        ("ClusterRoleBindings", i.cluster_role_bindings.is_ok()),
+    ] {
+        if !read {
+            unread.push(Unread {
+                area: ReviewArea::BackupAccess,
+                what: format!("{what} (who can read the backup's Secrets and claims)"),
+                why: "not readable by this identity (see RBAC)".into(),
+            });
+        }
+    }
     let ev = Evaluator::new(&objects);
     for s in secrets {
         let r = Request {
@@ -447,7 +465,8 @@ fn judge(i: &Inputs, r: &BackupReport, push: &mut impl FnMut(ReviewArea, &str, F
             "the backup tool's retention setting does not read as days".into(),
             s.clone(),
         ),
-        (_, None) => push(
+        // Not found where it could be looked for: unread (the ConfigMap) is said instead.
+        (_, None) if i.configmap.is_ok() => push(
             ReviewArea::BackupRetention,
             "retention-unset",
             FindingSeverity::Warning,

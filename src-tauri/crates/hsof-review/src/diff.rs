@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Finding, SecurityReport};
+use crate::{Finding, ReviewArea, SecurityReport};
 
 /// The diff of two reviews.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, specta::Type)]
@@ -33,10 +33,14 @@ pub struct ReviewDiff {
     pub new_findings: Vec<Finding>,
     /// Findings that are gone.
     pub resolved_findings: Vec<Finding>,
+    /// Areas not compared because one of the two reviews could not read them (a change
+    /// there would otherwise look like subjects removed or findings resolved).
+    #[serde(default)]
+    pub not_compared: Vec<String>,
 }
 
 impl ReviewDiff {
-    /// Whether nothing changed.
+    /// Whether nothing changed (in what both reviews read).
     pub fn is_empty(&self) -> bool {
         self.new_subjects.is_empty()
             && self.removed_subjects.is_empty()
@@ -72,12 +76,17 @@ impl ReviewDiff {
         for f in &self.resolved_findings {
             out.push(format!("- finding [{}]: {}", f.severity.word(), f.title));
         }
+        for a in &self.not_compared {
+            out.push(format!("? not compared: {a} (not read in one of the two reviews)"));
+        }
         out
     }
 }
 
+/// The subjects some binding names (accounts reached only through groups are in the
+/// grants, not here).
 fn subjects(r: &SecurityReport) -> BTreeSet<String> {
-    r.access.subjects.iter().map(|s| s.subject.label()).collect()
+    r.access.subjects.iter().filter(|s| !s.bindings.is_empty()).map(|s| s.subject.label()).collect()
 }
 
 fn grants(r: &SecurityReport) -> BTreeSet<String> {
@@ -117,14 +126,26 @@ fn minus(a: &BTreeSet<String>, b: &BTreeSet<String>) -> Vec<String> {
     a.difference(b).cloned().collect()
 }
 
-/// What changed from `before` to `after`.
+/// What changed from `before` to `after`, in the areas both read.
 pub fn diff(before: &SecurityReport, after: &SecurityReport) -> ReviewDiff {
-    let (s0, s1) = (subjects(before), subjects(after));
-    let (g0, g1) = (grants(before), grants(after));
-    let (u0, u1) = (uncovered(before), uncovered(after));
-    let (c0, c1) = (critical(before), critical(after));
-    let keys = |r: &SecurityReport| r.findings.iter().map(|f| f.key.clone()).collect::<BTreeSet<_>>();
+    let blind = |a: ReviewArea| before.unread.iter().chain(&after.unread).any(|u| u.area == a);
+    let none = BTreeSet::new;
+    let pick = |a: ReviewArea, f: &dyn Fn(&SecurityReport) -> BTreeSet<String>| {
+        if blind(a) {
+            (none(), none())
+        } else {
+            (f(before), f(after))
+        }
+    };
+    let (s0, s1) = pick(ReviewArea::Rbac, &subjects);
+    let (g0, g1) = pick(ReviewArea::Rbac, &grants);
+    let (u0, u1) = pick(ReviewArea::NetworkPolicies, &uncovered);
+    let (c0, c1) = pick(ReviewArea::Vulnerabilities, &critical);
+    let keys = |r: &SecurityReport| {
+        r.findings.iter().filter(|f| !blind(f.area)).map(|f| f.key.clone()).collect::<BTreeSet<_>>()
+    };
     let (k0, k1) = (keys(before), keys(after));
+    let not_compared = ReviewArea::ALL.into_iter().filter(|a| blind(*a)).map(|a| a.id().to_string()).collect();
     ReviewDiff {
         since: before.at.clone(),
         new_subjects: minus(&s1, &s0),
@@ -135,7 +156,8 @@ pub fn diff(before: &SecurityReport, after: &SecurityReport) -> ReviewDiff {
         newly_covered: minus(&u0, &u1),
         new_critical: minus(&c1, &c0),
         fixed: minus(&c0, &c1),
-        new_findings: after.findings.iter().filter(|f| !k0.contains(&f.key)).cloned().collect(),
-        resolved_findings: before.findings.iter().filter(|f| !k1.contains(&f.key)).cloned().collect(),
+        new_findings: after.findings.iter().filter(|f| !blind(f.area) && !k0.contains(&f.key)).cloned().collect(),
+        resolved_findings: before.findings.iter().filter(|f| !blind(f.area) && !k1.contains(&f.key)).cloned().collect(),
+        not_compared,
     }
 }

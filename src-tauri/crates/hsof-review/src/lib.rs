@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod backup;
 pub mod diff;
 pub mod netpol;
+pub mod picture;
 pub mod rbac;
 pub mod selector;
 pub mod vulns;

@@ -7,7 +7,7 @@
 //! of the matching namespaces, both the matching pods of the matching namespaces, and an
 //! ipBlock addresses (outside the cluster, less its `except`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
@@ -67,6 +67,8 @@ pub struct NetworkReport {
     pub groups: Vec<String>,
     /// Who may talk to whom (between the groups).
     pub reach: Vec<Reach>,
+    /// Whether the NetworkPolicies could be read (when not, nothing here says anything).
+    pub policies_read: bool,
 }
 
 /// Pseudo-groups of the picture.
@@ -99,13 +101,14 @@ pub fn group_of(p: &Pod) -> String {
     }
 }
 
-fn types_of(p: &NetworkPolicy) -> Vec<String> {
+pub(crate) fn types_of(p: &NetworkPolicy) -> Vec<String> {
     let spec = p.spec.as_ref();
     match spec.and_then(|s| s.policy_types.clone()) {
         Some(t) if !t.is_empty() => t,
         _ => {
             let mut t = vec!["Ingress".to_string()];
-            if spec.and_then(|s| s.egress.as_ref()).is_some() {
+            // The API server adds Egress only for a policy with egress rules.
+            if spec.and_then(|s| s.egress.as_ref()).is_some_and(|e| !e.is_empty()) {
                 t.push("Egress".into());
             }
             t
@@ -133,7 +136,7 @@ pub fn ports_text(ports: Option<&Vec<NetworkPolicyPort>>) -> String {
         .join(", ")
 }
 
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     ns: &'a str,
     ns_labels: BTreeMap<String, BTreeMap<String, String>>,
     namespaces_read: bool,
@@ -148,7 +151,7 @@ impl Ctx<'_> {
     }
 
     /// Whether a peer admits pod `p` of the policy's own namespace.
-    fn peer_has_pod(&self, peer: &NetworkPolicyPeer, p: &Pod) -> bool {
+    pub(crate) fn peer_has_pod(&self, peer: &NetworkPolicyPeer, p: &Pod) -> bool {
         let labels = p.metadata.labels.clone().unwrap_or_default();
         let pod_ok = |s: &LabelSelector| selector::matches(s, &labels);
         match (&peer.pod_selector, &peer.namespace_selector, &peer.ip_block) {
@@ -160,7 +163,7 @@ impl Ctx<'_> {
     }
 
     /// The other namespaces a peer admits (`None` for "unknown: namespaces not read").
-    fn peer_other_namespaces(&self, peer: &NetworkPolicyPeer) -> Option<Vec<String>> {
+    pub(crate) fn peer_other_namespaces(&self, peer: &NetworkPolicyPeer) -> Option<Vec<String>> {
         let ns_sel = peer.namespace_selector.as_ref()?;
         if !self.namespaces_read {
             return Some(vec![format!("namespaces matching {}", selector::text(ns_sel))]);
@@ -175,7 +178,7 @@ impl Ctx<'_> {
     }
 }
 
-fn peers_allow_pod(cx: &Ctx<'_>, peers: Option<&Vec<NetworkPolicyPeer>>, p: &Pod) -> bool {
+pub(crate) fn peers_allow_pod(cx: &Ctx<'_>, peers: Option<&Vec<NetworkPolicyPeer>>, p: &Pod) -> bool {
     match peers {
         None => true,
         Some(v) if v.is_empty() => true,
@@ -192,7 +195,13 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         Ok(p) => p.clone(),
         Err(why) => {
             miss("NetworkPolicies", why);
-            return NetworkReport { pods: Vec::new(), policies: Vec::new(), groups: Vec::new(), reach: Vec::new() };
+            return NetworkReport {
+                pods: Vec::new(),
+                policies: Vec::new(),
+                groups: Vec::new(),
+                reach: Vec::new(),
+                policies_read: false,
+            };
         }
     };
     let pods = match &i.pods {
@@ -296,7 +305,9 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 format!("podSelector {}", selector::text(&sel)),
             );
         }
-        for (n, rule) in spec.egress.iter().flatten().enumerate() {
+        let has = |t: &str| types.iter().any(|x| x == t);
+        // Rules of a type the policy does not have are ignored by Kubernetes.
+        for (n, rule) in spec.egress.iter().flatten().enumerate().filter(|_| has("Egress")) {
             let anywhere = rule.to.as_ref().is_none_or(Vec::is_empty)
                 || rule.to.iter().flatten().any(|peer| {
                     peer.ip_block.as_ref().is_some_and(|b| {
@@ -314,7 +325,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 );
             }
         }
-        for (n, rule) in spec.ingress.iter().flatten().enumerate() {
+        for (n, rule) in spec.ingress.iter().flatten().enumerate().filter(|_| has("Ingress")) {
             let ports = ports_text(rule.ports.as_ref());
             if rule.from.as_ref().is_none_or(Vec::is_empty) {
                 push(
@@ -373,7 +384,12 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
             }
         }
         let mut uncovered: BTreeMap<(String, &str), Vec<String>> = BTreeMap::new();
-        for r in &rows {
+        let finished: std::collections::BTreeSet<String> = pods
+            .iter()
+            .filter(|p| matches!(p.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed")))
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
+        for r in rows.iter().filter(|r| !finished.contains(&r.pod)) {
             if r.ingress.is_empty() {
                 uncovered.entry((r.group.clone(), "ingress")).or_default().push(r.pod.clone());
             }
@@ -387,124 +403,15 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
                 if dir == "ingress" { FindingSeverity::Warning } else { FindingSeverity::Info },
                 format!("{group}: {} pod(s) selected by no {dir} policy", pods.len()),
                 format!(
-                    "{} accept{} {} from anywhere",
+                    "{} {} {}",
                     pods.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
-                    if pods.len() == 1 { "s" } else { "" },
-                    if dir == "ingress" { "connections" } else { "(send) connections" }
+                    if pods.len() == 1 { "is" } else { "are" },
+                    if dir == "ingress" { "open to connections from anywhere" } else { "free to connect anywhere" }
                 ),
             );
         }
     }
 
-    let (groups, reach) = picture(&cx, &valid, &pods);
-    NetworkReport { pods: rows, policies: summaries, groups, reach }
-}
-
-/// The picture: for each pair of workloads (one pod standing for each), whether the
-/// source's egress and the destination's ingress both let a connection through, and on
-/// which ports; plus what reaches in from other namespaces and outside, and what goes out.
-fn picture(cx: &Ctx<'_>, valid: &[(&NetworkPolicy, Vec<String>)], pods: &[Pod]) -> (Vec<String>, Vec<Reach>) {
-    let mut rep: BTreeMap<String, &Pod> = BTreeMap::new();
-    for p in pods {
-        rep.entry(group_of(p)).or_insert(p);
-    }
-    let selecting = |pod: &Pod, dir: &str| -> Vec<&NetworkPolicy> {
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        valid
-            .iter()
-            .filter(|(p, t)| {
-                t.iter().any(|x| x == dir)
-                    && p.spec
-                        .as_ref()
-                        .and_then(|s| s.pod_selector.as_ref())
-                        .is_none_or(|s| selector::matches(s, &labels))
-            })
-            .map(|(p, _)| *p)
-            .collect()
-    };
-    // Ports through which `to` (a pod or a pseudo-peer) is allowed, per direction.
-    let ingress_ports = |dst: &Pod, src: Option<&Pod>, other_ns: bool, outside: bool| -> Option<BTreeSet<String>> {
-        let pols = selecting(dst, "Ingress");
-        if pols.is_empty() {
-            return Some(BTreeSet::from(["all ports".to_string()]));
-        }
-        let mut out = BTreeSet::new();
-        for p in pols {
-            for rule in p.spec.as_ref().and_then(|s| s.ingress.as_ref()).into_iter().flatten() {
-                let ok = match src {
-                    Some(s) => peers_allow_pod(cx, rule.from.as_ref(), s),
-                    None => {
-                        rule.from.as_ref().is_none_or(Vec::is_empty)
-                            || rule.from.iter().flatten().any(|peer| {
-                                (other_ns && cx.peer_other_namespaces(peer).is_some())
-                                    || (outside && peer.ip_block.is_some())
-                            })
-                    }
-                };
-                if ok {
-                    out.insert(ports_text(rule.ports.as_ref()));
-                }
-            }
-        }
-        (!out.is_empty()).then_some(out)
-    };
-    let egress_ports = |src: &Pod, dst: Option<&Pod>, outside: bool| -> Option<BTreeSet<String>> {
-        let pols = selecting(src, "Egress");
-        if pols.is_empty() {
-            return Some(BTreeSet::from(["all ports".to_string()]));
-        }
-        let mut out = BTreeSet::new();
-        for p in pols {
-            for rule in p.spec.as_ref().and_then(|s| s.egress.as_ref()).into_iter().flatten() {
-                let ok = match dst {
-                    Some(d) => peers_allow_pod(cx, rule.to.as_ref(), d),
-                    None => {
-                        rule.to.as_ref().is_none_or(Vec::is_empty)
-                            || rule.to.iter().flatten().any(|peer| {
-                                if outside {
-                                    peer.ip_block.is_some()
-                                } else {
-                                    cx.peer_other_namespaces(peer).is_some()
-                                }
-                            })
-                    }
-                };
-                if ok {
-                    out.insert(ports_text(rule.ports.as_ref()));
-                }
-            }
-        }
-        (!out.is_empty()).then_some(out)
-    };
-    let join = |a: BTreeSet<String>, b: Option<BTreeSet<String>>| -> String {
-        let narrow = if a.contains("all ports") { b.unwrap_or(a) } else { a };
-        narrow.into_iter().collect::<Vec<_>>().join(", ")
-    };
-    let mut reach = Vec::new();
-    for (from, s) in &rep {
-        for (to, d) in &rep {
-            if let (Some(e), Some(i)) = (egress_ports(s, Some(d), false), ingress_ports(d, Some(s), false, false)) {
-                reach.push(Reach { from: from.clone(), to: to.clone(), ports: join(i, Some(e)) });
-            }
-        }
-        if let Some(e) = egress_ports(s, None, false) {
-            reach.push(Reach { from: from.clone(), to: OTHER_NAMESPACES.into(), ports: join(e, None) });
-        }
-        if let Some(e) = egress_ports(s, None, true) {
-            reach.push(Reach { from: from.clone(), to: OUTSIDE.into(), ports: join(e, None) });
-        }
-    }
-    for (to, d) in &rep {
-        if let Some(i) = ingress_ports(d, None, true, false) {
-            reach.push(Reach { from: OTHER_NAMESPACES.into(), to: to.clone(), ports: join(i, None) });
-        }
-        if let Some(i) = ingress_ports(d, None, false, true) {
-            reach.push(Reach { from: OUTSIDE.into(), to: to.clone(), ports: join(i, None) });
-        }
-    }
-    let mut groups: Vec<String> = rep.keys().cloned().collect();
-    groups.push(OTHER_NAMESPACES.into());
-    groups.push(OUTSIDE.into());
-    reach.sort();
-    (groups, reach)
+    let (groups, reach) = crate::picture::picture(&cx, &valid, &pods);
+    NetworkReport { pods: rows, policies: summaries, groups, reach, policies_read: true }
 }

@@ -53,10 +53,16 @@ impl SubjectRef {
             }
             "Group" => {
                 let mut groups = vec![self.name.clone()];
+                if self.name.starts_with("system:serviceaccounts:") {
+                    groups.push("system:serviceaccounts".into());
+                }
                 if self.name != "system:unauthenticated" && self.name != "system:authenticated" {
                     groups.push("system:authenticated".into());
                 }
                 Identity { user: String::new(), groups }
+            }
+            _ if self.name == "system:anonymous" => {
+                Identity { user: self.name.clone(), groups: vec!["system:unauthenticated".into()] }
             }
             _ => Identity { user: self.name.clone(), groups: vec!["system:authenticated".into()] },
         }
@@ -182,7 +188,8 @@ pub fn checks(namespace: &str, claims: &[String]) -> Vec<Check> {
             vec![
                 Request::new("bind", rbac, "roles", ns),
                 Request::new("escalate", rbac, "roles", ns),
-                Request::new("bind", rbac, "clusterroles", ""),
+                // Binding a ClusterRole in a RoleBinding is authorized in that namespace.
+                Request::new("bind", rbac, "clusterroles", ns),
                 Request::new("escalate", rbac, "clusterroles", ""),
             ],
         ),
@@ -249,6 +256,12 @@ struct Bound {
     namespace: Option<String>,
     subjects: Vec<SubjectRef>,
     rules: Option<Vec<PolicyRule>>,
+    /// One of Kubernetes' own bootstrap bindings (`kubernetes.io/bootstrapping: rbac-defaults`).
+    builtin: bool,
+}
+
+fn is_builtin(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool {
+    meta.labels.as_ref().and_then(|l| l.get("kubernetes.io/bootstrapping")).map(String::as_str) == Some("rbac-defaults")
 }
 
 /// The evaluator: bindings resolved to their rules once.
@@ -273,26 +286,36 @@ fn subject_ref(s: &Subject, binding_ns: Option<&str>) -> SubjectRef {
 /// their selectors match (their own stored rules kept too, as the controller would have
 /// written them).
 pub fn resolve_cluster_roles(roles: &[ClusterRole]) -> BTreeMap<String, Vec<PolicyRule>> {
-    let mut out = BTreeMap::new();
-    for r in roles {
-        let name = r.metadata.name.clone().unwrap_or_default();
-        let mut rules = r.rules.clone().unwrap_or_default();
-        if let Some(selectors) = r.aggregation_rule.as_ref().and_then(|a| a.cluster_role_selectors.as_ref()) {
-            for other in roles {
-                if other.metadata.name == r.metadata.name || other.aggregation_rule.is_some() {
-                    continue;
-                }
+    let mut out: BTreeMap<String, Vec<PolicyRule>> = roles
+        .iter()
+        .map(|r| (r.metadata.name.clone().unwrap_or_default(), r.rules.clone().unwrap_or_default()))
+        .collect();
+    // Aggregated roles may pick other aggregated roles (admin ← edit ← view): repeat until
+    // nothing grows, as the controller converges.
+    for _ in 0..=roles.len() {
+        let mut grew = false;
+        for r in roles {
+            let Some(selectors) = r.aggregation_rule.as_ref().and_then(|a| a.cluster_role_selectors.as_ref()) else {
+                continue;
+            };
+            let name = r.metadata.name.clone().unwrap_or_default();
+            let mut rules = out.get(&name).cloned().unwrap_or_default();
+            for other in roles.iter().filter(|o| o.metadata.name != r.metadata.name) {
                 let labels = other.metadata.labels.clone().unwrap_or_default();
                 if selectors.iter().any(|s| selector::matches(s, &labels)) {
-                    for rule in other.rules.iter().flatten() {
+                    for rule in out.get(other.metadata.name.as_deref().unwrap_or_default()).into_iter().flatten() {
                         if !rules.contains(rule) {
                             rules.push(rule.clone());
+                            grew = true;
                         }
                     }
                 }
             }
+            out.insert(name, rules);
         }
-        out.insert(name, rules);
+        if !grew {
+            break;
+        }
     }
     out
 }
@@ -325,6 +348,7 @@ impl Evaluator {
                 namespace: None,
                 subjects: b.subjects.iter().flatten().map(|s| subject_ref(s, None)).collect(),
                 rules,
+                builtin: is_builtin(&b.metadata),
             });
         }
         for b in &o.role_bindings {
@@ -340,6 +364,7 @@ impl Evaluator {
                 subjects: b.subjects.iter().flatten().map(|s| subject_ref(s, Some(&ns))).collect(),
                 namespace: Some(ns),
                 rules,
+                builtin: is_builtin(&b.metadata),
             });
         }
         Self { bound, cluster_rules, role_rules }
@@ -370,11 +395,18 @@ impl Evaluator {
         self.role_rules.get(n).map(Vec::as_slice)
     }
 
-    /// `(binding, role, subjects)` of every binding that resolves.
+    /// Whether every binding naming `s` is one of Kubernetes' own bootstrap bindings.
+    pub fn only_builtin(&self, s: &SubjectRef) -> bool {
+        let mut naming = self.bound.iter().filter(|b| b.subjects.contains(s)).peekable();
+        naming.peek().is_some() && naming.all(|b| b.builtin)
+    }
+
+    /// `(binding, role, subjects)` of every binding that resolves and is not one of
+    /// Kubernetes' own bootstrap bindings.
     pub fn bindings(&self) -> impl Iterator<Item = (&str, &str, &[SubjectRef])> {
         self.bound
             .iter()
-            .filter(|b| b.rules.is_some())
+            .filter(|b| b.rules.is_some() && !b.builtin)
             .map(|b| (b.label.as_str(), b.role.as_str(), b.subjects.as_slice()))
     }
 

@@ -337,3 +337,74 @@ fn trivy_reports_unknown_versions_and_malformed_reports_are_named() {
         .any(|f| f.key == "vuln:critical:ghcr.io/hsof/hsof:1.5.0" && f.evidence.contains("3.0.1 → 3.0.2")));
     assert!(r.findings.iter().any(|f| f.key == "vuln:stale:ghcr.io/hsof/hsof:1.5.0"));
 }
+
+#[test]
+fn bootstrap_bindings_are_left_out_but_system_identities_bound_by_people_are_not() {
+    let mut i = inputs();
+    let mut crbs = i.cluster_role_bindings.clone().expect("read");
+    let mut crs = i.cluster_roles.clone().expect("read");
+    crs.push(obj(json!({"metadata": {"name": "cluster-admin"}, "rules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]})));
+    crbs.push(obj(json!({"metadata": {"name": "cluster-admin", "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}, "subjects": [{"kind": "Group", "name": "system:masters"}]})));
+    crbs.push(obj(json!({"metadata": {"name": "oops"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "User", "name": "system:anonymous"}]})));
+    let mut rbs = i.role_bindings.clone().expect("read");
+    rbs.push(obj(json!({"metadata": {"name": "all-sas", "namespace": "hsof"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        "subjects": [{"kind": "Group", "name": "system:serviceaccounts:hsof"}]})));
+    i.cluster_roles = Ok(crs);
+    i.cluster_role_bindings = Ok(crbs);
+    i.role_bindings = Ok(rbs);
+    let r = review(&i);
+    let keys: Vec<&str> = r.findings.iter().map(|f| f.key.as_str()).collect();
+    assert!(
+        !keys.contains(&"rbac:cluster-admin:ClusterRoleBinding cluster-admin"),
+        "Kubernetes' own binding: {keys:?}"
+    );
+    assert!(keys.contains(&"rbac:cluster-admin:ClusterRoleBinding oops"), "{keys:?}");
+    assert!(
+        keys.contains(&"rbac:broad:system:serviceaccounts:hsof"),
+        "the namespace's accounts read Secrets: {keys:?}"
+    );
+    assert!(keys.contains(&"rbac:broad:system:anonymous"), "{keys:?}");
+    // `idle` is named by no binding but reads Secrets through its group: found.
+    assert!(keys.contains(&"rbac:sa-secrets:ServiceAccount hsof/idle"), "{keys:?}");
+    let masters = r.access.subjects.iter().find(|s| s.subject.name == "system:masters").expect("listed");
+    assert!(masters.system, "shown as a system identity");
+}
+
+#[test]
+fn what_one_review_did_not_read_is_not_compared() {
+    let before = review(&inputs());
+    let mut i = inputs();
+    i.cluster_role_bindings = Err("forbidden".into());
+    i.network_policies = Err("forbidden".into());
+    let after = review(&i);
+    let d = crate::diff::diff(&before, &after);
+    assert!(d.removed_subjects.is_empty() && d.removed_grants.is_empty(), "{d:?}");
+    assert!(d.newly_uncovered.is_empty() && d.newly_covered.is_empty());
+    assert!(
+        !d.resolved_findings.iter().any(|f| f.area == ReviewArea::Rbac || f.area == ReviewArea::NetworkPolicies),
+        "{:?}",
+        d.resolved_findings
+    );
+    assert_eq!(
+        d.not_compared,
+        vec!["rbac".to_string(), "network-policies".to_string(), "vulnerabilities".to_string()],
+        "the scanner was in neither"
+    );
+    assert!(!after.network.policies_read);
+}
+
+#[test]
+fn an_empty_egress_list_does_not_make_an_egress_policy() {
+    let r = with_policies(vec![
+        json!({"metadata": {"name": "in"}, "spec": {"podSelector": {}, "ingress": [], "egress": []}}),
+    ]);
+    assert_eq!(r.network.policies[0].types, vec!["Ingress".to_string()]);
+    assert!(r.findings.iter().any(|f| f.key == "net:no-default-deny:Egress"));
+    // Egress rules under an explicit [Ingress] are ignored by Kubernetes, and here.
+    let r = with_policies(vec![
+        json!({"metadata": {"name": "x"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{}], "egress": [{}]}}),
+    ]);
+    assert!(!r.findings.iter().any(|f| f.key.starts_with("net:egress-anywhere")), "{:?}", r.findings);
+}

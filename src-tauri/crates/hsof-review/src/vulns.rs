@@ -135,11 +135,13 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         VulnReport { source: "none".into(), line: String::new(), images: Vec::new(), scan_job: scan_job.clone() };
     let mut miss =
         |what: &str, why: String| unread.push(Unread { area: ReviewArea::Vulnerabilities, what: what.into(), why });
+    let jobs_read = i.jobs.is_ok();
     let job_line = match &scan_job {
         Some((at, ok)) => {
             format!("the last vulnerability-scan Job finished {at} and {}", if *ok { "succeeded" } else { "failed" })
         }
-        None => "no vulnerability-scan Job on record".into(),
+        None if jobs_read => "no vulnerability-scan Job on record".into(),
+        None => "the vulnerability-scan Job's runs could not be read".into(),
     };
     match &i.scanner {
         Scanner::NotInstalled => {

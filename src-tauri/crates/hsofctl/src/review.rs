@@ -13,7 +13,8 @@ use crate::output::Out;
 pub enum ReviewCmd {
     /// Run the security review of the cluster: who can do what, service accounts, network
     /// policies, backup security, image vulnerabilities, and what changed since the last
-    /// review; exits 1 with warnings, 2 with a critical finding
+    /// review; exits 1 with warnings or something not read, 2 with a critical finding or a
+    /// failed audit check
     Security {
         /// Compare with this review instead of the last one
         #[arg(long, value_name = "ID")]
@@ -107,10 +108,15 @@ fn print_record(r: &ReviewRecord) {
     }
 }
 
+/// 2: a critical finding or a failed audit check; 1: a warning, or something not read;
+/// 0: every check read what it looks at and found nothing above info.
 fn exit_code(r: &ReviewRecord) -> u8 {
+    let audit = r.audit.as_ref().map(hsof_core::security::AuditCompleteness::verdict);
     match r.report.findings.iter().map(|f| f.severity).min() {
         Some(FindingSeverity::Critical) => 2,
+        _ if audit == Some("fail") => 2,
         Some(FindingSeverity::Warning) => 1,
+        _ if !r.report.unread.is_empty() || audit == Some("unknown") => 1,
         _ => 0,
     }
 }

@@ -4631,6 +4631,8 @@ export type NetworkReport = {
 	groups: string[],
 	/**  Who may talk to whom (between the groups). */
 	reach: Reach[],
+	/**  Whether the NetworkPolicies could be read (when not, nothing here says anything). */
+	policies_read: boolean,
 };
 
 /**  What the engineer enters to declare an incident. */
@@ -5240,7 +5242,10 @@ export type ReviewArea =
 "audit";
 
 /**  The diff of two reviews. */
-export type ReviewDiff = {
+export type ReviewDiff = ReviewDiff_Serialize | ReviewDiff_Deserialize;
+
+/**  The diff of two reviews. */
+export type ReviewDiff_Deserialize = {
 	/**  When the earlier review ran (RFC 3339). */
 	since: string,
 	/**  Subjects bound now that were not. */
@@ -5263,6 +5268,42 @@ export type ReviewDiff = {
 	new_findings: Finding[],
 	/**  Findings that are gone. */
 	resolved_findings: Finding[],
+	/**
+	 *  Areas not compared because one of the two reviews could not read them (a change
+	 *  there would otherwise look like subjects removed or findings resolved).
+	 */
+	not_compared?: string[],
+};
+
+/**  The diff of two reviews. */
+export type ReviewDiff_Serialize = {
+	/**  When the earlier review ran (RFC 3339). */
+	since: string,
+	/**  Subjects bound now that were not. */
+	new_subjects: string[],
+	/**  Subjects no longer bound. */
+	removed_subjects: string[],
+	/**  `ServiceAccount hsof/x: exec into pods` held now, not before. */
+	new_grants: string[],
+	/**  Held before, not now. */
+	removed_grants: string[],
+	/**  `ingress: hsof-worker` (a workload none of whose pods a policy of that direction selects). */
+	newly_uncovered: string[],
+	/**  Uncovered before, covered now. */
+	newly_covered: string[],
+	/**  `image: CVE-…` critical now, not before. */
+	new_critical: string[],
+	/**  Critical before, gone now. */
+	fixed: string[],
+	/**  Findings that are new. */
+	new_findings: Finding[],
+	/**  Findings that are gone. */
+	resolved_findings: Finding[],
+	/**
+	 *  Areas not compared because one of the two reviews could not read them (a change
+	 *  there would otherwise look like subjects removed or findings resolved).
+	 */
+	not_compared: string[],
 };
 
 /**
@@ -5293,7 +5334,7 @@ export type ReviewRecord_Deserialize = {
 	/**  The monthly assessment's audit-completeness check, when it ran. */
 	audit?: AuditCompleteness_Deserialize | null,
 	/**  What changed since `previous`. */
-	diff?: ReviewDiff | null,
+	diff?: ReviewDiff_Deserialize | null,
 	/**  The review it is compared with. */
 	previous?: string | null,
 	/**  How long reading and judging took, milliseconds. */
@@ -5322,7 +5363,7 @@ export type ReviewRecord_Serialize = {
 	/**  The monthly assessment's audit-completeness check, when it ran. */
 	audit: AuditCompleteness_Serialize | null,
 	/**  What changed since `previous`. */
-	diff: ReviewDiff | null,
+	diff: ReviewDiff_Serialize | null,
 	/**  The review it is compared with. */
 	previous: string | null,
 	/**  How long reading and judging took, milliseconds. */

@@ -140,8 +140,11 @@ impl AppContext {
             out.anchor = Some(AnchorMark { trail: trail.clone(), id, hash });
         }
         out.anchor_home = match hsof_team::status(cluster).await {
-            Ok(s) if s.installed && s.serves("SecurityReview") => {
+            Ok(s) if s.installed && s.serves("SecurityReview") && store.team_enabled().unwrap_or(false) => {
                 "shared through the team store with the review".into()
+            }
+            Ok(s) if s.installed && s.serves("SecurityReview") => {
+                "only on this desktop: team sharing is off on this desktop".into()
             }
             Ok(s) if s.installed => format!(
                 "only on this desktop: the team store has no securityreviews (`{}` adds them)",
@@ -176,11 +179,12 @@ impl AppContext {
                 let from = period_start - Duration::seconds(1);
                 for (object, at) in writes.into_iter().filter(|(_, at)| *at >= from) {
                     out.app_changes += 1;
-                    let name = object.split_once('/').map_or(object.as_str(), |(_, n)| n);
                     let matched = rows.iter().any(|r| {
                         let close = DateTime::parse_from_rfc3339(&r.ts)
                             .is_ok_and(|t| (t.with_timezone(&Utc) - at).num_seconds().abs() <= 300);
-                        close && r.target.contains(name) && !r.result.starts_with("error")
+                        // The app's audit targets read `deployment/hsof-main in hsof`.
+                        let same = r.target == object || r.target.starts_with(&format!("{object} "));
+                        close && same && !r.result.starts_with("error")
                     });
                     if matched {
                         out.matched += 1;

@@ -159,7 +159,17 @@ impl AppContext {
         }
         report.access.cross_check = Some(check);
         let previous = match since {
-            Some(id) => Some(self.security_review_get(id)?),
+            Some(id) => {
+                let p = self.security_review_get(id)?;
+                if p.cluster != self.current_cluster().name {
+                    return Err(Error::InvalidInput(format!(
+                        "security review #{id} is of cluster {}, not {}: compare reviews of one cluster",
+                        p.cluster,
+                        self.current_cluster().name
+                    )));
+                }
+                Some(p)
+            }
             None => self.security_reviews(1)?.into_iter().next(),
         };
         let audit = if audit { Some(self.audit_completeness(&cluster, previous.as_ref(), now).await) } else { None };
