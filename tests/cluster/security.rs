@@ -290,3 +290,23 @@ fn the_audit_check_matches_every_write_of_the_app_to_its_audit_row() {
     assert_eq!(third["audit"]["earlier_anchors"], 1, "the second review's anchor is checked: {}", third["audit"]);
     assert_eq!(third["audit"]["anchor_mismatches"], serde_json::json!([]));
 }
+
+#[test]
+fn a_scanner_at_an_unknown_version_is_named_not_read() {
+    let s = start(false);
+    let mut crd = hsof_fake_kube::trivy_crd();
+    crate::kubectl_at(&s.kubeconfig, &["delete", "crd", "vulnerabilityreports.aquasecurity.github.io"]);
+    crd["spec"]["versions"][0]["name"] = serde_json::json!("v1beta1");
+    let file = s.dir.path().join("crd.json");
+    std::fs::write(&file, crd.to_string()).expect("write");
+    crate::kubectl_at(&s.kubeconfig, &["apply", "-f", file.to_str().unwrap_or_default()]);
+    let (code, rec) = s.review();
+    assert_eq!(code, 1, "not read is not clean: {}", rec["report"]["vulnerabilities"]);
+    let line = rec["report"]["vulnerabilities"]["line"].as_str().unwrap_or_default();
+    assert!(line.contains("served at v1beta1; this app reads v1alpha1"), "{line}");
+    assert!(
+        rec["report"]["unread"].as_array().into_iter().flatten().any(|u| u["area"] == "vulnerabilities"),
+        "{}",
+        rec["report"]["unread"]
+    );
+}
