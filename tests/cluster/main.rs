@@ -18,6 +18,7 @@ mod security;
 mod services;
 mod team;
 mod team_sync;
+mod upkeep;
 
 struct Fake {
     server: FakeKube,

@@ -62,6 +62,15 @@ pub const RESOURCES: &[Resource] = &[
     Resource {
         group: "",
         version: "v1",
+        plural: "secrets",
+        kind: "Secret",
+        namespaced: true,
+        subresources: &[],
+        short: &[],
+    },
+    Resource {
+        group: "",
+        version: "v1",
         plural: "events",
         kind: "Event",
         namespaced: true,

@@ -489,6 +489,11 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
             crate::managed::record(&mut obj, &who, "Update", None);
             create(&mut store, t.res, &ns, obj, dry_run, is_crd)
         }
+        ("DELETE", Some(name), None) if dry_run || delete_dry_run(&body) => match store.get(t.res, &ns, name) {
+            // A dry run answers as the delete would and removes nothing.
+            Some(obj) => reply(StatusCode::OK, obj.clone()),
+            None => not_found(t.res, name),
+        },
         ("DELETE", Some(name), None) => match store.delete(t.res, &ns, name) {
             Some(gone) => {
                 if is_crd {
@@ -509,6 +514,13 @@ pub async fn handle(state: Shared, method: Method, uri: Uri, headers: HeaderMap,
         },
         _ => status(405, "MethodNotAllowed", format!("{method} is not supported on {path}")),
     }
+}
+
+/// Whether a DeleteOptions body asks for a dry run (`dryRun: ["All"]`).
+fn delete_dry_run(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|b| b["dryRun"].as_array().is_some_and(|a| a.iter().any(|x| x == "All")))
 }
 
 /// Deletes the pods (and ReplicaSets) whose controller owner is `owner`, as the garbage

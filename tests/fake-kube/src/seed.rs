@@ -24,7 +24,8 @@ pub fn seed_hsof(store: &mut Store, replicas: i64, extra_pods: usize) {
             "status": {
                 "capacity": {"cpu": "32", "memory": "256Gi", "nvidia.com/gpu": "4"},
                 "allocatable": {"cpu": "31", "memory": "250Gi", "nvidia.com/gpu": "4"},
-                "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]
+                "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+                "nodeInfo": {"kubeletVersion": "v1.30.2", "kubeProxyVersion": "v1.30.2", "containerRuntimeVersion": "containerd://1.7.20", "osImage": "Ubuntu 22.04.4 LTS"}
             }
         }));
     }

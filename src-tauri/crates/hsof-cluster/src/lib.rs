@@ -23,6 +23,7 @@ mod selector;
 mod services;
 mod storage;
 mod top;
+mod upkeep;
 mod workload;
 
 use std::path::Path;

@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod security;
 pub mod team;
 pub mod time;
+pub mod upkeep;
 
 pub use context::{os_user, AppContext, AppFacts, ConfigFacts, Doctor, Options, StoreStatus};
 pub use error::{Error, ErrorCode, IpcError};

@@ -17,6 +17,7 @@ mod output;
 mod review;
 mod select;
 mod team;
+mod upkeep;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -180,6 +181,24 @@ enum Command {
         #[command(subcommand)]
         cmd: review::ReviewCmd,
     },
+    /// Friday maintenance and the monthly technology updates: Kubernetes versions against
+    /// the skew policy and end of support, objects at API versions the next release
+    /// removes, the images running and their fixable vulnerabilities; exits 1 when
+    /// something needs planning, 2 when unsupported
+    Updates,
+    /// Resources left over (finished Jobs, old ReplicaSets, unused ConfigMaps, Secrets and
+    /// claims): without --yes a server-side dry run of each deletion; with it, deleted and
+    /// audited
+    Cleanup {
+        /// Only these leftovers (`job/NAME`, `configmap/NAME`, …); default: all
+        objects: Vec<String>,
+        /// Only preview (the default without --yes)
+        #[arg(long, conflicts_with = "yes")]
+        dry_run: bool,
+        /// Delete them
+        #[arg(long)]
+        yes: bool,
+    },
     /// What the app did (starts, first paint, saves), newest first
     Events {
         /// Only this kind, e.g. app.first_paint
@@ -304,6 +323,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             return Ok(ExitCode::from(block_on(dr::run(&ctx, cmd, out))?));
         }
         Command::Review { cmd } => return Ok(ExitCode::from(block_on(review::run(&ctx, cmd, out))?)),
+        Command::Updates => return Ok(ExitCode::from(block_on(upkeep::updates(&ctx, out))?)),
+        Command::Cleanup { objects, yes, .. } => {
+            return Ok(ExitCode::from(block_on(upkeep::cleanup(&ctx, objects, *yes, out))?))
+        }
         Command::Fleet { cmd: None } => {
             dr::warn_pending(&ctx);
             return Ok(ExitCode::from(block_on(fleet::fleet(&ctx, out))?));

@@ -305,6 +305,10 @@ impl AppContext {
             Action::SecurityReview { .. } => {
                 return Err(Error::InvalidInput("a security review step runs from its calendar occurrence".into()))
             }
+            Action::Upkeep { part } if part == "leftovers" => {
+                crate::upkeep::leftovers_step(&self.leftovers(now).await?)
+            }
+            Action::Upkeep { part } => self.updates(now).await?.step(part),
             Action::EvaluateGates { gates } => {
                 let view = self.gates(now).await?;
                 let list = match gates {

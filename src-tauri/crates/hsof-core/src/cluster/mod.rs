@@ -52,6 +52,13 @@ pub enum ChangeRequest {
         /// New requests / limits.
         resources: hsof_cluster::Resources,
     },
+    /// `kubectl delete KIND NAME`: a leftover the maintenance check found (cleanup).
+    Delete {
+        /// `job`, `replicaset`, `configmap`, `secret` or `persistentvolumeclaim`.
+        object_kind: String,
+        /// Its name.
+        name: String,
+    },
 }
 
 /// The runbook's Jobs.
@@ -94,6 +101,13 @@ impl ChangeRequest {
             Self::Scale { .. } => ("patch", "apps", "deployments", "scale"),
             Self::PatchConfig { .. } => ("patch", "", "configmaps", ""),
             Self::RunJob { .. } => ("create", "batch", "jobs", ""),
+            Self::Delete { object_kind, .. } => match object_kind.as_str() {
+                "job" => ("delete", "batch", "jobs", ""),
+                "replicaset" => ("delete", "apps", "replicasets", ""),
+                "configmap" => ("delete", "", "configmaps", ""),
+                "secret" => ("delete", "", "secrets", ""),
+                _ => ("delete", "", "persistentvolumeclaims", ""),
+            },
             _ => ("patch", "apps", "deployments", ""),
         }
     }
@@ -149,6 +163,7 @@ impl AppContext {
             ChangeRequest::SetResources { container, resources } => {
                 cluster.set_resources(deployment, container, resources, dry).await
             }
+            ChangeRequest::Delete { object_kind, name } => cluster.delete_object(object_kind, name, dry).await,
         }?)
     }
 

@@ -129,6 +129,10 @@ pub const KEY_DOCS: &[(&str, &str)] = &[
     ("security", "The weekly security review and the monthly security assessment (hsofctl review security, the Security screen, the calendar's Security Review)."),
     ("security.backup_retention_days", "How long backups must be kept, days: the backup tool's retention setting (its *RETENTION* / *KEEP* key in the backup CronJob's env or the ConfigMap's BACKUP keys) is checked against it (1-3650)."),
     ("security.cross_check_sample", "How many of the review's who-can-do-what answers are cross-checked with the API server (SubjectAccessReviews) when this identity may create them; 0: none (0-200)."),
+    ("upkeep", "Friday maintenance and the monthly technology updates (hsofctl updates, hsofctl cleanup, the Maintenance screen)."),
+    ("upkeep.finished_job_days", "A finished or failed Job is a leftover cleanup offers to delete after this many days (1-365)."),
+    ("upkeep.storage_price_per_gib_month", "Storage price per GiB-month, to show what an unused claim costs; 0: not shown."),
+    ("upkeep.end_of_support", "Each Kubernetes minor release's end of support, \"1.NN=YYYY-MM-DD\" (kubernetes.io/releases); the defaults are the published dates, never fetched: refresh them when new releases come out."),
     (
         "clusters",
         "The clusters HSOF runs in, one [[clusters]] table each (name, role, kubeconfig, context, namespace, hsof_health_url, prometheus_url, alertmanager_url, grafana_url); empty: the one [cluster] and [endpoints] describe.",

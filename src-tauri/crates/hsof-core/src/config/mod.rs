@@ -7,6 +7,7 @@ mod docs;
 mod render;
 mod schema;
 mod security;
+mod upkeep;
 mod validate;
 
 use std::io::Write;
@@ -19,6 +20,7 @@ pub use docs::{doc_for, KEY_DOCS};
 pub use render::{leaf_keys, render};
 pub use schema::*;
 pub use security::SecurityConfig;
+pub use upkeep::UpkeepConfig;
 pub use validate::{parse_hhmm, validate, ConfigProblem};
 
 /// Why a configuration file could not be used.

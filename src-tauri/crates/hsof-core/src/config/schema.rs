@@ -37,6 +37,8 @@ pub struct Config {
     pub dr: DrConfig,
     /// The weekly security review and the monthly assessment.
     pub security: super::SecurityConfig,
+    /// Friday maintenance and the monthly technology updates.
+    pub upkeep: super::UpkeepConfig,
     /// The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
     /// `[endpoints]` describe.
     pub clusters: Vec<super::ClusterEntry>,

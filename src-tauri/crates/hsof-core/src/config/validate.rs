@@ -265,6 +265,20 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
     p.range_u("dr.dr_replicas", dr.dr_replicas, 0, 50);
     p.range_u("security.backup_retention_days", config.security.backup_retention_days, 1, 3650);
     p.range_u("security.cross_check_sample", config.security.cross_check_sample, 0, 200);
+    p.range_u("upkeep.finished_job_days", config.upkeep.finished_job_days, 1, 365);
+    p.check(
+        "upkeep.storage_price_per_gib_month",
+        config.upkeep.storage_price_per_gib_month >= 0.0 && config.upkeep.storage_price_per_gib_month.is_finite(),
+        "a price of 0 or more",
+        &config.upkeep.storage_price_per_gib_month.to_string(),
+    );
+    for e in &config.upkeep.end_of_support {
+        let ok = e.split_once('=').is_some_and(|(r, d)| {
+            hsof_upkeep::versions::minor_of(r).is_some()
+                && chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").is_ok()
+        });
+        p.check("upkeep.end_of_support", ok, "entries like \"1.31=2025-10-28\"", e);
+    }
     if !dr.restore_namespace.is_empty() {
         p.dns_label("dr.restore_namespace", &dr.restore_namespace);
     }

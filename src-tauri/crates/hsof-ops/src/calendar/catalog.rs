@@ -133,6 +133,13 @@ pub enum Action {
         /// The part this step is: one of [`SECURITY_PARTS`].
         part: String,
     },
+    /// Friday maintenance / technology updates: `versions` (Kubernetes versions, skew, end
+    /// of support, removed APIs), `patches` (fixable vulnerabilities), `leftovers` (unused
+    /// resources; nothing is deleted by a step).
+    Upkeep {
+        /// One of [`UPKEEP_PARTS`].
+        part: String,
+    },
     /// Evaluate a set of quality gates.
     EvaluateGates {
         /// Which set.
@@ -157,6 +164,9 @@ pub const SECURITY_PARTS: [&str; 9] = [
     "findings",
     "audit-logs",
 ];
+
+/// The parts of the upkeep checks a step can stand for.
+pub const UPKEEP_PARTS: [&str; 3] = ["versions", "patches", "leftovers"];
 
 /// The runbook's two sets of quality gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -338,6 +348,14 @@ fn parse_step(ctx: &Context<'_>, index: usize, mut table: toml::Table) -> Result
             return Err(ctx.error(
                 Some(&format!("{prefix}action.part")),
                 format!("unknown DR drill part `{part}`; expected one of {}", DR_PARTS.join(", ")),
+            ));
+        }
+    }
+    if let Some(Action::Upkeep { part }) = &action {
+        if !UPKEEP_PARTS.contains(&part.as_str()) {
+            return Err(ctx.error(
+                Some(&format!("{prefix}action.part")),
+                format!("unknown upkeep part `{part}`; expected one of {}", UPKEEP_PARTS.join(", ")),
             ));
         }
     }

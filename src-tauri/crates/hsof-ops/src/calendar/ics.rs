@@ -45,6 +45,7 @@ fn action_label(action: &Action) -> String {
         Action::RunJob { job } => format!("run job {job}"),
         Action::DrDrill { part } => format!("DR drill ({part})"),
         Action::SecurityReview { part } => format!("security review ({part})"),
+        Action::Upkeep { part } => format!("maintenance check ({part})"),
         Action::EvaluateGates { gates: GateSet::Deployment } => "deployment gates".into(),
         Action::EvaluateGates { gates: GateSet::Production } => "production gates".into(),
     }
@@ -125,12 +126,36 @@ pub fn export_ics(catalog: &Catalog, tz: Tz, windows: &[MaintenanceWindow], expo
     for w in windows {
         calendar.push(window_event(w, exported_at));
     }
-    let text = calendar.done().to_string();
+    let text = refold(&calendar.done().to_string());
     match first_year {
         // One year early, so the zone's observances cover the first events.
         Some(year) => insert_before_first_component(&text, &vtimezone(tz, year - 1)),
         None => text,
     }
+}
+
+/// Content lines folded at 75 octets (RFC 5545 §3.1), continuation space included: the
+/// `icalendar` crate lets a last continuation reach 76.
+fn refold(text: &str) -> String {
+    let unfolded = text.replace("\r\n ", "");
+    let mut out = String::with_capacity(text.len() + text.len() / 40);
+    for line in unfolded.split_terminator("\r\n") {
+        let mut rest = line;
+        let mut limit = 75;
+        while rest.len() > limit {
+            let mut cut = limit;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.push_str(&rest[..cut]);
+            out.push_str("\r\n ");
+            rest = &rest[cut..];
+            limit = 74;
+        }
+        out.push_str(rest);
+        out.push_str("\r\n");
+    }
+    out
 }
 
 /// Puts `block` (CRLF-terminated) after the calendar's own properties.
