@@ -13,6 +13,7 @@ mod experiments_cluster;
 mod fleet;
 mod gpu;
 mod incidents;
+mod maintenance;
 mod security;
 mod team;
 

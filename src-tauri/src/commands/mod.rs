@@ -15,3 +15,4 @@ pub mod incidents;
 pub mod monitoring;
 pub mod security;
 pub mod team;
+pub mod upkeep;

@@ -50,7 +50,7 @@ describe("sections", () => {
   it("has every section of the mission with a unique shortcut", () => {
     expect(SECTIONS.map((s) => s.label)).toEqual([
       "Overview", "Fleet", "Cluster", "SLOs & Alerts", "Calendar", "Incidents",
-      "Changes", "Security", "GPU", "Experiments", "Reports", "Settings",
+      "Changes", "Security", "Maintenance", "GPU", "Experiments", "Reports", "Settings",
     ]);
     expect(new Set(SECTIONS.map((s) => s.key)).size).toBe(SECTIONS.length);
   });
@@ -62,6 +62,7 @@ describe("sections", () => {
     expect(sectionForKey(k("f"))).toBe("fleet");
     expect(sectionForKey(k("F"))).toBe("fleet");
     expect(sectionForKey(k("y"))).toBe("security");
+    expect(sectionForKey(k("m"))).toBe("maintenance");
   });
   it("steps with wrap-around", () => {
     expect(stepSection("overview", -1)).toBe("settings");

@@ -3,12 +3,12 @@
 
 export type SectionId =
   | "overview" | "fleet" | "cluster" | "slos" | "calendar" | "incidents"
-  | "changes" | "security" | "gpu" | "experiments" | "reports" | "settings";
+  | "changes" | "security" | "maintenance" | "gpu" | "experiments" | "reports" | "settings";
 
 export interface Section {
   id: SectionId;
   label: string;
-  /** Key for Alt+key: digits 1..9, then 0; `f` for Fleet, `y` for Security. */
+  /** Key for Alt+key: digits 1..9, then 0; `f` for Fleet, `y` for Security, `m` for Maintenance. */
   key: string;
   /** Set while the feature is not built yet: one plain line saying what brings it. */
   pending?: string;
@@ -23,6 +23,7 @@ export const SECTIONS: readonly Section[] = [
   { id: "incidents", label: "Incidents", key: "5" },
   { id: "changes", label: "Changes", key: "6" },
   { id: "security", label: "Security", key: "y" },
+  { id: "maintenance", label: "Maintenance", key: "m" },
   { id: "gpu", label: "GPU", key: "7" },
   { id: "experiments", label: "Experiments", key: "8" },
   { id: "reports", label: "Reports", key: "9" },

@@ -74,6 +74,12 @@ export const commands = {
 	securityReviewRun: (audit: boolean, since: number | null) => typedError<ReviewRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("security_review_run", { audit, since })),
 	/**  Signs a review off as this user. */
 	securityReviewSignOff: (id: number | null) => typedError<ReviewRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("security_review_sign_off", { id })),
+	/**  Versions, removed APIs, images and fixable vulnerabilities of the window's cluster. */
+	updatesView: () => typedError<UpdatesView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("updates_view")),
+	/**  The leftovers and a server-side dry run of deleting them (`only`: those named, else all). */
+	cleanupPreview: (only: string[]) => typedError<CleanupView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cleanup_preview", { only })),
+	/**  Deletes the leftovers named in `only` (each audited; a refusal is named and the rest go on). */
+	cleanupApply: (only: string[]) => typedError<CleanupView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cleanup_apply", { only })),
 	/**  The demo the window shows, or null when it shows the user's own profile. */
 	demoShown: () => __TAURI_INVOKE<DemoShown | null>("demo_shown"),
 	/**
@@ -370,6 +376,14 @@ part: string } |
  */
 { kind: "security_review"; 
 /**  The part this step is: one of [`SECURITY_PARTS`]. */
+part: string } | 
+/**
+ *  Friday maintenance / technology updates: `versions` (Kubernetes versions, skew, end
+ *  of support, removed APIs), `patches` (fixable vulnerabilities), `leftovers` (unused
+ *  resources; nothing is deleted by a step).
+ */
+{ kind: "upkeep"; 
+/**  One of [`UPKEEP_PARTS`]. */
 part: string } | 
 /**  Evaluate a set of quality gates. */
 { kind: "evaluate_gates"; 
@@ -902,7 +916,13 @@ job: RunbookJob } |
 /**  Container name. */
 container: string; 
 /**  New requests / limits. */
-resources: Resources_Deserialize };
+resources: Resources_Deserialize } | 
+/**  `kubectl delete KIND NAME`: a leftover the maintenance check found (cleanup). */
+{ kind: "delete"; 
+/**  `job`, `replicaset`, `configmap`, `secret` or `persistentvolumeclaim`. */
+object_kind: string; 
+/**  Its name. */
+name: string };
 
 /**  A change the runbook makes to the main deployment. */
 export type ChangeRequest_Serialize = 
@@ -929,7 +949,13 @@ job: RunbookJob } |
 /**  Container name. */
 container: string; 
 /**  New requests / limits. */
-resources: Resources_Serialize };
+resources: Resources_Serialize } | 
+/**  `kubectl delete KIND NAME`: a leftover the maintenance check found (cleanup). */
+{ kind: "delete"; 
+/**  `job`, `replicaset`, `configmap`, `secret` or `persistentvolumeclaim`. */
+object_kind: string; 
+/**  Its name. */
+name: string };
 
 /**  Which chart. */
 export type ChartKind = 
@@ -1044,6 +1070,43 @@ export type ClassWeight =
 "none" | 
 /**  Each class weighs n / (k · n_class): every class counts as much in total. */
 "balanced";
+
+/**  One deletion of a cleanup. */
+export type CleanupStep = {
+	/**  `job/old`. */
+	target: string,
+	/**  `would be deleted`, `deleted`, `already gone`, or the error. */
+	outcome: string,
+	/**  Whether it went as asked. */
+	ok: boolean,
+};
+
+/**  What a cleanup did (or would do). */
+export type CleanupView = CleanupView_Serialize | CleanupView_Deserialize;
+
+/**  What a cleanup did (or would do). */
+export type CleanupView_Deserialize = {
+	/**  The leftovers (and what is kept, and what was not read). */
+	report: LeftoverReport_Deserialize,
+	/**  Dry run (nothing deleted) or for real. */
+	dry_run: boolean,
+	/**  Each deletion, in order. */
+	steps: CleanupStep[],
+	/**  When (RFC 3339). */
+	generated_at: string,
+};
+
+/**  What a cleanup did (or would do). */
+export type CleanupView_Serialize = {
+	/**  The leftovers (and what is kept, and what was not read). */
+	report: LeftoverReport_Serialize,
+	/**  Dry run (nothing deleted) or for real. */
+	dry_run: boolean,
+	/**  Each deletion, in order. */
+	steps: CleanupStep[],
+	/**  When (RFC 3339). */
+	generated_at: string,
+};
 
 /**  Sent (at most every 300 ms) when the live watches see a change. */
 export type ClusterChanged = {
@@ -1350,6 +1413,21 @@ export type Comparison_Serialize = {
 	unknown: string[],
 };
 
+/**  One component's version, judged. */
+export type Component = {
+	/**  `api server` or the node's name. */
+	name: string,
+	/**  As reported (`v1.30.4`), or empty when it reports none. */
+	version: string,
+	/**
+	 *  `ok`, `warn` (end of support within 60 days, or skew at the policy's limit), `fail`
+	 *  (unsupported, or skew outside the policy) or `unknown`.
+	 */
+	verdict: string,
+	/**  Why. */
+	note: string,
+};
+
 /**  One component's state and why. */
 export type ComponentHealth = {
 	/**  `service`, `gpu`, `model` or `pipeline`. */
@@ -1457,6 +1535,8 @@ export type Config_Deserialize = {
 	dr?: DrConfig_Deserialize,
 	/**  The weekly security review and the monthly assessment. */
 	security?: SecurityConfig_Deserialize,
+	/**  Friday maintenance and the monthly technology updates. */
+	upkeep?: UpkeepConfig_Deserialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1494,6 +1574,8 @@ export type Config_Serialize = {
 	dr: DrConfig_Serialize,
 	/**  The weekly security review and the monthly assessment. */
 	security: SecurityConfig_Serialize,
+	/**  Friday maintenance and the monthly technology updates. */
+	upkeep: UpkeepConfig_Serialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -3778,6 +3860,16 @@ export type HostFacts_Serialize = {
 	memory_available_bytes: number | null,
 };
 
+/**  One image and what the last security review knows of it. */
+export type ImagePatch = {
+	/**  The image. */
+	image: string,
+	/**  Critical and high findings with a fixed version. */
+	fixable: number,
+	/**  `CVE-… in openssl 3.0.1 → 3.0.2`, the critical ones first. */
+	fixes: string[],
+};
+
 /**  One image's findings. */
 export type ImageVulns = ImageVulns_Serialize | ImageVulns_Deserialize;
 
@@ -4122,6 +4214,16 @@ export type KeepCount =
 /**  This fraction (0, 1] of the input, rounded up. */
 ({ fraction: number | null }) & { count?: never };
 
+/**  Something that looks unused but stays, and why. */
+export type Kept = {
+	/**  Kind. */
+	kind: string,
+	/**  Name. */
+	name: string,
+	/**  Why it stays. */
+	why: string,
+};
+
 /**  A key and the comment the config file carries for it. */
 export type KeyDoc = {
 	/**  Dotted key; `severities.*.x` stands for each level. */
@@ -4297,6 +4399,60 @@ export type KubeFacts_Serialize = {
 	error: string | null,
 	/**  What to do when none was found. */
 	hint: string | null,
+};
+
+/**  Something that can go. */
+export type Leftover = Leftover_Serialize | Leftover_Deserialize;
+
+/**  The leftovers review. */
+export type LeftoverReport = LeftoverReport_Serialize | LeftoverReport_Deserialize;
+
+/**  The leftovers review. */
+export type LeftoverReport_Deserialize = {
+	/**  What can go. */
+	leftovers: Leftover_Deserialize[],
+	/**  What looks unused and stays. */
+	kept: Kept[],
+	/**  What could not be read (and so was not judged). */
+	unread: string[],
+};
+
+/**  The leftovers review. */
+export type LeftoverReport_Serialize = {
+	/**  What can go. */
+	leftovers: Leftover_Serialize[],
+	/**  What looks unused and stays. */
+	kept: Kept[],
+	/**  What could not be read (and so was not judged). */
+	unread: string[],
+};
+
+/**  Something that can go. */
+export type Leftover_Deserialize = {
+	/**  `job`, `replicaset`, `configmap`, `secret` or `persistentvolumeclaim`. */
+	kind: string,
+	/**  Its name. */
+	name: string,
+	/**  Why it is a leftover. */
+	why: string,
+	/**  Bytes it holds (a claim's capacity), when known. */
+	bytes?: number | null,
+	/**  What it costs a month at `price_per_gib_month`, when known. */
+	monthly_cost?: number | null,
+};
+
+/**  Something that can go. */
+export type Leftover_Serialize = {
+	/**  `job`, `replicaset`, `configmap`, `secret` or `persistentvolumeclaim`. */
+	kind: string,
+	/**  Its name. */
+	name: string,
+	/**  Why it is a leftover. */
+	why: string,
+	/**  Bytes it holds (a claim's capacity), when known. */
+	bytes: number | null,
+	/**  What it costs a month at `price_per_gib_month`, when known. */
+	monthly_cost: number | null,
 };
 
 /**  A status level, ordered from best to worst. The words match HSOF's own. */
@@ -5150,6 +5306,22 @@ export type ReminderNotice = {
 	title: string,
 	/**  Notification body. */
 	body: string,
+};
+
+/**  One object at a removed or soon removed API version. */
+export type RemovedApi = {
+	/**  `HorizontalPodAutoscaler hsof-hpa`. */
+	object: string,
+	/**  The apiVersion it was written at. */
+	api_version: string,
+	/**  By whom (field manager). */
+	by: string,
+	/**  `1.26`. */
+	removed_in: string,
+	/**  What to use instead. */
+	replacement: string,
+	/**  Already gone from the cluster's release (manifests that still say it fail to apply). */
+	already_removed: boolean,
 };
 
 /**  A saved report. */
@@ -6978,6 +7150,76 @@ export type Unread = {
 	why: string,
 };
 
+/**  What `hsofctl updates` and the Maintenance screen show. */
+export type UpdatesView = UpdatesView_Serialize | UpdatesView_Deserialize;
+
+/**  What `hsofctl updates` and the Maintenance screen show. */
+export type UpdatesView_Deserialize = {
+	/**  The cluster. */
+	cluster: string,
+	/**  Kubernetes versions. */
+	versions: VersionReport_Deserialize,
+	/**  Objects at API versions the next minor release (or an earlier one) removes. */
+	removed_apis: RemovedApi[],
+	/**  Where the removed-API table comes from. */
+	removed_apis_source: string,
+	/**  Kinds whose objects could not be read for the removed-API check. */
+	removed_apis_unread: string[],
+	/**  Images running now, with how many pods run each. */
+	images: ([string, number])[],
+	/**  Images with fixable critical or high findings (from the last security review). */
+	patches: ImagePatch[],
+	/**  Where `patches` come from: the review and its age, or why there are none. */
+	patches_source: string,
+	/**  When read (RFC 3339). */
+	generated_at: string,
+};
+
+/**  What `hsofctl updates` and the Maintenance screen show. */
+export type UpdatesView_Serialize = {
+	/**  The cluster. */
+	cluster: string,
+	/**  Kubernetes versions. */
+	versions: VersionReport_Serialize,
+	/**  Objects at API versions the next minor release (or an earlier one) removes. */
+	removed_apis: RemovedApi[],
+	/**  Where the removed-API table comes from. */
+	removed_apis_source: string,
+	/**  Kinds whose objects could not be read for the removed-API check. */
+	removed_apis_unread: string[],
+	/**  Images running now, with how many pods run each. */
+	images: ([string, number])[],
+	/**  Images with fixable critical or high findings (from the last security review). */
+	patches: ImagePatch[],
+	/**  Where `patches` come from: the review and its age, or why there are none. */
+	patches_source: string,
+	/**  When read (RFC 3339). */
+	generated_at: string,
+};
+
+/**  `[upkeep]` */
+export type UpkeepConfig = UpkeepConfig_Serialize | UpkeepConfig_Deserialize;
+
+/**  `[upkeep]` */
+export type UpkeepConfig_Deserialize = {
+	/**  A finished Job is a leftover after this many days. */
+	finished_job_days?: number,
+	/**  Storage price per GiB-month (the money an unused claim holds); 0: not shown. */
+	storage_price_per_gib_month?: number | null,
+	/**  Each Kubernetes minor release's end of support, `1.NN=YYYY-MM-DD`. */
+	end_of_support?: string[],
+};
+
+/**  `[upkeep]` */
+export type UpkeepConfig_Serialize = {
+	/**  A finished Job is a leftover after this many days. */
+	finished_job_days: number,
+	/**  Storage price per GiB-month (the money an unused claim holds); 0: not shown. */
+	storage_price_per_gib_month: number | null,
+	/**  Each Kubernetes minor release's end of support, `1.NN=YYYY-MM-DD`. */
+	end_of_support: string[],
+};
+
 /**  How the reported score was measured. */
 export type Validation = Validation_Serialize | Validation_Deserialize;
 
@@ -7045,6 +7287,29 @@ export type Verdict =
 "fail" | 
 /**  Evidence is missing or stale. */
 "unknown";
+
+/**  The versions review. */
+export type VersionReport = VersionReport_Serialize | VersionReport_Deserialize;
+
+/**  The versions review. */
+export type VersionReport_Deserialize = {
+	/**  The API server, then every node. */
+	components: Component[],
+	/**  The end of support of the API server's release, when the table has it. */
+	end_of_support?: string | null,
+	/**  What could not be read. */
+	unread: string[],
+};
+
+/**  The versions review. */
+export type VersionReport_Serialize = {
+	/**  The API server, then every node. */
+	components: Component[],
+	/**  The end of support of the API server's release, when the table has it. */
+	end_of_support: string | null,
+	/**  What could not be read. */
+	unread: string[],
+};
 
 /**  One critical or high finding. */
 export type Vuln = {
