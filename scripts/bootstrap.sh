@@ -19,7 +19,7 @@ fi
 # System packages: Tauri's WebKitGTK stack for `run`; Xvfb and the WebKit WebDriver for `test`.
 run_pkgs=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libayatana-appindicator3-dev libsoup-3.0-dev curl file)
-test_pkgs=(buildah xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager python3-venv faketime libfaketime tzdata
+test_pkgs=(buildah docker-registry xvfb xauth webkit2gtk-driver prometheus prometheus-alertmanager python3-venv faketime libfaketime tzdata
   gnome-keyring dbus-bin)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -14,6 +14,7 @@ mod experiments;
 mod fleet;
 mod live;
 mod regions;
+mod registry;
 mod security;
 mod services;
 mod team;

@@ -13,6 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 pub use hsof_demo::exporter;
 pub mod proxy;
+pub mod registry;
 pub mod servers;
 pub mod webhook;
 use tokio::process::{Child, Command};

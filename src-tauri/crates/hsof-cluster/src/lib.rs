@@ -48,6 +48,7 @@ pub use selector::{Requirement, Selection, SelectorOp};
 pub use services::{classify, judge, Candidate, Discovery, Probe, ServiceRef, SourceRole, SERVICE_SCHEME};
 pub use storage::{parse_df, DfReport, DfRow};
 pub use top::{cpu_millicores, memory_bytes, TopRow};
+pub use upkeep::{RunningImage, DELETABLE};
 pub use workload::{BackupStatus, EventRow, ImageUse};
 
 /// How to reach the API server.

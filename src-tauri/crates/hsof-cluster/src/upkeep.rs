@@ -207,3 +207,139 @@ impl Cluster {
         })
     }
 }
+
+/// One image the namespace runs: the reference, the digest the runtime reports it pulled,
+/// and the pull secrets of the pods running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningImage {
+    /// As the pod spec names it.
+    pub image: String,
+    /// `sha256:…` the kubelet reports (`imageID`), when it does.
+    pub digest: Option<String>,
+    /// When the oldest pod running it started (RFC 3339).
+    pub since: Option<String>,
+    /// Pull secrets of the pods running it (and of their service accounts).
+    pub pull_secrets: Vec<String>,
+}
+
+impl Cluster {
+    /// The images the namespace's pods run, each once.
+    pub async fn running_images(&self) -> Result<Vec<RunningImage>, ClusterError> {
+        let pods = Api::<Pod>::namespaced(self.client.clone(), &self.namespace)
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| ClusterError::from_kube(e, "list pods"))?;
+        let accounts =
+            Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(self.client.clone(), &self.namespace)
+                .list(&ListParams::default())
+                .await
+                .map(|l| l.items)
+                .unwrap_or_default();
+        let mut out: Vec<RunningImage> = Vec::new();
+        for p in pods.items {
+            let spec = p.spec.clone().unwrap_or_default();
+            let sa = spec.service_account_name.clone().unwrap_or_else(|| "default".into());
+            let mut secrets: Vec<String> = spec.image_pull_secrets.iter().flatten().map(|s| s.name.clone()).collect();
+            if let Some(a) = accounts.iter().find(|a| a.metadata.name.as_deref() == Some(sa.as_str())) {
+                secrets.extend(a.image_pull_secrets.iter().flatten().map(|s| s.name.clone()));
+            }
+            let started = p.status.as_ref().and_then(|s| s.start_time.as_ref()).map(|t| t.0.to_string());
+            for c in &spec.containers {
+                let Some(image) = c.image.clone() else { continue };
+                let digest = p
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.container_statuses.as_ref())
+                    .and_then(|cs| cs.iter().find(|s| s.name == c.name))
+                    .and_then(|s| s.image_id.split_once("@").map(|(_, d)| d.to_string()));
+                match out.iter_mut().find(|r| r.image == image) {
+                    Some(r) => {
+                        for s in &secrets {
+                            if !r.pull_secrets.contains(s) {
+                                r.pull_secrets.push(s.clone());
+                            }
+                        }
+                        if r.digest.is_none() {
+                            r.digest = digest;
+                        }
+                        if started.is_some() && (r.since.is_none() || started < r.since) {
+                            r.since = started.clone();
+                        }
+                    }
+                    None => {
+                        out.push(RunningImage { image, digest, since: started.clone(), pull_secrets: secrets.clone() })
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Registry credentials (host → user, password) from the named pull secrets
+    /// (`kubernetes.io/dockerconfigjson` or `.dockercfg`), read now and kept by the caller in
+    /// memory only. A secret that cannot be read or does not parse is named in the second list.
+    pub async fn registry_credentials(
+        &self,
+        names: &[String],
+    ) -> (std::collections::BTreeMap<String, hsof_registry::Credentials>, Vec<String>) {
+        use base64::Engine;
+        let api = Api::<Secret>::namespaced(self.client.clone(), &self.namespace);
+        let mut creds = std::collections::BTreeMap::new();
+        let mut problems = Vec::new();
+        for name in names {
+            let secret = match api.get_opt(name).await {
+                Ok(Some(s)) => s,
+                Ok(None) => {
+                    problems.push(format!("pull secret {name} does not exist"));
+                    continue;
+                }
+                Err(e) => {
+                    problems.push(ClusterError::from_kube(e, &format!("get secret {name}")).to_string());
+                    continue;
+                }
+            };
+            let data = secret.data.unwrap_or_default();
+            let raw = data.get(".dockerconfigjson").or_else(|| data.get(".dockercfg")).map(|b| b.0.clone());
+            let Some(doc) = raw.and_then(|b| serde_json::from_slice::<Value>(&b).ok()) else {
+                problems.push(format!("pull secret {name} holds no readable .dockerconfigjson"));
+                continue;
+            };
+            let auths = doc.get("auths").unwrap_or(&doc);
+            for (host, a) in auths.as_object().into_iter().flatten() {
+                let host = host
+                    .trim_start_matches("https://")
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let (user, pass) = match (a["username"].as_str(), a["password"].as_str(), a["auth"].as_str()) {
+                    (Some(u), Some(p), _) => (u.to_string(), p.to_string()),
+                    (_, _, Some(auth)) => {
+                        let decoded = base64::engine::general_purpose::STANDARD
+                            .decode(auth)
+                            .ok()
+                            .and_then(|b| String::from_utf8(b).ok())
+                            .unwrap_or_default();
+                        match decoded.split_once(':') {
+                            Some((u, p)) => (u.to_string(), p.to_string()),
+                            None => {
+                                problems.push(format!("pull secret {name}: the entry for {host} does not read"));
+                                continue;
+                            }
+                        }
+                    }
+                    _ => continue,
+                };
+                let host = if host == "index.docker.io" || host == "docker.io" {
+                    "registry-1.docker.io".to_string()
+                } else {
+                    host
+                };
+                creds.insert(host, hsof_registry::Credentials { username: user, password: pass });
+            }
+        }
+        (creds, problems)
+    }
+}

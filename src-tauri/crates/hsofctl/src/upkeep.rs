@@ -13,6 +13,7 @@ pub async fn updates(ctx: &AppContext, out: &Out) -> Result<u8, Error> {
     let v = ctx.updates(Utc::now()).await?;
     let (versions, _) = v.step("versions");
     let (patches, _) = v.step("patches");
+    let (images, _) = v.step("images");
     if out.json {
         out.json_value(&v);
     } else {
@@ -45,7 +46,23 @@ pub async fn updates(ctx: &AppContext, out: &Out) -> Result<u8, Error> {
         for (image, pods) in &v.images {
             println!("  {image}  ({pods} pod(s))");
         }
-        println!("  newer releases in the registry: not checked (the registry check is not built yet)");
+        println!("\nagainst their registries (credentials from the pods' pull secrets, not kept)");
+        for u in &v.registry {
+            match &u.error {
+                Some(e) => println!("  {}: NOT READ {e}", u.image),
+                None => println!(
+                    "  {}: newest {}{}{}{}",
+                    u.image,
+                    u.newest.clone().unwrap_or_else(|| "none (no version tags)".into()),
+                    u.newest_created.as_ref().map(|c| format!(" (built {c})")).unwrap_or_default(),
+                    if u.newer { " — NEWER than the running tag" } else { "" },
+                    if u.moved { " — the tag MOVED since the pods pulled it" } else { "" },
+                ),
+            }
+        }
+        for p in &v.registry_problems {
+            println!("  NOT READ {p}");
+        }
         println!("\nsecurity patches: {}", v.patches_source);
         for p in &v.patches {
             println!("  {}: {} fixable critical/high", p.image, p.fixable);
@@ -54,9 +71,9 @@ pub async fn updates(ctx: &AppContext, out: &Out) -> Result<u8, Error> {
             }
         }
     }
-    Ok(match (versions, patches) {
-        ("fail", _) => 2,
-        ("pass", "pass") => 0,
+    Ok(match (versions, patches, images) {
+        ("fail", _, _) => 2,
+        ("pass", "pass", "pass") => 0,
         _ => 1,
     })
 }

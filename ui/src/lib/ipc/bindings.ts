@@ -380,7 +380,8 @@ part: string } |
 /**
  *  Friday maintenance / technology updates: `versions` (Kubernetes versions, skew, end
  *  of support, removed APIs), `patches` (fixable vulnerabilities), `leftovers` (unused
- *  resources; nothing is deleted by a step).
+ *  resources; nothing is deleted by a step), `images` (running images against their
+ *  registries).
  */
 { kind: "upkeep"; 
 /**  One of [`UPKEEP_PARTS`]. */
@@ -3870,6 +3871,69 @@ export type ImagePatch = {
 	fixes: string[],
 };
 
+/**  One running image against its registry. */
+export type ImageUpdate = ImageUpdate_Serialize | ImageUpdate_Deserialize;
+
+/**  One running image against its registry. */
+export type ImageUpdate_Deserialize = {
+	/**  As the pods name it. */
+	image: string,
+	/**  The registry host. */
+	registry: string,
+	/**  The tag running, if named. */
+	running_tag?: string | null,
+	/**  The digest the kubelet reports running. */
+	running_digest?: string | null,
+	/**  The digest the tag points at now. */
+	tag_digest?: string | null,
+	/**  The tag now points elsewhere than what runs. */
+	moved: boolean,
+	/**  When the running tag's image was built (RFC 3339). */
+	running_created?: string | null,
+	/**  The newest release by semantic version. */
+	newest?: string | null,
+	/**  When it was built (RFC 3339). */
+	newest_created?: string | null,
+	/**  Whether it is newer than the running tag. */
+	newer: boolean,
+	/**  Tags in the repository. */
+	tags: number,
+	/**  Of those, tags that are not versions (`latest`, `main`, …). */
+	not_versions: number,
+	/**  Why the registry could not be asked, if so. */
+	error?: string | null,
+};
+
+/**  One running image against its registry. */
+export type ImageUpdate_Serialize = {
+	/**  As the pods name it. */
+	image: string,
+	/**  The registry host. */
+	registry: string,
+	/**  The tag running, if named. */
+	running_tag: string | null,
+	/**  The digest the kubelet reports running. */
+	running_digest: string | null,
+	/**  The digest the tag points at now. */
+	tag_digest: string | null,
+	/**  The tag now points elsewhere than what runs. */
+	moved: boolean,
+	/**  When the running tag's image was built (RFC 3339). */
+	running_created: string | null,
+	/**  The newest release by semantic version. */
+	newest: string | null,
+	/**  When it was built (RFC 3339). */
+	newest_created: string | null,
+	/**  Whether it is newer than the running tag. */
+	newer: boolean,
+	/**  Tags in the repository. */
+	tags: number,
+	/**  Of those, tags that are not versions (`latest`, `main`, …). */
+	not_versions: number,
+	/**  Why the registry could not be asked, if so. */
+	error: string | null,
+};
+
 /**  One image's findings. */
 export type ImageVulns = ImageVulns_Serialize | ImageVulns_Deserialize;
 
@@ -7171,6 +7235,10 @@ export type UpdatesView_Deserialize = {
 	patches: ImagePatch[],
 	/**  Where `patches` come from: the review and its age, or why there are none. */
 	patches_source: string,
+	/**  Each running image against its registry. */
+	registry: ImageUpdate_Deserialize[],
+	/**  What the registry check could not read (pull secrets, pods). */
+	registry_problems: string[],
 	/**  When read (RFC 3339). */
 	generated_at: string,
 };
@@ -7193,6 +7261,10 @@ export type UpdatesView_Serialize = {
 	patches: ImagePatch[],
 	/**  Where `patches` come from: the review and its age, or why there are none. */
 	patches_source: string,
+	/**  Each running image against its registry. */
+	registry: ImageUpdate_Serialize[],
+	/**  What the registry check could not read (pull secrets, pods). */
+	registry_problems: string[],
 	/**  When read (RFC 3339). */
 	generated_at: string,
 };

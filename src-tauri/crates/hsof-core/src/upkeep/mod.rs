@@ -12,7 +12,10 @@ use hsof_upkeep::versions::VersionReport;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::ChangeRequest;
+
+mod images;
 use crate::{AppContext, Error};
+pub use images::ImageUpdate;
 
 /// One image and what the last security review knows of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -44,6 +47,10 @@ pub struct UpdatesView {
     pub patches: Vec<ImagePatch>,
     /// Where `patches` come from: the review and its age, or why there are none.
     pub patches_source: String,
+    /// Each running image against its registry.
+    pub registry: Vec<ImageUpdate>,
+    /// What the registry check could not read (pull secrets, pods).
+    pub registry_problems: Vec<String>,
     /// When read (RFC 3339).
     pub generated_at: String,
 }
@@ -140,7 +147,13 @@ impl AppContext {
                 (list, format!("security review #{} of {} ({}): {}", r.id, r.cluster, r.report.at, v.line))
             }
         };
+        let (registry, registry_problems) = match self.image_updates().await {
+            Ok(r) => r,
+            Err(e) => (Vec::new(), vec![format!("the images could not be read: {e}")]),
+        };
         Ok(UpdatesView {
+            registry,
+            registry_problems,
             cluster: self.current_cluster().name.clone(),
             versions,
             removed_apis,
@@ -217,10 +230,61 @@ impl UpdatesView {
     /// A calendar step's verdict and evidence: `versions` (versions, skew, end of support
     /// and removed APIs) or `patches` (fixable vulnerabilities).
     pub fn step(&self, part: &str) -> (&'static str, String) {
+        if part == "images" {
+            let mut lines = Vec::new();
+            let mut verdict = "pass";
+            for u in &self.registry {
+                match &u.error {
+                    Some(e) => {
+                        verdict = if verdict == "pass" { "unknown" } else { verdict };
+                        lines.push(format!("{}: not read: {e}", u.image));
+                    }
+                    None => {
+                        let mut l = format!(
+                            "{}: newest release {}",
+                            u.image,
+                            u.newest.clone().unwrap_or_else(|| "none (no version tags)".into())
+                        );
+                        if let Some(c) = &u.newest_created {
+                            l.push_str(&format!(" built {c}"));
+                        }
+                        if let Some(c) = &u.running_created {
+                            l.push_str(&format!("; running tag built {c}"));
+                        }
+                        if u.newer {
+                            verdict = "warn";
+                            l.push_str(" — a newer release is out");
+                        }
+                        if u.moved {
+                            verdict = "warn";
+                            l.push_str(&format!(
+                                " — the tag moved: runs {} but points at {}",
+                                u.running_digest.clone().unwrap_or_default(),
+                                u.tag_digest.clone().unwrap_or_default()
+                            ));
+                        }
+                        lines.push(l);
+                    }
+                }
+            }
+            lines.extend(self.registry_problems.iter().map(|p| format!("[not read] {p}")));
+            if self.registry.is_empty() {
+                lines.push("no image running".into());
+            }
+            return (verdict, lines.join("\n"));
+        }
         if part == "patches" {
             let mut lines = vec![self.patches_source.clone()];
             for p in &self.patches {
-                lines.push(format!("{}: {} fixable critical/high — {}", p.image, p.fixable, p.fixes.join("; ")));
+                let newer = self.registry.iter().find(|u| {
+                    p.image.ends_with(u.image.as_str())
+                        || u.image.ends_with(p.image.rsplit_once('/').map_or(p.image.as_str(), |x| x.1))
+                });
+                let hint = match newer.and_then(|u| u.newer.then(|| u.newest.clone()).flatten()) {
+                    Some(n) => format!(" — release {n} is out (rescan it to confirm it carries the fixes)"),
+                    None => String::new(),
+                };
+                lines.push(format!("{}: {} fixable critical/high — {}{hint}", p.image, p.fixable, p.fixes.join("; ")));
             }
             let verdict = if self.patches_source.starts_with("no security review") {
                 "unknown"

@@ -135,7 +135,8 @@ pub enum Action {
     },
     /// Friday maintenance / technology updates: `versions` (Kubernetes versions, skew, end
     /// of support, removed APIs), `patches` (fixable vulnerabilities), `leftovers` (unused
-    /// resources; nothing is deleted by a step).
+    /// resources; nothing is deleted by a step), `images` (running images against their
+    /// registries).
     Upkeep {
         /// One of [`UPKEEP_PARTS`].
         part: String,
@@ -166,7 +167,7 @@ pub const SECURITY_PARTS: [&str; 9] = [
 ];
 
 /// The parts of the upkeep checks a step can stand for.
-pub const UPKEEP_PARTS: [&str; 3] = ["versions", "patches", "leftovers"];
+pub const UPKEEP_PARTS: [&str; 4] = ["versions", "patches", "leftovers", "images"];
 
 /// The runbook's two sets of quality gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
