@@ -63,6 +63,31 @@ fn kubectl_at(kubeconfig: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The real `hsofctl` on the profile in `dir` (`config.toml`, `data/`, file secrets):
+/// exit code, stdout, stderr.
+pub(crate) fn hsofctl_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(hsof_tests::hsofctl())
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+        .args(args)
+        .output()
+        .expect("hsofctl");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// [`hsofctl_in`] with `--json`, its stdout parsed (a panic naming the command otherwise).
+pub(crate) fn hsofctl_json(dir: &std::path::Path, args: &[&str]) -> (i32, Value) {
+    let (code, out, err) = hsofctl_in(dir, &[&["--json"], args].concat());
+    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out} {err}")))
+}
+
 /// The real kubectl against the fake, in namespace hsof; its output whether it succeeded or not.
 fn kubectl_output(f: &Fake, args: &[&str]) -> std::process::Output {
     kubectl_output_at(&f.kubeconfig, args)

@@ -4,8 +4,6 @@
 //! with the pods' pull secret, and the faults — a registry that cannot be reached, a token
 //! service that refuses, a repository that does not exist.
 
-use std::process::Command;
-
 use base64::Engine;
 use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use hsof_tests::registry::Registry;
@@ -16,21 +14,7 @@ fn days_ago(d: i64) -> chrono::DateTime<chrono::Utc> {
 }
 
 fn hsofctl(dir: &std::path::Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(hsof_tests::hsofctl())
-        .arg("--config")
-        .arg(dir.join("config.toml"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-        .arg("--json")
-        .args(args)
-        .output()
-        .expect("hsofctl");
-    let text = String::from_utf8_lossy(&out.stdout);
-    (
-        out.status.code().unwrap_or(-1),
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text} {}", String::from_utf8_lossy(&out.stderr))),
-    )
+    crate::hsofctl_json(dir, args)
 }
 
 fn pod(name: &str, image: &str, image_id: &str, pull_secret: Option<&str>) -> Value {

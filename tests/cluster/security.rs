@@ -57,25 +57,11 @@ fn start(restrict: bool) -> Setup {
 
 impl Setup {
     fn hsofctl(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(hsof_tests::hsofctl())
-            .arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .arg("--data-dir")
-            .arg(self.dir.path().join("data"))
-            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-            .args(args)
-            .output()
-            .expect("hsofctl");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        crate::hsofctl_in(self.dir.path(), args)
     }
 
     fn review(&self) -> (i32, Value) {
-        let (code, out, err) = self.hsofctl(&["--json", "review", "security"]);
-        (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("review: {e}: {out} {err}")))
+        crate::hsofctl_json(self.dir.path(), &["review", "security"])
     }
 }
 

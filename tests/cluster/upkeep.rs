@@ -4,8 +4,6 @@
 //! kept for a reason; cleanup previewed (nothing deleted), then applied with one deletion
 //! refused by RBAC — exactly the previewed objects gone, the refused one named, audited.
 
-use std::process::Command;
-
 use hsof_fake_kube::{seed_hsof, FakeKube, Rule, Store, DEFAULT_USER};
 use serde_json::{json, Value};
 
@@ -73,20 +71,7 @@ fn start() -> Setup {
 
 impl Setup {
     fn json(&self, args: &[&str]) -> (i32, Value) {
-        let out = Command::new(hsof_tests::hsofctl())
-            .arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .arg("--data-dir")
-            .arg(self.dir.path().join("data"))
-            .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-            .arg("--json")
-            .args(args)
-            .output()
-            .expect("hsofctl");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let v = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{args:?}: {e}: {text} {}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.code().unwrap_or(-1), v)
+        crate::hsofctl_json(self.dir.path(), args)
     }
 
     fn names(&self, kind: &str) -> Vec<String> {

@@ -403,6 +403,22 @@ async fn cluster_table_stays_usable_with_5000_pods() {
 }
 
 /// A CSV where `signal_a + signal_b` decides `label` and `noise_*` columns do not.
+/// The config of a profile on one fake cluster: namespace hsof with the seeded Deployment
+/// and ConfigMap, HSOF at `hsof`, Prometheus and AlertManager at a closed port.
+pub(crate) fn one_cluster(profile: &Profile, kube: &FakeKube, hsof: &Exporter) {
+    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
+    let mut cfg = hsof_core::config::Config::default();
+    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
+    cfg.cluster.deployment = "hsof-main".into();
+    cfg.cluster.configmap = "hsof-config".into();
+    cfg.endpoints.request_timeout_secs = 2;
+    cfg.endpoints.hsof_health_url = hsof.url();
+    cfg.endpoints.prometheus_url = "http://127.0.0.1:9".into();
+    cfg.endpoints.alertmanager_url = "http://127.0.0.1:9".into();
+    profile.write_config(&cfg);
+}
+
 pub(crate) fn write_experiment_csv(dir: &std::path::Path) -> std::path::PathBuf {
     let mut state = 0x51_7cc1_b727_u64;
     let mut next = move || {

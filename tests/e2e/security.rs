@@ -15,17 +15,7 @@ async fn a_review_its_findings_a_change_and_the_sign_off() {
     let kube = FakeKube::start(store);
     let hsof = Exporter::start(Script::default());
     let profile = Profile::new();
-    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    let mut cfg = hsof_core::config::Config::default();
-    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
-    cfg.cluster.deployment = "hsof-main".into();
-    cfg.cluster.configmap = "hsof-config".into();
-    cfg.endpoints.request_timeout_secs = 2;
-    cfg.endpoints.hsof_health_url = hsof.url();
-    cfg.endpoints.prometheus_url = "http://127.0.0.1:9".into();
-    cfg.endpoints.alertmanager_url = "http://127.0.0.1:9".into();
-    profile.write_config(&cfg);
+    crate::one_cluster(&profile, &kube, &hsof);
 
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;

@@ -363,15 +363,18 @@ mod tests {
 mod server_tests {
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
 
     use super::*;
 
-    /// A loopback server answering each request with the next of `answers` (status line,
-    /// headers, body), recording the requests' first lines and Authorization headers.
-    fn serve(answers: Vec<String>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    /// A loopback server answering each request with the next of the answers `make` builds
+    /// for its address (status line, headers, body); the requests' first lines and
+    /// Authorization headers are recorded.
+    fn serve(make: impl FnOnce(&str) -> Vec<String>) -> (String, Arc<Mutex<Vec<String>>>) {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         let host = l.local_addr().expect("addr").to_string();
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let answers = make(&host);
+        let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         std::thread::spawn(move || {
             for (answer, stream) in answers.into_iter().zip(l.incoming()) {
@@ -404,58 +407,29 @@ mod server_tests {
 
     #[tokio::test]
     async fn a_429_is_waited_out_then_the_bearer_flow_and_pages_are_followed() {
-        // The token realm is the same server: 429 (Retry-After 1), 401 Bearer, token, tags page 1, page 2.
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = l.local_addr().expect("addr").port();
-        drop(l);
-        let realm = format!("http://127.0.0.1:{port}/token");
-        let answers = vec![
-            answer("429 Too Many Requests", "Retry-After: 1\r\n", ""),
-            answer(
-                "401 Unauthorized",
-                &format!(
-                    "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"reg\",scope=\"repository:a/b:pull\"\r\n"
+        // The token realm is the same server: 429 (Retry-After 1), 401 Bearer, the token,
+        // the first page of tags (Link: next), the second.
+        let (host, seen) = serve(|host| {
+            vec![
+                answer("429 Too Many Requests", "Retry-After: 1\r\n", ""),
+                answer(
+                    "401 Unauthorized",
+                    &format!("WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"reg\",scope=\"repository:a/b:pull\"\r\n"),
+                    "",
                 ),
-                "",
-            ),
-            answer("200 OK", "Content-Type: application/json\r\n", r#"{"token":"t0k"}"#),
-            answer(
-                "200 OK",
-                "Content-Type: application/json\r\nLink: </v2/a/b/tags/list?last=1.0&n=1000>; rel=\"next\"\r\n",
-                r#"{"name":"a/b","tags":["1.0"]}"#,
-            ),
-            answer("200 OK", "Content-Type: application/json\r\n", r#"{"name":"a/b","tags":["1.1","latest"]}"#),
-        ];
-        // Bind the port the realm names.
-        let l = TcpListener::bind(format!("127.0.0.1:{port}")).expect("rebind");
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for (a, stream) in answers.into_iter().zip(l.incoming()) {
-                let Ok(mut s) = stream else { return };
-                let mut r = BufReader::new(s.try_clone().expect("clone"));
-                let mut first = String::new();
-                let _ = r.read_line(&mut first);
-                let mut auth = String::new();
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).is_err() || line.trim().is_empty() {
-                        break;
-                    }
-                    if line.to_ascii_lowercase().starts_with("authorization:") {
-                        auth = line.trim().to_string();
-                    }
-                }
-                if let Ok(mut g) = log.lock() {
-                    g.push(format!("{} {auth}", first.trim()));
-                }
-                let _ = s.write_all(a.as_bytes());
-            }
+                answer("200 OK", "Content-Type: application/json\r\n", r#"{"token":"t0k"}"#),
+                answer(
+                    "200 OK",
+                    "Content-Type: application/json\r\nLink: </v2/a/b/tags/list?last=1.0&n=1000>; rel=\"next\"\r\n",
+                    r#"{"name":"a/b","tags":["1.0"]}"#,
+                ),
+                answer("200 OK", "Content-Type: application/json\r\n", r#"{"name":"a/b","tags":["1.1","latest"]}"#),
+            ]
         });
         let mut creds = BTreeMap::new();
-        creds.insert(format!("127.0.0.1:{port}"), Credentials { username: "ci".into(), password: "pw".into() });
+        creds.insert(host.clone(), Credentials { username: "ci".into(), password: "pw".into() });
         let client = Client::new(creds, Duration::from_secs(5)).expect("client");
-        let r = ImageRef::parse(&format!("127.0.0.1:{port}/a/b:1.0")).expect("ref");
+        let r = ImageRef::parse(&format!("{host}/a/b:1.0")).expect("ref");
         let tags = client.tags(&r).await.expect("tags");
         assert_eq!(tags, vec!["1.0", "1.1", "latest"]);
         let log = seen.lock().expect("log").clone();
@@ -468,8 +442,7 @@ mod server_tests {
 
     #[tokio::test]
     async fn still_rate_limited_is_said() {
-        let answers: Vec<String> = (0..10).map(|_| answer("429 Too Many Requests", "Retry-After: 1\r\n", "")).collect();
-        let (host, _) = serve(answers);
+        let (host, _) = serve(|_| (0..10).map(|_| answer("429 Too Many Requests", "Retry-After: 1\r\n", "")).collect());
         let client = Client::new(BTreeMap::new(), Duration::from_secs(2)).expect("client").with_max_wait(2);
         let r = ImageRef::parse(&format!("{host}/a/b:1")).expect("ref");
         let e = client.tags(&r).await.expect_err("limited");
