@@ -392,10 +392,31 @@ impl AppSession {
         }
     }
 
-    /// Clicks the sidebar entry of `section` and waits for its screen.
+    /// Clicks the sidebar entry of `section` and waits for its screen. A page that reloads
+    /// under the click (a cluster switch reloads it) makes the entry stale or swallows the
+    /// click: the entry is found and clicked again until the screen shows.
     pub async fn open(&self, section: &str) {
-        self.wait_css(&format!("nav [data-section={section}]")).await.click().await.expect("click section");
-        self.wait_css(&format!("[data-testid=screen-{section}]")).await;
+        let entry = format!("nav [data-section={section}]");
+        let screen = format!("[data-testid=screen-{section}]");
+        let start = Instant::now();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(&entry)).await {
+                if let Err(e) = el.click().await {
+                    eprintln!("open {section}: click retried: {e}");
+                }
+            }
+            let shown = Instant::now();
+            while shown.elapsed() < Duration::from_secs(2) {
+                if self.client.find(Locator::Css(&screen)).await.is_ok() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if start.elapsed() > DEADLINE {
+                self.screenshot("failed-open").await;
+                panic!("section {section} never opened (screenshot test-output/e2e/failed-open.png)");
+            }
+        }
     }
 
     /// Errors the page reported (`console.error`, uncaught errors, rejections).
