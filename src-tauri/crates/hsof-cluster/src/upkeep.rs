@@ -220,6 +220,8 @@ pub struct RunningImage {
     pub since: Option<String>,
     /// Pull secrets of the pods running it (and of their service accounts).
     pub pull_secrets: Vec<String>,
+    /// Containers running it (a pod with two containers of it counts twice).
+    pub containers: u32,
 }
 
 impl Cluster {
@@ -254,6 +256,7 @@ impl Cluster {
                     .and_then(|s| s.image_id.split_once("@").map(|(_, d)| d.to_string()));
                 match out.iter_mut().find(|r| r.image == image) {
                     Some(r) => {
+                        r.containers += 1;
                         for s in &secrets {
                             if !r.pull_secrets.contains(s) {
                                 r.pull_secrets.push(s.clone());
@@ -266,9 +269,13 @@ impl Cluster {
                             r.since = started.clone();
                         }
                     }
-                    None => {
-                        out.push(RunningImage { image, digest, since: started.clone(), pull_secrets: secrets.clone() })
-                    }
+                    None => out.push(RunningImage {
+                        image,
+                        digest,
+                        since: started.clone(),
+                        pull_secrets: secrets.clone(),
+                        containers: 1,
+                    }),
                 }
             }
         }

@@ -128,8 +128,9 @@ fn unread_list<T: Clone>(r: &crate::Read<Vec<T>>, what: &str, unread: &mut Vec<U
     }
 }
 
-/// Builds the access table and the RBAC findings.
-pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> AccessReport {
+/// Builds the access table and the RBAC findings; the evaluator is handed back for the
+/// other checks that ask who can do what (backup access).
+pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>) -> (AccessReport, Evaluator) {
     let objects = rbac::Objects {
         roles: unread_list(&i.roles, "Roles", unread),
         cluster_roles: unread_list(&i.cluster_roles, "ClusterRoles", unread),
@@ -187,7 +188,7 @@ pub fn analyse(i: &Inputs, findings: &mut Vec<Finding>, unread: &mut Vec<Unread>
         subjects.push(SubjectAccess { system, exists, bindings, can, subject: s });
     }
     rbac_findings(i, &objects, &ev, &subjects, findings);
-    AccessReport { checks, subjects, data_claims: claims, cross_check: None }
+    (AccessReport { checks, subjects, data_claims: claims, cross_check: None }, ev)
 }
 
 fn rbac_findings(

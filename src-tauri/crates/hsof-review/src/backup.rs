@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::access::AccessReport;
-use crate::rbac::{self, Evaluator, Request};
+use crate::rbac::{Evaluator, Request};
 use crate::{Finding, FindingSeverity, Inputs, ReviewArea, Unread};
 
 /// One place the backup writes to.
@@ -106,6 +106,7 @@ pub fn last_run(jobs: &[Job], name: &str) -> Option<(String, bool)> {
 pub fn analyse(
     i: &Inputs,
     access: &AccessReport,
+    ev: &Evaluator,
     findings: &mut Vec<Finding>,
     unread: &mut Vec<Unread>,
 ) -> BackupReport {
@@ -215,7 +216,7 @@ pub fn analyse(
         }
     }
 
-    targets(i, spec, &secrets, access, &mut report, unread);
+    targets(i, spec, &secrets, access, ev, &mut report, unread);
     judge(i, &report, &mut push);
     report
 }
@@ -274,15 +275,10 @@ fn targets(
     spec: Option<&PodSpec>,
     secrets: &[String],
     access: &AccessReport,
+    ev: &Evaluator,
     report: &mut BackupReport,
     unread: &mut Vec<Unread>,
 ) {
-    let objects = rbac::Objects {
-        roles: i.roles.clone().unwrap_or_default(),
-        cluster_roles: i.cluster_roles.clone().unwrap_or_default(),
-        role_bindings: i.role_bindings.clone().unwrap_or_default(),
-        cluster_role_bindings: i.cluster_role_bindings.clone().unwrap_or_default(),
-    };
     for (what, read) in [
         ("Roles", i.roles.is_ok()),
         ("ClusterRoles", i.cluster_roles.is_ok()),
@@ -297,7 +293,6 @@ fn targets(
             });
         }
     }
-    let ev = Evaluator::new(&objects);
     for s in secrets {
         let r = Request {
             verb: "get".into(),

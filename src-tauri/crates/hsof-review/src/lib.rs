@@ -251,10 +251,10 @@ impl SecurityReport {
 pub fn review(i: &Inputs) -> SecurityReport {
     let mut unread = Vec::new();
     let mut findings = Vec::new();
-    let access = access::analyse(i, &mut findings, &mut unread);
+    let (access, evaluator) = access::analyse(i, &mut findings, &mut unread);
     let accounts = accounts::analyse(i, &access, &mut findings, &mut unread);
     let network = netpol::analyse(i, &mut findings, &mut unread);
-    let backup = backup::analyse(i, &access, &mut findings, &mut unread);
+    let backup = backup::analyse(i, &access, &evaluator, &mut findings, &mut unread);
     let vulnerabilities = vulns::analyse(i, &mut findings, &mut unread);
     findings.sort_by(|a, b| (a.severity, a.area, &a.key).cmp(&(b.severity, b.area, &b.key)));
     findings.dedup_by(|a, b| a.key == b.key);

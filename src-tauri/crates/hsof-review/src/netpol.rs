@@ -116,24 +116,25 @@ pub(crate) fn types_of(p: &NetworkPolicy) -> Vec<String> {
     }
 }
 
+/// One port as written: `TCP/8000`, `TCP/8000-8010`, `TCP/http`, `UDP/all` (a protocol
+/// without a port).
+pub fn port_text(p: &NetworkPolicyPort) -> String {
+    let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+    match (&p.port, p.end_port) {
+        (None, _) => format!("{proto}/all"),
+        (Some(IntOrString::Int(n)), Some(end)) => format!("{proto}/{n}-{end}"),
+        (Some(IntOrString::Int(n)), None) => format!("{proto}/{n}"),
+        (Some(IntOrString::String(s)), _) => format!("{proto}/{s}"),
+    }
+}
+
 /// `TCP/8000, UDP/53` for a rule's ports; `all ports` when there are none.
 pub fn ports_text(ports: Option<&Vec<NetworkPolicyPort>>) -> String {
     let list = ports.map(Vec::as_slice).unwrap_or_default();
     if list.is_empty() {
         return "all ports".into();
     }
-    list.iter()
-        .map(|p| {
-            let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-            match (&p.port, p.end_port) {
-                (None, _) => format!("{proto}/all"),
-                (Some(IntOrString::Int(n)), Some(end)) => format!("{proto}/{n}-{end}"),
-                (Some(IntOrString::Int(n)), None) => format!("{proto}/{n}"),
-                (Some(IntOrString::String(s)), _) => format!("{proto}/{s}"),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    list.iter().map(port_text).collect::<Vec<_>>().join(", ")
 }
 
 pub(crate) struct Ctx<'a> {

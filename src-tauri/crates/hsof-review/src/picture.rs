@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPort};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::netpol::{group_of, peers_allow_pod, Ctx, Reach, OTHER_NAMESPACES, OUTSIDE};
+use crate::netpol::{group_of, peers_allow_pod, port_text, Ctx, Reach, OTHER_NAMESPACES, OUTSIDE};
 use crate::selector;
 
 /// What one side lets through: `None` every port, else these ports.
@@ -23,19 +22,7 @@ pub fn ports_of(ports: Option<&Vec<NetworkPolicyPort>>) -> Ports {
     if list.is_empty() {
         return None;
     }
-    Some(
-        list.iter()
-            .map(|p| {
-                let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-                match (&p.port, p.end_port) {
-                    (None, _) => format!("{proto}/all"),
-                    (Some(IntOrString::Int(n)), Some(end)) => format!("{proto}/{n}-{end}"),
-                    (Some(IntOrString::Int(n)), None) => format!("{proto}/{n}"),
-                    (Some(IntOrString::String(s)), _) => format!("{proto}/{s}"),
-                }
-            })
-            .collect(),
-    )
+    Some(list.iter().map(port_text).collect())
 }
 
 /// What both sides let through; `Some(empty)` when nothing.

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use hsof_registry::{versions, Client, ImageRef};
 use serde::{Deserialize, Serialize};
 
-use crate::{AppContext, Error};
+use hsof_cluster::RunningImage;
+
+use crate::AppContext;
 
 /// One running image against its registry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -97,18 +99,26 @@ async fn one(client: &Client, image: &str, running_digest: Option<String>) -> Im
 }
 
 impl AppContext {
-    /// Every image the namespace runs against its registry, and what could not be read.
-    pub async fn image_updates(&self) -> Result<(Vec<ImageUpdate>, Vec<String>), Error> {
-        let cluster = self.cluster().await?;
-        let running = cluster.running_images().await?;
+    /// The images `running` against their registries, and what could not be read.
+    pub(super) async fn image_updates(
+        &self,
+        cluster: &hsof_cluster::Cluster,
+        running: &[RunningImage],
+    ) -> (Vec<ImageUpdate>, Vec<String>) {
         let mut names: Vec<String> = running.iter().flat_map(|r| r.pull_secrets.clone()).collect();
         names.sort();
         names.dedup();
-        let (creds, problems) = cluster.registry_credentials(&names).await;
+        let (creds, mut problems) = cluster.registry_credentials(&names).await;
         let timeout = Duration::from_secs(u64::from(self.config().config.endpoints.request_timeout_secs).max(1));
-        let client = Client::new(creds, timeout).map_err(|e| Error::Unavailable(e.to_string()))?;
+        let client = match Client::new(creds, timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(e.to_string());
+                return (Vec::new(), problems);
+            }
+        };
         let list =
             futures_util::future::join_all(running.iter().map(|r| one(&client, &r.image, r.digest.clone()))).await;
-        Ok((list, problems))
+        (list, problems)
     }
 }

@@ -88,11 +88,11 @@ impl AppContext {
     pub async fn updates(&self, now: DateTime<Utc>) -> Result<UpdatesView, Error> {
         let cfg = self.config().config;
         let cluster = self.cluster().await?;
-        let (api, nodes, (written, unread), pods) = futures_util::join!(
+        let (api, nodes, (written, unread), running) = futures_util::join!(
             cluster.server_version(),
             cluster.kubelet_versions(),
             cluster.written_objects(),
-            cluster.pods(),
+            cluster.running_images(),
         );
         let server_minor = api.as_ref().ok().and_then(|v| hsof_upkeep::versions::minor_of(v)).map(|m| m.1);
         let versions = hsof_upkeep::versions::review(
@@ -110,12 +110,10 @@ impl AppContext {
                 Vec::new()
             }
         };
-        let mut images: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
-        for p in pods.as_deref().unwrap_or_default() {
-            for i in &p.images {
-                *images.entry(i.clone()).or_default() += 1;
-            }
-        }
+        // One read of the pods serves both the image list and the registry check.
+        let mut images: Vec<(String, u32)> =
+            running.as_deref().unwrap_or_default().iter().map(|r| (r.image.clone(), r.containers)).collect();
+        images.sort();
         let (patches, patches_source) = match self.security_reviews(1)?.into_iter().next() {
             None => (Vec::new(), "no security review of this cluster yet (hsofctl review security)".to_string()),
             Some(r) => {
@@ -147,8 +145,8 @@ impl AppContext {
                 (list, format!("security review #{} of {} ({}): {}", r.id, r.cluster, r.report.at, v.line))
             }
         };
-        let (registry, registry_problems) = match self.image_updates().await {
-            Ok(r) => r,
+        let (registry, registry_problems) = match &running {
+            Ok(r) => self.image_updates(&cluster, r).await,
             Err(e) => (Vec::new(), vec![format!("the images could not be read: {e}")]),
         };
         Ok(UpdatesView {
@@ -159,7 +157,7 @@ impl AppContext {
             removed_apis,
             removed_apis_source: hsof_upkeep::apis::SOURCE.into(),
             removed_apis_unread,
-            images: images.into_iter().collect(),
+            images,
             patches,
             patches_source,
             generated_at: rfc3339(now),
