@@ -138,10 +138,11 @@ impl Attributes {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn attrs(verb: &str, group: &str, resource: &str, sub: &str, ns: &str, name: &str) -> Attributes {
+    /// The attributes of one request, for the tests of both authorizers.
+    pub(crate) fn attrs(verb: &str, group: &str, resource: &str, sub: &str, ns: &str, name: &str) -> Attributes {
         Attributes {
             verb: verb.into(),
             group: group.into(),

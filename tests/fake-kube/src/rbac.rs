@@ -311,17 +311,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn attrs(verb: &str, group: &str, resource: &str, sub: &str, ns: &str, name: &str) -> Attributes {
-        Attributes {
-            verb: verb.into(),
-            group: group.into(),
-            resource: resource.into(),
-            subresource: sub.into(),
-            namespace: ns.into(),
-            name: name.into(),
-        }
-    }
+    use crate::policy::tests::attrs;
 
     #[test]
     fn identities_get_the_groups_the_api_server_gives() {
