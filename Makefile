@@ -49,14 +49,15 @@ lint:
 unit:
 	npm run test:unit
 
+# What `cargo test --workspace` checks, its binaries run side by side (scripts/rust-test.sh;
+# RUST_TEST_JOBS at a time, default 3).
 rust-test:
-	cargo test --workspace
+	scripts/rust-test.sh
 
-# The real app under Xvfb, one spec at a time (each launches its own app). Built with the
-# workspace's package selection, as rust-test builds: `-p hsof-tests` would unify features
-# over a smaller graph and compile some 180 dependencies a second time.
+# The real app under Xvfb: the specs split over E2E_JOBS displays side by side (default 3),
+# one spec at a time on each, each launching its own app (scripts/e2e.sh).
 e2e: app
-	xvfb-run -a --server-args="-screen 0 1280x800x24" cargo test --workspace --features hsof-tests/e2e --test e2e -- --test-threads=1
+	scripts/e2e.sh
 
 # Regenerate ui/src/lib/ipc/bindings.ts from the Rust commands.
 bindings:

@@ -48,26 +48,9 @@ if grep -rqE 'Utc::now|Local::now|chrono::Local|SystemTime|now_local|Zoned|TZ' s
   say "hsof-select reads the clock or the time zone: its suites run at every instant too"
   packages="$packages hsof-select"
 fi
-cargo test --workspace --no-run --message-format=json -q | PACKAGES="$packages" python3 -c '
-import json, os, sys
-packages = set(os.environ["PACKAGES"].split())
-suites = {"hsof-tests": {"incidents", "calendar"}}
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") != "compiler-artifact" or not m.get("profile", {}).get("test") or not m.get("executable"):
-        continue
-    # package_id is "path+file:///…/dir#name@version" (cargo 1.77+) or "name version (path+…)".
-    pid = m["package_id"]
-    name = pid.split("#", 1)[1].split("@", 1)[0] if "#" in pid else pid.split(" ", 1)[0]
-    if "#" in pid and "@" not in pid.split("#", 1)[1]:
-        name = os.path.basename(os.path.dirname(m["manifest_path"]))
-    target = m["target"]["name"]
-    if name in packages or target in suites.get(name, ()):
-        print(os.path.dirname(m["manifest_path"]) + "\t" + m["executable"] + "\t" + target)
-' | sort -u > "$list"
+# shellcheck disable=SC2086 # $packages is a list of names
+cargo test --workspace --no-run --message-format=json-render-diagnostics -q \
+  | python3 scripts/suites.py list $packages hsof-tests:incidents hsof-tests:calendar | sort -u >"$list"
 [ -s "$list" ] || die "no test binaries were built"
 
 skip_for() {
@@ -100,7 +83,7 @@ run_instant() { # name instant tz: writes $work/NAME.{log,failed,runs}
   fi
   # shellcheck disable=SC2046
   say "$name: each suite starts at $(env $(fake_env) date '+%a %F %T %Z') ($tz)"
-  while IFS=$'\t' read -r dir exe target_name; do
+  while IFS=$'\t' read -r dir exe _package target_name; do
     runs=$((runs + 1))
     local export_env
     read -r -a export_env <<<"$(fake_env)"

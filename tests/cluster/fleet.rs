@@ -35,7 +35,7 @@ impl Profile {
 fn profile(prod: &Region, dr: &Region) -> Profile {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = format!(
-        "[endpoints]\nrequest_timeout_secs = 2\n\n{}{}",
+        "[endpoints]\nrequest_timeout_secs = 10\n\n{}{}",
         prod.entry("prod-eu", "primary"),
         dr.entry("dr-us", "dr")
     );
