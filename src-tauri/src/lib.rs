@@ -98,6 +98,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::security::security_review_run,
             commands::security::security_review_sign_off,
             commands::upkeep::updates_view,
+            commands::cost::cost_view,
+            commands::cost::capacity_view,
             commands::upkeep::cleanup_preview,
             commands::upkeep::cleanup_apply,
             commands::demo::demo_shown,

@@ -9,6 +9,7 @@ use hsof_cluster::{Cluster, ClusterError, ConnectOptions};
 use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use serde_json::Value;
 
+mod cost;
 mod dr;
 mod experiments;
 mod fleet;

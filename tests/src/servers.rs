@@ -17,3 +17,9 @@ pub fn alertmanager() -> Server {
 pub fn prometheus(target: &str, rule_files: &[PathBuf], alertmanager: Option<&Server>) -> Server {
     hsof_demo::servers::prometheus(target, rule_files, alertmanager, &output_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// Prometheus holding `openmetrics` as its history (backfilled with promtool), scraping
+/// nothing: series whose every answer the test knows by construction.
+pub fn prometheus_backfilled(openmetrics: &str) -> Server {
+    hsof_demo::servers::prometheus_backfilled(openmetrics, &output_dir()).unwrap_or_else(|e| panic!("{e}"))
+}

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cluster;
 pub mod config;
 pub mod connect;
+pub mod cost;
 pub mod demo;
 pub mod experiments;
 pub mod fleet;

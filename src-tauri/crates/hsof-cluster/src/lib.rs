@@ -4,6 +4,7 @@
 //! No Tauri here; every change returns what it did so the caller can audit it.
 
 mod batch;
+mod capacity;
 mod changes;
 mod config_changes;
 mod error;
@@ -30,6 +31,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use batch::{is_quantity, job_state, parse_selector, parse_toleration, EngineSpec, JobState, WORK_DIR};
+pub use capacity::{hpa_metric_text, CapacityObjects, HpaSpec, TemplateContainer};
 pub use changes::{ChangeOutcome, RESTARTED_AT};
 pub use config_changes::Resources;
 pub use error::ClusterError;

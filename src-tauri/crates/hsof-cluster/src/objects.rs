@@ -122,19 +122,7 @@ fn hpa_facts(h: &HorizontalPodAutoscaler, out: &mut BTreeMap<String, String>) {
     out.insert(format!("hpa[{name}].target"), format!("{}/{}", spec.scale_target_ref.kind, spec.scale_target_ref.name));
     out.insert(format!("hpa[{name}].min"), spec.min_replicas.unwrap_or(1).to_string());
     out.insert(format!("hpa[{name}].max"), spec.max_replicas.to_string());
-    let metrics: Vec<String> = spec
-        .metrics
-        .iter()
-        .flatten()
-        .map(|m| match &m.resource {
-            Some(r) => format!(
-                "{} {}",
-                r.name,
-                r.target.average_utilization.map(|u| format!("{u}%")).unwrap_or_else(|| r.target.type_.clone())
-            ),
-            None => m.type_.clone(),
-        })
-        .collect();
+    let metrics: Vec<String> = spec.metrics.iter().flatten().map(crate::hpa_metric_text).collect();
     out.insert(format!("hpa[{name}].metrics"), metrics.join(", "));
 }
 

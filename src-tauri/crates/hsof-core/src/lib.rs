@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cluster;
 pub mod config;
 mod context;
+pub mod cost;
 pub mod dr;
 mod error;
 pub mod experiments;

@@ -181,6 +181,23 @@ pub fn prometheus(
     alertmanager: Option<&Server>,
     log_dir: &Path,
 ) -> Result<Server, String> {
+    start_prometheus(Some(target), rule_files, alertmanager, None, log_dir)
+}
+
+/// Prometheus holding a history written as OpenMetrics text (samples with timestamps in
+/// seconds, `# EOF` last), turned into TSDB blocks by `promtool tsdb create-blocks-from
+/// openmetrics` before it starts; it scrapes nothing, and keeps ten years of data.
+pub fn prometheus_backfilled(openmetrics: &str, log_dir: &Path) -> Result<Server, String> {
+    start_prometheus(None, &[], None, Some(openmetrics), log_dir)
+}
+
+fn start_prometheus(
+    target: Option<&str>,
+    rule_files: &[PathBuf],
+    alertmanager: Option<&Server>,
+    history: Option<&str>,
+    log_dir: &Path,
+) -> Result<Server, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
     let port = free_port()?;
     let mut cfg = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
@@ -196,15 +213,34 @@ pub fn prometheus(
             am.port
         );
     }
-    cfg += &format!("scrape_configs:\n  - job_name: hsof-main\n    static_configs:\n      - targets: ['{target}']\n");
+    if let Some(target) = target {
+        cfg +=
+            &format!("scrape_configs:\n  - job_name: hsof-main\n    static_configs:\n      - targets: ['{target}']\n");
+    }
     let path = dir.path().join("prometheus.yml");
     std::fs::write(&path, cfg).map_err(|e| format!("write {}: {e}", path.display()))?;
+    let data = dir.path().join("data");
     let bin = binary(&["prometheus"])?;
-    let args = vec![
+    let mut args = vec![
         format!("--config.file={}", path.display()),
-        format!("--storage.tsdb.path={}", dir.path().join("data").display()),
+        format!("--storage.tsdb.path={}", data.display()),
         format!("--web.listen-address=127.0.0.1:{port}"),
     ];
+    if let Some(text) = history {
+        let om = dir.path().join("history.om");
+        std::fs::write(&om, text).map_err(|e| format!("write {}: {e}", om.display()))?;
+        let promtool = binary(&["promtool"])?;
+        let out = Command::new(&promtool)
+            .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
+            .arg(&om)
+            .arg(&data)
+            .output()
+            .map_err(|e| format!("{}: {e}", promtool.display()))?;
+        if !out.status.success() {
+            return Err(format!("promtool could not backfill the history: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        args.push("--storage.tsdb.retention.time=3650d".into());
+    }
     let log = log_dir.join(format!("prometheus-{port}.log"));
     let mut child = spawn(&bin, &args, "prometheus", &log)?;
     let url = format!("http://127.0.0.1:{port}");

@@ -2,6 +2,7 @@
 //! the runbook's thresholds. No Tauri here; pure logic takes time and samples as inputs.
 
 pub mod alertmanager;
+pub mod cost;
 mod error;
 pub mod grafana;
 pub mod health;

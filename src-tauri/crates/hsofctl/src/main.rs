@@ -6,6 +6,7 @@
 mod calendar;
 mod cluster;
 mod connect;
+mod cost;
 mod dataset;
 mod demo;
 mod dr;
@@ -186,6 +187,22 @@ enum Command {
     /// removes, the images running and their fixable vulnerabilities; exits 1 when
     /// something needs planning, 2 when unsupported
     Updates,
+    /// Cost of HSOF: the source and its prices, cost per dataset by day, week and month,
+    /// the month's spend against the budget ([cost] monthly_budget) with its projection,
+    /// idle GPU money; exits 1 on a warning or something not read, 2 over budget
+    Cost,
+    /// Capacity: right-sizing against the 7-day 95th percentile, the HPAs' verdicts,
+    /// weekly growth with a trend and when today's GPUs run out, latency and throughput by
+    /// hour and weekday, regressions against a baseline; exits 2 on a regression
+    Capacity {
+        /// The period compared, `FROM..TO` (dates or times in the team time zone);
+        /// default: this quarter to date
+        #[arg(long)]
+        period: Option<String>,
+        /// The baseline, `FROM..TO`; default: the last quarter
+        #[arg(long)]
+        baseline: Option<String>,
+    },
     /// Resources left over (finished Jobs, old ReplicaSets, unused ConfigMaps, Secrets and
     /// claims): without --yes a server-side dry run of each deletion; with it, deleted and
     /// audited
@@ -324,6 +341,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         }
         Command::Review { cmd } => return Ok(ExitCode::from(block_on(review::run(&ctx, cmd, out))?)),
         Command::Updates => return Ok(ExitCode::from(block_on(upkeep::updates(&ctx, out))?)),
+        Command::Cost => return Ok(ExitCode::from(block_on(cost::cost(&ctx, out))?)),
+        Command::Capacity { period, baseline } => {
+            return Ok(ExitCode::from(block_on(cost::capacity(&ctx, period.as_deref(), baseline.as_deref(), out))?))
+        }
         Command::Cleanup { objects, yes, .. } => {
             return Ok(ExitCode::from(block_on(upkeep::cleanup(&ctx, objects, *yes, out))?))
         }

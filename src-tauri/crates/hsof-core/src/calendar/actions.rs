@@ -309,6 +309,7 @@ impl AppContext {
                 crate::upkeep::leftovers_step(&self.leftovers(now).await?)
             }
             Action::Upkeep { part } => self.updates(now).await?.step(part),
+            Action::Cost { part } => self.cost_step(part, now).await?,
             Action::EvaluateGates { gates } => {
                 let view = self.gates(now).await?;
                 let list = match gates {

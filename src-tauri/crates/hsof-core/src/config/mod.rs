@@ -3,6 +3,7 @@
 //! save that keeps the previous file as `.bak`.
 
 mod clusters;
+mod cost;
 mod docs;
 mod render;
 mod schema;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use clusters::{ClusterEntry, ClusterRef, ClusterRole, IMPLICIT_NAME};
+pub use cost::CostConfig;
 pub use docs::{doc_for, KEY_DOCS};
 pub use render::{leaf_keys, render};
 pub use schema::*;

@@ -39,6 +39,8 @@ pub struct Config {
     pub security: super::SecurityConfig,
     /// Friday maintenance and the monthly technology updates.
     pub upkeep: super::UpkeepConfig,
+    /// Cost and capacity: prices, the budget, right-sizing headroom.
+    pub cost: super::CostConfig,
     /// The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
     /// `[endpoints]` describe.
     pub clusters: Vec<super::ClusterEntry>,

@@ -279,6 +279,27 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
         });
         p.check("upkeep.end_of_support", ok, "entries like \"1.31=2025-10-28\"", e);
     }
+    let cost = &config.cost;
+    p.check("cost.currency", !cost.currency.trim().is_empty(), "a currency such as USD", &cost.currency);
+    if let Some(b) = cost.monthly_budget {
+        p.check("cost.monthly_budget", b.is_finite() && b >= 0.0, "an amount of 0 or more", &b.to_string());
+    }
+    p.check(
+        "cost.budget_warn_share",
+        (0.1..=1.0).contains(&cost.budget_warn_share),
+        "a share from 0.1 to 1",
+        &cost.budget_warn_share.to_string(),
+    );
+    for (key, v) in [("cost.vcpu_hour", cost.vcpu_hour), ("cost.gib_hour", cost.gib_hour)] {
+        p.check(key, v.is_finite() && v >= 0.0, "a price of 0 or more", &v.to_string());
+    }
+    for e in &cost.gpu_hour {
+        let ok = e.rsplit_once('=').is_some_and(|(m, v)| {
+            !m.trim().is_empty() && v.trim().parse::<f64>().is_ok_and(|v| v.is_finite() && v >= 0.0)
+        });
+        p.check("cost.gpu_hour", ok, "entries like \"NVIDIA-A100-SXM4-80GB=2.93\"", e);
+    }
+    p.check("cost.headroom", (0.0..=2.0).contains(&cost.headroom), "a share from 0 to 2", &cost.headroom.to_string());
     if !dr.restore_namespace.is_empty() {
         p.dns_label("dr.restore_namespace", &dr.restore_namespace);
     }

@@ -141,6 +141,14 @@ pub enum Action {
         /// One of [`UPKEEP_PARTS`].
         part: String,
     },
+    /// Cost and capacity (`hsofctl cost`, `hsofctl capacity`): `spend` (month to date and
+    /// the projection against the budget), `per-dataset`, `idle-gpu`, `rightsizing`,
+    /// `autoscaling`, `growth` (weekly trend and when today's GPUs run out), `patterns`
+    /// (latency and throughput by hour and weekday), `regressions` (against a baseline).
+    Cost {
+        /// One of [`COST_PARTS`].
+        part: String,
+    },
     /// Evaluate a set of quality gates.
     EvaluateGates {
         /// Which set.
@@ -168,6 +176,10 @@ pub const SECURITY_PARTS: [&str; 9] = [
 
 /// The parts of the upkeep checks a step can stand for.
 pub const UPKEEP_PARTS: [&str; 4] = ["versions", "patches", "leftovers", "images"];
+
+/// The parts of cost and capacity a step can stand for.
+pub const COST_PARTS: [&str; 8] =
+    ["spend", "per-dataset", "idle-gpu", "rightsizing", "autoscaling", "growth", "patterns", "regressions"];
 
 /// The runbook's two sets of quality gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -357,6 +369,14 @@ fn parse_step(ctx: &Context<'_>, index: usize, mut table: toml::Table) -> Result
             return Err(ctx.error(
                 Some(&format!("{prefix}action.part")),
                 format!("unknown upkeep part `{part}`; expected one of {}", UPKEEP_PARTS.join(", ")),
+            ));
+        }
+    }
+    if let Some(Action::Cost { part }) = &action {
+        if !COST_PARTS.contains(&part.as_str()) {
+            return Err(ctx.error(
+                Some(&format!("{prefix}action.part")),
+                format!("unknown cost part `{part}`; expected one of {}", COST_PARTS.join(", ")),
             ));
         }
     }

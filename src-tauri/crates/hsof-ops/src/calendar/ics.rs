@@ -46,6 +46,7 @@ fn action_label(action: &Action) -> String {
         Action::DrDrill { part } => format!("DR drill ({part})"),
         Action::SecurityReview { part } => format!("security review ({part})"),
         Action::Upkeep { part } => format!("maintenance check ({part})"),
+        Action::Cost { part } => format!("cost and capacity check ({part})"),
         Action::EvaluateGates { gates: GateSet::Deployment } => "deployment gates".into(),
         Action::EvaluateGates { gates: GateSet::Production } => "production gates".into(),
     }

@@ -16,7 +16,7 @@ mod vtimezone;
 
 pub use catalog::{
     load_catalog, parse_catalog, Action, Cadence, Catalog, CatalogError, GateSet, Procedure, Step, BUILTIN_CATALOG,
-    DR_PARTS, JOBS,
+    COST_PARTS, DR_PARTS, JOBS,
 };
 pub use gates::{
     deployment_gates, overall, production_gates, DeploymentEvidence, GateResult, JobEvidence, ProductionEvidence,
