@@ -58,9 +58,9 @@ impl CostQueries {
         format!("max by ({n}) (avg_over_time({metric}[1h]))", n = self.node)
     }
 
-    /// Whether OpenCost's node prices are in Prometheus at all (instant).
+    /// Whether OpenCost's node prices were in Prometheus over the last 35 days (instant).
     pub fn opencost_present(&self) -> String {
-        "count(node_cpu_hourly_cost) or count(node_gpu_hourly_cost)".into()
+        "count(last_over_time(node_cpu_hourly_cost[35d])) or count(last_over_time(node_gpu_hourly_cost[35d]))".into()
     }
 
     /// Whether HSOF's cost counter is in Prometheus at all (instant, over the last 35 days).
