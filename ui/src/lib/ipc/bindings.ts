@@ -76,6 +76,13 @@ export const commands = {
 	securityReviewSignOff: (id: number | null) => typedError<ReviewRecord_Serialize, IpcError_Serialize>(__TAURI_INVOKE("security_review_sign_off", { id })),
 	/**  Versions, removed APIs, images and fixable vulnerabilities of the window's cluster. */
 	updatesView: () => typedError<UpdatesView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("updates_view")),
+	/**  Cost of HSOF in the window's cluster. */
+	costView: () => typedError<CostView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cost_view")),
+	/**
+	 *  Capacity of HSOF in the window's cluster; `baseline_from`/`baseline_to` (dates in the
+	 *  team time zone) choose the regression baseline, default the last quarter.
+	 */
+	capacityView: (baselineFrom: string | null, baselineTo: string | null) => typedError<CapacityView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("capacity_view", { baselineFrom, baselineTo })),
 	/**  The leftovers and a server-side dry run of deleting them (`only`: those named, else all). */
 	cleanupPreview: (only: string[]) => typedError<CleanupView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("cleanup_preview", { only })),
 	/**  Deletes the leftovers named in `only` (each audited; a refusal is named and the rest go on). */
@@ -386,6 +393,15 @@ part: string } |
 { kind: "upkeep"; 
 /**  One of [`UPKEEP_PARTS`]. */
 part: string } | 
+/**
+ *  Cost and capacity (`hsofctl cost`, `hsofctl capacity`): `spend` (month to date and
+ *  the projection against the budget), `per-dataset`, `idle-gpu`, `rightsizing`,
+ *  `autoscaling`, `growth` (weekly trend and when today's GPUs run out), `patterns`
+ *  (latency and throughput by hour and weekday), `regressions` (against a baseline).
+ */
+{ kind: "cost"; 
+/**  One of [`COST_PARTS`]. */
+part: string } | 
 /**  Evaluate a set of quality gates. */
 { kind: "evaluate_gates"; 
 /**  Which set. */
@@ -695,6 +711,63 @@ export type AuditVerification_Serialize = {
 	reason: string | null,
 };
 
+/**  The review of one autoscaler. */
+export type AutoscaleReview = AutoscaleReview_Serialize | AutoscaleReview_Deserialize;
+
+/**  The review of one autoscaler. */
+export type AutoscaleReview_Deserialize = {
+	/**  HPA name. */
+	name: string,
+	/**  `minReplicas`. */
+	min?: number | null,
+	/**  `maxReplicas`. */
+	max?: number | null,
+	/**  Its metrics and targets in words. */
+	targets: string[],
+	/**
+	 *  Share (0..1) of the samples at `max` (current replicas, or desired where there are
+	 *  no current samples).
+	 */
+	share_at_max?: number | null,
+	/**  Share (0..1) of the samples at `min` (min defaults to 1). */
+	share_at_min?: number | null,
+	/**  Every change of desired replicas, in time order. */
+	events: ScalingEvent[],
+	/**  Direction changes between consecutive events less than 30 minutes apart. */
+	reversals: number,
+	/**  The verdict. */
+	verdict: ScalingVerdict,
+	/**  Why, in a plain sentence with the numbers. */
+	reason: string,
+};
+
+/**  The review of one autoscaler. */
+export type AutoscaleReview_Serialize = {
+	/**  HPA name. */
+	name: string,
+	/**  `minReplicas`. */
+	min: number | null,
+	/**  `maxReplicas`. */
+	max: number | null,
+	/**  Its metrics and targets in words. */
+	targets: string[],
+	/**
+	 *  Share (0..1) of the samples at `max` (current replicas, or desired where there are
+	 *  no current samples).
+	 */
+	share_at_max: number | null,
+	/**  Share (0..1) of the samples at `min` (min defaults to 1). */
+	share_at_min: number | null,
+	/**  Every change of desired replicas, in time order. */
+	events: ScalingEvent[],
+	/**  Direction changes between consecutive events less than 30 minutes apart. */
+	reversals: number,
+	/**  The verdict. */
+	verdict: ScalingVerdict,
+	/**  Why, in a plain sentence with the numbers. */
+	reason: string,
+};
+
 /**  Which compute backend runs the heavy kernels. */
 export type BackendChoice = 
 /**  The GPU when the CUDA backend can start here, else the CPU (the reason is logged). */
@@ -765,6 +838,57 @@ export type Before = {
 
 /**  One SLO's error budget left, as a share (negative: overspent). */
 export type Budget = Budget_Serialize | Budget_Deserialize;
+
+/**  The month's spend so far and where it is heading, against the budget. */
+export type BudgetProjection = BudgetProjection_Serialize | BudgetProjection_Deserialize;
+
+/**  The month's spend so far and where it is heading, against the budget. */
+export type BudgetProjection_Deserialize = {
+	/**  The local month, `2026-12`. */
+	month: string,
+	/**  The currency the amounts are in (as configured; nothing is converted). */
+	currency: string,
+	/**  Sum of the hourly cost in the local month up to now. */
+	month_to_date: number | null,
+	/**  Month to date plus the expected spend of the rest of the month. */
+	projected: number | null,
+	/**  The configured monthly budget. */
+	budget?: number | null,
+	/**  Whole local days after today left in the month. */
+	days_left: number,
+	/**  How the rest of the month was estimated, in words. */
+	method: string,
+	/**  Projected against the budget. */
+	status: CostStatus,
+	/**  Projected ÷ budget, when the budget is above 0. */
+	share_of_budget?: number | null,
+	/**  What to keep in mind (no budget, missing hours). */
+	note?: string | null,
+};
+
+/**  The month's spend so far and where it is heading, against the budget. */
+export type BudgetProjection_Serialize = {
+	/**  The local month, `2026-12`. */
+	month: string,
+	/**  The currency the amounts are in (as configured; nothing is converted). */
+	currency: string,
+	/**  Sum of the hourly cost in the local month up to now. */
+	month_to_date: number | null,
+	/**  Month to date plus the expected spend of the rest of the month. */
+	projected: number | null,
+	/**  The configured monthly budget. */
+	budget: number | null,
+	/**  Whole local days after today left in the month. */
+	days_left: number,
+	/**  How the rest of the month was estimated, in words. */
+	method: string,
+	/**  Projected against the budget. */
+	status: CostStatus,
+	/**  Projected ÷ budget, when the budget is above 0. */
+	share_of_budget: number | null,
+	/**  What to keep in mind (no budget, missing hours). */
+	note: string | null,
+};
 
 /**  One SLO's error budget left, as a share (negative: overspent). */
 export type Budget_Deserialize = {
@@ -871,6 +995,104 @@ export type CandidateReport = {
 	score: number | null,
 	/**  Standard deviation over folds. */
 	score_std: number | null,
+};
+
+/**  When in the day and week the load comes. */
+export type CapacityPattern = CapacityPattern_Serialize | CapacityPattern_Deserialize;
+
+/**  When in the day and week the load comes. */
+export type CapacityPattern_Deserialize = {
+	/**  Mean value for each local hour of the day (0..24, of the hour's start). */
+	by_hour: (number | null)[],
+	/**  Mean value for each local weekday, Monday first. */
+	by_weekday: (number | null)[],
+	/**  The local hour with the highest mean. */
+	peak_hour?: number | null,
+	/**  The weekday with the highest mean (0 = Monday). */
+	peak_weekday?: number | null,
+};
+
+/**  When in the day and week the load comes. */
+export type CapacityPattern_Serialize = {
+	/**  Mean value for each local hour of the day (0..24, of the hour's start). */
+	by_hour: (number | null)[],
+	/**  Mean value for each local weekday, Monday first. */
+	by_weekday: (number | null)[],
+	/**  The local hour with the highest mean. */
+	peak_hour: number | null,
+	/**  The weekday with the highest mean (0 = Monday). */
+	peak_weekday: number | null,
+};
+
+/**  What `hsofctl capacity` and the screen's capacity half show. */
+export type CapacityView = CapacityView_Serialize | CapacityView_Deserialize;
+
+/**  What `hsofctl capacity` and the screen's capacity half show. */
+export type CapacityView_Deserialize = {
+	/**  The cluster. */
+	cluster: string,
+	/**  The currency of the savings. */
+	currency: string,
+	/**  Per container and resource: request and limit against the 7-day 95th percentile. */
+	rightsizing: RightSizing_Deserialize[],
+	/**  The Deployment *Set resources* changes (the configured one's containers). */
+	deployment: string,
+	/**  Each HPA over the window. */
+	autoscaling: AutoscaleReview_Deserialize[],
+	/**  Weekly datasets processed with a trend and the week today's GPUs run out. */
+	datasets_growth: GrowthForecast_Deserialize,
+	/**  Weekly requests with a trend. */
+	requests_growth: GrowthForecast_Deserialize,
+	/**  P95 latency by local hour and weekday. */
+	latency_pattern: CapacityPattern_Deserialize,
+	/**  Datasets per hour by local hour and weekday. */
+	throughput_pattern: CapacityPattern_Deserialize,
+	/**  The period compared and the baseline, in words. */
+	regression_period: string,
+	/**  The baseline. */
+	regression_baseline: string,
+	/**  Each metric against the baseline. */
+	regressions: RegressionRow_Deserialize[],
+	/**  What could not be read. */
+	problems: string[],
+	/**  `Prometheus http://…`. */
+	source_url: string,
+	/**  When (RFC 3339). */
+	generated_at: string,
+};
+
+/**  What `hsofctl capacity` and the screen's capacity half show. */
+export type CapacityView_Serialize = {
+	/**  The cluster. */
+	cluster: string,
+	/**  The currency of the savings. */
+	currency: string,
+	/**  Per container and resource: request and limit against the 7-day 95th percentile. */
+	rightsizing: RightSizing_Serialize[],
+	/**  The Deployment *Set resources* changes (the configured one's containers). */
+	deployment: string,
+	/**  Each HPA over the window. */
+	autoscaling: AutoscaleReview_Serialize[],
+	/**  Weekly datasets processed with a trend and the week today's GPUs run out. */
+	datasets_growth: GrowthForecast_Serialize,
+	/**  Weekly requests with a trend. */
+	requests_growth: GrowthForecast_Serialize,
+	/**  P95 latency by local hour and weekday. */
+	latency_pattern: CapacityPattern_Serialize,
+	/**  Datasets per hour by local hour and weekday. */
+	throughput_pattern: CapacityPattern_Serialize,
+	/**  The period compared and the baseline, in words. */
+	regression_period: string,
+	/**  The baseline. */
+	regression_baseline: string,
+	/**  Each metric against the baseline. */
+	regressions: RegressionRow_Serialize[],
+	/**  What could not be read. */
+	problems: string[],
+	/**  `Prometheus http://…`. */
+	source_url: string,
+	/**  When (RFC 3339). */
+	generated_at: string,
 };
 
 /**  What a change did (or, dry-run, would do). */
@@ -1538,6 +1760,8 @@ export type Config_Deserialize = {
 	security?: SecurityConfig_Deserialize,
 	/**  Friday maintenance and the monthly technology updates. */
 	upkeep?: UpkeepConfig_Deserialize,
+	/**  Cost and capacity: prices, the budget, right-sizing headroom. */
+	cost?: CostConfig_Deserialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1577,6 +1801,8 @@ export type Config_Serialize = {
 	security: SecurityConfig_Serialize,
 	/**  Friday maintenance and the monthly technology updates. */
 	upkeep: UpkeepConfig_Serialize,
+	/**  Cost and capacity: prices, the budget, right-sizing headroom. */
+	cost: CostConfig_Serialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1721,6 +1947,236 @@ export type ContainerRow = {
 	restarts: number,
 	/**  `Running`, `Waiting: CrashLoopBackOff`, `Terminated: Error (exit 1)`. */
 	state: string,
+};
+
+/**  `[cost]` */
+export type CostConfig = CostConfig_Serialize | CostConfig_Deserialize;
+
+/**  `[cost]` */
+export type CostConfig_Deserialize = {
+	/**  Currency of every price and of the budget (shown beside each figure). */
+	currency?: string,
+	/**  The month's budget; absent: no budget (the projection is shown without a verdict). */
+	monthly_budget?: number | null,
+	/**  Warn when the month-end projection passes this share of the budget (critical past 1). */
+	budget_warn_share?: number | null,
+	/**  Price per GPU-hour by GPU model, `MODEL=PRICE` (the model as the node's label names it). */
+	gpu_hour?: string[],
+	/**  Price per vCPU-hour. */
+	vcpu_hour?: number | null,
+	/**  Price per GiB-hour of memory. */
+	gib_hour?: number | null,
+	/**  The node label naming a node's GPU model. */
+	gpu_model_label?: string,
+	/**  The Prometheus label that names a series' node (set by the scrape configuration). */
+	node_label?: string,
+	/**  Headroom right-sizing adds to the 95th percentile of use (0.15: 15 %). */
+	headroom?: number | null,
+};
+
+/**  `[cost]` */
+export type CostConfig_Serialize = {
+	/**  Currency of every price and of the budget (shown beside each figure). */
+	currency: string,
+	/**  The month's budget; absent: no budget (the projection is shown without a verdict). */
+	monthly_budget: number | null,
+	/**  Warn when the month-end projection passes this share of the budget (critical past 1). */
+	budget_warn_share: number | null,
+	/**  Price per GPU-hour by GPU model, `MODEL=PRICE` (the model as the node's label names it). */
+	gpu_hour: string[],
+	/**  Price per vCPU-hour. */
+	vcpu_hour: number | null,
+	/**  Price per GiB-hour of memory. */
+	gib_hour: number | null,
+	/**  The node label naming a node's GPU model. */
+	gpu_model_label: string,
+	/**  The Prometheus label that names a series' node (set by the scrape configuration). */
+	node_label: string,
+	/**  Headroom right-sizing adds to the 95th percentile of use (0.15: 15 %). */
+	headroom: number | null,
+};
+
+/**  The length of a reporting period, in the configured time zone. Weeks start on Monday. */
+export type CostGrain = 
+/**  A local calendar day (23 or 25 hours on a clock-change day). */
+"day" | 
+/**  A local week, Monday 00:00 to Monday 00:00, labelled by its ISO week. */
+"week" | 
+/**  A local calendar month. */
+"month";
+
+/**  Cost, datasets and cost per dataset over one local period. */
+export type CostPeriod = CostPeriod_Serialize | CostPeriod_Deserialize;
+
+/**  Cost, datasets and cost per dataset over one local period. */
+export type CostPeriod_Deserialize = {
+	/**  Day, week or month. */
+	grain: CostGrain,
+	/**  `2026-12-07` for a day, `2026-W50` (ISO week) for a week, `2026-12` for a month. */
+	label: string,
+	/**  The period's first instant (local midnight). */
+	start: string,
+	/**  The next period's first instant (for the current period: still its end, not now). */
+	end: string,
+	/**  Sum of the hourly cost increases over the hours that have a cost value. */
+	cost?: number | null,
+	/**  Sum of the hourly datasets increases over the hours that have a datasets value. */
+	datasets?: number | null,
+	/**
+	 *  Cost ÷ datasets over the hours that have both values; none when no dataset was
+	 *  processed in those hours or no hour has both.
+	 */
+	per_dataset?: number | null,
+	/**
+	 *  Share (0..1) of the period's hours elapsed up to now that have both a cost and a
+	 *  datasets value.
+	 */
+	coverage: number | null,
+	/**
+	 *  What to keep in mind: "no data", "no datasets processed", "N of M hours have data",
+	 *  "to date"; joined by "; ".
+	 */
+	note?: string | null,
+};
+
+/**  Cost, datasets and cost per dataset over one local period. */
+export type CostPeriod_Serialize = {
+	/**  Day, week or month. */
+	grain: CostGrain,
+	/**  `2026-12-07` for a day, `2026-W50` (ISO week) for a week, `2026-12` for a month. */
+	label: string,
+	/**  The period's first instant (local midnight). */
+	start: string,
+	/**  The next period's first instant (for the current period: still its end, not now). */
+	end: string,
+	/**  Sum of the hourly cost increases over the hours that have a cost value. */
+	cost: number | null,
+	/**  Sum of the hourly datasets increases over the hours that have a datasets value. */
+	datasets: number | null,
+	/**
+	 *  Cost ÷ datasets over the hours that have both values; none when no dataset was
+	 *  processed in those hours or no hour has both.
+	 */
+	per_dataset: number | null,
+	/**
+	 *  Share (0..1) of the period's hours elapsed up to now that have both a cost and a
+	 *  datasets value.
+	 */
+	coverage: number | null,
+	/**
+	 *  What to keep in mind: "no data", "no datasets processed", "N of M hours have data",
+	 *  "to date"; joined by "; ".
+	 */
+	note: string | null,
+};
+
+/**  A resource a container requests: CPU in cores, memory in bytes, GPUs in devices. */
+export type CostResource = 
+/**  CPU, in cores. */
+"cpu" | 
+/**  Memory, in bytes. */
+"memory" | 
+/**  GPUs, in whole devices. */
+"gpu";
+
+/**  Which source priced the hours, in words, with the prices that made it. */
+export type CostSource = {
+	/**  `hsof`, `opencost`, `price_table` or `none`. */
+	kind: string,
+	/**  The source in words: the metric or the table. */
+	name: string,
+	/**  The prices used (OpenCost's per node, or the table's). */
+	prices: string[],
+	/**  What the source lacked: nodes without a price, GPU models missing from the table. */
+	gaps: string[],
+};
+
+/**  How a cost figure stands against its limit. Ordered from best to "cannot tell". */
+export type CostStatus = 
+/**  Within the limit. */
+"ok" | 
+/**  Near the limit (past the warning share). */
+"warning" | 
+/**  Past the limit. */
+"critical" | 
+/**  No limit to compare against, or no data. */
+"unknown";
+
+/**  What `hsofctl cost` and the Cost & Capacity screen's cost half show. */
+export type CostView = CostView_Serialize | CostView_Deserialize;
+
+/**  What `hsofctl cost` and the Cost & Capacity screen's cost half show. */
+export type CostView_Deserialize = {
+	/**  The cluster. */
+	cluster: string,
+	/**  The currency of every figure. */
+	currency: string,
+	/**  Which source priced the hours, with its prices and gaps. */
+	source: CostSource,
+	/**  Cost per dataset by local day (the last 14), week (5) and month (2). */
+	days: CostPeriod_Deserialize[],
+	/**  By week. */
+	weeks: CostPeriod_Deserialize[],
+	/**  By month. */
+	months: CostPeriod_Deserialize[],
+	/**
+	 *  Week over week change of the cost per dataset (last complete week against the one
+	 *  before), when both are known.
+	 */
+	week_over_week?: number | null,
+	/**  Month to date, projected month end, budget. */
+	budget: BudgetProjection_Deserialize,
+	/**  GPUs allocated to HSOF pods but idle, per node and day, with the money where priced. */
+	idle: IdleGpuReport_Deserialize,
+	/**  Where the idle figures come from. */
+	idle_source: string,
+	/**  Hourly cost over the window (for the chart). */
+	hourly_cost: ([number | null, number | null])[],
+	/**  Hourly datasets processed over the window. */
+	hourly_datasets: ([number | null, number | null])[],
+	/**  What could not be read (never reported as zero). */
+	problems: string[],
+	/**  `Prometheus http://…`. */
+	source_url: string,
+	/**  When (RFC 3339). */
+	generated_at: string,
+};
+
+/**  What `hsofctl cost` and the Cost & Capacity screen's cost half show. */
+export type CostView_Serialize = {
+	/**  The cluster. */
+	cluster: string,
+	/**  The currency of every figure. */
+	currency: string,
+	/**  Which source priced the hours, with its prices and gaps. */
+	source: CostSource,
+	/**  Cost per dataset by local day (the last 14), week (5) and month (2). */
+	days: CostPeriod_Serialize[],
+	/**  By week. */
+	weeks: CostPeriod_Serialize[],
+	/**  By month. */
+	months: CostPeriod_Serialize[],
+	/**
+	 *  Week over week change of the cost per dataset (last complete week against the one
+	 *  before), when both are known.
+	 */
+	week_over_week: number | null,
+	/**  Month to date, projected month end, budget. */
+	budget: BudgetProjection_Serialize,
+	/**  GPUs allocated to HSOF pods but idle, per node and day, with the money where priced. */
+	idle: IdleGpuReport_Serialize,
+	/**  Where the idle figures come from. */
+	idle_source: string,
+	/**  Hourly cost over the window (for the chart). */
+	hourly_cost: ([number | null, number | null])[],
+	/**  Hourly datasets processed over the window. */
+	hourly_datasets: ([number | null, number | null])[],
+	/**  What could not be read (never reported as zero). */
+	problems: string[],
+	/**  `Prometheus http://…`. */
+	source_url: string,
+	/**  When (RFC 3339). */
+	generated_at: string,
 };
 
 /**  Good and total events over one window (requests, or time slices). */
@@ -3683,6 +4139,71 @@ export type Granted = {
 	request: string,
 };
 
+/**  Weekly demand, its trend and when it reaches capacity. */
+export type GrowthForecast = GrowthForecast_Serialize | GrowthForecast_Deserialize;
+
+/**  Weekly demand, its trend and when it reaches capacity. */
+export type GrowthForecast_Deserialize = {
+	/**  The weeks, as given. */
+	weeks: WeekTotal_Deserialize[],
+	/**  Trend: change per week. */
+	slope_per_week?: number | null,
+	/**  Trend: value at the first week (week index 0). */
+	intercept?: number | null,
+	/**  Standard deviation of the weeks around the trend. */
+	residual_sd?: number | null,
+	/**  How the trend and its band were computed, in words. */
+	method: string,
+	/**  The highest weekly value seen with the current number of GPUs (within 0.5). */
+	capacity?: number | null,
+	/**  The week that value was seen in. */
+	capacity_week?: string | null,
+	/**  First projected week whose trend value reaches capacity. */
+	reaches_capacity?: string | null,
+	/**  First projected week whose upper band reaches capacity (the earliest it is likely). */
+	reaches_capacity_earliest?: string | null,
+	/**  First projected week whose lower band reaches capacity (by then it is likely). */
+	reaches_capacity_latest?: string | null,
+	/**  What to keep in mind: too few weeks, flat demand, capacity not reached. */
+	note?: string | null,
+	/**
+	 *  `(unix s of the week's start, trend, low ≈95 %, high ≈95 %)` for the next 12 weeks
+	 *  (the crossing dates look up to `horizon_weeks` ahead, which may be further).
+	 */
+	projection: ([number | null, number | null, number | null, number | null])[],
+};
+
+/**  Weekly demand, its trend and when it reaches capacity. */
+export type GrowthForecast_Serialize = {
+	/**  The weeks, as given. */
+	weeks: WeekTotal_Serialize[],
+	/**  Trend: change per week. */
+	slope_per_week: number | null,
+	/**  Trend: value at the first week (week index 0). */
+	intercept: number | null,
+	/**  Standard deviation of the weeks around the trend. */
+	residual_sd: number | null,
+	/**  How the trend and its band were computed, in words. */
+	method: string,
+	/**  The highest weekly value seen with the current number of GPUs (within 0.5). */
+	capacity: number | null,
+	/**  The week that value was seen in. */
+	capacity_week: string | null,
+	/**  First projected week whose trend value reaches capacity. */
+	reaches_capacity: string | null,
+	/**  First projected week whose upper band reaches capacity (the earliest it is likely). */
+	reaches_capacity_earliest: string | null,
+	/**  First projected week whose lower band reaches capacity (by then it is likely). */
+	reaches_capacity_latest: string | null,
+	/**  What to keep in mind: too few weeks, flat demand, capacity not reached. */
+	note: string | null,
+	/**
+	 *  `(unix s of the week's start, trend, low ≈95 %, high ≈95 %)` for the next 12 weeks
+	 *  (the crossing dates look up to `horizon_weeks` ahead, which may be further).
+	 */
+	projection: ([number | null, number | null, number | null, number | null])[],
+};
+
 /**  One poll of all four endpoints, judged. */
 export type HealthReport = HealthReport_Serialize | HealthReport_Deserialize;
 
@@ -3859,6 +4380,94 @@ export type HostFacts_Serialize = {
 	memory_total_bytes: number | null,
 	/**  Available memory, bytes. */
 	memory_available_bytes: number | null,
+};
+
+/**  One node's allocated and idle GPU-hours on one local day. */
+export type IdleGpuDay = IdleGpuDay_Serialize | IdleGpuDay_Deserialize;
+
+/**  One node's allocated and idle GPU-hours on one local day. */
+export type IdleGpuDay_Deserialize = {
+	/**  Node name. */
+	node: string,
+	/**  Local date, `2026-12-07`. */
+	day: string,
+	/**  GPU-hours allocated to HSOF pods that day (every hour with an allocation value). */
+	allocated_gpu_hours: number | null,
+	/**
+	 *  Allocated GPU-hours not used: allocated × (1 − utilisation/100), summed over the
+	 *  hours with both values.
+	 */
+	idle_gpu_hours: number | null,
+	/**  Idle GPU-hours × the node's price per GPU-hour, when the price is known. */
+	idle_money?: number | null,
+};
+
+/**  One node's allocated and idle GPU-hours on one local day. */
+export type IdleGpuDay_Serialize = {
+	/**  Node name. */
+	node: string,
+	/**  Local date, `2026-12-07`. */
+	day: string,
+	/**  GPU-hours allocated to HSOF pods that day (every hour with an allocation value). */
+	allocated_gpu_hours: number | null,
+	/**
+	 *  Allocated GPU-hours not used: allocated × (1 − utilisation/100), summed over the
+	 *  hours with both values.
+	 */
+	idle_gpu_hours: number | null,
+	/**  Idle GPU-hours × the node's price per GPU-hour, when the price is known. */
+	idle_money: number | null,
+};
+
+/**  Idle GPU time and money across nodes. */
+export type IdleGpuReport = IdleGpuReport_Serialize | IdleGpuReport_Deserialize;
+
+/**  Idle GPU time and money across nodes. */
+export type IdleGpuReport_Deserialize = {
+	/**  One row per node and local day with allocation data, by node then day. */
+	rows: IdleGpuDay_Deserialize[],
+	/**  Sum of the rows' allocated GPU-hours. */
+	total_allocated_gpu_hours: number | null,
+	/**  Sum of the rows' idle GPU-hours. */
+	total_idle_gpu_hours: number | null,
+	/**
+	 *  Sum of the idle money of the priced nodes; none when no node with an allocation is
+	 *  priced (then `unpriced_nodes` names them all).
+	 */
+	total_idle_money?: number | null,
+	/**  Nodes with an allocation but no price per GPU-hour: their idle time has no money. */
+	unpriced_nodes: string[],
+	/**
+	 *  Nodes with hours of allocation but no utilisation reading: those hours are not
+	 *  counted as idle.
+	 */
+	no_utilization_nodes: string[],
+	/**  How the figures were computed, in words. */
+	method: string,
+};
+
+/**  Idle GPU time and money across nodes. */
+export type IdleGpuReport_Serialize = {
+	/**  One row per node and local day with allocation data, by node then day. */
+	rows: IdleGpuDay_Serialize[],
+	/**  Sum of the rows' allocated GPU-hours. */
+	total_allocated_gpu_hours: number | null,
+	/**  Sum of the rows' idle GPU-hours. */
+	total_idle_gpu_hours: number | null,
+	/**
+	 *  Sum of the idle money of the priced nodes; none when no node with an allocation is
+	 *  priced (then `unpriced_nodes` names them all).
+	 */
+	total_idle_money: number | null,
+	/**  Nodes with an allocation but no price per GPU-hour: their idle time has no money. */
+	unpriced_nodes: string[],
+	/**
+	 *  Nodes with hours of allocation but no utilisation reading: those hours are not
+	 *  counted as idle.
+	 */
+	no_utilization_nodes: string[],
+	/**  How the figures were computed, in words. */
+	method: string,
 };
 
 /**  One image and what the last security review knows of it. */
@@ -5362,6 +5971,67 @@ export type RecordingRuleValue = {
 	value: number | null,
 };
 
+/**  One metric compared. */
+export type RegressionRow = RegressionRow_Serialize | RegressionRow_Deserialize;
+
+/**  One metric compared. */
+export type RegressionRow_Deserialize = {
+	/**  Stable id. */
+	id: string,
+	/**  Name. */
+	name: string,
+	/**  Unit. */
+	unit: string,
+	/**  Mean of the baseline weeks. */
+	baseline_mean?: number | null,
+	/**  Mean of the period weeks. */
+	period_mean?: number | null,
+	/**  Period mean − baseline mean. */
+	change?: number | null,
+	/**  Change as a percentage of the baseline mean (none when that is 0). */
+	change_pct?: number | null,
+	/**
+	 *  Welch's t of period against baseline (positive when the period is higher); none
+	 *  with fewer than 2 weeks on a side or when neither side varies.
+	 */
+	t?: number | null,
+	/**  At least 3 weeks on each side and |t| ≥ 2 (or no variation and different means). */
+	significant: boolean,
+	/**  Significant and in the worse direction. */
+	regression: boolean,
+	/**  The comparison in a sentence. */
+	verdict: string,
+};
+
+/**  One metric compared. */
+export type RegressionRow_Serialize = {
+	/**  Stable id. */
+	id: string,
+	/**  Name. */
+	name: string,
+	/**  Unit. */
+	unit: string,
+	/**  Mean of the baseline weeks. */
+	baseline_mean: number | null,
+	/**  Mean of the period weeks. */
+	period_mean: number | null,
+	/**  Period mean − baseline mean. */
+	change: number | null,
+	/**  Change as a percentage of the baseline mean (none when that is 0). */
+	change_pct: number | null,
+	/**
+	 *  Welch's t of period against baseline (positive when the period is higher); none
+	 *  with fewer than 2 weeks on a side or when neither side varies.
+	 */
+	t: number | null,
+	/**  At least 3 weeks on each side and |t| ≥ 2 (or no variation and different means). */
+	significant: boolean,
+	/**  Significant and in the worse direction. */
+	regression: boolean,
+	/**  The comparison in a sentence. */
+	verdict: string,
+};
+
 /**  A reminder that has just come due, for a desktop notification. */
 export type ReminderNotice = {
 	/**  The incident. */
@@ -5647,6 +6317,73 @@ export type Revision_Serialize = {
 	current: boolean,
 };
 
+/**  One container's sizing verdict and recommendation for one resource. */
+export type RightSizing = RightSizing_Serialize | RightSizing_Deserialize;
+
+/**  One container's sizing verdict and recommendation for one resource. */
+export type RightSizing_Deserialize = {
+	/**  Workload name. */
+	workload: string,
+	/**  Container name. */
+	container: string,
+	/**  Which resource. */
+	resource: CostResource,
+	/**  Request per replica. */
+	request?: number | null,
+	/**  Limit per replica. */
+	limit?: number | null,
+	/**  95th percentile of use per replica. */
+	p95?: number | null,
+	/**
+	 *  p95 × (1 + headroom), rounded up: CPU to 10 millicores (at least 10m), memory to
+	 *  16 MiB (at least 16Mi), GPUs to a whole device (at least 1 when any is used).
+	 */
+	recommended?: number | null,
+	/**  The recommendation as a Kubernetes quantity: `250m`, `2`, `1536Mi`, `2Gi`, `1`. */
+	recommended_text?: string | null,
+	/**
+	 *  (request − recommended) × price per unit-hour × 730 hours × replicas, when
+	 *  over-provisioned and priced (memory priced per GiB).
+	 */
+	monthly_saving?: number | null,
+	/**  The verdict. */
+	verdict: SizingVerdict,
+	/**  Why, in words, with the numbers. */
+	reason: string,
+};
+
+/**  One container's sizing verdict and recommendation for one resource. */
+export type RightSizing_Serialize = {
+	/**  Workload name. */
+	workload: string,
+	/**  Container name. */
+	container: string,
+	/**  Which resource. */
+	resource: CostResource,
+	/**  Request per replica. */
+	request: number | null,
+	/**  Limit per replica. */
+	limit: number | null,
+	/**  95th percentile of use per replica. */
+	p95: number | null,
+	/**
+	 *  p95 × (1 + headroom), rounded up: CPU to 10 millicores (at least 10m), memory to
+	 *  16 MiB (at least 16Mi), GPUs to a whole device (at least 1 when any is used).
+	 */
+	recommended: number | null,
+	/**  The recommendation as a Kubernetes quantity: `250m`, `2`, `1536Mi`, `2Gi`, `1`. */
+	recommended_text: string | null,
+	/**
+	 *  (request − recommended) × price per unit-hour × 730 hours × replicas, when
+	 *  over-provisioned and priced (memory priced per GiB).
+	 */
+	monthly_saving: number | null,
+	/**  The verdict. */
+	verdict: SizingVerdict,
+	/**  Why, in words, with the numbers. */
+	reason: string,
+};
+
 /**  Where a rollout stands. */
 export type RolloutStatus = {
 	/**  `complete`, `progressing`, `failed` or `timed_out`. */
@@ -5735,6 +6472,34 @@ export type RunbookJob =
 "integration-tests" | 
 /**  `hsof-load-tests` (monthly). */
 "load-tests";
+
+/**  A change of the desired replica count. */
+export type ScalingEvent = {
+	/**  Unix seconds of the first sample with the new count. */
+	at: number | null,
+	/**  Replicas before. */
+	from: number | null,
+	/**  Replicas after. */
+	to: number | null,
+};
+
+/**  What an autoscaler did over the window. */
+export type ScalingVerdict = 
+/**  It scales, and not back and forth. */
+"healthy" | 
+/**  Desired replicas never changed although min < max. */
+"never_scales" | 
+/**  At its maximum at least half the window: it wants more than it may have. */
+"pinned_at_max" | 
+/**
+ *  At its minimum in at least 95 % of the samples although it scaled now and then
+ *  (with no scaling at all it is "never scales").
+ */
+"pinned_at_min" | 
+/**  It reverses direction often: up then down (or down then up) within 30 minutes. */
+"flapping" | 
+/**  No samples. */
+"no_data";
 
 /**  Stage 2 (Monte Carlo tree search) options. */
 export type SearchOptions = SearchOptions_Serialize | SearchOptions_Deserialize;
@@ -6196,6 +6961,19 @@ export type Silence_Serialize = {
 	/**  `active`, `pending`, `expired`. */
 	status: SilenceState,
 };
+
+/**  How a request compares with use. */
+export type SizingVerdict = 
+/**  The recommendation is below 80 % of the request: money reserved and not used. */
+"over" | 
+/**  The 95th percentile of use is above the request. */
+"under" | 
+/**  The request fits the use. */
+"right" | 
+/**  No request is set (a recommendation is still made). */
+"no_request" | 
+/**  No usage samples: nothing to size from. */
+"no_data";
 
 /**  A column that did not become a feature. */
 export type SkippedColumn = {
@@ -7488,6 +8266,37 @@ export type WatchState_Serialize = {
 	reconnects: number,
 	/**  When the last event arrived (RFC 3339). */
 	last_event: string | null,
+};
+
+/**  One complete local week of an hourly series. */
+export type WeekTotal = WeekTotal_Serialize | WeekTotal_Deserialize;
+
+/**  One complete local week of an hourly series. */
+export type WeekTotal_Deserialize = {
+	/**  ISO week of its Monday, `2026-W50`. */
+	week: string,
+	/**  Monday 00:00 local. */
+	start: string,
+	/**  Sum of the hourly values that week (hours without data add nothing). */
+	value: number | null,
+	/**  Share (0..1) of the week's hours with a value. */
+	coverage: number | null,
+	/**  Mean of the hourly GPU allocation that week, when there is any. */
+	gpus?: number | null,
+};
+
+/**  One complete local week of an hourly series. */
+export type WeekTotal_Serialize = {
+	/**  ISO week of its Monday, `2026-W50`. */
+	week: string,
+	/**  Monday 00:00 local. */
+	start: string,
+	/**  Sum of the hourly values that week (hours without data add nothing). */
+	value: number | null,
+	/**  Share (0..1) of the week's hours with a value. */
+	coverage: number | null,
+	/**  Mean of the hourly GPU allocation that week, when there is any. */
+	gpus: number | null,
 };
 
 /**  A burn rate over one window. */
