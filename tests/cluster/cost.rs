@@ -5,10 +5,9 @@
 //! own counter, OpenCost (one node priced, one not), the local price table (a GPU model
 //! missing from it), and none at all.
 
-use std::fmt::Write;
-
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use chrono_tz::Tz;
+use hsof_demo::history::OpenMetrics;
 use hsof_fake_kube::{seed_hsof, FakeKube, Store};
 use serde_json::{json, Value};
 
@@ -18,95 +17,6 @@ use serde_json::{json, Value};
 const STEP: i64 = 300;
 const COARSE: i64 = 1800;
 const TZ: Tz = chrono_tz::Europe::Berlin;
-
-/// OpenMetrics text, one series at a time (all samples of a series together, in time order).
-#[derive(Default)]
-struct History {
-    text: String,
-}
-
-impl History {
-    fn labels(labels: &[(&str, &str)]) -> String {
-        if labels.is_empty() {
-            return String::new();
-        }
-        let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-        format!("{{{}}}", l.join(","))
-    }
-
-    /// A gauge sampled every `step` seconds from `start` to `end` (unix s, inclusive);
-    /// `None`: no sample.
-    fn gauge_every(
-        &mut self,
-        step: i64,
-        name: &str,
-        labels: &[(&str, &str)],
-        start: i64,
-        end: i64,
-        f: impl Fn(i64) -> Option<f64>,
-    ) {
-        let l = Self::labels(labels);
-        let mut t = start;
-        while t <= end {
-            if let Some(v) = f(t) {
-                let _ = writeln!(self.text, "{name}{l} {v} {t}");
-            }
-            t += step;
-        }
-    }
-
-    /// A gauge every 30 minutes.
-    fn gauge(&mut self, name: &str, labels: &[(&str, &str)], start: i64, end: i64, f: impl Fn(i64) -> Option<f64>) {
-        self.gauge_every(COARSE, name, labels, start, end, f);
-    }
-
-    /// A counter growing at `per_hour(t)` over each `step` ending at `t` (`None`: no sample,
-    /// and no growth); it restarts from zero at `reset` when given.
-    #[allow(clippy::too_many_arguments)]
-    fn counter_every(
-        &mut self,
-        step: i64,
-        name: &str,
-        labels: &[(&str, &str)],
-        start: i64,
-        end: i64,
-        reset: Option<i64>,
-        per_hour: impl Fn(i64) -> Option<f64>,
-    ) {
-        let l = Self::labels(labels);
-        let (mut t, mut v) = (start, 1000.0);
-        while t <= end {
-            if t > start {
-                v += per_hour(t).unwrap_or(0.0) * step as f64 / 3600.0;
-            }
-            if reset == Some(t) {
-                v = per_hour(t).unwrap_or(0.0) * step as f64 / 3600.0;
-            }
-            if per_hour(t).is_some() {
-                let _ = writeln!(self.text, "{name}{l} {v} {t}");
-            }
-            t += step;
-        }
-    }
-
-    /// A counter every 30 minutes.
-    fn counter(
-        &mut self,
-        name: &str,
-        labels: &[(&str, &str)],
-        start: i64,
-        end: i64,
-        reset: Option<i64>,
-        per_hour: impl Fn(i64) -> Option<f64>,
-    ) {
-        self.counter_every(COARSE, name, labels, start, end, reset, per_hour);
-    }
-
-    fn done(mut self) -> String {
-        self.text.push_str("# EOF\n");
-        self.text
-    }
-}
 
 fn weekend(t: i64) -> bool {
     let d = Utc.timestamp_opt(t, 0).single().expect("time").with_timezone(&TZ).weekday();
@@ -158,37 +68,33 @@ const PODS: [(&str, &str); 2] = [("hsof-main-7d9f8-abcde", "gpu-node-1"), ("hsof
 /// kube-state-metrics' requests, cAdvisor's use, HSOF's GPU utilisation and the HPA.
 /// Every 5 minutes (the queries take 5-minute rates and subqueries), over the last 8 days
 /// only: right-sizing, idle GPUs and the HPA look back 7.
-fn cluster_series(h: &mut History, start: i64, end: i64, gpus: [f64; 2], gpu_node_2: &str) {
+fn cluster_series(h: &mut OpenMetrics, start: i64, end: i64, gpus: [f64; 2], gpu_node_2: &str) {
     let start = start.max(end - 8 * 86_400);
     for (i, (pod, node)) in PODS.iter().enumerate() {
         let node = if i == 1 { gpu_node_2 } else { node };
         let l = |r: &'static str| {
             vec![("namespace", "hsof"), ("pod", *pod), ("container", "hsof"), ("node", node), ("resource", r)]
         };
-        h.gauge_every(STEP, "kube_pod_container_resource_requests", &l("cpu"), start, end, |_| {
+        h.gauge(STEP, "kube_pod_container_resource_requests", &l("cpu"), start, end, |_| {
             Some(if i == 0 { 4.0 } else { 2.0 })
         });
-        h.gauge_every(STEP, "kube_pod_container_resource_requests", &l("memory"), start, end, |_| {
+        h.gauge(STEP, "kube_pod_container_resource_requests", &l("memory"), start, end, |_| {
             Some(if i == 0 { 16.0 } else { 1.0 } * 1_073_741_824.0)
         });
-        h.gauge_every(STEP, "kube_pod_container_resource_requests", &l("nvidia_com_gpu"), start, end, |_| {
-            Some(gpus[i])
-        });
+        h.gauge(STEP, "kube_pod_container_resource_requests", &l("nvidia_com_gpu"), start, end, |_| Some(gpus[i]));
         let c = [("namespace", "hsof"), ("pod", *pod), ("container", "hsof")];
         // pod 0 uses 1 core and 4 GiB (below its requests), pod 1 3 cores and 0.5 GiB.
         let cores = if i == 0 { 1.0 } else { 3.0 };
-        h.counter_every(STEP, "container_cpu_usage_seconds_total", &c, start, end, None, |_| Some(cores * 3600.0));
-        h.gauge_every(STEP, "container_memory_working_set_bytes", &c, start, end, |_| {
+        h.counter(STEP, "container_cpu_usage_seconds_total", &c, start, end, None, |_| Some(cores * 3600.0));
+        h.gauge(STEP, "container_memory_working_set_bytes", &c, start, end, |_| {
             Some(if i == 0 { 4.0 } else { 0.5 } * 1_073_741_824.0)
         });
         let util = if i == 0 { 25.0 } else { 90.0 };
-        h.gauge_every(STEP, "hsof_gpu_utilization_percent", &[("gpu_id", "0"), ("node", node)], start, end, |_| {
-            Some(util)
-        });
+        h.gauge(STEP, "hsof_gpu_utilization_percent", &[("gpu_id", "0"), ("node", node)], start, end, |_| Some(util));
     }
     let hpa = [("namespace", "hsof"), ("horizontalpodautoscaler", "hsof-hpa")];
-    h.gauge_every(STEP, "kube_horizontalpodautoscaler_status_desired_replicas", &hpa, start, end, |_| Some(3.0));
-    h.gauge_every(STEP, "kube_horizontalpodautoscaler_status_current_replicas", &hpa, start, end, |_| Some(3.0));
+    h.gauge(STEP, "kube_horizontalpodautoscaler_status_desired_replicas", &hpa, start, end, |_| Some(3.0));
+    h.gauge(STEP, "kube_horizontalpodautoscaler_status_current_replicas", &hpa, start, end, |_| Some(3.0));
 }
 
 /// Cost per hour over the step ending at `t`: 12 on weekdays, 3 on weekends (Berlin);
@@ -228,13 +134,16 @@ fn hsofs_own_cost_counter_per_dataset_budget_projection_idle_gpus_and_right_sizi
     // so the hours ending at G+1h … G+5h have no value.
     let g = (end - 2 * 86_400) / 3600 * 3600;
     let gap = move |t: i64| t > g && t <= g + 5 * 3600;
-    let mut h = History::default();
-    h.counter("hsof_compute_cost_dollars_total", &[], start, end, None, |t| (!gap(t)).then(|| cost_rate(t)));
+    let mut h = OpenMetrics::default();
+    h.counter(COARSE, "hsof_compute_cost_dollars_total", &[], start, end, None, |t| (!gap(t)).then(|| cost_rate(t)));
     // The datasets counter restarts (a pod restart) ten days ago.
     let reset = end - 10 * 86_400 + COARSE;
-    h.counter("hsof_datasets_processed_total", &[], start, end, Some(reset), |t| (!gap(t)).then(|| cost_rate(t) * 2.5));
+    h.counter(COARSE, "hsof_datasets_processed_total", &[], start, end, Some(reset), |t| {
+        (!gap(t)).then(|| cost_rate(t) * 2.5)
+    });
     cluster_series(&mut h, start, end, [2.0, 1.0], "gpu-node-2");
-    let w = world(h.done(), "currency = \"EUR\"\nmonthly_budget = 100000\ngpu_hour = [\"NVIDIA-A100-SXM4-80GB=3\"]\n");
+    let w =
+        world(h.finish(), "currency = \"EUR\"\nmonthly_budget = 100000\ngpu_hour = [\"NVIDIA-A100-SXM4-80GB=3\"]\n");
 
     let (code, v) = w.json(&["cost"]);
     assert!(code <= 1, "{v}");
@@ -297,20 +206,22 @@ fn hsofs_own_cost_counter_per_dataset_budget_projection_idle_gpus_and_right_sizi
 #[test]
 fn opencost_prices_the_nodes_it_knows_and_names_the_one_it_does_not() {
     let (start, end) = span(8);
-    let mut h = History::default();
-    h.counter("hsof_datasets_processed_total", &[], start, end, None, |_| Some(10.0));
+    let mut h = OpenMetrics::default();
+    h.counter(COARSE, "hsof_datasets_processed_total", &[], start, end, None, |_| Some(10.0));
     for (pod, node) in PODS {
         let l = [("namespace", "hsof"), ("pod", pod), ("container", "hsof"), ("node", node)];
-        h.gauge("container_cpu_allocation", &l, start, end, |_| Some(4.0));
-        h.gauge("container_gpu_allocation", &l, start, end, |_| Some(if node == "gpu-node-1" { 2.0 } else { 1.0 }));
-        h.gauge("container_memory_allocation_bytes", &l, start, end, |_| Some(16.0 * 1_073_741_824.0));
+        h.gauge(COARSE, "container_cpu_allocation", &l, start, end, |_| Some(4.0));
+        h.gauge(COARSE, "container_gpu_allocation", &l, start, end, |_| {
+            Some(if node == "gpu-node-1" { 2.0 } else { 1.0 })
+        });
+        h.gauge(COARSE, "container_memory_allocation_bytes", &l, start, end, |_| Some(16.0 * 1_073_741_824.0));
     }
     // OpenCost prices gpu-node-1 only.
     let n = [("node", "gpu-node-1"), ("instance_type", "p4d")];
-    h.gauge("node_cpu_hourly_cost", &n, start, end, |_| Some(0.05));
-    h.gauge("node_gpu_hourly_cost", &n, start, end, |_| Some(2.5));
-    h.gauge("node_ram_hourly_cost", &n, start, end, |_| Some(0.005));
-    let w = world(h.done(), "");
+    h.gauge(COARSE, "node_cpu_hourly_cost", &n, start, end, |_| Some(0.05));
+    h.gauge(COARSE, "node_gpu_hourly_cost", &n, start, end, |_| Some(2.5));
+    h.gauge(COARSE, "node_ram_hourly_cost", &n, start, end, |_| Some(0.005));
+    let w = world(h.finish(), "");
     let (_, v) = w.json(&["cost"]);
     assert_eq!(v["source"]["kind"], "opencost", "{}", v["source"]);
     let per_hour = 4.0 * 0.05 + 2.0 * 2.5 + 16.0 * 0.005;
@@ -327,11 +238,11 @@ fn opencost_prices_the_nodes_it_knows_and_names_the_one_it_does_not() {
 #[test]
 fn the_price_table_bills_the_larger_of_request_and_use_and_names_an_unpriced_gpu_model() {
     let (start, end) = span(8);
-    let mut h = History::default();
-    h.counter("hsof_datasets_processed_total", &[], start, end, None, |_| Some(20.0));
+    let mut h = OpenMetrics::default();
+    h.counter(COARSE, "hsof_datasets_processed_total", &[], start, end, None, |_| Some(20.0));
     cluster_series(&mut h, start, end, [2.0, 1.0], "gpu-node-3");
     let w = world(
-        h.done(),
+        h.finish(),
         "vcpu_hour = 0.04\ngib_hour = 0.004\ngpu_hour = [\"NVIDIA-A100-SXM4-80GB=3\"]\nmonthly_budget = 0\n",
     );
     let (code, v) = w.json(&["cost"]);
@@ -354,9 +265,9 @@ fn the_price_table_bills_the_larger_of_request_and_use_and_names_an_unpriced_gpu
 #[test]
 fn no_cost_source_says_what_to_configure_and_computes_no_cost() {
     let (start, end) = span(3);
-    let mut h = History::default();
-    h.counter("hsof_datasets_processed_total", &[], start, end, None, |_| Some(20.0));
-    let w = world(h.done(), "");
+    let mut h = OpenMetrics::default();
+    h.counter(COARSE, "hsof_datasets_processed_total", &[], start, end, None, |_| Some(20.0));
+    let w = world(h.finish(), "");
     let (code, v) = w.json(&["cost"]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["source"]["kind"], "none");
@@ -378,12 +289,12 @@ fn growth_recovers_a_planted_trend_and_a_regression_is_found_where_noise_is_not(
     let first = monday(start);
     let week_of = move |t: i64| (monday(t) - first).num_days() / 7;
     let busy = 4;
-    let mut h = History::default();
-    h.counter("hsof_datasets_processed_total", &[], start, end, None, |t| {
+    let mut h = OpenMetrics::default();
+    h.counter(COARSE, "hsof_datasets_processed_total", &[], start, end, None, |t| {
         let k = week_of(t);
         Some((1000.0 + 50.0 * k as f64 + if k == busy { 600.0 } else { 0.0 }) / 168.0)
     });
-    h.counter("hsof_requests_total", &[("status", "200")], start, end, None, |t| {
+    h.counter(COARSE, "hsof_requests_total", &[("status", "200")], start, end, None, |t| {
         Some(100.0 + 2.0 * (week_of(t) % 3) as f64)
     });
     let step_at = end - 4 * 7 * 86_400;
@@ -391,7 +302,7 @@ fn growth_recovers_a_planted_trend_and_a_regression_is_found_where_noise_is_not(
     let wobble = |t: i64| 0.005 * ((week_of(t) * 7) % 3) as f64;
     let share = move |t: i64| if t < step_at { 0.8 + wobble(t) } else { 0.6 + wobble(t) };
     for (le, f) in [("1", 0usize), ("2", 1), ("+Inf", 1)] {
-        h.counter("hsof_request_duration_seconds_bucket", &[("le", le)], start, end, None, move |t| {
+        h.counter(COARSE, "hsof_request_duration_seconds_bucket", &[("le", le)], start, end, None, move |t| {
             Some(100.0 * if f == 0 { share(t) } else { 1.0 })
         });
     }
@@ -403,11 +314,11 @@ fn growth_recovers_a_planted_trend_and_a_regression_is_found_where_noise_is_not(
             ("node", node),
             ("resource", "nvidia_com_gpu"),
         ];
-        h.gauge("kube_pod_container_resource_requests", &l, start, end, |_| {
+        h.gauge(COARSE, "kube_pod_container_resource_requests", &l, start, end, |_| {
             Some(if node == "gpu-node-1" { 2.0 } else { 1.0 })
         });
     }
-    let w = world(h.done(), "");
+    let w = world(h.finish(), "");
     let fmt = |t: i64| Utc.timestamp_opt(t, 0).single().expect("t").to_rfc3339();
     let period = format!("{}..{}", fmt(step_at), fmt(end));
     let baseline = format!("{}..{}", fmt(step_at - 4 * 7 * 86_400), fmt(step_at));

@@ -8,6 +8,7 @@ use hsof_tests::{servers, Driver, Profile};
 
 mod calendar;
 mod connect;
+mod cost;
 mod demo_offer;
 mod experiments_cluster;
 mod fleet;

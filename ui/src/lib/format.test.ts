@@ -50,7 +50,7 @@ describe("sections", () => {
   it("has every section of the mission with a unique shortcut", () => {
     expect(SECTIONS.map((s) => s.label)).toEqual([
       "Overview", "Fleet", "Cluster", "SLOs & Alerts", "Calendar", "Incidents",
-      "Changes", "Security", "Maintenance", "GPU", "Experiments", "Reports", "Settings",
+      "Changes", "Security", "Maintenance", "Cost & Capacity", "GPU", "Experiments", "Reports", "Settings",
     ]);
     expect(new Set(SECTIONS.map((s) => s.key)).size).toBe(SECTIONS.length);
   });
@@ -63,6 +63,9 @@ describe("sections", () => {
     expect(sectionForKey(k("F"))).toBe("fleet");
     expect(sectionForKey(k("y"))).toBe("security");
     expect(sectionForKey(k("m"))).toBe("maintenance");
+    expect(sectionForKey(k("c"))).toBe("cost");
+    // Alt+K stays the cluster switcher's.
+    expect(sectionForKey(k("k"))).toBeNull();
   });
   it("steps with wrap-around", () => {
     expect(stepSection("overview", -1)).toBe("settings");

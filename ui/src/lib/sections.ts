@@ -3,12 +3,15 @@
 
 export type SectionId =
   | "overview" | "fleet" | "cluster" | "slos" | "calendar" | "incidents"
-  | "changes" | "security" | "maintenance" | "gpu" | "experiments" | "reports" | "settings";
+  | "changes" | "security" | "maintenance" | "cost" | "gpu" | "experiments" | "reports" | "settings";
 
 export interface Section {
   id: SectionId;
   label: string;
-  /** Key for Alt+key: digits 1..9, then 0; `f` for Fleet, `y` for Security, `m` for Maintenance. */
+  /**
+   * Key for Alt+key: digits 1..9, then 0; `f` for Fleet, `y` for Security, `m` for
+   * Maintenance, `c` for Cost & Capacity (Alt+K is the cluster switcher's).
+   */
   key: string;
   /** Set while the feature is not built yet: one plain line saying what brings it. */
   pending?: string;
@@ -24,6 +27,7 @@ export const SECTIONS: readonly Section[] = [
   { id: "changes", label: "Changes", key: "6" },
   { id: "security", label: "Security", key: "y" },
   { id: "maintenance", label: "Maintenance", key: "m" },
+  { id: "cost", label: "Cost & Capacity", key: "c" },
   { id: "gpu", label: "GPU", key: "7" },
   { id: "experiments", label: "Experiments", key: "8" },
   { id: "reports", label: "Reports", key: "9" },

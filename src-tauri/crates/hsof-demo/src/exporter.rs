@@ -75,6 +75,7 @@ struct Counters {
     fast: f64,
     slow: f64,
     datasets: f64,
+    cost: f64,
 }
 
 /// A running exporter on a free loopback port.
@@ -121,6 +122,8 @@ impl Exporter {
                         c.fast += total * s.fast_share;
                         c.slow += total * (1.0 - s.fast_share);
                         c.datasets += s.datasets_per_sec * dt;
+                        // Three A100s at 2.93 an hour, and a little per dataset on top.
+                        c.cost += (3.0 * 2.93 / 3600.0 + 0.004 * s.datasets_per_sec) * dt;
                     }
                 }
             });
@@ -246,6 +249,7 @@ fn metrics(s: &Script, c: &Counters) -> String {
     m += &format!("hsof_request_duration_seconds_sum {}\n", c.fast * 5.0 + c.slow * 45.0);
     m += &format!("hsof_request_duration_seconds_count {total}\n");
     m += &format!("# TYPE hsof_datasets_processed_total counter\nhsof_datasets_processed_total {}\n", c.datasets);
+    m += &format!("# TYPE hsof_compute_cost_dollars_total counter\nhsof_compute_cost_dollars_total {}\n", c.cost);
     m += &format!("# TYPE hsof_selection_quality_score gauge\nhsof_selection_quality_score {}\n", s.quality);
     m += &format!(
         "# TYPE hsof_gpu_utilization_percent gauge\nhsof_gpu_utilization_percent{{gpu_id=\"0\"}} {}\n",

@@ -11,6 +11,7 @@
 
 pub mod drill;
 pub mod exporter;
+pub mod history;
 pub mod scenario;
 pub mod servers;
 

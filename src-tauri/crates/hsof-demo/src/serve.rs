@@ -40,6 +40,13 @@ fn write_config(p: &Profile, state: &State) -> Result<(), String> {
     cfg.cluster.proxy_url = String::new();
     cfg.slack.channel = "#hsof-demo".into();
     cfg.slack.webhook_secret = "demo-slack-webhook".into();
+    // A budget and the GPUs' price, so the cost screen has a verdict and idle money to show.
+    if cfg.cost.monthly_budget.is_none() {
+        cfg.cost.monthly_budget = Some(9000.0);
+    }
+    if cfg.cost.gpu_hour.is_empty() {
+        cfg.cost.gpu_hour = vec!["NVIDIA-A100-SXM4-80GB=2.93".into()];
+    }
     cfg.clusters = if state.regions.len() > 1 {
         state
             .regions
@@ -107,6 +114,14 @@ fn start_region(p: &Profile, index: usize, scenario: Scenario, rules: &std::path
         servers::prometheus(&format!("127.0.0.1:{}", exporter.port), &[rules.to_path_buf()], Some(&am), &p.log_dir())?;
     if index == 0 {
         kube.with(|s| scenario.apply_cluster(s, None));
+        // Sixteen weeks of history for cost and capacity, written in the background and
+        // loaded by Prometheus within a minute (promtool takes some seconds).
+        let storage = prom.storage();
+        let now = chrono::Utc::now().timestamp() - 60;
+        std::thread::spawn(move || match crate::history::backfill(&storage, &crate::history::demo(now, 16)) {
+            Ok(n) => println!("{} demo history: {n} blocks of 16 weeks backfilled", now_text()),
+            Err(e) => println!("{} demo history not backfilled: {e}", now_text()),
+        });
     }
     // The Services a real install has, so first-run discovery finds the demo's HSOF,
     // Prometheus and AlertManager through the service proxy.

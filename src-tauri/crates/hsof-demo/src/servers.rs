@@ -41,6 +41,11 @@ fn find(dirs: &[&str], names: &[&str]) -> Option<PathBuf> {
     names.iter().flat_map(|n| dirs.iter().map(move |d| Path::new(d).join(n))).find(|p| p.is_file())
 }
 
+/// Debian's `promtool` (package prometheus).
+pub fn promtool() -> Result<PathBuf, String> {
+    binary(&["promtool"])
+}
+
 fn binary(names: &[&str]) -> Result<PathBuf, String> {
     find(&BIN_DIRS, names).ok_or_else(|| format!(
         "{} not found: install Debian's prometheus and prometheus-alertmanager (`{INSTALL_COMMAND}`; `make demo` and `make test` do)",
@@ -107,6 +112,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// Where a Prometheus keeps its TSDB (blocks moved in here are loaded at its next reload).
+    pub fn storage(&self) -> PathBuf {
+        self._dir.path().join("data")
+    }
+
     /// Stops the process (to test an unreachable server).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -227,20 +237,10 @@ fn start_prometheus(
         format!("--web.listen-address=127.0.0.1:{port}"),
     ];
     if let Some(text) = history {
-        let om = dir.path().join("history.om");
-        std::fs::write(&om, text).map_err(|e| format!("write {}: {e}", om.display()))?;
-        let promtool = binary(&["promtool"])?;
-        let out = Command::new(&promtool)
-            .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
-            .arg(&om)
-            .arg(&data)
-            .output()
-            .map_err(|e| format!("{}: {e}", promtool.display()))?;
-        if !out.status.success() {
-            return Err(format!("promtool could not backfill the history: {}", String::from_utf8_lossy(&out.stderr)));
-        }
-        args.push("--storage.tsdb.retention.time=3650d".into());
+        crate::history::create_blocks(text, &data)?;
     }
+    // Backfilled histories reach back weeks: nothing is dropped for its age.
+    args.push("--storage.tsdb.retention.time=3650d".into());
     let log = log_dir.join(format!("prometheus-{port}.log"));
     let mut child = spawn(&bin, &args, "prometheus", &log)?;
     let url = format!("http://127.0.0.1:{port}");

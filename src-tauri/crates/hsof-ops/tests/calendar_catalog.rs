@@ -194,3 +194,32 @@ fn a_user_copy_replaces_the_builtin_catalog_and_its_errors_name_the_user_file() 
     );
     assert!(BUILTIN_CATALOG.contains("morning-health-check"));
 }
+
+#[test]
+fn cost_and_capacity_answer_the_capacity_monthly_and_quarterly_steps() {
+    let catalog = parse_catalog("procedures.toml", BUILTIN_CATALOG).expect("builtin");
+    let part = |procedure: &str, step: &str| {
+        let p = catalog.procedure(procedure).unwrap_or_else(|| panic!("{procedure}"));
+        match &p.steps.iter().find(|s| s.id == step).unwrap_or_else(|| panic!("{procedure}/{step}")).action {
+            Some(Action::Cost { part }) => part.clone(),
+            other => panic!("{procedure}/{step}: {other:?}"),
+        }
+    };
+    for (procedure, step, want) in [
+        ("weekly-capacity-planning", "cloud-spend", "spend"),
+        ("weekly-capacity-planning", "cost-per-dataset", "per-dataset"),
+        ("weekly-capacity-planning", "cost-optimization", "idle-gpu"),
+        ("weekly-capacity-planning", "optimization", "rightsizing"),
+        ("weekly-capacity-planning", "latency-patterns", "patterns"),
+        ("monthly-system-review", "monthly-cost", "spend"),
+        ("monthly-system-review", "scaling", "autoscaling"),
+        ("quarterly-performance-review", "regressions", "regressions"),
+        ("quarterly-performance-review", "capacity", "growth"),
+        ("quarterly-annual-planning", "budget", "spend"),
+    ] {
+        assert_eq!(part(procedure, step), want, "{procedure}/{step}");
+    }
+    let e = error(&one_procedure(GOOD_RULE, &format!("{STEP}action = {{ kind = \"cost\", part = \"lunch\" }}\n")));
+    assert_eq!(e.field.as_deref(), Some("steps[0].action.part"));
+    assert!(e.reason.contains("unknown cost part `lunch`") && e.reason.contains("idle-gpu"), "{e}");
+}

@@ -38,6 +38,9 @@ pub async fn cost(ctx: &AppContext, out: &Out) -> Result<u8, Error> {
     for p in &v.source.prices {
         println!("    {p}");
     }
+    for g in &v.source.gaps {
+        println!("    NOT PRICED {g}");
+    }
     let b = &v.budget;
     println!(
         "\nbudget {}: month to date {}, projected {} of {} — {:?}, {} days left",
@@ -85,7 +88,7 @@ pub async fn cost(ctx: &AppContext, out: &Out) -> Result<u8, Error> {
         );
     }
     for p in &v.problems {
-        println!("  NOT COUNTED {p}");
+        println!("  NOT READ {p}");
     }
     Ok(worst(&verdicts))
 }

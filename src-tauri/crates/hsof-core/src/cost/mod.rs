@@ -175,7 +175,6 @@ impl AppContext {
             cfg.cost.budget_warn_share,
         );
         let (idle, idle_source) = self.idle_gpus(&prom, &q, &priced, tz, now, &mut problems).await;
-        problems.extend(priced.source.gaps.iter().cloned());
         Ok(CostView {
             cluster: self.current_cluster().name.clone(),
             currency: cfg.cost.currency.clone(),

@@ -26,8 +26,11 @@ fn source_lines(v: &CostView) -> String {
     for p in &v.source.prices {
         out.push_str(&format!("  price: {p}\n"));
     }
+    for g in &v.source.gaps {
+        out.push_str(&format!("  not priced: {g}\n"));
+    }
     for p in &v.problems {
-        out.push_str(&format!("  not counted: {p}\n"));
+        out.push_str(&format!("  not read: {p}\n"));
     }
     out
 }

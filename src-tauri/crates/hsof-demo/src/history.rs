@@ -1,0 +1,219 @@
+//! Prometheus histories written as OpenMetrics text and backfilled with `promtool tsdb
+//! create-blocks-from openmetrics`: the builder the cost suite writes its known-answer
+//! worlds with, and the demo's past weeks (cost, datasets, requests, latency, GPUs, the
+//! HPA, the containers' use) so cost and capacity have something to show from the start.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::process::Command;
+
+use chrono::{Datelike, TimeZone, Timelike, Utc};
+
+/// OpenMetrics text, one series at a time (a series' samples together, in time order).
+#[derive(Debug, Default)]
+pub struct OpenMetrics {
+    text: String,
+}
+
+fn labels(l: &[(&str, &str)]) -> String {
+    if l.is_empty() {
+        return String::new();
+    }
+    let l: Vec<String> = l.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    format!("{{{}}}", l.join(","))
+}
+
+impl OpenMetrics {
+    /// A gauge sampled every `step` seconds from `start` to `end` (unix s, inclusive);
+    /// `None`: no sample.
+    pub fn gauge(
+        &mut self,
+        step: i64,
+        name: &str,
+        l: &[(&str, &str)],
+        start: i64,
+        end: i64,
+        f: impl Fn(i64) -> Option<f64>,
+    ) {
+        let l = labels(l);
+        let mut t = start;
+        while t <= end {
+            if let Some(v) = f(t) {
+                let _ = writeln!(self.text, "{name}{l} {v} {t}");
+            }
+            t += step.max(1);
+        }
+    }
+
+    /// A counter growing at `per_hour(t)` over each `step` ending at `t` (`None`: no sample
+    /// and no growth); it restarts from zero at `reset` when given.
+    #[allow(clippy::too_many_arguments)]
+    pub fn counter(
+        &mut self,
+        step: i64,
+        name: &str,
+        l: &[(&str, &str)],
+        start: i64,
+        end: i64,
+        reset: Option<i64>,
+        per_hour: impl Fn(i64) -> Option<f64>,
+    ) {
+        let l = labels(l);
+        let (mut t, mut v) = (start, 1000.0);
+        let step = step.max(1);
+        while t <= end {
+            let grow = per_hour(t);
+            if t > start {
+                v += grow.unwrap_or(0.0) * step as f64 / 3600.0;
+            }
+            if reset == Some(t) {
+                v = grow.unwrap_or(0.0) * step as f64 / 3600.0;
+            }
+            if grow.is_some() {
+                let _ = writeln!(self.text, "{name}{l} {v} {t}");
+            }
+            t += step;
+        }
+    }
+
+    /// The text, `# EOF` last.
+    pub fn finish(mut self) -> String {
+        self.text.push_str("# EOF\n");
+        self.text
+    }
+}
+
+/// Writes `openmetrics` as TSDB blocks into `dir` (promtool, from Debian's prometheus).
+pub fn create_blocks(openmetrics: &str, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let om = dir.join("history.om");
+    std::fs::write(&om, openmetrics).map_err(|e| format!("write {}: {e}", om.display()))?;
+    let promtool = crate::servers::promtool()?;
+    let out = Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
+        .arg(&om)
+        .arg(dir)
+        .output()
+        .map_err(|e| format!("{}: {e}", promtool.display()))?;
+    let _ = std::fs::remove_file(&om);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("promtool could not backfill the history: {}", String::from_utf8_lossy(&out.stderr)))
+    }
+}
+
+/// Backfills `openmetrics` into a running Prometheus's `storage` ([`crate::servers::Server::storage`]): the
+/// blocks are written beside it and moved in; Prometheus loads them at its next block reload (within a minute).
+pub fn backfill(storage: &Path, openmetrics: &str) -> Result<usize, String> {
+    let data = storage.to_path_buf();
+    let staging = data.with_file_name("backfill");
+    create_blocks(openmetrics, &staging)?;
+    let mut moved = 0;
+    for e in std::fs::read_dir(&staging).map_err(|e| format!("{}: {e}", staging.display()))?.flatten() {
+        if e.path().join("meta.json").is_file() {
+            std::fs::rename(e.path(), data.join(e.file_name())).map_err(|err| format!("move a block: {err}"))?;
+            moved += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&staging);
+    Ok(moved)
+}
+
+/// The demo's HSOF pods and their nodes, as the series name them.
+pub const DEMO_PODS: [(&str, &str); 3] = [
+    ("hsof-main-5c9d7-q2x7k", "gpu-node-1"),
+    ("hsof-main-5c9d7-m8r4t", "gpu-node-1"),
+    ("hsof-main-5c9d7-z6w2p", "gpu-node-2"),
+];
+
+const HALF_HOUR: i64 = 1800;
+const FIVE_MIN: i64 = 300;
+
+/// `weeks` of the demo's HSOF before `end` (unix s; the demo backfills 16): datasets and requests growing
+/// about 2 % a week with busier weekday office hours, its own cost counter, the latency
+/// histogram (a little slower these last weeks), three GPUs on two nodes, their
+/// utilisation, the HPA moving between 2 and 3 replicas, and the last 8 days of the
+/// containers' requests and use (over-asked memory for right-sizing to find).
+pub fn demo(end: i64, weeks: i64) -> String {
+    let end = end / HALF_HOUR * HALF_HOUR;
+    let start = end - weeks * 7 * 86_400;
+    let berlin = chrono_tz::Europe::Berlin;
+    let local = move |t: i64| Utc.timestamp_opt(t - 1, 0).single().unwrap_or_default().with_timezone(&berlin);
+    let busy = move |t: i64| {
+        let l = local(t);
+        let weekday = l.weekday().number_from_monday() <= 5;
+        match (weekday, l.hour()) {
+            (true, 8..=18) => 1.4,
+            (true, _) => 0.8,
+            _ => 0.5,
+        }
+    };
+    let growth = move |t: i64| 1.02f64.powf((t - start) as f64 / (7.0 * 86_400.0));
+    let mut h = OpenMetrics::default();
+    let datasets = move |t: i64| 150.0 * busy(t) * growth(t);
+    h.counter(HALF_HOUR, "hsof_datasets_processed_total", &[], start, end, None, |t| Some(datasets(t)));
+    // Compute: the three GPUs around the clock, a share of the work on top.
+    h.counter(HALF_HOUR, "hsof_compute_cost_dollars_total", &[], start, end, None, |t| {
+        Some(3.0 * 2.93 + 0.004 * datasets(t))
+    });
+    let requests = move |t: i64| 120_000.0 * busy(t) * growth(t);
+    h.counter(HALF_HOUR, "hsof_requests_total", &[("status", "200")], start, end, None, |t| Some(requests(t)));
+    h.counter(HALF_HOUR, "hsof_requests_total", &[("status", "500")], start, end, None, |t| Some(requests(t) * 0.0004));
+    // Latency: the share under 10 s slips from 90 % to 85 % five weeks ago.
+    let slower = end - 5 * 7 * 86_400;
+    for (le, share) in [("1.0", 0.45), ("10.0", 0.9), ("30.0", 0.99), ("60.0", 1.0), ("+Inf", 1.0)] {
+        h.counter(HALF_HOUR, "hsof_request_duration_seconds_bucket", &[("le", le)], start, end, None, |t| {
+            let s = if le == "10.0" && t >= slower { 0.85 } else { share };
+            Some(requests(t) * s)
+        });
+    }
+    h.gauge(HALF_HOUR, "hsof_selection_quality_score", &[], start, end, |t| {
+        Some(0.86 - 0.01 * (local(t).day() % 3) as f64)
+    });
+    for (i, (pod, node)) in DEMO_PODS.iter().enumerate() {
+        let gpu = [
+            ("namespace", "hsof"),
+            ("pod", *pod),
+            ("container", "hsof"),
+            ("node", *node),
+            ("resource", "nvidia_com_gpu"),
+        ];
+        h.gauge(HALF_HOUR, "kube_pod_container_resource_requests", &gpu, start, end, |_| Some(1.0));
+        let util = 45.0 + 10.0 * i as f64;
+        h.gauge(
+            HALF_HOUR,
+            "hsof_gpu_utilization_percent",
+            &[("gpu_id", "0"), ("node", node), ("pod", pod)],
+            start,
+            end,
+            |t| Some((util * busy(t)).min(98.0)),
+        );
+    }
+    let hpa = [("namespace", "hsof"), ("horizontalpodautoscaler", "hsof-hpa")];
+    let recent = end - 8 * 86_400;
+    let replicas = move |t: i64| if busy(t) > 1.0 { 3.0 } else { 2.0 };
+    for m in
+        ["kube_horizontalpodautoscaler_status_desired_replicas", "kube_horizontalpodautoscaler_status_current_replicas"]
+    {
+        h.gauge(FIVE_MIN, m, &hpa, recent, end, |t| Some(replicas(t)));
+    }
+    for (i, (pod, node)) in DEMO_PODS.iter().enumerate() {
+        let l = |r: &'static str| {
+            [("namespace", "hsof"), ("pod", *pod), ("container", "hsof"), ("node", *node), ("resource", r)]
+        };
+        h.gauge(FIVE_MIN, "kube_pod_container_resource_requests", &l("cpu"), recent, end, |_| Some(4.0));
+        h.gauge(FIVE_MIN, "kube_pod_container_resource_requests", &l("memory"), recent, end, |_| {
+            Some(16.0 * 1_073_741_824.0)
+        });
+        let c = [("namespace", "hsof"), ("pod", *pod), ("container", "hsof")];
+        let cores = 2.2 + 0.3 * i as f64;
+        h.counter(FIVE_MIN, "container_cpu_usage_seconds_total", &c, recent, end, None, |t| {
+            Some(cores * busy(t) * 3600.0)
+        });
+        h.gauge(FIVE_MIN, "container_memory_working_set_bytes", &c, recent, end, |t| {
+            Some((5.5 + 0.5 * busy(t)) * 1_073_741_824.0)
+        });
+    }
+    h.finish()
+}
