@@ -54,7 +54,7 @@ unit:
 rust-test:
 	scripts/rust-test.sh
 
-# The real app under Xvfb: the specs split over E2E_JOBS displays side by side (default 3),
+# The real app under Xvfb: the specs split over E2E_JOBS displays side by side (default 2),
 # one spec at a time on each, each launching its own app (scripts/e2e.sh).
 e2e: app
 	scripts/e2e.sh

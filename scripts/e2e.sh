@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make e2e`: the real app under Xvfb, one spec at a time per display, E2E_JOBS displays side
-# by side (default 3): each spec launches its own app (its own profile, tauri-driver port and
+# by side (default 2): each spec launches its own app (its own profile, tauri-driver port and
 # WebKitWebDriver), so specs on different displays share nothing, and most of a spec's time
 # is the app and WebKit waiting on each other, not the CPU.
 #
@@ -15,7 +15,7 @@ exe=$(cargo test --workspace --features hsof-tests/e2e --test e2e --no-run --mes
 [ -n "$exe" ] || { echo "e2e: the spec binary was not built" >&2; exit 1; }
 mapfile -t specs < <(cd tests && "$exe" --list --format terse "$@" | sed -n 's/: test$//p')
 [ ${#specs[@]} -gt 0 ] || { echo "e2e: no spec matches: $*" >&2; exit 1; }
-jobs="${E2E_JOBS:-3}"
+jobs="${E2E_JOBS:-2}"
 [ "$jobs" -le ${#specs[@]} ] || jobs=${#specs[@]}
 
 work=$(mktemp -d)

@@ -361,6 +361,10 @@ async fn poll_once(app: &AppHandle, ctx: &AppContext) -> MonitorTick {
             Level::Unknown
         }
     };
+    // The month's spend against the budget, for its threshold (recomputed hourly).
+    if let Err(e) = ctx.record_budget_share(Utc::now()).await {
+        tracing::info!(error = %e, "budget projection not recorded");
+    }
     let (worst, active) = match ctx.evaluate_thresholds(Utc::now()) {
         Ok(t) => {
             for n in &t.notify {

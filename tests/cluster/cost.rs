@@ -200,6 +200,22 @@ fn hsofs_own_cost_counter_per_dataset_budget_projection_idle_gpus_and_right_sizi
     let hpa = c["autoscaling"].as_array().and_then(|a| a.first()).expect("hpa");
     assert_eq!(hpa["name"], "hsof-hpa");
     assert_eq!(hpa["verdict"], "pinned_at_max", "{hpa}");
+
+    // The budget threshold, as the app's poller judges it: a budget the projection passes
+    // is critical.
+    let config = w.dir.path().join("config.toml");
+    let text =
+        std::fs::read_to_string(&config).expect("config").replace("monthly_budget = 100000", "monthly_budget = 1000");
+    std::fs::write(&config, text).expect("config");
+    let (_, t) = w.json(&["thresholds"]);
+    let rule = |id: &str| {
+        t["states"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["rule"]["id"] == id).cloned())
+            .unwrap_or_else(|| panic!("{id}: {t}"))
+    };
+    assert_eq!(rule("budget_projection_critical")["active"], true, "{t}");
+    assert_eq!(rule("budget_projection_warning")["active"], true, "{t}");
     drop(w.prom);
 }
 
@@ -325,7 +341,7 @@ fn growth_recovers_a_planted_trend_and_a_regression_is_found_where_noise_is_not(
     let (code, c) = w.json(&["capacity", "--period", &period, "--baseline", &baseline]);
     let g = &c["datasets_growth"];
     // The trend is the least-squares line through the complete weeks as built (the busy
-    // week pulls it a little): computed here from the construction, within 1 %.
+    // week pulls it a little): computed here from the construction.
     let used: Vec<(f64, f64)> = g["weeks"]
         .as_array()
         .expect("weeks")
@@ -343,7 +359,8 @@ fn growth_recovers_a_planted_trend_and_a_regression_is_found_where_noise_is_not(
     let sxy: f64 = used.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
     let sxx: f64 = used.iter().map(|(x, _)| (x - mx).powi(2)).sum();
     let slope = g["slope_per_week"].as_f64().unwrap_or_else(|| panic!("no trend: {g}"));
-    close(slope, sxy / sxx, 0.01, "slope per week");
+    // (3 %: a week with a clock change has 167 or 169 hours, which the construction ignores.)
+    close(slope, sxy / sxx, 0.03, "slope per week");
     close(slope, 50.0, 0.25, "slope against the planted 50 a week");
     assert!(g["method"].as_str().unwrap_or("").contains("least squares"), "{g}");
     // The busy week is today's GPUs' best: the trend reaches it weeks from now, not now.

@@ -26,16 +26,9 @@ async fn cost_capacity_and_a_right_sizing_applied() {
     let kube = FakeKube::start(store);
     let hsof = Exporter::start(Script::default());
     let profile = Profile::new();
-    let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    let mut cfg = hsof_core::config::Config::default();
-    cfg.cluster.kubeconfig = kubeconfig.display().to_string();
-    cfg.cluster.deployment = "hsof-main".into();
-    cfg.cluster.configmap = "hsof-config".into();
+    let mut cfg = crate::one_cluster_config(&profile, &kube, &hsof);
     cfg.endpoints.request_timeout_secs = 10;
-    cfg.endpoints.hsof_health_url = hsof.url();
     cfg.endpoints.prometheus_url = prom.url.clone();
-    cfg.endpoints.alertmanager_url = "http://127.0.0.1:9".into();
     cfg.cost.monthly_budget = Some(9000.0);
     cfg.cost.gpu_hour = vec!["NVIDIA-A100-SXM4-80GB=2.93".into()];
     profile.write_config(&cfg);

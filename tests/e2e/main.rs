@@ -407,6 +407,11 @@ async fn cluster_table_stays_usable_with_5000_pods() {
 /// The config of a profile on one fake cluster: namespace hsof with the seeded Deployment
 /// and ConfigMap, HSOF at `hsof`, Prometheus and AlertManager at a closed port.
 pub(crate) fn one_cluster(profile: &Profile, kube: &FakeKube, hsof: &Exporter) {
+    profile.write_config(&one_cluster_config(profile, kube, hsof));
+}
+
+/// The configuration [`one_cluster`] writes, for a spec to change before writing it.
+pub(crate) fn one_cluster_config(profile: &Profile, kube: &FakeKube, hsof: &Exporter) -> hsof_core::config::Config {
     let kubeconfig = profile.data_dir().with_file_name("kubeconfig");
     std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
     let mut cfg = hsof_core::config::Config::default();
@@ -417,7 +422,7 @@ pub(crate) fn one_cluster(profile: &Profile, kube: &FakeKube, hsof: &Exporter) {
     cfg.endpoints.hsof_health_url = hsof.url();
     cfg.endpoints.prometheus_url = "http://127.0.0.1:9".into();
     cfg.endpoints.alertmanager_url = "http://127.0.0.1:9".into();
-    profile.write_config(&cfg);
+    cfg
 }
 
 pub(crate) fn write_experiment_csv(dir: &std::path::Path) -> std::path::PathBuf {

@@ -236,10 +236,19 @@ impl Driver {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary().display().to_string() }));
-        let client = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+        // WebKitWebDriver waits for the app without end if it dies starting (a display it
+        // cannot open): a spec fails naming the driver's log instead of hanging the run.
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        let client = tokio::time::timeout(std::time::Duration::from_secs(90), builder.connect(&url))
             .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the app did not start within 90 s: see {}",
+                    output_dir().join(format!("tauri-driver-{}.log", self.port)).display()
+                )
+            })
             .expect("a WebDriver session with the app");
         let s = AppSession { client };
         s.wait_css("[data-testid=status-pill]").await;

@@ -99,6 +99,8 @@ impl AppContext {
             Err(e) => md.push_str(&format!("| — | unavailable: {e} | | |\n")),
         }
 
+        let cost_charts = self.report_cost_sections(&mut md, kind, now).await;
+
         md.push_str("\n## Incidents\n\n| severity | count | MTTA | MTTR |\n|---|---|---|---|\n");
         let mins = |s: Option<f64>| s.map_or("—".into(), |s| format!("{:.0} min", s / 60.0));
         for s in self.incident_stats(from, now)? {
@@ -157,6 +159,12 @@ impl AppContext {
             }
         }
 
+        for (name, svg) in cost_charts {
+            let file = format!("{stem}-{name}.svg");
+            md.push_str(&format!("![{name}]({file})\n\n"));
+            charts.push((file, svg));
+        }
+
         let dir = self.reports_dir();
         // The app's own folder and files: private (0700, 0600).
         let fail = |p: &std::path::Path, e: std::io::Error| Error::Unavailable(format!("{}: {e}", p.display()));
@@ -169,6 +177,88 @@ impl AppContext {
         crate::private::write_atomically(&path, md.as_bytes()).map_err(|e| fail(&path, e))?;
         self.record_event(now, "report.write", &format!("{label} written to {}", path.display()));
         self.report(&format!("{stem}.md"))
+    }
+
+    /// The cost and capacity sections (the weekly report: spend, cost per dataset, idle GPUs,
+    /// right-sizing; the monthly one adds autoscaling, growth and regressions), each part's
+    /// verdict and evidence as the calendar records it, and their charts (name, SVG).
+    async fn report_cost_sections(
+        &self,
+        md: &mut String,
+        kind: ReportKind,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, String)> {
+        use hsof_charts::{palette, render_svg, Chart, Line};
+        md.push_str("\n## Cost and capacity\n\n");
+        let mut charts = Vec::new();
+        let part = |md: &mut String, name: &str, (verdict, text): (&str, String)| {
+            md.push_str(&format!("### {name}: {verdict}\n\n```\n{}```\n\n", text));
+        };
+        let chart = |title: &str, y: &str, lines: Vec<Line>| {
+            render_svg(&Chart {
+                title: title.into(),
+                y_label: y.into(),
+                lines,
+                guides: vec![],
+                y_range: None,
+                width: 900,
+                height: 260,
+                dark: false,
+            })
+        };
+        match self.cost_view(now).await {
+            Ok(v) => {
+                for (p, name) in
+                    [("spend", "Spend against budget"), ("per-dataset", "Cost per dataset"), ("idle-gpu", "Idle GPUs")]
+                {
+                    part(md, name, crate::cost::cost_evidence(&v, p));
+                }
+                let per_day: Vec<(f64, f64)> =
+                    v.days.iter().filter_map(|d| d.per_dataset.map(|c| (d.start.timestamp() as f64, c))).collect();
+                let line = |name: &str, points, color: &str| Line {
+                    name: name.into(),
+                    points,
+                    color: color.into(),
+                    dashed: false,
+                };
+                if let Ok(svg) = chart(
+                    "Cost per dataset by day",
+                    &format!("{} per dataset", v.currency),
+                    vec![line("per dataset", per_day, palette::OK)],
+                ) {
+                    charts.push(("cost-per-dataset".to_string(), svg));
+                }
+            }
+            Err(e) => md.push_str(&format!("Cost not read: {e}\n\n")),
+        }
+        let parts: &[(&str, &str)] = match kind {
+            ReportKind::Weekly => &[("rightsizing", "Right-sizing"), ("patterns", "Latency and throughput patterns")],
+            ReportKind::Monthly => &[
+                ("rightsizing", "Right-sizing"),
+                ("autoscaling", "Autoscaling"),
+                ("growth", "Growth and capacity"),
+                ("regressions", "Regressions against the last quarter"),
+            ],
+        };
+        match self.capacity_view(now, None, None).await {
+            Ok(v) => {
+                for (p, name) in parts {
+                    part(md, name, crate::cost::capacity_evidence(&v, p, now));
+                }
+                let g = &v.datasets_growth;
+                let weeks: Vec<(f64, f64)> = g.weeks.iter().map(|w| (w.start.timestamp() as f64, w.value)).collect();
+                let mean: Vec<(f64, f64)> = g.projection.iter().map(|p| (p.0, p.1)).collect();
+                let lines = vec![
+                    Line { name: "datasets a week".into(), points: weeks, color: palette::OK.into(), dashed: false },
+                    Line { name: "trend".into(), points: mean, color: palette::MUTED.into(), dashed: true },
+                ];
+                if let Ok(svg) = chart("Weekly datasets and trend", "datasets", lines) {
+                    charts.push(("growth".to_string(), svg));
+                }
+            }
+            Err(e) => md.push_str(&format!("Capacity not read: {e}\n\n")),
+        }
+        charts
     }
 
     /// Saved reports, newest first.

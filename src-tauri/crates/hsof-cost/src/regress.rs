@@ -6,10 +6,13 @@ use crate::{num, stats};
 /// Weeks each side needs before a change can be told from noise.
 pub const MIN_WEEKS: usize = 3;
 
-/// |t| at or above this is "beyond the noise": the normal ≈95 % rule. With many weeks a
-/// side, noise alone passes it about 1 time in 20; with few it passes more often (about 1
-/// in 7 with 8 and 4 weeks), as the t distribution has heavier tails than the normal.
-pub const T_THRESHOLD: f64 = 2.0;
+/// A change is beyond the noise when |t| reaches Student's t at 97.5 % for the Welch–
+/// Satterthwaite degrees of freedom ([`stats::t_critical_95`]): two-sided 95 %, so noise
+/// alone passes it about 1 time in 20 however few the weeks (a fixed |t| ≥ 2 passed it
+/// about 1 time in 7 with 8 and 4 weeks).
+pub fn threshold(base: &[f64], period: &[f64]) -> f64 {
+    stats::welch_df(period, base).map_or(f64::INFINITY, stats::t_critical_95)
+}
 
 /// Which direction of a metric is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, specta::Type)]
@@ -58,7 +61,8 @@ pub struct RegressionRow {
     /// Welch's t of period against baseline (positive when the period is higher); none
     /// with fewer than 2 weeks on a side or when neither side varies.
     pub t: Option<f64>,
-    /// At least 3 weeks on each side and |t| ≥ 2 (or no variation and different means).
+    /// At least 3 weeks on each side and |t| at or above Student's 95 % critical value for
+    /// the Welch–Satterthwaite degrees of freedom (or no variation and different means).
     pub significant: bool,
     /// Significant and in the worse direction.
     pub regression: bool,
@@ -70,7 +74,8 @@ pub struct RegressionRow {
 ///
 /// The weekly values of each side are compared with Welch's t (difference of means over
 /// √(s²₁/n₁ + s²₂/n₂), which allows the two sides different spreads). A change counts as
-/// beyond the noise when both sides have at least 3 weeks and |t| ≥ 2; it is a regression
+/// beyond the noise when both sides have at least 3 weeks and |t| reaches [`threshold`]
+/// (Student's t at two-sided 95 % for the Welch–Satterthwaite df); it is a regression
 /// when it is beyond the noise and in the worse direction. When neither side varies at
 /// all, different means count as a change and equal means as none.
 pub fn compare(rows: &[MetricWeeks]) -> Vec<RegressionRow> {
@@ -87,7 +92,8 @@ fn compare_one(m: &MetricWeeks) -> RegressionRow {
     let raw_t = stats::welch(&period, &base);
     let t = raw_t.filter(|t| t.is_finite());
     let enough = base.len() >= MIN_WEEKS && period.len() >= MIN_WEEKS;
-    let significant = enough && raw_t.is_some_and(|t| t.abs() >= T_THRESHOLD);
+    let crit = threshold(&base, &period);
+    let significant = enough && raw_t.is_some_and(|t| t.is_infinite() || t.abs() >= crit);
     let worse = change.is_some_and(|c| match m.better {
         Better::Higher => c < 0.0,
         Better::Lower => c > 0.0,
@@ -124,11 +130,17 @@ fn compare_one(m: &MetricWeeks) -> RegressionRow {
                 "{what}; every week had the same value on each side and the two differ, so the change is real \
                  (no week-to-week noise to compare it with){direction}"
             ),
-            Some(t) if t.abs() >= T_THRESHOLD => format!(
-                "{what}; beyond the noise of the weekly values (|t| = {:.1} ≥ {T_THRESHOLD}){direction}",
+            Some(t) if t.abs() >= crit => format!(
+                "{what}; beyond the noise of the weekly values (|t| = {:.1} ≥ {crit:.2}, Student's 95 % for \
+                 {:.1} degrees of freedom){direction}",
+                t.abs(),
+                stats::welch_df(&period, &base).unwrap_or(0.0)
+            ),
+            Some(t) if crit.is_finite() => format!(
+                "{what}; within the noise of the weekly values (|t| = {:.1} < {crit:.2}, Student's 95 %)",
                 t.abs()
             ),
-            Some(t) => format!("{what}; within the noise of the weekly values (|t| = {:.1} < {T_THRESHOLD})", t.abs()),
+            Some(t) => format!("{what}; within the noise (|t| = {:.1}; no week-to-week variation to judge)", t.abs()),
             None => format!("{what}; t could not be computed"),
         }
     };
@@ -187,8 +199,8 @@ mod tests {
 
     #[test]
     fn noise_alone_is_not_significant() {
-        // |t| ≥ 2 is a rule of thumb: some noise-only pairs pass it. With a quarter (13
-        // weeks) on each side that must stay near the nominal 5 %; a fixed calm pair must not.
+        // Student's critical value keeps noise-only pairs near the nominal 5 % however few
+        // the weeks: a quarter a side, and 8 against 4; a fixed calm pair must not pass.
         let mut rng = XorShift(42);
         let trials = 400;
         let flagged = (0..trials)
@@ -199,7 +211,15 @@ mod tests {
                 compare(&[metric(Better::Lower, base, period)])[0].significant
             })
             .count();
-        assert!(flagged * 100 / trials <= 9, "{flagged} of {trials} noise-only pairs flagged");
+        assert!(flagged * 100 / trials <= 8, "{flagged} of {trials} noise-only pairs flagged");
+        let few = (0..trials)
+            .filter(|_| {
+                let base = noisy(&mut rng, 10.0, 8);
+                let period = noisy(&mut rng, 10.0, 4);
+                compare(&[metric(Better::Lower, base, period)])[0].significant
+            })
+            .count();
+        assert!(few * 100 / trials <= 8, "{few} of {trials} noise-only pairs of 8 and 4 weeks flagged");
         let r = &compare(&[metric(Better::Lower, vec![10.0, 10.2, 9.8, 10.1], vec![10.1, 9.9, 10.0])])[0];
         assert!(!r.significant && r.verdict.contains("within the noise"), "{}", r.verdict);
     }

@@ -111,12 +111,63 @@ pub fn welch(a: &[f64], b: &[f64]) -> Option<f64> {
     }
 }
 
+/// Welch–Satterthwaite degrees of freedom of [`welch`]'s t; `None` with fewer than 2
+/// values a side or no variation on either.
+pub fn welch_df(a: &[f64], b: &[f64]) -> Option<f64> {
+    let na = finite(a).count() as f64;
+    let nb = finite(b).count() as f64;
+    if na < 2.0 || nb < 2.0 {
+        return None;
+    }
+    let (va, vb) = (stddev(a)?.powi(2) / na, stddev(b)?.powi(2) / nb);
+    let den = va * va / (na - 1.0) + vb * vb / (nb - 1.0);
+    (den > 0.0).then(|| (va + vb).powi(2) / den)
+}
+
+/// Student's t at 97.5 % (two-sided 95 %) for `df` degrees of freedom: the table for 1–30,
+/// interpolated in 1/df beyond (1.960 at infinity); fractional df interpolated the same way.
+pub fn t_critical_95(df: f64) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    if !df.is_finite() || df >= 30.0 {
+        // 1/df from 1/30 down to 0: 2.042 to 1.960.
+        let x = if df.is_finite() { 30.0 / df } else { 0.0 };
+        return 1.960 + (2.042 - 1.960) * x;
+    }
+    let df = df.max(1.0);
+    let (lo, hi) = (df.floor(), df.ceil());
+    let (tl, th) = (T[lo as usize - 1], T[hi as usize - 1]);
+    if hi == lo {
+        return tl;
+    }
+    // Interpolate in 1/df, where t is nearly linear.
+    let w = (1.0 / lo - 1.0 / df) / (1.0 / lo - 1.0 / hi);
+    tl + (th - tl) * w
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn t_critical_values_and_welch_df() {
+        assert!((t_critical_95(6.0) - 2.447).abs() < 1e-9);
+        assert!((t_critical_95(30.0) - 2.042).abs() < 1e-9);
+        assert!((t_critical_95(f64::INFINITY) - 1.960).abs() < 1e-9);
+        let mid = t_critical_95(6.5);
+        assert!(mid < 2.447 && mid > 2.365, "{mid}");
+        assert!(t_critical_95(120.0) > 1.96 && t_critical_95(120.0) < 2.0);
+        // Equal spreads and sizes: df = 2n − 2.
+        let a = [1.0, 2.0, 3.0, 4.0];
+        let b = [2.0, 3.0, 4.0, 5.0];
+        assert!((welch_df(&a, &b).unwrap_or(0.0) - 6.0).abs() < 1e-9);
+        assert!(welch_df(&[1.0], &b).is_none());
     }
 
     #[test]

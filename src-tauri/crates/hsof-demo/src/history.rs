@@ -4,8 +4,11 @@
 //! HPA, the containers' use) so cost and capacity have something to show from the start.
 
 use std::fmt::Write;
+use std::io::Read;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
 
@@ -85,39 +88,69 @@ impl OpenMetrics {
 
 /// Writes `openmetrics` as TSDB blocks into `dir` (promtool, from Debian's prometheus).
 pub fn create_blocks(openmetrics: &str, dir: &Path) -> Result<(), String> {
+    create_blocks_unless(openmetrics, dir, &AtomicBool::new(false))
+}
+
+/// [`create_blocks`], with promtool at low priority and killed as soon as `cancel` is set.
+fn create_blocks_unless(openmetrics: &str, dir: &Path, cancel: &AtomicBool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let om = dir.join("history.om");
     std::fs::write(&om, openmetrics).map_err(|e| format!("write {}: {e}", om.display()))?;
     let promtool = crate::servers::promtool()?;
-    let out = Command::new(&promtool)
+    let mut child = Command::new("nice")
+        .arg("-n10")
+        .arg(&promtool)
         .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
         .arg(&om)
         .arg(dir)
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("{}: {e}", promtool.display()))?;
+    let status = loop {
+        if cancel.load(Ordering::Relaxed) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_file(&om);
+            return Err("stopped".into());
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(format!("promtool: {e}")),
+        }
+    };
     let _ = std::fs::remove_file(&om);
-    if out.status.success() {
+    if status.success() {
         Ok(())
     } else {
-        Err(format!("promtool could not backfill the history: {}", String::from_utf8_lossy(&out.stderr)))
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        Err(format!("promtool could not backfill the history: {err}"))
     }
 }
 
-/// Backfills `openmetrics` into a running Prometheus's `storage` ([`crate::servers::Server::storage`]): the
-/// blocks are written beside it and moved in; Prometheus loads them at its next block reload (within a minute).
-pub fn backfill(storage: &Path, openmetrics: &str) -> Result<usize, String> {
+/// Backfills `openmetrics` into a running Prometheus's `storage`
+/// ([`crate::servers::Server::storage`]): the blocks are written beside it and moved in;
+/// Prometheus loads them at its next block reload (within a minute). `cancel` stops it
+/// (promtool killed, nothing moved).
+pub fn backfill(storage: &Path, openmetrics: &str, cancel: &AtomicBool) -> Result<usize, String> {
     let data = storage.to_path_buf();
     let staging = data.with_file_name("backfill");
-    create_blocks(openmetrics, &staging)?;
+    let made = create_blocks_unless(openmetrics, &staging, cancel);
     let mut moved = 0;
-    for e in std::fs::read_dir(&staging).map_err(|e| format!("{}: {e}", staging.display()))?.flatten() {
-        if e.path().join("meta.json").is_file() {
-            std::fs::rename(e.path(), data.join(e.file_name())).map_err(|err| format!("move a block: {err}"))?;
-            moved += 1;
+    if made.is_ok() {
+        for e in std::fs::read_dir(&staging).map_err(|e| format!("{}: {e}", staging.display()))?.flatten() {
+            if e.path().join("meta.json").is_file() {
+                std::fs::rename(e.path(), data.join(e.file_name())).map_err(|err| format!("move a block: {err}"))?;
+                moved += 1;
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&staging);
-    Ok(moved)
+    made.map(|()| moved)
 }
 
 /// The demo's HSOF pods and their nodes, as the series name them.

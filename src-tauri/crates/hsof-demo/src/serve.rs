@@ -82,8 +82,26 @@ struct Region {
     state: RegionState,
     kube: FakeKube,
     exporter: Exporter,
+    /// Stopped (and waited for) before Prometheus, whose storage it writes into.
+    _history: Option<History>,
     _am: servers::Server,
     _prom: servers::Server,
+}
+
+/// The background backfill of the demo's history: cancelled and joined when dropped, so
+/// no promtool outlives the demo.
+struct History {
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for History {
+    fn drop(&mut self) {
+        self.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The regions of a two-region demo: the primary and its cold DR standby.
@@ -112,16 +130,22 @@ fn start_region(p: &Profile, index: usize, scenario: Scenario, rules: &std::path
     let am = servers::alertmanager(&p.log_dir())?;
     let prom =
         servers::prometheus(&format!("127.0.0.1:{}", exporter.port), &[rules.to_path_buf()], Some(&am), &p.log_dir())?;
+    let mut history = None;
     if index == 0 {
         kube.with(|s| scenario.apply_cluster(s, None));
-        // Sixteen weeks of history for cost and capacity, written in the background and
-        // loaded by Prometheus within a minute (promtool takes some seconds).
+        // Sixteen weeks of history for cost and capacity, written in the background at low
+        // priority and loaded by Prometheus within a minute of promtool finishing.
         let storage = prom.storage();
         let now = chrono::Utc::now().timestamp() - 60;
-        std::thread::spawn(move || match crate::history::backfill(&storage, &crate::history::demo(now, 16)) {
-            Ok(n) => println!("{} demo history: {n} blocks of 16 weeks backfilled", now_text()),
-            Err(e) => println!("{} demo history not backfilled: {e}", now_text()),
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = cancel.clone();
+        let thread = std::thread::spawn(move || {
+            match crate::history::backfill(&storage, &crate::history::demo(now, 16), &flag) {
+                Ok(n) => println!("{} demo history: {n} blocks of 16 weeks backfilled", now_text()),
+                Err(e) => println!("{} demo history not backfilled: {e}", now_text()),
+            }
         });
+        history = Some(History { cancel, thread: Some(thread) });
     }
     // The Services a real install has, so first-run discovery finds the demo's HSOF,
     // Prometheus and AlertManager through the service proxy.
@@ -140,7 +164,7 @@ fn start_region(p: &Profile, index: usize, scenario: Scenario, rules: &std::path
         prometheus_url: prom.url.clone(),
         alertmanager_url: am.url.clone(),
     };
-    Ok(Region { state, kube, exporter, _am: am, _prom: prom })
+    Ok(Region { state, kube, exporter, _history: history, _am: am, _prom: prom })
 }
 
 /// A standby region's HSOF answers once its deployment has replicas (a DR drill scales it up).

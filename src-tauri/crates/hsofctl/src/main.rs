@@ -498,6 +498,11 @@ async fn monitor(ctx: &AppContext, cmd: &Command, out: &Out) -> Result<ExitCode,
             }
         }
         Command::Thresholds => {
+            // The budget's series is kept by the app's poller; here it is brought up to date
+            // first (hourly at most), so the budget threshold is judged as the app judges it.
+            if let Err(e) = ctx.record_budget_share(Utc::now()).await {
+                eprintln!("hsofctl: the budget projection could not be read: {e}");
+            }
             let t = ctx.evaluate_thresholds(Utc::now())?;
             if out.json {
                 out.json_value(&t);

@@ -251,6 +251,34 @@ impl AppContext {
         (report, format!("{alloc_name} × (1 − {util_name} / 100), the last 7 days"))
     }
 
+    /// Keeps the budget threshold's series (`budget_share`: the projected month end as a
+    /// share of `[cost] monthly_budget`), which the thresholds judge like the runbook's
+    /// others: the projection is recomputed at most hourly (it reads weeks of history) and
+    /// its last value written at every poll in between. Nothing is written without a
+    /// budget or a cost source, so the threshold then has no data rather than a guess.
+    pub async fn record_budget_share(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        let cfg = self.config().config;
+        let Some(budget) = cfg.cost.monthly_budget.filter(|b| *b > 0.0) else { return Ok(()) };
+        let store = self.store()?;
+        let ts = now.timestamp();
+        let computed = store.series_id(&self.scoped("cost.budget_share_computed"))?;
+        let share = match store.samples(computed, ts - 3600, ts)?.last() {
+            Some((_, v)) => *v,
+            None => {
+                let v = self.cost_view(now).await?;
+                if v.source.kind == "none" || v.budget.month_to_date <= 0.0 {
+                    return Ok(());
+                }
+                let share = v.budget.projected / budget;
+                store.insert_samples(computed, &[(ts, share)])?;
+                share
+            }
+        };
+        let id = store.series_id(&self.scoped("metric.budget_share"))?;
+        store.insert_samples(id, &[(ts, share)])?;
+        Ok(())
+    }
+
     /// Right-sizing, autoscaling, growth and patterns, and regressions of `period` against
     /// `baseline` (`(start, end)`; default: this quarter to date against the last quarter).
     pub async fn capacity_view(

@@ -59,7 +59,7 @@ pub fn cost_evidence(v: &CostView, part: &str) -> (&'static str, String) {
         }
         "per-dataset" => {
             let mut out = String::new();
-            for p in v.weeks.iter().chain(&v.days) {
+            for p in v.months.iter().chain(&v.weeks).chain(&v.days) {
                 out.push_str(&format!(
                     "{:<11} cost {:>12}  datasets {:>8}  per dataset {}{}\n",
                     p.label,

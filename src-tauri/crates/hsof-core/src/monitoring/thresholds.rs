@@ -45,7 +45,7 @@ pub(crate) fn rules(m: &Monitor) -> Vec<Rule> {
         threshold,
         for_secs,
     };
-    vec![
+    let mut rules = vec![
         r(
             "gpu_temperature_critical",
             format!("GPU temperature > {} °C", t.critical.gpu_temperature_c),
@@ -113,7 +113,30 @@ pub(crate) fn rules(m: &Monitor) -> Vec<Rule> {
             t.warning.latency_p95_secs,
             0,
         ),
-    ]
+    ];
+    // Cost: the month's projected spend against `[cost] monthly_budget`
+    // (`AppContext::record_budget_share` keeps the series), only when there is a budget.
+    if m.config.cost.monthly_budget.is_some_and(|b| b > 0.0) {
+        rules.push(r(
+            "budget_projection_warning",
+            format!("Projected month-end spend > {:.0} % of the budget", m.config.cost.budget_warn_share * 100.0),
+            Level::Warning,
+            "budget_share",
+            Cmp::Above,
+            m.config.cost.budget_warn_share,
+            0,
+        ));
+        rules.push(r(
+            "budget_projection_critical",
+            "Projected month-end spend > the budget".into(),
+            Level::Critical,
+            "budget_share",
+            Cmp::Above,
+            1.0,
+            0,
+        ));
+    }
+    rules
 }
 
 impl AppContext {
