@@ -5995,7 +5995,10 @@ export type RegressionRow_Deserialize = {
 	 *  with fewer than 2 weeks on a side or when neither side varies.
 	 */
 	t?: number | null,
-	/**  At least 3 weeks on each side and |t| ≥ 2 (or no variation and different means). */
+	/**
+	 *  At least 3 weeks on each side and |t| at or above Student's 95 % critical value for
+	 *  the Welch–Satterthwaite degrees of freedom (or no variation and different means).
+	 */
 	significant: boolean,
 	/**  Significant and in the worse direction. */
 	regression: boolean,
@@ -6024,7 +6027,10 @@ export type RegressionRow_Serialize = {
 	 *  with fewer than 2 weeks on a side or when neither side varies.
 	 */
 	t: number | null,
-	/**  At least 3 weeks on each side and |t| ≥ 2 (or no variation and different means). */
+	/**
+	 *  At least 3 weeks on each side and |t| at or above Student's 95 % critical value for
+	 *  the Welch–Satterthwaite degrees of freedom (or no variation and different means).
+	 */
 	significant: boolean,
 	/**  Significant and in the worse direction. */
 	regression: boolean,
