@@ -200,6 +200,11 @@ fn hsofs_own_cost_counter_per_dataset_budget_projection_idle_gpus_and_right_sizi
     let hpa = c["autoscaling"].as_array().and_then(|a| a.first()).expect("hpa");
     assert_eq!(hpa["name"], "hsof-hpa");
     assert_eq!(hpa["verdict"], "pinned_at_max", "{hpa}");
+    // What the verdict was judged on: a week of desired replicas at 3, the HPA's max.
+    let r = &c["replicas"][0];
+    assert_eq!((r["name"].as_str(), r["max"].as_f64()), (Some("hsof-hpa"), Some(3.0)), "{r}");
+    let desired = r["desired"].as_array().expect("desired");
+    assert!(desired.len() > 1000 && desired.iter().all(|p| p[1] == 3.0), "{} points", desired.len());
 
     // The budget threshold, as the app's poller judges it: a budget the projection passes
     // is critical.

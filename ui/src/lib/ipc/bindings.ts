@@ -1039,6 +1039,11 @@ export type CapacityView_Deserialize = {
 	deployment: string,
 	/**  Each HPA over the window. */
 	autoscaling: AutoscaleReview_Deserialize[],
+	/**
+	 *  Each HPA's current and desired replicas over the last 7 days (5-minute steps), with
+	 *  its min and max: what the verdicts were judged on.
+	 */
+	replicas: HpaReplicas[],
 	/**  Weekly datasets processed with a trend and the week today's GPUs run out. */
 	datasets_growth: GrowthForecast_Deserialize,
 	/**  Weekly requests with a trend. */
@@ -1073,6 +1078,11 @@ export type CapacityView_Serialize = {
 	deployment: string,
 	/**  Each HPA over the window. */
 	autoscaling: AutoscaleReview_Serialize[],
+	/**
+	 *  Each HPA's current and desired replicas over the last 7 days (5-minute steps), with
+	 *  its min and max: what the verdicts were judged on.
+	 */
+	replicas: HpaReplicas[],
 	/**  Weekly datasets processed with a trend and the week today's GPUs run out. */
 	datasets_growth: GrowthForecast_Serialize,
 	/**  Weekly requests with a trend. */
@@ -4380,6 +4390,20 @@ export type HostFacts_Serialize = {
 	memory_total_bytes: number | null,
 	/**  Available memory, bytes. */
 	memory_available_bytes: number | null,
+};
+
+/**  One HPA's replicas over time (kube-state-metrics). */
+export type HpaReplicas = {
+	/**  The HPA. */
+	name: string,
+	/**  Its minimum replicas. */
+	min: number | null,
+	/**  Its maximum replicas. */
+	max: number | null,
+	/**  `(unix s, replicas)`. */
+	current: ([number | null, number | null])[],
+	/**  `(unix s, replicas)`. */
+	desired: ([number | null, number | null])[],
 };
 
 /**  One node's allocated and idle GPU-hours on one local day. */

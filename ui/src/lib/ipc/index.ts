@@ -27,6 +27,7 @@ export type UpdatesView = B.UpdatesView_Serialize;
 export type CleanupView = B.CleanupView_Serialize;
 export type CostView = B.CostView_Serialize;
 export type CapacityView = B.CapacityView_Serialize;
+export type { HpaReplicas } from "./bindings";
 export type AccessReport = B.AccessReport_Serialize;
 export type NetworkReport = B.NetworkReport;
 export type ServiceRef = B.ServiceRef;

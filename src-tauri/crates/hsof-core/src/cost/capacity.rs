@@ -127,6 +127,7 @@ pub(super) async fn view(
 
     // Autoscaling: each HPA's desired and current replicas over the last 7 days.
     let mut autoscaling = Vec::new();
+    let mut replicas = Vec::new();
     match objects.as_ref().map(|o| &o.hpas) {
         Some(Ok(hpas)) => {
             let (start, end) = (now - TimeDelta::days(7), now);
@@ -147,7 +148,7 @@ pub(super) async fn view(
                 let desired = pts(des, &mut problems);
                 let mut targets = vec![format!("scales {}", h.target)];
                 targets.extend(h.metrics.iter().cloned());
-                autoscaling.push(hsof_cost::autoscale::review_hpa(&HpaInput {
+                let input = HpaInput {
                     name: h.name.clone(),
                     min: Some(f64::from(h.min)),
                     max: Some(f64::from(h.max)),
@@ -155,7 +156,15 @@ pub(super) async fn view(
                     current,
                     desired,
                     step_secs: 300.0,
-                }));
+                };
+                autoscaling.push(hsof_cost::autoscale::review_hpa(&input));
+                replicas.push(super::HpaReplicas {
+                    name: input.name,
+                    min: f64::from(h.min),
+                    max: f64::from(h.max),
+                    current: input.current,
+                    desired: input.desired,
+                });
             }
         }
         Some(Err(e)) => problems.push(format!("the HorizontalPodAutoscalers could not be read: {e}")),
@@ -224,6 +233,7 @@ pub(super) async fn view(
         rightsizing,
         deployment: cfg.cluster.deployment.clone(),
         autoscaling,
+        replicas,
         datasets_growth,
         requests_growth,
         latency_pattern,

@@ -66,6 +66,21 @@ pub struct CostView {
     pub generated_at: String,
 }
 
+/// One HPA's replicas over time (kube-state-metrics).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct HpaReplicas {
+    /// The HPA.
+    pub name: String,
+    /// Its minimum replicas.
+    pub min: f64,
+    /// Its maximum replicas.
+    pub max: f64,
+    /// `(unix s, replicas)`.
+    pub current: Vec<(f64, f64)>,
+    /// `(unix s, replicas)`.
+    pub desired: Vec<(f64, f64)>,
+}
+
 /// What `hsofctl capacity` and the screen's capacity half show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CapacityView {
@@ -79,6 +94,9 @@ pub struct CapacityView {
     pub deployment: String,
     /// Each HPA over the window.
     pub autoscaling: Vec<AutoscaleReview>,
+    /// Each HPA's current and desired replicas over the last 7 days (5-minute steps), with
+    /// its min and max: what the verdicts were judged on.
+    pub replicas: Vec<HpaReplicas>,
     /// Weekly datasets processed with a trend and the week today's GPUs run out.
     pub datasets_growth: GrowthForecast,
     /// Weekly requests with a trend.
