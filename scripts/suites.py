@@ -7,7 +7,8 @@
   scripts/suites.py run LIST [-- ARGS...]
       Runs every binary of LIST as `cargo test` would (in its package's directory, with
       CARGO_MANIFEST_DIR set), RUST_TEST_JOBS of them at a time (default 3), the slowest of
-      the last run first (times kept in target/suite-times.json). Each binary's output is
+      the last run first (times kept in target/suite-times.json; scripts/suite-times.json
+      seeds a fresh clone). Each binary's output is
       printed whole when it ends; the exit status is 1 when any failed, and they are named.
 
 Why side by side: `cargo test` runs one binary after another, and most of the suites wait on
@@ -25,6 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMES = os.path.join(ROOT, "target", "suite-times.json")
+# The slow suites' times as this machine measured them, for the first run of a fresh clone
+# (before its own times exist): the slowest still start first.
+SEED = os.path.join(ROOT, "scripts", "suite-times.json")
 
 
 def package_name(message):
@@ -70,13 +74,16 @@ def run_binaries(list_file, args):
     if not suites:
         print("suites: no test binaries to run", file=sys.stderr)
         return 1
-    try:
-        with open(TIMES) as f:
-            last = json.load(f)
-    except (OSError, ValueError):
-        last = {}
-    # Longest first, so the long ones do not start last; a binary never timed counts as long.
-    suites.sort(key=lambda s: -last.get(s[0], 1e9))
+    last = {}
+    for path in (SEED, TIMES):
+        try:
+            with open(path) as f:
+                last.update(json.load(f))
+        except (OSError, ValueError):
+            pass
+    # Longest first, so the long ones do not start last; a binary never timed counts as short
+    # (the seed names every slow one).
+    suites.sort(key=lambda s: -last.get(s[0], 0.0))
     jobs = max(1, int(os.environ.get("RUST_TEST_JOBS", "3")))
 
     lock = threading.Lock()

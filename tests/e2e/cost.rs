@@ -44,6 +44,7 @@ async fn cost_capacity_and_a_right_sizing_applied() {
     assert!(per.contains("Per dataset"), "{per}");
     app.wait_text("[data-testid=panel-idle-gpu]", "GPU-hours").await;
     app.wait_text("[data-testid=panel-autoscaling]", "hsof-hpa").await;
+    app.wait_css("[data-testid=hpa-replicas] polyline").await;
     app.wait_text("[data-testid=panel-rightsizing]", "Set resources").await;
     app.screenshot("cost").await;
 
