@@ -8,7 +8,7 @@
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use chrono_tz::Tz;
 use hsof_demo::history::OpenMetrics;
-use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use hsof_fake_kube::{seed_hsof, Store};
 use serde_json::{json, Value};
 
 /// Sample spacing: 5 minutes where a query takes a 5-minute rate (cAdvisor's CPU), else
@@ -31,13 +31,12 @@ fn span(days: i64) -> (i64, i64) {
 
 struct World {
     prom: hsof_tests::servers::Server,
-    _kube: FakeKube,
-    dir: tempfile::TempDir,
+    cluster: hsof_tests::FakeCluster,
 }
 
 impl World {
     fn json(&self, args: &[&str]) -> (i32, Value) {
-        crate::hsofctl_json(self.dir.path(), args)
+        crate::hsofctl_json(self.cluster.dir.path(), args)
     }
 }
 
@@ -49,17 +48,13 @@ fn world(history: String, cost_config: &str) -> World {
         json!({"kind": "Node", "metadata": {"name": "gpu-node-3", "labels": {"nvidia.com/gpu.product": "Tesla-T4"}},
         "status": {"capacity": {"nvidia.com/gpu": "1"}, "allocatable": {"nvidia.com/gpu": "1"}}}),
     );
-    let kube = FakeKube::start(store);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    let config = format!(
+    let cluster = hsof_tests::FakeCluster::start(store);
+    cluster.write_config(&format!(
         "[cluster]\nkubeconfig = \"{}\"\nnamespace = \"hsof\"\ndeployment = \"hsof-main\"\nconfigmap = \"hsof-config\"\n\n[endpoints]\nrequest_timeout_secs = 20\nprometheus_url = \"{}\"\nalertmanager_url = \"http://127.0.0.1:9\"\nhsof_health_url = \"http://127.0.0.1:9\"\n\n[team]\ntimezone = \"Europe/Berlin\"\n\n[cost]\n{cost_config}\n",
-        kubeconfig.display(),
+        cluster.kubeconfig.display(),
         prom.url
-    );
-    std::fs::write(dir.path().join("config.toml"), config).expect("config");
-    World { prom, _kube: kube, dir }
+    ));
+    World { prom, cluster }
 }
 
 /// The pods of hsof-main as the series name them, with their nodes.
@@ -208,7 +203,7 @@ fn hsofs_own_cost_counter_per_dataset_budget_projection_idle_gpus_and_right_sizi
 
     // The budget threshold, as the app's poller judges it: a budget the projection passes
     // is critical.
-    let config = w.dir.path().join("config.toml");
+    let config = w.cluster.dir.path().join("config.toml");
     let text =
         std::fs::read_to_string(&config).expect("config").replace("monthly_budget = 100000", "monthly_budget = 1000");
     std::fs::write(&config, text).expect("config");

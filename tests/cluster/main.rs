@@ -67,15 +67,7 @@ fn kubectl_at(kubeconfig: &std::path::Path, args: &[&str]) -> String {
 /// The real `hsofctl` on the profile in `dir` (`config.toml`, `data/`, file secrets):
 /// exit code, stdout, stderr.
 pub(crate) fn hsofctl_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(hsof_tests::hsofctl())
-        .arg("--config")
-        .arg(dir.join("config.toml"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-        .args(args)
-        .output()
-        .expect("hsofctl");
+    let out = hsof_tests::hsofctl_on(dir).args(args).output().expect("hsofctl");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

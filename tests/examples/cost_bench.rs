@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use hsof_demo::history::OpenMetrics;
-use hsof_fake_kube::{seed_hsof, FakeKube, Store};
+use hsof_fake_kube::{seed_hsof, Store};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -74,29 +74,15 @@ fn main() {
 
     let mut store = Store::default();
     seed_hsof(&mut store, 3, 0);
-    let kube = FakeKube::start(store);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[cluster]\nkubeconfig = \"{}\"\nnamespace = \"hsof\"\ndeployment = \"hsof-main\"\n\n[endpoints]\nrequest_timeout_secs = 120\nprometheus_url = \"{}\"\n\n[cost]\nmonthly_budget = 9000\ngpu_hour = [\"NVIDIA-A100-SXM4-80GB=2.93\"]\n",
-            kubeconfig.display(),
-            prom.url
-        ),
-    )
-    .expect("config");
+    let cluster = hsof_tests::FakeCluster::start(store);
+    cluster.write_config(&format!(
+        "[cluster]\nkubeconfig = \"{}\"\nnamespace = \"hsof\"\ndeployment = \"hsof-main\"\n\n[endpoints]\nrequest_timeout_secs = 120\nprometheus_url = \"{}\"\n\n[cost]\nmonthly_budget = 9000\ngpu_hour = [\"NVIDIA-A100-SXM4-80GB=2.93\"]\n",
+        cluster.kubeconfig.display(),
+        prom.url
+    ));
     let run = |args: &[&str]| {
         let t = Instant::now();
-        let out = Command::new(hsof_tests::hsofctl())
-            .arg("--config")
-            .arg(dir.path().join("config.toml"))
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args(args)
-            .output()
-            .expect("hsofctl");
+        let out = hsof_tests::hsofctl_on(cluster.dir.path()).args(args).output().expect("hsofctl");
         assert!(out.status.code().is_some_and(|c| c <= 2), "{}", String::from_utf8_lossy(&out.stderr));
         t.elapsed().as_secs_f64()
     };
@@ -134,5 +120,5 @@ fn main() {
     );
     let p95 = "quantile_over_time(0.95, sum by (pod) (rate(container_cpu_usage_seconds_total{namespace=\"hsof\"}[5m]))[7d:5m])";
     println!("curl, 7-day p95 of CPU for every pod: {:.2} s", median((0..5).map(|_| curl(p95, false)).collect()));
-    drop(kube);
+    drop(cluster);
 }

@@ -185,6 +185,50 @@ impl Profile {
     }
 }
 
+/// A fake API server with a kubeconfig for it in a temporary directory, where a suite
+/// writes its `config.toml` and runs [`hsofctl_on`].
+pub struct FakeCluster {
+    /// The API server.
+    pub kube: hsof_fake_kube::FakeKube,
+    /// `dir/kubeconfig`.
+    pub kubeconfig: PathBuf,
+    /// The profile's directory.
+    pub dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for FakeCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeCluster").field("url", &self.kube.url).field("dir", &self.dir.path()).finish()
+    }
+}
+
+impl FakeCluster {
+    /// Starts the API server on `store`.
+    pub fn start(store: hsof_fake_kube::Store) -> Self {
+        let kube = hsof_fake_kube::FakeKube::start(store);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
+        Self { kube, kubeconfig, dir }
+    }
+
+    /// Writes `text` as the profile's `config.toml`.
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.dir.path().join("config.toml"), text).expect("config");
+    }
+}
+
+/// The real `hsofctl` on the profile in `dir` (`config.toml`, `data/`, file secrets).
+pub fn hsofctl_on(dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(hsofctl());
+    c.arg("--config")
+        .arg(dir.join("config.toml"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .env("HSOF_CONTROL_SECRETS_BACKEND", "file");
+    c
+}
+
 impl Default for Profile {
     fn default() -> Self {
         Self::new()
