@@ -47,6 +47,8 @@ async fn cost_capacity_and_a_right_sizing_applied() {
     app.wait_css("[data-testid=hpa-replicas] polyline").await;
     app.wait_text("[data-testid=panel-rightsizing]", "Set resources").await;
     app.screenshot("cost").await;
+    app.execute("document.querySelector('[data-testid=panel-rightsizing]').scrollIntoView(); return 0").await;
+    app.screenshot("cost-capacity").await;
 
     app.click("[data-testid=rightsize-apply]").await;
     app.wait_css("[data-testid=confirm-dialog]").await;

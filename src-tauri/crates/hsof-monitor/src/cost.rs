@@ -135,11 +135,11 @@ impl CostQueries {
         )
     }
 
-    /// GPUs in use at the 95th percentile of 7 days: the pods' GPUs times their mean
-    /// utilisation (a GPU at 30 % is 0.3 of a device busy).
+    /// GPUs in use per replica at the 95th percentile of 7 days: a pod's GPUs times their
+    /// mean utilisation (a GPU at 30 % is 0.3 of a device busy).
     pub fn gpu_p95(&self, pods: &str) -> String {
         format!(
-            "quantile_over_time(0.95, (sum(kube_pod_container_resource_requests{{namespace=\"{ns}\",pod=~\"{pods}\",resource=\"nvidia_com_gpu\"}}) * avg(hsof_gpu_utilization_percent) / 100)[7d:5m])",
+            "quantile_over_time(0.95, (avg(kube_pod_container_resource_requests{{namespace=\"{ns}\",pod=~\"{pods}\",resource=\"nvidia_com_gpu\"}}) * avg(hsof_gpu_utilization_percent) / 100)[7d:5m])",
             ns = self.ns
         )
     }

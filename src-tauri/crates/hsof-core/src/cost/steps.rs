@@ -194,7 +194,12 @@ pub fn capacity_evidence(v: &CapacityView, part: &str, now: DateTime<Utc>) -> (&
             if let Some(s) = g.slope_per_week {
                 out.push_str(&format!("{s:+.1} datasets a week\n"));
             }
+            let at_best = g.capacity_week.is_some() && g.capacity_week == g.weeks.last().map(|w| w.week.clone());
             match (&g.reaches_capacity, g.capacity) {
+                (_, Some(c)) if at_best => out.push_str(&format!(
+                    "demand is at the most today's GPUs have served ({c:.0}, {}): beyond it is untested\n",
+                    g.capacity_week.clone().unwrap_or_default()
+                )),
                 (Some(t), Some(c)) => out.push_str(&format!(
                     "demand reaches the best week at today's GPUs ({c:.0}, {}) around {} (between {} and {})\n",
                     g.capacity_week.clone().unwrap_or_default(),
