@@ -122,16 +122,28 @@ fn hpa_spec(h: &HorizontalPodAutoscaler) -> Option<HpaSpec> {
     })
 }
 
+fn node_models(nodes: &[Node], model_label: &str) -> BTreeMap<String, String> {
+    nodes
+        .iter()
+        .filter_map(|n| {
+            let model = n.metadata.labels.as_ref()?.get(model_label)?.clone();
+            Some((n.metadata.name.clone()?, model))
+        })
+        .collect()
+}
+
+fn why(e: kube::Error, what: &str) -> String {
+    ClusterError::from_kube(e, what).to_string()
+}
+
 impl Cluster {
     /// Deployments' containers, HPAs and node GPU models, read side by side.
     pub async fn capacity_objects(&self, model_label: &str) -> CapacityObjects {
         let c = self.client.clone();
         let deployments: Api<Deployment> = Api::namespaced(c.clone(), &self.namespace);
-        let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(c.clone(), &self.namespace);
-        let nodes: Api<Node> = Api::all(c);
+        let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(c, &self.namespace);
         let lp = ListParams::default();
-        let (d, h, n) = futures_util::join!(deployments.list(&lp), hpas.list(&lp), nodes.list(&lp));
-        let why = |e: kube::Error, what: &str| ClusterError::from_kube(e, what).to_string();
+        let (d, h, n) = futures_util::join!(deployments.list(&lp), hpas.list(&lp), self.node_gpu_models(model_label));
         CapacityObjects {
             containers: d
                 .map(|l| l.items.iter().flat_map(template_containers).collect())
@@ -139,17 +151,17 @@ impl Cluster {
             hpas: h
                 .map(|l| l.items.iter().filter_map(hpa_spec).collect())
                 .map_err(|e| why(e, "list horizontalpodautoscalers")),
-            node_models: n
-                .map(|l| {
-                    l.items
-                        .iter()
-                        .filter_map(|n| {
-                            let model = n.metadata.labels.as_ref()?.get(model_label)?.clone();
-                            Some((n.metadata.name.clone()?, model))
-                        })
-                        .collect()
-                })
-                .map_err(|e| why(e, "list nodes")),
+            node_models: n,
         }
+    }
+
+    /// Node → GPU model, from the label `model_label`; nodes without it left out.
+    pub async fn node_gpu_models(&self, model_label: &str) -> Result<BTreeMap<String, String>, String> {
+        let nodes: Api<Node> = Api::all(self.client.clone());
+        nodes
+            .list(&ListParams::default())
+            .await
+            .map(|l| node_models(&l.items, model_label))
+            .map_err(|e| why(e, "list nodes"))
     }
 }

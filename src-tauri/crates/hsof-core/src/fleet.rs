@@ -52,9 +52,7 @@ struct KnownRow {
 
 const ROW_KEY: &str = "fleet_row";
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+use crate::monitoring::rfc3339;
 
 impl AppContext {
     /// The HSOF objects of this view's cluster, or why they could not be read.

@@ -17,15 +17,7 @@ use crate::{AppContext, Error};
 const GROWTH_WEEKS: i64 = 26;
 
 fn cores(q: &str) -> Option<f64> {
-    let q = q.trim();
-    match q.strip_suffix('m') {
-        Some(m) => m.parse::<f64>().ok().map(|v| v / 1000.0),
-        None => q.parse::<f64>().ok(),
-    }
-}
-
-fn bytes(q: &str) -> Option<f64> {
-    hsof_upkeep::leftovers::bytes_of(q).map(|b| b as f64)
+    hsof_cluster::cpu_millicores(q).map(|m| m / 1000.0)
 }
 
 async fn instant(prom: &PromClient, q: &str, now: DateTime<Utc>) -> Result<Option<f64>, String> {
@@ -38,8 +30,8 @@ async fn weekly(prom: &PromClient, q: &str, start: DateTime<Utc>, end: DateTime<
     if first > end {
         return Ok(vec![]);
     }
-    let s = prom.range(q, first, end, Duration::from_secs(7 * 86_400)).await.map_err(|e| e.to_string())?;
-    Ok(s.into_iter().next().map(|s| s.points.into_iter().map(|(_, v)| v).collect()).unwrap_or_default())
+    let p = sources::range_points(prom, q, first, end, Duration::from_secs(7 * 86_400)).await?;
+    Ok(p.into_iter().map(|(_, v)| v).collect())
 }
 
 fn words(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
@@ -67,11 +59,10 @@ pub(super) async fn view(
     };
 
     // Right-sizing: every Deployment's containers, each resource it requests or uses.
+    // A GPU's price: the mean over the nodes the table prices.
     let gpu_price = objects.as_ref().and_then(|o| o.node_models.as_ref().ok()).and_then(|models| {
-        let table = cfg.cost.gpu_prices();
-        let prices: Vec<f64> =
-            models.values().filter_map(|m| table.iter().find(|(t, _)| t == m).map(|(_, p)| *p)).collect();
-        (!prices.is_empty()).then(|| prices.iter().sum::<f64>() / prices.len() as f64)
+        let prices = sources::table_gpu_price_by_node(&cfg.cost, models);
+        (!prices.is_empty()).then(|| prices.values().sum::<f64>() / prices.len() as f64)
     });
     let mut usage = Vec::new();
     match objects.as_ref().map(|o| &o.containers) {
@@ -108,8 +99,8 @@ pub(super) async fn view(
                 );
                 row(
                     CostResource::Memory,
-                    c.requests.get("memory").and_then(|v| bytes(v)),
-                    c.limits.get("memory").and_then(|v| bytes(v)),
+                    c.requests.get("memory").and_then(|v| hsof_cluster::memory_bytes(v)),
+                    c.limits.get("memory").and_then(|v| hsof_cluster::memory_bytes(v)),
                     mem,
                     price(cfg.cost.gib_hour),
                 );
@@ -134,11 +125,12 @@ pub(super) async fn view(
             for h in hpas {
                 let step = Duration::from_secs(300);
                 let (cur_q, des_q) = (q.hpa_replicas(&h.name, "current"), q.hpa_replicas(&h.name, "desired"));
-                let (cur, des) =
-                    futures_util::join!(prom.range(&cur_q, start, end, step), prom.range(&des_q, start, end, step));
-                let pts = |r: Result<Vec<hsof_monitor::prom::Series>, hsof_monitor::MonitorError>,
-                           problems: &mut Vec<String>| match r {
-                    Ok(s) => s.into_iter().next().map(|s| s.points).unwrap_or_default(),
+                let (cur, des) = futures_util::join!(
+                    sources::range_points(&prom, &cur_q, start, end, step),
+                    sources::range_points(&prom, &des_q, start, end, step)
+                );
+                let pts = |r: Result<Vec<(f64, f64)>, String>, problems: &mut Vec<String>| match r {
+                    Ok(p) => p,
                     Err(e) => {
                         problems.push(format!("HPA {} replicas could not be read: {e}", h.name));
                         Vec::new()
@@ -243,7 +235,7 @@ pub(super) async fn view(
         regressions,
         problems,
         source_url: format!("Prometheus {}", m.config.endpoints.prometheus_url),
-        generated_at: super::rfc3339(now),
+        generated_at: crate::monitoring::rfc3339(now),
     })
 }
 

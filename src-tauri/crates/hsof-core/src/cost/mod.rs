@@ -18,6 +18,7 @@ use hsof_cost::spend::{BudgetProjection, CostGrain, CostPeriod};
 use hsof_monitor::cost::CostQueries;
 use serde::{Deserialize, Serialize};
 
+use crate::monitoring::rfc3339;
 use crate::{AppContext, Error};
 
 mod capacity;
@@ -119,10 +120,6 @@ pub struct CapacityView {
     pub generated_at: String,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 fn last<T: Clone>(v: Vec<T>, n: usize) -> Vec<T> {
     let skip = v.len().saturating_sub(n);
     v.into_iter().skip(skip).collect()
@@ -156,7 +153,7 @@ impl AppContext {
         let q = self.cost_queries();
         let mut problems = Vec::new();
         let node_models = match self.cluster().await {
-            Ok(c) => c.capacity_objects(&cfg.cost.gpu_model_label).await.node_models,
+            Ok(c) => c.node_gpu_models(&cfg.cost.gpu_model_label).await,
             Err(e) => Err(e.to_string()),
         };
         let priced = sources::hourly_cost(&prom, &q, &cfg.cost, &node_models, now, COST_DAYS)
@@ -279,19 +276,30 @@ impl AppContext {
         let Some(budget) = cfg.cost.monthly_budget.filter(|b| *b > 0.0) else { return Ok(()) };
         let store = self.store()?;
         let ts = now.timestamp();
-        let computed = store.series_id(&self.scoped("cost.budget_share_computed"))?;
-        let share = match store.samples(computed, ts - 3600, ts)?.last() {
+        // Each attempt is recorded (the projected spend, so a budget edited meanwhile is
+        // used at once), one that could not be made as `NONE`, so a missing cost source or
+        // an unreachable Prometheus is asked again hourly, not at every poll.
+        const NONE: f64 = -1.0;
+        let computed = store.series_id(&self.scoped("cost.projected_spend"))?;
+        let projected = match store.samples(computed, ts - 3600, ts)?.last() {
             Some((_, v)) => *v,
             None => {
-                let v = self.cost_view(now).await?;
-                if v.source.kind == "none" || v.budget.month_to_date <= 0.0 {
-                    return Ok(());
-                }
-                let share = v.budget.projected / budget;
-                store.insert_samples(computed, &[(ts, share)])?;
-                share
+                let projected = match self.cost_view(now).await {
+                    Ok(v) if v.source.kind != "none" && v.budget.month_to_date > 0.0 => v.budget.projected,
+                    Ok(_) => NONE,
+                    Err(e) => {
+                        store.insert_samples(computed, &[(ts, NONE)])?;
+                        return Err(e);
+                    }
+                };
+                store.insert_samples(computed, &[(ts, projected)])?;
+                projected
             }
         };
+        if projected < 0.0 {
+            return Ok(());
+        }
+        let share = projected / budget;
         let id = store.series_id(&self.scoped("metric.budget_share"))?;
         store.insert_samples(id, &[(ts, share)])?;
         Ok(())

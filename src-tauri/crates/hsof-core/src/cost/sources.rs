@@ -21,12 +21,30 @@ pub(crate) fn hours(now: DateTime<Utc>, days: i64) -> (DateTime<Utc>, DateTime<U
     (end - TimeDelta::days(days), end)
 }
 
+/// The points of a query that yields one series (a `sum(...)` or `max(...)`), from `start`
+/// to `end` every `step`; empty when Prometheus has none.
+pub(crate) async fn range_points(
+    prom: &PromClient,
+    q: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    step: Duration,
+) -> Result<Hourly, String> {
+    let series = prom.range(q, start, end, step).await.map_err(|e| e.to_string())?;
+    Ok(series.into_iter().next().map(|s| s.points).unwrap_or_default())
+}
+
 /// One hourly series (a `sum(...)` query); empty when Prometheus has none.
 pub(crate) async fn hourly(prom: &PromClient, q: &str, now: DateTime<Utc>, days: i64) -> Result<Hourly, String> {
     let (start, end) = hours(now, days);
-    let series =
-        prom.range(q, start + TimeDelta::hours(1), end, Duration::from_secs(3600)).await.map_err(|e| e.to_string())?;
-    Ok(series.into_iter().next().map(|s| s.points).unwrap_or_default())
+    range_points(prom, q, start + TimeDelta::hours(1), end, Duration::from_secs(3600)).await
+}
+
+/// Each node's price per GPU-hour from the `[cost]` table, by its GPU model; nodes whose
+/// model the table lacks are left out.
+pub(crate) fn table_gpu_price_by_node(cfg: &CostConfig, models: &BTreeMap<String, String>) -> BTreeMap<String, f64> {
+    let table = cfg.gpu_prices();
+    models.iter().filter_map(|(n, m)| table.iter().find(|(tm, _)| tm == m).map(|(_, p)| (n.clone(), *p))).collect()
 }
 
 /// Hourly series by the value of `label` (`""` where a series lacks it).
@@ -91,12 +109,7 @@ pub(crate) async fn hourly_cost(
     days: i64,
 ) -> Result<HourlyCost, String> {
     let table_prices = cfg.gpu_prices();
-    let table_gpu_by_node = |models: &BTreeMap<String, String>| -> BTreeMap<String, f64> {
-        models
-            .iter()
-            .filter_map(|(n, m)| table_prices.iter().find(|(tm, _)| tm == m).map(|(_, p)| (n.clone(), *p)))
-            .collect()
-    };
+    let table_gpu_by_node = |models: &BTreeMap<String, String>| table_gpu_price_by_node(cfg, models);
     // 1. HSOF's own counter.
     if prom.scalar(&q.hsof_cost_present(), Some(now)).await.map_err(|e| e.to_string())?.unwrap_or(0.0) > 0.0 {
         let cost = hourly(prom, &q.hsof_cost(), now, days).await?;

@@ -19,9 +19,7 @@ use crate::{AppContext, Error};
 mod steps;
 use steps::{communication_test, escalation_check, fail_back, failover, preflight, read_replicas, restore_test};
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+use crate::monitoring::rfc3339;
 
 fn state_word(s: DrillState) -> &'static str {
     match s {

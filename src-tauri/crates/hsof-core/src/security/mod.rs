@@ -85,9 +85,7 @@ impl ReviewRecord {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+use crate::monitoring::rfc3339;
 
 fn from_row(row: hsof_store::ReviewRow) -> Result<ReviewRecord, Error> {
     let mut r: ReviewRecord = serde_json::from_str(&row.record)

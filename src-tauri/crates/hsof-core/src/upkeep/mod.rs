@@ -79,9 +79,7 @@ pub struct CleanupView {
     pub generated_at: String,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+use crate::monitoring::rfc3339;
 
 impl AppContext {
     /// Versions, removed APIs, images and fixable vulnerabilities of this view's cluster.
