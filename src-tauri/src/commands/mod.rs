@@ -11,6 +11,7 @@ pub mod cost;
 pub mod demo;
 pub mod experiments;
 pub mod fleet;
+pub mod followthrough;
 pub mod gpu;
 pub mod incidents;
 pub mod monitoring;

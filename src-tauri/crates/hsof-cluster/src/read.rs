@@ -93,6 +93,8 @@ pub struct Revision {
     pub images: Vec<String>,
     /// True for the revision running now.
     pub current: bool,
+    /// When its ReplicaSet was created (the rollout started), RFC 3339.
+    pub created: Option<String>,
 }
 
 fn ts(t: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> Option<String> {
@@ -148,6 +150,7 @@ impl Cluster {
                         .and_then(|a| a.get("kubernetes.io/change-cause").cloned()),
                     images: images(rs.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref())),
                     current: rev == current,
+                    created: rs.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
                 }
             })
             .filter(|r| r.revision > 0)

@@ -14,6 +14,7 @@ mod error;
 pub mod experiments;
 pub mod facts;
 pub mod fleet;
+pub mod followthrough;
 pub mod gpu;
 pub mod incidents;
 pub mod logging;

@@ -123,6 +123,24 @@ pub struct OutboxRecord {
     pub gave_up: bool,
 }
 
+/// Where an incident's outgoing messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The engineers' Slack channel.
+    Slack,
+    /// Stakeholders: the status page or the stakeholder webhook.
+    Stakeholders,
+}
+
+impl Channel {
+    fn table(self) -> &'static str {
+        match self {
+            Channel::Slack => "slack_outbox",
+            Channel::Stakeholders => "stakeholder_outbox",
+        }
+    }
+}
+
 /// A review scheduled for the calendar (a post-mortem).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReviewRecord {
@@ -334,9 +352,23 @@ impl Store {
 
     /// Queues a Slack message; it stays until Slack accepts it. Returns its id.
     pub fn enqueue_slack(&self, incident_id: Option<i64>, payload: &str, now: &str) -> Result<i64, StoreError> {
+        self.enqueue_message(Channel::Slack, incident_id, payload, now)
+    }
+
+    /// Queues a message on `channel`; it stays until its receiver accepts it. Returns its id.
+    pub fn enqueue_message(
+        &self,
+        channel: Channel,
+        incident_id: Option<i64>,
+        payload: &str,
+        now: &str,
+    ) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO slack_outbox (incident_id, payload, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
+            &format!(
+                "INSERT INTO {} (incident_id, payload, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
+                channel.table()
+            ),
             params![incident_id, payload, now],
         )?;
         Ok(conn.last_insert_rowid())
@@ -346,11 +378,31 @@ impl Store {
     /// `lease_until`, in one statement (`UPDATE … RETURNING`): of two flushers racing for
     /// it, exactly one gets it. `None` when nothing is due.
     pub fn claim_slack(&self, now: &str, lease_until: &str, holder: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        self.claim_message(Channel::Slack, now, lease_until, holder)
+    }
+
+    /// [`Self::claim_slack`] on `channel`. Stakeholder updates go in order per incident: one
+    /// waits while an earlier one of its incident is neither sent nor given up.
+    pub fn claim_message(
+        &self,
+        channel: Channel,
+        now: &str,
+        lease_until: &str,
+        holder: &str,
+    ) -> Result<Option<OutboxRecord>, StoreError> {
         let conn = self.conn();
+        let table = channel.table();
+        let in_order = match channel {
+            Channel::Slack => String::new(),
+            Channel::Stakeholders => format!(
+                "AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.incident_id = o.incident_id AND e.id < o.id \
+                 AND e.posted_at IS NULL AND e.gave_up = 0)"
+            ),
+        };
         let mut stmt = conn.prepare(&format!(
-            "UPDATE slack_outbox SET claimed_until = ?2, claimed_by = ?3 WHERE id = ( \
-               SELECT id FROM slack_outbox WHERE posted_at IS NULL AND gave_up = 0 AND next_attempt_at <= ?1 \
-               AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY id LIMIT 1) \
+            "UPDATE {table} SET claimed_until = ?2, claimed_by = ?3 WHERE id = ( \
+               SELECT id FROM {table} o WHERE posted_at IS NULL AND gave_up = 0 AND next_attempt_at <= ?1 \
+               AND (claimed_until IS NULL OR claimed_until <= ?1) {in_order} ORDER BY id LIMIT 1) \
              RETURNING {OUTBOX_COLUMNS}"
         ))?;
         let mut rows = stmt.query_map(params![now, lease_until, holder], outbox_row)?;
@@ -370,9 +422,15 @@ impl Store {
 
     /// An incident's messages (all of them when `incident_id` is `None`), oldest first.
     pub fn slack_outbox(&self, incident_id: Option<i64>) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.messages(Channel::Slack, incident_id)
+    }
+
+    /// An incident's messages on `channel` (all of them when `incident_id` is `None`).
+    pub fn messages(&self, channel: Channel, incident_id: Option<i64>) -> Result<Vec<OutboxRecord>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM slack_outbox WHERE ?1 IS NULL OR incident_id = ?1 ORDER BY id"
+            "SELECT {OUTBOX_COLUMNS} FROM {} WHERE ?1 IS NULL OR incident_id = ?1 ORDER BY id",
+            channel.table()
         ))?;
         let rows = stmt.query_map([incident_id], outbox_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -380,9 +438,17 @@ impl Store {
 
     /// Records that Slack accepted message `id`.
     pub fn slack_posted(&self, id: i64, at: &str) -> Result<(), StoreError> {
+        self.message_posted(Channel::Slack, id, at)
+    }
+
+    /// Records that the receiver of `channel` accepted message `id`.
+    pub fn message_posted(&self, channel: Channel, id: i64, at: &str) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE slack_outbox SET posted_at = ?2, attempts = attempts + 1, last_error = NULL, \
-             claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
+            &format!(
+                "UPDATE {} SET posted_at = ?2, attempts = attempts + 1, last_error = NULL, \
+                 claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
+                channel.table()
+            ),
             params![id, at],
         )?;
         Ok(())
@@ -390,10 +456,24 @@ impl Store {
 
     /// Records a failed attempt: retried at `retry_at`, or given up (kept) when `None`.
     pub fn slack_failed(&self, id: i64, error: &str, retry_at: Option<&str>) -> Result<(), StoreError> {
+        self.message_failed(Channel::Slack, id, error, retry_at)
+    }
+
+    /// [`Self::slack_failed`] on `channel`.
+    pub fn message_failed(
+        &self,
+        channel: Channel,
+        id: i64,
+        error: &str,
+        retry_at: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE slack_outbox SET attempts = attempts + 1, last_error = ?2, \
-             next_attempt_at = coalesce(?3, next_attempt_at), gave_up = (?3 IS NULL), \
-             claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
+            &format!(
+                "UPDATE {} SET attempts = attempts + 1, last_error = ?2, \
+                 next_attempt_at = coalesce(?3, next_attempt_at), gave_up = (?3 IS NULL), \
+                 claimed_until = NULL, claimed_by = NULL WHERE id = ?1",
+                channel.table()
+            ),
             params![id, error, retry_at],
         )?;
         Ok(())
@@ -401,8 +481,16 @@ impl Store {
 
     /// Puts message `id` back in the queue now (a retry by hand).
     pub fn slack_retry_now(&self, id: i64, now: &str) -> Result<bool, StoreError> {
+        self.message_retry_now(Channel::Slack, id, now)
+    }
+
+    /// [`Self::slack_retry_now`] on `channel`.
+    pub fn message_retry_now(&self, channel: Channel, id: i64, now: &str) -> Result<bool, StoreError> {
         Ok(self.conn().execute(
-            "UPDATE slack_outbox SET gave_up = 0, next_attempt_at = ?2 WHERE id = ?1 AND posted_at IS NULL",
+            &format!(
+                "UPDATE {} SET gave_up = 0, next_attempt_at = ?2 WHERE id = ?1 AND posted_at IS NULL",
+                channel.table()
+            ),
             params![id, now],
         )? > 0)
     }

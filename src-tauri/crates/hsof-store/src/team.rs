@@ -294,6 +294,18 @@ impl Store {
         Ok(name)
     }
 
+    /// Queues `op` for the shared record `kind`/`name` of a kind whose local view is the
+    /// cluster's copy with this desktop's writes applied (the on-call schedule, follow-ups,
+    /// post-mortems): the outbox is its only local home, so it is written whether or not
+    /// sharing is on (sent once it is).
+    pub fn team_queue_record(&self, kind: &str, name: &str, op: &Value) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        queue(&tx, kind, name, op)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The local id of the shared incident `name`.
     pub fn incident_by_team_name(&self, name: &str) -> Result<Option<i64>, StoreError> {
         Ok(self.conn().query_row("SELECT id FROM incidents WHERE team_name = ?1", [name], |r| r.get(0)).optional()?)

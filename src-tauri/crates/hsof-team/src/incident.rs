@@ -140,6 +140,22 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<Option<Claime
                 "blocks": cut(str_of(op, "blocks").unwrap_or("null"), 4096), "createdAt": op["at"], "attempts": 0}));
             return Ok(None);
         }
+        "stakeholder" => {
+            let id = str_of(op, "id").ok_or("a stakeholder update without an id")?;
+            let list = array_mut(status, "stakeholder");
+            if list.iter().any(|m| m["id"] == id) {
+                return Ok(None);
+            }
+            if list.len() >= MAX_SLACK {
+                return Err(format!("the shared record {name} holds {MAX_SLACK} stakeholder updates already"));
+            }
+            let update = str_of(op, "update").ok_or("a stakeholder update without its content")?;
+            if update.len() > 4096 {
+                return Err(format!("the stakeholder update is {} bytes; the team store takes 4096", update.len()));
+            }
+            list.push(json!({"id": id, "update": update, "createdAt": op["at"], "createdBy": actor.user, "attempts": 0}));
+            return Ok(None);
+        }
         "declare" | "update" | "event" => {}
         other => return Err(format!("unknown write {other:?}")),
     }
@@ -219,15 +235,38 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<Option<Claime
     Ok(None)
 }
 
-fn slack_entry<'a>(obj: &'a mut Value, id: &str) -> Option<&'a mut Value> {
-    obj["status"]["slack"].as_array_mut()?.iter_mut().find(|m| m["id"] == id)
+/// The lists of outgoing messages a record holds: the engineers' Slack channel and the
+/// stakeholders' (status page or webhook).
+pub const SLACK: &str = "slack";
+/// See [`SLACK`].
+pub const STAKEHOLDER: &str = "stakeholder";
+
+fn message_entry<'a>(obj: &'a mut Value, list: &str, id: &str) -> Option<&'a mut Value> {
+    obj["status"][list].as_array_mut()?.iter_mut().find(|m| m["id"] == id)
 }
 
 /// Claims Slack message `id` for `holder` until `until`, when it is unposted and nobody
 /// else holds it (or their claim ran out, or its retry time came): whoever stores this
 /// change first posts it. False when there is nothing to claim.
 pub fn claim_slack(obj: &mut Value, id: &str, holder: &str, now: &str, until: &str) -> bool {
-    let Some(m) = slack_entry(obj, id) else { return false };
+    claim_message(obj, SLACK, id, holder, now, until)
+}
+
+/// [`claim_slack`] on the list `list`. Stakeholder updates go in order: one is not claimed
+/// while an earlier one is neither posted nor given up (a status page's incident is
+/// created by the first and changed by the next).
+pub fn claim_message(obj: &mut Value, list: &str, id: &str, holder: &str, now: &str, until: &str) -> bool {
+    if list == STAKEHOLDER {
+        let all = obj["status"][list].as_array().cloned().unwrap_or_default();
+        let pos = all.iter().position(|m| m["id"] == id);
+        let blocked = pos.is_some_and(|p| {
+            all[..p].iter().any(|m| m["postedAt"].is_null() && m["gaveUp"] != json!(true))
+        });
+        if blocked {
+            return false;
+        }
+    }
+    let Some(m) = message_entry(obj, list, id) else { return false };
     let free =
         m["postedAt"].is_null() && m["gaveUp"] != json!(true) && m["claimedUntil"].as_str().is_none_or(|u| u <= now);
     if free {
@@ -246,7 +285,21 @@ pub fn slack_result(
     result: Result<&str, (&str, Option<&str>)>,
     entry: Value,
 ) -> bool {
-    let Some(m) = slack_entry(obj, id) else { return false };
+    message_result(obj, SLACK, id, holder, result, None, entry)
+}
+
+/// [`slack_result`] on the list `list`; `page_incident` is the status page's incident the
+/// update went to.
+pub fn message_result(
+    obj: &mut Value,
+    list: &str,
+    id: &str,
+    holder: &str,
+    result: Result<&str, (&str, Option<&str>)>,
+    page_incident: Option<&str>,
+    entry: Value,
+) -> bool {
+    let Some(m) = message_entry(obj, list, id) else { return false };
     if m["claimedBy"] != json!(holder) || !m["postedAt"].is_null() {
         return false;
     }
@@ -256,6 +309,9 @@ pub fn slack_result(
             m["postedBy"] = json!(holder);
             m["claimedUntil"] = Value::Null;
             m["error"] = Value::Null;
+            if let Some(p) = page_incident {
+                m["pageIncident"] = json!(p);
+            }
         }
         Err((error, retry_at)) => {
             m["attempts"] = json!(m["attempts"].as_u64().unwrap_or(0) + 1);
@@ -277,7 +333,12 @@ pub fn slack_result(
 
 /// Lets a message that was refused for good be tried again (after its cause was fixed).
 pub fn slack_retry(obj: &mut Value, id: &str) -> bool {
-    let Some(m) = slack_entry(obj, id) else { return false };
+    message_retry(obj, SLACK, id)
+}
+
+/// [`slack_retry`] on the list `list`.
+pub fn message_retry(obj: &mut Value, list: &str, id: &str) -> bool {
+    let Some(m) = message_entry(obj, list, id) else { return false };
     if !m["postedAt"].is_null() {
         return false;
     }
@@ -285,6 +346,21 @@ pub fn slack_retry(obj: &mut Value, id: &str) -> bool {
     m["claimedUntil"] = Value::Null;
     m["claimedBy"] = Value::Null;
     true
+}
+
+/// The status page's incident of a record: the one its first posted stakeholder update
+/// created.
+pub fn page_incident(obj: &Value) -> Option<String> {
+    obj["status"][STAKEHOLDER].as_array()?.iter().find_map(|m| m["pageIncident"].as_str().map(str::to_string))
+}
+
+/// The writes of `ops` whose stakeholder update is not in the stored record `stored`: an
+/// Incident definition older than stakeholder updates drops the field it goes in.
+pub fn dropped_by_schema(ops: &[Value], stored: &Value) -> Option<usize> {
+    ops.iter().position(|op| {
+        op["op"] == "stakeholder"
+            && !stored["status"][STAKEHOLDER].as_array().is_some_and(|a| a.iter().any(|m| m["id"] == op["id"]))
+    })
 }
 
 /// An RFC 3339 time of a shared record, as written; an error naming `what` otherwise.

@@ -1,5 +1,6 @@
 //! The team store: HSOF Control Center's shared state — incidents, procedure runs,
-//! maintenance windows and security reviews — as custom resources in group `ops.hsof.io`,
+//! maintenance windows, security reviews, the on-call schedule, follow-up actions and
+//! post-mortems — as custom resources in group `ops.hsof.io`,
 //! kept by the cluster the team already runs (etcd behind the API server, with its RBAC
 //! and audit).
 //! This crate owns the resource definitions (`manifests/team-store.yaml`, which
@@ -9,7 +10,9 @@
 //! not part of hsof-cluster or hsof-core.
 
 pub mod calendar;
+pub mod followup;
 pub mod incident;
+pub mod oncall;
 pub mod review;
 pub mod sync;
 
@@ -28,19 +31,22 @@ pub const FIELD_MANAGER: &str = "hsof-control-center";
 /// The command that installs the store, for messages.
 pub const INSTALL_HINT: &str = "hsofctl team install";
 
-/// The four kinds: (plural, kind).
-pub const KINDS: [(&str, &str); 4] = [
+/// The kinds: (plural, kind).
+pub const KINDS: [(&str, &str); 7] = [
     ("incidents", "Incident"),
     ("procedureruns", "ProcedureRun"),
     ("maintenancewindows", "MaintenanceWindow"),
     ("securityreviews", "SecurityReview"),
+    ("oncallschedules", "OnCallSchedule"),
+    ("followups", "FollowUp"),
+    ("postmortems", "PostMortem"),
 ];
 
 /// Kinds added after the store's first release. A store installed before one of them
 /// still serves the others: it counts as installed (and readable, writable) by the other
 /// kinds, its status names the missing kind, and that kind's records wait on each desktop
 /// until `hsofctl team install` adds it.
-pub const ADDED_KINDS: [&str; 1] = ["SecurityReview"];
+pub const ADDED_KINDS: [&str; 4] = ["SecurityReview", "OnCallSchedule", "FollowUp", "PostMortem"];
 
 const MANIFESTS: &str = include_str!("../manifests/team-store.yaml");
 

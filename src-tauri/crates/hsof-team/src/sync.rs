@@ -10,7 +10,7 @@ use kube::runtime::watcher;
 use serde_json::Value;
 
 use crate::incident::{self, Actor, Claimed};
-use crate::{calendar, review, TeamError, ADDED_KINDS, GROUP, VERSION};
+use crate::{calendar, followup, oncall, review, TeamError, ADDED_KINDS, GROUP, VERSION};
 
 /// The kinds of the team store, as the outbox and the API server name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,11 +23,25 @@ pub enum Kind {
     MaintenanceWindow,
     /// `SecurityReview`.
     SecurityReview,
+    /// `OnCallSchedule`.
+    OnCallSchedule,
+    /// `FollowUp`.
+    FollowUp,
+    /// `PostMortem`.
+    PostMortem,
 }
 
 impl Kind {
-    /// All four.
-    pub const ALL: [Kind; 4] = [Kind::Incident, Kind::ProcedureRun, Kind::MaintenanceWindow, Kind::SecurityReview];
+    /// Every kind.
+    pub const ALL: [Kind; 7] = [
+        Kind::Incident,
+        Kind::ProcedureRun,
+        Kind::MaintenanceWindow,
+        Kind::SecurityReview,
+        Kind::OnCallSchedule,
+        Kind::FollowUp,
+        Kind::PostMortem,
+    ];
 
     /// The outbox's name for it.
     pub fn outbox(self) -> &'static str {
@@ -36,6 +50,9 @@ impl Kind {
             Kind::ProcedureRun => "procedurerun",
             Kind::MaintenanceWindow => "maintenancewindow",
             Kind::SecurityReview => "securityreview",
+            Kind::OnCallSchedule => "oncallschedule",
+            Kind::FollowUp => "followup",
+            Kind::PostMortem => "postmortem",
         }
     }
 
@@ -57,6 +74,9 @@ impl Kind {
             Kind::ProcedureRun => ("procedureruns", "ProcedureRun"),
             Kind::MaintenanceWindow => ("maintenancewindows", "MaintenanceWindow"),
             Kind::SecurityReview => ("securityreviews", "SecurityReview"),
+            Kind::OnCallSchedule => ("oncallschedules", "OnCallSchedule"),
+            Kind::FollowUp => ("followups", "FollowUp"),
+            Kind::PostMortem => ("postmortems", "PostMortem"),
         };
         kube::discovery::ApiResource {
             group: GROUP.into(),
@@ -79,13 +99,33 @@ impl Kind {
             Kind::SecurityReview => {
                 ops.iter().find(|o| o["record"].is_object()).map(|o| review::new_object(name, namespace, o, actor))
             }
+            Kind::OnCallSchedule => Some(oncall::new_object(name, namespace, actor)),
+            Kind::FollowUp => {
+                ops.iter().find(|o| o["op"] == "create").map(|o| followup::new_object(name, namespace, o, actor))
+            }
+            Kind::PostMortem => ops.first().map(|o| followup::new_postmortem(name, namespace, o, actor)),
         }
+    }
+
+    /// Creates the record this app's own view starts from, before the cluster has it (the
+    /// offline view of a kind kept only as the cluster's copy plus this desktop's writes).
+    pub fn local_object(self, name: &str, ops: &[Value], actor: &Actor) -> Option<Value> {
+        self.create_from(name, "", ops, actor)
+    }
+
+    /// Applies this desktop's writes to a record (its offline view): the writes that
+    /// cannot be applied are left out and named.
+    pub fn fold(self, obj: &mut Value, ops: &[Value], actor: &Actor) -> Vec<String> {
+        ops.iter().filter_map(|op| self.apply(obj, op, actor).err()).collect()
     }
 
     /// Why the new record `new` cannot be created, when it cannot.
     fn refuse_create(self, new: &Value) -> Option<String> {
         match self {
             Kind::SecurityReview => review::check_record(&new["spec"]).err(),
+            Kind::FollowUp if new["spec"]["title"].as_str().is_none_or(str::is_empty) => {
+                Some("a follow-up without a title".into())
+            }
             _ => None,
         }
     }
@@ -96,6 +136,9 @@ impl Kind {
             Kind::ProcedureRun => calendar::apply_run(obj, op, actor).map(|()| None),
             Kind::MaintenanceWindow => calendar::apply_window(obj, op, actor).map(|()| None),
             Kind::SecurityReview => review::apply(obj, op, actor).map(|()| None),
+            Kind::OnCallSchedule => oncall::apply(obj, op, actor).map(|()| None),
+            Kind::FollowUp => followup::apply(obj, op, actor).map(|()| None),
+            Kind::PostMortem => followup::apply_postmortem(obj, op, actor).map(|()| None),
         }
     }
 }
@@ -265,7 +308,20 @@ pub async fn push(
             return Ok(Pushed { object: obj, applied, refused, claimed });
         }
         match api.replace_status(name, &PostParams::default(), &object(&obj)?).await {
-            Ok(o) => return Ok(Pushed { object: value(o), applied, refused, claimed }),
+            Ok(o) => {
+                let object = value(o);
+                // An older Incident definition drops stakeholder updates: those writes
+                // (and the ones after them) stay queued, named, until the store is upgraded.
+                if let Some(n) = incident::dropped_by_schema(&ops[..applied], &object).filter(|_| kind == Kind::Incident)
+                {
+                    let why = format!(
+                        "the team store's Incident definition predates stakeholder updates (it dropped one): run {}",
+                        crate::INSTALL_HINT
+                    );
+                    return Ok(Pushed { object, applied: n, refused: Some(why), claimed });
+                }
+                return Ok(Pushed { object, applied, refused, claimed });
+            }
             Err(kube::Error::Api(e)) if e.code == 409 => continue,
             Err(e) => return Err(ClusterError::from_kube(e, &format!("update {plural}/{name}/status")).into()),
         }

@@ -6,6 +6,7 @@ use chrono::Utc;
 use clap::Subcommand;
 use hsof_core::incidents::{IncidentDetail, IncidentFilter, IncidentView};
 use hsof_core::{os_user, AppContext, Error};
+use hsof_ops::incidents::roles::Role;
 use hsof_ops::incidents::{IncidentStatus, NewIncident, Severity, StatusUpdate};
 
 use crate::output::Out;
@@ -29,6 +30,12 @@ pub enum IncidentCmd {
         /// Fill the declaration from the active alert with this fingerprint
         #[arg(long)]
         from_alert: Option<String>,
+        /// The incident commander [default: whoever is on call now]
+        #[arg(long)]
+        commander: Option<String>,
+        /// Declare without a commander (not even the one on call)
+        #[arg(long, conflicts_with = "commander")]
+        no_commander: bool,
     },
     /// Start a drill (game day): switch the running demo to SCENARIO and declare an
     /// incident marked as a drill — timed like a real one, never posted to Slack, kept out
@@ -109,6 +116,46 @@ pub enum IncidentCmd {
         /// Incident id
         id: i64,
     },
+    /// Assign a role (commander, communications, scribe) or hand it over; the time goes on
+    /// the timeline
+    Role {
+        /// Incident id
+        id: i64,
+        /// commander (ic), communications (comms) or scribe
+        role: String,
+        /// Who takes it
+        who: String,
+    },
+    /// The post-mortem, written from the incident, the audit log, the alerts, the cluster's
+    /// events and rollouts and the SLO burn, with its impact computed (Markdown; `--out`)
+    Postmortem {
+        /// Incident id
+        id: i64,
+        /// Set the contributing factors (Markdown; `-` reads standard input)
+        #[arg(long)]
+        factors: Option<String>,
+        /// Set the lessons learned (Markdown; `-` reads standard input)
+        #[arg(long)]
+        lessons: Option<String>,
+        /// Write the Markdown to this file
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// A stakeholder update (status page or stakeholder webhook): previewed, or sent once
+    /// per team
+    Stakeholder {
+        /// Incident id
+        id: i64,
+        /// What stakeholders read [default: written from the incident's state]
+        #[arg(long, default_value = "")]
+        body: String,
+        /// investigating, identified, monitoring or resolved [default: from the incident]
+        #[arg(long)]
+        status: Option<String>,
+        /// Show what would be sent (the exact request) without sending
+        #[arg(long)]
+        preview: bool,
+    },
     /// MTTA and MTTR per severity over the last N days
     Stats {
         /// Days back from now
@@ -174,6 +221,26 @@ fn print_detail(d: &IncidentDetail) {
         };
         println!("  slack #{:<4} {state}", p.id);
     }
+    for p in &d.stakeholder {
+        let state = match (&p.posted_at, p.gave_up) {
+            (Some(at), _) => format!("delivered {at}"),
+            (None, true) => format!("refused: {}", p.last_error.as_deref().unwrap_or("?")),
+            (None, false) => match &p.last_error {
+                Some(e) => format!("waiting (retry {}): {e}", p.next_attempt_at.as_deref().unwrap_or("soon")),
+                None => "queued".to_string(),
+            },
+        };
+        println!("  stakeholders {state}: {}", p.body);
+    }
+    for r in &d.roles {
+        println!("  {}: {} (since {})", r.role.title(), r.who, r.since.format("%H:%M:%S"));
+    }
+    if let Some(who) = &d.view.escalates_to {
+        println!("  escalates to {who} (on call)");
+    }
+    for f in &d.followups {
+        println!("  follow-up {} [{}] {} — {} due {}", f.name, f.state, f.title, f.owner, f.due);
+    }
     if let Some(due) = &d.postmortem_due {
         println!("  post-mortem scheduled for {due}");
     }
@@ -189,7 +256,7 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
     // Reads show the team's records as the cluster has them now.
     let _ = ctx.team_sync(now).await;
     let detail = match cmd {
-        IncidentCmd::Declare { severity, title, components, description, from_alert } => {
+        IncidentCmd::Declare { severity, title, components, description, from_alert, commander, no_commander } => {
             let mut new = match from_alert {
                 Some(fp) => ctx.incident_from_alert(fp, now).await?,
                 None => NewIncident {
@@ -215,7 +282,73 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
             if !description.is_empty() {
                 new.description = description.clone();
             }
-            ctx.incident_declare(&new, &actor, now)?
+            let d = ctx.incident_declare(&new, &actor, now)?;
+            let commander = if *no_commander { None } else { commander.clone().or_else(|| ctx.proposed_commander(now)) };
+            match commander {
+                Some(c) => ctx.incident_role(d.view.incident.id, Role::Commander, &c, &actor, now)?,
+                None => d,
+            }
+        }
+        IncidentCmd::Role { id, role, who } => ctx.incident_role(*id, parse::<Role>(role)?, who, &actor, now)?,
+        IncidentCmd::Postmortem { id, factors, lessons, out: file } => {
+            let read = |v: &Option<String>| -> Result<Option<String>, Error> {
+                match v.as_deref() {
+                    Some("-") => {
+                        let mut s = String::new();
+                        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                            .map_err(|e| Error::InvalidInput(format!("standard input: {e}")))?;
+                        Ok(Some(s))
+                    }
+                    other => Ok(other.map(str::to_string)),
+                }
+            };
+            let (f, l) = (read(factors)?, read(lessons)?);
+            let pm = if f.is_some() || l.is_some() {
+                let v = ctx.incident_postmortem_edit(*id, f.as_deref(), l.as_deref(), &actor, now).await?;
+                if let Err(e) = ctx.team_sync(Utc::now()).await {
+                    eprintln!("Team store: not shared yet ({e}); kept and sent by the next sync");
+                }
+                v
+            } else {
+                ctx.incident_postmortem(*id, now).await?
+            };
+            if let Some(path) = file {
+                std::fs::write(path, &pm.markdown)
+                    .map_err(|e| Error::InvalidInput(format!("cannot write {}: {e}", path.display())))?;
+                eprintln!("wrote {}", path.display());
+            }
+            if out.json {
+                out.json_value(&pm);
+            } else if file.is_none() {
+                print!("{}", pm.markdown);
+            }
+            return Ok(());
+        }
+        IncidentCmd::Stakeholder { id, body, status, preview } => {
+            let mut p = ctx.incident_stakeholder_preview(*id, body, now)?;
+            if let Some(s) = status {
+                p.update.status = serde_json::from_value(serde_json::json!(s.to_ascii_lowercase()))
+                    .map_err(|_| Error::InvalidInput(format!("--status {s:?}: investigating, identified, monitoring or resolved")))?;
+            }
+            if *preview {
+                if out.json {
+                    out.json_value(&p);
+                } else {
+                    println!("target: {}", p.target);
+                    if let Some(r) = &p.request {
+                        println!("{} {}\n{}", r.method, r.path, serde_json::to_string_pretty(&r.body).unwrap_or_default());
+                    }
+                    if let Some(b) = &p.webhook_body {
+                        println!("{b}");
+                    }
+                    if let Some(b) = &p.blocked {
+                        println!("would wait: {b}");
+                    }
+                }
+                return Ok(());
+            }
+            ctx.incident_stakeholder_send(*id, &p.update, &actor, now)?;
+            ctx.incident_detail(*id, now)?
         }
         IncidentCmd::Drill { scenario, severity, demo_dir } => {
             let severity = severity.as_deref().map(parse::<Severity>).transpose()?;

@@ -11,6 +11,7 @@ mod dataset;
 mod demo;
 mod dr;
 mod fleet;
+mod followthrough;
 mod gpu;
 mod incident;
 mod monitoring;
@@ -187,6 +188,20 @@ enum Command {
     /// removes, the images running and their fixable vulnerabilities; exits 1 when
     /// something needs planning, 2 when unsupported
     Updates,
+    /// The on-call rotation in the team store: `oncall now` (exits 2 when tonight has
+    /// hours nobody covers), `week`, `ics`, `override add|cancel`, `member add|remove|list`,
+    /// `rotation set|show`
+    Oncall {
+        #[command(subcommand)]
+        cmd: Option<followthrough::OnCallCmd>,
+    },
+    /// Follow-up actions of incidents, shared through the team store: `followup list`
+    /// (exits 1 when one is overdue), `add`, `show`, `start`, `done`, `wontdo`, `reopen`,
+    /// `assign`, `due`
+    Followup {
+        #[command(subcommand)]
+        cmd: followthrough::FollowUpCmd,
+    },
     /// Cost of HSOF: the source and its prices, cost per dataset by day, week and month,
     /// the month's spend against the budget ([cost] monthly_budget) with its projection,
     /// idle GPU money; exits 1 on a warning or something not read, 2 over budget
@@ -342,6 +357,11 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         Command::Review { cmd } => return Ok(ExitCode::from(block_on(review::run(&ctx, cmd, out))?)),
         Command::Updates => return Ok(ExitCode::from(block_on(upkeep::updates(&ctx, out))?)),
         Command::Cost => return Ok(ExitCode::from(block_on(cost::cost(&ctx, out))?)),
+        Command::Oncall { cmd } => {
+            let cmd = cmd.as_ref().unwrap_or(&followthrough::OnCallCmd::Now);
+            return Ok(ExitCode::from(block_on(followthrough::oncall(&ctx, cmd, out))?));
+        }
+        Command::Followup { cmd } => return Ok(ExitCode::from(block_on(followthrough::followup(&ctx, cmd, out))?)),
         Command::Capacity { period, baseline } => {
             return Ok(ExitCode::from(block_on(cost::capacity(&ctx, period.as_deref(), baseline.as_deref(), out))?))
         }

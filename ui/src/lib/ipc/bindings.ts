@@ -224,6 +224,46 @@ export const commands = {
 	draftGet: (key: string) => typedError<string | null, IpcError_Serialize>(__TAURI_INVOKE("draft_get", { key })),
 	/**  Discards the draft under `key`. */
 	draftDelete: (key: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("draft_delete", { key })),
+	/**  The schedule and what it means now: on call, tonight, next, the week. */
+	oncallView: () => typedError<OnCallView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("oncall_view")),
+	/**  Adds a member (or updates their user and contact). */
+	oncallMemberAdd: (name: string, user: string | null, contact: string | null) => typedError<MemberView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("oncall_member_add", { name, user, contact })),
+	/**  Removes a member; their open follow-ups come back, to reassign. */
+	oncallMemberRemove: (name: string) => typedError<FollowUpView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("oncall_member_remove", { name })),
+	/**  Sets the rotation. */
+	oncallRotationSet: (rotation: Rotation) => typedError<OnCallView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("oncall_rotation_set", { rotation })),
+	/**  Adds an override. */
+	oncallOverrideAdd: (input: OverrideInput) => typedError<OnCallView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("oncall_override_add", { input })),
+	/**  Cancels an override. */
+	oncallOverrideCancel: (id: string) => typedError<OnCallView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("oncall_override_cancel", { id })),
+	/**  Writes the rotation's next `weeks` weeks as an .ics file to `path`. */
+	oncallExportIcs: (path: string, weeks: number) => typedError<string, IpcError_Serialize>(__TAURI_INVOKE("oncall_export_ics", { path, weeks })),
+	/**  Follow-ups matching `filter`, overdue first. */
+	followupsList: (filter: FollowUpFilter_Deserialize) => typedError<FollowUpView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("followups_list", { filter })),
+	/**  Creates a follow-up. */
+	followupCreate: (new: NewFollowUp_Deserialize) => typedError<FollowUpView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("followup_create", { new })),
+	/**  Moves a follow-up to `state` (won't do needs a reason). */
+	followupState: (name: string, state: FollowUpState, reason: string | null) => typedError<FollowUpView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("followup_state", { name, state, reason })),
+	/**  Gives a follow-up to another member. */
+	followupAssign: (name: string, owner: string) => typedError<FollowUpView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("followup_assign", { name, owner })),
+	/**  Moves a follow-up's due date. */
+	followupDue: (name: string, due: string) => typedError<FollowUpView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("followup_due", { name, due })),
+	/**  Assigns a role on an incident (or hands it over). */
+	incidentRole: (id: number | null, role: Role, who: string) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_role", { id, role, who })),
+	/**  Who the declare form proposes as commander: on call now. */
+	incidentProposedCommander: () => __TAURI_INVOKE<string | null>("incident_proposed_commander"),
+	/**  The post-mortem, assembled now. */
+	incidentPostmortem: (id: number | null) => typedError<PostMortemView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_postmortem", { id })),
+	/**  Writes the team's parts of a post-mortem (contributing factors, lessons). */
+	incidentPostmortemEdit: (id: number | null, factors: string | null, lessons: string | null) => typedError<PostMortemView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_postmortem_edit", { id, factors, lessons })),
+	/**  Writes a post-mortem's Markdown to `path`. */
+	incidentPostmortemExport: (id: number | null, path: string) => typedError<string, IpcError_Serialize>(__TAURI_INVOKE("incident_postmortem_export", { id, path })),
+	/**  What a stakeholder update would send. */
+	incidentStakeholderPreview: (id: number | null, body: string) => typedError<StakeholderPreview_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_stakeholder_preview", { id, body })),
+	/**  Queues a stakeholder update and sends it in the background. */
+	incidentStakeholderSend: (id: number | null, update: StakeholderUpdate) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_stakeholder_send", { id, update })),
+	/**  Puts a refused stakeholder update of this desktop back in the queue. */
+	stakeholderRetry: (outboxId: number | null) => typedError<boolean, IpcError_Serialize>(__TAURI_INVOKE("stakeholder_retry", { outboxId })),
 	/**
 	 *  Pods, deployments, nodes and events from the live watches (started on first use and
 	 *  kept running; their changes arrive as `ClusterChanged` events). With `pods_since` (the
@@ -401,6 +441,17 @@ part: string } |
  */
 { kind: "cost"; 
 /**  One of [`COST_PARTS`]. */
+part: string } | 
+/**
+ *  Incidents carried through: `day-review` (incidents, alerts that fired and SLO burn of
+ *  the last 24 h), `maintenance` (maintenance windows ahead, deployments of the day),
+ *  `on-call` (tonight covered, by whom), `planned` (today's procedures, windows,
+ *  post-mortems and follow-ups), `known-issues` (open incidents, active alerts, overdue
+ *  follow-ups), `follow-ups` (the open follow-up actions), `summary` (the month's
+ *  post-mortems), `lessons` (the year's lessons).
+ */
+{ kind: "incidents"; 
+/**  One of [`INCIDENT_PARTS`]. */
 part: string } | 
 /**  Evaluate a set of quality gates. */
 { kind: "evaluate_gates"; 
@@ -838,6 +889,49 @@ export type Before = {
 
 /**  One SLO's error budget left, as a share (negative: overspent). */
 export type Budget = Budget_Serialize | Budget_Deserialize;
+
+/**  What the incident cost one SLO. */
+export type BudgetImpact = BudgetImpact_Serialize | BudgetImpact_Deserialize;
+
+/**  What the incident cost one SLO. */
+export type BudgetImpact_Deserialize = {
+	/**  The SLO's id. */
+	id: string,
+	/**  Its title. */
+	title: string,
+	/**  The objective as a fraction (0 when the one given was not a finite number). */
+	objective: number | null,
+	/**  Bad events during the incident. */
+	bad_events?: number | null,
+	/**
+	 *  The fraction of the SLO window's error budget used during the incident:
+	 *  `bad_in_window / ((1 − objective) × total_in_slo_window)`. Above 1 when the incident
+	 *  alone overspent the budget.
+	 */
+	consumed?: number | null,
+	/**  Minutes over target during the incident. */
+	minutes_over?: number | null,
+};
+
+/**  What the incident cost one SLO. */
+export type BudgetImpact_Serialize = {
+	/**  The SLO's id. */
+	id: string,
+	/**  Its title. */
+	title: string,
+	/**  The objective as a fraction (0 when the one given was not a finite number). */
+	objective: number | null,
+	/**  Bad events during the incident. */
+	bad_events: number | null,
+	/**
+	 *  The fraction of the SLO window's error budget used during the incident:
+	 *  `bad_in_window / ((1 − objective) × total_in_slo_window)`. Above 1 when the incident
+	 *  alone overspent the budget.
+	 */
+	consumed: number | null,
+	/**  Minutes over target during the incident. */
+	minutes_over: number | null,
+};
 
 /**  The month's spend so far and where it is heading, against the budget. */
 export type BudgetProjection = BudgetProjection_Serialize | BudgetProjection_Deserialize;
@@ -1671,6 +1765,19 @@ export type ComponentHealth = {
 	reason: string,
 };
 
+/**  The status of one component on the page. */
+export type ComponentStatus = 
+/**  Working normally. */
+"operational" | 
+/**  Working, slower or less reliably. */
+"degraded_performance" | 
+/**  Down for some users. */
+"partial_outage" | 
+/**  Down. */
+"major_outage" | 
+/**  Taken down on purpose. */
+"under_maintenance";
+
 /**  A condition evaluated against current burn rates. */
 export type ConditionState = ConditionState_Serialize | ConditionState_Deserialize;
 
@@ -1772,6 +1879,8 @@ export type Config_Deserialize = {
 	upkeep?: UpkeepConfig_Deserialize,
 	/**  Cost and capacity: prices, the budget, right-sizing headroom. */
 	cost?: CostConfig_Deserialize,
+	/**  Stakeholder updates: the status page or webhook, and their timer. */
+	stakeholders?: StakeholdersConfig_Deserialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -1813,6 +1922,8 @@ export type Config_Serialize = {
 	upkeep: UpkeepConfig_Serialize,
 	/**  Cost and capacity: prices, the budget, right-sizing headroom. */
 	cost: CostConfig_Serialize,
+	/**  Stakeholder updates: the status page or webhook, and their timer. */
+	stakeholders: StakeholdersConfig_Serialize,
 	/**
 	 *  The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
 	 *  `[endpoints]` describe.
@@ -2195,6 +2306,21 @@ export type Counts = {
 	good: number | null,
 	/**  All events. */
 	total: number | null,
+};
+
+/**
+ *  Who is on call over [from, to): shifts and gaps together cover it exactly, in time
+ *  order, without overlap.
+ */
+export type Coverage = {
+	/**  Start of the period. */
+	from: string,
+	/**  End of the period (exclusive). */
+	to: string,
+	/**  The shifts, in time order. */
+	shifts: Shift[],
+	/**  The gaps, in time order. */
+	gaps: Gap[],
 };
 
 /**  `[thresholds.critical]` */
@@ -2847,6 +2973,21 @@ export type DrillVerdict =
 /**  Not run (an earlier step failed, or it does not apply), with why. */
 "skipped";
 
+/**  When a follow-up is due, seen on `today` (the team's local date). */
+export type Due = 
+/**  Done or won't do: no longer due. */
+{ kind: "closed" } | 
+/**  Past its date by this many days. */
+{ kind: "overdue"; 
+/**  Days late (1 the day after the due date). */
+days: number } | 
+/**  Due today. */
+{ kind: "today" } | 
+/**  Due in this many days. */
+{ kind: "later"; 
+/**  Days left. */
+days: number };
+
 /**  Volatile ECC error counts (since the driver loaded). */
 export type EccErrors = {
 	/**  Single-bit errors the hardware corrected. */
@@ -2953,6 +3094,37 @@ export type EndpointsConfig_Serialize = {
 	request_timeout_secs: number,
 	/**  How often health and metrics are polled, seconds. */
 	poll_interval_secs: number,
+};
+
+/**  One entry of the post-mortem's timeline. */
+export type Entry = Entry_Serialize | Entry_Deserialize;
+
+/**  One entry of the post-mortem's timeline. */
+export type Entry_Deserialize = {
+	/**  When it happened. */
+	at: string,
+	/**  Where it comes from. */
+	source: Source,
+	/**  Who did it, when a person did. */
+	who?: string | null,
+	/**  What happened, in one line. */
+	text: string,
+	/**  Supporting detail: a change's dry-run diff, an event's count. */
+	detail?: string | null,
+};
+
+/**  One entry of the post-mortem's timeline. */
+export type Entry_Serialize = {
+	/**  When it happened. */
+	at: string,
+	/**  Where it comes from. */
+	source: Source,
+	/**  Who did it, when a person did. */
+	who: string | null,
+	/**  What happened, in one line. */
+	text: string,
+	/**  Supporting detail: a change's dry-run diff, an event's count. */
+	detail: string | null,
 };
 
 /**
@@ -3711,6 +3883,155 @@ retry_ms: number } |
 /**  Connected (again) and streaming. */
 ({ kind: "connected" }) & { attempt?: never; error?: never; retry_ms?: never };
 
+/**  Which follow-ups to list. */
+export type FollowUpFilter = FollowUpFilter_Serialize | FollowUpFilter_Deserialize;
+
+/**  Which follow-ups to list. */
+export type FollowUpFilter_Deserialize = {
+	/**  Open and in progress only. */
+	open_only: boolean,
+	/**  Overdue only. */
+	overdue_only: boolean,
+	/**  This owner's only. */
+	owner?: string | null,
+	/**  This incident's only (local id). */
+	incident_id?: number | null,
+	/**  Mine only. */
+	mine: boolean,
+};
+
+/**  Which follow-ups to list. */
+export type FollowUpFilter_Serialize = {
+	/**  Open and in progress only. */
+	open_only: boolean,
+	/**  Overdue only. */
+	overdue_only: boolean,
+	/**  This owner's only. */
+	owner: string | null,
+	/**  This incident's only (local id). */
+	incident_id: number | null,
+	/**  Mine only. */
+	mine: boolean,
+};
+
+/**  One follow-up action, as tracked. */
+export type FollowUpLine = {
+	/**  What is to be done. */
+	title: string,
+	/**  Who does it. */
+	owner: string,
+	/**  When it is due, `YYYY-MM-DD`. */
+	due: string,
+	/**
+	 *  Where it stands (`open`, `in progress`, `done`, ...). [`summary_line`] counts `done`,
+	 *  `closed`, `completed`, `complete`, `resolved`, `fixed`, `cancelled` and `canceled` (any
+	 *  case) as no longer open.
+	 */
+	state: string,
+};
+
+/**  Where a follow-up stands. */
+export type FollowUpState = 
+/**  Not started. */
+"open" | 
+/**  Someone is on it. */
+"in_progress" | 
+/**  Done. */
+"done" | 
+/**  Decided against, with a reason. */
+"wont_do";
+
+/**  One follow-up as the screens show it. */
+export type FollowUpView = FollowUpView_Serialize | FollowUpView_Deserialize;
+
+/**  One follow-up as the screens show it. */
+export type FollowUpView_Deserialize = {
+	/**  Its name in the team store (`fu-…`). */
+	name: string,
+	/**  What to do. */
+	title: string,
+	/**  Who owns it (a member's name). */
+	owner: string,
+	/**  The owner is a current member of the team (false: removed, or never added). */
+	owner_is_member: boolean,
+	/**  Due date, `YYYY-MM-DD` in the team's time zone. */
+	due: string,
+	/**  Where the due date stands today. */
+	due_state: Due,
+	/**  State. */
+	state: FollowUpState,
+	/**  Why it was closed (won't do), or the note given when done. */
+	reason?: string | null,
+	/**  Closed by, at. */
+	closed_by?: string | null,
+	/**  Closed at. */
+	closed_at?: string | null,
+	/**  The incident it came from: its shared name or `local-<id>`. */
+	incident?: string | null,
+	/**  That incident's id on this desktop, when it is here. */
+	incident_id?: number | null,
+	/**  That incident's title when created. */
+	incident_title?: string | null,
+	/**  `incident`, `postmortem` or `manual`. */
+	source: string,
+	/**  Created by, at. */
+	created_by: string,
+	/**  Created at. */
+	created_at: string,
+	/**  Every change, oldest first: (at, by, text). */
+	history: ([string, string, string])[],
+	/**  Writes made here and not in the team store yet. */
+	pending: number,
+	/**  Owned by this desktop's user. */
+	mine: boolean,
+	/**  What is wrong with it, when something is (owner removed, incident deleted). */
+	problems: string[],
+};
+
+/**  One follow-up as the screens show it. */
+export type FollowUpView_Serialize = {
+	/**  Its name in the team store (`fu-…`). */
+	name: string,
+	/**  What to do. */
+	title: string,
+	/**  Who owns it (a member's name). */
+	owner: string,
+	/**  The owner is a current member of the team (false: removed, or never added). */
+	owner_is_member: boolean,
+	/**  Due date, `YYYY-MM-DD` in the team's time zone. */
+	due: string,
+	/**  Where the due date stands today. */
+	due_state: Due,
+	/**  State. */
+	state: FollowUpState,
+	/**  Why it was closed (won't do), or the note given when done. */
+	reason: string | null,
+	/**  Closed by, at. */
+	closed_by: string | null,
+	/**  Closed at. */
+	closed_at: string | null,
+	/**  The incident it came from: its shared name or `local-<id>`. */
+	incident: string | null,
+	/**  That incident's id on this desktop, when it is here. */
+	incident_id: number | null,
+	/**  That incident's title when created. */
+	incident_title: string | null,
+	/**  `incident`, `postmortem` or `manual`. */
+	source: string,
+	/**  Created by, at. */
+	created_by: string,
+	/**  Created at. */
+	created_at: string,
+	/**  Every change, oldest first: (at, by, text). */
+	history: ([string, string, string])[],
+	/**  Writes made here and not in the team store yet. */
+	pending: number,
+	/**  Owned by this desktop's user. */
+	mine: boolean,
+	/**  What is wrong with it, when something is (owner removed, incident deleted). */
+	problems: string[],
+};
+
 /**  Where a number came from and how old it is, shown beside every figure. */
 export type Freshness = Freshness_Serialize | Freshness_Deserialize;
 
@@ -3736,6 +4057,16 @@ export type Freshness_Serialize = {
 	stale: boolean,
 	/**  Why the source failed this time. */
 	error: string | null,
+};
+
+/**  A time over [start, end) when nobody is on call. */
+export type Gap = {
+	/**  When it starts. */
+	start: string,
+	/**  When it ends (exclusive). */
+	end: string,
+	/**  Why nobody is on call (`Bob is no longer a member of the team`). */
+	why: string,
 };
 
 /**  One gate, judged. */
@@ -4610,6 +4941,50 @@ export type ImageVulns_Serialize = {
 	vulns: Vuln[],
 };
 
+/**
+ *  The incident's impact. Every figure that could not be computed is `None` and has a line
+ *  in `unknown` saying why: never a silent zero, never NaN or infinity.
+ */
+export type Impact = Impact_Serialize | Impact_Deserialize;
+
+/**
+ *  The incident's impact. Every figure that could not be computed is `None` and has a line
+ *  in `unknown` saying why: never a silent zero, never NaN or infinity.
+ */
+export type Impact_Deserialize = {
+	/**  When the impact began. */
+	start: string,
+	/**  When it ended. */
+	end: string,
+	/**  `end − start` in minutes (0 when the end is before the start, which `unknown` reports). */
+	duration_minutes: number | null,
+	/**  One per SLO, in the order given. */
+	budgets: BudgetImpact_Deserialize[],
+	/**  Datasets not processed because of the incident, rounded to whole datasets. */
+	datasets_delayed?: number | null,
+	/**  Each figure that could not be computed, and why. */
+	unknown: string[],
+};
+
+/**
+ *  The incident's impact. Every figure that could not be computed is `None` and has a line
+ *  in `unknown` saying why: never a silent zero, never NaN or infinity.
+ */
+export type Impact_Serialize = {
+	/**  When the impact began. */
+	start: string,
+	/**  When it ended. */
+	end: string,
+	/**  `end − start` in minutes (0 when the end is before the start, which `unknown` reports). */
+	duration_minutes: number | null,
+	/**  One per SLO, in the order given. */
+	budgets: BudgetImpact_Serialize[],
+	/**  Datasets not processed because of the incident, rounded to whole datasets. */
+	datasets_delayed: number | null,
+	/**  Each figure that could not be computed, and why. */
+	unknown: string[],
+};
+
 /**  An incident. */
 export type Incident = Incident_Serialize | Incident_Deserialize;
 
@@ -4630,6 +5005,14 @@ export type IncidentDetail_Deserialize = {
 	postmortem_due?: string | null,
 	/**  Timeline entries (ids) made here and not shared with the team yet. */
 	unshared: (number | null)[],
+	/**  Who holds each role now (commander, communications lead, scribe). */
+	roles: RoleHolder_Deserialize[],
+	/**  Its follow-up actions. */
+	followups: FollowUpView_Deserialize[],
+	/**  Its stakeholder updates: delivered, waiting, failed. */
+	stakeholder: StakeholderPost_Deserialize[],
+	/**  When the next stakeholder update is due (none without a target or a timer). */
+	stakeholder_due?: string | null,
 };
 
 /**  Everything an incident's page shows. */
@@ -4646,6 +5029,14 @@ export type IncidentDetail_Serialize = {
 	postmortem_due: string | null,
 	/**  Timeline entries (ids) made here and not shared with the team yet. */
 	unshared: (number | null)[],
+	/**  Who holds each role now (commander, communications lead, scribe). */
+	roles: RoleHolder_Serialize[],
+	/**  Its follow-up actions. */
+	followups: FollowUpView_Serialize[],
+	/**  Its stakeholder updates: delivered, waiting, failed. */
+	stakeholder: StakeholderPost_Serialize[],
+	/**  When the next stakeholder update is due (none without a target or a timer). */
+	stakeholder_due: string | null,
 };
 
 /**  Which incidents a list shows. */
@@ -4709,6 +5100,11 @@ export type IncidentView_Deserialize = {
 	shared?: Shared_Deserialize | null,
 	/**  The cluster it was declared on, when the configuration lists several. */
 	cluster?: string | null,
+	/**
+	 *  Who the escalation goes to: on call when it is due (the next on call when that is
+	 *  the commander already); `None` without a rotation or once resolved.
+	 */
+	escalates_to?: string | null,
 };
 
 /**  An incident with its live timers (none once resolved). */
@@ -4723,6 +5119,11 @@ export type IncidentView_Serialize = {
 	shared: Shared_Serialize | null,
 	/**  The cluster it was declared on, when the configuration lists several. */
 	cluster: string | null,
+	/**
+	 *  Who the escalation goes to: on call when it is due (the next on call when that is
+	 *  the commander already); `None` without a rotation or once resolved.
+	 */
+	escalates_to: string | null,
 };
 
 /**  An incident. */
@@ -5324,6 +5725,33 @@ export type Matcher_Serialize = {
 	isEqual: boolean,
 };
 
+/**  One member of the team. */
+export type MemberView = MemberView_Serialize | MemberView_Deserialize;
+
+/**  One member of the team. */
+export type MemberView_Deserialize = {
+	/**  The name the rotation and follow-ups use. */
+	name: string,
+	/**  The Kubernetes (or OS) user whose desktop is theirs. */
+	user?: string | null,
+	/**  How to reach them. */
+	contact?: string | null,
+	/**  Removed from the team at (kept so their follow-ups and shifts are named). */
+	removed_at?: string | null,
+};
+
+/**  One member of the team. */
+export type MemberView_Serialize = {
+	/**  The name the rotation and follow-ups use. */
+	name: string,
+	/**  The Kubernetes (or OS) user whose desktop is theirs. */
+	user: string | null,
+	/**  How to reach them. */
+	contact: string | null,
+	/**  Removed from the team at (kept so their follow-ups and shifts are named). */
+	removed_at: string | null,
+};
+
 /**  `[metrics]`: the PromQL behind each of the runbook's key metrics. */
 export type MetricQueries = MetricQueries_Serialize | MetricQueries_Deserialize;
 
@@ -5486,6 +5914,37 @@ export type NetworkReport = {
 	reach: Reach[],
 	/**  Whether the NetworkPolicies could be read (when not, nothing here says anything). */
 	policies_read: boolean,
+};
+
+/**  A new follow-up. */
+export type NewFollowUp = NewFollowUp_Serialize | NewFollowUp_Deserialize;
+
+/**  A new follow-up. */
+export type NewFollowUp_Deserialize = {
+	/**  What to do. */
+	title: string,
+	/**  Who owns it. */
+	owner: string,
+	/**  `YYYY-MM-DD`, or `+3d` / `+2w` from today. */
+	due: string,
+	/**  The incident it comes from (local id). */
+	incident_id?: number | null,
+	/**  `incident` (default with an incident), `postmortem`, or `manual`. */
+	source?: string | null,
+};
+
+/**  A new follow-up. */
+export type NewFollowUp_Serialize = {
+	/**  What to do. */
+	title: string,
+	/**  Who owns it. */
+	owner: string,
+	/**  `YYYY-MM-DD`, or `+3d` / `+2w` from today. */
+	due: string,
+	/**  The incident it comes from (local id). */
+	incident_id: number | null,
+	/**  `incident` (default with an incident), `postmortem`, or `manual`. */
+	source: string | null,
 };
 
 /**  What the engineer enters to declare an incident. */
@@ -5654,6 +6113,69 @@ export type OccurrenceView = {
 	steps_total: number,
 };
 
+/**  The schedule and what it means at a time. */
+export type OnCallView = OnCallView_Serialize | OnCallView_Deserialize;
+
+/**  The schedule and what it means at a time. */
+export type OnCallView_Deserialize = {
+	/**  The team's time zone (every local time shown is in it). */
+	timezone: string,
+	/**  Members (removed ones too, marked). */
+	members: MemberView_Deserialize[],
+	/**  The rotation, when one is set. */
+	rotation?: Rotation | null,
+	/**  Who set it, when. */
+	rotation_set?: [string, string] | null,
+	/**  Overrides that have not ended (cancelled ones left out). */
+	overrides: Override[],
+	/**  On call at the time asked. */
+	now?: Shift | null,
+	/**  The next person and when they take over. */
+	next?: Shift | null,
+	/**  Tonight: the team's evening (end of business hours) to the next morning. */
+	tonight: [string, string],
+	/**  Who covers tonight. */
+	tonight_shifts: Shift[],
+	/**  Hours of tonight nobody covers, one line each, local time. */
+	tonight_gaps: string[],
+	/**  The next seven days from the start of today (local). */
+	week: Coverage,
+	/**  Writes made here and not in the team store yet. */
+	pending: number,
+	/**  What is wrong (a write that cannot be applied, a rotation that does not read). */
+	problems: string[],
+};
+
+/**  The schedule and what it means at a time. */
+export type OnCallView_Serialize = {
+	/**  The team's time zone (every local time shown is in it). */
+	timezone: string,
+	/**  Members (removed ones too, marked). */
+	members: MemberView_Serialize[],
+	/**  The rotation, when one is set. */
+	rotation: Rotation | null,
+	/**  Who set it, when. */
+	rotation_set: [string, string] | null,
+	/**  Overrides that have not ended (cancelled ones left out). */
+	overrides: Override[],
+	/**  On call at the time asked. */
+	now: Shift | null,
+	/**  The next person and when they take over. */
+	next: Shift | null,
+	/**  Tonight: the team's evening (end of business hours) to the next morning. */
+	tonight: [string, string],
+	/**  Who covers tonight. */
+	tonight_shifts: Shift[],
+	/**  Hours of tonight nobody covers, one line each, local time. */
+	tonight_gaps: string[],
+	/**  The next seven days from the start of today (local). */
+	week: Coverage,
+	/**  Writes made here and not in the team store yet. */
+	pending: number,
+	/**  What is wrong (a write that cannot be applied, a rotation that does not read). */
+	problems: string[],
+};
+
 /**  How the reported score is kept honest: rows held out of the whole selection. */
 export type OuterValidation = 
 /**
@@ -5672,6 +6194,36 @@ export type OuterValidation =
  *  (0.05..=0.5) of the rows; the features reported are that selection's.
  */
 ({ holdout: number | null }) & { folds?: never };
+
+/**  A person on call instead of the rotation for a while (a swap is two overrides). */
+export type Override = {
+	/**  Its id in the store. */
+	id: string,
+	/**  When it starts. */
+	start: string,
+	/**  When it ends (exclusive). */
+	end: string,
+	/**  Who is on call meanwhile. */
+	who: string,
+	/**  Why, in the words of whoever made it (`swap with Bob`, `Alice at a conference`). */
+	reason: string,
+	/**  Who made it. */
+	by: string,
+	/**  When it was made; where overrides overlap, the one made later wins. */
+	created_at: string,
+};
+
+/**  An override as typed: local times (`2026-12-24T18:00`, team zone) or RFC 3339. */
+export type OverrideInput = {
+	/**  Starts. */
+	start: string,
+	/**  Ends. */
+	end: string,
+	/**  Who is on call instead. */
+	who: string,
+	/**  Why (a swap, a holiday). */
+	reason: string,
+};
 
 /**
  *  When the page reached each step of its start, in milliseconds since its navigation
@@ -5715,6 +6267,30 @@ export type PageMarks_Serialize = {
 	/**  The second animation frame after mounting: the first paint is on screen. */
 	painted_ms: number | null,
 };
+
+/**
+ *  The Statuspage request for an update: a POST that creates the page incident when
+ *  `page_incident` is `None` (or blank), else a PATCH of that incident.
+ */
+export type PageRequest = {
+	/**  `POST` or `PATCH`. */
+	method: string,
+	/**  The path below the API's base URL, ids percent-encoded. */
+	path: string,
+	/**  The JSON body. */
+	body: unknown,
+};
+
+/**  The status of an incident on the page. */
+export type PageStatus = 
+/**  The cause is not known yet. */
+"investigating" | 
+/**  The cause is known; a fix is under way. */
+"identified" | 
+/**  A fix is in place and being watched. */
+"monitoring" | 
+/**  Over. */
+"resolved";
 
 /**  Timings and throughput. */
 export type Performance = {
@@ -5861,6 +6437,88 @@ export type PolicySummary = {
 	types: string[],
 	/**  The directions it denies by default (empty selector, no rules for that type). */
 	default_deny: string[],
+};
+
+/**  A post-mortem: the incident, its merged timeline, its impact and what the team wrote. */
+export type PostMortem = PostMortem_Serialize | PostMortem_Deserialize;
+
+/**  A post-mortem as the incident page shows it. */
+export type PostMortemView = PostMortemView_Serialize | PostMortemView_Deserialize;
+
+/**  A post-mortem as the incident page shows it. */
+export type PostMortemView_Deserialize = {
+	/**  The document's parts. */
+	postmortem: PostMortem_Deserialize,
+	/**  The whole document, Markdown (what Export writes). */
+	markdown: string,
+	/**  Its record in the team store (`pm-<incident>`). */
+	name: string,
+	/**  Writes made here and not in the team store yet. */
+	pending: number,
+	/**  Who last wrote the contributing factors and the lessons. */
+	edited_by: string[],
+	/**  The window the timeline covers. */
+	from: string,
+	/**  Its end (the resolution, or now). */
+	to: string,
+};
+
+/**  A post-mortem as the incident page shows it. */
+export type PostMortemView_Serialize = {
+	/**  The document's parts. */
+	postmortem: PostMortem_Serialize,
+	/**  The whole document, Markdown (what Export writes). */
+	markdown: string,
+	/**  Its record in the team store (`pm-<incident>`). */
+	name: string,
+	/**  Writes made here and not in the team store yet. */
+	pending: number,
+	/**  Who last wrote the contributing factors and the lessons. */
+	edited_by: string[],
+	/**  The window the timeline covers. */
+	from: string,
+	/**  Its end (the resolution, or now). */
+	to: string,
+};
+
+/**  A post-mortem: the incident, its merged timeline, its impact and what the team wrote. */
+export type PostMortem_Deserialize = {
+	/**  The incident. */
+	incident: Incident_Deserialize,
+	/**  Who held each role: (role title, holder). */
+	roles: ([string, string])[],
+	/**  The timeline, as [`merge`] gives it. */
+	timeline: Entry_Deserialize[],
+	/**  The impact, as [`impact`] gives it. */
+	impact: Impact_Deserialize,
+	/**  Markdown typed by the team; may be empty. */
+	contributing_factors: string,
+	/**  Markdown typed by the team; may be empty. */
+	lessons: string,
+	/**  The follow-up actions. */
+	follow_ups: FollowUpLine[],
+	/**  What was read to write the timeline, and what could not be. */
+	sources: SourceNote[],
+};
+
+/**  A post-mortem: the incident, its merged timeline, its impact and what the team wrote. */
+export type PostMortem_Serialize = {
+	/**  The incident. */
+	incident: Incident_Serialize,
+	/**  Who held each role: (role title, holder). */
+	roles: ([string, string])[],
+	/**  The timeline, as [`merge`] gives it. */
+	timeline: Entry_Serialize[],
+	/**  The impact, as [`impact`] gives it. */
+	impact: Impact_Serialize,
+	/**  Markdown typed by the team; may be empty. */
+	contributing_factors: string,
+	/**  Markdown typed by the team; may be empty. */
+	lessons: string,
+	/**  The follow-up actions. */
+	follow_ups: FollowUpLine[],
+	/**  What was read to write the timeline, and what could not be. */
+	sources: SourceNote[],
 };
 
 /**  What preparation did to the raw table; copied into the report. */
@@ -6331,6 +6989,8 @@ export type Revision_Deserialize = {
 	images: string[],
 	/**  True for the revision running now. */
 	current: boolean,
+	/**  When its ReplicaSet was created (the rollout started), RFC 3339. */
+	created?: string | null,
 };
 
 /**  One revision of a deployment. */
@@ -6345,6 +7005,8 @@ export type Revision_Serialize = {
 	images: string[],
 	/**  True for the revision running now. */
 	current: boolean,
+	/**  When its ReplicaSet was created (the rollout started), RFC 3339. */
+	created: string | null,
 };
 
 /**  One container's sizing verdict and recommendation for one resource. */
@@ -6414,6 +7076,46 @@ export type RightSizing_Serialize = {
 	reason: string,
 };
 
+/**  A role on an incident. */
+export type Role = 
+/**  Leads the response and decides. */
+"commander" | 
+/**  Talks to stakeholders (status page, stakeholder updates). */
+"communications" | 
+/**  Keeps the timeline. */
+"scribe";
+
+/**  Who holds a role, since when, and who assigned it. */
+export type RoleHolder = RoleHolder_Serialize | RoleHolder_Deserialize;
+
+/**  Who holds a role, since when, and who assigned it. */
+export type RoleHolder_Deserialize = {
+	/**  The role. */
+	role: Role,
+	/**  The person. */
+	who: string,
+	/**  Since. */
+	since: string,
+	/**  Who assigned or handed it over. */
+	by: string,
+	/**  Who held it before, when someone did. */
+	previous?: string | null,
+};
+
+/**  Who holds a role, since when, and who assigned it. */
+export type RoleHolder_Serialize = {
+	/**  The role. */
+	role: Role,
+	/**  The person. */
+	who: string,
+	/**  Since. */
+	since: string,
+	/**  Who assigned or handed it over. */
+	by: string,
+	/**  Who held it before, when someone did. */
+	previous: string | null,
+};
+
 /**  Where a rollout stands. */
 export type RolloutStatus = {
 	/**  `complete`, `progressing`, `failed` or `timed_out`. */
@@ -6426,6 +7128,44 @@ export type RolloutStatus = {
 	updated: number,
 	/**  Available replicas. */
 	available: number,
+};
+
+/**
+ *  The team's rotation.
+ * 
+ *  Occurrence k of the rule (k = 0 at `start`) is a hand-over to `members[k % n]`, at the
+ *  occurrence's local wall time (that of `start`, unless the rule sets BYHOUR or
+ *  BYMINUTE) in `timezone`: a Monday 09:00 hand-over stays at 09:00 local across DST, so
+ *  a weekly shift lasts 167 or 169 hours that week. A wall time that does not exist that
+ *  day (spring forward, 02:30) is the first instant after the gap (03:00); one that occurs
+ *  twice (fall back) is the earlier instant.
+ * 
+ *  When a hand-over moves (a holiday, see `skip_holidays`) to or past the next one, or
+ *  falls on the same instant as the next one (02:00 and 03:00 on the spring-forward
+ *  day), it does not happen and the turn order does not advance: the next hand-over goes
+ *  to the person whose turn it was, so nobody loses a turn.
+ */
+export type Rotation = {
+	/**  Turn order (member names). */
+	members: string[],
+	/**
+	 *  RFC 5545 RRULE body of the hand-overs, without DTSTART: `FREQ=WEEKLY;BYDAY=MO`,
+	 *  `FREQ=DAILY`, `FREQ=WEEKLY;INTERVAL=2;BYDAY=MO`. Daily or less often, without end
+	 *  (no COUNT or UNTIL).
+	 */
+	rrule: string,
+	/**
+	 *  The first hand-over in team-local time, `2026-01-05T09:00` (members[0] takes over
+	 *  then); must be an occurrence of the rule.
+	 */
+	start: string,
+	/**  IANA time zone of `start` and of every hand-over (`Europe/Berlin`). */
+	timezone: string,
+	/**
+	 *  A hand-over whose local date is a holiday moves to the next business day (not a
+	 *  holiday, not Saturday or Sunday) at the same local time.
+	 */
+	skip_holidays: boolean,
 };
 
 /**  One scale for every cluster's state, as the header pill and the tray show it. */
@@ -6947,6 +7687,31 @@ export type Shared_Serialize = {
 	read_at: string | null,
 };
 
+/**  A person on call over [start, end). */
+export type Shift = {
+	/**  When it starts. */
+	start: string,
+	/**  When it ends (exclusive). */
+	end: string,
+	/**  Who is on call. */
+	who: string,
+	/**  The rotation or the override that puts them there. */
+	source: ShiftSource,
+};
+
+/**  Where a shift comes from. */
+export type ShiftSource = 
+/**  The rotation's turn order. */
+{ kind: "rotation" } | 
+/**  An override. */
+{ kind: "override"; 
+/**  The override's id. */
+id: string; 
+/**  Why it was made. */
+reason: string; 
+/**  Who made it. */
+by: string };
+
 /**  A silence. */
 export type Silence = Silence_Serialize | Silence_Deserialize;
 
@@ -7215,6 +7980,34 @@ export type SloStatus_Serialize = {
 	dashboard: string | null,
 };
 
+/**
+ *  Where a timeline entry comes from. The variants' order is the order of entries that happen
+ *  at the same instant.
+ */
+export type Source = 
+/**  The incident's own timeline (declared, acknowledged, updates, changes, resolved). */
+"incident" | 
+/**  The audit log of changes made through HSOF. */
+"audit" | 
+/**  Alerts that fired or cleared. */
+"alert" | 
+/**  Cluster events (pod restarts, evictions, node conditions). */
+"event" | 
+/**  Rollouts and rollbacks. */
+"rollout" | 
+/**  SLO measurements (burn-rate alerts, budget thresholds crossed). */
+"slo";
+
+/**  Whether a source of the timeline could be read. */
+export type SourceNote = {
+	/**  The source. */
+	source: Source,
+	/**  True when its entries are in the timeline. */
+	read: boolean,
+	/**  `12 entries`, or why it could not be read. */
+	note: string,
+};
+
 /**  One source as onboarding and `hsofctl doctor` report it. */
 export type SourceReport = SourceReport_Serialize | SourceReport_Deserialize;
 
@@ -7308,6 +8101,159 @@ export type StageReport = {
 	seconds: number | null,
 	/**  Stage-specific facts, as `(name, value)` pairs in a stable order. */
 	details: Detail[],
+};
+
+/**  One stakeholder update of an incident, as its page shows it. */
+export type StakeholderPost = StakeholderPost_Serialize | StakeholderPost_Deserialize;
+
+/**  One stakeholder update of an incident, as its page shows it. */
+export type StakeholderPost_Deserialize = {
+	/**  Outbox id (0 for a shared incident's update, kept in its record). */
+	id: number | null,
+	/**  Queued at. */
+	created_at: string,
+	/**  The page status it sets. */
+	status?: PageStatus | null,
+	/**  What stakeholders read. */
+	body: string,
+	/**  Attempts so far. */
+	attempts: number,
+	/**  Delivered at. */
+	posted_at?: string | null,
+	/**  The page's incident it went to. */
+	page_incident?: string | null,
+	/**  Next attempt not before. */
+	next_attempt_at?: string | null,
+	/**  The last failure. */
+	last_error?: string | null,
+	/**  Refused for good: retried only by hand. */
+	gave_up: boolean,
+};
+
+/**  One stakeholder update of an incident, as its page shows it. */
+export type StakeholderPost_Serialize = {
+	/**  Outbox id (0 for a shared incident's update, kept in its record). */
+	id: number | null,
+	/**  Queued at. */
+	created_at: string,
+	/**  The page status it sets. */
+	status: PageStatus | null,
+	/**  What stakeholders read. */
+	body: string,
+	/**  Attempts so far. */
+	attempts: number,
+	/**  Delivered at. */
+	posted_at: string | null,
+	/**  The page's incident it went to. */
+	page_incident: string | null,
+	/**  Next attempt not before. */
+	next_attempt_at: string | null,
+	/**  The last failure. */
+	last_error: string | null,
+	/**  Refused for good: retried only by hand. */
+	gave_up: boolean,
+};
+
+/**  What an update would send, before it is sent. */
+export type StakeholderPreview = StakeholderPreview_Serialize | StakeholderPreview_Deserialize;
+
+/**  What an update would send, before it is sent. */
+export type StakeholderPreview_Deserialize = {
+	/**  `statuspage`, `webhook` or `none`. */
+	target: string,
+	/**  The update (the form's starting point). */
+	update: StakeholderUpdate,
+	/**  The Statuspage request it makes (POST to create the page's incident, PATCH after). */
+	request?: PageRequest | null,
+	/**  The webhook's body, JSON. */
+	webhook_body?: string | null,
+	/**  The page's incident, once the first update created it. */
+	page_incident?: string | null,
+	/**  When the next update is due by the stakeholders' timer. */
+	next_due?: string | null,
+	/**  Why updates cannot be sent now (no target, no key): they are kept and wait. */
+	blocked?: string | null,
+};
+
+/**  What an update would send, before it is sent. */
+export type StakeholderPreview_Serialize = {
+	/**  `statuspage`, `webhook` or `none`. */
+	target: string,
+	/**  The update (the form's starting point). */
+	update: StakeholderUpdate,
+	/**  The Statuspage request it makes (POST to create the page's incident, PATCH after). */
+	request: PageRequest | null,
+	/**  The webhook's body, JSON. */
+	webhook_body: string | null,
+	/**  The page's incident, once the first update created it. */
+	page_incident: string | null,
+	/**  When the next update is due by the stakeholders' timer. */
+	next_due: string | null,
+	/**  Why updates cannot be sent now (no target, no key): they are kept and wait. */
+	blocked: string | null,
+};
+
+/**  One stakeholder update, as previewed and as sent. */
+export type StakeholderUpdate = {
+	/**  The page incident's status. */
+	status: PageStatus,
+	/**  What stakeholders read. */
+	body: string,
+	/**  Statuspage component id → its status. */
+	components: { [key in string]: ComponentStatus },
+	/**  The page incident's title. */
+	name: string,
+};
+
+/**  `[stakeholders]` */
+export type StakeholdersConfig = StakeholdersConfig_Serialize | StakeholdersConfig_Deserialize;
+
+/**  `[stakeholders]` */
+export type StakeholdersConfig_Deserialize = {
+	/**  Where updates go: `statuspage`, `webhook`, or `none` (updates are not offered). */
+	target?: string,
+	/**  The Statuspage API's base URL. */
+	statuspage_url?: string,
+	/**  The status page's id. */
+	page_id?: string,
+	/**  Name of the secret holding the Statuspage API key (never the key itself). */
+	api_key_secret?: string,
+	/**  Name of the secret holding the stakeholder webhook's URL. */
+	webhook_secret?: string,
+	/**
+	 *  The page's components by the incident components they stand for,
+	 *  `COMPONENT=PAGE_COMPONENT_ID` (`pipeline=8kbf7d35c070`); `*=ID` for every incident.
+	 */
+	components?: string[],
+	/**
+	 *  How often stakeholders hear during an open P0, P1, P2 and P3 incident (`30m`, `1h`;
+	 *  empty: no timer for that severity).
+	 */
+	every?: string[],
+};
+
+/**  `[stakeholders]` */
+export type StakeholdersConfig_Serialize = {
+	/**  Where updates go: `statuspage`, `webhook`, or `none` (updates are not offered). */
+	target: string,
+	/**  The Statuspage API's base URL. */
+	statuspage_url: string,
+	/**  The status page's id. */
+	page_id: string,
+	/**  Name of the secret holding the Statuspage API key (never the key itself). */
+	api_key_secret: string,
+	/**  Name of the secret holding the stakeholder webhook's URL. */
+	webhook_secret: string,
+	/**
+	 *  The page's components by the incident components they stand for,
+	 *  `COMPONENT=PAGE_COMPONENT_ID` (`pipeline=8kbf7d35c070`); `*=ID` for every incident.
+	 */
+	components: string[],
+	/**
+	 *  How often stakeholders hear during an open P0, P1, P2 and P3 incident (`30m`, `1h`;
+	 *  empty: no timer for that severity).
+	 */
+	every: string[],
 };
 
 /**  A status update: the runbook's "Communicate Status" step. */
@@ -7882,7 +8828,15 @@ export type TimelineKind =
 /**  A Slack post failed. */
 "slack_failed" | 
 /**  The post-incident summary was written. */
-"summary";
+"summary" | 
+/**  A role was assigned or handed over (data: role, who, previous). */
+"role" | 
+/**  A follow-up action was created from the incident (data: its name). */
+"follow_up" | 
+/**  A stakeholder update reached the status page or the stakeholder webhook. */
+"stakeholder_posted" | 
+/**  A stakeholder update failed. */
+"stakeholder_failed";
 
 /**  Deadlines and their state at one instant. */
 export type Timers = Timers_Serialize | Timers_Deserialize;

@@ -310,6 +310,7 @@ impl AppContext {
             }
             Action::Upkeep { part } => self.updates(now).await?.step(part),
             Action::Cost { part } => self.cost_step(part, now).await?,
+            Action::Incidents { part } => self.followthrough_step(part, now).await?,
             Action::EvaluateGates { gates } => {
                 let view = self.gates(now).await?;
                 let list = match gates {

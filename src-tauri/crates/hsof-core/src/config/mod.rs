@@ -4,6 +4,7 @@
 
 mod clusters;
 mod cost;
+mod stakeholders;
 mod docs;
 mod render;
 mod schema;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 pub use clusters::{ClusterEntry, ClusterRef, ClusterRole, IMPLICIT_NAME};
 pub use cost::CostConfig;
+pub use stakeholders::StakeholdersConfig;
 pub use docs::{doc_for, KEY_DOCS};
 pub use render::{leaf_keys, render};
 pub use schema::*;

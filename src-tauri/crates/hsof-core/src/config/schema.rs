@@ -41,6 +41,8 @@ pub struct Config {
     pub upkeep: super::UpkeepConfig,
     /// Cost and capacity: prices, the budget, right-sizing headroom.
     pub cost: super::CostConfig,
+    /// Stakeholder updates: the status page or webhook, and their timer.
+    pub stakeholders: super::StakeholdersConfig,
     /// The clusters HSOF runs in (`[[clusters]]`); empty: the one `[cluster]` and
     /// `[endpoints]` describe.
     pub clusters: Vec<super::ClusterEntry>,

@@ -279,6 +279,34 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
         });
         p.check("upkeep.end_of_support", ok, "entries like \"1.31=2025-10-28\"", e);
     }
+    let sh = &config.stakeholders;
+    p.check(
+        "stakeholders.target",
+        ["statuspage", "webhook", "none"].contains(&sh.target.as_str()),
+        "statuspage, webhook or none",
+        &sh.target,
+    );
+    if sh.target == "statuspage" {
+        p.check("stakeholders.page_id", !sh.page_id.trim().is_empty(), "the status page's id", &sh.page_id);
+        p.check(
+            "stakeholders.statuspage_url",
+            sh.statuspage_url.starts_with("https://") || sh.statuspage_url.starts_with("http://127.0.0.1"),
+            "an https URL",
+            &sh.statuspage_url,
+        );
+    }
+    for (key, v) in [("stakeholders.api_key_secret", &sh.api_key_secret), ("stakeholders.webhook_secret", &sh.webhook_secret)] {
+        p.check(key, !v.trim().is_empty() && !v.contains("://"), "a secret's name (not the secret)", v);
+    }
+    for e in &sh.components {
+        let ok = e.split_once('=').is_some_and(|(c, id)| !c.trim().is_empty() && !id.trim().is_empty());
+        p.check("stakeholders.components", ok, "entries like \"pipeline=8kbf7d35c070\"", e);
+    }
+    p.check("stakeholders.every", sh.every.len() <= 4, "at most four durations (P0 to P3)", &sh.every.join(", "));
+    for e in sh.every.iter().filter(|e| !e.trim().is_empty()) {
+        let ok = hsof_ops::incidents::parse_duration(e.trim()).is_ok();
+        p.check("stakeholders.every", ok, "durations like 30m or 1h", e);
+    }
     let cost = &config.cost;
     p.check("cost.currency", !cost.currency.trim().is_empty(), "a currency such as USD", &cost.currency);
     if let Some(b) = cost.monthly_budget {

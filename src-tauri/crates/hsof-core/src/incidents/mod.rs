@@ -16,6 +16,7 @@ use hsof_ops::incidents::{
 use hsof_store::{IncidentChanges, IncidentRecord, NewAuditEntry, NewTimelineEvent};
 use serde_json::json;
 
+pub(crate) use outbox::unique_id;
 pub use outbox::{ReminderNotice, SlackPost};
 use records::ts;
 pub use views::{IncidentDetail, IncidentFilter, IncidentView, Shared};
@@ -322,6 +323,38 @@ impl AppContext {
             now,
         );
         self.incident_detail(id, now)
+    }
+
+    /// Assigns `role` to `who` (or hands it over from whoever held it): a timeline entry
+    /// with the time, shared like every entry.
+    pub fn incident_role(
+        &self,
+        id: i64,
+        role: ops::roles::Role,
+        who: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IncidentDetail, Error> {
+        let store = self.store()?;
+        let timeline: Vec<_> = store.timeline(id)?.iter().map(records::event).collect::<Result<_, _>>()?;
+        let i = self.incident(id)?;
+        if i.is_resolved() {
+            return Err(IncidentError::InvalidTransition { id, status: i.status, action: "given roles" }.into());
+        }
+        let current = ops::roles::current(&timeline);
+        ops::roles::check_assignment(&current, role, who)?;
+        let previous = current.iter().find(|h| h.role == role).map(|h| h.who.clone());
+        let who = who.trim();
+        let text = ops::roles::entry_text(role, who, previous.as_deref());
+        let data = ops::roles::entry_data(role, who, previous.as_deref()).to_string();
+        let at = ts(now);
+        store.append_timeline(id, &Self::event(&at, actor, TimelineKind::Role, &text, &data))?;
+        self.incident_detail(id, now)
+    }
+
+    /// Who the declare form proposes as incident commander: the person on call now.
+    pub fn proposed_commander(&self, now: DateTime<Utc>) -> Option<String> {
+        self.on_call_at(now)
     }
 
     /// The post-incident summary: the saved one, else generated from the timeline.

@@ -242,7 +242,14 @@ impl AppContext {
                 }
             }
         }
-        Ok((posted + team_posted, failed + team_failed))
+        let (sh_posted, sh_failed) = match self.flush_stakeholders(now).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "the stakeholder updates could not be sent now");
+                (0, 0)
+            }
+        };
+        Ok((posted + team_posted + sh_posted, failed + team_failed + sh_failed))
     }
 
     /// Posts the shared incidents' Slack messages this app claims first (a
@@ -383,6 +390,12 @@ impl AppContext {
                         "body": r.body, "at": ts(now)});
                     store.team_queue(i.id, &op)?;
                 }
+                let mut r = r;
+                if r.kind == ReminderKind::Escalate {
+                    if let Some(who) = self.escalation_person(r.due_at, None) {
+                        r.body.push_str(&format!(" — escalates to {who} (on call)"));
+                    }
+                }
                 if r.kind == ReminderKind::Escalate && i.escalated_at.is_none() {
                     let at = ts(now);
                     let changes = IncidentChanges { escalated_at: Some(&at), ..Default::default() };
@@ -393,7 +406,24 @@ impl AppContext {
                     out.push(ReminderNotice { incident_id: i.id, title: r.title, body: r.body });
                 }
             }
+            // The stakeholders' timer, apart from the engineers' update cadence.
+            if let Some(due) = self.stakeholder_next_due(i.id)?.filter(|d| *d <= now) {
+                if store.mark_reminder(i.id, "stakeholder", &ts(due), &ts(now))? {
+                    let (title, body) = (
+                        format!("Stakeholder update due: {} {}", i.reference(), i.severity),
+                        format!("{} — stakeholders last heard more than the {} cadence ago", i.title, i.severity),
+                    );
+                    if shared {
+                        let op = json!({"op": "reminder", "key": format!("stakeholder@{}", ts(due)), "title": title,
+                            "body": body, "at": ts(now)});
+                        store.team_queue(i.id, &op)?;
+                    } else {
+                        out.push(ReminderNotice { incident_id: i.id, title, body });
+                    }
+                }
+            }
         }
+        out.extend(self.followups_tick(now)?);
         Ok(out)
     }
 }

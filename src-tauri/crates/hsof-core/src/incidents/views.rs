@@ -27,6 +27,9 @@ pub struct IncidentView {
     pub shared: Option<Shared>,
     /// The cluster it was declared on, when the configuration lists several.
     pub cluster: Option<String>,
+    /// Who the escalation goes to: on call when it is due (the next on call when that is
+    /// the commander already); `None` without a rotation or once resolved.
+    pub escalates_to: Option<String>,
 }
 
 /// A shared incident's state in the team store.
@@ -58,6 +61,14 @@ pub struct IncidentDetail {
     /// Timeline entries (ids) made here and not shared with the team yet.
     #[specta(type = Vec<f64>)]
     pub unshared: Vec<i64>,
+    /// Who holds each role now (commander, communications lead, scribe).
+    pub roles: Vec<ops::roles::RoleHolder>,
+    /// Its follow-up actions.
+    pub followups: Vec<crate::followthrough::FollowUpView>,
+    /// Its stakeholder updates: delivered, waiting, failed.
+    pub stakeholder: Vec<crate::followthrough::StakeholderPost>,
+    /// When the next stakeholder update is due (none without a target or a timer).
+    pub stakeholder_due: Option<DateTime<Utc>>,
 }
 
 /// Which incidents a list shows.
@@ -133,7 +144,19 @@ impl AppContext {
         } else {
             Some(ops::timers(&incident, &self.incident_policy(incident.severity)?, &self.business_hours_policy()?, now))
         };
-        Ok(IncidentView { policy: self.targets(incident.severity), incident, timers, shared, cluster })
+        let escalates_to = timers.as_ref().and_then(|t| self.escalation_person(t.escalate_at, None));
+        Ok(IncidentView { policy: self.targets(incident.severity), incident, timers, shared, cluster, escalates_to })
+    }
+
+    /// Who an escalation due at `at` goes to: on call then, or the next on call when that
+    /// is `commander` (already leading it).
+    pub(crate) fn escalation_person(&self, at: DateTime<Utc>, commander: Option<&str>) -> Option<String> {
+        let cov = self.oncall_coverage(at, at + Duration::days(14)).ok()?;
+        let now = hsof_ops::oncall::on_call_at(&cov, at)?;
+        if Some(now.who.as_str()) != commander {
+            return Some(now.who.clone());
+        }
+        hsof_ops::oncall::next_after(&cov, at).map(|s| s.who.clone())
     }
 
     /// The shared state of `rec` given the outbox.
@@ -153,7 +176,7 @@ impl AppContext {
     pub fn incident_detail(&self, id: i64, now: DateTime<Utc>) -> Result<IncidentDetail, Error> {
         let store = self.store()?;
         let rec = store.incident(id)?.ok_or(IncidentError::NotFound(id))?;
-        let timeline = store.timeline(id)?.iter().map(records::event).collect::<Result<_, _>>()?;
+        let timeline: Vec<TimelineEvent> = store.timeline(id)?.iter().map(records::event).collect::<Result<_, _>>()?;
         let mut slack: Vec<SlackPost> = store.slack_outbox(Some(id))?.iter().map(SlackPost::from_record).collect();
         let outbox = store.team_outbox()?;
         let shared = self.shared(&rec, &outbox);
@@ -180,8 +203,18 @@ impl AppContext {
             }));
         }
         let postmortem_due = store.reviews()?.into_iter().find(|r| r.incident_id == id).map(|r| r.due_at);
+        let roles = ops::roles::current(&timeline);
+        let mut view = self.view(records::incident(&rec)?, shared, rec.cluster.clone(), now)?;
+        let commander = roles.iter().find(|h| h.role == ops::roles::Role::Commander).map(|h| h.who.clone());
+        view.escalates_to =
+            view.timers.as_ref().and_then(|t| self.escalation_person(t.escalate_at, commander.as_deref()));
+        let filter = crate::followthrough::FollowUpFilter { incident_id: Some(id), ..Default::default() };
         Ok(IncidentDetail {
-            view: self.view(records::incident(&rec)?, shared, rec.cluster.clone(), now)?,
+            view,
+            roles,
+            followups: self.followups(&filter, now)?,
+            stakeholder: self.incident_stakeholder_posts(id)?,
+            stakeholder_due: self.stakeholder_next_due(id)?,
             timeline,
             slack,
             summary: rec.summary,

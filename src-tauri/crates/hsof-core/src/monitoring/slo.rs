@@ -285,3 +285,79 @@ impl Fresh for SloReport {
         &mut self.freshness
     }
 }
+
+/// The SLOs by id, for a window's impact.
+pub(crate) const SLO_IDS: [&str; 4] = ["availability", "latency", "throughput", "quality"];
+
+impl AppContext {
+    /// Each SLO over [start, end): bad and total events in it, the SLO window's total at
+    /// its end (what the error budget is a share of), and the minutes whose 5-minute bad
+    /// fraction was above the objective's allowance. What could not be read says why.
+    pub(crate) async fn slo_windows(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Vec<hsof_ops::incidents::postmortem::SloWindow> {
+        let m = self.monitor();
+        let secs = (end - start).num_seconds().max(60);
+        let w = format!("{secs}s");
+        let slo_w = format!("{}d", m.config.slo.window_days);
+        let mut out = Vec::new();
+        for id in SLO_IDS {
+            let obj = objective(id, &m);
+            let (title, _) = describe(id, &m);
+            let mut win = hsof_ops::incidents::postmortem::SloWindow {
+                id: id.into(),
+                title: title.into(),
+                objective: obj,
+                slo_window_days: m.config.slo.window_days,
+                bad_in_window: None,
+                total_in_window: None,
+                total_in_slo_window: None,
+                minutes_over: None,
+                error: None,
+            };
+            let prom = match &m.prom {
+                Ok(p) => p,
+                Err(e) => {
+                    win.error = Some(e.clone());
+                    out.push(win);
+                    continue;
+                }
+            };
+            let (inside, whole) = futures_util::future::join(
+                counts(prom, id, &m, &w, end),
+                counts(prom, id, &m, &slo_w, end),
+            )
+            .await;
+            match inside {
+                Ok(Some(c)) => {
+                    win.bad_in_window = Some(c.bad());
+                    win.total_in_window = Some(c.total);
+                }
+                Ok(None) => win.error = Some("no data for the incident's window".into()),
+                Err(e) => win.error = Some(e),
+            }
+            if let Ok(Some(c)) = whole {
+                win.total_in_slo_window = Some(c.total);
+            }
+            let (bad_q, total_q) = queries(id, &m, "5m");
+            let ratio = if time_slice(id) { format!("({bad_q})") } else { format!("({bad_q}) / ({total_q})") };
+            let q = format!("{ratio} > {}", 1.0 - obj);
+            let step = std::time::Duration::from_secs(60);
+            match prom.range(&q, start, end, step).await {
+                Ok(series) => {
+                    let n: usize = series.iter().map(|s| s.points.iter().filter(|(_, v)| v.is_finite()).count()).sum();
+                    win.minutes_over = Some(n as f64);
+                }
+                Err(e) => {
+                    if win.error.is_none() {
+                        win.error = Some(e.to_string());
+                    }
+                }
+            }
+            out.push(win);
+        }
+        out
+    }
+}

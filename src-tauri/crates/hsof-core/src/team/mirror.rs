@@ -37,12 +37,43 @@ impl AppContext {
             }
             Kind::ProcedureRun | Kind::MaintenanceWindow => self.team_mirror_calendar(kind, obj, actor, now)?,
             Kind::SecurityReview => self.team_mirror_review(obj, now)?,
+            Kind::OnCallSchedule | Kind::FollowUp | Kind::PostMortem => self.team_mirror_record(kind, obj, now)?,
         };
         if let Some(change) = change {
             out.changed += 1;
             out.notices.extend(change.notice);
         }
         Ok(())
+    }
+
+    /// Keeps the copy of a record whose local view is that copy with this desktop's writes
+    /// on top (the on-call schedule, follow-ups, post-mortems); `Some` when it changed.
+    pub(crate) fn team_mirror_record(
+        &self,
+        kind: Kind,
+        obj: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TeamChange>, Error> {
+        let store = self.store()?;
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or_default();
+        let before = store.team_cache_get(kind.outbox(), name)?;
+        if before.as_ref().is_some_and(|b| b.resource_version == rv && !rv.is_empty()) {
+            return Ok(None);
+        }
+        let checked = match kind {
+            Kind::OnCallSchedule => hsof_team::oncall::to_local(obj).map(|_| ()),
+            _ if !obj["spec"].is_object() => Err("spec: missing".to_string()),
+            _ => Ok(()),
+        };
+        let cached = CachedRecord {
+            resource_version: rv.to_string(),
+            object: obj.to_string(),
+            read_at: crate::time::ts(now),
+            invalid: checked.err(),
+        };
+        store.team_cache_put(kind.outbox(), name, &cached)?;
+        Ok(Some(TeamChange { kind: kind.outbox(), id: 0, notice: None }))
     }
 
     /// Mirrors one record; `Some` when something here changed.

@@ -121,6 +121,13 @@ impl AppContext {
         Actor { user }
     }
 
+    /// The Kubernetes user this app last wrote as, without asking the cluster (the OS user
+    /// before it first did): who "me" is for the offline views.
+    pub(crate) fn team_identity_cached(&self) -> String {
+        let cached = self.team_state().identity.lock().map(|g| g.clone()).unwrap_or_default();
+        cached.map_or_else(crate::os_user, |(_, user)| user)
+    }
+
     /// The API server's clock minus this desktop's, when measured and 2 s or more.
     fn team_skew(&self) -> Option<Duration> {
         let (_, skew) = self.team_state().skew.lock().ok().and_then(|g| *g)?;
@@ -378,6 +385,9 @@ impl AppContext {
                     self.team_mirror_one(&obj, &older, &actor, Utc::now())
                 }
                 Kind::SecurityReview => self.team_mirror_review(&obj, Utc::now()),
+                Kind::OnCallSchedule | Kind::FollowUp | Kind::PostMortem => {
+                    self.team_mirror_record(kind, &obj, Utc::now())
+                }
                 Kind::ProcedureRun | Kind::MaintenanceWindow => {
                     self.team_mirror_calendar(kind, &obj, &actor, Utc::now())
                 }

@@ -149,6 +149,16 @@ pub enum Action {
         /// One of [`COST_PARTS`].
         part: String,
     },
+    /// Incidents carried through: `day-review` (incidents, alerts that fired and SLO burn of
+    /// the last 24 h), `maintenance` (maintenance windows ahead, deployments of the day),
+    /// `on-call` (tonight covered, by whom), `planned` (today's procedures, windows,
+    /// post-mortems and follow-ups), `known-issues` (open incidents, active alerts, overdue
+    /// follow-ups), `follow-ups` (the open follow-up actions), `summary` (the month's
+    /// post-mortems), `lessons` (the year's lessons).
+    Incidents {
+        /// One of [`INCIDENT_PARTS`].
+        part: String,
+    },
     /// Evaluate a set of quality gates.
     EvaluateGates {
         /// Which set.
@@ -180,6 +190,10 @@ pub const UPKEEP_PARTS: [&str; 4] = ["versions", "patches", "leftovers", "images
 /// The parts of cost and capacity a step can stand for.
 pub const COST_PARTS: [&str; 8] =
     ["spend", "per-dataset", "idle-gpu", "rightsizing", "autoscaling", "growth", "patterns", "regressions"];
+
+/// The parts of the incident follow-through a step can stand for.
+pub const INCIDENT_PARTS: [&str; 8] =
+    ["day-review", "maintenance", "on-call", "planned", "known-issues", "follow-ups", "summary", "lessons"];
 
 /// The runbook's two sets of quality gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -377,6 +391,14 @@ fn parse_step(ctx: &Context<'_>, index: usize, mut table: toml::Table) -> Result
             return Err(ctx.error(
                 Some(&format!("{prefix}action.part")),
                 format!("unknown cost part `{part}`; expected one of {}", COST_PARTS.join(", ")),
+            ));
+        }
+    }
+    if let Some(Action::Incidents { part }) = &action {
+        if !INCIDENT_PARTS.contains(&part.as_str()) {
+            return Err(ctx.error(
+                Some(&format!("{prefix}action.part")),
+                format!("unknown incident part `{part}`; expected one of {}", INCIDENT_PARTS.join(", ")),
             ));
         }
     }

@@ -47,6 +47,7 @@ fn action_label(action: &Action) -> String {
         Action::SecurityReview { part } => format!("security review ({part})"),
         Action::Upkeep { part } => format!("maintenance check ({part})"),
         Action::Cost { part } => format!("cost and capacity check ({part})"),
+        Action::Incidents { part } => format!("incident follow-through ({part})"),
         Action::EvaluateGates { gates: GateSet::Deployment } => "deployment gates".into(),
         Action::EvaluateGates { gates: GateSet::Production } => "production gates".into(),
     }

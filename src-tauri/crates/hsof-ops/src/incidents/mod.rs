@@ -2,14 +2,23 @@
 //! declare, acknowledge within the severity's response time, escalate on schedule, post
 //! status updates, resolve, then write the summary.
 //!
-//! Everything here is pure except [`SlackClient`], which posts to a Slack incoming webhook.
+//! After the incident, [`postmortem`] merges the sources' timelines, measures the impact on
+//! the error budgets and writes the post-mortem; during it, [`statuspage`] prepares and sends
+//! the stakeholder updates (Atlassian Statuspage or a plain webhook).
+//!
+//! Everything here is pure except [`SlackClient`], which posts to a Slack incoming webhook, and
+//! the Statuspage and webhook clients in [`statuspage`].
 
 pub mod error;
+pub mod followups;
 pub mod lifecycle;
 pub mod model;
 pub mod policy;
+pub mod postmortem;
+pub mod roles;
 pub mod slack;
 pub mod stats;
+pub mod statuspage;
 pub mod summary;
 mod time_format;
 pub mod timers;

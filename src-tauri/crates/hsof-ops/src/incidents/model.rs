@@ -131,10 +131,18 @@ pub enum TimelineKind {
     SlackFailed,
     /// The post-incident summary was written.
     Summary,
+    /// A role was assigned or handed over (data: role, who, previous).
+    Role,
+    /// A follow-up action was created from the incident (data: its name).
+    FollowUp,
+    /// A stakeholder update reached the status page or the stakeholder webhook.
+    StakeholderPosted,
+    /// A stakeholder update failed.
+    StakeholderFailed,
 }
 
 impl TimelineKind {
-    const ALL: [TimelineKind; 11] = [
+    const ALL: [TimelineKind; 15] = [
         Self::Declared,
         Self::Acknowledged,
         Self::Snapshot,
@@ -146,6 +154,10 @@ impl TimelineKind {
         Self::SlackPosted,
         Self::SlackFailed,
         Self::Summary,
+        Self::Role,
+        Self::FollowUp,
+        Self::StakeholderPosted,
+        Self::StakeholderFailed,
     ];
 }
 
@@ -164,6 +176,10 @@ impl TimelineKind {
             Self::SlackPosted => "slack_posted",
             Self::SlackFailed => "slack_failed",
             Self::Summary => "summary",
+            Self::Role => "role",
+            Self::FollowUp => "follow_up",
+            Self::StakeholderPosted => "stakeholder_posted",
+            Self::StakeholderFailed => "stakeholder_failed",
         }
     }
 }

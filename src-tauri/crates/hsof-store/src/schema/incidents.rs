@@ -100,3 +100,27 @@ ALTER TABLE slack_outbox ADD COLUMN claimed_by TEXT;
 pub(super) fn drill_steps() -> Vec<M<'static>> {
     vec![M::up("ALTER TABLE incidents ADD COLUMN drill TEXT;")]
 }
+
+/// Stakeholder updates (status page or stakeholder webhook) of incidents kept on this
+/// desktop: an outbox like Slack's, sent in order per incident (a status page's incident
+/// is created by the first update and changed by the next ones).
+pub(super) fn stakeholder_steps() -> Vec<M<'static>> {
+    vec![M::up(
+        r#"
+CREATE TABLE stakeholder_outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id     INTEGER REFERENCES incidents(id) ON DELETE CASCADE,
+    payload         TEXT NOT NULL,              -- hsof_ops StakeholderUpdate, JSON
+    created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    posted_at       TEXT,
+    gave_up         INTEGER NOT NULL DEFAULT 0,
+    claimed_until   TEXT,
+    claimed_by      TEXT
+);
+CREATE INDEX stakeholder_outbox_pending ON stakeholder_outbox(posted_at, next_attempt_at);
+"#,
+    )]
+}

@@ -32,6 +32,7 @@ fn steps() -> Vec<M<'static>> {
     all.extend(dr::steps());
     all.extend(monitor::record_cluster_steps());
     all.extend(security::steps());
+    all.extend(incidents::stakeholder_steps());
     all
 }
 

@@ -1,0 +1,353 @@
+//! The runbook's steps that read incidents, alerts, the on-call rotation and follow-ups:
+//! the evening review (*review any incidents or degradations*, *check scheduled
+//! maintenance*, *verify the on-call rotation*), the standup (*planned activities*,
+//! *known issues*), the weekly meeting's *issue review*, the monthly *incident summary*
+//! and the annual *lessons learned*. Each records its evidence and a verdict; what could
+//! not be read makes the verdict unknown and says so, never "nothing found".
+
+use chrono::{DateTime, Duration, Utc};
+use hsof_ops::incidents::followups::Due;
+
+use super::FollowUpFilter;
+use crate::incidents::IncidentFilter;
+use crate::{AppContext, Error};
+
+fn worst(a: &'static str, b: &'static str) -> &'static str {
+    let rank = |v: &str| match v {
+        "fail" => 3,
+        "unknown" => 2,
+        "warn" => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+impl AppContext {
+    fn local_time(&self, t: DateTime<Utc>) -> String {
+        let tz = self.team_tz().unwrap_or(chrono_tz::UTC);
+        t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string()
+    }
+
+    /// One part of the incident follow-through for a calendar step.
+    pub(crate) async fn followthrough_step(&self, part: &str, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        match part {
+            "day-review" => self.day_review(now).await,
+            "maintenance" => self.maintenance_review(now).await,
+            "on-call" => self.oncall_step(now),
+            "planned" => self.planned_today(now),
+            "known-issues" => self.known_issues(now).await,
+            "follow-ups" => self.followup_review(now),
+            "summary" => self.incident_summary_step(now - Duration::days(31), now, false).await,
+            "lessons" => self.incident_summary_step(now - Duration::days(365), now, true).await,
+            other => Err(Error::InvalidInput(format!("unknown incident part {other:?}"))),
+        }
+    }
+
+    async fn day_review(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let from = now - Duration::hours(24);
+        let mut verdict = "pass";
+        let mut out = String::new();
+        let incidents: Vec<_> = self
+            .incidents(&IncidentFilter::default(), now)?
+            .into_iter()
+            .filter(|v| v.incident.drill.is_none())
+            .filter(|v| v.incident.declared_at >= from || v.incident.resolved_at.is_none_or(|r| r >= from))
+            .collect();
+        out.push_str(&format!("Incidents of the last 24 h: {}\n", incidents.len()));
+        for v in &incidents {
+            let i = &v.incident;
+            let state = if i.is_resolved() { "resolved" } else { "OPEN" };
+            out.push_str(&format!("  {} {} {} — {} (declared {})\n", i.reference(), i.severity, state, i.title, self.local_time(i.declared_at)));
+            let sev_high = matches!(i.severity, hsof_ops::incidents::Severity::P0 | hsof_ops::incidents::Severity::P1);
+            verdict = worst(verdict, if !i.is_resolved() && sev_high { "fail" } else { "warn" });
+        }
+        match self.alert_entries(from, now).await {
+            Ok(entries) => {
+                let fired: Vec<_> = entries.iter().filter(|e| !e.text.ends_with("resolved")).collect();
+                out.push_str(&format!("Alerts that fired (Prometheus ALERTS): {}\n", fired.len()));
+                for e in fired.iter().take(20) {
+                    out.push_str(&format!("  {} {}\n", self.local_time(e.at), e.text));
+                }
+                if !fired.is_empty() {
+                    verdict = worst(verdict, "warn");
+                }
+            }
+            Err(e) => {
+                out.push_str(&format!("Alerts: not read ({e})\n"));
+                verdict = worst(verdict, "unknown");
+            }
+        }
+        let windows = self.slo_windows(from, now).await;
+        out.push_str("SLO burn and degradations (last 24 h):\n");
+        for w in &windows {
+            match (&w.error, w.minutes_over) {
+                (_, Some(m)) => {
+                    let budget = match (w.bad_in_window, w.total_in_slo_window) {
+                        (Some(b), Some(t)) if t > 0.0 => {
+                            format!(", {:.1} % of the error budget", 100.0 * b / ((1.0 - w.objective) * t))
+                        }
+                        _ => String::new(),
+                    };
+                    out.push_str(&format!("  {}: {m:.0} min over its objective{budget}\n", w.title));
+                    if m > 0.0 {
+                        verdict = worst(verdict, "warn");
+                    }
+                }
+                (Some(e), None) => {
+                    out.push_str(&format!("  {}: not read ({e})\n", w.title));
+                    verdict = worst(verdict, "unknown");
+                }
+                (None, None) => out.push_str(&format!("  {}: no data\n", w.title)),
+            }
+        }
+        Ok((verdict, out))
+    }
+
+    async fn maintenance_review(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let horizon = now + Duration::days(7);
+        let mut out = String::new();
+        let windows: Vec<_> = self
+            .windows()?
+            .into_iter()
+            .filter(|w| w.cancelled_at.is_none() && w.window.end > now && w.window.start < horizon)
+            .collect();
+        out.push_str(&format!("Maintenance windows in the next 7 days: {}\n", windows.len()));
+        let mut verdict = "pass";
+        for w in &windows {
+            let notice = if w.notice_ok { "" } else { " — announced later than the notice period" };
+            out.push_str(&format!(
+                "  {} → {}: {} (impact: {}){notice}\n",
+                self.local_time(w.window.start),
+                self.local_time(w.window.end),
+                w.window.title,
+                w.impact
+            ));
+            if !w.notice_ok {
+                verdict = "warn";
+            }
+        }
+        let deployment = self.config().config.cluster.deployment;
+        match self.cluster().await {
+            Ok(c) => match c.history(&deployment).await {
+                Ok(revs) => {
+                    let recent: Vec<_> = revs
+                        .iter()
+                        .filter(|r| {
+                            r.created.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).is_some_and(|t| {
+                                t.with_timezone(&Utc) > now - Duration::hours(24)
+                            })
+                        })
+                        .collect();
+                    out.push_str(&format!("Deployments of deployment/{deployment} in the last 24 h: {}\n", recent.len()));
+                    for r in recent {
+                        out.push_str(&format!("  revision {} {}\n", r.revision, r.images.join(", ")));
+                    }
+                }
+                Err(e) => {
+                    out.push_str(&format!("Deployments: not read ({e})\n"));
+                    verdict = worst(verdict, "unknown");
+                }
+            },
+            Err(e) => {
+                out.push_str(&format!("Deployments: not read ({e})\n"));
+                verdict = worst(verdict, "unknown");
+            }
+        }
+        Ok((verdict, out))
+    }
+
+    fn oncall_step(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let v = self.oncall(now)?;
+        let (a, b) = v.tonight;
+        let mut out = format!("Tonight: {} → {} ({})\n", self.local_time(a), self.local_time(b), v.timezone);
+        for s in &v.tonight_shifts {
+            let why = match &s.source {
+                hsof_ops::oncall::ShiftSource::Override { reason, .. } => format!(" (override: {reason})"),
+                hsof_ops::oncall::ShiftSource::Rotation => String::new(),
+            };
+            let contact = v.members.iter().find(|m| m.name == s.who).and_then(|m| m.contact.clone());
+            out.push_str(&format!(
+                "  {} → {}: {}{why}{}\n",
+                self.local_time(s.start),
+                self.local_time(s.end),
+                s.who,
+                contact.map(|c| format!(" — {c}")).unwrap_or_default()
+            ));
+        }
+        for p in &v.problems {
+            out.push_str(&format!("  problem: {p}\n"));
+        }
+        if v.tonight_gaps.is_empty() {
+            let who: Vec<&str> = v.tonight_shifts.iter().map(|s| s.who.as_str()).collect();
+            out.insert_str(0, &format!("Tonight is covered by {}.\n", who.join(", then ")));
+            Ok(("pass", out))
+        } else {
+            out.insert_str(0, "Tonight is NOT fully covered:\n");
+            for g in &v.tonight_gaps {
+                out.push_str(&format!("  gap {g}\n"));
+            }
+            Ok(("fail", out))
+        }
+    }
+
+    fn planned_today(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let tz = self.team_tz()?;
+        let day = now.with_timezone(&tz).date_naive();
+        let start = crate::time::local_midnight(tz, day);
+        let end = crate::time::local_midnight(tz, day + Duration::days(1));
+        let cal = self.calendar(start, end, now)?;
+        let mut out = format!("Planned for {day} ({}):\n", tz.name());
+        out.push_str(&format!("Procedures: {}\n", cal.occurrences.len()));
+        for o in &cal.occurrences {
+            out.push_str(&format!("  {} {} ({:?})\n", self.local_time(o.occurrence.start), o.occurrence.title, o.status).to_lowercase());
+        }
+        out.push_str(&format!("Maintenance windows: {}\n", cal.windows.iter().filter(|w| w.cancelled_at.is_none()).count()));
+        for w in cal.windows.iter().filter(|w| w.cancelled_at.is_none()) {
+            out.push_str(&format!("  {} → {}: {}\n", self.local_time(w.window.start), self.local_time(w.window.end), w.window.title));
+        }
+        out.push_str(&format!("Post-mortems due: {}\n", cal.reviews.len()));
+        for r in &cal.reviews {
+            out.push_str(&format!("  {} (#{})\n", r.title, r.incident_id));
+        }
+        let due: Vec<_> = self
+            .followups(&FollowUpFilter { open_only: true, ..Default::default() }, now)?
+            .into_iter()
+            .filter(|f| f.due_state == Due::Today)
+            .collect();
+        out.push_str(&format!("Follow-ups due today: {}\n", due.len()));
+        for f in &due {
+            out.push_str(&format!("  {} — {} ({})\n", f.name, f.title, f.owner));
+        }
+        let oc = self.oncall(now)?;
+        if let Some(s) = &oc.now {
+            out.push_str(&format!("On call now: {} until {}\n", s.who, self.local_time(s.end)));
+        }
+        Ok(("pass", out))
+    }
+
+    async fn known_issues(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let mut verdict = "pass";
+        let open = self.incidents(&IncidentFilter { open_only: true, ..Default::default() }, now)?;
+        let open: Vec<_> = open.into_iter().filter(|v| v.incident.drill.is_none()).collect();
+        let mut out = format!("Open incidents: {}\n", open.len());
+        for v in &open {
+            let i = &v.incident;
+            out.push_str(&format!("  {} {} — {} (since {})\n", i.reference(), i.severity, i.title, self.local_time(i.declared_at)));
+            verdict = "warn";
+        }
+        match self.alerts(now).await {
+            Ok(a) => {
+                let n: usize = a.groups.iter().map(|g| g.alerts.len()).sum();
+                out.push_str(&format!("Active alerts (AlertManager): {n}\n"));
+                for g in &a.groups {
+                    for al in &g.alerts {
+                        out.push_str(&format!("  {} ({})\n", al.name(), al.severity()));
+                    }
+                }
+                if a.active_count("critical") > 0 {
+                    verdict = worst(verdict, "fail");
+                } else if n > 0 {
+                    verdict = worst(verdict, "warn");
+                }
+            }
+            Err(e) => {
+                out.push_str(&format!("Active alerts: not read ({e})\n"));
+                verdict = worst(verdict, "unknown");
+            }
+        }
+        let overdue = self.followups(&FollowUpFilter { open_only: true, overdue_only: true, ..Default::default() }, now)?;
+        out.push_str(&format!("Overdue follow-ups: {}\n", overdue.len()));
+        for f in &overdue {
+            out.push_str(&format!("  {} — {} ({}, due {})\n", f.name, f.title, f.owner, f.due));
+        }
+        if !overdue.is_empty() {
+            verdict = worst(verdict, "warn");
+        }
+        Ok((verdict, out))
+    }
+
+    fn followup_review(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let open = self.followups(&FollowUpFilter { open_only: true, ..Default::default() }, now)?;
+        let mut verdict = "pass";
+        let overdue = open.iter().filter(|f| matches!(f.due_state, Due::Overdue { .. })).count();
+        let mut out = format!("Open follow-ups: {} ({overdue} overdue)\n", open.len());
+        for f in &open {
+            let due = match f.due_state {
+                Due::Overdue { days } => format!("OVERDUE by {days} d"),
+                Due::Today => "due today".into(),
+                Due::Later { days } => format!("due in {days} d"),
+                Due::Closed => "closed".into(),
+            };
+            out.push_str(&format!(
+                "  {} [{}] {} — owner {}, {due}{}\n",
+                f.name,
+                f.state,
+                f.title,
+                f.owner,
+                f.incident.as_ref().map(|i| format!(", from {i}")).unwrap_or_default()
+            ));
+            for p in &f.problems {
+                out.push_str(&format!("    ! {p}\n"));
+                verdict = worst(verdict, "warn");
+            }
+        }
+        if overdue > 0 {
+            verdict = worst(verdict, "warn");
+        }
+        let closed = self
+            .followups(&FollowUpFilter::default(), now)?
+            .into_iter()
+            .filter(|f| f.state.is_closed())
+            .filter(|f| f.closed_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).is_some_and(|t| t.with_timezone(&Utc) > now - Duration::days(7)))
+            .count();
+        out.push_str(&format!("Closed in the last 7 days: {closed}\n"));
+        Ok((verdict, out))
+    }
+
+    async fn incident_summary_step(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        lessons: bool,
+    ) -> Result<(&'static str, String), Error> {
+        let pms = self.postmortems_between(from, to, to).await?;
+        let mut verdict = "pass";
+        let mut out = format!(
+            "Incidents resolved {} → {}: {}\n",
+            self.local_time(from),
+            self.local_time(to),
+            pms.len()
+        );
+        for p in &pms {
+            out.push_str(&hsof_ops::incidents::postmortem::summary_line(&p.postmortem));
+            out.push('\n');
+            let needs = matches!(
+                p.postmortem.incident.severity,
+                hsof_ops::incidents::Severity::P0 | hsof_ops::incidents::Severity::P1
+            );
+            if lessons {
+                if p.postmortem.lessons.trim().is_empty() {
+                    if needs {
+                        out.push_str("    lessons: not written yet\n");
+                        verdict = "warn";
+                    }
+                } else {
+                    for l in p.postmortem.lessons.lines().filter(|l| !l.trim().is_empty()) {
+                        out.push_str(&format!("    {l}\n"));
+                    }
+                }
+            }
+            if !p.postmortem.impact.unknown.is_empty() {
+                verdict = worst(verdict, "unknown");
+                for u in &p.postmortem.impact.unknown {
+                    out.push_str(&format!("    unknown: {u}\n"));
+                }
+            }
+        }
+        Ok((verdict, out))
+    }
+}
