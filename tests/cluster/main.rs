@@ -13,6 +13,7 @@ mod cost;
 mod dr;
 mod experiments;
 mod fleet;
+mod followthrough;
 mod live;
 mod regions;
 mod registry;

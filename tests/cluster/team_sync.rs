@@ -14,14 +14,14 @@ use hsof_tests::webhook::{Answer, Webhook};
 
 use crate::{connect, fake, kubectl, Fake};
 
-struct Desktop {
-    ctx: Arc<AppContext>,
-    dir: tempfile::TempDir,
+pub(crate) struct Desktop {
+    pub(crate) ctx: Arc<AppContext>,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Desktop {
     /// `hsofctl` on this desktop's profile.
-    fn cli(&self, f: &Fake, args: &[&str]) -> std::process::Command {
+    pub(crate) fn cli(&self, f: &Fake, args: &[&str]) -> std::process::Command {
         let mut c = std::process::Command::new(hsof_tests::hsofctl());
         c.args(args)
             .env("HSOF_CONTROL_CONFIG", self.dir.path().join("config.toml"))
@@ -35,12 +35,23 @@ impl Desktop {
 
 /// A desktop whose kubeconfig authenticates as `user` (the fake takes the token as the name).
 fn desktop(f: &Fake, user: &str, webhook: Option<&str>) -> Desktop {
+    desktop_with(f, user, webhook, |_| {})
+}
+
+/// [`desktop`] with its configuration changed by `edit` first.
+pub(crate) fn desktop_with(
+    f: &Fake,
+    user: &str,
+    webhook: Option<&str>,
+    edit: impl FnOnce(&mut hsof_core::config::Config),
+) -> Desktop {
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
     let text = f.server.kubeconfig_named("fake", user, "hsof").replace(hsof_fake_kube::DEFAULT_TOKEN, user);
     std::fs::write(&kubeconfig, text).expect("kubeconfig");
     let mut cfg = hsof_core::config::Config::default();
     cfg.cluster.kubeconfig = kubeconfig.display().to_string();
+    edit(&mut cfg);
     let config = dir.path().join("config.toml");
     hsof_core::config::save(&config, &cfg).expect("config");
     let ctx = AppContext::open(&Options {
@@ -54,11 +65,11 @@ fn desktop(f: &Fake, user: &str, webhook: Option<&str>) -> Desktop {
     Desktop { ctx: Arc::new(ctx), dir }
 }
 
-async fn installed(f: &Fake) {
+pub(crate) async fn installed(f: &Fake) {
     hsof_team::install(&connect(f).await, false).await.expect("install");
 }
 
-async fn connected(d: &Desktop) {
+pub(crate) async fn connected(d: &Desktop) {
     let s = d.ctx.team_connect().await.expect("team status");
     assert!(s.installed && s.writable, "{s:?}");
     assert!(d.ctx.store().expect("store").team_enabled().expect("enabled"));

@@ -15,6 +15,7 @@ pub use hsof_demo::exporter;
 pub mod proxy;
 pub mod registry;
 pub mod servers;
+pub mod statuspage;
 pub mod webhook;
 use tokio::process::{Child, Command};
 

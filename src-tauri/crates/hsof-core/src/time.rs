@@ -103,6 +103,19 @@ impl AppContext {
     }
 }
 
+/// The first instant of local date `day` in `tz` (a midnight DST skips is the first
+/// instant after it).
+pub fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let mut t = day.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(x) = tz.from_local_datetime(&t).earliest() {
+            return x.with_timezone(&Utc);
+        }
+        t += Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,17 +193,4 @@ mod tests {
             assert!(e.contains("from") && e.contains("-7d") && e.contains("YYYY-MM-DD"), "{s}: {e}");
         }
     }
-}
-
-/// The first instant of local date `day` in `tz` (a midnight DST skips is the first
-/// instant after it).
-pub fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let mut t = day.and_time(NaiveTime::MIN);
-    for _ in 0..4 {
-        if let Some(x) = tz.from_local_datetime(&t).earliest() {
-            return x.with_timezone(&Utc);
-        }
-        t += Duration::minutes(30);
-    }
-    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
 }

@@ -33,7 +33,9 @@ pub use error::StoreError;
 pub use events::AppEvent;
 pub use experiments::{ExperimentFinish, ExperimentRecord, NewExperiment};
 pub use gpu::{GpuBucket, GpuDeviceRow, GpuSampleRow};
-pub use incidents::{Channel, IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord};
+pub use incidents::{
+    Channel, IncidentChanges, IncidentRecord, NewTimelineEvent, OutboxRecord, ReviewRecord, TimelineRecord,
+};
 pub use monitor::{Bucket, ThresholdRecord};
 pub use security::ReviewRow;
 pub use team::{run_name, CachedRecord, Mirrored, SharedEntry, TeamOpRecord};

@@ -203,7 +203,8 @@ mod tests {
         let mut obj = new_object("fu-1", "hsof", &create(), &ali());
         assert_eq!(obj["spec"]["incident"], "inc-1");
         apply(&mut obj, &create(), &ali()).expect("ok");
-        let done = json!({"op": "state", "id": "s1", "at": "2026-12-06T12:00:00Z", "state": "done", "reason": "rule added"});
+        let done =
+            json!({"op": "state", "id": "s1", "at": "2026-12-06T12:00:00Z", "state": "done", "reason": "rule added"});
         apply(&mut obj, &done, &ali()).expect("ok");
         let once = obj.clone();
         apply(&mut obj, &done, &ali()).expect("ok");

@@ -153,7 +153,9 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<Option<Claime
             if update.len() > 4096 {
                 return Err(format!("the stakeholder update is {} bytes; the team store takes 4096", update.len()));
             }
-            list.push(json!({"id": id, "update": update, "createdAt": op["at"], "createdBy": actor.user, "attempts": 0}));
+            list.push(
+                json!({"id": id, "update": update, "createdAt": op["at"], "createdBy": actor.user, "attempts": 0}),
+            );
             return Ok(None);
         }
         "declare" | "update" | "event" => {}
@@ -259,9 +261,8 @@ pub fn claim_message(obj: &mut Value, list: &str, id: &str, holder: &str, now: &
     if list == STAKEHOLDER {
         let all = obj["status"][list].as_array().cloned().unwrap_or_default();
         let pos = all.iter().position(|m| m["id"] == id);
-        let blocked = pos.is_some_and(|p| {
-            all[..p].iter().any(|m| m["postedAt"].is_null() && m["gaveUp"] != json!(true))
-        });
+        let blocked =
+            pos.is_some_and(|p| all[..p].iter().any(|m| m["postedAt"].is_null() && m["gaveUp"] != json!(true)));
         if blocked {
             return false;
         }

@@ -124,7 +124,8 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<(), String> {
             overrides.push(o.clone());
             if overrides.len() > MAX_OVERRIDES {
                 // The ones that ended longest ago go first.
-                overrides.sort_by(|a, b| a["end"].as_str().unwrap_or_default().cmp(b["end"].as_str().unwrap_or_default()));
+                overrides
+                    .sort_by(|a, b| a["end"].as_str().unwrap_or_default().cmp(b["end"].as_str().unwrap_or_default()));
                 let extra = overrides.len() - MAX_OVERRIDES;
                 overrides.drain(..extra);
             }
@@ -220,11 +221,19 @@ mod tests {
     #[test]
     fn writes_merge_in_any_order_and_twice_is_once() {
         let writes = [
-            op(json!({"op": "member_add", "at": "2026-12-01T10:00:00Z", "member": {"name": "ali", "user": "alice@example.org"}})),
+            op(
+                json!({"op": "member_add", "at": "2026-12-01T10:00:00Z", "member": {"name": "ali", "user": "alice@example.org"}}),
+            ),
             op(json!({"op": "member_add", "at": "2026-12-01T10:01:00Z", "member": {"name": "bo"}})),
-            op(json!({"op": "rotation_set", "at": "2026-12-01T10:02:00Z", "rotation": {"members": ["ali", "bo"], "rrule": "FREQ=WEEKLY;BYDAY=MO", "start": "2026-11-30T09:00", "timezone": "Europe/Berlin", "skip_holidays": true}})),
-            op(json!({"op": "rotation_set", "at": "2026-12-01T09:00:00Z", "rotation": {"members": ["bo"], "rrule": "FREQ=DAILY", "start": "2026-11-30T09:00", "timezone": "UTC", "skip_holidays": false}})),
-            op(json!({"op": "override_add", "at": "2026-12-01T10:03:00Z", "override": {"id": "o1", "start": "2026-12-24T17:00:00Z", "end": "2026-12-25T08:00:00Z", "who": "bo", "reason": "swap", "by": "ali", "created_at": "2026-12-01T10:03:00Z"}})),
+            op(
+                json!({"op": "rotation_set", "at": "2026-12-01T10:02:00Z", "rotation": {"members": ["ali", "bo"], "rrule": "FREQ=WEEKLY;BYDAY=MO", "start": "2026-11-30T09:00", "timezone": "Europe/Berlin", "skip_holidays": true}}),
+            ),
+            op(
+                json!({"op": "rotation_set", "at": "2026-12-01T09:00:00Z", "rotation": {"members": ["bo"], "rrule": "FREQ=DAILY", "start": "2026-11-30T09:00", "timezone": "UTC", "skip_holidays": false}}),
+            ),
+            op(
+                json!({"op": "override_add", "at": "2026-12-01T10:03:00Z", "override": {"id": "o1", "start": "2026-12-24T17:00:00Z", "end": "2026-12-25T08:00:00Z", "who": "bo", "reason": "swap", "by": "ali", "created_at": "2026-12-01T10:03:00Z"}}),
+            ),
             op(json!({"op": "member_remove", "at": "2026-12-02T10:00:00Z", "name": "bo"})),
         ];
         let mut a = new_object(SCHEDULE_NAME, "hsof", &alice());
@@ -255,7 +264,11 @@ mod tests {
         let mut a = new_object(SCHEDULE_NAME, "hsof", &alice());
         let e = apply(&mut a, &json!({"op": "member_add", "at": "2026-12-01T10:00:00Z", "member": {}}), &alice());
         assert_eq!(e, Err("member.name: missing".into()));
-        let e = apply(&mut a, &json!({"op": "override_add", "at": "2026-12-01T10:00:00Z", "override": {"id": "x", "start": "soon", "end": "2026-12-01T10:00:00Z", "created_at": "2026-12-01T10:00:00Z", "who": "a"}}), &alice());
+        let e = apply(
+            &mut a,
+            &json!({"op": "override_add", "at": "2026-12-01T10:00:00Z", "override": {"id": "x", "start": "soon", "end": "2026-12-01T10:00:00Z", "created_at": "2026-12-01T10:00:00Z", "who": "a"}}),
+            &alice(),
+        );
         assert!(e.expect_err("refused").contains("override.start"));
         assert!(apply(&mut a, &json!({"op": "drop", "at": "2026-12-01T10:00:00Z"}), &alice()).is_err());
     }

@@ -312,7 +312,8 @@ pub async fn push(
                 let object = value(o);
                 // An older Incident definition drops stakeholder updates: those writes
                 // (and the ones after them) stay queued, named, until the store is upgraded.
-                if let Some(n) = incident::dropped_by_schema(&ops[..applied], &object).filter(|_| kind == Kind::Incident)
+                if let Some(n) =
+                    incident::dropped_by_schema(&ops[..applied], &object).filter(|_| kind == Kind::Incident)
                 {
                     let why = format!(
                         "the team store's Incident definition predates stakeholder updates (it dropped one): run {}",

@@ -282,7 +282,8 @@ pub async fn oncall(ctx: &AppContext, cmd: &OnCallCmd, out: &Out) -> Result<u8, 
         }
         OnCallCmd::Ics { weeks } => print!("{}", ctx.oncall_ics(*weeks, now)?),
         OnCallCmd::Override { cmd: OverrideCmd::Add { who, start, end, reason } } => {
-            let input = OverrideInput { start: start.clone(), end: end.clone(), who: who.clone(), reason: reason.clone() };
+            let input =
+                OverrideInput { start: start.clone(), end: end.clone(), who: who.clone(), reason: reason.clone() };
             let v = ctx.oncall_override_add(&input, &os_user(), now)?;
             done(ctx, out, &v).await;
         }
@@ -299,7 +300,10 @@ pub async fn oncall(ctx: &AppContext, cmd: &OnCallCmd, out: &Out) -> Result<u8, 
                 MemberCmd::Remove { name } => {
                     let orphaned = ctx.oncall_member_remove(name, now)?;
                     if !orphaned.is_empty() {
-                        eprintln!("{name} owns {} open follow-up(s); reassign them (hsofctl followup assign NAME OWNER):", orphaned.len());
+                        eprintln!(
+                            "{name} owns {} open follow-up(s); reassign them (hsofctl followup assign NAME OWNER):",
+                            orphaned.len()
+                        );
                         for f in &orphaned {
                             eprintln!("  {} {}", f.name, f.title);
                         }
@@ -327,7 +331,14 @@ pub async fn oncall(ctx: &AppContext, cmd: &OnCallCmd, out: &Out) -> Result<u8, 
             if out.json {
                 out.json_value(&v.rotation);
             } else if let Some(r) = &v.rotation {
-                println!("members {}\nrule {}\nfirst hand-over {} {}\nholidays skipped {}", r.members.join(", "), r.rrule, r.start, r.timezone, r.skip_holidays);
+                println!(
+                    "members {}\nrule {}\nfirst hand-over {} {}\nholidays skipped {}",
+                    r.members.join(", "),
+                    r.rrule,
+                    r.start,
+                    r.timezone,
+                    r.skip_holidays
+                );
                 if let Some((by, at)) = &v.rotation_set {
                     println!("set by {by} at {at}");
                 }
@@ -341,7 +352,11 @@ pub async fn oncall(ctx: &AppContext, cmd: &OnCallCmd, out: &Out) -> Result<u8, 
                 "weekly" => "FREQ=WEEKLY".to_string(),
                 "daily" => "FREQ=DAILY".to_string(),
                 other if other.starts_with("freq=") => every.clone(),
-                _ => return Err(Error::InvalidInput(format!("--every {every:?}: weekly, daily or an RRULE body (FREQ=WEEKLY;BYDAY=MO)"))),
+                _ => {
+                    return Err(Error::InvalidInput(format!(
+                        "--every {every:?}: weekly, daily or an RRULE body (FREQ=WEEKLY;BYDAY=MO)"
+                    )))
+                }
             };
             let r = Rotation {
                 members: members.iter().map(|m| m.trim().to_string()).collect(),
@@ -409,7 +424,9 @@ pub async fn followup(ctx: &AppContext, cmd: &FollowUpCmd, out: &Out) -> Result<
         }
         FollowUpCmd::Show { name } => name.clone(),
         FollowUpCmd::Start { name } => ctx.followup_state(name, FollowUpState::InProgress, None, &actor, now)?.name,
-        FollowUpCmd::Done { name, note } => ctx.followup_state(name, FollowUpState::Done, note.as_deref(), &actor, now)?.name,
+        FollowUpCmd::Done { name, note } => {
+            ctx.followup_state(name, FollowUpState::Done, note.as_deref(), &actor, now)?.name
+        }
         FollowUpCmd::Wontdo { name, reason } => {
             ctx.followup_state(name, FollowUpState::WontDo, Some(reason), &actor, now)?.name
         }

@@ -283,7 +283,8 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
                 new.description = description.clone();
             }
             let d = ctx.incident_declare(&new, &actor, now)?;
-            let commander = if *no_commander { None } else { commander.clone().or_else(|| ctx.proposed_commander(now)) };
+            let commander =
+                if *no_commander { None } else { commander.clone().or_else(|| ctx.proposed_commander(now)) };
             match commander {
                 Some(c) => ctx.incident_role(d.view.incident.id, Role::Commander, &c, &actor, now)?,
                 None => d,
@@ -327,8 +328,9 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
         IncidentCmd::Stakeholder { id, body, status, preview } => {
             let mut p = ctx.incident_stakeholder_preview(*id, body, now)?;
             if let Some(s) = status {
-                p.update.status = serde_json::from_value(serde_json::json!(s.to_ascii_lowercase()))
-                    .map_err(|_| Error::InvalidInput(format!("--status {s:?}: investigating, identified, monitoring or resolved")))?;
+                p.update.status = serde_json::from_value(serde_json::json!(s.to_ascii_lowercase())).map_err(|_| {
+                    Error::InvalidInput(format!("--status {s:?}: investigating, identified, monitoring or resolved"))
+                })?;
             }
             if *preview {
                 if out.json {
@@ -336,7 +338,12 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
                 } else {
                     println!("target: {}", p.target);
                     if let Some(r) = &p.request {
-                        println!("{} {}\n{}", r.method, r.path, serde_json::to_string_pretty(&r.body).unwrap_or_default());
+                        println!(
+                            "{} {}\n{}",
+                            r.method,
+                            r.path,
+                            serde_json::to_string_pretty(&r.body).unwrap_or_default()
+                        );
                     }
                     if let Some(b) = &p.webhook_body {
                         println!("{b}");

@@ -4,11 +4,11 @@
 
 mod clusters;
 mod cost;
-mod stakeholders;
 mod docs;
 mod render;
 mod schema;
 mod security;
+mod stakeholders;
 mod upkeep;
 mod validate;
 
@@ -19,11 +19,11 @@ use serde::Serialize;
 
 pub use clusters::{ClusterEntry, ClusterRef, ClusterRole, IMPLICIT_NAME};
 pub use cost::CostConfig;
-pub use stakeholders::StakeholdersConfig;
 pub use docs::{doc_for, KEY_DOCS};
 pub use render::{leaf_keys, render};
 pub use schema::*;
 pub use security::SecurityConfig;
+pub use stakeholders::StakeholdersConfig;
 pub use upkeep::UpkeepConfig;
 pub use validate::{parse_hhmm, validate, ConfigProblem};
 

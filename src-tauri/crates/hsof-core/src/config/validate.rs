@@ -295,7 +295,9 @@ pub fn validate(config: &Config) -> Vec<ConfigProblem> {
             &sh.statuspage_url,
         );
     }
-    for (key, v) in [("stakeholders.api_key_secret", &sh.api_key_secret), ("stakeholders.webhook_secret", &sh.webhook_secret)] {
+    for (key, v) in
+        [("stakeholders.api_key_secret", &sh.api_key_secret), ("stakeholders.webhook_secret", &sh.webhook_secret)]
+    {
         p.check(key, !v.trim().is_empty() && !v.contains("://"), "a secret's name (not the secret)", v);
     }
     for e in &sh.components {

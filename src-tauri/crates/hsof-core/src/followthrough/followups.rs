@@ -129,7 +129,8 @@ impl AppContext {
             }
         }
         if let (Some(i), None) = (&incident, incident_id) {
-            problems.push(format!("its incident {i} is not in the store any more (deleted): the follow-up stands alone"));
+            problems
+                .push(format!("its incident {i} is not in the store any more (deleted): the follow-up stands alone"));
         }
         problems.extend(r.refused.iter().map(|w| format!("a write waits: {w}")));
         FollowUpView {
@@ -194,7 +195,11 @@ impl AppContext {
             .filter(|f| !filter.mine || f.mine)
             .collect();
         out.sort_by(|a, b| {
-            (a.state.is_closed(), a.due.as_str(), a.name.as_str()).cmp(&(b.state.is_closed(), b.due.as_str(), b.name.as_str()))
+            (a.state.is_closed(), a.due.as_str(), a.name.as_str()).cmp(&(
+                b.state.is_closed(),
+                b.due.as_str(),
+                b.name.as_str(),
+            ))
         });
         Ok(out)
     }
@@ -218,7 +223,12 @@ impl AppContext {
             Some(_) => Err(Error::InvalidInput(format!("{owner} was removed from the team: choose a current member"))),
             None => Err(Error::InvalidInput(format!(
                 "{owner} is not a member of the team ({}); add them with `hsofctl oncall member add`",
-                members.iter().filter(|m| m.removed_at.is_none()).map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+                members
+                    .iter()
+                    .filter(|m| m.removed_at.is_none())
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }
@@ -240,12 +250,17 @@ impl AppContext {
         }
         let incident = new.incident_id.map(|id| self.incident(id)).transpose()?;
         let reference = new.incident_id.map(|id| self.incident_ref(id)).transpose()?;
-        let source = new.source.clone().unwrap_or_else(|| if incident.is_some() { "incident" } else { "manual" }.into());
+        let source =
+            new.source.clone().unwrap_or_else(|| if incident.is_some() { "incident" } else { "manual" }.into());
         if !["incident", "postmortem", "manual"].contains(&source.as_str()) {
             return Err(Error::InvalidInput(format!("source: {source:?} is not incident, postmortem or manual")));
         }
         let tail: String = write_id().chars().rev().take(6).collect();
-        let name = format!("fu-{}-{}", self.team_today(now).format("%Y%m%d"), tail.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "0"));
+        let name = format!(
+            "fu-{}-{}",
+            self.team_today(now).format("%Y%m%d"),
+            tail.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "0")
+        );
         let op = json!({"op": "create", "id": write_id(), "at": at(now), "by": actor, "followup": {
             "title": title, "owner": owner, "due": due.format("%Y-%m-%d").to_string(), "incident": reference,
             "incident_title": incident.as_ref().map(|i| i.title.clone()), "source": source, "cluster": self.record_cluster()}});
@@ -256,13 +271,25 @@ impl AppContext {
             let at = at(now);
             self.store()?.append_timeline(
                 i.id,
-                &NewTimelineEvent { at: &at, author: actor, kind: TimelineKind::FollowUp.as_str(), text: &text, data: &data },
+                &NewTimelineEvent {
+                    at: &at,
+                    author: actor,
+                    kind: TimelineKind::FollowUp.as_str(),
+                    text: &text,
+                    data: &data,
+                },
             )?;
         }
         self.followup(&name, now)
     }
 
-    fn followup_write(&self, name: &str, mut op: Value, actor: &str, now: DateTime<Utc>) -> Result<FollowUpView, Error> {
+    fn followup_write(
+        &self,
+        name: &str,
+        mut op: Value,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<FollowUpView, Error> {
         let r = self
             .local_record(Kind::FollowUp, name)?
             .ok_or_else(|| Error::NotFound(format!("no follow-up {name:?} (hsofctl followup list shows them)")))?;
@@ -274,7 +301,13 @@ impl AppContext {
     }
 
     /// Gives a follow-up to another member.
-    pub fn followup_assign(&self, name: &str, owner: &str, actor: &str, now: DateTime<Utc>) -> Result<FollowUpView, Error> {
+    pub fn followup_assign(
+        &self,
+        name: &str,
+        owner: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<FollowUpView, Error> {
         let owner = owner.trim();
         self.check_owner(owner)?;
         if self.followup(name, now)?.owner == owner {
@@ -323,7 +356,12 @@ impl AppContext {
             out.push(ReminderNotice {
                 incident_id: f.incident_id.unwrap_or_default(),
                 title: format!("Follow-up overdue by {days} day{}", if days == 1 { "" } else { "s" }),
-                body: format!("{} (due {}){}", f.title, f.due, f.incident.map(|i| format!(" — from {i}")).unwrap_or_default()),
+                body: format!(
+                    "{} (due {}){}",
+                    f.title,
+                    f.due,
+                    f.incident.map(|i| format!(" — from {i}")).unwrap_or_default()
+                ),
             });
         }
         Ok(out)

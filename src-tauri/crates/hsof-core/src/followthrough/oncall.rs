@@ -149,11 +149,16 @@ impl AppContext {
                 from,
                 to,
                 shifts: vec![],
-                gaps: vec![Gap { start: from, end: to, why: "no on-call rotation is set (hsofctl oncall rotation set)".into() }],
+                gaps: vec![Gap {
+                    start: from,
+                    end: to,
+                    why: "no on-call rotation is set (hsofctl oncall rotation set)".into(),
+                }],
             });
         };
         let holidays = self.config().config.team.holiday_dates().map_err(Error::InvalidInput)?;
-        let members: Vec<String> = s.members.iter().filter(|m| m.removed_at.is_none()).map(|m| m.name.clone()).collect();
+        let members: Vec<String> =
+            s.members.iter().filter(|m| m.removed_at.is_none()).map(|m| m.name.clone()).collect();
         Ok(oncall::coverage(rotation, &s.overrides, &members, &holidays, from, to)?)
     }
 
@@ -165,10 +170,8 @@ impl AppContext {
         let hm = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap_or(NaiveTime::MIN);
         let tonight = oncall::night(now, tz, hm(&team.business_hours_end), hm(&team.business_hours_start));
         let day = now.with_timezone(&tz).date_naive();
-        let day_start = tz
-            .from_local_datetime(&day.and_time(NaiveTime::MIN))
-            .earliest()
-            .map_or(now, |t| t.with_timezone(&Utc));
+        let day_start =
+            tz.from_local_datetime(&day.and_time(NaiveTime::MIN)).earliest().map_or(now, |t| t.with_timezone(&Utc));
         let horizon = (day_start + Duration::days(8)).max(tonight.1);
         let all = self.coverage_of(&s, day_start.min(tonight.0), horizon)?;
         let clip = |from: DateTime<Utc>, to: DateTime<Utc>| Coverage {
@@ -262,18 +265,24 @@ impl AppContext {
 
     /// A time as typed: RFC 3339, or local `YYYY-MM-DDTHH:MM` / `YYYY-MM-DD HH:MM` in the
     /// team's zone.
-    pub(crate) fn team_time(&self, s: &str, what: &str) -> Result<DateTime<Utc>, Error> {
+    pub fn team_time(&self, s: &str, what: &str) -> Result<DateTime<Utc>, Error> {
         let s = s.trim();
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
             return Ok(t.with_timezone(&Utc));
         }
         let local = NaiveDateTime::parse_from_str(&s.replace(' ', "T"), "%Y-%m-%dT%H:%M")
             .map_err(|_| Error::InvalidInput(format!("{what}: {s:?} is not a time (2026-12-24T18:00, team time)")))?;
-        self.team_tz().unwrap_or(chrono_tz::UTC)
+        self.team_tz()
+            .unwrap_or(chrono_tz::UTC)
             .from_local_datetime(&local)
             .earliest()
             .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| Error::InvalidInput(format!("{what}: {s} does not exist in {} (a DST gap)", self.team_tz().unwrap_or(chrono_tz::UTC))))
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "{what}: {s} does not exist in {} (a DST gap)",
+                    self.team_tz().unwrap_or(chrono_tz::UTC)
+                ))
+            })
     }
 
     /// Adds an override: `who` on call from `start` to `end` instead of the rotation.

@@ -55,7 +55,14 @@ fn diff(before: Option<&str>, after: Option<&str>) -> Option<String> {
     out.extend(bl.iter().filter(|l| !al.contains(l)).map(|l| format!("- {l}")));
     out.extend(al.iter().filter(|l| !bl.contains(l)).map(|l| format!("+ {l}")));
     let text = out.join("\n");
-    Some(if text.len() > 4000 { format!("{}…", &text[..text.floor_char_boundary(4000)]) } else { text })
+    if text.len() <= 4000 {
+        return Some(text);
+    }
+    let mut end = 4000;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!("{}…", &text[..end]))
 }
 
 impl AppContext {
@@ -80,12 +87,30 @@ impl AppContext {
             let t = |x: f64| DateTime::from_timestamp(x as i64, 0).unwrap_or(from);
             let close = |start: f64, end: f64, out: &mut Vec<Entry>, open_at_end: bool| {
                 if start > from.timestamp() as f64 {
-                    out.push(Entry { at: t(start), source: Source::Alert, who: None, text: format!("{name}{severity} fired"), detail: None });
+                    out.push(Entry {
+                        at: t(start),
+                        source: Source::Alert,
+                        who: None,
+                        text: format!("{name}{severity} fired"),
+                        detail: None,
+                    });
                 } else {
-                    out.push(Entry { at: t(start), source: Source::Alert, who: None, text: format!("{name}{severity} firing (since before the window)"), detail: None });
+                    out.push(Entry {
+                        at: t(start),
+                        source: Source::Alert,
+                        who: None,
+                        text: format!("{name}{severity} firing (since before the window)"),
+                        detail: None,
+                    });
                 }
                 if !open_at_end {
-                    out.push(Entry { at: t(end + step as f64), source: Source::Alert, who: None, text: format!("{name} resolved"), detail: None });
+                    out.push(Entry {
+                        at: t(end + step as f64),
+                        source: Source::Alert,
+                        who: None,
+                        text: format!("{name} resolved"),
+                        detail: None,
+                    });
                 }
             };
             for (x, _) in &s.points {
@@ -107,13 +132,21 @@ impl AppContext {
         Ok(out)
     }
 
-    async fn slo_entries(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Vec<Entry>, Vec<pm::SloWindow>), String> {
+    async fn slo_entries(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(Vec<Entry>, Vec<pm::SloWindow>), String> {
         let windows = self.slo_windows(from, to).await;
         let mut entries = Vec::new();
         for w in &windows {
             if let Some(mins) = w.minutes_over.filter(|m| *m > 0.0) {
                 let budget = match (w.bad_in_window, w.total_in_slo_window) {
-                    (Some(b), Some(t)) if t > 0.0 => format!(", {:.1} % of the {}-day error budget", 100.0 * b / ((1.0 - w.objective) * t), w.slo_window_days),
+                    (Some(b), Some(t)) if t > 0.0 => format!(
+                        ", {:.1} % of the {}-day error budget",
+                        100.0 * b / ((1.0 - w.objective) * t),
+                        w.slo_window_days
+                    ),
                     _ => String::new(),
                 };
                 entries.push(Entry {
@@ -161,7 +194,13 @@ impl AppContext {
             .timeline
             .iter()
             .filter(|e| !matches!(e.kind, hsof_ops::incidents::TimelineKind::SlackPosted))
-            .map(|e| Entry { at: e.at, source: Source::Incident, who: Some(e.author.clone()), text: e.text.clone(), detail: None })
+            .map(|e| Entry {
+                at: e.at,
+                source: Source::Incident,
+                who: Some(e.author.clone()),
+                text: e.text.clone(),
+                detail: None,
+            })
             .collect();
         note(Source::Incident, &Ok(own.len()));
         sources.push(own);
@@ -248,7 +287,8 @@ impl AppContext {
         }
         let name = self.postmortem_name(id)?;
         let record = self.local_record(Kind::PostMortem, &name)?;
-        let text = |k: &str| record.as_ref().and_then(|r| r.object["status"][k].as_str()).unwrap_or_default().to_string();
+        let text =
+            |k: &str| record.as_ref().and_then(|r| r.object["status"][k].as_str()).unwrap_or_default().to_string();
         let follow_ups = self
             .followups(&FollowUpFilter { incident_id: Some(id), ..Default::default() }, now)?
             .into_iter()

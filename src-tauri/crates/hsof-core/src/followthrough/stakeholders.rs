@@ -132,7 +132,10 @@ impl AppContext {
                 let url = secret(&c.webhook_secret, "stakeholder webhook URL")?;
                 WebhookClient::new(&url, TIMEOUT).map(Receiver::Hook).map_err(|e| e.to_string())
             }
-            _ => Err("no stakeholder target is configured ([stakeholders] target = \"statuspage\" or \"webhook\")".into()),
+            _ => {
+                Err("no stakeholder target is configured ([stakeholders] target = \"statuspage\" or \"webhook\")"
+                    .into())
+            }
         }
     }
 
@@ -155,8 +158,11 @@ impl AppContext {
         let store = self.store()?;
         let rec = store.incident(id)?.ok_or_else(|| Error::NotFound(format!("no incident #{id}")))?;
         let page = self.page_incident_of(id)?;
-        let mut out: Vec<StakeholderPost> =
-            store.messages(Channel::Stakeholders, Some(id))?.iter().map(|r| StakeholderPost::from_record(r, page.clone())).collect();
+        let mut out: Vec<StakeholderPost> = store
+            .messages(Channel::Stakeholders, Some(id))?
+            .iter()
+            .map(|r| StakeholderPost::from_record(r, page.clone()))
+            .collect();
         if let Some(name) = &rec.team_name {
             let cached = store.team_cache_get("incident", name)?;
             let obj = cached.and_then(|c| serde_json::from_str::<Value>(&c.object).ok());
@@ -213,12 +219,19 @@ impl AppContext {
 
     /// The update the incident's state suggests, with `body` (empty: a body written from
     /// the incident), and what sending it would do.
-    pub fn incident_stakeholder_preview(&self, id: i64, body: &str, now: DateTime<Utc>) -> Result<StakeholderPreview, Error> {
+    pub fn incident_stakeholder_preview(
+        &self,
+        id: i64,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StakeholderPreview, Error> {
         let i = self.incident(id)?;
         let body = if body.trim().is_empty() {
             match sp::page_status(&i) {
                 PageStatus::Resolved => format!("This incident has been resolved: {}.", i.title),
-                PageStatus::Identified => format!("We have identified the issue ({}) and are working on a fix.", i.title),
+                PageStatus::Identified => {
+                    format!("We have identified the issue ({}) and are working on a fix.", i.title)
+                }
                 _ => format!("We are investigating an issue: {}.", i.title),
             }
         } else {
@@ -232,12 +245,18 @@ impl AppContext {
         self.preview_of(&i, update, now)
     }
 
-    fn preview_of(&self, i: &Incident, update: StakeholderUpdate, _now: DateTime<Utc>) -> Result<StakeholderPreview, Error> {
+    fn preview_of(
+        &self,
+        i: &Incident,
+        update: StakeholderUpdate,
+        _now: DateTime<Utc>,
+    ) -> Result<StakeholderPreview, Error> {
         let c = self.config().config.stakeholders;
         let page_incident = self.page_incident_of(i.id)?;
         let blocked = self.stakeholder_receiver().err();
         Ok(StakeholderPreview {
-            request: (c.target == "statuspage").then(|| sp::page_request(&c.page_id, page_incident.as_deref(), &update)),
+            request: (c.target == "statuspage")
+                .then(|| sp::page_request(&c.page_id, page_incident.as_deref(), &update)),
             webhook_body: (c.target == "webhook")
                 .then(|| serde_json::to_string_pretty(&sp::webhook_body(i, &update, Utc::now())).unwrap_or_default()),
             target: c.target,
@@ -276,7 +295,13 @@ impl AppContext {
             let text = format!("stakeholder update (drill: held back, not sent): {}", update.body);
             store.append_timeline(
                 id,
-                &NewTimelineEvent { at: &when, author: actor, kind: TimelineKind::Note.as_str(), text: &text, data: &payload },
+                &NewTimelineEvent {
+                    at: &when,
+                    author: actor,
+                    kind: TimelineKind::Note.as_str(),
+                    text: &text,
+                    data: &payload,
+                },
             )?;
             return self.incident_stakeholder_posts(id);
         }
@@ -290,7 +315,13 @@ impl AppContext {
         let text = format!("stakeholder update queued ({:?}): {}", update.status, update.body).to_lowercase();
         store.append_timeline(
             id,
-            &NewTimelineEvent { at: &when, author: actor, kind: TimelineKind::Note.as_str(), text: &text, data: "null" },
+            &NewTimelineEvent {
+                at: &when,
+                author: actor,
+                kind: TimelineKind::Note.as_str(),
+                text: &text,
+                data: "null",
+            },
         )?;
         self.incident_stakeholder_posts(id)
     }
@@ -323,7 +354,13 @@ impl AppContext {
         }
     }
 
-    fn retry_at(&self, receiver_ok: bool, attempts: u32, asked: Option<std::time::Duration>, t: DateTime<Utc>) -> DateTime<Utc> {
+    fn retry_at(
+        &self,
+        receiver_ok: bool,
+        attempts: u32,
+        asked: Option<std::time::Duration>,
+        t: DateTime<Utc>,
+    ) -> DateTime<Utc> {
         if !receiver_ok {
             return t + Duration::seconds(UNCONFIGURED_RETRY_SECS);
         }
@@ -340,8 +377,12 @@ impl AppContext {
         let holder = format!("{} ({})", crate::os_user(), std::process::id());
         let (mut posted, mut failed) = (0, 0);
         for _ in 0..BATCH {
-            let Some(m) =
-                store.claim_message(Channel::Stakeholders, &at(now), &at(now + Duration::seconds(LEASE_SECS)), &holder)?
+            let Some(m) = store.claim_message(
+                Channel::Stakeholders,
+                &at(now),
+                &at(now + Duration::seconds(LEASE_SECS)),
+                &holder,
+            )?
             else {
                 break;
             };
@@ -350,7 +391,12 @@ impl AppContext {
             let update: StakeholderUpdate = match serde_json::from_str(&m.payload) {
                 Ok(u) => u,
                 Err(e) => {
-                    store.message_failed(Channel::Stakeholders, m.id, &format!("the stored update does not read: {e}"), None)?;
+                    store.message_failed(
+                        Channel::Stakeholders,
+                        m.id,
+                        &format!("the stored update does not read: {e}"),
+                        None,
+                    )?;
                     failed += 1;
                     continue;
                 }
@@ -365,7 +411,13 @@ impl AppContext {
                     let data = json!({"outbox_id": m.id, "page_incident": p.or(page)}).to_string();
                     store.append_timeline(
                         id,
-                        &NewTimelineEvent { at: &when, author: "hsof", kind: TimelineKind::StakeholderPosted.as_str(), text: &text, data: &data },
+                        &NewTimelineEvent {
+                            at: &when,
+                            author: "hsof",
+                            kind: TimelineKind::StakeholderPosted.as_str(),
+                            text: &text,
+                            data: &data,
+                        },
                     )?;
                 }
                 Err((retryable, asked, error)) => {
@@ -380,7 +432,13 @@ impl AppContext {
                         let data = json!({"outbox_id": m.id, "error": error}).to_string();
                         store.append_timeline(
                             id,
-                            &NewTimelineEvent { at: &when, author: "hsof", kind: TimelineKind::StakeholderFailed.as_str(), text: &text, data: &data },
+                            &NewTimelineEvent {
+                                at: &when,
+                                author: "hsof",
+                                kind: TimelineKind::StakeholderFailed.as_str(),
+                                text: &text,
+                                data: &data,
+                            },
                         )?;
                     }
                 }
@@ -401,7 +459,11 @@ impl AppContext {
         }
     }
 
-    async fn flush_team_stakeholders(&self, receiver: &Result<Receiver, String>, now: DateTime<Utc>) -> Result<(u32, u32), Error> {
+    async fn flush_team_stakeholders(
+        &self,
+        receiver: &Result<Receiver, String>,
+        now: DateTime<Utc>,
+    ) -> Result<(u32, u32), Error> {
         let store = self.store()?;
         if !store.team_enabled()? {
             return Ok((0, 0));
@@ -429,11 +491,15 @@ impl AppContext {
                 let (t, until) = (at(now), at(now + Duration::seconds(LEASE_SECS)));
                 let claim = |o: &mut Value| shared::claim_message(o, STAKEHOLDER, &mid, &holder, &t, &until);
                 let Some(claimed) = hsof_team::sync::update(&client, &ns, &name, claim).await? else { continue };
-                let Some(m) = claimed["status"][STAKEHOLDER].as_array().and_then(|a| a.iter().find(|m| m["id"] == mid.as_str())).cloned()
+                let Some(m) = claimed["status"][STAKEHOLDER]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|m| m["id"] == mid.as_str()))
+                    .cloned()
                 else {
                     continue;
                 };
-                let Ok(update) = serde_json::from_str::<StakeholderUpdate>(m["update"].as_str().unwrap_or_default()) else {
+                let Ok(update) = serde_json::from_str::<StakeholderUpdate>(m["update"].as_str().unwrap_or_default())
+                else {
                     continue;
                 };
                 let i = self.incident(local_id)?;

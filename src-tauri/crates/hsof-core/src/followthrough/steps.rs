@@ -33,7 +33,11 @@ impl AppContext {
     }
 
     /// One part of the incident follow-through for a calendar step.
-    pub(crate) async fn followthrough_step(&self, part: &str, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+    pub(crate) async fn followthrough_step(
+        &self,
+        part: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(&'static str, String), Error> {
         match part {
             "day-review" => self.day_review(now).await,
             "maintenance" => self.maintenance_review(now).await,
@@ -61,7 +65,14 @@ impl AppContext {
         for v in &incidents {
             let i = &v.incident;
             let state = if i.is_resolved() { "resolved" } else { "OPEN" };
-            out.push_str(&format!("  {} {} {} — {} (declared {})\n", i.reference(), i.severity, state, i.title, self.local_time(i.declared_at)));
+            out.push_str(&format!(
+                "  {} {} {} — {} (declared {})\n",
+                i.reference(),
+                i.severity,
+                state,
+                i.title,
+                self.local_time(i.declared_at)
+            ));
             let sev_high = matches!(i.severity, hsof_ops::incidents::Severity::P0 | hsof_ops::incidents::Severity::P1);
             verdict = worst(verdict, if !i.is_resolved() && sev_high { "fail" } else { "warn" });
         }
@@ -137,12 +148,16 @@ impl AppContext {
                     let recent: Vec<_> = revs
                         .iter()
                         .filter(|r| {
-                            r.created.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).is_some_and(|t| {
-                                t.with_timezone(&Utc) > now - Duration::hours(24)
-                            })
+                            r.created
+                                .as_deref()
+                                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                                .is_some_and(|t| t.with_timezone(&Utc) > now - Duration::hours(24))
                         })
                         .collect();
-                    out.push_str(&format!("Deployments of deployment/{deployment} in the last 24 h: {}\n", recent.len()));
+                    out.push_str(&format!(
+                        "Deployments of deployment/{deployment} in the last 24 h: {}\n",
+                        recent.len()
+                    ));
                     for r in recent {
                         out.push_str(&format!("  revision {} {}\n", r.revision, r.images.join(", ")));
                     }
@@ -203,11 +218,22 @@ impl AppContext {
         let mut out = format!("Planned for {day} ({}):\n", tz.name());
         out.push_str(&format!("Procedures: {}\n", cal.occurrences.len()));
         for o in &cal.occurrences {
-            out.push_str(&format!("  {} {} ({:?})\n", self.local_time(o.occurrence.start), o.occurrence.title, o.status).to_lowercase());
+            out.push_str(
+                &format!("  {} {} ({:?})\n", self.local_time(o.occurrence.start), o.occurrence.title, o.status)
+                    .to_lowercase(),
+            );
         }
-        out.push_str(&format!("Maintenance windows: {}\n", cal.windows.iter().filter(|w| w.cancelled_at.is_none()).count()));
+        out.push_str(&format!(
+            "Maintenance windows: {}\n",
+            cal.windows.iter().filter(|w| w.cancelled_at.is_none()).count()
+        ));
         for w in cal.windows.iter().filter(|w| w.cancelled_at.is_none()) {
-            out.push_str(&format!("  {} → {}: {}\n", self.local_time(w.window.start), self.local_time(w.window.end), w.window.title));
+            out.push_str(&format!(
+                "  {} → {}: {}\n",
+                self.local_time(w.window.start),
+                self.local_time(w.window.end),
+                w.window.title
+            ));
         }
         out.push_str(&format!("Post-mortems due: {}\n", cal.reviews.len()));
         for r in &cal.reviews {
@@ -236,7 +262,13 @@ impl AppContext {
         let mut out = format!("Open incidents: {}\n", open.len());
         for v in &open {
             let i = &v.incident;
-            out.push_str(&format!("  {} {} — {} (since {})\n", i.reference(), i.severity, i.title, self.local_time(i.declared_at)));
+            out.push_str(&format!(
+                "  {} {} — {} (since {})\n",
+                i.reference(),
+                i.severity,
+                i.title,
+                self.local_time(i.declared_at)
+            ));
             verdict = "warn";
         }
         match self.alerts(now).await {
@@ -259,7 +291,8 @@ impl AppContext {
                 verdict = worst(verdict, "unknown");
             }
         }
-        let overdue = self.followups(&FollowUpFilter { open_only: true, overdue_only: true, ..Default::default() }, now)?;
+        let overdue =
+            self.followups(&FollowUpFilter { open_only: true, overdue_only: true, ..Default::default() }, now)?;
         out.push_str(&format!("Overdue follow-ups: {}\n", overdue.len()));
         for f in &overdue {
             out.push_str(&format!("  {} — {} ({}, due {})\n", f.name, f.title, f.owner, f.due));
@@ -302,7 +335,12 @@ impl AppContext {
             .followups(&FollowUpFilter::default(), now)?
             .into_iter()
             .filter(|f| f.state.is_closed())
-            .filter(|f| f.closed_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).is_some_and(|t| t.with_timezone(&Utc) > now - Duration::days(7)))
+            .filter(|f| {
+                f.closed_at
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t.with_timezone(&Utc) > now - Duration::days(7))
+            })
             .count();
         out.push_str(&format!("Closed in the last 7 days: {closed}\n"));
         Ok((verdict, out))
@@ -316,12 +354,8 @@ impl AppContext {
     ) -> Result<(&'static str, String), Error> {
         let pms = self.postmortems_between(from, to, to).await?;
         let mut verdict = "pass";
-        let mut out = format!(
-            "Incidents resolved {} → {}: {}\n",
-            self.local_time(from),
-            self.local_time(to),
-            pms.len()
-        );
+        let mut out =
+            format!("Incidents resolved {} → {}: {}\n", self.local_time(from), self.local_time(to), pms.len());
         for p in &pms {
             out.push_str(&hsof_ops::incidents::postmortem::summary_line(&p.postmortem));
             out.push('\n');

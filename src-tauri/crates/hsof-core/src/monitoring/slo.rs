@@ -325,11 +325,8 @@ impl AppContext {
                     continue;
                 }
             };
-            let (inside, whole) = futures_util::future::join(
-                counts(prom, id, &m, &w, end),
-                counts(prom, id, &m, &slo_w, end),
-            )
-            .await;
+            let (inside, whole) =
+                futures_util::future::join(counts(prom, id, &m, &w, end), counts(prom, id, &m, &slo_w, end)).await;
             match inside {
                 Ok(Some(c)) => {
                     win.bad_in_window = Some(c.bad());

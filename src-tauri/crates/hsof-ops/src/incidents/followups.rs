@@ -59,9 +59,9 @@ impl FromStr for FollowUpState {
             "in_progress" | "start" | "started" => Ok(Self::InProgress),
             "done" => Ok(Self::Done),
             "wont_do" | "won't_do" | "wontdo" => Ok(Self::WontDo),
-            other => {
-                Err(IncidentError::invalid(format!("unknown state {other:?}: expected open, in-progress, done or wont-do")))
-            }
+            other => Err(IncidentError::invalid(format!(
+                "unknown state {other:?}: expected open, in-progress, done or wont-do"
+            ))),
         }
     }
 }

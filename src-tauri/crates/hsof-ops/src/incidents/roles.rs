@@ -150,7 +150,10 @@ mod tests {
         ];
         let now = current(&tl);
         assert_eq!(now.len(), 2);
-        assert_eq!((now[0].role, now[0].who.as_str(), now[0].previous.as_deref()), (Role::Commander, "bo", Some("ali")));
+        assert_eq!(
+            (now[0].role, now[0].who.as_str(), now[0].previous.as_deref()),
+            (Role::Commander, "bo", Some("ali"))
+        );
         assert_eq!(now[0].since, "2026-12-05T11:00:00Z".parse::<DateTime<Utc>>().expect("t"));
         assert_eq!(now[1].role, Role::Scribe);
         assert!(check_assignment(&now, Role::Commander, "bo").is_err());
