@@ -379,3 +379,68 @@ async fn a_flusher_killed_mid_post_leaves_the_message_to_be_retried() {
     assert_eq!(hook.bodies().len(), 1);
     assert!(hook.bodies()[0]["text"].as_str().unwrap_or_default().contains("killed mid-post"));
 }
+
+/// `hsofctl` on `e`'s profile, its output.
+fn ctl(e: &Env, args: &[&str]) -> std::process::Output {
+    Command::new(hsof_tests::hsofctl())
+        .args(args)
+        .env("HSOF_CONTROL_CONFIG", e.dir.path().join("config.toml"))
+        .env("HSOF_CONTROL_DATA_DIR", e.dir.path().join("data"))
+        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
+        .output()
+        .expect("hsofctl")
+}
+
+/// Runs at whatever the clock says (`make test-dates` moves it to a week's end, both
+/// Berlin DST changes, a leap day and a year's end): a daily two-person rotation covers
+/// every night, a member removed leaves named gaps, follow-ups are due by the team's date.
+#[test]
+fn the_rotation_covers_every_night_at_any_date_and_a_removed_member_leaves_named_gaps() {
+    let e = env(None, None);
+    for (name, user) in [("ali", "alice"), ("bo", "bob")] {
+        let out = ctl(&e, &["oncall", "member", "add", name, "--user", user]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = ctl(
+        &e,
+        &["oncall", "rotation", "set", "--members", "ali,bo", "--every", "daily", "--start", "2026-01-01T09:00"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ctl(&e, &["--json", "oncall"]);
+    assert_eq!(out.status.code(), Some(0), "tonight covered: {}", String::from_utf8_lossy(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["now"]["who"].is_string() && v["next"]["who"].is_string(), "{v}");
+    assert_ne!(v["now"]["who"], v["next"]["who"]);
+    let (from, to) = (v["tonight"][0].as_str().expect("from"), v["tonight"][1].as_str().expect("to"));
+    let hours = (DateTime::parse_from_rfc3339(to).expect("to") - DateTime::parse_from_rfc3339(from).expect("from"))
+        .num_minutes();
+    assert!((14 * 60..=17 * 60).contains(&hours), "17:00 to 09:00 is 16 h (15 or 17 across a DST change): {hours} min");
+    let out = ctl(&e, &["oncall", "week"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let week = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(week.lines().count() >= 7, "a hand-over a day: {week}");
+    let ics = String::from_utf8(ctl(&e, &["oncall", "ics", "--weeks", "2"]).stdout).expect("utf-8");
+    assert!(ics.starts_with("BEGIN:VCALENDAR") && ics.matches("BEGIN:VEVENT").count() >= 13, "{ics}");
+
+    let out = ctl(&e, &["followup", "add", "Alert on queue depth", "--owner", "bo", "--due", "+1d"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ctl(&e, &["followup", "list", "--overdue"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "due tomorrow is not overdue today: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = ctl(&e, &["followup", "add", "Old", "--owner", "bo", "--due", "2020-01-01"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("in the past"));
+
+    let out = ctl(&e, &["oncall", "member", "remove", "bo"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Alert on queue depth"),
+        "his follow-up is named to reassign"
+    );
+    let out = ctl(&e, &["oncall", "week"]);
+    assert_eq!(out.status.code(), Some(2), "bo's days are gaps now");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("bo is no longer a member of the team"));
+}

@@ -107,6 +107,8 @@ impl AppContext {
             md.push_str(&format!("| {} | {} | {} | {} |\n", s.severity, s.count, mins(s.mtta_secs), mins(s.mttr_secs)));
         }
 
+        self.report_followthrough(&mut md, kind, from, now).await?;
+
         md.push_str("\n## Procedures\n\n");
         let cal = self.calendar(from, now, now)?;
         let mut by: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
@@ -182,6 +184,58 @@ impl AppContext {
     /// The cost and capacity sections (the weekly report: spend, cost per dataset, idle GPUs,
     /// right-sizing; the monthly one adds autoscaling, growth and regressions), each part's
     /// verdict and evidence as the calendar records it, and their charts (name, SVG).
+    /// Follow-up actions (open, overdue with their owners, closed in the period) and, in
+    /// the monthly review, the incident summary from the post-mortems.
+    async fn report_followthrough(
+        &self,
+        md: &mut String,
+        kind: ReportKind,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        use hsof_ops::incidents::followups::Due;
+        let all = self.followups(&crate::followthrough::FollowUpFilter::default(), now)?;
+        let open: Vec<_> = all.iter().filter(|f| !f.state.is_closed()).collect();
+        let closed = all
+            .iter()
+            .filter(|f| f.state.is_closed())
+            .filter(|f| {
+                f.closed_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).is_some_and(|t| t >= from)
+            })
+            .count();
+        let overdue: Vec<_> = open.iter().filter(|f| matches!(f.due_state, Due::Overdue { .. })).collect();
+        md.push_str(&format!(
+            "\n### Follow-up actions\n\n{} open ({} overdue), {closed} closed in the period.\n\n",
+            open.len(),
+            overdue.len()
+        ));
+        if !overdue.is_empty() {
+            md.push_str("| follow-up | owner | due | from |\n|---|---|---|---|\n");
+            for f in overdue {
+                let title = f.title.replace('|', "\\|");
+                md.push_str(&format!(
+                    "| {} {title} | {} | {} | {} |\n",
+                    f.name,
+                    f.owner,
+                    f.due,
+                    f.incident.as_deref().unwrap_or("—")
+                ));
+            }
+        }
+        if kind == ReportKind::Monthly {
+            md.push_str("\n### Incident summary\n\n");
+            let pms = self.postmortems_between(from, now, now).await?;
+            if pms.is_empty() {
+                md.push_str("No incident was resolved in the period.\n");
+            }
+            for p in &pms {
+                md.push_str(&hsof_ops::incidents::postmortem::summary_line(&p.postmortem));
+                md.push('\n');
+            }
+        }
+        Ok(())
+    }
+
     async fn report_cost_sections(
         &self,
         md: &mut String,

@@ -47,6 +47,9 @@ pub struct CalendarView {
     pub windows: Vec<MaintenanceView>,
     /// Post-mortems scheduled by resolved P0/P1 incidents, due in the range.
     pub reviews: Vec<ReviewView>,
+    /// Open follow-up actions due in the range (and, when the range holds today, the
+    /// overdue ones: they stay on the calendar until done).
+    pub followups: Vec<crate::followthrough::FollowUpView>,
     /// Where the catalog came from: `built-in` or the user's file.
     pub catalog_source: String,
     /// Why the user's catalog was not used, when it was not.
@@ -213,11 +216,22 @@ impl AppContext {
             .filter(|r| r.due_at >= f && r.due_at < t)
             .map(|r| ReviewView { incident_id: r.incident_id, title: r.title, due_at: r.due_at })
             .collect();
+        let today = self.team_today(now);
+        let (first, last) = (from.with_timezone(&tz).date_naive(), to.with_timezone(&tz).date_naive());
+        let followups = self
+            .followups(&crate::followthrough::FollowUpFilter { open_only: true, ..Default::default() }, now)?
+            .into_iter()
+            .filter(|f| {
+                chrono::NaiveDate::parse_from_str(&f.due, "%Y-%m-%d")
+                    .is_ok_and(|d| (d >= first && d < last) || (d < today && today >= first && today < last))
+            })
+            .collect();
         Ok(CalendarView {
             timezone: tz.name().into(),
             occurrences,
             windows,
             reviews,
+            followups,
             catalog_source: source,
             catalog_problem: problem,
         })

@@ -46,6 +46,13 @@ impl AppContext {
             "known-issues" => self.known_issues(now).await,
             "follow-ups" => self.followup_review(now),
             "summary" => self.incident_summary_step(now - Duration::days(31), now, false).await,
+            "channel" => self.channel_step(now),
+            "week-ahead" => self.week_ahead(now),
+            "weekend" => self.weekend_maintenance(now),
+            "runbook-inputs" => self.runbook_inputs(now).await,
+            "response-review" => self.response_review(now - Duration::days(92), now),
+            "process" => self.process_review(now - Duration::days(31), now),
+            "process-week" => self.process_review(now - Duration::days(7), now),
             "lessons" => self.incident_summary_step(now - Duration::days(365), now, true).await,
             other => Err(Error::InvalidInput(format!("unknown incident part {other:?}"))),
         }
@@ -383,5 +390,234 @@ impl AppContext {
             }
         }
         Ok((verdict, out))
+    }
+
+    /// The incident channel as this app sees it: messages of the last 24 h, posted or not.
+    fn channel_step(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let since = now - Duration::hours(24);
+        let mut verdict = "pass";
+        let channel = self.config().config.slack.channel;
+        let mut posted = 0;
+        let mut out = String::new();
+        let mut lines = Vec::new();
+        for v in self.incidents(&IncidentFilter::default(), now)? {
+            if v.incident.resolved_at.is_some_and(|r| r < since) {
+                continue;
+            }
+            for p in self.incident_detail(v.incident.id, now)?.slack {
+                let created = DateTime::parse_from_rfc3339(&p.created_at).map(|t| t.with_timezone(&Utc)).ok();
+                if created.is_some_and(|c| c < since) && p.posted_at.is_some() {
+                    continue;
+                }
+                let first = p.text.lines().next().unwrap_or_default().chars().take(100).collect::<String>();
+                match (&p.posted_at, p.gave_up) {
+                    (Some(_), _) => posted += 1,
+                    (None, true) => {
+                        verdict = "fail";
+                        lines.push(format!(
+                            "  REFUSED {} — {first}: {}",
+                            v.incident.reference(),
+                            p.last_error.unwrap_or_default()
+                        ));
+                    }
+                    (None, false) => {
+                        verdict = worst(verdict, "warn");
+                        lines.push(format!(
+                            "  waiting {} — {first}: {}",
+                            v.incident.reference(),
+                            p.last_error.unwrap_or_else(|| "queued".into())
+                        ));
+                    }
+                }
+            }
+        }
+        out.push_str(&format!("{channel}: {posted} message(s) posted in the last 24 h, {} not posted\n", lines.len()));
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+        if self.webhook_url().is_err() {
+            out.push_str("No Slack webhook is configured: the channel hears nothing from the app.\n");
+            verdict = worst(verdict, "warn");
+        }
+        Ok((verdict, out))
+    }
+
+    /// The week ahead: procedures, maintenance windows, post-mortems, follow-ups due, and
+    /// the on-call week with its gaps.
+    fn week_ahead(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let cal = self.calendar(now, now + Duration::days(7), now)?;
+        let mut verdict = "pass";
+        let mut out = format!("Procedures in the next 7 days: {}\n", cal.occurrences.len());
+        let mut by: std::collections::BTreeMap<&str, u32> = Default::default();
+        for o in &cal.occurrences {
+            *by.entry(o.occurrence.title.as_str()).or_default() += 1;
+        }
+        for (t, n) in by {
+            out.push_str(&format!("  {t} ×{n}\n"));
+        }
+        let windows: Vec<_> = cal.windows.iter().filter(|w| w.cancelled_at.is_none()).collect();
+        out.push_str(&format!("Maintenance windows: {}\n", windows.len()));
+        for w in windows {
+            out.push_str(&format!(
+                "  {} → {}: {}\n",
+                self.local_time(w.window.start),
+                self.local_time(w.window.end),
+                w.window.title
+            ));
+        }
+        out.push_str(&format!("Post-mortems due: {}\n", cal.reviews.len()));
+        for r in &cal.reviews {
+            out.push_str(&format!("  {} ({})\n", r.title, r.due_at));
+        }
+        out.push_str(&format!("Follow-ups due or overdue: {}\n", cal.followups.len()));
+        for f in &cal.followups {
+            out.push_str(&format!("  {} — {} ({}, due {})\n", f.name, f.title, f.owner, f.due));
+        }
+        let cov = self.oncall_coverage(now, now + Duration::days(7))?;
+        out.push_str("On call:\n");
+        for s in &cov.shifts {
+            out.push_str(&format!("  {} → {}: {}\n", self.local_time(s.start), self.local_time(s.end), s.who));
+        }
+        for g in &cov.gaps {
+            out.push_str(&format!("  GAP {} → {}: {}\n", self.local_time(g.start), self.local_time(g.end), g.why));
+            verdict = "fail";
+        }
+        Ok((verdict, out))
+    }
+
+    /// The coming weekend: maintenance windows on it, their 48-hour notice, and who is on
+    /// call while they run.
+    fn weekend_maintenance(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        use chrono::Datelike;
+        let tz = self.team_tz()?;
+        let today = now.with_timezone(&tz).date_naive();
+        let to_saturday = (6 - i64::from(today.weekday().number_from_monday())).rem_euclid(7);
+        let saturday = today + Duration::days(to_saturday);
+        let (from, to) =
+            (crate::time::local_midnight(tz, saturday), crate::time::local_midnight(tz, saturday + Duration::days(2)));
+        let windows: Vec<_> = self
+            .windows()?
+            .into_iter()
+            .filter(|w| w.cancelled_at.is_none() && w.window.end > from && w.window.start < to)
+            .collect();
+        let mut verdict = "pass";
+        let mut out =
+            format!("Weekend {saturday} – {}: {} maintenance window(s)\n", saturday + Duration::days(1), windows.len());
+        if windows.is_empty() {
+            out.push_str("  none scheduled (schedule one with 48 hours' notice: hsofctl maintenance add)\n");
+        }
+        for w in &windows {
+            out.push_str(&format!(
+                "  {} → {}: {} (impact: {})\n",
+                self.local_time(w.window.start),
+                self.local_time(w.window.end),
+                w.window.title,
+                w.impact
+            ));
+            if !w.notice_ok {
+                out.push_str(&format!("    announced less than 48 hours ahead (notice was due {})\n", w.notice_due));
+                verdict = worst(verdict, "warn");
+            }
+            let cov = self.oncall_coverage(w.window.start, w.window.end)?;
+            let who: Vec<&str> = cov.shifts.iter().map(|s| s.who.as_str()).collect();
+            if cov.gaps.is_empty() {
+                out.push_str(&format!("    on call during it: {}\n", who.join(", ")));
+            } else {
+                out.push_str(&format!("    NOBODY on call for part of it: {}\n", cov.gaps[0].why));
+                verdict = "fail";
+            }
+        }
+        Ok((verdict, out))
+    }
+
+    /// What the week's incidents teach the runbook: each incident with its lessons and
+    /// follow-ups, and the ones whose post-mortem has no lessons yet.
+    async fn runbook_inputs(&self, now: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let pms = self.postmortems_between(now - Duration::days(7), now, now).await?;
+        let mut verdict = "pass";
+        let mut out = format!("Incidents resolved this week: {}\n", pms.len());
+        for p in &pms {
+            let i = &p.postmortem.incident;
+            out.push_str(&format!("{} {} — {}\n", i.reference(), i.severity, i.title));
+            if p.postmortem.lessons.trim().is_empty() {
+                out.push_str("  lessons: not written yet (the post-mortem's Lessons learned)\n");
+                verdict = worst(verdict, "warn");
+            } else {
+                for l in p.postmortem.lessons.lines().filter(|l| !l.trim().is_empty()) {
+                    out.push_str(&format!("  lesson: {l}\n"));
+                }
+            }
+            for f in &p.postmortem.follow_ups {
+                out.push_str(&format!("  follow-up [{}] {} ({}, due {})\n", f.state, f.title, f.owner, f.due));
+            }
+        }
+        Ok((verdict, out))
+    }
+
+    /// Response times per severity against their targets over [from, to).
+    fn response_review(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let mut verdict = "pass";
+        let mut out =
+            format!("Incident response {} → {} (drills left out)\n", self.local_time(from), self.local_time(to));
+        for s in self.incident_stats(from, to)? {
+            let policy = self.incident_policy(s.severity)?;
+            let target = policy.response.num_seconds() as f64;
+            let mins = |v: Option<f64>| v.map_or("—".into(), |v| format!("{:.0} min", v / 60.0));
+            let missed = s.mtta_secs.is_some_and(|m| m > target);
+            out.push_str(&format!(
+                "  {}: {} incident(s), MTTA {} (target {}), MTTR {}{}\n",
+                s.severity,
+                s.count,
+                mins(s.mtta_secs),
+                mins(Some(target)),
+                mins(s.mttr_secs),
+                if missed { " — response target MISSED on average" } else { "" }
+            ));
+            if missed {
+                verdict = worst(verdict, "warn");
+            }
+        }
+        let escalated = self
+            .incidents(&IncidentFilter::default(), to)?
+            .into_iter()
+            .filter(|v| {
+                v.incident.drill.is_none() && v.incident.declared_at >= from && v.incident.escalated_at.is_some()
+            })
+            .count();
+        out.push_str(&format!("Escalated: {escalated}\n"));
+        Ok((verdict, out))
+    }
+
+    /// How the team's processes ran over [from, to): procedures done on time, follow-ups
+    /// opened and closed, response against targets.
+    fn process_review(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(&'static str, String), Error> {
+        let cal = self.calendar(from, to, to)?;
+        let done =
+            cal.occurrences.iter().filter(|o| matches!(o.status, hsof_ops::calendar::OccurrenceStatus::Done)).count();
+        let overdue = cal
+            .occurrences
+            .iter()
+            .filter(|o| matches!(o.status, hsof_ops::calendar::OccurrenceStatus::Overdue))
+            .count();
+        let mut verdict = if overdue > 0 { "warn" } else { "pass" };
+        let mut out = format!(
+            "Procedures {} → {}: {done} of {} done, {overdue} overdue\n",
+            self.local_time(from),
+            self.local_time(to),
+            cal.occurrences.len()
+        );
+        let all = self.followups(&FollowUpFilter::default(), to)?;
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).ok().map(|t| t.with_timezone(&Utc));
+        let opened = all.iter().filter(|f| at(&f.created_at).is_some_and(|t| t >= from)).count();
+        let closed = all.iter().filter(|f| f.closed_at.as_deref().and_then(at).is_some_and(|t| t >= from)).count();
+        let overdue_f = all.iter().filter(|f| matches!(f.due_state, Due::Overdue { .. })).count();
+        out.push_str(&format!("Follow-ups: {opened} opened, {closed} closed, {overdue_f} overdue now\n"));
+        if overdue_f > 0 {
+            verdict = worst(verdict, "warn");
+        }
+        let (v, r) = self.response_review(from, to)?;
+        out.push_str(&r);
+        Ok((worst(verdict, v), out))
     }
 }

@@ -154,7 +154,12 @@ pub enum Action {
     /// `on-call` (tonight covered, by whom), `planned` (today's procedures, windows,
     /// post-mortems and follow-ups), `known-issues` (open incidents, active alerts, overdue
     /// follow-ups), `follow-ups` (the open follow-up actions), `summary` (the month's
-    /// post-mortems), `lessons` (the year's lessons).
+    /// post-mortems), `lessons` (the year's lessons), `channel` (the incident channel's
+    /// messages of the day, posted or not), `week-ahead` (the week's procedures, windows,
+    /// follow-ups and on-call), `weekend` (the weekend's maintenance windows, their notice
+    /// and who is on call), `runbook-inputs` (the week's lessons and follow-ups),
+    /// `response-review` (response times against targets), `process` / `process-week` (the
+    /// month's or the week's procedures and follow-ups done on time, response times).
     Incidents {
         /// One of [`INCIDENT_PARTS`].
         part: String,
@@ -192,8 +197,23 @@ pub const COST_PARTS: [&str; 8] =
     ["spend", "per-dataset", "idle-gpu", "rightsizing", "autoscaling", "growth", "patterns", "regressions"];
 
 /// The parts of the incident follow-through a step can stand for.
-pub const INCIDENT_PARTS: [&str; 8] =
-    ["day-review", "maintenance", "on-call", "planned", "known-issues", "follow-ups", "summary", "lessons"];
+pub const INCIDENT_PARTS: [&str; 15] = [
+    "day-review",
+    "maintenance",
+    "on-call",
+    "planned",
+    "known-issues",
+    "follow-ups",
+    "summary",
+    "lessons",
+    "channel",
+    "week-ahead",
+    "weekend",
+    "runbook-inputs",
+    "response-review",
+    "process",
+    "process-week",
+];
 
 /// The runbook's two sets of quality gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
