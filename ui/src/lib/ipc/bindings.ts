@@ -448,7 +448,12 @@ part: string } |
  *  `on-call` (tonight covered, by whom), `planned` (today's procedures, windows,
  *  post-mortems and follow-ups), `known-issues` (open incidents, active alerts, overdue
  *  follow-ups), `follow-ups` (the open follow-up actions), `summary` (the month's
- *  post-mortems), `lessons` (the year's lessons).
+ *  post-mortems), `lessons` (the year's lessons), `channel` (the incident channel's
+ *  messages of the day, posted or not), `week-ahead` (the week's procedures, windows,
+ *  follow-ups and on-call), `weekend` (the weekend's maintenance windows, their notice
+ *  and who is on call), `runbook-inputs` (the week's lessons and follow-ups),
+ *  `response-review` (response times against targets), `process` / `process-week` (the
+ *  month's or the week's procedures and follow-ups done on time, response times).
  */
 { kind: "incidents"; 
 /**  One of [`INCIDENT_PARTS`]. */
@@ -1043,6 +1048,11 @@ export type CalendarView_Deserialize = {
 	windows: MaintenanceView_Deserialize[],
 	/**  Post-mortems scheduled by resolved P0/P1 incidents, due in the range. */
 	reviews: ReviewView[],
+	/**
+	 *  Open follow-up actions due in the range (and, when the range holds today, the
+	 *  overdue ones: they stay on the calendar until done).
+	 */
+	followups: FollowUpView_Deserialize[],
 	/**  Where the catalog came from: `built-in` or the user's file. */
 	catalog_source: string,
 	/**  Why the user's catalog was not used, when it was not. */
@@ -1059,6 +1069,11 @@ export type CalendarView_Serialize = {
 	windows: MaintenanceView_Serialize[],
 	/**  Post-mortems scheduled by resolved P0/P1 incidents, due in the range. */
 	reviews: ReviewView[],
+	/**
+	 *  Open follow-up actions due in the range (and, when the range holds today, the
+	 *  overdue ones: they stay on the calendar until done).
+	 */
+	followups: FollowUpView_Serialize[],
 	/**  Where the catalog came from: `built-in` or the user's file. */
 	catalog_source: string,
 	/**  Why the user's catalog was not used, when it was not. */
