@@ -77,6 +77,36 @@ fn write_config(p: &Profile, state: &State) -> Result<(), String> {
     hsof_core::config::save(&p.config_file(), &cfg).map_err(|e| format!("write {}: {e}", p.config_file().display()))
 }
 
+/// The demo profile's team, once: you and two teammates in a weekly rotation (hand-over
+/// Monday 09:00 in the team time zone), so On-call, the declare form's commander and the
+/// evening review's on-call step have something to show. A profile whose team was edited
+/// keeps its own.
+fn seed_team(state: &State) {
+    let ctx = state.open_context();
+    if !ctx.members().is_ok_and(|m| m.is_empty()) {
+        return;
+    }
+    let now = chrono::Utc::now();
+    let me = hsof_core::os_user();
+    let team = [(me.as_str(), Some(me.as_str()), Some("this desktop")), ("ben", None, Some("+49 30 5550 101")), ("chen", None, Some("@chen on Slack"))];
+    for (name, user, contact) in team {
+        if let Err(e) = ctx.oncall_member_add(name, user, contact, now) {
+            eprintln!("demo: the team could not be seeded: {e}");
+            return;
+        }
+    }
+    let rotation = hsof_ops::oncall::Rotation {
+        members: team.iter().map(|(n, _, _)| n.to_string()).collect(),
+        rrule: "FREQ=WEEKLY;BYDAY=MO".into(),
+        start: "2026-01-05T09:00".into(),
+        timezone: ctx.config().config.team.timezone,
+        skip_holidays: true,
+    };
+    if let Err(e) = ctx.oncall_rotation_set(&rotation, now) {
+        eprintln!("demo: the rotation could not be seeded: {e}");
+    }
+}
+
 /// One simulated region: its fake cluster, HSOF exporter, AlertManager and Prometheus.
 struct Region {
     state: RegionState,
@@ -220,6 +250,7 @@ pub fn serve(profile: &Profile, scenario: Scenario, regions: usize) -> Result<()
         regions: if regions > 1 { all.iter().map(|r| r.state.clone()).collect() } else { vec![] },
     };
     write_config(p, &state)?;
+    seed_team(&state);
     let json = |s: &State| serde_json::to_string_pretty(s).unwrap_or_default();
     write_atomic(&p.state_file(), &json(&state))?;
     println!("{} demo ready: scenario {scenario}, {regions} region(s)\n{}", now_text(), json(&state));
