@@ -44,7 +44,8 @@ fn the_builtin_catalog_holds_every_recurring_procedure_of_the_runbook() {
     assert_eq!(actions[0], Some(&Action::PodStatus));
     assert_eq!(morning.steps[0].commands, ["kubectl get pods -n hsof"]);
     assert!(actions.contains(&Some(&Action::BackupStatus)));
-    assert!(actions.contains(&None), "the Slack review stays a manual step");
+    let channel = Action::Incidents { part: "channel".into() };
+    assert!(actions.contains(&Some(&channel)), "the incident channel is read from the app's outbox");
 
     let dr = catalog.procedure("monthly-dr-test").expect("present");
     assert_eq!(dr.rrule, "FREQ=MONTHLY;BYDAY=2MO");

@@ -138,24 +138,30 @@ pub fn export_ics(catalog: &Catalog, tz: Tz, windows: &[MaintenanceWindow], expo
 
 /// Content lines folded at 75 octets (RFC 5545 §3.1), continuation space included: the
 /// `icalendar` crate lets a last continuation reach 76.
+/// Appends one content line, folded at 75 octets (RFC 5545 §3.1) without splitting a
+/// UTF-8 character: each continuation starts with a space, which counts.
+pub(crate) fn fold_into(out: &mut String, line: &str) {
+    let mut rest = line;
+    let mut limit = 75;
+    while rest.len() > limit {
+        let mut cut = limit;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push_str(&rest[..cut]);
+        out.push_str("\r\n ");
+        rest = &rest[cut..];
+        limit = 74;
+    }
+    out.push_str(rest);
+    out.push_str("\r\n");
+}
+
 fn refold(text: &str) -> String {
     let unfolded = text.replace("\r\n ", "");
     let mut out = String::with_capacity(text.len() + text.len() / 40);
     for line in unfolded.split_terminator("\r\n") {
-        let mut rest = line;
-        let mut limit = 75;
-        while rest.len() > limit {
-            let mut cut = limit;
-            while !rest.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out.push_str(&rest[..cut]);
-            out.push_str("\r\n ");
-            rest = &rest[cut..];
-            limit = 74;
-        }
-        out.push_str(rest);
-        out.push_str("\r\n");
+        fold_into(&mut out, line);
     }
     out
 }

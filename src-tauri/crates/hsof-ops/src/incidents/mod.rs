@@ -20,7 +20,7 @@ pub mod slack;
 pub mod stats;
 pub mod statuspage;
 pub mod summary;
-mod time_format;
+pub(crate) mod time_format;
 pub mod timers;
 
 pub use error::IncidentError;

@@ -22,7 +22,7 @@ const UTC_FORMAT: &str = "%Y%m%dT%H%M%SZ";
 pub fn ics(shifts: &[Shift], team: &str, generated: DateTime<Utc>) -> String {
     let stamp = generated.format(UTC_FORMAT).to_string();
     let mut out = String::new();
-    let mut line = |text: String| fold_into(&mut out, &text);
+    let mut line = |text: String| crate::calendar::ics::fold_into(&mut out, &text);
     line("BEGIN:VCALENDAR".into());
     line("VERSION:2.0".into());
     line("PRODID:-//HSOF//Control Center//EN".into());
@@ -98,21 +98,3 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Appends one content line, folded at 75 octets (RFC 5545 §3.1) without splitting a
-/// UTF-8 character: each continuation starts with a space, which counts.
-fn fold_into(out: &mut String, line: &str) {
-    let mut rest = line;
-    let mut limit = 75;
-    while rest.len() > limit {
-        let mut cut = limit;
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.push_str(&rest[..cut]);
-        out.push_str("\r\n ");
-        rest = &rest[cut..];
-        limit = 74;
-    }
-    out.push_str(rest);
-    out.push_str("\r\n");
-}

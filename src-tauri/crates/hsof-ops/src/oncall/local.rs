@@ -78,43 +78,9 @@ pub fn describe_gaps(gaps: &[Gap], tz: Tz) -> Vec<String> {
                 g.start.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
                 g.end.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
                 tz.name(),
-                human_duration(g.end - g.start),
+                crate::incidents::time_format::human_duration(g.end - g.start),
                 g.why
             )
         })
         .collect()
-}
-
-/// `15 h`, `1 h 30 min`, `2 d 3 h`: the two largest units, stopping at the first unit that
-/// is zero. Negative durations are prefixed with `-`.
-fn human_duration(d: Duration) -> String {
-    let secs = d.num_seconds();
-    let mut rest = secs.unsigned_abs();
-    let mut parts = Vec::new();
-    for (unit, len) in [("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1)] {
-        if rest >= len && parts.len() < 2 {
-            parts.push(format!("{} {unit}", rest / len));
-            rest %= len;
-        } else if !parts.is_empty() {
-            break;
-        }
-    }
-    if parts.is_empty() {
-        return "0 s".into();
-    }
-    format!("{}{}", if secs < 0 { "-" } else { "" }, parts.join(" "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(human_duration(Duration::hours(15)), "15 h");
-        assert_eq!(human_duration(Duration::minutes(90)), "1 h 30 min");
-        assert_eq!(human_duration(Duration::hours(30)), "1 d 6 h");
-        assert_eq!(human_duration(Duration::seconds(3605)), "1 h");
-        assert_eq!(human_duration(Duration::zero()), "0 s");
-    }
 }
