@@ -178,6 +178,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::followthrough::incident_postmortem_edit,
             commands::followthrough::incident_postmortem_export,
             commands::followthrough::incident_stakeholder_preview,
+            commands::followthrough::incident_stakeholder_render,
             commands::followthrough::incident_stakeholder_send,
             commands::followthrough::stakeholder_retry,
             commands::cluster::cluster_view,

@@ -83,8 +83,8 @@ pub fn followups_list(ctx: Ctx, filter: FollowUpFilter) -> Result<Vec<FollowUpVi
 /// Creates a follow-up.
 #[tauri::command]
 #[specta::specta]
-pub fn followup_create(ctx: Ctx, new: NewFollowUp) -> Result<FollowUpView, IpcError> {
-    Ok(ctx.followup_create(&new, &os_user(), Utc::now())?)
+pub fn followup_create(ctx: Ctx, followup: NewFollowUp) -> Result<FollowUpView, IpcError> {
+    Ok(ctx.followup_create(&followup, &os_user(), Utc::now())?)
 }
 
 /// Moves a follow-up to `state` (won't do needs a reason).
@@ -160,6 +160,17 @@ pub async fn incident_postmortem_export(ctx: Ctx, id: f64, path: String) -> Resu
 #[specta::specta]
 pub fn incident_stakeholder_preview(ctx: Ctx, id: f64, body: String) -> Result<StakeholderPreview, IpcError> {
     Ok(ctx.incident_stakeholder_preview(id as i64, &body, Utc::now())?)
+}
+
+/// What sending the edited `update` would do (the exact request or webhook body).
+#[tauri::command]
+#[specta::specta]
+pub fn incident_stakeholder_render(
+    ctx: Ctx,
+    id: f64,
+    update: StakeholderUpdate,
+) -> Result<StakeholderPreview, IpcError> {
+    Ok(ctx.incident_stakeholder_render(id as i64, &update, Utc::now())?)
 }
 
 /// Queues a stakeholder update and sends it in the background.

@@ -49,7 +49,7 @@ describe("status colours", () => {
 describe("sections", () => {
   it("has every section of the mission with a unique shortcut", () => {
     expect(SECTIONS.map((s) => s.label)).toEqual([
-      "Overview", "Fleet", "Cluster", "SLOs & Alerts", "Calendar", "Incidents",
+      "Overview", "Fleet", "Cluster", "SLOs & Alerts", "Calendar", "Incidents", "On-call",
       "Changes", "Security", "Maintenance", "Cost & Capacity", "GPU", "Experiments", "Reports", "Settings",
     ]);
     expect(new Set(SECTIONS.map((s) => s.key)).size).toBe(SECTIONS.length);
@@ -64,6 +64,7 @@ describe("sections", () => {
     expect(sectionForKey(k("y"))).toBe("security");
     expect(sectionForKey(k("m"))).toBe("maintenance");
     expect(sectionForKey(k("c"))).toBe("cost");
+    expect(sectionForKey(k("o"))).toBe("oncall");
     // Alt+K stays the cluster switcher's.
     expect(sectionForKey(k("k"))).toBeNull();
   });

@@ -2,15 +2,15 @@
 // A section whose feature has not landed names the issue that brings it.
 
 export type SectionId =
-  | "overview" | "fleet" | "cluster" | "slos" | "calendar" | "incidents"
+  | "overview" | "fleet" | "cluster" | "slos" | "calendar" | "incidents" | "oncall"
   | "changes" | "security" | "maintenance" | "cost" | "gpu" | "experiments" | "reports" | "settings";
 
 export interface Section {
   id: SectionId;
   label: string;
   /**
-   * Key for Alt+key: digits 1..9, then 0; `f` for Fleet, `y` for Security, `m` for
-   * Maintenance, `c` for Cost & Capacity (Alt+K is the cluster switcher's).
+   * Key for Alt+key: digits 1..9, then 0; `f` for Fleet, `o` for On-call, `y` for Security,
+   * `m` for Maintenance, `c` for Cost & Capacity (Alt+K is the cluster switcher's).
    */
   key: string;
   /** Set while the feature is not built yet: one plain line saying what brings it. */
@@ -24,6 +24,7 @@ export const SECTIONS: readonly Section[] = [
   { id: "slos", label: "SLOs & Alerts", key: "3" },
   { id: "calendar", label: "Calendar", key: "4" },
   { id: "incidents", label: "Incidents", key: "5" },
+  { id: "oncall", label: "On-call", key: "o" },
   { id: "changes", label: "Changes", key: "6" },
   { id: "security", label: "Security", key: "y" },
   { id: "maintenance", label: "Maintenance", key: "m" },

@@ -241,7 +241,7 @@ export const commands = {
 	/**  Follow-ups matching `filter`, overdue first. */
 	followupsList: (filter: FollowUpFilter_Deserialize) => typedError<FollowUpView_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("followups_list", { filter })),
 	/**  Creates a follow-up. */
-	followupCreate: (new: NewFollowUp_Deserialize) => typedError<FollowUpView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("followup_create", { new })),
+	followupCreate: (followup: NewFollowUp_Deserialize) => typedError<FollowUpView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("followup_create", { followup })),
 	/**  Moves a follow-up to `state` (won't do needs a reason). */
 	followupState: (name: string, state: FollowUpState, reason: string | null) => typedError<FollowUpView_Serialize, IpcError_Serialize>(__TAURI_INVOKE("followup_state", { name, state, reason })),
 	/**  Gives a follow-up to another member. */
@@ -260,6 +260,8 @@ export const commands = {
 	incidentPostmortemExport: (id: number | null, path: string) => typedError<string, IpcError_Serialize>(__TAURI_INVOKE("incident_postmortem_export", { id, path })),
 	/**  What a stakeholder update would send. */
 	incidentStakeholderPreview: (id: number | null, body: string) => typedError<StakeholderPreview_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_stakeholder_preview", { id, body })),
+	/**  What sending the edited `update` would do (the exact request or webhook body). */
+	incidentStakeholderRender: (id: number | null, update: StakeholderUpdate) => typedError<StakeholderPreview_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_stakeholder_render", { id, update })),
 	/**  Queues a stakeholder update and sends it in the background. */
 	incidentStakeholderSend: (id: number | null, update: StakeholderUpdate) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_stakeholder_send", { id, update })),
 	/**  Puts a refused stakeholder update of this desktop back in the queue. */

@@ -81,6 +81,25 @@ export type {
   BackendChoice, ColumnKind, ColumnPreview, DatasetFormat, ExperimentStatus, OuterValidation, Progress, SelectedFeature, Stage, StageReport,
   Validation,
 } from "./bindings";
+export type OnCallView = B.OnCallView_Serialize;
+export type MemberView = B.MemberView_Serialize;
+export type { Coverage, Gap, Override, OverrideInput, Rotation, Shift, ShiftSource } from "./bindings";
+export type FollowUpView = B.FollowUpView_Serialize;
+export type FollowUpFilter = B.FollowUpFilter_Deserialize;
+export type NewFollowUp = B.NewFollowUp_Deserialize;
+export type { Due, FollowUpLine, FollowUpState, Role } from "./bindings";
+export type RoleHolder = B.RoleHolder_Serialize;
+export type PostMortemView = B.PostMortemView_Serialize;
+export type PostMortem = B.PostMortem_Serialize;
+export type Entry = B.Entry_Serialize;
+export type Impact = B.Impact_Serialize;
+export type BudgetImpact = B.BudgetImpact_Serialize;
+export type { SourceNote } from "./bindings";
+/** Where a post-mortem timeline entry comes from (`Source` in the bindings). */
+export type TimelineSource = B.Source;
+export type StakeholderPreview = B.StakeholderPreview_Serialize;
+export type StakeholderPost = B.StakeholderPost_Serialize;
+export type { ComponentStatus, PageRequest, PageStatus, StakeholderUpdate } from "./bindings";
 export type GpuView = B.GpuView_Serialize;
 export type GpuHistory = B.GpuHistory_Serialize;
 export type GpuBucket = B.GpuBucket_Serialize;

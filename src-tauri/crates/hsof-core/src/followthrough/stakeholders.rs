@@ -245,6 +245,17 @@ impl AppContext {
         self.preview_of(&i, update, now)
     }
 
+    /// What sending `update` (as edited) for incident `id` would do: the exact request.
+    pub fn incident_stakeholder_render(
+        &self,
+        id: i64,
+        update: &StakeholderUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<StakeholderPreview, Error> {
+        let i = self.incident(id)?;
+        self.preview_of(&i, update.clone(), now)
+    }
+
     fn preview_of(
         &self,
         i: &Incident,
