@@ -194,7 +194,7 @@ fn notify(app: &AppHandle, title: &str, body: &str) {
     }
 }
 
-fn incident_tick(app: &AppHandle) {
+pub(crate) fn incident_tick(app: &AppHandle) {
     let at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if let Err(e) = (IncidentTick { at }).emit(app) {
         tracing::warn!(error = %e, "could not send the incident tick");

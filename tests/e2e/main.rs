@@ -15,6 +15,7 @@ mod fleet;
 mod gpu;
 mod incidents;
 mod maintenance;
+mod oncall;
 mod security;
 mod team;
 
@@ -25,6 +26,7 @@ const SECTIONS: &[&str] = &[
     "slos",
     "calendar",
     "incidents",
+    "oncall",
     "changes",
     "gpu",
     "experiments",

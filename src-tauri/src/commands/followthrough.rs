@@ -176,13 +176,20 @@ pub fn incident_stakeholder_render(
 /// Queues a stakeholder update and sends it in the background.
 #[tauri::command]
 #[specta::specta]
-pub fn incident_stakeholder_send(ctx: Ctx, id: f64, update: StakeholderUpdate) -> Result<IncidentDetail, IpcError> {
+pub fn incident_stakeholder_send(
+    app: tauri::AppHandle,
+    ctx: Ctx,
+    id: f64,
+    update: StakeholderUpdate,
+) -> Result<IncidentDetail, IpcError> {
     let now = Utc::now();
     ctx.incident_stakeholder_send(id as i64, &update, &os_user(), now)?;
     let c = ctx.clone();
+    // Sent now if it can be; the incident's page hears the outcome.
     tauri::async_runtime::spawn(async move {
-        if let Err(e) = c.flush_slack(Utc::now()).await {
-            tracing::warn!(error = %e, "outbox flush failed");
+        match c.flush_slack(Utc::now()).await {
+            Ok(_) => crate::poller::incident_tick(&app),
+            Err(e) => tracing::warn!(error = %e, "outbox flush failed"),
         }
     });
     Ok(ctx.incident_detail(id as i64, now)?)

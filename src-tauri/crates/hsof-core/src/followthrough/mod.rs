@@ -35,7 +35,8 @@ pub(crate) struct LocalRecord {
     pub name: String,
     /// The record with this desktop's unsent writes applied.
     pub object: Value,
-    /// Writes made here and not in the cluster yet.
+    /// Writes made here and not in the cluster yet (0 while sharing is off: the record is
+    /// this desktop's, with nothing waiting to be shared).
     pub pending: usize,
     /// Writes that could not be applied to it (named, kept in the outbox).
     pub refused: Vec<String>,
@@ -57,6 +58,7 @@ impl AppContext {
     pub(crate) fn local_records(&self, kind: Kind) -> Result<Vec<LocalRecord>, Error> {
         let store = self.store()?;
         let actor = self.local_actor();
+        let sharing = store.team_enabled()?;
         let outbox = store.team_outbox()?;
         let mut out: Vec<LocalRecord> = Vec::new();
         for (name, cached) in store.team_cache_all(kind.outbox())? {
@@ -88,7 +90,7 @@ impl AppContext {
             };
             let r = &mut out[i];
             r.refused = kind.fold(&mut r.object, &ops, &actor);
-            r.pending = ops.len();
+            r.pending = if sharing { ops.len() } else { 0 };
         }
         Ok(out)
     }
