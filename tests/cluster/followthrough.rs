@@ -93,7 +93,22 @@ async fn an_override_on_one_desktop_is_on_the_other_and_an_overdue_follow_up_not
         source: None,
     };
     let fu = a.ctx.followup_create(&new, "ali", t).expect("follow-up");
+    let id = declared.view.incident.id;
+    a.ctx.incident_role(id, hsof_ops::incidents::roles::Role::Commander, "ali", "ali", t).expect("commander");
+    a.ctx
+        .incident_role(id, hsof_ops::incidents::roles::Role::Commander, "bo", "ali", t + Span::minutes(20))
+        .expect("hand over");
     sync(&[&a, &b]).await;
+    let name = a.ctx.store().expect("store").incident(id).expect("read").expect("there").team_name.expect("shared");
+    let on_b_id = b.ctx.store().expect("store").incident_by_team_name(&name).expect("read").expect("on b");
+    let roles = b.ctx.incident_detail(on_b_id, t).expect("detail").roles;
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert_eq!(
+        (roles[0].who.as_str(), roles[0].previous.as_deref()),
+        ("bo", Some("ali")),
+        "the hand-over, timed, on b"
+    );
+    assert!((roles[0].since - (t + Span::minutes(20))).num_milliseconds().abs() < 1, "stored to the millisecond");
     let on_b = b.ctx.followups(&FollowUpFilter { mine: true, ..Default::default() }, t).expect("list");
     assert_eq!(on_b.len(), 1, "bob owns it on his desktop");
     assert_eq!(on_b[0].name, fu.name);

@@ -34,7 +34,20 @@ async fn the_rotation_a_commander_a_stakeholder_update_a_follow_up_and_the_post_
     ctl(&profile, &["oncall", "member", "add", &me, "--user", &me, "--contact", "+49 30 1"]);
     ctl(&profile, &["oncall", "member", "add", "ben"]);
     // Daily hand-overs: whoever is on call now, the other is next.
-    ctl(&profile, &["oncall", "rotation", "set", "--members", &format!("{me},ben"), "--every", "daily", "--start", "2026-01-01T09:00"]);
+    ctl(
+        &profile,
+        &[
+            "oncall",
+            "rotation",
+            "set",
+            "--members",
+            &format!("{me},ben"),
+            "--every",
+            "daily",
+            "--start",
+            "2026-01-01T09:00",
+        ],
+    );
 
     let driver = Driver::start(&profile).await;
     let app = driver.launch().await;

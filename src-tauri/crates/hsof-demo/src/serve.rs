@@ -88,7 +88,11 @@ fn seed_team(state: &State) {
     }
     let now = chrono::Utc::now();
     let me = hsof_core::os_user();
-    let team = [(me.as_str(), Some(me.as_str()), Some("this desktop")), ("ben", None, Some("+49 30 5550 101")), ("chen", None, Some("@chen on Slack"))];
+    let team = [
+        (me.as_str(), Some(me.as_str()), Some("this desktop")),
+        ("ben", None, Some("+49 30 5550 101")),
+        ("chen", None, Some("@chen on Slack")),
+    ];
     for (name, user, contact) in team {
         if let Err(e) = ctx.oncall_member_add(name, user, contact, now) {
             eprintln!("demo: the team could not be seeded: {e}");

@@ -581,6 +581,28 @@ mod tests {
     }
 
     #[test]
+    fn stakeholder_updates_go_in_order_once_and_an_older_definition_that_drops_them_is_noticed() {
+        let mut obj = declared();
+        let u = |id: &str| json!({"op": "stakeholder", "id": id, "update": "{\"status\":\"investigating\"}", "at": "2026-12-05T10:00:00Z"});
+        for op in [u("s1"), u("s2"), u("s1")] {
+            apply(&mut obj, &op, &alice()).expect("ok");
+        }
+        assert_eq!(obj["status"][STAKEHOLDER].as_array().expect("list").len(), 2);
+        let now = "2026-12-05T10:00:01Z";
+        // The second waits for the first: the first creates the page's incident.
+        assert!(!claim_message(&mut obj, STAKEHOLDER, "s2", "A", now, "2026-12-05T10:00:31Z"));
+        assert!(claim_message(&mut obj, STAKEHOLDER, "s1", "A", now, "2026-12-05T10:00:31Z"));
+        assert!(message_result(&mut obj, STAKEHOLDER, "s1", "A", Ok(now), Some("pinc1"), Value::Null));
+        assert_eq!(page_incident(&obj).as_deref(), Some("pinc1"));
+        assert!(claim_message(&mut obj, STAKEHOLDER, "s2", "B", now, "2026-12-05T10:00:31Z"));
+        // A store whose Incident definition has no status.stakeholder prunes it.
+        let mut pruned = obj.clone();
+        pruned["status"].as_object_mut().expect("status").remove(STAKEHOLDER);
+        assert_eq!(dropped_by_schema(&[json!({"op": "event"}), u("s1")], &pruned), Some(1));
+        assert_eq!(dropped_by_schema(&[u("s1")], &obj), None);
+    }
+
+    #[test]
     fn a_full_timeline_refuses_the_write_instead_of_losing_it() {
         let mut obj = declared();
         for n in 1..MAX_TIMELINE {

@@ -97,4 +97,3 @@ fn escape(text: &str) -> String {
     }
     out
 }
-
