@@ -55,14 +55,15 @@ async fn the_team_store_installs_idempotently_and_kubectl_reads_and_writes_it() 
     let out = cli(&f, dir.path(), &["team", "install", "--dry-run"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.matches("created (dry run)").count(), 6, "{text}");
+    let objects = hsof_team::KINDS.len() + 2; // the definitions and the two roles
+    assert_eq!(text.matches("created (dry run)").count(), objects, "{text}");
     assert!(kubectl(&f, &["get", "crd", "-o", "name"]).trim().is_empty(), "a dry run writes nothing");
 
     let out = cli(&f, dir.path(), &["team", "install", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let applied: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(
-        applied.as_array().is_some_and(|a| a.len() == 6 && a.iter().all(|x| x["outcome"] == "created")),
+        applied.as_array().is_some_and(|a| a.len() == objects && a.iter().all(|x| x["outcome"] == "created")),
         "{applied}"
     );
     let out = cli(&f, dir.path(), &["team", "install", "--json"]);

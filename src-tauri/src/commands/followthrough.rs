@@ -195,9 +195,15 @@ pub fn incident_stakeholder_send(
     Ok(ctx.incident_detail(id as i64, now)?)
 }
 
-/// Puts a refused stakeholder update of this desktop back in the queue.
+/// Puts a refused stakeholder update back in the queue: this desktop's (`outbox_id`) or the
+/// shared incident's (`shared_id`).
 #[tauri::command]
 #[specta::specta]
-pub fn stakeholder_retry(ctx: Ctx, outbox_id: f64) -> Result<bool, IpcError> {
-    Ok(ctx.stakeholder_retry(outbox_id as i64, Utc::now())?)
+pub async fn stakeholder_retry(
+    ctx: Ctx,
+    incident_id: f64,
+    outbox_id: f64,
+    shared_id: Option<String>,
+) -> Result<bool, IpcError> {
+    Ok(ctx.stakeholder_retry(incident_id as i64, outbox_id as i64, shared_id.as_deref(), Utc::now()).await?)
 }

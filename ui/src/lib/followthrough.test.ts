@@ -116,7 +116,7 @@ describe("stakeholders", () => {
   const update: StakeholderUpdate = { status: "identified", body: "Fixed soon.", components: { c1: "partial_outage" }, name: "Pipeline slow" };
   const post = (over: Partial<StakeholderPost>): StakeholderPost => ({
     id: 3, created_at: "2026-12-07T08:00:00Z", status: "investigating", body: "x", attempts: 0, posted_at: null, page_incident: null,
-    next_attempt_at: null, last_error: null, gave_up: false, ...over,
+    next_attempt_at: null, last_error: null, gave_up: false, shared_id: null, ...over,
   });
   it("colour posts and components", () => {
     expect(postState(post({ posted_at: "2026-12-07T08:01:00Z" }))).toEqual({ text: "delivered", level: "ok" });

@@ -222,6 +222,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The audit rows stamped in [`from`, `to`] (RFC 3339, as stored), oldest first.
+    pub fn audit_between(&self, from: &str, to: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, ts, actor, action, target, before, after, result, prev_hash, hash
+             FROM audit_log WHERE ts >= ?1 AND ts <= ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([from, to], read_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Walks the whole chain from the first row and reports the first break.
     pub fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         let conn = self.conn();

@@ -20,6 +20,20 @@ pub const MAX_HISTORY: usize = 100;
 pub const MAX_TITLE: usize = 300;
 /// The longest text of a post-mortem section.
 pub const MAX_SECTION: usize = 16384;
+/// The longest reason kept (the history's text holds 2 KiB).
+pub const MAX_REASON: usize = 1000;
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max.saturating_sub(3);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
 /// The states of a follow-up, as stored.
 pub const STATES: [&str; 4] = ["open", "in_progress", "done", "wont_do"];
 
@@ -87,47 +101,66 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<(), String> {
     if history.as_array().is_some_and(|h| h.iter().any(|e| e["id"] == id.as_str())) {
         return Ok(());
     }
+    // Each field keeps the change made last by time (a change made offline and sent late
+    // does not undo a later one); the history keeps every change once, in time order.
+    let later =
+        |st: &Map<String, Value>, field: &str| st.get(field).and_then(Value::as_str).is_none_or(|t| t <= at.as_str());
     let (what, shown) = match op["op"].as_str().unwrap_or_default() {
         "create" => {
             check_create(op)?;
             if st.get("state").is_some_and(Value::is_string) {
-                return Ok(()); // created once
+                // Created once; another creation under the same name is another follow-up.
+                let first = st.get("createdId").and_then(Value::as_str).unwrap_or_default();
+                if !first.is_empty() && first != id {
+                    return Err("another follow-up has this name already".into());
+                }
+                return Ok(());
             }
             let f = &op["followup"];
             let owner = text(&f["owner"]).unwrap_or_default();
             st.insert("owner".into(), json!(owner));
             st.insert("due".into(), json!(check_due(&f["due"])?));
             st.insert("state".into(), json!("open"));
+            st.insert("createdId".into(), json!(id));
             ("created", format!("created, owner {owner}, due {}", f["due"].as_str().unwrap_or_default()))
         }
         "owner" => {
             let owner = text(&op["owner"]).ok_or("owner: missing")?;
             let old = st.get("owner").and_then(Value::as_str).unwrap_or("nobody").to_string();
-            st.insert("owner".into(), json!(owner));
+            if later(st, "ownerAt") {
+                st.insert("owner".into(), json!(owner));
+                st.insert("ownerAt".into(), json!(at));
+            }
             ("owner", format!("owner {old} → {owner}"))
         }
         "due" => {
             let due = check_due(&op["due"])?;
             let old = st.get("due").and_then(Value::as_str).unwrap_or("none").to_string();
-            st.insert("due".into(), json!(due));
+            if later(st, "dueAt") {
+                st.insert("due".into(), json!(due));
+                st.insert("dueAt".into(), json!(at));
+            }
             ("due", format!("due {old} → {due}"))
         }
         "state" => {
             let state = text(&op["state"]).filter(|s| STATES.contains(&s.as_str()));
             let state = state.ok_or_else(|| format!("state: {} is not one of {}", op["state"], STATES.join(", ")))?;
-            let reason = text(&op["reason"]);
+            let reason = text(&op["reason"]).map(|r| cut(&r, MAX_REASON));
             if state == "wont_do" && reason.is_none() {
                 return Err("won't do needs a reason".into());
             }
             let old = st.get("state").and_then(Value::as_str).unwrap_or("open").to_string();
-            st.insert("state".into(), json!(state));
-            if state == "done" || state == "wont_do" {
-                st.insert("closedBy".into(), json!(by));
-                st.insert("closedAt".into(), json!(at));
-                st.insert("reason".into(), json!(reason));
-            } else {
-                for k in ["closedBy", "closedAt", "reason"] {
-                    st.remove(k);
+            if later(st, "stateAt") {
+                st.insert("state".into(), json!(state));
+                st.insert("stateAt".into(), json!(at));
+                if state == "done" || state == "wont_do" {
+                    st.insert("closedBy".into(), json!(by));
+                    st.insert("closedAt".into(), json!(at));
+                    st.insert("reason".into(), json!(reason));
+                } else {
+                    for k in ["closedBy", "closedAt", "reason"] {
+                        st.remove(k);
+                    }
                 }
             }
             let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
@@ -140,7 +173,7 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<(), String> {
         other => return Err(format!("unknown write {other:?} to a follow-up")),
     };
     let history = st.get_mut("history").and_then(Value::as_array_mut).expect("a list");
-    let mut entry = json!({"id": id, "at": at, "by": by, "what": what, "text": shown});
+    let mut entry = json!({"id": id, "at": at, "by": by, "what": what, "text": cut(&shown, 2000)});
     if let Some(l) = text(&op["by"]).filter(|l| *l != by) {
         entry["byLocal"] = json!(l);
     }

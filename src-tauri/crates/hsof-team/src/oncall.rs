@@ -69,6 +69,10 @@ pub fn apply(obj: &mut Value, op: &Value, actor: &Actor) -> Result<(), String> {
                         x["removedAt"] = Value::Null;
                         x["removedBy"] = Value::Null;
                     }
+                    // A removal made before this addition and arriving after it changes nothing.
+                    if x["addedAt"].as_str().is_none_or(|a| a < at.as_str()) {
+                        x["addedAt"] = json!(at);
+                    }
                     for (k, key) in [("user", "user"), ("contact", "contact")] {
                         if let Some(v) = text(k) {
                             x[key] = json!(v);

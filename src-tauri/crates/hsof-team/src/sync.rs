@@ -113,10 +113,19 @@ impl Kind {
         self.create_from(name, "", ops, actor)
     }
 
-    /// Applies this desktop's writes to a record (its offline view): the writes that
-    /// cannot be applied are left out and named.
+    /// Applies this desktop's writes to a record (its offline view) as the push does: in
+    /// order, stopping at the first that cannot be applied (it and those after it wait, as
+    /// they do in the outbox). Returns why, when one could not.
     pub fn fold(self, obj: &mut Value, ops: &[Value], actor: &Actor) -> Vec<String> {
-        ops.iter().filter_map(|op| self.apply(obj, op, actor).err()).collect()
+        for (n, op) in ops.iter().enumerate() {
+            if let Err(why) = self.apply(obj, op, actor) {
+                let after = ops.len() - n - 1;
+                let waiting =
+                    if after > 0 { format!(" ({after} later write(s) wait behind it)") } else { String::new() };
+                return vec![format!("{why}{waiting}")];
+            }
+        }
+        Vec::new()
     }
 
     /// Why the new record `new` cannot be created, when it cannot.

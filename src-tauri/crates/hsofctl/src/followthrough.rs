@@ -92,13 +92,15 @@ pub enum RotationCmd {
         /// Members in turn order, comma-separated
         #[arg(long, value_delimiter = ',', required = true)]
         members: Vec<String>,
-        /// Hand-over rule: weekly (Monday), daily, or an RRULE body such as FREQ=WEEKLY;BYDAY=FR
+        /// Hand-over rule: weekly (on the weekday of --start), daily, or an RRULE body such as
+        /// FREQ=WEEKLY;BYDAY=FR
         #[arg(long, default_value = "weekly")]
         every: String,
         /// First hand-over, team time `2026-12-07T09:00` (the first member takes over then)
         #[arg(long)]
         start: String,
-        /// Hand-overs that fall on a team holiday happen on the next business day
+        /// Hand over on team holidays too (by default a hand-over on a `[team] holidays` date
+        /// moves to the next business day)
         #[arg(long)]
         keep_holidays: bool,
     },

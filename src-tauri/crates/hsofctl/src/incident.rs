@@ -331,6 +331,8 @@ pub async fn run(ctx: &AppContext, cmd: &IncidentCmd, out: &Out) -> Result<(), E
                 p.update.status = serde_json::from_value(serde_json::json!(s.to_ascii_lowercase())).map_err(|_| {
                     Error::InvalidInput(format!("--status {s:?}: investigating, identified, monitoring or resolved"))
                 })?;
+                // What is sent with the status given: the request rendered again.
+                p = ctx.incident_stakeholder_render(*id, &p.update, now)?;
             }
             if *preview {
                 if out.json {

@@ -264,8 +264,11 @@ export const commands = {
 	incidentStakeholderRender: (id: number | null, update: StakeholderUpdate) => typedError<StakeholderPreview_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_stakeholder_render", { id, update })),
 	/**  Queues a stakeholder update and sends it in the background. */
 	incidentStakeholderSend: (id: number | null, update: StakeholderUpdate) => typedError<IncidentDetail_Serialize, IpcError_Serialize>(__TAURI_INVOKE("incident_stakeholder_send", { id, update })),
-	/**  Puts a refused stakeholder update of this desktop back in the queue. */
-	stakeholderRetry: (outboxId: number | null) => typedError<boolean, IpcError_Serialize>(__TAURI_INVOKE("stakeholder_retry", { outboxId })),
+	/**
+	 *  Puts a refused stakeholder update back in the queue: this desktop's (`outbox_id`) or the
+	 *  shared incident's (`shared_id`).
+	 */
+	stakeholderRetry: (incidentId: number | null, outboxId: number | null, sharedId: string | null) => typedError<boolean, IpcError_Serialize>(__TAURI_INVOKE("stakeholder_retry", { incidentId, outboxId, sharedId })),
 	/**
 	 *  Pods, deployments, nodes and events from the live watches (started on first use and
 	 *  kept running; their changes arrive as `ClusterChanged` events). With `pods_since` (the
@@ -3983,7 +3986,7 @@ export type FollowUpView_Deserialize = {
 	closed_by?: string | null,
 	/**  Closed at. */
 	closed_at?: string | null,
-	/**  The incident it came from: its shared name or `local-<id>`. */
+	/**  The incident it came from: its shared name or `local-<desktop>-<id>`. */
 	incident?: string | null,
 	/**  That incident's id on this desktop, when it is here. */
 	incident_id?: number | null,
@@ -4027,7 +4030,7 @@ export type FollowUpView_Serialize = {
 	closed_by: string | null,
 	/**  Closed at. */
 	closed_at: string | null,
-	/**  The incident it came from: its shared name or `local-<id>`. */
+	/**  The incident it came from: its shared name or `local-<desktop>-<id>`. */
 	incident: string | null,
 	/**  That incident's id on this desktop, when it is here. */
 	incident_id: number | null,
@@ -8145,6 +8148,8 @@ export type StakeholderPost_Deserialize = {
 	last_error?: string | null,
 	/**  Refused for good: retried only by hand. */
 	gave_up: boolean,
+	/**  Its id in the shared incident's record (retried there), for a shared incident's update. */
+	shared_id?: string | null,
 };
 
 /**  One stakeholder update of an incident, as its page shows it. */
@@ -8169,6 +8174,8 @@ export type StakeholderPost_Serialize = {
 	last_error: string | null,
 	/**  Refused for good: retried only by hand. */
 	gave_up: boolean,
+	/**  Its id in the shared incident's record (retried there), for a shared incident's update. */
+	shared_id: string | null,
 };
 
 /**  What an update would send, before it is sent. */

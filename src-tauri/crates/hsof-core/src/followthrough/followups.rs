@@ -37,7 +37,7 @@ pub struct FollowUpView {
     pub closed_by: Option<String>,
     /// Closed at.
     pub closed_at: Option<String>,
-    /// The incident it came from: its shared name or `local-<id>`.
+    /// The incident it came from: its shared name or `local-<desktop>-<id>`.
     pub incident: Option<String>,
     /// That incident's id on this desktop, when it is here.
     #[specta(type = Option<f64>)]
@@ -91,6 +91,9 @@ pub struct FollowUpFilter {
     /// Mine only.
     pub mine: bool,
 }
+
+/// The longest reason a state change takes (the shared history keeps 2 KiB per entry).
+const MAX_REASON: usize = 1000;
 
 fn s(v: &Value) -> Option<String> {
     v.as_str().filter(|x| !x.is_empty()).map(str::to_string)
@@ -165,20 +168,41 @@ impl AppContext {
         }
     }
 
-    /// A local incident id for a reference (`inc-…` shared name, or `local-<id>`).
+    /// This desktop's id in references to incidents kept only here (made once, random).
+    fn desktop_id(&self) -> Result<String, Error> {
+        let store = self.store()?;
+        if let Some(d) = store.team_meta("desktop_id")? {
+            return Ok(d);
+        }
+        let d = super::random_hex(3);
+        store.set_team_meta("desktop_id", &d)?;
+        Ok(d)
+    }
+
+    /// A local incident id for a reference (`inc-…` shared name, or `local-<desktop>-<id>`
+    /// of an incident kept on one desktop: this one's only when the desktop is this one).
     pub(crate) fn incident_id_of_ref(&self, reference: &str) -> Option<i64> {
         let store = self.store().ok()?;
         match reference.strip_prefix("local-") {
-            Some(id) => id.parse().ok().filter(|id| store.incident(*id).ok().flatten().is_some()),
+            Some(rest) => {
+                let (desktop, id) = rest.split_once('-')?;
+                if self.desktop_id().ok()? != desktop {
+                    return None;
+                }
+                id.parse().ok().filter(|id| store.incident(*id).ok().flatten().is_some())
+            }
             None => store.incident_by_team_name(reference).ok().flatten(),
         }
     }
 
     /// How a follow-up or post-mortem refers to incident `id`: its shared name, else
-    /// `local-<id>`.
+    /// `local-<desktop>-<id>` (unique across the team's desktops).
     pub(crate) fn incident_ref(&self, id: i64) -> Result<String, Error> {
         let i = self.incident(id)?;
-        Ok(i.shared_name.unwrap_or_else(|| format!("local-{id}")))
+        match i.shared_name {
+            Some(n) => Ok(n),
+            None => Ok(format!("local-{}-{id}", self.desktop_id()?)),
+        }
     }
 
     /// The follow-ups, overdue first, then by due date.
@@ -255,12 +279,10 @@ impl AppContext {
         if !["incident", "postmortem", "manual"].contains(&source.as_str()) {
             return Err(Error::InvalidInput(format!("source: {source:?} is not incident, postmortem or manual")));
         }
-        let tail: String = write_id().chars().rev().take(6).collect();
-        let name = format!(
-            "fu-{}-{}",
-            self.team_today(now).format("%Y%m%d"),
-            tail.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "0")
-        );
+        let name = format!("fu-{}-{}", self.team_today(now).format("%Y%m%d"), super::random_hex(4));
+        if self.local_record(Kind::FollowUp, &name)?.is_some() {
+            return Err(Error::Unavailable(format!("the new follow-up's name {name} is taken; add it again")));
+        }
         let op = json!({"op": "create", "id": write_id(), "at": at(now), "by": actor, "followup": {
             "title": title, "owner": owner, "due": due.format("%Y-%m-%d").to_string(), "incident": reference,
             "incident_title": incident.as_ref().map(|i| i.title.clone()), "source": source, "cluster": self.record_cluster()}});
@@ -337,6 +359,9 @@ impl AppContext {
         let f = self.followup(name, now)?;
         rules::check_transition(f.state, state, reason)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.len() > MAX_REASON) {
+            return Err(Error::InvalidInput(format!("the reason is longer than {MAX_REASON} bytes: say it shorter")));
+        }
         self.followup_write(name, json!({"op": "state", "state": state.as_str(), "reason": reason}), actor, now)
     }
 

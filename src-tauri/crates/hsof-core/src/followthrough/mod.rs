@@ -47,6 +47,17 @@ pub(crate) fn write_id() -> String {
     crate::incidents::unique_id()
 }
 
+/// `n` random bytes as hex (the OS's generator): record names two desktops never share.
+pub(crate) fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    if getrandom::fill(&mut b).is_err() {
+        // No OS randomness: the write id's time, process and count, hashed.
+        use sha2::Digest as _;
+        b = sha2::Sha256::digest(write_id().as_bytes())[..n.min(32)].to_vec();
+    }
+    hex::encode(b)
+}
+
 impl AppContext {
     /// The actor whose name the offline view applies this desktop's writes with.
     fn local_actor(&self) -> Actor {

@@ -87,6 +87,13 @@ struct Parsed {
 
 impl AppContext {
     fn schedule(&self) -> Result<Parsed, Error> {
+        // A shared schedule edited by hand into a shape this app cannot read is said, not
+        // shown as "no rotation".
+        let unreadable = self
+            .store()?
+            .team_cache_get(Kind::OnCallSchedule.outbox(), SCHEDULE_NAME)?
+            .and_then(|c| c.invalid)
+            .map(|why| format!("the shared on-call schedule cannot be read ({why}): fix it with kubectl edit oncallschedule {SCHEDULE_NAME}"));
         let Some(r) = self.local_record(Kind::OnCallSchedule, SCHEDULE_NAME)? else {
             return Ok(Parsed {
                 members: vec![],
@@ -94,7 +101,7 @@ impl AppContext {
                 rotation_set: None,
                 overrides: vec![],
                 pending: 0,
-                problems: vec![],
+                problems: unreadable.into_iter().collect(),
             });
         };
         let mut problems: Vec<String> = r.refused.iter().map(|w| format!("a write waits: {w}")).collect();
@@ -165,7 +172,12 @@ impl AppContext {
     /// The schedule and what it means at `now`.
     pub fn oncall(&self, now: DateTime<Utc>) -> Result<OnCallView, Error> {
         let s = self.schedule()?;
-        let tz = self.team_tz().unwrap_or(chrono_tz::UTC);
+        // The rotation's zone is the team's (shared); a desktop's own setting only without one.
+        let tz = s
+            .rotation
+            .as_ref()
+            .and_then(|r| r.timezone.parse().ok())
+            .unwrap_or_else(|| self.team_tz().unwrap_or(chrono_tz::UTC));
         let team = self.config().config.team;
         let hm = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap_or(NaiveTime::MIN);
         let tonight = oncall::night(now, tz, hm(&team.business_hours_end), hm(&team.business_hours_start));

@@ -17,8 +17,8 @@ use crate::{AppContext, Error};
 
 /// How far before the declaration the timeline looks (the change or alert that started it).
 const LOOKBACK_MINUTES: i64 = 60;
-/// Audit rows read at most.
-const AUDIT_ROWS: u32 = 5000;
+/// How long the API server keeps events by default (`--event-ttl`).
+const EVENT_TTL_HOURS: i64 = 1;
 
 /// A post-mortem as the incident page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -206,7 +206,7 @@ impl AppContext {
         sources.push(own);
         // Changes made through the app.
         let audit: Result<Vec<Entry>, String> = self.store().map_err(|e| e.to_string()).and_then(|s| {
-            s.list_audit(AUDIT_ROWS).map_err(|e| e.to_string()).map(|rows| {
+            s.audit_between(&crate::time::ts(from), &crate::time::ts(to)).map_err(|e| e.to_string()).map(|rows| {
                 rows.into_iter()
                     .filter_map(|r| {
                         let t = parse(&r.ts)?;
@@ -280,6 +280,13 @@ impl AppContext {
         };
         note(Source::Slo, &slo.as_ref().map(Vec::len).map_err(Clone::clone));
         sources.push(slo.unwrap_or_default());
+        if from < now - Duration::hours(EVENT_TTL_HOURS) {
+            if let Some(n) = notes.iter_mut().find(|n| n.source == Source::Event && n.read) {
+                n.note.push_str(&format!(
+                    "; the API server keeps events about {EVENT_TTL_HOURS} h (--event-ttl), so older ones of the window may be gone"
+                ));
+            }
+        }
         let throughput = self.throughput_around(impact_from, to).await;
         let mut impact = pm::impact(impact_from, to, &windows, &throughput);
         if windows.is_empty() {

@@ -67,6 +67,8 @@ pub struct StakeholderPost {
     pub last_error: Option<String>,
     /// Refused for good: retried only by hand.
     pub gave_up: bool,
+    /// Its id in the shared incident's record (retried there), for a shared incident's update.
+    pub shared_id: Option<String>,
 }
 
 impl StakeholderPost {
@@ -88,6 +90,7 @@ impl StakeholderPost {
             next_attempt_at: r.posted_at.is_none().then(|| r.next_attempt_at.clone()),
             last_error: r.last_error.clone(),
             gave_up: r.gave_up,
+            shared_id: None,
         }
     }
 
@@ -105,6 +108,7 @@ impl StakeholderPost {
             page_incident: s("pageIncident"),
             last_error: s("error"),
             gave_up: m["gaveUp"] == json!(true),
+            shared_id: s("id"),
         }
     }
 }
@@ -194,10 +198,13 @@ impl AppContext {
             return Ok(None);
         }
         let Some(every) = self.stakeholder_every(&i) else { return Ok(None) };
+        // Stakeholders last heard when an update was delivered (a queued or refused one
+        // told them nothing).
         let last = self
             .incident_stakeholder_posts(id)?
             .iter()
-            .filter_map(|p| DateTime::parse_from_rfc3339(&p.created_at).ok().map(|t| t.with_timezone(&Utc)))
+            .filter_map(|p| p.posted_at.as_deref())
+            .filter_map(|t| DateTime::parse_from_rfc3339(t).ok().map(|t| t.with_timezone(&Utc)))
             .max();
         Ok(sp::next_due(&i, last, every))
     }
@@ -337,9 +344,44 @@ impl AppContext {
         self.incident_stakeholder_posts(id)
     }
 
-    /// Puts a refused or waiting update of this desktop back in the queue now.
-    pub fn stakeholder_retry(&self, outbox_id: i64, now: DateTime<Utc>) -> Result<bool, Error> {
-        Ok(self.store()?.message_retry_now(Channel::Stakeholders, outbox_id, &at(now))?)
+    /// Puts a refused or waiting update back in the queue now: this desktop's (`outbox_id`)
+    /// or the shared incident's (`shared_id`). Refused when a newer update of the incident
+    /// was delivered since: sending the older one would put the page back to an older status.
+    pub async fn stakeholder_retry(
+        &self,
+        incident_id: i64,
+        outbox_id: i64,
+        shared_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let posts = self.incident_stakeholder_posts(incident_id)?;
+        let this = posts
+            .iter()
+            .position(|p| match shared_id {
+                Some(sid) => p.shared_id.as_deref() == Some(sid),
+                None => p.id == outbox_id && p.id > 0,
+            })
+            .ok_or_else(|| Error::NotFound(format!("incident #{incident_id} has no such stakeholder update")))?;
+        if posts[this + 1..].iter().any(|p| p.posted_at.is_some()) {
+            return Err(Error::InvalidInput(
+                "a newer stakeholder update was delivered after this one: send a new update instead (retrying would put the page back to an older status)".into(),
+            ));
+        }
+        let Some(sid) = shared_id else {
+            return Ok(self.store()?.message_retry_now(Channel::Stakeholders, outbox_id, &at(now))?);
+        };
+        let name = self.incident(incident_id)?.shared_name.ok_or_else(|| {
+            Error::InvalidInput(format!("incident #{incident_id} is not shared: retry its update by its outbox id"))
+        })?;
+        let cluster = self.cluster().await?;
+        let retry = |o: &mut Value| hsof_team::incident::message_retry(o, hsof_team::incident::STAKEHOLDER, sid);
+        let done = hsof_team::sync::update(cluster.client(), &cluster.namespace, &name, retry).await?;
+        if let Some(after) = &done {
+            let actor = self.team_actor(&cluster).await;
+            let older = hsof_team::sync::paged_entries(cluster.client(), &cluster.namespace, after).await;
+            self.team_mirror_one(after, &older, &actor, now)?;
+        }
+        Ok(done.is_some())
     }
 
     async fn deliver(
@@ -385,13 +427,17 @@ impl AppContext {
     pub async fn flush_stakeholders(&self, now: DateTime<Utc>) -> Result<(u32, u32), Error> {
         let store = self.store()?;
         let receiver = self.stakeholder_receiver();
-        let holder = format!("{} ({})", crate::os_user(), std::process::id());
+        let holder = crate::incidents::lease_holder();
+        let started = std::time::Instant::now();
         let (mut posted, mut failed) = (0, 0);
         for _ in 0..BATCH {
+            // What is due is judged at `now`; a lease runs from the time that has really
+            // passed (a slow Slack pass or receiver before it must not leave it expired).
+            let t = now + Duration::from_std(started.elapsed()).unwrap_or_default();
             let Some(m) = store.claim_message(
                 Channel::Stakeholders,
                 &at(now),
-                &at(now + Duration::seconds(LEASE_SECS)),
+                &at(t + Duration::seconds(LEASE_SECS)),
                 &holder,
             )?
             else {
@@ -413,7 +459,8 @@ impl AppContext {
                 }
             };
             let page = self.page_incident_of(id)?;
-            let when = at(now);
+            let t = now + Duration::from_std(started.elapsed()).unwrap_or_default();
+            let when = at(t);
             match self.deliver(&receiver, &i, page.as_deref(), &update, now).await {
                 Ok(p) => {
                     posted += 1;
@@ -433,7 +480,7 @@ impl AppContext {
                 }
                 Err((retryable, asked, error)) => {
                     failed += 1;
-                    let retry = retryable.then(|| self.retry_at(receiver.is_ok(), m.attempts, asked, now));
+                    let retry = retryable.then(|| self.retry_at(receiver.is_ok(), m.attempts, asked, t));
                     store.message_failed(Channel::Stakeholders, m.id, &error, retry.map(crate::time::ts).as_deref())?;
                     if m.attempts == 0 || retry.is_none() {
                         let text = match retry {
@@ -454,6 +501,11 @@ impl AppContext {
                     }
                 }
             }
+        }
+        // A desktop that cannot send (no key, no target) leaves the team's updates to one
+        // that can, instead of claiming them only to fail.
+        if receiver.is_err() {
+            return Ok((posted, failed));
         }
         let (p, f) = self.flush_team_stakeholders(&receiver, now).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the shared stakeholder updates could not be sent now");
@@ -481,7 +533,8 @@ impl AppContext {
         }
         let Ok(cluster) = self.cluster().await else { return Ok((0, 0)) };
         let actor = self.team_actor(&cluster).await;
-        let holder = format!("{} ({} {})", actor.user, crate::os_user(), std::process::id());
+        let holder = format!("{} ({})", actor.user, crate::incidents::lease_holder());
+        let started = std::time::Instant::now();
         let (client, ns) = (cluster.client().clone(), cluster.namespace.clone());
         let (mut posted, mut failed) = (0, 0);
         use hsof_team::incident::{self as shared, STAKEHOLDER};
@@ -499,7 +552,8 @@ impl AppContext {
                 .collect();
             let Some(local_id) = store.incident_by_team_name(&name)? else { continue };
             for mid in ids {
-                let (t, until) = (at(now), at(now + Duration::seconds(LEASE_SECS)));
+                let elapsed = now + Duration::from_std(started.elapsed()).unwrap_or_default();
+                let (t, until) = (at(elapsed), at(elapsed + Duration::seconds(LEASE_SECS)));
                 let claim = |o: &mut Value| shared::claim_message(o, STAKEHOLDER, &mid, &holder, &t, &until);
                 let Some(claimed) = hsof_team::sync::update(&client, &ns, &name, claim).await? else { continue };
                 let Some(m) = claimed["status"][STAKEHOLDER]
@@ -514,10 +568,12 @@ impl AppContext {
                     continue;
                 };
                 let i = self.incident(local_id)?;
-                let page = shared::page_incident(&claimed);
+                // Updates sent before the incident was shared went to the page's incident
+                // this desktop's timeline names.
+                let page = shared::page_incident(&claimed).or(self.page_incident_of(local_id)?);
                 let attempts = u32::try_from(m["attempts"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX);
                 let result = self.deliver(receiver, &i, page.as_deref(), &update, now).await;
-                let done = at(now);
+                let done = at(now + Duration::from_std(started.elapsed()).unwrap_or_default());
                 let (outcome, page_incident, entry) = match &result {
                     Ok(p) => {
                         posted += 1;
@@ -530,7 +586,14 @@ impl AppContext {
                     }
                     Err((retryable, asked, error)) => {
                         failed += 1;
-                        let retry = retryable.then(|| at(self.retry_at(receiver.is_ok(), attempts, *asked, now)));
+                        let retry = retryable.then(|| {
+                            at(self.retry_at(
+                                receiver.is_ok(),
+                                attempts,
+                                *asked,
+                                now + Duration::from_std(started.elapsed()).unwrap_or_default(),
+                            ))
+                        });
                         let text = match &retry {
                             Some(r) => format!("stakeholder update failed ({error}); retrying at {r}"),
                             None => format!("stakeholder update refused ({error}); kept, retry it by hand"),

@@ -16,7 +16,7 @@ use hsof_ops::incidents::{
 use hsof_store::{IncidentChanges, IncidentRecord, NewAuditEntry, NewTimelineEvent};
 use serde_json::json;
 
-pub(crate) use outbox::unique_id;
+pub(crate) use outbox::{lease_holder, unique_id};
 pub use outbox::{ReminderNotice, SlackPost};
 use records::ts;
 pub use views::{IncidentDetail, IncidentFilter, IncidentView, Shared};

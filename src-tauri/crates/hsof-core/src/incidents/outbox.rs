@@ -29,7 +29,7 @@ const FLUSH_BATCH: u32 = 20;
 static FLUSHER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Who holds a lease: this process, told apart from a restarted one with the same pid.
-fn lease_holder() -> String {
+pub(crate) fn lease_holder() -> String {
     static HOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HOLDER
         .get_or_init(|| {
@@ -377,11 +377,25 @@ impl AppContext {
             // A shared incident's timers run by the API server's clock, as on every desktop.
             let now = if shared { self.team_clock(now) } else { now };
             let policy = self.incident_policy(i.severity)?;
-            for r in ops::due_reminders(&i, &policy, &hours, now) {
+            // The commander, when one is named: the escalation goes past them.
+            let commander = store
+                .timeline(i.id)
+                .ok()
+                .map(|tl| tl.iter().filter_map(|e| records::event(e).ok()).collect::<Vec<_>>())
+                .and_then(|tl| {
+                    ops::roles::current(&tl).into_iter().find(|h| h.role == ops::roles::Role::Commander).map(|h| h.who)
+                });
+            for mut r in ops::due_reminders(&i, &policy, &hours, now) {
                 let kind =
                     serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
                 if !store.mark_reminder(i.id, &kind, &ts(r.due_at), &ts(now))? {
                     continue;
+                }
+                // The escalation names who it goes to, in the notification every desktop shows.
+                if r.kind == ReminderKind::Escalate {
+                    if let Some(who) = self.escalation_person(r.due_at, commander.as_deref()) {
+                        r.body.push_str(&format!(" — escalates to {who} (on call)"));
+                    }
                 }
                 // A shared incident's reminder is claimed in its shared record: only the app
                 // that claims it first shows it (the sync hands it back).
@@ -389,12 +403,6 @@ impl AppContext {
                     let op = json!({"op": "reminder", "key": format!("{kind}@{}", ts(r.due_at)), "title": r.title,
                         "body": r.body, "at": ts(now)});
                     store.team_queue(i.id, &op)?;
-                }
-                let mut r = r;
-                if r.kind == ReminderKind::Escalate {
-                    if let Some(who) = self.escalation_person(r.due_at, None) {
-                        r.body.push_str(&format!(" — escalates to {who} (on call)"));
-                    }
                 }
                 if r.kind == ReminderKind::Escalate && i.escalated_at.is_none() {
                     let at = ts(now);
@@ -406,24 +414,32 @@ impl AppContext {
                     out.push(ReminderNotice { incident_id: i.id, title: r.title, body: r.body });
                 }
             }
-            // The stakeholders' timer, apart from the engineers' update cadence.
-            if let Some(due) = self.stakeholder_next_due(i.id)?.filter(|d| *d <= now) {
-                if store.mark_reminder(i.id, "stakeholder", &ts(due), &ts(now))? {
-                    let (title, body) = (
-                        format!("Stakeholder update due: {} {}", i.reference(), i.severity),
-                        format!("{} — stakeholders last heard more than the {} cadence ago", i.title, i.severity),
-                    );
-                    if shared {
-                        let op = json!({"op": "reminder", "key": format!("stakeholder@{}", ts(due)), "title": title,
-                            "body": body, "at": ts(now)});
-                        store.team_queue(i.id, &op)?;
-                    } else {
-                        out.push(ReminderNotice { incident_id: i.id, title, body });
+            // The stakeholders' timer, apart from the engineers' update cadence. A failure
+            // here is logged: the reminders above are marked and must still be shown.
+            match self.stakeholder_next_due(i.id) {
+                Ok(Some(due)) if due <= now => {
+                    if store.mark_reminder(i.id, "stakeholder", &ts(due), &ts(now))? {
+                        let (title, body) = (
+                            format!("Stakeholder update due: {} {}", i.reference(), i.severity),
+                            format!("{} — stakeholders last heard more than the {} cadence ago", i.title, i.severity),
+                        );
+                        if shared {
+                            let op = json!({"op": "reminder", "key": format!("stakeholder@{}", ts(due)), "title": title,
+                                "body": body, "at": ts(now)});
+                            store.team_queue(i.id, &op)?;
+                        } else {
+                            out.push(ReminderNotice { incident_id: i.id, title, body });
+                        }
                     }
                 }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, incident = i.id, "the stakeholder timer could not be read"),
             }
         }
-        out.extend(self.followups_tick(now)?);
+        match self.followups_tick(now) {
+            Ok(n) => out.extend(n),
+            Err(e) => tracing::warn!(error = %e, "the follow-ups could not be checked for overdue ones"),
+        }
         Ok(out)
     }
 }

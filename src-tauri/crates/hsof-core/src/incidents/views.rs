@@ -144,6 +144,8 @@ impl AppContext {
         } else {
             Some(ops::timers(&incident, &self.incident_policy(incident.severity)?, &self.business_hours_policy()?, now))
         };
+        // The list names the on-call person at the escalation; the page (with the roles read)
+        // the one past the commander.
         let escalates_to = timers.as_ref().and_then(|t| self.escalation_person(t.escalate_at, None));
         Ok(IncidentView { policy: self.targets(incident.severity), incident, timers, shared, cluster, escalates_to })
     }

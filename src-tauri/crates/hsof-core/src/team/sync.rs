@@ -305,6 +305,13 @@ impl AppContext {
                     store.team_outbox_failed(kind_name, name, &why)?;
                     out.errors.push(format!("{name}: {why}"));
                 }
+                // The API server refused this record's write as invalid (a schema limit): it
+                // waits, named, and the other records still go.
+                Err(TeamError::Cluster(hsof_cluster::ClusterError::Invalid(m))) => {
+                    let why = format!("the team store refused the write as invalid: {m}");
+                    store.team_outbox_failed(kind_name, name, &why)?;
+                    out.errors.push(format!("{name}: {why}"));
+                }
                 Err(TeamError::Cluster(hsof_cluster::ClusterError::Forbidden(m))) => {
                     // Local-only for this kind until the role is granted; the others go on.
                     // The review said yes and the request no: its cached answer is stale.
