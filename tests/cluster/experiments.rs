@@ -284,19 +284,29 @@ async fn oom_killed_and_a_deleted_pod_fail_with_their_reason() {
         }
     });
     wait_for(&seen, "runs on", 60).await;
-    let pod = s
-        .kubectl(&[
-            "get",
-            "pods",
-            "-l",
-            "app.kubernetes.io/component=experiment",
-            "--field-selector",
-            "status.phase=Running",
-            "-o",
-            "name",
-        ])
-        .trim()
-        .to_string();
+    // "runs on" is said when the pod is scheduled; it is Running a moment later (on a busy
+    // machine, more than a moment): wait for it rather than read an empty list.
+    let started = std::time::Instant::now();
+    let pod = loop {
+        let pod = s
+            .kubectl(&[
+                "get",
+                "pods",
+                "-l",
+                "app.kubernetes.io/component=experiment",
+                "--field-selector",
+                "status.phase=Running",
+                "-o",
+                "name",
+            ])
+            .trim()
+            .to_string();
+        if !pod.is_empty() {
+            break pod;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the experiment's pod never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     s.kubectl(&["delete", &pod, "--wait=false"]);
     let err = run.await.expect("join").expect_err("pod deleted");
     assert!(err.to_string().contains("BackoffLimitExceeded"), "{err}");
