@@ -30,6 +30,7 @@ there. Build the CLI first: cargo build --release -p hsofctl.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -117,7 +118,7 @@ def select(tool, xtr, ytr, k, regression, threads, seed):
     if tool == "mrmr":
         import mrmr
         f = mrmr.mrmr_regression if regression else mrmr.mrmr_classif
-        return list(f(X=xtr, y=pd.Series(ytr), K=k, show_progress=False, n_jobs=threads)), ""
+        return list(f(X=xtr, y=pd.Series(ytr, index=xtr.index), K=k, show_progress=False, n_jobs=threads)), ""
     if tool == "boruta":
         from boruta import BorutaPy
         np.int = int; np.float = float; np.bool = bool  # BorutaPy 0.4 still uses the removed aliases
@@ -134,7 +135,7 @@ def select(tool, xtr, ytr, k, regression, threads, seed):
             est = lightgbm.LGBMRegressor(verbose=-1, n_jobs=threads) if regression else \
                 lightgbm.LGBMClassifier(verbose=-1, n_jobs=threads)
             s = ar.Leshy(est, n_estimators=100, verbose=0, max_iter=50, random_state=seed, importance="fastshap")
-        s.fit(xtr, pd.Series(ytr))
+        s.fit(xtr, pd.Series(ytr, index=xtr.index))
         return list(s.get_feature_names_out()), ""
     if tool == "multisurf":
         if regression:
@@ -191,7 +192,10 @@ def main():
             for t in tools:
                 started = time.perf_counter()
                 try:
-                    cols, note = select(t, xtr, ytr, k, regression, a.threads, r)
+                    # The peers' progress bars and fold logs would bury the tables.
+                    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), \
+                            contextlib.redirect_stderr(quiet):
+                        cols, note = select(t, xtr, ytr, k, regression, a.threads, r)
                 except Exception as e:
                     res[t]["note"] = f"failed: {str(e).splitlines()[0][:120]}"
                     continue

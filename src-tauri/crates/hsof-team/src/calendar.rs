@@ -7,7 +7,7 @@
 use hsof_store::{RunRecord, SharedStep, WindowRecord};
 use serde_json::{json, Value};
 
-use crate::incident::{opt_time, time, Actor};
+use crate::incident::{cut, opt_time, time, Actor};
 use crate::{GROUP, VERSION};
 
 /// Step results a run holds.
@@ -15,17 +15,6 @@ pub const MAX_STEPS: usize = 200;
 
 fn meta(name: &str, namespace: &str) -> Value {
     json!({"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "hsof-control-center"}})
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max.saturating_sub(3);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 /// A new ProcedureRun from any of its writes (each carries the occurrence).

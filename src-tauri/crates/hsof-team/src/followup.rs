@@ -10,7 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::incident::{time, Actor};
+use crate::incident::{cut, time, Actor};
 use crate::{GROUP, VERSION};
 
 /// History entries a follow-up keeps (the oldest go first; the current state is kept
@@ -22,17 +22,6 @@ pub const MAX_TITLE: usize = 300;
 pub const MAX_SECTION: usize = 16384;
 /// The longest reason kept (the history's text holds 2 KiB).
 pub const MAX_REASON: usize = 1000;
-
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max.saturating_sub(3);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
 
 /// The states of a follow-up, as stored.
 pub const STATES: [&str; 4] = ["open", "in_progress", "done", "wont_do"];

@@ -34,7 +34,8 @@ pub struct Claimed {
     pub op: Value,
 }
 
-fn cut(s: &str, max: usize) -> String {
+/// `s` cut to at most `max` bytes on a character boundary, `…` marking a cut.
+pub(crate) fn cut(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
