@@ -13,7 +13,7 @@ Peers (each skipped with the reason when it fails, never dropped silently):
   - mi-rf: SelectKBest(mutual_info, min(50, p)) -> random forest top k (the ten lines one writes)
   - rfe-rf: RFE with a 100-tree random forest, 10 % of the columns dropped per step, to k
   - mrmr: mrmr_selection's mrmr_classif / mrmr_regression, K = k
-  - boruta: BorutaPy (depth-5 forest), its confirmed columns (at most k by rank)
+  - boruta: BorutaPy (depth-5 forest), its confirmed columns (size chosen by it)
   - grootcv / leshy: arfs 3 (LightGBM + SHAP), the columns they keep (size chosen by them)
   - multisurf: skrebate's MultiSURF, top k (classification; tables of at most 1,500 training rows)
   - hsof-select: `hsofctl select --input train.csv --target y --k3 K --json`, timed as a process
@@ -123,8 +123,10 @@ def select(tool, xtr, ytr, k, regression, threads, seed):
         from boruta import BorutaPy
         np.int = int; np.float = float; np.bool = bool  # BorutaPy 0.4 still uses the removed aliases
         b = BorutaPy(rf(100, max_depth=5), n_estimators="auto", random_state=seed, max_iter=100).fit(x, ytr)
-        order = [j for j in np.argsort(b.ranking_, kind="stable") if b.support_[j]]
-        return [names[j] for j in order[:k]], f"{int(b.support_.sum())} confirmed"
+        # Every confirmed column (Boruta chooses its size; its ranking does not order the
+        # confirmed ones), else the tentative ones.
+        keep = b.support_ if b.support_.any() else b.support_weak_
+        return [n for n, s in zip(names, keep) if s], f"{int(b.support_.sum())} confirmed"
     if tool in ("grootcv", "leshy"):
         from arfs.feature_selection import allrelevant as ar
         if tool == "grootcv":
