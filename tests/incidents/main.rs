@@ -382,13 +382,7 @@ async fn a_flusher_killed_mid_post_leaves_the_message_to_be_retried() {
 
 /// `hsofctl` on `e`'s profile, its output.
 fn ctl(e: &Env, args: &[&str]) -> std::process::Output {
-    Command::new(hsof_tests::hsofctl())
-        .args(args)
-        .env("HSOF_CONTROL_CONFIG", e.dir.path().join("config.toml"))
-        .env("HSOF_CONTROL_DATA_DIR", e.dir.path().join("data"))
-        .env("HSOF_CONTROL_SECRETS_BACKEND", "file")
-        .output()
-        .expect("hsofctl")
+    hsof_tests::hsofctl_on(e.dir.path()).args(args).output().expect("hsofctl")
 }
 
 /// Runs at whatever the clock says (`make test-dates` moves it to a week's end, both

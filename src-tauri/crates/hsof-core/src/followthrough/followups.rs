@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use hsof_ops::incidents::followups::{self as rules, Due, FollowUpState};
 use hsof_ops::incidents::TimelineKind;
-use hsof_store::NewTimelineEvent;
 use hsof_team::sync::Kind;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -291,16 +290,7 @@ impl AppContext {
             let text = format!("follow-up {name}: {title} (owner {owner}, due {due})");
             let data = json!({"followup": name}).to_string();
             let at = at(now);
-            self.store()?.append_timeline(
-                i.id,
-                &NewTimelineEvent {
-                    at: &at,
-                    author: actor,
-                    kind: TimelineKind::FollowUp.as_str(),
-                    text: &text,
-                    data: &data,
-                },
-            )?;
+            self.store()?.append_timeline(i.id, &Self::event(&at, actor, TimelineKind::FollowUp, &text, &data))?;
         }
         self.followup(&name, now)
     }

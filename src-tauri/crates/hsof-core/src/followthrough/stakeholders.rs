@@ -12,7 +12,7 @@ use hsof_ops::incidents::statuspage::{
     self as sp, PageRequest, PageStatus, StakeholderUpdate, StatusPageClient, WebhookClient,
 };
 use hsof_ops::incidents::{Incident, TimelineKind};
-use hsof_store::{Channel, NewTimelineEvent, OutboxRecord};
+use hsof_store::{Channel, OutboxRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -21,7 +21,6 @@ use crate::{AppContext, Error};
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 const LEASE_SECS: i64 = 30;
-const UNCONFIGURED_RETRY_SECS: i64 = 300;
 const BATCH: usize = 20;
 
 /// What an update would send, before it is sent.
@@ -311,16 +310,7 @@ impl AppContext {
         let when = at(now);
         if i.drill.is_some() {
             let text = format!("stakeholder update (drill: held back, not sent): {}", update.body);
-            store.append_timeline(
-                id,
-                &NewTimelineEvent {
-                    at: &when,
-                    author: actor,
-                    kind: TimelineKind::Note.as_str(),
-                    text: &text,
-                    data: &payload,
-                },
-            )?;
+            store.append_timeline(id, &Self::event(&when, actor, TimelineKind::Note, &text, &payload))?;
             return self.incident_stakeholder_posts(id);
         }
         let shared = store.team_enabled().unwrap_or(false) && i.shared_name.is_some();
@@ -331,16 +321,7 @@ impl AppContext {
             store.enqueue_message(Channel::Stakeholders, Some(id), &payload, &when)?;
         }
         let text = format!("stakeholder update queued ({:?}): {}", update.status, update.body).to_lowercase();
-        store.append_timeline(
-            id,
-            &NewTimelineEvent {
-                at: &when,
-                author: actor,
-                kind: TimelineKind::Note.as_str(),
-                text: &text,
-                data: "null",
-            },
-        )?;
+        store.append_timeline(id, &Self::event(&when, actor, TimelineKind::Note, &text, "null"))?;
         self.incident_stakeholder_posts(id)
     }
 
@@ -407,21 +388,6 @@ impl AppContext {
         }
     }
 
-    fn retry_at(
-        &self,
-        receiver_ok: bool,
-        attempts: u32,
-        asked: Option<std::time::Duration>,
-        t: DateTime<Utc>,
-    ) -> DateTime<Utc> {
-        if !receiver_ok {
-            return t + Duration::seconds(UNCONFIGURED_RETRY_SECS);
-        }
-        let backoff = hsof_ops::incidents::retry_after(attempts + 1);
-        let wait = asked.map(|a| a.min(std::time::Duration::from_secs(3600))).map_or(backoff, |a| a.max(backoff));
-        t + Duration::from_std(wait).unwrap_or(Duration::minutes(15))
-    }
-
     /// Sends the stakeholder updates that are due (this desktop's, then the shared
     /// incidents' this app claims first); returns `(delivered, failed)`.
     pub async fn flush_stakeholders(&self, now: DateTime<Utc>) -> Result<(u32, u32), Error> {
@@ -469,18 +435,13 @@ impl AppContext {
                     let data = json!({"outbox_id": m.id, "page_incident": p.or(page)}).to_string();
                     store.append_timeline(
                         id,
-                        &NewTimelineEvent {
-                            at: &when,
-                            author: "hsof",
-                            kind: TimelineKind::StakeholderPosted.as_str(),
-                            text: &text,
-                            data: &data,
-                        },
+                        &Self::event(&when, "hsof", TimelineKind::StakeholderPosted, &text, &data),
                     )?;
                 }
                 Err((retryable, asked, error)) => {
                     failed += 1;
-                    let retry = retryable.then(|| self.retry_at(receiver.is_ok(), m.attempts, asked, t));
+                    let retry =
+                        retryable.then(|| crate::incidents::next_attempt(receiver.is_ok(), m.attempts, asked, t));
                     store.message_failed(Channel::Stakeholders, m.id, &error, retry.map(crate::time::ts).as_deref())?;
                     if m.attempts == 0 || retry.is_none() {
                         let text = match retry {
@@ -490,13 +451,7 @@ impl AppContext {
                         let data = json!({"outbox_id": m.id, "error": error}).to_string();
                         store.append_timeline(
                             id,
-                            &NewTimelineEvent {
-                                at: &when,
-                                author: "hsof",
-                                kind: TimelineKind::StakeholderFailed.as_str(),
-                                text: &text,
-                                data: &data,
-                            },
+                            &Self::event(&when, "hsof", TimelineKind::StakeholderFailed, &text, &data),
                         )?;
                     }
                 }
@@ -587,7 +542,7 @@ impl AppContext {
                     Err((retryable, asked, error)) => {
                         failed += 1;
                         let retry = retryable.then(|| {
-                            at(self.retry_at(
+                            at(crate::incidents::next_attempt(
                                 receiver.is_ok(),
                                 attempts,
                                 *asked,

@@ -32,6 +32,21 @@ impl AppContext {
         t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string()
     }
 
+    /// The maintenance windows not cancelled, counted, one line each in team time.
+    fn window_lines(&self, windows: &[crate::calendar::MaintenanceView]) -> String {
+        let live: Vec<_> = windows.iter().filter(|w| w.cancelled_at.is_none()).collect();
+        let mut out = format!("Maintenance windows: {}\n", live.len());
+        for w in live {
+            out.push_str(&format!(
+                "  {} → {}: {}\n",
+                self.local_time(w.window.start),
+                self.local_time(w.window.end),
+                w.window.title
+            ));
+        }
+        out
+    }
+
     /// One part of the incident follow-through for a calendar step.
     pub(crate) async fn followthrough_step(
         &self,
@@ -230,18 +245,7 @@ impl AppContext {
                     .to_lowercase(),
             );
         }
-        out.push_str(&format!(
-            "Maintenance windows: {}\n",
-            cal.windows.iter().filter(|w| w.cancelled_at.is_none()).count()
-        ));
-        for w in cal.windows.iter().filter(|w| w.cancelled_at.is_none()) {
-            out.push_str(&format!(
-                "  {} → {}: {}\n",
-                self.local_time(w.window.start),
-                self.local_time(w.window.end),
-                w.window.title
-            ));
-        }
+        out.push_str(&self.window_lines(&cal.windows));
         out.push_str(&format!("Post-mortems due: {}\n", cal.reviews.len()));
         for r in &cal.reviews {
             out.push_str(&format!("  {} (#{})\n", r.title, r.incident_id));
@@ -456,16 +460,7 @@ impl AppContext {
         for (t, n) in by {
             out.push_str(&format!("  {t} ×{n}\n"));
         }
-        let windows: Vec<_> = cal.windows.iter().filter(|w| w.cancelled_at.is_none()).collect();
-        out.push_str(&format!("Maintenance windows: {}\n", windows.len()));
-        for w in windows {
-            out.push_str(&format!(
-                "  {} → {}: {}\n",
-                self.local_time(w.window.start),
-                self.local_time(w.window.end),
-                w.window.title
-            ));
-        }
+        out.push_str(&self.window_lines(&cal.windows));
         out.push_str(&format!("Post-mortems due: {}\n", cal.reviews.len()));
         for r in &cal.reviews {
             out.push_str(&format!("  {} ({})\n", r.title, r.due_at));

@@ -16,7 +16,7 @@ use hsof_ops::incidents::{
 use hsof_store::{IncidentChanges, IncidentRecord, NewAuditEntry, NewTimelineEvent};
 use serde_json::json;
 
-pub(crate) use outbox::{lease_holder, unique_id};
+pub(crate) use outbox::{lease_holder, next_attempt, unique_id};
 pub use outbox::{ReminderNotice, SlackPost};
 use records::ts;
 pub use views::{IncidentDetail, IncidentFilter, IncidentView, Shared};
@@ -35,7 +35,7 @@ fn human(d: Duration) -> String {
 }
 
 impl AppContext {
-    fn event<'a>(
+    pub(crate) fn event<'a>(
         now: &'a str,
         author: &'a str,
         kind: TimelineKind,

@@ -211,17 +211,9 @@ impl AppContext {
                 }
                 Err((retryable, asked_wait, rate_limited, error)) => {
                     failed += 1;
-                    let retry_at = if !retryable {
-                        None
-                    } else if client.is_err() {
-                        Some(now + Duration::seconds(UNCONFIGURED_RETRY_SECS))
-                    } else {
-                        // Our backoff, or later when Slack's Retry-After asks for more.
-                        let backoff = ops::retry_after(m.attempts + 1);
-                        let asked = asked_wait.map(|w| w.min(std::time::Duration::from_secs(MAX_RETRY_AFTER_SECS)));
-                        let wait = asked.map_or(backoff, |a| a.max(backoff));
-                        Some(t + Duration::from_std(wait).unwrap_or(Duration::minutes(15)))
-                    };
+                    let configured = client.is_ok();
+                    let retry_at = retryable
+                        .then(|| next_attempt(configured, m.attempts, asked_wait, if configured { t } else { now }));
                     store.slack_failed(m.id, &error, retry_at.map(ts).as_deref())?;
                     if let Some(id) = m.incident_id.filter(|_| m.attempts == 0 || retry_at.is_none()) {
                         let text = match retry_at {
@@ -316,17 +308,7 @@ impl AppContext {
                     }
                     Err((retryable, asked, error)) => {
                         failed += 1;
-                        let retry = retryable.then(|| {
-                            let wait = if c.is_err() {
-                                std::time::Duration::from_secs(UNCONFIGURED_RETRY_SECS as u64)
-                            } else {
-                                let backoff = ops::retry_after(attempts + 1);
-                                asked
-                                    .map(|a| a.min(std::time::Duration::from_secs(MAX_RETRY_AFTER_SECS)))
-                                    .map_or(backoff, |a| a.max(backoff))
-                            };
-                            ts(t + Duration::from_std(wait).unwrap_or(Duration::minutes(15)))
-                        });
+                        let retry = retryable.then(|| ts(next_attempt(c.is_ok(), attempts, *asked, t)));
                         let text = match &retry {
                             Some(r) => format!("Slack post failed ({error}); retrying at {r}"),
                             None => format!("Slack refused the post ({error}); kept, retry it by hand"),
@@ -442,6 +424,24 @@ impl AppContext {
         }
         Ok(out)
     }
+}
+
+/// When a failed message is tried again, from `t`: after 5 minutes while its receiver is
+/// not configured (it may be set at any time), else after our backoff for the attempt, or
+/// later when the receiver's `Retry-After` asks for more (at most an hour is obeyed).
+pub(crate) fn next_attempt(
+    configured: bool,
+    attempts: u32,
+    asked: Option<std::time::Duration>,
+    t: DateTime<Utc>,
+) -> DateTime<Utc> {
+    if !configured {
+        return t + Duration::seconds(UNCONFIGURED_RETRY_SECS);
+    }
+    let backoff = ops::retry_after(attempts + 1);
+    let asked = asked.map(|w| w.min(std::time::Duration::from_secs(MAX_RETRY_AFTER_SECS)));
+    let wait = asked.map_or(backoff, |a| a.max(backoff));
+    t + Duration::from_std(wait).unwrap_or(Duration::minutes(15))
 }
 
 /// An id unique across desktops and processes (time, process, count).

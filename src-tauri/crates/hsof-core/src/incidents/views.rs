@@ -132,11 +132,14 @@ impl AppContext {
         records::incident(&rec)
     }
 
+    /// The incident with its timers; the escalation names who it goes to, past `commander`
+    /// when the roles were read (the page), else whoever is on call then (the list).
     fn view(
         &self,
         incident: Incident,
         shared: Option<Shared>,
         cluster: Option<String>,
+        commander: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IncidentView, Error> {
         let timers = if incident.is_resolved() {
@@ -144,9 +147,7 @@ impl AppContext {
         } else {
             Some(ops::timers(&incident, &self.incident_policy(incident.severity)?, &self.business_hours_policy()?, now))
         };
-        // The list names the on-call person at the escalation; the page (with the roles read)
-        // the one past the commander.
-        let escalates_to = timers.as_ref().and_then(|t| self.escalation_person(t.escalate_at, None));
+        let escalates_to = timers.as_ref().and_then(|t| self.escalation_person(t.escalate_at, commander));
         Ok(IncidentView { policy: self.targets(incident.severity), incident, timers, shared, cluster, escalates_to })
     }
 
@@ -206,10 +207,8 @@ impl AppContext {
         }
         let postmortem_due = store.reviews()?.into_iter().find(|r| r.incident_id == id).map(|r| r.due_at);
         let roles = ops::roles::current(&timeline);
-        let mut view = self.view(records::incident(&rec)?, shared, rec.cluster.clone(), now)?;
         let commander = roles.iter().find(|h| h.role == ops::roles::Role::Commander).map(|h| h.who.clone());
-        view.escalates_to =
-            view.timers.as_ref().and_then(|t| self.escalation_person(t.escalate_at, commander.as_deref()));
+        let view = self.view(records::incident(&rec)?, shared, rec.cluster.clone(), commander.as_deref(), now)?;
         let filter = crate::followthrough::FollowUpFilter { incident_id: Some(id), ..Default::default() };
         Ok(IncidentDetail {
             view,
@@ -243,7 +242,7 @@ impl AppContext {
             {
                 continue;
             }
-            out.push(self.view(i, self.shared(&rec, &outbox), rec.cluster.clone(), now)?);
+            out.push(self.view(i, self.shared(&rec, &outbox), rec.cluster.clone(), None, now)?);
         }
         out.sort_by(|a, b| {
             let (ia, ib) = (&a.incident, &b.incident);
