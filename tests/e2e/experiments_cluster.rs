@@ -27,6 +27,7 @@ async fn a_run_goes_to_the_cluster_from_the_ui_and_another_is_cancelled_while_wa
     app.wait_enabled("[data-testid=exp-preview]").await.click().await.expect("preview");
     app.wait_text("[data-testid=exp-columns]", "signal_b").await;
     app.wait_css("[data-testid=exp-target]").await.select_by_value("label").await.expect("pick target");
+    app.wait_css("[data-testid=exp-size-mode]").await.select_by_value("fixed").await.expect("fixed size");
     let k3 = app.wait_css("[data-testid=exp-k3]").await;
     k3.clear().await.expect("clear");
     k3.send_keys("2").await.expect("k3");

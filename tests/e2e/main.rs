@@ -465,6 +465,8 @@ async fn experiment_runs_through_the_ui_and_reopens_from_history() {
     assert!(id_box.is_selected().await.expect("checkbox"), "the id column is suggested");
     assert!(!app.wait_css("[data-testid=exp-run]").await.is_enabled().await.expect("enabled"), "no target yet");
     app.wait_css("[data-testid=exp-target]").await.select_by_value("label").await.expect("pick target");
+    // The size is chosen by the data unless fixed: fix it at 2 for the first run.
+    app.wait_css("[data-testid=exp-size-mode]").await.select_by_value("fixed").await.expect("fixed size");
     let k3 = app.wait_css("[data-testid=exp-k3]").await;
     k3.clear().await.expect("clear");
     k3.send_keys("2").await.expect("k3");
@@ -486,6 +488,23 @@ async fn experiment_runs_through_the_ui_and_reopens_from_history() {
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report file written")).expect("json");
     assert_eq!(file["final_results"]["selected_features"].as_array().map(Vec::len), Some(2));
+    app.wait_text("[data-testid=exp-size-rule]", "fixed at 2").await;
+
+    // A second run lets the data choose the size up to 10: the screen shows the sizes tried,
+    // their inner scores and the one chosen.
+    app.wait_css("[data-testid=exp-size-mode]").await.select_by_value("auto").await.expect("auto size");
+    let k3 = app.wait_css("[data-testid=exp-k3]").await;
+    k3.clear().await.expect("clear");
+    k3.send_keys("10").await.expect("k3 max");
+    app.wait_enabled("[data-testid=exp-run]").await.click().await.expect("run again");
+    app.wait_text("[data-testid=exp-result]", "#2").await;
+    let rule = app.wait_text("[data-testid=exp-size-rule]", "tried in stage 3").await;
+    assert!(rule.contains("sizes from 1 to"), "{rule}");
+    app.wait_css("[data-testid=exp-size-curve]").await;
+    let chosen = app.wait_css("[data-testid=exp-size-chosen]").await.text().await.expect("chosen row");
+    assert!(chosen.contains('◀'), "{chosen}");
+    app.execute("document.querySelector('[data-testid=exp-size-curve]').scrollIntoView()").await;
+    app.screenshot("experiments-size").await;
 
     // Leave and come back: nothing shown until a past run is opened from the history.
     app.open("overview").await;
@@ -494,7 +513,7 @@ async fn experiment_runs_through_the_ui_and_reopens_from_history() {
     app.execute("document.querySelector('[data-testid=exp-history-row]').scrollIntoView()").await;
     app.wait_css("[data-testid=exp-history-row] td").await.click().await.expect("open past run");
     let reopened = app.wait_text("[data-testid=exp-result]", "signal_a").await;
-    assert!(reopened.contains("#1") && reopened.contains("signal_b"), "{reopened}");
+    assert!(reopened.contains("#2") && reopened.contains("signal_b"), "{reopened}");
     let errors = app.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     app.close().await;

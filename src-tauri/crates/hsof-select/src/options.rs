@@ -117,7 +117,7 @@ pub struct SearchOptions {
     /// its output. Deterministic (rewards are, and the check falls between rounds). 0 runs every
     /// iteration. Default 75.
     pub patience: u32,
-    /// Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range).
+    /// Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range; at most [`AUTO_SEARCH_DEPTH`] when the size is chosen by the data).
     pub depth: Option<u32>,
     /// Folds of the reward's cross-validation. Default 2.
     pub folds: u32,
@@ -157,29 +157,81 @@ impl Default for SearchOptions {
     }
 }
 
-/// Final subset size: fixed, or the best size within a range.
+/// Final subset size: chosen by the data up to a bound, fixed, or the best size within a range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum FinalSize {
     /// Exactly this many (clamped to the available columns).
     Fixed(u32),
-    /// The best size in `min..=max` by cross-validated score (one-standard-error rule).
+    /// The best size in `min..=max` by cross-validated score (one-standard-error rule), every
+    /// size tried.
     Range {
         /// Smallest size tried.
         min: u32,
         /// Largest size tried.
         max: u32,
     },
+    /// Chosen by the data: the sizes of [`auto_sizes`] up to `max` are cross-validated inside
+    /// stage 3 and the smallest within one standard error of the best wins, so a table whose
+    /// signal sits in 4 columns gets 4 and one with diffuse signal gets more.
+    Auto {
+        /// The largest size tried (the columns stage 2 keeps bound it too).
+        max: u32,
+    },
 }
+
+/// Rollout size of stage 2 when the final size is chosen by the data (and no depth is given):
+/// the search orders the pool by subsets of this size; stage 3 takes prefixes of every size.
+pub const AUTO_SEARCH_DEPTH: u32 = 15;
 
 impl FinalSize {
     /// The largest size this asks for.
     pub fn max(self) -> u32 {
         match self {
             Self::Fixed(n) => n,
-            Self::Range { max, .. } => max,
+            Self::Range { max, .. } | Self::Auto { max } => max,
         }
     }
+
+    /// Stage 2's rollout size when `search.depth` is not given.
+    pub fn search_depth(self) -> u32 {
+        match self {
+            Self::Auto { max } => max.min(AUTO_SEARCH_DEPTH),
+            s => s.max(),
+        }
+    }
+
+    /// The sizes stage 3 tries, given `available` columns (features, a text column's levels
+    /// counting once), ascending, each in `1..=available`.
+    pub fn sizes(self, available: usize) -> Vec<usize> {
+        let clamp = |n: u32| (n as usize).clamp(1, available.max(1));
+        match self {
+            Self::Fixed(n) => vec![clamp(n)],
+            Self::Range { min, max } => (clamp(min)..=clamp(max)).collect(),
+            Self::Auto { max } => auto_sizes(clamp(max)),
+        }
+    }
+}
+
+/// The grid [`FinalSize::Auto`] tries up to `max`: steps that grow about 1.5 times (1, 2, 3, 5,
+/// 8, 12, 18, 25, 35, 50, 70, 100, then every 25 %), and `max` itself. Between two neighbours
+/// the cross-validated score moves by less than its own noise on the tables this is for, and
+/// the grid keeps stage 3's cost near that of ten sizes (50 sizes would cost five times more).
+pub fn auto_sizes(max: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = [1, 2, 3, 5, 8, 12, 18, 25, 35, 50, 70, 100].into_iter().take_while(|&s| s < max).collect();
+    let mut s = 100usize;
+    while s < max {
+        s = (s + s / 4).min(max);
+        if s < max {
+            v.push(s);
+        }
+    }
+    if max > 0 {
+        v.push(max);
+    }
+    v.retain(|&s| s <= max);
+    v.dedup();
+    v
 }
 
 /// How the reported score is kept honest: rows held out of the whole selection.
@@ -203,7 +255,7 @@ pub enum OuterValidation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(default)]
 pub struct EvaluateOptions {
-    /// Final size. Default 15.
+    /// Final size. Default `auto` up to 50: chosen by the data (one standard error over sizes).
     pub size: FinalSize,
     /// Folds of the stratified, shuffled cross-validation. Default 5.
     pub folds: u32,
@@ -215,6 +267,13 @@ pub struct EvaluateOptions {
     pub forest_candidates: u32,
     /// Rows held out of the whole selection for the reported score. Default `auto`.
     pub outer: OuterValidation,
+    /// How far below the best (subset, model) a smaller subset may score and still be chosen,
+    /// in standard errors of the fold-by-fold difference: 1 is the one-standard-error rule,
+    /// 0 takes the best score whatever its size. Default 0.5: on the real tables of
+    /// `benches/compare_real_tables.py` a whole standard error (a few hundred rows make it
+    /// wide) chose 3 columns where the judge scored 13-25 better, and half of one kept the
+    /// small sizes where they were as good (`docs/benchmarks.md`).
+    pub size_tolerance: f64,
     /// Class weights of the boosted trees (stage 2's reward, stage 3's boosted model and its
     /// held-out refit): `balanced` weighs each class by n / (k · n_class), for imbalanced
     /// targets; ridge and the forest stay unweighted. Default `none`.
@@ -235,13 +294,14 @@ pub enum ClassWeight {
 impl Default for EvaluateOptions {
     fn default() -> Self {
         Self {
-            size: FinalSize::Fixed(15),
+            size: FinalSize::Auto { max: 50 },
             folds: 5,
             forest_trees: 50,
             forest_max_depth: 12,
             forest_candidates: 1,
             outer: OuterValidation::Auto,
             class_weight: ClassWeight::None,
+            size_tolerance: 0.5,
         }
     }
 }
@@ -297,6 +357,9 @@ impl SelectOptions {
             if min == 0 || min > max {
                 return bad("evaluate.size", "a range needs 1 <= min <= max");
             }
+        }
+        if !(self.evaluate.size_tolerance >= 0.0 && self.evaluate.size_tolerance <= 10.0) {
+            return bad("evaluate.size_tolerance", "must be between 0 and 10 standard errors");
         }
         if self.evaluate.folds < 2 || self.search.folds < 2 {
             return bad("folds", "cross-validation needs at least 2 folds");

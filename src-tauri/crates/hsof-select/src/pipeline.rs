@@ -32,7 +32,7 @@ fn select_once(
     let t = Instant::now();
     let filtered = stage1::filter_with(ds, &opts.filter, backend, ctl, facts)?;
     let filter_secs = t.elapsed().as_secs_f64();
-    let depth = opts.search.depth.unwrap_or_else(|| opts.evaluate.size.max()) as usize;
+    let depth = opts.search.depth.unwrap_or_else(|| opts.evaluate.size.search_depth()) as usize;
     let t = Instant::now();
     let balanced = opts.evaluate.class_weight == crate::options::ClassWeight::Balanced;
     let searched = stage2::search(ds, &filtered, &opts.search, depth, opts.seed, balanced, ctl)?;
@@ -182,11 +182,14 @@ pub fn run_with_facts(
     clamp("evaluate.folds", opts.evaluate.folds as usize, evaluated.folds);
     clamp("filter.keep", filtered.requested, filtered.columns.len());
     clamp("search.keep", opts.search.keep as usize, searched.columns.len());
-    clamp(
-        "evaluate.size",
-        evaluated.requested,
-        evaluated.best.columns.len().max(evaluated.requested.min(searched.columns.len())),
-    );
+    // A size chosen by the data has a bound, not a request: fewer columns is the answer, not a clamp.
+    if !matches!(opts.evaluate.size, crate::options::FinalSize::Auto { .. }) {
+        clamp(
+            "evaluate.size",
+            evaluated.requested,
+            evaluated.best.columns.len().max(evaluated.requested.min(searched.columns.len())),
+        );
+    }
     if let Some(k) = plan.requested_folds {
         clamp("evaluate.outer", k, plan.splits.len());
     }
@@ -316,6 +319,7 @@ pub fn run_with_facts(
                     score_std: c.std,
                 })
                 .collect(),
+            size_choice: evaluated.size_choice.clone(),
         },
         performance: Performance {
             total_seconds: start.elapsed().as_secs_f64(),

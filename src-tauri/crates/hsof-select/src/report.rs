@@ -117,6 +117,41 @@ pub struct FinalResults {
     pub validation: Validation,
     /// Every (subset, model) pair stage 3 evaluated.
     pub candidates: Vec<CandidateReport>,
+    /// How the final size was chosen (empty in reports written before round 3).
+    #[serde(default)]
+    pub size_choice: SizeChoice,
+}
+
+/// How stage 3 chose the final size, for the report and the Experiments screen.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, specta::Type)]
+pub struct SizeChoice {
+    /// `fixed` (--k3), `range` (every size of a range) or `auto` (a grid up to a bound).
+    pub rule: String,
+    /// The choice in words.
+    pub description: String,
+    /// Each size tried and its best candidate's inner CV score (the selection's own rows).
+    pub curve: Vec<SizePoint>,
+    /// The best inner CV score over every size.
+    pub best_score: f64,
+    /// The bar a smaller size had to reach: the best score less one standard error.
+    pub threshold: f64,
+    /// The size chosen.
+    pub chosen: u32,
+}
+
+/// One size of the size curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct SizePoint {
+    /// Features in the subset.
+    pub size: u32,
+    /// Its best candidate's mean inner CV score.
+    pub score: f64,
+    /// Standard deviation over the folds.
+    pub score_std: f64,
+    /// That candidate's model.
+    pub model: ModelFamily,
+    /// Where that subset came from.
+    pub origin: String,
 }
 
 /// A selected feature.

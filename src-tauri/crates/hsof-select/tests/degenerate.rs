@@ -402,3 +402,82 @@ fn a_near_zero_spread_in_a_training_fold_gives_finite_scores() {
     let json = serde_json::to_string(&report).expect("json");
     serde_json::from_str::<SelectionReport>(&json).expect("the report reads back");
 }
+
+/// Round 3's bad inputs, with the default options (the size chosen by the data): each gives a
+/// report with finite scores or a clear error, never a panic.
+fn default_run(ds: &Dataset) -> Result<SelectionReport, SelectError> {
+    let opts = SelectOptions { backend: BackendChoice::Cpu, threads: Some(2), ..SelectOptions::default() };
+    run(ds, &opts, &|_| {}, &CancelToken::new())
+}
+
+fn finite(r: &SelectionReport) {
+    assert!(r.final_results.score.is_finite(), "score {}", r.final_results.score);
+    assert!(r.final_results.candidates.iter().all(|c| c.score.is_finite() && c.score_std.is_finite()));
+    assert!(r.final_results.size_choice.curve.iter().all(|p| p.score.is_finite()));
+    assert!(!r.final_results.selected_features.is_empty());
+    serde_json::from_str::<SelectionReport>(&serde_json::to_string(r).expect("json")).expect("reads back");
+}
+
+fn lcg(seed: &mut u64) -> f32 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (*seed >> 40) as f32 / (1u64 << 24) as f32
+}
+
+#[test]
+fn a_table_with_a_hundred_times_more_columns_than_rows_selects() {
+    let mut s = 3u64;
+    let n = 30;
+    let cols: Vec<Vec<f32>> = (0..3000).map(|_| (0..n).map(|_| lcg(&mut s)).collect()).collect();
+    let codes: Vec<u32> = (0..n).map(|i| u32::from(cols[7][i] + cols[11][i] > 1.0)).collect();
+    let r = default_run(&dataset(n, cols, classes(codes))).expect("30 x 3000 selects");
+    finite(&r);
+    assert!(r.final_results.selected_features.len() <= 30);
+}
+
+#[test]
+fn a_class_with_three_members_is_selected_or_refused_clearly() {
+    let mut s = 5u64;
+    let n = 120;
+    let cols: Vec<Vec<f32>> = (0..40).map(|_| (0..n).map(|_| lcg(&mut s)).collect()).collect();
+    let mut codes: Vec<u32> = (0..n).map(|i| u32::from(cols[0][i] > 0.5)).collect();
+    for c in codes.iter_mut().take(3) {
+        *c = 2;
+    }
+    let target = Target::Classes { codes, labels: vec!["a".into(), "b".into(), "rare".into()] };
+    let mut ds = dataset(n, cols, target);
+    ds.problem = ProblemType::MulticlassClassification;
+    match default_run(&ds) {
+        Ok(r) => finite(&r),
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("rare") || msg.contains("class"), "the error names the class: {msg}");
+        }
+    }
+}
+
+#[test]
+fn a_regression_target_tied_on_most_rows_selects() {
+    // 80 % of the rows share one value (an assay's detection limit), the rest spread.
+    let mut s = 9u64;
+    let n = 300;
+    let cols: Vec<Vec<f32>> = (0..60).map(|_| (0..n).map(|_| lcg(&mut s)).collect()).collect();
+    let y: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 3.0 * cols[2][i] + cols[5][i] } else { -3.0 }).collect();
+    let r = default_run(&dataset(n, cols, Target::Continuous(y))).expect("tied target selects");
+    finite(&r);
+}
+
+#[test]
+fn binary_fingerprints_constant_within_folds_select() {
+    // 400 bit columns, most set on one or two rows only: constant in most training folds.
+    let mut s = 11u64;
+    let n = 160;
+    let cols: Vec<Vec<f32>> = (0..400)
+        .map(|j| {
+            let p = if j < 20 { 0.4 } else { 0.01 };
+            (0..n).map(|_| f32::from(u8::from(lcg(&mut s) < p))).collect()
+        })
+        .collect();
+    let y: Vec<f32> = (0..n).map(|i| cols[0][i] + 0.5 * cols[1][i] - cols[2][i] + 0.1 * lcg(&mut s)).collect();
+    let r = default_run(&dataset(n, cols, Target::Continuous(y))).expect("fingerprints select");
+    finite(&r);
+}

@@ -150,7 +150,8 @@ fn quick(folds: u32, size: FinalSize, seed: u64) -> SelectOptions {
 fn size() -> impl Strategy<Value = FinalSize> {
     prop_oneof![
         (1u32..5).prop_map(FinalSize::Fixed),
-        (1u32..3, 0u32..3).prop_map(|(a, b)| FinalSize::Range { min: a, max: a + b })
+        (1u32..3, 0u32..3).prop_map(|(a, b)| FinalSize::Range { min: a, max: a + b }),
+        (1u32..6).prop_map(|max| FinalSize::Auto { max })
     ]
 }
 
@@ -436,7 +437,8 @@ fn options() -> impl Strategy<Value = SelectOptions> {
         );
     let size = prop_oneof![
         count(1, 8).prop_map(FinalSize::Fixed),
-        (count(1, 4), count(1, 6)).prop_map(|(min, max)| FinalSize::Range { min, max })
+        (count(1, 4), count(1, 6)).prop_map(|(min, max)| FinalSize::Range { min, max }),
+        count(1, 12).prop_map(|max| FinalSize::Auto { max })
     ];
     let outer = prop_oneof![
         Just(OuterValidation::Auto),
@@ -444,15 +446,18 @@ fn options() -> impl Strategy<Value = SelectOptions> {
         real(0.05, 0.5).prop_map(OuterValidation::Holdout)
     ];
     let weight = prop_oneof![Just(ClassWeight::None), Just(ClassWeight::Balanced)];
-    let evaluate = (size, count(2, 8), count(0, 4), count(0, 6), count(0, 4), outer, weight).prop_map(
-        |(size, folds, forest_trees, forest_max_depth, forest_candidates, outer, class_weight)| EvaluateOptions {
-            size,
-            folds,
-            forest_trees,
-            forest_max_depth,
-            forest_candidates,
-            outer,
-            class_weight,
+    let evaluate = (size, count(2, 8), count(0, 4), count(0, 6), count(0, 4), outer, weight, real(0.0, 2.0)).prop_map(
+        |(size, folds, forest_trees, forest_max_depth, forest_candidates, outer, class_weight, size_tolerance)| {
+            EvaluateOptions {
+                size,
+                folds,
+                forest_trees,
+                forest_max_depth,
+                forest_candidates,
+                outer,
+                class_weight,
+                size_tolerance,
+            }
         },
     );
     (any::<u64>(), prop::option::of(count(1, 3)), filter, search, evaluate).prop_map(

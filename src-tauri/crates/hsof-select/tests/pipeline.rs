@@ -32,11 +32,17 @@ fn selected(report: &SelectionReport) -> Vec<usize> {
 #[test]
 fn recovers_informative_signal_on_2000_by_500() {
     let syn = make_classification(2000, 500, 10, 10, 2, 11);
-    // Default options: 500 -> 500 (all columns fit) -> 50 -> 15.
+    // Default options: 500 -> 500 (all columns fit) -> 50 -> the size the data chooses (10
+    // informative and 10 redundant columns: about as many as the informative ones).
     let opts = SelectOptions { seed: 3, ..SelectOptions::default() };
     let report = run(&syn.ds, &opts, &|_| {}, &CancelToken::new()).expect("run");
     let chosen = selected(&report);
-    assert_eq!(chosen.len(), 15);
+    assert!(
+        (8..=25).contains(&chosen.len()),
+        "{} chosen: {}",
+        chosen.len(),
+        report.final_results.size_choice.description
+    );
     let recovered = syn
         .informative
         .iter()
@@ -48,7 +54,7 @@ fn recovers_informative_signal_on_2000_by_500() {
     assert_eq!(report.pipeline_info.backend, "cpu");
     assert!(report.final_results.score > 0.6, "accuracy {}", report.final_results.score);
     let counts: Vec<(u32, u32)> = report.stages.iter().map(|s| (s.input_features, s.output_features)).collect();
-    assert_eq!(counts, vec![(500, 500), (500, 50), (50, 15)]);
+    assert_eq!(counts, vec![(500, 500), (500, 50), (50, chosen.len() as u32)]);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{friedman1, madelon, random_labels, xor_pair};
+use common::{diffuse_linear, friedman1, madelon, random_labels, xor_pair};
 use hsof_select::canonical;
 use hsof_select::{run, CancelToken, Dataset, OuterValidation, SelectOptions, SelectionReport};
 
@@ -86,6 +86,33 @@ fn friedman_one_finds_all_five_informative_columns() {
     assert_eq!(names, ["r2", "rmse", "mae"]);
     let r2 = r.final_results.validation.metrics[0].value;
     assert!((r2 - r.final_results.score).abs() < 1e-9, "one holdout: the pooled R² is the score");
+}
+
+#[test]
+fn the_final_size_follows_the_signal() {
+    // Signal in five columns: five to eight are kept, the five among them.
+    let fr = friedman1(1500, 200, 1.0, 8);
+    let r = select(&fr.ds, &SelectOptions::default());
+    let picked = chosen(&r);
+    let choice = &r.final_results.size_choice;
+    assert_eq!(choice.rule, "auto");
+    assert!((5..=8).contains(&picked.len()), "{} kept: {}", picked.len(), choice.description);
+    assert!(fr.informative.iter().all(|c| picked.contains(c)), "{:?} not all in {picked:?}", fr.informative);
+    assert_eq!(choice.chosen as usize, picked.len());
+    assert!(choice.curve.iter().any(|p| p.size as usize == picked.len()), "the chosen size is on the curve");
+    // Diffuse signal over 30 columns: far more than a handful are kept, nearly all of them useful.
+    let d = diffuse_linear(1200, 150, 30, 2.0, 9);
+    let r = select(&d.ds, &SelectOptions::default());
+    let picked = chosen(&r);
+    let useful = picked.iter().filter(|c| d.informative.contains(c)).count();
+    assert!(picked.len() >= 18, "{} kept: {}", picked.len(), r.final_results.size_choice.description);
+    assert!(useful as f64 >= 0.8 * picked.len() as f64, "{useful} of {} useful", picked.len());
+    // --k3 still fixes it.
+    let mut fixed = SelectOptions::default();
+    fixed.evaluate.size = hsof_select::FinalSize::Fixed(7);
+    let r = select(&d.ds, &fixed);
+    assert_eq!(r.final_results.selected_features.len(), 7);
+    assert_eq!(r.final_results.size_choice.rule, "fixed");
 }
 
 #[test]

@@ -80,9 +80,14 @@ struct RunArgs {
     /// Columns kept by stage 2, the tree search [default: 50]
     #[arg(long)]
     k2: Option<u32>,
-    /// Features in the final subset, stage 3 [default: 15]
-    #[arg(long)]
+    /// Features in the final subset, stage 3, fixed [default: chosen by the data, up to --k3-max]
+    #[arg(long, conflicts_with = "k3_max")]
     k3: Option<u32>,
+    /// The largest final size the data may choose: stage 3 cross-validates a grid of sizes up
+    /// to it and keeps the smallest within half a standard error of the best; the report says
+    /// how [default: 50]
+    #[arg(long, value_name = "N")]
+    k3_max: Option<u32>,
     /// Seed of every random choice; same seed, same result [default: 42]
     #[arg(long)]
     seed: Option<u64>,
@@ -338,6 +343,7 @@ fn request(a: &RunArgs, dataset: Option<PathBuf>) -> Result<ExperimentRequest, E
         k1: a.k1,
         k2: a.k2,
         k3: a.k3,
+        k3_max: a.k3_max,
         outer: a.outer,
         search_seconds: a.search_seconds,
         class_weight: a.class_weight.map(|w| match w {
@@ -611,6 +617,21 @@ fn print_experiment(e: &Experiment) {
             "  inner {}-fold CV of the chosen subset: {:.3} ± {:.3} (optimistic: it chose the subset)",
             f.folds, v.inner_score, v.inner_score_std
         );
+    }
+    if !f.size_choice.rule.is_empty() {
+        println!("  size: {}", f.size_choice.description);
+        if f.size_choice.curve.len() > 1 {
+            let curve: Vec<String> = f
+                .size_choice
+                .curve
+                .iter()
+                .map(|p| {
+                    let mark = if p.size == f.size_choice.chosen { "*" } else { "" };
+                    format!("{}{mark} {:.3}", p.size, p.score)
+                })
+                .collect();
+            println!("  inner score by size (* chosen): {}", curve.join(" · "));
+        }
     }
     let stages: Vec<String> = r
         .stages

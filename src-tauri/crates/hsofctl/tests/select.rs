@@ -229,6 +229,20 @@ fn outer_validation_is_chosen_on_the_command_line_and_shown() {
     assert!(text.contains("inner 5-fold CV"), "{text}");
     assert!(text.contains("stability"), "{text}");
     assert!(text.contains("held-out metrics: accuracy") && text.contains("balanced_accuracy"), "{text}");
+    // The size chosen by the data, up to --k3-max: the text and the report say how.
+    let auto = ["select", "--input", "small.csv", "--target", "label", "--id-cols", "id", "--k3-max", "3"];
+    let out = run(dir.path(), &auto);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("size: 3 sizes from 1 to 3 tried"), "{text}");
+    assert!(text.contains("inner score by size (* chosen)"), "{text}");
+    let v = json(&run(dir.path(), &[&auto[..], &["--json"]].concat()));
+    let choice = &v["report"]["final_results"]["size_choice"];
+    assert_eq!(choice["rule"], "auto");
+    let n = v["report"]["final_results"]["selected_features"].as_array().map(Vec::len).unwrap_or(0);
+    assert!((1..=3).contains(&n) && choice["chosen"] == n, "{choice}");
+    let out = run(dir.path(), &[&base[..], &["--k3-max", "4"]].concat());
+    assert_eq!(out.status.code(), Some(2), "--k3 and --k3-max together are refused");
     for bad in ["folds:1", "holdout:0.9", "sometimes"] {
         let out = run(dir.path(), &[&base[..], &["--outer", bad]].concat());
         assert_eq!(out.status.code(), Some(2), "--outer {bad}");

@@ -3178,7 +3178,7 @@ export type EvaluateOptions = EvaluateOptions_Serialize | EvaluateOptions_Deseri
 
 /**  Stage 3 (evaluation) options. */
 export type EvaluateOptions_Deserialize = {
-	/**  Final size. Default 15. */
+	/**  Final size. Default `auto` up to 50: chosen by the data (one standard error over sizes). */
 	size?: FinalSize,
 	/**  Folds of the stratified, shuffled cross-validation. Default 5. */
 	folds?: number,
@@ -3191,6 +3191,15 @@ export type EvaluateOptions_Deserialize = {
 	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
 	outer?: OuterValidation,
 	/**
+	 *  How far below the best (subset, model) a smaller subset may score and still be chosen,
+	 *  in standard errors of the fold-by-fold difference: 1 is the one-standard-error rule,
+	 *  0 takes the best score whatever its size. Default 0.5: on the real tables of
+	 *  `benches/compare_real_tables.py` a whole standard error (a few hundred rows make it
+	 *  wide) chose 3 columns where the judge scored 13-25 better, and half of one kept the
+	 *  small sizes where they were as good (`docs/benchmarks.md`).
+	 */
+	size_tolerance?: number | null,
+	/**
 	 *  Class weights of the boosted trees (stage 2's reward, stage 3's boosted model and its
 	 *  held-out refit): `balanced` weighs each class by n / (k · n_class), for imbalanced
 	 *  targets; ridge and the forest stay unweighted. Default `none`.
@@ -3200,7 +3209,7 @@ export type EvaluateOptions_Deserialize = {
 
 /**  Stage 3 (evaluation) options. */
 export type EvaluateOptions_Serialize = {
-	/**  Final size. Default 15. */
+	/**  Final size. Default `auto` up to 50: chosen by the data (one standard error over sizes). */
 	size: FinalSize,
 	/**  Folds of the stratified, shuffled cross-validation. Default 5. */
 	folds: number,
@@ -3212,6 +3221,15 @@ export type EvaluateOptions_Serialize = {
 	forest_candidates: number,
 	/**  Rows held out of the whole selection for the reported score. Default `auto`. */
 	outer: OuterValidation,
+	/**
+	 *  How far below the best (subset, model) a smaller subset may score and still be chosen,
+	 *  in standard errors of the fold-by-fold difference: 1 is the one-standard-error rule,
+	 *  0 takes the best score whatever its size. Default 0.5: on the real tables of
+	 *  `benches/compare_real_tables.py` a whole standard error (a few hundred rows make it
+	 *  wide) chose 3 columns where the judge scored 13-25 better, and half of one kept the
+	 *  small sizes where they were as good (`docs/benchmarks.md`).
+	 */
+	size_tolerance: number | null,
 	/**
 	 *  Class weights of the boosted trees (stage 2's reward, stage 3's boosted model and its
 	 *  held-out refit): `balanced` weighs each class by n / (k · n_class), for imbalanced
@@ -3289,8 +3307,16 @@ export type ExperimentRequest_Deserialize = {
 	k1?: number | null,
 	/**  Columns kept by stage 2 (search). */
 	k2?: number | null,
-	/**  Features in the final subset (stage 3). */
+	/**
+	 *  Features in the final subset (stage 3), fixed; left out, the size is chosen by the data
+	 *  up to `k3_max`.
+	 */
 	k3?: number | null,
+	/**
+	 *  The largest final size the data may choose when `k3` is left out (the engine's default
+	 *  bound, 50, when this is left out too).
+	 */
+	k3_max?: number | null,
 	/**  Seed of every random choice; same seed, same result. */
 	seed?: number | null,
 	/**  Worker threads; all cores when left out. */
@@ -3346,8 +3372,16 @@ export type ExperimentRequest_Serialize = {
 	k1: number | null,
 	/**  Columns kept by stage 2 (search). */
 	k2: number | null,
-	/**  Features in the final subset (stage 3). */
+	/**
+	 *  Features in the final subset (stage 3), fixed; left out, the size is chosen by the data
+	 *  up to `k3_max`.
+	 */
 	k3: number | null,
+	/**
+	 *  The largest final size the data may choose when `k3` is left out (the engine's default
+	 *  bound, 50, when this is left out too).
+	 */
+	k3_max: number | null,
 	/**  Seed of every random choice; same seed, same result. */
 	seed: number | null,
 	/**  Worker threads; all cores when left out. */
@@ -3654,6 +3688,8 @@ export type FinalResults_Deserialize = {
 	validation?: Validation_Deserialize,
 	/**  Every (subset, model) pair stage 3 evaluated. */
 	candidates: CandidateReport[],
+	/**  How the final size was chosen (empty in reports written before round 3). */
+	size_choice?: SizeChoice,
 };
 
 /**  The answer. */
@@ -3680,19 +3716,33 @@ export type FinalResults_Serialize = {
 	validation: Validation_Serialize,
 	/**  Every (subset, model) pair stage 3 evaluated. */
 	candidates: CandidateReport[],
+	/**  How the final size was chosen (empty in reports written before round 3). */
+	size_choice: SizeChoice,
 };
 
-/**  Final subset size: fixed, or the best size within a range. */
+/**  Final subset size: chosen by the data up to a bound, fixed, or the best size within a range. */
 export type FinalSize = 
 /**  Exactly this many (clamped to the available columns). */
-({ fixed: number }) & { range?: never } | 
-/**  The best size in `min..=max` by cross-validated score (one-standard-error rule). */
+({ fixed: number }) & { auto?: never; range?: never } | 
+/**
+ *  The best size in `min..=max` by cross-validated score (one-standard-error rule), every
+ *  size tried.
+ */
 ({ range: {
 	/**  Smallest size tried. */
 	min: number,
 	/**  Largest size tried. */
 	max: number,
-} }) & { fixed?: never };
+} }) & { auto?: never; fixed?: never } | 
+/**
+ *  Chosen by the data: the sizes of [`auto_sizes`] up to `max` are cross-validated inside
+ *  stage 3 and the smallest within one standard error of the best wins, so a table whose
+ *  signal sits in 4 columns gets 4 and one with diffuse signal gets more.
+ */
+({ auto: {
+	/**  The largest size tried (the columns stage 2 keeps bound it too). */
+	max: number,
+} }) & { fixed?: never; range?: never };
 
 /**  One finding, with the evidence that makes it one. */
 export type Finding = {
@@ -7328,7 +7378,7 @@ export type SearchOptions_Deserialize = {
 	 *  iteration. Default 75.
 	 */
 	patience?: number,
-	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
+	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range; at most [`AUTO_SEARCH_DEPTH`] when the size is chosen by the data). */
 	depth?: number | null,
 	/**  Folds of the reward's cross-validation. Default 2. */
 	folds?: number,
@@ -7373,7 +7423,7 @@ export type SearchOptions_Serialize = {
 	 *  iteration. Default 75.
 	 */
 	patience: number,
-	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range). */
+	/**  Depth of the tree = subset size of a rollout. `None` uses the stage-3 size (its maximum for a range; at most [`AUTO_SEARCH_DEPTH`] when the size is chosen by the data). */
 	depth: number | null,
 	/**  Folds of the reward's cross-validation. Default 2. */
 	folds: number,
@@ -7775,6 +7825,36 @@ export type Silence_Serialize = {
 	comment: string,
 	/**  `active`, `pending`, `expired`. */
 	status: SilenceState,
+};
+
+/**  How stage 3 chose the final size, for the report and the Experiments screen. */
+export type SizeChoice = {
+	/**  `fixed` (--k3), `range` (every size of a range) or `auto` (a grid up to a bound). */
+	rule: string,
+	/**  The choice in words. */
+	description: string,
+	/**  Each size tried and its best candidate's inner CV score (the selection's own rows). */
+	curve: SizePoint[],
+	/**  The best inner CV score over every size. */
+	best_score: number | null,
+	/**  The bar a smaller size had to reach: the best score less one standard error. */
+	threshold: number | null,
+	/**  The size chosen. */
+	chosen: number,
+};
+
+/**  One size of the size curve. */
+export type SizePoint = {
+	/**  Features in the subset. */
+	size: number,
+	/**  Its best candidate's mean inner CV score. */
+	score: number | null,
+	/**  Standard deviation over the folds. */
+	score_std: number | null,
+	/**  That candidate's model. */
+	model: ModelFamily,
+	/**  Where that subset came from. */
+	origin: string,
 };
 
 /**  How a request compares with use. */

@@ -78,8 +78,8 @@ export type ExperimentRequest = B.ExperimentRequest_Deserialize;
 export type ExperimentSummary = B.ExperimentSummary_Serialize;
 export type SelectionReport = B.SelectionReport_Serialize;
 export type {
-  BackendChoice, ColumnKind, ColumnPreview, DatasetFormat, ExperimentStatus, OuterValidation, Progress, SelectedFeature, Stage, StageReport,
-  Validation,
+  BackendChoice, ColumnKind, ColumnPreview, DatasetFormat, ExperimentStatus, OuterValidation, Progress, SelectedFeature, SizeChoice, SizePoint,
+  Stage, StageReport, Validation,
 } from "./bindings";
 export type OnCallView = B.OnCallView_Serialize;
 export type MemberView = B.MemberView_Serialize;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   allDone, applyProgress, bars, baseName, buildRequest, formatOf, formProblems, initialStages, outerChoice, outerValue,
-  schemeText, scoreText, seconds, sizeNote, suggestIds, tooLargeHere, type Form,
+  schemeText, scoreText, seconds, sizeBars, sizeNote, suggestIds, tooLargeHere, type Form,
 } from "./experiment";
 
 const form: Form = {
   path: " /data/titanic.csv ", format: "csv", target: "Survived", ids: ["PassengerId", "Survived"], split: "",
-  k1: 500, k2: 50, k3: 15, seed: 42, backend: "auto", outer: "auto", outPath: "", place: "here", gpus: null,
+  k1: 500, k2: 50, k3: 15, sizeMode: "fixed", seed: 42, backend: "auto", outer: "auto", outPath: "", place: "here", gpus: null,
 };
 
 describe("running on the cluster", () => {
@@ -46,6 +46,10 @@ describe("experiment form", () => {
     const y = buildRequest({ ...form, format: "dataset_yaml" });
     expect(y.target).toBeNull();
     expect(y.id_columns).toEqual([]);
+  });
+  it("fixes the final size or lets the data choose it under a bound", () => {
+    expect(buildRequest(form)).toMatchObject({ k3: 15, k3_max: null });
+    expect(buildRequest({ ...form, sizeMode: "auto", k3: 30 })).toMatchObject({ k3: null, k3_max: 30 });
   });
   it("sends the outer validation the form chose and reads it back from a stored request", () => {
     expect(buildRequest(form).outer).toBe("auto");
@@ -121,7 +125,7 @@ describe("numbers", () => {
 });
 
 describe("the held-out split choice", () => {
-  const base = { path: "/d.csv", format: "csv" as const, target: "y", ids: ["id"], split: "", k1: 5, k2: 3, k3: 2, seed: 1, backend: "auto" as const, outer: "auto" as const, outPath: "", place: "here" as const, gpus: null };
+  const base = { path: "/d.csv", format: "csv" as const, target: "y", ids: ["id"], split: "", k1: 5, k2: 3, k3: 2, sizeMode: "fixed" as const, seed: 1, backend: "auto" as const, outer: "auto" as const, outPath: "", place: "here" as const, gpus: null };
   it("names the group or time column in the request, and nothing by default", () => {
     expect(buildRequest(base)).toMatchObject({ group_column: null, time_column: null });
     expect(buildRequest({ ...base, split: "group:site" })).toMatchObject({ group_column: "site", time_column: null });
@@ -131,5 +135,21 @@ describe("the held-out split choice", () => {
     expect(formProblems({ ...base, split: "group:y" })).toEqual(["y cannot be both the group column and the target or an ID column."]);
     expect(formProblems({ ...base, split: "time:id" })).toHaveLength(1);
     expect(formProblems({ ...base, split: "group:site" })).toEqual([]);
+  });
+});
+
+describe("final size curve", () => {
+  const point = (size: number, score: number | null) => ({ size, score, score_std: 0.01, model: "boosted_trees" as const, origin: "search_order" });
+  it("draws each size against the bar and marks the chosen one", () => {
+    const rows = sizeBars({ rule: "auto", description: "", curve: [point(1, 0.6), point(5, 0.8), point(12, 0.82)], best_score: 0.82, threshold: 0.805, chosen: 12 });
+    expect(rows.map((r) => [r.size, r.clears, r.chosen])).toEqual([[1, false, false], [5, false, false], [12, true, true]]);
+    expect(rows[0].width).toBe(2);
+    expect(rows[2].width).toBe(100);
+    expect(rows[1].by).toBe("boosted trees · search order");
+  });
+  it("a score the engine could not compute draws no bar", () => {
+    const rows = sizeBars({ rule: "auto", description: "", curve: [point(1, null), point(2, 0.7)], best_score: 0.7, threshold: null, chosen: 2 });
+    expect(rows[0]).toMatchObject({ width: 0, clears: false });
+    expect(rows[1]).toMatchObject({ clears: true, chosen: true });
   });
 });

@@ -1,6 +1,6 @@
 // Pure pieces of the Experiments screen: the request from the form, the per-stage progress,
 // the importance chart's geometry, and how a score reads.
-import type { BackendChoice, ExperimentRequest, OuterValidation, Progress, Stage, Validation } from "../../lib/ipc";
+import type { BackendChoice, ExperimentRequest, OuterValidation, Progress, SizeChoice, Stage, Validation } from "../../lib/ipc";
 
 export const STAGES: readonly Stage[] = ["load", "filter", "search", "evaluate"];
 
@@ -44,7 +44,9 @@ export interface Form {
   split: string;
   k1: number;
   k2: number;
+  /** The final size: the bound the data chooses under (`auto`) or the size itself (`fixed`). */
   k3: number;
+  sizeMode: SizeMode;
   seed: number;
   backend: BackendChoice;
   outer: OuterChoice;
@@ -56,6 +58,8 @@ export interface Form {
 }
 
 export type Place = "here" | "cluster";
+/** `auto`: stage 3 chooses the final size up to k3; `fixed`: exactly k3 (hsofctl --k3). */
+export type SizeMode = "auto" | "fixed";
 
 /** Whether a failed local run was refused for memory: the cluster is then offered. */
 export function tooLargeHere(err: { code: string; message: string } | null): boolean {
@@ -91,7 +95,7 @@ export function schemeText(v: Validation | null | undefined, innerFolds: number)
   return `no rows held out · ${innerFolds}-fold CV (optimistic)`;
 }
 
-export const DEFAULT_SIZES = { k1: 500, k2: 50, k3: 15, seed: 42 } as const;
+export const DEFAULT_SIZES = { k1: 500, k2: 50, k3: 50, seed: 42 } as const;
 
 /** What stops the form from running, in words; empty when it can run. */
 export function formProblems(f: Form): string[] {
@@ -141,7 +145,8 @@ export function buildRequest(f: Form): ExperimentRequest {
     time_column: !yaml && kind === "time" ? column : null,
     k1: f.k1,
     k2: f.k2,
-    k3: f.k3,
+    k3: f.sizeMode === "fixed" ? f.k3 : null,
+    k3_max: f.sizeMode === "auto" ? f.k3 : null,
     seed: f.seed,
     threads: null,
     backend: f.backend,
@@ -218,4 +223,36 @@ export function suggestIds(columns: { name: string; distinct: number; missing: n
 /** A number with fixed digits, or "—" (the backend sends non-finite floats as null). */
 export function fixed(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits);
+}
+
+/** One row of the final-size curve as the screen draws it. */
+export interface SizeBar {
+  size: number;
+  score: number | null;
+  std: number | null;
+  /** Bar length in percent of the range from the lowest score (or the bar) to the best. */
+  width: number;
+  /** Whether the size reached the bar a smaller size had to clear. */
+  clears: boolean;
+  chosen: boolean;
+  by: string;
+}
+
+/** The size curve of a report (`final_results.size_choice`), ready to draw; a score the
+ *  engine could not compute (null) draws no bar and never clears. */
+export function sizeBars(choice: SizeChoice): SizeBar[] {
+  const scores = choice.curve.map((p) => p.score).filter((x): x is number => x !== null && Number.isFinite(x));
+  const best = choice.best_score ?? Math.max(...scores);
+  const bar = choice.threshold ?? best;
+  const lo = Math.min(...scores, bar);
+  const span = Math.max(best - lo, 1e-9);
+  return choice.curve.map((p) => ({
+    size: p.size,
+    score: p.score,
+    std: p.score_std,
+    width: p.score === null ? 0 : Math.max(2, Math.min(100, Math.round(((p.score - lo) / span) * 100))),
+    clears: p.score !== null && p.score >= bar,
+    chosen: p.size === choice.chosen,
+    by: `${p.model.replace(/_/g, " ")} · ${p.origin.replace(/_/g, " ")}`,
+  }));
 }

@@ -90,6 +90,7 @@ fn engine_args(request: &ExperimentRequest, input: &str, gpus: u32) -> Result<Ve
     opt("--k1", request.k1.map(|k| k.to_string()));
     opt("--k2", request.k2.map(|k| k.to_string()));
     opt("--k3", request.k3.map(|k| k.to_string()));
+    opt("--k3-max", request.k3_max.map(|k| k.to_string()));
     opt("--seed", request.seed.map(|s| s.to_string()));
     opt("--threads", request.threads.map(|t| t.to_string()));
     opt(

@@ -55,9 +55,14 @@ pub struct ExperimentRequest {
     /// Columns kept by stage 2 (search).
     #[serde(default)]
     pub k2: Option<u32>,
-    /// Features in the final subset (stage 3).
+    /// Features in the final subset (stage 3), fixed; left out, the size is chosen by the data
+    /// up to `k3_max`.
     #[serde(default)]
     pub k3: Option<u32>,
+    /// The largest final size the data may choose when `k3` is left out (the engine's default
+    /// bound, 50, when this is left out too).
+    #[serde(default)]
+    pub k3_max: Option<u32>,
     /// Seed of every random choice; same seed, same result.
     #[serde(default)]
     #[specta(type = Option<f64>)]
@@ -237,8 +242,10 @@ impl ExperimentRequest {
         if let Some(k) = self.k2 {
             o.search.keep = k;
         }
-        if let Some(k) = self.k3 {
-            o.evaluate.size = FinalSize::Fixed(k);
+        match (self.k3, self.k3_max) {
+            (Some(k), _) => o.evaluate.size = FinalSize::Fixed(k),
+            (None, Some(max)) => o.evaluate.size = FinalSize::Auto { max },
+            (None, None) => {}
         }
         if let Some(outer) = self.outer {
             o.evaluate.outer = outer;

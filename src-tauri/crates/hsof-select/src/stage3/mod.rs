@@ -9,8 +9,9 @@
 //! best [`crate::options::EvaluateOptions::forest_candidates`] of them also with the random
 //! forest ([`models`]).
 //!
-//! Choice (one-standard-error rule): among the (subset, model) pairs whose mean score is within one
-//! standard error (std / sqrt(k)) of the best mean, the smallest subset wins, then the subset with
+//! Choice (one-standard-error rule): among the (subset, model) pairs within one standard error of
+//! the best pair, fold by fold (the mean of the per-fold differences at most their standard error,
+//! [`Candidate::within_se_of`], [`EvaluateOptions::size_tolerance`]), the smallest subset wins, then the subset with
 //! the most stage-1 evidence (summed relevance: of equally good subsets, the one whose columns
 //! matter on their own or in a detected pair, not one that fits fold noise a hair better), then
 //! the higher mean.
@@ -26,6 +27,7 @@ use crate::folds;
 use crate::groups::Groups;
 use crate::options::{EvaluateOptions, FinalSize};
 use crate::progress::{Ctl, Stage};
+use crate::report::{SizeChoice, SizePoint};
 use crate::stage1::FilterOutcome;
 use crate::stage2::evaluator::SubsetEvaluator;
 use crate::stage2::SearchOutcome;
@@ -45,6 +47,26 @@ pub struct Candidate {
     pub mean: f64,
     /// Standard deviation of the fold scores.
     pub std: f64,
+    /// The score on each fold (the same folds for every candidate).
+    pub fold_scores: Vec<f64>,
+}
+
+impl Candidate {
+    /// Whether this candidate is within `tolerance` standard errors of `top`, fold by fold: the
+    /// mean of the per-fold differences is at most `tolerance` times their standard error. Every candidate is scored on
+    /// the same folds, so a fold that is hard for all of them cancels out; the spread of the
+    /// plain fold scores (what differs between folds, not between candidates) would let much
+    /// smaller subsets through on a few hundred rows.
+    pub fn within_se_of(&self, top: &Candidate, tolerance: f64) -> bool {
+        let d: Vec<f64> = top.fold_scores.iter().zip(&self.fold_scores).map(|(t, c)| t - c).collect();
+        if d.len() < 2 || d.len() != top.fold_scores.len() {
+            return self.mean >= top.mean;
+        }
+        let n = d.len() as f64;
+        let mean = d.iter().sum::<f64>() / n;
+        let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        mean <= tolerance * sd / n.sqrt() + 1e-12
+    }
 }
 
 /// What stage 3 chose.
@@ -60,6 +82,8 @@ pub struct EvaluateOutcome {
     pub requested: usize,
     /// Folds used.
     pub folds: usize,
+    /// How the size was chosen.
+    pub size_choice: SizeChoice,
 }
 
 /// Runs stage 3 on the search's columns.
@@ -75,10 +99,6 @@ pub fn evaluate(
     // Sizes count features: a text column's one-hot levels are one ([`crate::groups`]).
     let groups = Groups::of(ds).only(|c| !filtered.relevance[c].is_nan());
     let available = groups.count_units(cols);
-    let (lo, hi) = match opts.size {
-        FinalSize::Fixed(s) => (s as usize, s as usize),
-        FinalSize::Range { min, max } => (min as usize, max as usize),
-    };
     if available == 0 {
         // Stage 1 refuses to hand on no column; this keeps a direct caller from a panic all the same.
         return Err(crate::error::SelectError::NoUsableFeatures {
@@ -86,7 +106,8 @@ pub fn evaluate(
             reason: "the search kept no column to evaluate".into(),
         });
     }
-    let (lo, hi) = (lo.clamp(1, available), hi.clamp(1, available));
+    let sizes = opts.size.sizes(available);
+    let hi = sizes.last().copied().unwrap_or(1);
     let folds = folds::folds(&ds.target, &ds.rows, opts.folds as usize, seed.wrapping_add(1));
     let parts: Vec<(String, Vec<usize>)> = folds::training_parts(&folds, "stage 3's inner fold").collect();
     folds::check_training_classes(
@@ -97,44 +118,116 @@ pub fn evaluate(
     )?;
     ctl.report(Stage::Evaluate, 0.0, "greedy forward path");
     let cancel = ctl.cancel;
+    // The greedy path is built on folds of another seed than the ones that score the candidates:
+    // a path chosen step by step to maximise these folds' score would carry that choice into its
+    // prefixes' scores and win the comparison by fitting fold noise (with many sizes tried, a
+    // greedy prefix with a few noise columns came out on top).
+    let path_folds = folds::folds(&ds.target, &ds.rows, opts.folds as usize, seed.wrapping_add(2));
     let ev = ctl.install(|| {
-        SubsetEvaluator::new(&ds.features, cols, &filtered.means, &filtered.sds, &ds.target, &folds, 1e-3, cancel)
+        SubsetEvaluator::new(&ds.features, cols, &filtered.means, &filtered.sds, &ds.target, &path_folds, 1e-3, cancel)
     })?;
     let relevance: Vec<f64> = cols.iter().map(|&c| filtered.relevance[c]).collect();
     let path: Vec<usize> =
         greedy::forward_order(&ev, &relevance, hi, ctl.cancel)?.into_iter().map(|i| cols[i]).collect();
-    let mut subsets: Vec<(&'static str, Vec<usize>)> = Vec::new();
-    for size in lo..=hi {
-        let top = |v: &[usize]| groups.take_units(v, size);
-        let sources = [
-            ("greedy", top(&path)),
-            ("search_order", top(cols)),
-            ("stage1_order", top(&filtered.columns)),
-            ("search_prior", top(&searched.prior_order)),
-            ("search_best", groups.close(&searched.best_subset)),
-        ];
-        for (origin, s) in sources {
-            if groups.count_units(&s) == size && !subsets.iter().any(|(_, t)| *t == s) {
-                subsets.push((origin, s));
+    let subsets_of = |sizes: &[usize], known: &[(&'static str, Vec<usize>)]| {
+        let mut subsets: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        for &size in sizes {
+            let top = |v: &[usize]| groups.take_units(v, size);
+            let sources = [
+                ("greedy", top(&path)),
+                ("search_order", top(cols)),
+                ("stage1_order", top(&filtered.columns)),
+                ("search_prior", top(&searched.prior_order)),
+                ("search_best", groups.close(&searched.best_subset)),
+            ];
+            for (origin, s) in sources {
+                if groups.count_units(&s) == size
+                    && !subsets.iter().chain(known).any(|(_, t): &(&'static str, Vec<usize>)| *t == s)
+                {
+                    subsets.push((origin, s));
+                }
             }
         }
-    }
+        subsets
+    };
     let balanced = opts.class_weight == crate::options::ClassWeight::Balanced;
     let forest = ForestParams { trees: opts.forest_trees, max_depth: opts.forest_max_depth, balanced };
-    let total = 2 * subsets.len() + opts.forest_candidates as usize;
+    // With a grid of sizes the boosted trees (what costs) score the prefixes of the greedy path
+    // and the search's order, which carry the size curve, and the search's best subset; the
+    // ridge model scores every subset.
+    let auto = matches!(opts.size, FinalSize::Auto { .. });
+    let boosted = |origin: &str| !auto || matches!(origin, "greedy" | "search_order" | "search_best");
+    let evidence = |c: &Candidate| -> f64 {
+        c.columns.iter().map(|&j| filtered.relevance[j]).filter(|r| r.is_finite()).sum::<f64>()
+    };
+    // The smallest (subset, model) within the tolerance of the best, fold by fold; its index.
+    let choose = |candidates: &[Candidate]| -> Option<usize> {
+        let top = candidates.iter().max_by(|a, b| a.mean.total_cmp(&b.mean))?;
+        candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.within_se_of(top, opts.size_tolerance))
+            .min_by(|(_, a), (_, b)| {
+                groups
+                    .count_units(&a.columns)
+                    .cmp(&groups.count_units(&b.columns))
+                    .then(evidence(b).total_cmp(&evidence(a)))
+                    .then(b.mean.total_cmp(&a.mean))
+            })
+            .map(|(i, _)| i)
+    };
+    let mut subsets = subsets_of(&sizes, &[]);
     let mut candidates = Vec::new();
     // The forest's permutation importance is measured during its own folds (shuffled test blocks
     // cost predictions; its fits are what is slow), so a winning forest is not fitted again.
     let mut importances: Vec<Option<Vec<f64>>> = Vec::new();
     let mut done = 0;
-    for family in [ModelFamily::Ridge, ModelFamily::BoostedTrees] {
-        for (origin, s) in &subsets {
-            ctl.check()?;
-            let (scores, _) = ctl.install(|| cross_validate(ds, s, family, &folds, forest, seed, false, cancel))?;
-            candidates.push(candidate(origin, s.clone(), family, &scores));
-            importances.push(None);
-            done += 1;
-            ctl.report(Stage::Evaluate, done as f32 / total as f32, format!("{family:?} on {} columns", s.len()));
+    let mut total =
+        subsets.len() + subsets.iter().filter(|(o, _)| boosted(o)).count() + opts.forest_candidates as usize;
+    let mut score_all = |batch: &[(&'static str, Vec<usize>)],
+                         candidates: &mut Vec<Candidate>,
+                         importances: &mut Vec<Option<Vec<f64>>>,
+                         total: usize|
+     -> Result<()> {
+        for family in [ModelFamily::Ridge, ModelFamily::BoostedTrees] {
+            for (origin, s) in batch {
+                if family == ModelFamily::BoostedTrees && !boosted(origin) {
+                    continue;
+                }
+                ctl.check()?;
+                let (scores, _) = ctl.install(|| cross_validate(ds, s, family, &folds, forest, seed, false, cancel))?;
+                candidates.push(candidate(origin, s.clone(), family, &scores));
+                importances.push(None);
+                done += 1;
+                ctl.report(Stage::Evaluate, done as f32 / total as f32, format!("{family:?} on {} columns", s.len()));
+            }
+        }
+        Ok(())
+    };
+    score_all(&subsets, &mut candidates, &mut importances, total)?;
+    let mut sizes = sizes;
+    // A grid skips sizes: once a size is chosen, the sizes between its neighbours on the grid
+    // are tried too (at most four of them), and the choice is made again over all.
+    if auto {
+        if let Some(i) = choose(&candidates) {
+            let chosen = groups.count_units(&candidates[i].columns);
+            let at = sizes.iter().position(|&s| s == chosen).unwrap_or(0);
+            let lo = if at > 0 { sizes[at - 1] } else { chosen };
+            let hi = sizes.get(at + 1).copied().unwrap_or(chosen);
+            let between: Vec<usize> = (lo + 1..hi).filter(|s| *s != chosen).collect();
+            let extra: Vec<usize> = match between.len() {
+                0..=4 => between,
+                n => (0..4).map(|j| between[j * (n - 1) / 3]).collect(),
+            };
+            if !extra.is_empty() {
+                let more = subsets_of(&extra, &subsets);
+                total += more.len() + more.iter().filter(|(o, _)| boosted(o)).count();
+                score_all(&more, &mut candidates, &mut importances, total)?;
+                subsets.extend(more);
+                sizes.extend(extra);
+                sizes.sort_unstable();
+                sizes.dedup();
+            }
         }
     }
     // The forest for the best subsets by either model.
@@ -155,29 +248,10 @@ pub fn evaluate(
         done += 1;
         ctl.report(Stage::Evaluate, done as f32 / total as f32, format!("random forest on {} columns", cols.len()));
     }
-    let k = folds.len() as f64;
-    let evidence = |c: &Candidate| -> f64 {
-        c.columns.iter().map(|&j| filtered.relevance[j]).filter(|r| r.is_finite()).sum::<f64>()
-    };
     let top = candidates.iter().max_by(|a, b| a.mean.total_cmp(&b.mean)).cloned();
-    let (best, importance) = top
-        .and_then(|top| {
-            candidates
-                .iter()
-                .zip(&importances)
-                .filter(|(c, _)| c.mean >= top.mean - top.std / k.sqrt())
-                .min_by(|(a, _), (b, _)| {
-                    groups
-                        .count_units(&a.columns)
-                        .cmp(&groups.count_units(&b.columns))
-                        .then(evidence(b).total_cmp(&evidence(a)))
-                        .then(b.mean.total_cmp(&a.mean))
-                })
-                .map(|(c, imp)| (c.clone(), imp.clone()))
-        })
-        .ok_or_else(|| crate::error::SelectError::InvalidOptions {
-            option: "evaluate.size",
-            reason: "no candidate subset".into(),
+    let (best, importance) =
+        choose(&candidates).map(|i| (candidates[i].clone(), importances[i].clone())).ok_or_else(|| {
+            crate::error::SelectError::InvalidOptions { option: "evaluate.size", reason: "no candidate subset".into() }
         })?;
     let importance = match importance {
         Some(imp) => imp,
@@ -191,12 +265,96 @@ pub fn evaluate(
         1.0,
         format!("best: {:?} on {} columns, {:.4}", best.family, best.columns.len(), best.mean),
     );
-    Ok(EvaluateOutcome { best, importance, candidates, requested: opts.size.max() as usize, folds: folds.len() })
+    let size_choice = size_choice(
+        opts.size,
+        &sizes,
+        &candidates,
+        &groups,
+        top.as_ref().unwrap_or(&best),
+        &best,
+        folds.len(),
+        opts.size_tolerance,
+    );
+    Ok(EvaluateOutcome {
+        best,
+        importance,
+        candidates,
+        requested: opts.size.max() as usize,
+        folds: folds.len(),
+        size_choice,
+    })
+}
+
+/// The size curve (each size's best candidate) and the rule that chose among the sizes.
+fn size_choice(
+    rule: FinalSize,
+    sizes: &[usize],
+    candidates: &[Candidate],
+    groups: &Groups,
+    top: &Candidate,
+    best: &Candidate,
+    folds: usize,
+    tolerance: f64,
+) -> SizeChoice {
+    // The bar the chosen subset cleared, as a score: the best mean less the standard error
+    // of the chosen subset's fold-by-fold difference from it.
+    let d: Vec<f64> = top.fold_scores.iter().zip(&best.fold_scores).map(|(t, c)| t - c).collect();
+    let n = d.len().max(2) as f64;
+    let dm = d.iter().sum::<f64>() / d.len().max(1) as f64;
+    let se = tolerance * (d.iter().map(|x| (x - dm).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt();
+    let threshold = top.mean - se;
+    let curve: Vec<SizePoint> = sizes
+        .iter()
+        .filter_map(|&size| {
+            candidates
+                .iter()
+                .filter(|c| groups.count_units(&c.columns) == size)
+                .max_by(|a, b| a.mean.total_cmp(&b.mean))
+                .map(|c| SizePoint {
+                    size: crate::data::builder::to_u32(size),
+                    score: c.mean,
+                    score_std: c.std,
+                    model: c.family,
+                    origin: c.origin.to_string(),
+                })
+        })
+        .collect();
+    let chosen = groups.count_units(&best.columns);
+    let best_score = curve.iter().map(|p| p.score).fold(f64::NEG_INFINITY, f64::max);
+    let best_size = curve.iter().find(|p| p.score == best_score).map(|p| p.size as usize).unwrap_or(chosen);
+    let tried = match sizes {
+        [only] => format!("{only}"),
+        [first, .., last] => format!("{} sizes from {first} to {last}", sizes.len()),
+        [] => "no size".into(),
+    };
+    let (name, description) = match rule {
+        FinalSize::Fixed(n) if n as usize == chosen => ("fixed", format!("fixed at {n} (--k3)")),
+        FinalSize::Fixed(n) => ("fixed", format!("fixed at {n} (--k3), {chosen} columns available")),
+        FinalSize::Range { .. } | FinalSize::Auto { .. } => (
+            if matches!(rule, FinalSize::Auto { .. }) { "auto" } else { "range" },
+            match chosen == best_size {
+                true => format!(
+                    "{tried} tried in stage 3's {folds}-fold CV; {chosen} scored best ({best_score:.4}) and no smaller size came within {tolerance} standard error(s) of it"
+                ),
+                false => format!(
+                    "{tried} tried in stage 3's {folds}-fold CV; {best_size} scored best ({best_score:.4}), and {chosen} is the smallest within {tolerance} standard error(s) of it, fold by fold ({:.4})", best.mean
+                ),
+            },
+        ),
+    };
+    SizeChoice {
+        rule: name.to_string(),
+        description,
+        curve,
+        best_score: if best_score.is_finite() { best_score } else { best.mean },
+        threshold: if threshold.is_finite() { threshold } else { best.mean },
+        chosen: crate::data::builder::to_u32(chosen),
+    }
 }
 
 fn candidate(origin: &'static str, columns: Vec<usize>, family: ModelFamily, scores: &[f64]) -> Candidate {
     let (mean, std) = mean_std(scores);
-    Candidate { origin, columns, family, mean, std }
+    Candidate { origin, columns, family, mean, std, fold_scores: scores.to_vec() }
 }
 
 /// Mean and (population) standard deviation of fold scores.

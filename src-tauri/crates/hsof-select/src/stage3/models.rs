@@ -1,7 +1,7 @@
 //! The two model families of stage 3 and their cross-validation.
 //!
 //! - [`ModelFamily::Ridge`]: ridge least squares on training-fold standardised columns with an
-//!   intercept (penalty 1e-3 per training row); classes are predicted as the arg-max of one
+//!   intercept (penalty 1e-3 per training row), test values clipped to the training fold's range; classes are predicted as the arg-max of one
 //!   indicator output per class (scikit-learn's `RidgeClassifier`).
 //! - [`ModelFamily::BoostedTrees`]: forust-ml's histogram gradient-boosted trees (XGBoost's
 //!   second-order boosting; depth 3, [`BOOSTED_ROUNDS`] rounds, learning rate 0.1), binned on the
@@ -311,6 +311,15 @@ fn boosted_fit_predict(
 
 fn ridge_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests: &[Block]) -> Result<Vec<Vec<f32>>> {
     let (n, p) = (train.rows, train.n_cols());
+    // Each column's training range: a test value beyond it is clipped to it, so a heavy-tailed
+    // descriptor (a count, a molecular weight) that is far out on an unseen row moves the
+    // prediction no further than the training rows did, where a linear fit would extrapolate
+    // (one such row in a held-out fold turned its R² negative on molecular-descriptor tables).
+    let range: Vec<(f32, f32)> = (0..p)
+        .map(|j| {
+            train.column(j).iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)))
+        })
+        .collect();
     let stats: Vec<(f64, f64)> = (0..p)
         .map(|j| {
             let c = train.column(j);
@@ -364,7 +373,11 @@ fn ridge_fit_predict(target: &Target, train: &Block, train_rows: &[usize], tests
                     let out = |o: usize| {
                         b[p * m + o]
                             + (0..p)
-                                .map(|j| b[j * m + o] * (f64::from(t.column(j)[r]) - stats[j].0) / stats[j].1)
+                                .map(|j| {
+                                    let v = t.column(j)[r];
+                                    let v = if range[j].0 <= range[j].1 { v.clamp(range[j].0, range[j].1) } else { v };
+                                    b[j * m + o] * (f64::from(v) - stats[j].0) / stats[j].1
+                                })
                                 .sum::<f64>()
                     };
                     match target {

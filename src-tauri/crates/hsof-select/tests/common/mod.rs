@@ -263,3 +263,15 @@ pub fn random_labels(n: usize, features: usize, seed: u64) -> Dataset {
     let target = Target::Classes { codes, labels: vec!["0".into(), "1".into()] };
     shuffled_dataset(n, cols, target, ProblemType::BinaryClassification, &mut rng).0
 }
+
+/// Diffuse linear regression: y is the sum of `informative` unit Gaussian columns (each weight
+/// 1, so each explains about 1 / (informative + noise²) of the variance) plus N(0, noise²),
+/// among unit Gaussian noise columns: no handful of columns carries the signal.
+pub fn diffuse_linear(n: usize, features: usize, informative: usize, noise: f32, seed: u64) -> Synthetic {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let cols: Vec<Vec<f32>> = (0..features).map(|_| (0..n).map(|_| normal(&mut rng)).collect()).collect();
+    let y: Vec<f32> =
+        (0..n).map(|i| (0..informative).map(|j| cols[j][i]).sum::<f32>() + noise * normal(&mut rng)).collect();
+    let (ds, position) = shuffled_dataset(n, cols, Target::Continuous(y), ProblemType::Regression, &mut rng);
+    Synthetic { ds, informative: (0..informative).map(|j| position[j]).collect(), redundant: Vec::new() }
+}
