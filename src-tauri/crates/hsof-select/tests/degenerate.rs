@@ -481,3 +481,21 @@ fn binary_fingerprints_constant_within_folds_select() {
     let r = default_run(&dataset(n, cols, Target::Continuous(y))).expect("fingerprints select");
     finite(&r);
 }
+
+#[test]
+fn a_spectrum_whose_columns_all_correlate_keeps_enough_of_them() {
+    // 80 "wavelengths": one smooth curve per row plus a small per-column wiggle; every column
+    // correlates above 0.95 with its neighbours, and the target lives in the wiggles.
+    let mut s = 13u64;
+    let n = 150;
+    let base: Vec<f32> = (0..n).map(|_| lcg(&mut s) * 4.0).collect();
+    let cols: Vec<Vec<f32>> =
+        (0..80).map(|j| (0..n).map(|i| base[i] * (1.0 + j as f32 / 200.0) + 0.05 * lcg(&mut s)).collect()).collect();
+    let y: Vec<f32> = (0..n).map(|i| (cols[40][i] - cols[39][i]) * 10.0 + 0.01 * lcg(&mut s)).collect();
+    let r = default_run(&dataset(n, cols, Target::Continuous(y))).expect("spectrum selects");
+    finite(&r);
+    let filter = &r.stages[0];
+    assert_eq!(filter.output_features, 50, "the redundancy walk keeps at least 50: {:?}", filter.details);
+    let dropped = filter.details.iter().find(|d| d.name == "redundant_dropped").map(|d| d.value);
+    assert_eq!(dropped, Some(30.0), "30 of 80 still dropped as redundant");
+}

@@ -10,7 +10,8 @@
 //! 4. **Categorical groups**: the one-hot levels of a text column ([`crate::groups`]) get the
 //!    mutual information of the whole level code and are ranked, kept or dropped together.
 //! 5. **Redundancy**: [`redundancy`], greedy over the ranked list until `keep` columns (a group
-//!    counting as one) are kept.
+//!    counting as one) are kept; then the most relevant dropped columns come back until
+//!    [`MIN_KEPT`] are kept.
 //!
 //! Ranking is by relevance, ties by column position; the pipeline hands stage 1 the columns in a
 //! seeded content-defined order ([`crate::canonical`]), so the input's column order never matters.
@@ -262,6 +263,7 @@ pub fn filter_with(
         Some(kept) => kept?,
         None => redundancy::remove_redundant(backend, x, &ranked, &means, &sds, keep, t, ctl)?,
     };
+    refill(&mut kept, &ranked, keep.min(MIN_KEPT));
     kept.columns = groups.expand_in_order(&kept.columns);
     kept.columns.retain(|&c| !relevance[c].is_nan());
     ctl.report(Stage::Filter, 1.0, format!("kept {} of {} columns", kept.columns.len(), x.n_cols));
@@ -278,6 +280,34 @@ pub fn filter_with(
         screen,
         interaction_columns,
     })
+}
+
+/// The redundancy walk never leaves fewer columns than this (or than `keep`): a spectrum, a
+/// descriptor family or any table whose columns all correlate above the threshold with a
+/// neighbour would otherwise reach stage 2 as one or two columns (a 100-wavelength absorbance
+/// table kept one), where the small differences between correlated columns are the signal.
+pub const MIN_KEPT: usize = 50;
+
+/// Brings back the most relevant columns the walk dropped until `floor` are kept, in relevance
+/// order (`ranked`, most relevant first).
+fn refill(kept: &mut redundancy::Kept, ranked: &[usize], floor: usize) {
+    if kept.columns.len() >= floor || kept.dropped == 0 {
+        return;
+    }
+    let chosen: std::collections::HashSet<usize> = kept.columns.iter().copied().collect();
+    let mut missing = floor - kept.columns.len();
+    let mut back = std::collections::HashSet::new();
+    for &c in ranked {
+        if missing == 0 {
+            break;
+        }
+        if !chosen.contains(&c) {
+            back.insert(c);
+            missing -= 1;
+        }
+    }
+    kept.dropped -= back.len().min(kept.dropped);
+    kept.columns = ranked.iter().copied().filter(|c| chosen.contains(c) || back.contains(c)).collect();
 }
 
 fn column_name(ds: &Dataset, j: usize) -> String {

@@ -106,7 +106,18 @@ pub fn evaluate(
             reason: "the search kept no column to evaluate".into(),
         });
     }
-    let sizes = opts.size.sizes(available);
+    let mut sizes = opts.size.sizes(available);
+    // The search's best subset is a candidate at its own size, which a grid may skip.
+    let best_size = groups.count_units(&groups.close(&searched.best_subset));
+    let bound = available.min(opts.size.max() as usize);
+    if matches!(opts.size, FinalSize::Auto { .. })
+        && best_size >= 1
+        && best_size <= bound
+        && !sizes.contains(&best_size)
+    {
+        sizes.push(best_size);
+        sizes.sort_unstable();
+    }
     let hi = sizes.last().copied().unwrap_or(1);
     let folds = folds::folds(&ds.target, &ds.rows, opts.folds as usize, seed.wrapping_add(1));
     let parts: Vec<(String, Vec<usize>)> = folds::training_parts(&folds, "stage 3's inner fold").collect();
@@ -205,7 +216,6 @@ pub fn evaluate(
         Ok(())
     };
     score_all(&subsets, &mut candidates, &mut importances, total)?;
-    let mut sizes = sizes;
     // A grid skips sizes: once a size is chosen, the sizes between its neighbours on the grid
     // are tried too (at most four of them), and the choice is made again over all.
     if auto {
@@ -265,16 +275,8 @@ pub fn evaluate(
         1.0,
         format!("best: {:?} on {} columns, {:.4}", best.family, best.columns.len(), best.mean),
     );
-    let size_choice = size_choice(
-        opts.size,
-        &sizes,
-        &candidates,
-        &groups,
-        top.as_ref().unwrap_or(&best),
-        &best,
-        folds.len(),
-        opts.size_tolerance,
-    );
+    let size_choice =
+        size_choice(opts, &sizes, &candidates, &groups, top.as_ref().unwrap_or(&best), &best, folds.len());
     Ok(EvaluateOutcome {
         best,
         importance,
@@ -287,15 +289,15 @@ pub fn evaluate(
 
 /// The size curve (each size's best candidate) and the rule that chose among the sizes.
 fn size_choice(
-    rule: FinalSize,
+    opts: &EvaluateOptions,
     sizes: &[usize],
     candidates: &[Candidate],
     groups: &Groups,
     top: &Candidate,
     best: &Candidate,
     folds: usize,
-    tolerance: f64,
 ) -> SizeChoice {
+    let (rule, tolerance) = (opts.size, opts.size_tolerance);
     // The bar the chosen subset cleared, as a score: the best mean less the standard error
     // of the chosen subset's fold-by-fold difference from it.
     let d: Vec<f64> = top.fold_scores.iter().zip(&best.fold_scores).map(|(t, c)| t - c).collect();
@@ -327,6 +329,15 @@ fn size_choice(
         [first, .., last] => format!("{} sizes from {first} to {last}", sizes.len()),
         [] => "no size".into(),
     };
+    let within = if tolerance == 1.0 {
+        "one standard error".to_string()
+    } else if tolerance == 0.5 {
+        "half a standard error".to_string()
+    } else if tolerance == 0.0 {
+        "any margin (the best score wins)".to_string()
+    } else {
+        format!("{tolerance} standard errors")
+    };
     let (name, description) = match rule {
         FinalSize::Fixed(n) if n as usize == chosen => ("fixed", format!("fixed at {n} (--k3)")),
         FinalSize::Fixed(n) => ("fixed", format!("fixed at {n} (--k3), {chosen} columns available")),
@@ -334,10 +345,10 @@ fn size_choice(
             if matches!(rule, FinalSize::Auto { .. }) { "auto" } else { "range" },
             match chosen == best_size {
                 true => format!(
-                    "{tried} tried in stage 3's {folds}-fold CV; {chosen} scored best ({best_score:.4}) and no smaller size came within {tolerance} standard error(s) of it"
+                    "{tried} tried in stage 3's {folds}-fold CV; {chosen} scored best ({best_score:.4}) and no smaller size came within {within} of it"
                 ),
                 false => format!(
-                    "{tried} tried in stage 3's {folds}-fold CV; {best_size} scored best ({best_score:.4}), and {chosen} is the smallest within {tolerance} standard error(s) of it, fold by fold ({:.4})", best.mean
+                    "{tried} tried in stage 3's {folds}-fold CV; {best_size} scored best ({best_score:.4}), and {chosen} is the smallest within {within} of it, fold by fold ({:.4})", best.mean
                 ),
             },
         ),
