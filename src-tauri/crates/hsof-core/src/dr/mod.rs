@@ -372,7 +372,8 @@ impl AppContext {
         let d = self.on_cluster(&rec.dr)?;
         if let (Some(set), false) = (rec.scaled_to, force) {
             let now_replicas = read_replicas(&d).await?.replicas;
-            if now_replicas != set {
+            // The drill's replicas, or the ones before it (killed before its scale landed).
+            if now_replicas != set && now_replicas != before.replicas {
                 return Err(Error::InvalidInput(format!(
                     "{} runs {now_replicas} replica(s) now, not the {set} the drill set: someone changed it since (a real failover?). \
                      Roll back anyway with `hsofctl dr rollback {id} --force`",

@@ -233,12 +233,17 @@ pub(super) async fn failover(
     };
     let mut out = format!("{} ran {} replica(s) before the drill\n", rec.dr, before.replicas);
     let started = Instant::now();
-    d.change(&ChangeRequest::Scale { replicas: target }, false, actor, Utc::now())
-        .await
-        .map_err(|e| format!("{out}scaling {} to {target} failed: {e}", before.deployment))?;
+    // Saved before the write: a drill killed between the scale and its record would otherwise
+    // leave no trace of the replicas it set, and a rollback could not tell a teammate's change
+    // from the drill's (the rollback accepts the replicas before the drill as well, for a kill
+    // before the write landed).
     rec.scaled_to = Some(target);
-    // Saved at once: a drill killed from here on is rolled back against this.
     d.keep(rec);
+    if let Err(e) = d.change(&ChangeRequest::Scale { replicas: target }, false, actor, Utc::now()).await {
+        rec.scaled_to = None;
+        d.keep(rec);
+        return Err(format!("{out}scaling {} to {target} failed: {e}", before.deployment));
+    }
     out.push_str(&format!("scaled deployment/{} to {target}\n", before.deployment));
     let ready = wait_ready(d, target, true, Duration::from_secs(u64::from(cfg.dr.failover_timeout_secs)))
         .await
