@@ -275,27 +275,20 @@ def main():
                 key = f"{table}/{r}/{t}"
                 if not t.startswith("hsof") and key in cache:
                     cols, secs, note = cache[key]
-                    if not cols:
-                        res[t]["note"] = note if cols is None else "kept no column"
+                else:
+                    started = time.perf_counter()
+                    try:
+                        # The peers' progress bars and fold logs would bury the tables.
+                        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), \
+                                contextlib.redirect_stderr(quiet):
+                            cols, note = select(t, xtr, ytr, k, regression, a.threads, r)
+                    except Exception as e:
+                        res[t]["note"] = f"failed: {str(e).splitlines()[0][:120]}"
                         continue
-                    res[t]["score"].append(judge(xtr, ytr, xte, yte, cols, regression, a.threads, r))
-                    res[t]["time"].append(secs)
-                    res[t]["size"].append(len(cols))
-                    res[t]["note"] = note
-                    continue
-                started = time.perf_counter()
-                try:
-                    # The peers' progress bars and fold logs would bury the tables.
-                    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), \
-                            contextlib.redirect_stderr(quiet):
-                        cols, note = select(t, xtr, ytr, k, regression, a.threads, r)
-                except Exception as e:
-                    res[t]["note"] = f"failed: {str(e).splitlines()[0][:120]}"
-                    continue
-                secs = time.perf_counter() - started
-                if cache_path and not t.startswith("hsof"):
-                    cache[key] = [cols, secs, note]
-                    cache_path.write_text(json.dumps(cache))
+                    secs = time.perf_counter() - started
+                    if cache_path and not t.startswith("hsof"):
+                        cache[key] = [cols, secs, note]
+                        cache_path.write_text(json.dumps(cache))
                 if not cols:
                     res[t]["note"] = note if cols is None else "kept no column"
                     continue
