@@ -423,11 +423,16 @@ fn lcg(seed: &mut u64) -> f32 {
     (*seed >> 40) as f32 / (1u64 << 24) as f32
 }
 
+/// `k` columns of `n` uniform values in 0..1, drawn from `seed`.
+fn uniform_columns(k: usize, n: usize, seed: &mut u64) -> Vec<Vec<f32>> {
+    (0..k).map(|_| (0..n).map(|_| lcg(seed)).collect()).collect()
+}
+
 #[test]
 fn a_table_with_a_hundred_times_more_columns_than_rows_selects() {
     let mut s = 3u64;
     let n = 30;
-    let cols: Vec<Vec<f32>> = (0..3000).map(|_| (0..n).map(|_| lcg(&mut s)).collect()).collect();
+    let cols = uniform_columns(3000, n, &mut s);
     let codes: Vec<u32> = (0..n).map(|i| u32::from(cols[7][i] + cols[11][i] > 1.0)).collect();
     let r = default_run(&dataset(n, cols, classes(codes))).expect("30 x 3000 selects");
     finite(&r);
@@ -438,7 +443,7 @@ fn a_table_with_a_hundred_times_more_columns_than_rows_selects() {
 fn a_class_with_three_members_is_selected_or_refused_clearly() {
     let mut s = 5u64;
     let n = 120;
-    let cols: Vec<Vec<f32>> = (0..40).map(|_| (0..n).map(|_| lcg(&mut s)).collect()).collect();
+    let cols = uniform_columns(40, n, &mut s);
     let mut codes: Vec<u32> = (0..n).map(|i| u32::from(cols[0][i] > 0.5)).collect();
     for c in codes.iter_mut().take(3) {
         *c = 2;
@@ -460,7 +465,7 @@ fn a_regression_target_tied_on_most_rows_selects() {
     // 80 % of the rows share one value (an assay's detection limit), the rest spread.
     let mut s = 9u64;
     let n = 300;
-    let cols: Vec<Vec<f32>> = (0..60).map(|_| (0..n).map(|_| lcg(&mut s)).collect()).collect();
+    let cols = uniform_columns(60, n, &mut s);
     let y: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 3.0 * cols[2][i] + cols[5][i] } else { -3.0 }).collect();
     let r = default_run(&dataset(n, cols, Target::Continuous(y))).expect("tied target selects");
     finite(&r);

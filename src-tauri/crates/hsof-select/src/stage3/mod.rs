@@ -52,20 +52,29 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// Whether this candidate is within `tolerance` standard errors of `top`, fold by fold: the
-    /// mean of the per-fold differences is at most `tolerance` times their standard error. Every candidate is scored on
-    /// the same folds, so a fold that is hard for all of them cancels out; the spread of the
-    /// plain fold scores (what differs between folds, not between candidates) would let much
-    /// smaller subsets through on a few hundred rows.
-    pub fn within_se_of(&self, top: &Candidate, tolerance: f64) -> bool {
+    /// The standard error of the per-fold differences between `top` and this candidate (every
+    /// candidate is scored on the same folds, so a fold that is hard for all of them cancels
+    /// out); `None` with fewer than two folds to compare.
+    pub fn paired_se(&self, top: &Candidate) -> Option<f64> {
         let d: Vec<f64> = top.fold_scores.iter().zip(&self.fold_scores).map(|(t, c)| t - c).collect();
         if d.len() < 2 || d.len() != top.fold_scores.len() {
-            return self.mean >= top.mean;
+            return None;
         }
         let n = d.len() as f64;
         let mean = d.iter().sum::<f64>() / n;
-        let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-        mean <= tolerance * sd / n.sqrt() + 1e-12
+        Some((d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt())
+    }
+
+    /// Whether this candidate is within `tolerance` standard errors of `top`, fold by fold: the
+    /// mean of the per-fold differences is at most `tolerance` times their standard error
+    /// ([`Candidate::paired_se`]). The spread of the plain fold scores (what differs between
+    /// folds, not between candidates) would let much smaller subsets through on a few hundred rows.
+    pub fn within_se_of(&self, top: &Candidate, tolerance: f64) -> bool {
+        match self.paired_se(top) {
+            // Same folds: the mean of the differences is the difference of the means.
+            Some(se) => top.mean - self.mean <= tolerance * se + 1e-12,
+            None => self.mean >= top.mean,
+        }
     }
 }
 
@@ -106,15 +115,12 @@ pub fn evaluate(
             reason: "the search kept no column to evaluate".into(),
         });
     }
+    let auto = matches!(opts.size, FinalSize::Auto { .. });
     let mut sizes = opts.size.sizes(available);
     // The search's best subset is a candidate at its own size, which a grid may skip.
     let best_size = groups.count_units(&groups.close(&searched.best_subset));
     let bound = available.min(opts.size.max() as usize);
-    if matches!(opts.size, FinalSize::Auto { .. })
-        && best_size >= 1
-        && best_size <= bound
-        && !sizes.contains(&best_size)
-    {
+    if auto && best_size >= 1 && best_size <= bound && !sizes.contains(&best_size) {
         sizes.push(best_size);
         sizes.sort_unstable();
     }
@@ -166,7 +172,6 @@ pub fn evaluate(
     // With a grid of sizes the boosted trees (what costs) score the prefixes of the greedy path
     // and the search's order, which carry the size curve, and the search's best subset; the
     // ridge model scores every subset.
-    let auto = matches!(opts.size, FinalSize::Auto { .. });
     let boosted = |origin: &str| !auto || matches!(origin, "greedy" | "search_order" | "search_best");
     let evidence = |c: &Candidate| -> f64 {
         c.columns.iter().map(|&j| filtered.relevance[j]).filter(|r| r.is_finite()).sum::<f64>()
@@ -193,8 +198,9 @@ pub fn evaluate(
     // cost predictions; its fits are what is slow), so a winning forest is not fitted again.
     let mut importances: Vec<Option<Vec<f64>>> = Vec::new();
     let mut done = 0;
-    let mut total =
-        subsets.len() + subsets.iter().filter(|(o, _)| boosted(o)).count() + opts.forest_candidates as usize;
+    // Cross-validations a batch of subsets costs: ridge on each, the boosted trees on some.
+    let fits = |batch: &[(&'static str, Vec<usize>)]| batch.len() + batch.iter().filter(|(o, _)| boosted(o)).count();
+    let mut total = fits(&subsets) + opts.forest_candidates as usize;
     let mut score_all = |batch: &[(&'static str, Vec<usize>)],
                          candidates: &mut Vec<Candidate>,
                          importances: &mut Vec<Option<Vec<f64>>>,
@@ -231,7 +237,7 @@ pub fn evaluate(
             };
             if !extra.is_empty() {
                 let more = subsets_of(&extra, &subsets);
-                total += more.len() + more.iter().filter(|(o, _)| boosted(o)).count();
+                total += fits(&more);
                 score_all(&more, &mut candidates, &mut importances, total)?;
                 subsets.extend(more);
                 sizes.extend(extra);
@@ -298,13 +304,9 @@ fn size_choice(
     folds: usize,
 ) -> SizeChoice {
     let (rule, tolerance) = (opts.size, opts.size_tolerance);
-    // The bar the chosen subset cleared, as a score: the best mean less the standard error
-    // of the chosen subset's fold-by-fold difference from it.
-    let d: Vec<f64> = top.fold_scores.iter().zip(&best.fold_scores).map(|(t, c)| t - c).collect();
-    let n = d.len().max(2) as f64;
-    let dm = d.iter().sum::<f64>() / d.len().max(1) as f64;
-    let se = tolerance * (d.iter().map(|x| (x - dm).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt();
-    let threshold = top.mean - se;
+    // The bar the chosen subset cleared, as a score: the best mean less `tolerance` standard
+    // errors of the chosen subset's fold-by-fold difference from it.
+    let threshold = top.mean - tolerance * best.paired_se(top).unwrap_or(0.0);
     let curve: Vec<SizePoint> = sizes
         .iter()
         .filter_map(|&size| {
